@@ -1,0 +1,19 @@
+namespace Prm.Core.Configuration;
+
+/// <summary>Program-wide settings of the PRM (section "Prm").</summary>
+public sealed class ProgramOptions
+{
+    public const string SectionName = "Prm";
+
+    /// <summary>Public base URL of the partner portal SPA; invitation links point here.</summary>
+    public string PortalBaseUrl { get; set; } = "http://localhost:5173";
+
+    /// <summary>Public base URL of this API (used in links sent by email).</summary>
+    public string ApiBaseUrl { get; set; } = "http://localhost:7071/api";
+
+    /// <summary>The currency budgets and thresholds are expressed in when a request names none.</summary>
+    public string ProgramCurrency { get; set; } = "EUR";
+
+    /// <summary>How long a resolved caller membership is cached, in seconds (0 disables the cache).</summary>
+    public int MembershipCacheSeconds { get; set; } = 30;
+}

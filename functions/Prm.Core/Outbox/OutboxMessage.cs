@@ -1,0 +1,63 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Prm.Core.Outbox;
+
+/// <summary>What an outbox row carries.</summary>
+public enum OutboxKind { Event, Email }
+
+/// <summary>An event or email written in the same transaction as the state change it reports, delivered later by the dispatcher.</summary>
+public sealed record OutboxMessage(string Id, OutboxKind Kind, string Type, string? PartnerId, string? CorrelationId, DateTimeOffset CreatedAt, string Payload)
+{
+    public static OutboxMessage ForEvent(IntegrationEvent e) =>
+        new(e.Id, OutboxKind.Event, e.Type, e.PartnerId, e.CorrelationId, e.OccurredAt, JsonSerializer.Serialize(e, OutboxJson.Options));
+
+    public static OutboxMessage ForEmail(string id, EmailMessage email, DateTimeOffset at, string? partnerId, string? correlationId) =>
+        new(id, OutboxKind.Email, email.Template, partnerId, correlationId, at, JsonSerializer.Serialize(email, OutboxJson.Options));
+
+    public IntegrationEvent ReadEvent() => JsonSerializer.Deserialize<IntegrationEvent>(Payload, OutboxJson.Options)!;
+
+    public EmailMessage ReadEmail() => JsonSerializer.Deserialize<EmailMessage>(Payload, OutboxJson.Options)!;
+}
+
+/// <summary>An integration event other systems follow (CRM sync, webhooks). Type is dotted lower case, e.g. partner.created.</summary>
+public sealed record IntegrationEvent(string Id, string Type, DateTimeOffset OccurredAt, string Subject, string? PartnerId, string? CorrelationId, JsonElement Data)
+{
+    public static IntegrationEvent Create<T>(string id, string type, DateTimeOffset at, string subject, string? partnerId, string? correlationId, T data) =>
+        new(id, type, at, subject, partnerId, correlationId, JsonSerializer.SerializeToElement(data, OutboxJson.Options));
+}
+
+/// <summary>A rendered email: recipient, subject, plain text and HTML bodies.</summary>
+public sealed record EmailMessage(string To, string? ToName, string Subject, string Text, string Html, string Template);
+
+/// <summary>Delivers integration events (Service Bus in Azure, a local sink in development).</summary>
+public interface IEventPublisher
+{
+    Task PublishAsync(IntegrationEvent e, CancellationToken ct);
+}
+
+/// <summary>Sends email (SendGrid in Azure, the dev mail outbox locally).</summary>
+public interface IEmailSender
+{
+    Task SendAsync(string messageId, EmailMessage email, CancellationToken ct);
+}
+
+/// <summary>A delivery that failed for a reason that will pass (throttling, outage); retried later, not before <see cref="RetryAfter"/>.</summary>
+public sealed class TransientDeliveryException(string message, TimeSpan? retryAfter = null, Exception? inner = null) : Exception(message, inner)
+{
+    public TimeSpan? RetryAfter { get; } = retryAfter;
+}
+
+/// <summary>Something inside the application that reacts to an event before it is published (e.g. refreshing an index).</summary>
+public interface IOutboxProjection
+{
+    Task ApplyAsync(IntegrationEvent e, CancellationToken ct);
+}
+
+public static class OutboxJson
+{
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    };
+}

@@ -1,0 +1,53 @@
+using Prm.Core.Audit;
+using Prm.Core.Common;
+using Prm.Core.Outbox;
+
+namespace Prm.Core.Partners;
+
+/// <summary>What one state change writes besides the state: its timeline entries and outbox messages, all in one transaction.</summary>
+public sealed record ChangeSet(IReadOnlyList<AuditEntry> Audit, IReadOnlyList<OutboxMessage> Outbox);
+
+/// <summary>Storage port for partners, their users and their timeline. Writes are atomic per partner.</summary>
+public interface IPartnerStore
+{
+    Task<Versioned<Partner>?> GetAsync(string partnerId, CancellationToken ct);
+
+    /// <summary>Partner ids for domains (import look-up); missing domains are absent from the result.</summary>
+    Task<string?> FindByDomainAsync(string domain, CancellationToken ct);
+
+    /// <summary>Creates the partner with its first users. Throws <see cref="ConflictException"/> when the domain or a user's email is taken.</summary>
+    Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct);
+
+    /// <summary>Replaces the partner if its ETag still matches; throws <see cref="PreconditionFailedException"/> otherwise. Returns the new ETag.</summary>
+    Task<string> UpdateAsync(Partner partner, string etag, ChangeSet changes, CancellationToken ct);
+
+    Task<Page<Partner>> ListAsync(PartnerQuery query, PageRequest page, CancellationToken ct);
+
+    Task<Versioned<PartnerUser>?> GetUserAsync(string partnerId, string userId, CancellationToken ct);
+
+    Task<Page<PartnerUser>> ListUsersAsync(string partnerId, PageRequest page, CancellationToken ct);
+
+    /// <summary>Adds a user and updates the partner's counters (partner ETag checked). Throws <see cref="ConflictException"/> when the email belongs to someone already.</summary>
+    Task AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct);
+
+    /// <summary>Replaces a user and the partner's counters; both ETags are checked. Returns the user's new ETag.</summary>
+    Task<string> UpdateUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct);
+
+    /// <summary>Removes a user (access revoked first) and updates the partner's counters; both ETags are checked.</summary>
+    Task RemoveUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct);
+
+    Task<Page<AuditEntry>> TimelineAsync(string partnerId, PageRequest page, CancellationToken ct);
+}
+
+/// <summary>Storage port for vendor staff.</summary>
+public interface IStaffStore
+{
+    Task<StaffMember?> GetAsync(string userId, CancellationToken ct);
+
+    Task<StaffMember?> FindByEmailAsync(string email, CancellationToken ct);
+
+    Task<IReadOnlyList<StaffMember>> ListAsync(CancellationToken ct);
+
+    /// <summary>Creates or updates a staff member (idempotent by id) and registers their email for first sign-in.</summary>
+    Task UpsertAsync(StaffMember member, CancellationToken ct);
+}

@@ -1,0 +1,74 @@
+using System.Globalization;
+using Prm.Core.Identity;
+
+namespace Prm.Core.Partners;
+
+/// <summary>Where a partner stands in the program.</summary>
+public enum PartnerStatus { Active, AgreementPending, AgreementExpired, Suspended, Terminated }
+
+/// <summary>Program tiers, lowest first.</summary>
+public enum PartnerTier { Registered, Silver, Gold, Platinum }
+
+/// <summary>What kind of business the partner is.</summary>
+public enum PartnerType { Reseller, Distributor, Agent, Msp, Referral }
+
+/// <summary>Whether a partner user has signed in yet.</summary>
+public enum PartnerUserStatus { Invited, Active }
+
+/// <summary>A partner company in the program. Owned data of a partner lives in its partition.</summary>
+public sealed record Partner
+{
+    public required string Id { get; init; }
+    public required string Name { get; init; }
+    public required string Domain { get; init; }
+    public required PartnerStatus Status { get; init; }
+    public required PartnerTier Tier { get; init; }
+    public required PartnerType Type { get; init; }
+    public required string Country { get; init; }
+    public required string Region { get; init; }
+    public string? ChannelManagerId { get; init; }
+    public string? Website { get; init; }
+    public string? Phone { get; init; }
+    public string? Description { get; init; }
+    public string? City { get; init; }
+    public int UserCount { get; init; }
+    public int AdminCount { get; init; }
+    public required DateTimeOffset CreatedAt { get; init; }
+    public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The fields that the timeline records changes of.</summary>
+    public IReadOnlyDictionary<string, string?> Snapshot() => new Dictionary<string, string?>
+    {
+        ["name"] = Name, ["domain"] = Domain, ["status"] = Status.ToString(), ["tier"] = Common.Text.Camel(Tier),
+        ["partnerType"] = Common.Text.Camel(Type), ["country"] = Country, ["region"] = Region, ["channelManagerId"] = ChannelManagerId,
+        ["website"] = Website, ["phone"] = Phone, ["description"] = Description, ["city"] = City,
+    };
+}
+
+/// <summary>A person at a partner company with access to the portal.</summary>
+public sealed record PartnerUser
+{
+    public required string Id { get; init; }
+    public required string PartnerId { get; init; }
+    public required string Email { get; init; }
+    public required string DisplayName { get; init; }
+    public required PartnerRole Role { get; init; }
+    public required PartnerUserStatus Status { get; init; }
+    public required DateTimeOffset InvitedAt { get; init; }
+    public string? InvitedBy { get; init; }
+    public DateTimeOffset? JoinedAt { get; init; }
+    public string? TenantId { get; init; }
+    public string? ObjectId { get; init; }
+
+    public IReadOnlyDictionary<string, string?> Snapshot() => new Dictionary<string, string?>
+    {
+        ["email"] = Email, ["displayName"] = DisplayName, ["role"] = Role.ToString(), ["status"] = Status.ToString(),
+        ["joinedAt"] = JoinedAt?.ToString("O", CultureInfo.InvariantCulture),
+    };
+}
+
+/// <summary>A vendor staff member (program admin, channel manager) known to the directory.</summary>
+public sealed record StaffMember(string Id, string Email, string DisplayName, IReadOnlyList<string> Roles, string? Region);
+
+/// <summary>Filters of the partner list.</summary>
+public sealed record PartnerQuery(string? ChannelManagerId, PartnerStatus? Status, PartnerTier? Tier, string? Region, string? NamePrefix);

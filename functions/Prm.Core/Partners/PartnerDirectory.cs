@@ -1,0 +1,201 @@
+using Prm.Core.Audit;
+using Prm.Core.Common;
+using Prm.Core.Configuration;
+using Prm.Core.Identity;
+using Prm.Core.Notifications;
+using Prm.Core.Outbox;
+
+namespace Prm.Core.Partners;
+
+/// <summary>The partner directory: list, read, create and edit partner companies.</summary>
+public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, TimeProvider clock, EmailComposer emails, ProgramOptions options)
+{
+    private static readonly CreatePartnerValidator CreateValidator = new();
+    private static readonly PatchPartnerValidator PatchValidator = new();
+
+    /// <summary>Lists partners: channel managers see their own by default; admins see all.</summary>
+    public async Task<Page<PartnerDto>> ListAsync(Caller caller, string? scope, string? status, string? tier, string? region, string? channelManagerId, string? search, PageRequest page, CancellationToken ct)
+    {
+        if (!caller.IsVendor) throw new ForbiddenException("Only program admins and channel managers list partners.");
+        var errors = new Dictionary<string, string[]>();
+        if (scope is not null and not ("mine" or "all")) errors["scope"] = ["scope must be mine or all."];
+        var statusValue = Text.ParseEnum<PartnerStatus>(status);
+        if (status is not null && statusValue is null) errors["status"] = ["status must be one of: " + string.Join(", ", Enum.GetNames<PartnerStatus>()) + "."];
+        var tierValue = Text.ParseEnum<PartnerTier>(tier);
+        if (tier is not null && tierValue is null) errors["tier"] = ["tier must be one of: " + string.Join(", ", Enum.GetValues<PartnerTier>().Select(t => Text.Camel(t))) + "."];
+        if (region is not null && !Regions.IsKnown(region)) errors["region"] = ["region must be one of: " + string.Join(", ", Regions.All) + "."];
+        if (search is not null && (search.Trim().Length == 0 || search.Length > 100)) errors["search"] = ["search must be 1 to 100 characters."];
+        if (errors.Count > 0) throw new ValidationFailedException(errors);
+
+        string? owner = channelManagerId;
+        if (!caller.IsAdmin)
+        {
+            if (scope == "all") throw new ForbiddenException("Only program admins may list all partners (scope=all).");
+            if (channelManagerId is not null && channelManagerId != caller.UserId) throw new ForbiddenException("Channel managers list their own partners only.");
+            owner = caller.UserId;
+        }
+        else if (scope == "mine")
+        {
+            owner = caller.UserId;
+        }
+        var query = new PartnerQuery(owner, statusValue, tierValue, region, search is null ? null : Text.NameKey(search));
+        var result = await store.ListAsync(query, page, ct);
+        return result.Map(PartnerDto.From);
+    }
+
+    public async Task<Versioned<PartnerDto>> GetAsync(Caller caller, string partnerId, CancellationToken ct)
+    {
+        var found = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+        return new Versioned<PartnerDto>(PartnerDto.From(found.Value), found.ETag);
+    }
+
+    public async Task<Page<AuditEntry>> TimelineAsync(Caller caller, string partnerId, PageRequest page, CancellationToken ct)
+    {
+        var found = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+        if (!PartnerAccess.CanManageCompany(caller, found.Value)) throw new ForbiddenException("Only partner admins and the partner's channel manager read its timeline.");
+        return await store.TimelineAsync(partnerId, page, ct);
+    }
+
+    /// <summary>Creates a partner directly (admins; the migration path beside onboarding), optionally with its first partner admin invited.</summary>
+    public async Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, CancellationToken ct)
+    {
+        if (!caller.IsAdmin) throw new ForbiddenException("Only program admins create partners directly.");
+        var request = Validate.Body(body, CreateValidator);
+        var now = clock.GetUtcNow();
+        var region = request.Region!;
+        var channelManagerId = await ResolveChannelManagerAsync(request.ChannelManagerId, region, ct);
+        var partner = new Partner
+        {
+            Id = Ids.New("ptn"),
+            Name = request.Name!.Trim(),
+            Domain = Text.NormalizeDomain(request.Domain)!,
+            Status = Text.ParseEnum<PartnerStatus>(request.Status) ?? PartnerStatus.Active,
+            Tier = Text.ParseEnum<PartnerTier>(request.Tier) ?? PartnerTier.Registered,
+            Type = Text.ParseEnum<PartnerType>(request.PartnerType) ?? PartnerType.Reseller,
+            Country = request.Country!,
+            Region = region,
+            ChannelManagerId = channelManagerId,
+            Website = request.Website,
+            Phone = request.Phone,
+            Description = request.Description,
+            City = request.City,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        var users = new List<PartnerUser>();
+        var outbox = new List<OutboxMessage>();
+        var audit = new List<AuditEntry> { Entry(caller, now, "partner.created", "partner", partner.Id, Diff.Between(null, partner.Snapshot())) };
+        if (request.Admin is not null)
+        {
+            var admin = NewUser(partner.Id, request.Admin.Email!, request.Admin.DisplayName!, PartnerRole.PartnerAdmin, caller, now);
+            users.Add(admin);
+            partner = partner with { UserCount = 1, AdminCount = 1 };
+            audit.Add(Entry(caller, now, "partner.user.invited", "partnerUser", admin.Id, Diff.Between(null, admin.Snapshot())));
+            outbox.Add(Invitation(partner, admin, caller, now));
+        }
+        outbox.Add(OutboxMessage.ForEvent(PartnerEvents.Created(partner, now)));
+        var etag = await store.CreateAsync(partner, users, new ChangeSet(audit, outbox), ct);
+        return new Versioned<PartnerDto>(PartnerDto.From(partner), etag);
+    }
+
+    /// <summary>Edits a partner: partner admins change the profile; admins and the owning channel manager also tier, status, owner, region.</summary>
+    public async Task<Versioned<PartnerDto>> PatchAsync(Caller caller, string partnerId, string? ifMatch, PatchPartnerRequest? body, CancellationToken ct)
+    {
+        var found = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+        var request = Validate.Body(body, PatchValidator);
+        if (string.IsNullOrEmpty(ifMatch)) throw new PreconditionFailedException("PATCH requires an If-Match header with the partner's ETag.", required: true);
+        var current = found.Value;
+        if (!PartnerAccess.CanManageCompany(caller, current)) throw new ForbiddenException("Only the partner's admins and its channel manager edit this partner.");
+        // Checked here as well as in storage: the conditional write is the guard against races, this gives the common stale case a clear answer.
+        if (ifMatch != "*" && ifMatch != found.ETag) throw new PreconditionFailedException("The partner was changed since you read it; read it again and retry with the new ETag.");
+        var programFields = new (string Name, object? Value)[]
+        {
+            ("tier", request.Tier), ("status", request.Status), ("channelManagerId", request.ChannelManagerId),
+            ("country", request.Country), ("region", request.Region), ("partnerType", request.PartnerType),
+        };
+        if (!PartnerAccess.CanManageProgram(caller, current))
+        {
+            var denied = programFields.Where(f => f.Value is not null).Select(f => f.Name).ToList();
+            if (denied.Count > 0)
+            {
+                throw new ValidationFailedException(denied.ToDictionary(d => d, d => new[] { $"{d} is managed by the vendor and cannot be changed by the partner." }), unprocessable: true);
+            }
+        }
+        if (current.Status == PartnerStatus.Terminated && request.Status is not null && Text.ParseEnum<PartnerStatus>(request.Status) != PartnerStatus.Terminated)
+        {
+            throw new ValidationFailedException("status", "A terminated partner cannot be reactivated; create a new partner instead.", unprocessable: true);
+        }
+        var channelManagerId = current.ChannelManagerId;
+        if (request.ChannelManagerId is not null && request.ChannelManagerId != current.ChannelManagerId)
+        {
+            channelManagerId = await ResolveChannelManagerAsync(request.ChannelManagerId, request.Region ?? current.Region, ct);
+        }
+        var now = clock.GetUtcNow();
+        var updated = current with
+        {
+            Name = request.Name?.Trim() ?? current.Name,
+            Website = request.Website ?? current.Website,
+            Phone = request.Phone ?? current.Phone,
+            Description = request.Description ?? current.Description,
+            City = request.City ?? current.City,
+            Country = request.Country ?? current.Country,
+            Region = request.Region ?? current.Region,
+            Tier = Text.ParseEnum<PartnerTier>(request.Tier) ?? current.Tier,
+            Type = Text.ParseEnum<PartnerType>(request.PartnerType) ?? current.Type,
+            Status = Text.ParseEnum<PartnerStatus>(request.Status) ?? current.Status,
+            ChannelManagerId = channelManagerId,
+            UpdatedAt = now,
+        };
+        var changes = Diff.Between(current.Snapshot(), updated.Snapshot());
+        if (changes.Count == 0) return new Versioned<PartnerDto>(PartnerDto.From(current), found.ETag);
+        var audit = new List<AuditEntry> { Entry(caller, now, "partner.updated", "partner", current.Id, changes) };
+        var outbox = new List<OutboxMessage> { OutboxMessage.ForEvent(PartnerEvents.Updated(current, updated, changes, now)) };
+        var etag = await store.UpdateAsync(updated, found.ETag, new ChangeSet(audit, outbox), ct);
+        return new Versioned<PartnerDto>(PartnerDto.From(updated), etag);
+    }
+
+    private async Task<string?> ResolveChannelManagerAsync(string? requested, string region, CancellationToken ct)
+    {
+        if (requested is not null)
+        {
+            var member = await staff.GetAsync(requested, ct);
+            if (member is null || !member.Roles.Contains(AppRoles.ChannelManager))
+            {
+                throw new ValidationFailedException("channelManagerId", "channelManagerId must be the id of a channel manager.", unprocessable: true);
+            }
+            return member.Id;
+        }
+        // Assignment by region; unassigned partners remain visible to admins.
+        var all = await staff.ListAsync(ct);
+        return all.Where(s => s.Roles.Contains(AppRoles.ChannelManager) && s.Region == region).OrderBy(s => s.Id, StringComparer.Ordinal).FirstOrDefault()?.Id;
+    }
+
+    internal static PartnerUser NewUser(string partnerId, string email, string displayName, PartnerRole role, Caller invitedBy, DateTimeOffset now) => new()
+    {
+        Id = Ids.New("usr"),
+        PartnerId = partnerId,
+        Email = Text.NormalizeEmail(email)!,
+        DisplayName = displayName.Trim(),
+        Role = role,
+        Status = PartnerUserStatus.Invited,
+        InvitedAt = now,
+        InvitedBy = invitedBy.UserId,
+    };
+
+    internal OutboxMessage Invitation(Partner partner, PartnerUser user, Caller inviter, DateTimeOffset now)
+    {
+        var email = emails.Compose("partner-invitation", user.Email, user.DisplayName, new
+        {
+            userName = user.DisplayName,
+            inviterName = inviter.DisplayName,
+            partnerName = partner.Name,
+            roleText = user.Role == PartnerRole.PartnerAdmin ? "a partner admin" : "a partner user",
+            email = user.Email,
+            acceptUrl = $"{options.PortalBaseUrl.TrimEnd('/')}/invitations/accept?email={Uri.EscapeDataString(user.Email)}&partner={Uri.EscapeDataString(partner.Id)}",
+        });
+        return OutboxMessage.ForEmail(Ids.New("msg"), email, now, partner.Id, Correlation.Id);
+    }
+
+    internal static AuditEntry Entry(Caller caller, DateTimeOffset now, string action, string subjectType, string subjectId, IReadOnlyList<FieldChange> changes, string? note = null) =>
+        new(Ids.New("aud"), now, caller.UserId, caller.DisplayName, action, subjectType, subjectId, changes, note);
+}

@@ -1,0 +1,237 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using CsvHelper;
+using CsvHelper.Configuration;
+using Prm.Core.Common;
+using Prm.Core.Identity;
+
+namespace Prm.Core.Partners;
+
+/// <summary>One row of the partner spreadsheet a program is leaving. Each row names a partner and optionally one of its users.</summary>
+public sealed class PartnerImportRow
+{
+    public string? PartnerName { get; set; }
+    public string? Domain { get; set; }
+    public string? Country { get; set; }
+    public string? Region { get; set; }
+    public string? Tier { get; set; }
+    public string? PartnerType { get; set; }
+    public string? Status { get; set; }
+    public string? ChannelManagerEmail { get; set; }
+    public string? Website { get; set; }
+    public string? Phone { get; set; }
+    public string? City { get; set; }
+    public string? UserEmail { get; set; }
+    public string? UserName { get; set; }
+    public string? UserRole { get; set; }
+}
+
+/// <summary>What happened to one row.</summary>
+public sealed record ImportRowResult(int Line, string? Domain, string? PartnerId, string Outcome, IReadOnlyList<string> Reasons);
+
+/// <summary>The import report: counts and one result per data row, in file order.</summary>
+public sealed record ImportReport(bool DryRun, int Rows, int Created, int Updated, int Unchanged, int Rejected, IReadOnlyList<ImportRowResult> Results);
+
+/// <summary>Imports partners and their users from CSV. Idempotent by partner domain; a dry run writes nothing.</summary>
+public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, IPartnerStore store, IStaffStore staff)
+{
+    public const int MaxRows = 50_000;
+    public const string Columns = "partnerName,domain,country,region,tier,partnerType,status,channelManagerEmail,website,phone,city,userEmail,userName,userRole";
+    private static readonly CreatePartnerValidator PartnerValidator = new();
+    private static readonly InviteUserValidator UserValidator = new();
+
+    public async Task<ImportReport> RunAsync(Caller caller, Stream csv, bool dryRun, CancellationToken ct)
+    {
+        if (!caller.IsAdmin) throw new ForbiddenException("Only program admins import partners.");
+        var rows = Read(csv);
+        var results = new ImportRowResult?[rows.Count];
+        var managers = (await staff.ListAsync(ct)).Where(s => s.Roles.Contains(AppRoles.ChannelManager)).ToDictionary(s => s.Email, s => s.Id, StringComparer.OrdinalIgnoreCase);
+
+        var groups = new Dictionary<string, List<int>>(StringComparer.Ordinal);
+        for (var i = 0; i < rows.Count; i++)
+        {
+            var (line, row) = rows[i];
+            var reasons = CheckRow(row, managers);
+            if (reasons.Count > 0)
+            {
+                results[i] = new ImportRowResult(line, row.Domain, null, "rejected", reasons);
+                continue;
+            }
+            var domain = Text.NormalizeDomain(row.Domain)!;
+            if (!groups.TryGetValue(domain, out var list)) groups[domain] = list = [];
+            list.Add(i);
+        }
+
+        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (group, token) =>
+        {
+            var seenEmails = new HashSet<string>(StringComparer.Ordinal);
+            string? partnerId = await store.FindByDomainAsync(group.Key, token);
+            foreach (var index in group.Value)
+            {
+                var (line, row) = rows[index];
+                try
+                {
+                    results[index] = dryRun
+                        ? await PlanAsync(line, row, group.Key, partnerId, seenEmails, token)
+                        : await ApplyAsync(caller, line, row, group.Key, managers, partnerId, seenEmails, token);
+                    if (!dryRun) partnerId ??= results[index]!.PartnerId;
+                    if (dryRun && partnerId is null && results[index]!.Outcome == "created") partnerId = "(new)";
+                }
+                catch (PrmException ex)
+                {
+                    results[index] = new ImportRowResult(line, group.Key, partnerId == "(new)" ? null : partnerId, "rejected", Reasons(ex));
+                }
+            }
+        });
+
+        var final = results.Select(r => r!).ToList();
+        return new ImportReport(dryRun, final.Count,
+            final.Count(r => r.Outcome == "created"), final.Count(r => r.Outcome == "updated"),
+            final.Count(r => r.Outcome == "unchanged"), final.Count(r => r.Outcome == "rejected"), final);
+    }
+
+    private async Task<ImportRowResult> PlanAsync(int line, PartnerImportRow row, string domain, string? partnerId, HashSet<string> seenEmails, CancellationToken ct)
+    {
+        var userEmail = Text.NormalizeEmail(row.UserEmail);
+        var addsUser = userEmail is not null && seenEmails.Add(userEmail);
+        if (partnerId is null) return new ImportRowResult(line, domain, null, "created", []);
+        if (partnerId == "(new)") return new ImportRowResult(line, domain, null, addsUser ? "updated" : "unchanged", []);
+        var existing = await store.GetAsync(partnerId, ct);
+        var changes = existing is null ? 0 : ProfileChanges(existing.Value, row).Count;
+        return new ImportRowResult(line, domain, partnerId, changes > 0 || addsUser ? "updated" : "unchanged", []);
+    }
+
+    private async Task<ImportRowResult> ApplyAsync(Caller caller, int line, PartnerImportRow row, string domain, IReadOnlyDictionary<string, string> managers, string? partnerId, HashSet<string> seenEmails, CancellationToken ct)
+    {
+        var userEmail = Text.NormalizeEmail(row.UserEmail);
+        var role = Text.ParseEnum<PartnerRole>(row.UserRole) ?? PartnerRole.PartnerUser;
+        if (partnerId is null)
+        {
+            // The first admin of the file is invited with the partner; other users follow one by one.
+            var firstAdmin = userEmail is not null && role == PartnerRole.PartnerAdmin ? new NewPartnerAdmin(userEmail, row.UserName) : null;
+            var created = await directory.CreateAsync(caller, new CreatePartnerRequest(
+                row.PartnerName, domain, row.Country, row.Region, Blank(row.Tier), Blank(row.PartnerType), Blank(row.Status),
+                ManagerId(row, managers), Blank(row.Website), Blank(row.Phone), null, Blank(row.City), firstAdmin), ct);
+            if (firstAdmin is not null) seenEmails.Add(userEmail!);
+            else if (userEmail is not null) await AddUserAsync(caller, created.Value.Id, row, seenEmails, ct);
+            return new ImportRowResult(line, domain, created.Value.Id, "created", []);
+        }
+        var outcome = "unchanged";
+        var existing = await store.GetAsync(partnerId, ct) ?? throw new NotFoundException("Partner");
+        var changes = ProfileChanges(existing.Value, row);
+        if (changes.Count > 0)
+        {
+            await directory.PatchAsync(caller, partnerId, existing.ETag, new PatchPartnerRequest(
+                changes.GetValueOrDefault("name"), changes.GetValueOrDefault("website"), changes.GetValueOrDefault("phone"), null,
+                changes.GetValueOrDefault("city"), changes.GetValueOrDefault("country"), changes.GetValueOrDefault("region"),
+                changes.GetValueOrDefault("tier"), changes.GetValueOrDefault("partnerType"), changes.GetValueOrDefault("status"),
+                ManagerId(row, managers) is { } manager && manager != existing.Value.ChannelManagerId ? manager : null), ct);
+            outcome = "updated";
+        }
+        if (userEmail is not null && await AddUserAsync(caller, partnerId, row, seenEmails, ct)) outcome = "updated";
+        return new ImportRowResult(line, domain, partnerId, outcome, []);
+    }
+
+    private async Task<bool> AddUserAsync(Caller caller, string partnerId, PartnerImportRow row, HashSet<string> seenEmails, CancellationToken ct)
+    {
+        var email = Text.NormalizeEmail(row.UserEmail)!;
+        if (!seenEmails.Add(email)) return false;
+        try
+        {
+            await team.InviteAsync(caller, partnerId, new InviteUserRequest(email, row.UserName, Blank(row.UserRole)), ct);
+            return true;
+        }
+        catch (ConflictException)
+        {
+            // Already a user (a re-run of the same file): nothing to do.
+            return false;
+        }
+    }
+
+    /// <summary>The vendor-side and profile fields whose row value differs from the stored partner.</summary>
+    private static Dictionary<string, string> ProfileChanges(Partner p, PartnerImportRow row)
+    {
+        var changes = new Dictionary<string, string>();
+        void Compare(string field, string? value, string current)
+        {
+            if (!string.IsNullOrWhiteSpace(value) && !string.Equals(value.Trim(), current, StringComparison.Ordinal)) changes[field] = value.Trim();
+        }
+        Compare("name", row.PartnerName, p.Name);
+        Compare("country", row.Country, p.Country);
+        Compare("region", row.Region, p.Region);
+        Compare("website", row.Website, p.Website ?? "");
+        Compare("phone", row.Phone, p.Phone ?? "");
+        Compare("city", row.City, p.City ?? "");
+        if (Text.ParseEnum<PartnerTier>(row.Tier) is { } tier && tier != p.Tier) changes["tier"] = Text.Camel(tier);
+        if (Text.ParseEnum<PartnerType>(row.PartnerType) is { } type && type != p.Type) changes["partnerType"] = Text.Camel(type);
+        if (Text.ParseEnum<PartnerStatus>(row.Status) is { } status && status != p.Status) changes["status"] = status.ToString();
+        return changes;
+    }
+
+    private static List<string> CheckRow(PartnerImportRow row, IReadOnlyDictionary<string, string> managers)
+    {
+        var reasons = new List<string>();
+        var partner = PartnerValidator.Validate(new CreatePartnerRequest(row.PartnerName, row.Domain, row.Country, row.Region, Blank(row.Tier),
+            Blank(row.PartnerType), Blank(row.Status), null, Blank(row.Website), Blank(row.Phone), null, Blank(row.City), null));
+        reasons.AddRange(partner.Errors.Select(e => e.ErrorMessage.Replace("'", "", StringComparison.Ordinal)));
+        if (!string.IsNullOrWhiteSpace(row.ChannelManagerEmail) && !managers.ContainsKey(row.ChannelManagerEmail.Trim()))
+        {
+            reasons.Add($"channelManagerEmail {row.ChannelManagerEmail.Trim()} is not a channel manager.");
+        }
+        if (!string.IsNullOrWhiteSpace(row.UserEmail) || !string.IsNullOrWhiteSpace(row.UserName))
+        {
+            var user = UserValidator.Validate(new InviteUserRequest(Blank(row.UserEmail), Blank(row.UserName), Blank(row.UserRole)));
+            reasons.AddRange(user.Errors.Select(e => "user: " + e.ErrorMessage.Replace("'", "", StringComparison.Ordinal)));
+        }
+        return reasons;
+    }
+
+    private static string? ManagerId(PartnerImportRow row, IReadOnlyDictionary<string, string> managers) =>
+        string.IsNullOrWhiteSpace(row.ChannelManagerEmail) ? null : managers[row.ChannelManagerEmail.Trim()];
+
+    private static string? Blank(string? value) => string.IsNullOrWhiteSpace(value) ? null : value.Trim();
+
+    private static List<string> Reasons(PrmException ex) => ex is ValidationFailedException v
+        ? v.Errors.SelectMany(e => e.Value.Select(m => $"{e.Key}: {m}")).ToList()
+        : [ex.Message];
+
+    /// <summary>Parses the CSV (header required, columns in any order, unknown columns ignored).</summary>
+    private static List<(int Line, PartnerImportRow Row)> Read(Stream csv)
+    {
+        var config = new CsvConfiguration(CultureInfo.InvariantCulture)
+        {
+            PrepareHeaderForMatch = args => args.Header.Trim().Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant(),
+            HeaderValidated = null,
+            MissingFieldFound = null,
+            TrimOptions = TrimOptions.Trim,
+            DetectDelimiter = true,
+        };
+        using var reader = new StreamReader(csv);
+        using var parser = new CsvReader(reader, config);
+        var rows = new List<(int, PartnerImportRow)>();
+        try
+        {
+            if (!parser.Read() || !parser.ReadHeader())
+            {
+                throw new ValidationFailedException("body", $"The CSV is empty; expected a header row with: {Columns}.");
+            }
+            var header = parser.HeaderRecord!.Select(h => h.Trim().Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant()).ToHashSet();
+            var missing = new[] { "partnername", "domain", "country", "region" }.Where(c => !header.Contains(c)).ToList();
+            if (missing.Count > 0)
+            {
+                throw new ValidationFailedException("body", $"The CSV header lacks the column(s) {string.Join(", ", missing)}; expected: {Columns}.");
+            }
+            while (parser.Read())
+            {
+                if (rows.Count >= MaxRows) throw new ValidationFailedException("body", $"At most {MaxRows} rows are imported at once.");
+                var row = parser.GetRecord<PartnerImportRow>();
+                rows.Add((parser.Parser.RawRow, row));
+            }
+        }
+        catch (CsvHelperException ex)
+        {
+            throw new ValidationFailedException("body", $"The CSV could not be read at line {ex.Context?.Parser?.RawRow}: {ex.Message.Split('\n')[0]}");
+        }
+        return rows;
+    }
+}

@@ -1,0 +1,156 @@
+using Prm.Core.Audit;
+using Prm.Core.Common;
+using Prm.Core.Identity;
+using Prm.Core.Outbox;
+
+namespace Prm.Core.Partners;
+
+/// <summary>A partner company's users: invite, change role, remove. The last partner admin always stays.</summary>
+public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, PartnerDirectory directory, MembershipCache memberships)
+{
+    private static readonly InviteUserValidator InviteValidator = new();
+    private static readonly PatchUserValidator PatchValidator = new();
+    private const int Attempts = 5;
+
+    public async Task<Page<PartnerUserDto>> ListAsync(Caller caller, string partnerId, PageRequest page, CancellationToken ct)
+    {
+        var partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+        RequireManager(caller, partner.Value);
+        var result = await store.ListUsersAsync(partnerId, page, ct);
+        return result.Map(PartnerUserDto.From);
+    }
+
+    /// <summary>Invites a user by email; the invitation email is written with the user in one transaction.</summary>
+    public async Task<Versioned<PartnerUserDto>> InviteAsync(Caller caller, string partnerId, InviteUserRequest? body, CancellationToken ct)
+    {
+        var partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+        RequireManager(caller, partner.Value);
+        var request = Validate.Body(body, InviteValidator);
+        var email = Text.NormalizeEmail(request.Email)!;
+        if (!caller.IsVendor && !BelongsToDomain(email, partner.Value.Domain))
+        {
+            throw new ValidationFailedException("email", $"Partner admins invite people of their own domain ({partner.Value.Domain}); ask your channel manager to invite anyone else.", unprocessable: true);
+        }
+        var role = Text.ParseEnum<PartnerRole>(request.Role) ?? PartnerRole.PartnerUser;
+        var now = clock.GetUtcNow();
+        var user = PartnerDirectory.NewUser(partnerId, email, request.DisplayName!, role, caller, now);
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = partner.Value;
+            if (current.Status == PartnerStatus.Terminated) throw new ValidationFailedException("partnerId", "A terminated partner cannot get new users.", unprocessable: true);
+            var updated = current with
+            {
+                UserCount = current.UserCount + 1,
+                AdminCount = current.AdminCount + (role == PartnerRole.PartnerAdmin ? 1 : 0),
+                UpdatedAt = now,
+            };
+            var changes = new ChangeSet(
+                [PartnerDirectory.Entry(caller, now, "partner.user.invited", "partnerUser", user.Id, Diff.Between(null, user.Snapshot()))],
+                [directory.Invitation(current, user, caller, now), OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserInvitedType, user, [], now))]);
+            try
+            {
+                await store.AddUserAsync(updated, partner.ETag, user, changes, ct);
+                var saved = await store.GetUserAsync(partnerId, user.Id, ct) ?? throw new NotFoundException("User");
+                return new Versioned<PartnerUserDto>(PartnerUserDto.From(saved.Value), saved.ETag);
+            }
+            catch (PreconditionFailedException) when (attempt < Attempts)
+            {
+                partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+            }
+        }
+    }
+
+    /// <summary>Changes a user's name or role (If-Match required). Demoting the last partner admin is refused.</summary>
+    public async Task<Versioned<PartnerUserDto>> PatchAsync(Caller caller, string partnerId, string userId, string? ifMatch, PatchUserRequest? body, CancellationToken ct)
+    {
+        var partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+        RequireManager(caller, partner.Value);
+        var found = await LoadUserAsync(partnerId, userId, ct);
+        var request = Validate.Body(body, PatchValidator);
+        if (string.IsNullOrEmpty(ifMatch)) throw new PreconditionFailedException("PATCH requires an If-Match header with the user's ETag.", required: true);
+        if (ifMatch != found.ETag) throw new PreconditionFailedException("The user was changed since you read it; read it again and retry.");
+        var now = clock.GetUtcNow();
+        var user = found.Value;
+        var role = Text.ParseEnum<PartnerRole>(request.Role) ?? user.Role;
+        var updatedUser = user with { DisplayName = request.DisplayName?.Trim() ?? user.DisplayName, Role = role };
+        var changes = Diff.Between(user.Snapshot(), updatedUser.Snapshot());
+        if (changes.Count == 0) return new Versioned<PartnerUserDto>(PartnerUserDto.From(user), found.ETag);
+        var delta = (role == PartnerRole.PartnerAdmin ? 1 : 0) - (user.Role == PartnerRole.PartnerAdmin ? 1 : 0);
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = partner.Value;
+            if (current.AdminCount + delta < 1) throw new ConflictException("The last partner admin cannot be demoted; make someone else a partner admin first.", "role");
+            var updatedPartner = current with { AdminCount = current.AdminCount + delta, UpdatedAt = now };
+            var set = new ChangeSet(
+                [PartnerDirectory.Entry(caller, now, "partner.user.changed", "partnerUser", user.Id, changes)],
+                [OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserChangedType, updatedUser, changes, now))]);
+            try
+            {
+                var etag = await store.UpdateUserAsync(updatedPartner, partner.ETag, updatedUser, found.ETag, set, ct);
+                memberships.EvictUser(user.Id);
+                return new Versioned<PartnerUserDto>(PartnerUserDto.From(updatedUser), etag);
+            }
+            catch (PreconditionFailedException) when (attempt < Attempts)
+            {
+                partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+                var again = await LoadUserAsync(partnerId, userId, ct);
+                if (again.ETag != found.ETag) throw new PreconditionFailedException("The user was changed since you read it; read it again and retry.");
+            }
+        }
+    }
+
+    /// <summary>Removes a user; their access ends at once. The last partner admin cannot be removed.</summary>
+    public async Task RemoveAsync(Caller caller, string partnerId, string userId, string? ifMatch, CancellationToken ct)
+    {
+        var partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+        RequireManager(caller, partner.Value);
+        var found = await LoadUserAsync(partnerId, userId, ct);
+        if (!string.IsNullOrEmpty(ifMatch) && ifMatch != "*" && ifMatch != found.ETag) throw new PreconditionFailedException("The user was changed since you read it; read it again and retry.");
+        var now = clock.GetUtcNow();
+        var user = found.Value;
+        for (var attempt = 1; ; attempt++)
+        {
+            var current = partner.Value;
+            var isAdmin = user.Role == PartnerRole.PartnerAdmin;
+            if (isAdmin && current.AdminCount <= 1) throw new ConflictException("The last partner admin cannot be removed; make someone else a partner admin first.", "userId");
+            var updatedPartner = current with
+            {
+                UserCount = Math.Max(0, current.UserCount - 1),
+                AdminCount = current.AdminCount - (isAdmin ? 1 : 0),
+                UpdatedAt = now,
+            };
+            var set = new ChangeSet(
+                [PartnerDirectory.Entry(caller, now, "partner.user.removed", "partnerUser", user.Id, Diff.Between(user.Snapshot(), null))],
+                [OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserRemovedType, user, [], now))]);
+            try
+            {
+                await store.RemoveUserAsync(updatedPartner, partner.ETag, user, found.ETag, set, ct);
+                memberships.EvictUser(user.Id);
+                return;
+            }
+            catch (PreconditionFailedException) when (attempt < Attempts)
+            {
+                partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+                found = await LoadUserAsync(partnerId, userId, ct);
+                user = found.Value;
+            }
+        }
+    }
+
+    private async Task<Versioned<PartnerUser>> LoadUserAsync(string partnerId, string userId, CancellationToken ct)
+    {
+        if (!Ids.LooksLike(userId, "usr")) throw new NotFoundException("User");
+        return await store.GetUserAsync(partnerId, userId, ct) ?? throw new NotFoundException("User");
+    }
+
+    private static void RequireManager(Caller caller, Partner partner)
+    {
+        if (!PartnerAccess.CanManageCompany(caller, partner)) throw new ForbiddenException("Only the partner's admins and its channel manager manage its users.");
+    }
+
+    private static bool BelongsToDomain(string email, string domain)
+    {
+        var emailDomain = Text.EmailDomain(email);
+        return emailDomain == domain || emailDomain.EndsWith("." + domain, StringComparison.Ordinal);
+    }
+}

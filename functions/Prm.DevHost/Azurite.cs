@@ -1,0 +1,155 @@
+using System.Diagnostics;
+using System.Net.Sockets;
+
+namespace Prm.DevHost;
+
+/// <summary>
+/// Azurite, the Azure Storage emulator, installed from the repository's package-lock.json (npm ci) when missing,
+/// started on loopback when nothing listens on its ports, and stopped by PID only if this process started it.
+/// </summary>
+public sealed class Azurite : IAsyncDisposable
+{
+    public const string AccountName = "devstoreaccount1";
+    public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
+
+    private Process? process;
+
+    private Azurite(int blobPort, int queuePort, int tablePort)
+    {
+        BlobPort = blobPort;
+        QueuePort = queuePort;
+        TablePort = tablePort;
+    }
+
+    public int BlobPort { get; }
+    public int QueuePort { get; }
+    public int TablePort { get; }
+
+    /// <summary>True when this instance started the emulator (and so stops it).</summary>
+    public bool Started => process is not null;
+
+    public int? ProcessId => process?.Id;
+
+    public string ConnectionString =>
+        $"DefaultEndpointsProtocol=http;AccountName={AccountName};AccountKey={AccountKey};" +
+        $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{AccountName};QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName};TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};";
+
+    /// <summary>Reuses an emulator already listening on the ports, or installs and starts one.</summary>
+    public static async Task<Azurite> StartAsync(int blobPort, int queuePort, int tablePort, string? location, Action<string>? log = null, CancellationToken ct = default)
+    {
+        var azurite = new Azurite(blobPort, queuePort, tablePort);
+        if (IsListening(blobPort) && IsListening(queuePort) && IsListening(tablePort))
+        {
+            log?.Invoke($"Azurite already listens on 127.0.0.1:{blobPort}/{queuePort}/{tablePort}; reusing it.");
+            return azurite;
+        }
+        var root = RepositoryRoot();
+        var script = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
+        if (!File.Exists(script))
+        {
+            log?.Invoke("Azurite is not installed yet: running npm ci (from package-lock.json)...");
+            await RunAsync("npm", "ci --no-audit --no-fund --loglevel=error", root, ct);
+            if (!File.Exists(script)) throw new InvalidOperationException($"npm ci did not install Azurite at {script}.");
+        }
+        var arguments = new List<string>
+        {
+            script, "--blobHost", "127.0.0.1", "--blobPort", blobPort.ToString(), "--queueHost", "127.0.0.1", "--queuePort", queuePort.ToString(),
+            "--tableHost", "127.0.0.1", "--tablePort", tablePort.ToString(), "--skipApiVersionCheck", "--loose", "--silent",
+        };
+        if (location is null)
+        {
+            arguments.Add("--inMemoryPersistence");
+        }
+        else
+        {
+            Directory.CreateDirectory(location);
+            arguments.AddRange(["--location", location]);
+        }
+        var info = new ProcessStartInfo("node") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        azurite.process = Process.Start(info) ?? throw new InvalidOperationException("node could not be started.");
+        azurite.process.OutputDataReceived += (_, _) => { };
+        azurite.process.ErrorDataReceived += (_, e) => { if (!string.IsNullOrWhiteSpace(e.Data)) log?.Invoke("azurite: " + e.Data); };
+        azurite.process.BeginOutputReadLine();
+        azurite.process.BeginErrorReadLine();
+        var deadline = Stopwatch.StartNew();
+        while (!(IsListening(blobPort) && IsListening(queuePort) && IsListening(tablePort)))
+        {
+            if (azurite.process.HasExited) throw new InvalidOperationException($"Azurite exited with code {azurite.process.ExitCode} before listening (ports {blobPort}/{queuePort}/{tablePort} taken?).");
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60)) { await azurite.DisposeAsync(); throw new TimeoutException("Azurite did not listen within 60 s."); }
+            await Task.Delay(100, ct);
+        }
+        log?.Invoke($"Azurite started (PID {azurite.process.Id}) on 127.0.0.1:{blobPort}/{queuePort}/{tablePort}.");
+        return azurite;
+    }
+
+    /// <summary>Three free loopback ports.</summary>
+    public static (int Blob, int Queue, int Table) FreePorts()
+    {
+        var listeners = Enumerable.Range(0, 3).Select(_ => new TcpListener(System.Net.IPAddress.Loopback, 0)).ToList();
+        listeners.ForEach(l => l.Start());
+        var ports = listeners.Select(l => ((System.Net.IPEndPoint)l.LocalEndpoint).Port).ToList();
+        listeners.ForEach(l => l.Stop());
+        return (ports[0], ports[1], ports[2]);
+    }
+
+    public static bool IsListening(int port)
+    {
+        try
+        {
+            using var client = new TcpClient();
+            var connect = client.ConnectAsync(System.Net.IPAddress.Loopback, port);
+            return connect.Wait(TimeSpan.FromMilliseconds(300)) && client.Connected;
+        }
+        catch (AggregateException)
+        {
+            return false;
+        }
+        catch (SocketException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>The folder holding package.json (the repository root).</summary>
+    public static string RepositoryRoot()
+    {
+        foreach (var start in new[] { AppContext.BaseDirectory, Directory.GetCurrentDirectory() })
+        {
+            for (var dir = new DirectoryInfo(start); dir is not null; dir = dir.Parent)
+            {
+                if (File.Exists(Path.Combine(dir.FullName, "package.json")) && File.Exists(Path.Combine(dir.FullName, "PrmFunctions.sln"))) return dir.FullName;
+            }
+        }
+        throw new InvalidOperationException("The repository root (PrmFunctions.sln with package.json) was not found above " + AppContext.BaseDirectory);
+    }
+
+    private static async Task RunAsync(string file, string arguments, string directory, CancellationToken ct)
+    {
+        using var run = Process.Start(new ProcessStartInfo(file, arguments) { WorkingDirectory = directory, UseShellExecute = false })
+            ?? throw new InvalidOperationException($"{file} could not be started.");
+        await run.WaitForExitAsync(ct);
+        if (run.ExitCode != 0) throw new InvalidOperationException($"{file} {arguments} failed with exit code {run.ExitCode}.");
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (process is null) return;
+        try
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
+            }
+        }
+        catch (InvalidOperationException)
+        {
+        }
+        catch (TimeoutException)
+        {
+        }
+        process.Dispose();
+        process = null;
+    }
+}

@@ -1,0 +1,50 @@
+using System.Security.Cryptography;
+using System.Text;
+using Prm.Core.Identity;
+using Prm.Core.Partners;
+
+namespace Prm.DevHost;
+
+/// <summary>A demo person the local host can sign in.</summary>
+public sealed record DemoUser(string Email, string Name, string Role, string? Company);
+
+/// <summary>Seeds a demo program idempotently: a program admin, two channel managers (two regions), two partners each with a partner admin and a sales rep.</summary>
+public sealed class DemoSeed(IStaffStore staff, IPartnerStore partners, PartnerDirectory directory, PartnerTeam team)
+{
+    public static readonly IReadOnlyList<DemoUser> Users =
+    [
+        new("admin@vendor.example", "Avery Admin", "Program admin (Prm.Admin)", null),
+        new("cm.emea@vendor.example", "Elena Emea", "Channel manager EMEA (Prm.ChannelManager)", null),
+        new("cm.amer@vendor.example", "Andre Amer", "Channel manager AMER (Prm.ChannelManager)", null),
+        new("anna@northwind.example", "Anna Northwind", "Partner admin", "Northwind Traders (EMEA)"),
+        new("sam@northwind.example", "Sam Northwind", "Sales rep", "Northwind Traders (EMEA)"),
+        new("frank@fabrikam.example", "Frank Fabrikam", "Partner admin", "Fabrikam Solutions (AMER)"),
+        new("rita@fabrikam.example", "Rita Fabrikam", "Sales rep", "Fabrikam Solutions (AMER)"),
+    ];
+
+    /// <summary>A stable staff id for a seeded email.</summary>
+    public static string StaffId(string email) => "usr_" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(email)))[..32];
+
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var admin = new StaffMember(StaffId("admin@vendor.example"), "admin@vendor.example", "Avery Admin", [AppRoles.Admin], null);
+        var emea = new StaffMember(StaffId("cm.emea@vendor.example"), "cm.emea@vendor.example", "Elena Emea", [AppRoles.ChannelManager], "emea");
+        var amer = new StaffMember(StaffId("cm.amer@vendor.example"), "cm.amer@vendor.example", "Andre Amer", [AppRoles.ChannelManager], "amer");
+        foreach (var member in new[] { admin, emea, amer }) await staff.UpsertAsync(member, ct);
+
+        var seeder = new Caller(admin.Id, admin.Email, admin.DisplayName, admin.Roles, null, null);
+        await PartnerAsync(seeder, "Northwind Traders", "northwind.example", "DE", "emea", "gold", emea.Id,
+            ("anna@northwind.example", "Anna Northwind"), ("sam@northwind.example", "Sam Northwind"), ct);
+        await PartnerAsync(seeder, "Fabrikam Solutions", "fabrikam.example", "US", "amer", "silver", amer.Id,
+            ("frank@fabrikam.example", "Frank Fabrikam"), ("rita@fabrikam.example", "Rita Fabrikam"), ct);
+    }
+
+    private async Task PartnerAsync(Caller seeder, string name, string domain, string country, string region, string tier, string channelManagerId,
+        (string Email, string Name) partnerAdmin, (string Email, string Name) salesRep, CancellationToken ct)
+    {
+        if (await partners.FindByDomainAsync(domain, ct) is not null) return;
+        var created = await directory.CreateAsync(seeder, new CreatePartnerRequest(name, domain, country, region, tier, "reseller", "Active",
+            channelManagerId, $"https://www.{domain}", null, $"{name} is a demo partner.", null, new NewPartnerAdmin(partnerAdmin.Email, partnerAdmin.Name)), ct);
+        await team.InviteAsync(seeder, created.Value.Id, new InviteUserRequest(salesRep.Email, salesRep.Name, "PartnerUser"), ct);
+    }
+}

@@ -1,0 +1,125 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Options;
+using Prm.Core.Identity;
+using Prm.Functions;
+using Prm.Functions.Http;
+using Prm.Storage;
+
+namespace Prm.DevHost;
+
+/// <summary>Settings of the local host (section "LocalHost").</summary>
+public sealed class LocalHostOptions
+{
+    public const string SectionName = "LocalHost";
+
+    public string Url { get; set; } = "http://localhost:7071";
+    public int AzuriteBlobPort { get; set; } = 10000;
+    public int AzuriteQueuePort { get; set; } = 10001;
+    public int AzuriteTablePort { get; set; } = 10002;
+
+    /// <summary>Where Azurite keeps its data, relative to the repository root; empty keeps it in memory.</summary>
+    public string? AzuriteLocation { get; set; } = ".azurite";
+
+    /// <summary>Seed the demo program at start (idempotent).</summary>
+    public bool Seed { get; set; } = true;
+}
+
+/// <summary>
+/// The one-command local host: Azurite, every HTTP function of the Functions app on http://localhost:7071/api through the same
+/// request gate, the outbox dispatcher, development sign-in and mail outbox, and the demo seed.
+/// </summary>
+public sealed class LocalHost : IAsyncDisposable
+{
+    public const string StorageCallsHeader = "x-prm-storage-calls";
+
+    private LocalHost(WebApplication app, Azurite? azurite, string baseUrl)
+    {
+        App = app;
+        Azurite = azurite;
+        BaseUrl = baseUrl;
+    }
+
+    public WebApplication App { get; }
+
+    /// <summary>The emulator this host started or reused (null when storage was configured explicitly).</summary>
+    public Azurite? Azurite { get; }
+
+    /// <summary>Base URL of the API, e.g. http://localhost:7071/api.</summary>
+    public string BaseUrl { get; }
+
+    public IServiceProvider Services => App.Services;
+
+    /// <summary>Builds and starts the host. <paramref name="configure"/> lets tests override configuration before services are built.</summary>
+    public static async Task<LocalHost> StartAsync(string[] args, Action<WebApplicationBuilder>? configure = null, Action<string>? log = null, CancellationToken ct = default)
+    {
+        log ??= Console.WriteLine;
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions
+        {
+            Args = args,
+            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Development,
+            ContentRootPath = AppContext.BaseDirectory,
+        });
+        configure?.Invoke(builder);
+        var options = builder.Configuration.GetSection(LocalHostOptions.SectionName).Get<LocalHostOptions>() ?? new LocalHostOptions();
+
+        Azurite? azurite = null;
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Storage:ConnectionString"]) && string.IsNullOrWhiteSpace(builder.Configuration["Storage:TableServiceUri"]))
+        {
+            var location = string.IsNullOrWhiteSpace(options.AzuriteLocation) ? null : Path.Combine(Azurite.RepositoryRoot(), options.AzuriteLocation);
+            azurite = await Azurite.StartAsync(options.AzuriteBlobPort, options.AzuriteQueuePort, options.AzuriteTablePort, location, log, ct);
+            builder.Configuration["Storage:ConnectionString"] = azurite.ConnectionString;
+        }
+
+        builder.WebHost.UseUrls(options.Url);
+        builder.Services.AddPrmApplication(builder.Configuration);
+        var development = builder.Environment.IsDevelopment();
+        if (development)
+        {
+            var azureAd = builder.Configuration.GetSection(AppRegistration.AzureAdSection);
+            builder.Services.AddSingleton(new DevTokens(azureAd["TenantId"] ?? "11111111-1111-1111-1111-111111111111", azureAd["Audience"] ?? "api://prm-functions"));
+            builder.Services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, DevTokensJwtSetup>();
+            builder.Services.AddSingleton<DemoSeed>();
+        }
+
+        var app = builder.Build();
+        app.Use(async (context, next) =>
+        {
+            var calls = StorageCalls.BeginScope();
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers[StorageCallsHeader] = calls.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                return Task.CompletedTask;
+            });
+            await next(context);
+        });
+        app.MapFunctions();
+        if (development) app.MapDevEndpoints();
+        app.Map("/api/{**path}", context => Problems.WriteAsync(context, Problems.Create(404, "Not found.", $"No API route matches {context.Request.Method} {context.Request.Path}.", context)));
+
+        var host = new LocalHost(app, azurite, options.Url.TrimEnd('/') + "/api");
+        try
+        {
+            await app.StartAsync(ct);
+            if (development && options.Seed) await app.Services.GetRequiredService<DemoSeed>().RunAsync(ct);
+        }
+        catch
+        {
+            await host.DisposeAsync();
+            throw;
+        }
+        return host;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        try
+        {
+            await App.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+        }
+        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException)
+        {
+        }
+        await App.DisposeAsync();
+        if (Azurite is not null) await Azurite.DisposeAsync();
+    }
+}

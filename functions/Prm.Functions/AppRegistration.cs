@@ -1,0 +1,38 @@
+using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Identity.Web;
+using Prm.Core.Configuration;
+using Prm.Core.Identity;
+using Prm.Core.Notifications;
+using Prm.Core.Partners;
+using Prm.Functions.Http;
+using Prm.Storage;
+
+namespace Prm.Functions;
+
+/// <summary>Registers the application: identity, core services, adapters. Both hosts (Functions, local host) call this.</summary>
+public static class AppRegistration
+{
+    public const string AzureAdSection = "AzureAd";
+
+    public static IServiceCollection AddPrmApplication(this IServiceCollection services, IConfiguration configuration)
+    {
+        var program = configuration.GetSection(ProgramOptions.SectionName).Get<ProgramOptions>() ?? new ProgramOptions();
+        services.AddSingleton(program);
+        services.AddSingleton(TimeProvider.System);
+
+        services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
+            .AddMicrosoftIdentityWebApi(configuration.GetSection(AzureAdSection));
+
+        services.AddSingleton(sp => new MembershipCache(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(program.MembershipCacheSeconds)));
+        services.AddSingleton<CallerResolver>();
+        services.AddSingleton<RequestGate>();
+        services.AddSingleton<EmailComposer>();
+        services.AddSingleton<PartnerDirectory>();
+        services.AddSingleton<PartnerTeam>();
+        services.AddSingleton<PartnerImport>();
+        services.AddPrmStorage(configuration);
+        return services;
+    }
+}

@@ -1,0 +1,51 @@
+using System.Reflection;
+using Microsoft.Azure.Functions.Worker;
+using Prm.Core.Identity;
+
+namespace Prm.Functions.Http;
+
+/// <summary>An HTTP-triggered function as declared in code: name, route, methods, access policy, and the method to call.</summary>
+public sealed record HttpFunction(string Name, string Route, IReadOnlyList<string> Methods, AccessPolicy? Policy, MethodInfo Method, ParameterInfo Trigger)
+{
+    /// <summary>The entry point the Functions host reports (Namespace.Class.Method).</summary>
+    public string EntryPoint => $"{Method.DeclaringType!.FullName}.{Method.Name}";
+}
+
+/// <summary>Every function of the app, found by reflection; the single source for hosts, the OpenAPI document and the tests.</summary>
+public static class FunctionCatalog
+{
+    private static readonly Lazy<IReadOnlyList<HttpFunction>> Http = new(Discover);
+    private static readonly Lazy<IReadOnlyDictionary<string, HttpFunction>> ByEntryPoint = new(() => Http.Value.ToDictionary(f => f.EntryPoint, StringComparer.Ordinal));
+
+    public static Assembly Assembly => typeof(FunctionCatalog).Assembly;
+
+    public static IReadOnlyList<HttpFunction> HttpFunctions => Http.Value;
+
+    /// <summary>Names of every [Function] in the app (HTTP, timer, durable).</summary>
+    public static IReadOnlyList<string> AllFunctionNames => Assembly.GetTypes()
+        .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+        .Select(m => m.GetCustomAttribute<FunctionAttribute>()?.Name)
+        .OfType<string>()
+        .ToList();
+
+    public static HttpFunction? ForEntryPoint(string entryPoint) => ByEntryPoint.Value.GetValueOrDefault(entryPoint);
+
+    private static IReadOnlyList<HttpFunction> Discover()
+    {
+        var list = new List<HttpFunction>();
+        foreach (var type in Assembly.GetTypes())
+        {
+            foreach (var method in type.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+            {
+                var function = method.GetCustomAttribute<FunctionAttribute>();
+                if (function is null) continue;
+                var trigger = method.GetParameters().FirstOrDefault(p => p.GetCustomAttribute<HttpTriggerAttribute>() is not null);
+                if (trigger is null) continue;
+                var http = trigger.GetCustomAttribute<HttpTriggerAttribute>()!;
+                var methods = (http.Methods ?? ["get", "post", "put", "patch", "delete"]).Select(m => m.ToUpperInvariant()).ToList();
+                list.Add(new HttpFunction(function.Name, http.Route ?? function.Name, methods, method.GetCustomAttribute<AccessAttribute>()?.Policy, method, trigger));
+            }
+        }
+        return list.OrderBy(f => f.Route, StringComparer.Ordinal).ThenBy(f => f.Name, StringComparer.Ordinal).ToList();
+    }
+}

@@ -1,0 +1,55 @@
+using System.Diagnostics;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Http;
+using Prm.Core.Common;
+
+namespace Prm.Functions.Http;
+
+/// <summary>An RFC 9457 problem document.</summary>
+public sealed record Problem(
+    string Type, string Title, int Status, string? Detail, string? Instance, string TraceId,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string[]>? Errors = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Field = null);
+
+/// <summary>Maps failures to problem responses, in one place for every host.</summary>
+public static class Problems
+{
+    public const string ContentType = "application/problem+json";
+
+    public static Problem From(Exception exception, HttpContext context)
+    {
+        var (status, title, detail, errors, field) = exception switch
+        {
+            ValidationFailedException v => (v.Unprocessable ? 422 : 400, v.Title, v.Message, v.Errors, v.Errors.Count == 1 ? v.Errors.Keys.First() : null),
+            NotFoundException n => (404, n.Title, n.Message, null, null),
+            ConflictException c => (409, c.Title, c.Message, null, c.Field),
+            PreconditionFailedException p => (p.Required ? 428 : 412, p.Title, p.Message, null, p.Required ? "If-Match" : null),
+            ForbiddenException f => (403, f.Title, f.Message, null, null),
+            UnauthenticatedException u => (401, u.Title, u.Message, null, null),
+            PayloadTooLargeException t => (413, t.Title, t.Message, null, "body"),
+            UnsupportedMediaTypeException m => (415, m.Title, m.Message, null, "Content-Type"),
+            ServiceUnavailableException s => (503, s.Title, s.Message, null, null),
+            BadHttpRequestException b => (b.StatusCode, "Bad request.", b.Message, null, null),
+            OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed request.", "The client closed the request.", null, null),
+            _ => (500, "Internal server error.", "An unexpected error occurred; quote the traceId when you report it.", (IReadOnlyDictionary<string, string[]>?)null, (string?)null),
+        };
+        return Create(status, title, detail, context, errors, field);
+    }
+
+    public static Problem Create(int status, string title, string? detail, HttpContext context, IReadOnlyDictionary<string, string[]>? errors = null, string? field = null) =>
+        new($"https://httpstatuses.io/{status}", title, status, detail, context.Request.Path.Value, TraceId(context), errors, field);
+
+    public static string TraceId(HttpContext context) => Activity.Current?.TraceId.ToString() ?? context.TraceIdentifier;
+
+    public static async Task WriteAsync(HttpContext context, Problem problem)
+    {
+        var response = context.Response;
+        if (response.HasStarted) return;
+        response.Clear();
+        response.StatusCode = problem.Status;
+        response.ContentType = ContentType;
+        if (problem.Status == 401) response.Headers.WWWAuthenticate = "Bearer";
+        await JsonSerializer.SerializeAsync(response.Body, problem, ApiJson.Options, CancellationToken.None);
+    }
+}

@@ -1,0 +1,56 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Prm.Core.Common;
+using Prm.Core.Identity;
+using Prm.Functions.Http;
+using Prm.Functions.OpenApi;
+using Prm.Storage;
+
+namespace Prm.Functions.Platform;
+
+/// <summary>The caller as the API returns it.</summary>
+public sealed record MeResponse(string UserId, string Email, string DisplayName, IReadOnlyList<string> Roles, string? PartnerId, string? PartnerRole);
+
+/// <summary>Health as the API returns it.</summary>
+public sealed record HealthResponse(string Status, DateTimeOffset CheckedAt);
+
+/// <summary>Health, the caller, and the API description.</summary>
+public sealed class SystemFunctions(PrmTables tables, TimeProvider clock)
+{
+    [Function("Health")]
+    [Access(AccessPolicy.Anonymous)]
+    [ApiOperation("Health", "200 when storage answers, 503 otherwise.", Response = typeof(HealthResponse))]
+    public async Task<IActionResult> Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest req, CancellationToken ct)
+    {
+        try
+        {
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            await tables.Keys.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>("health", "", select: ["PartitionKey"], cancellationToken: timeout.Token);
+            return Api.Ok(new HealthResponse("Healthy", clock.GetUtcNow()));
+        }
+        catch (Exception ex) when (ex is Azure.RequestFailedException or OperationCanceledException or HttpRequestException or AggregateException)
+        {
+            throw new ServiceUnavailableException("Storage does not answer.");
+        }
+    }
+
+    [Function("Me")]
+    [Access(AccessPolicy.SignedIn)]
+    [ApiOperation("The caller", "Who is signed in: roles from the token, partner membership from the directory.", Response = typeof(MeResponse))]
+    public IActionResult Me([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "me")] HttpRequest req)
+    {
+        var caller = req.Caller();
+        return Api.Ok(new MeResponse(caller.UserId, caller.Email, caller.DisplayName, caller.Roles, caller.PartnerId, caller.PartnerRole?.ToString()));
+    }
+
+    [Function("OpenApiDocument")]
+    [Access(AccessPolicy.Anonymous)]
+    [ApiOperation("OpenAPI document", "This document: every route with request and response schemas, roles and errors.", ResponseContentType = "application/json")]
+    public async Task<IActionResult> OpenApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "openapi.json")] HttpRequest req, CancellationToken ct)
+    {
+        var server = $"{req.Scheme}://{req.Host}/api";
+        return new ContentApiResult(200, await OpenApiDocumentBuilder.ToJsonAsync(server, ct), "application/json; charset=utf-8");
+    }
+}

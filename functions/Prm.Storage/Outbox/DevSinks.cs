@@ -1,0 +1,71 @@
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using Azure.Data.Tables;
+using Prm.Core.Outbox;
+
+namespace Prm.Storage.Outbox;
+
+/// <summary>A sent email as the development mail outbox shows it.</summary>
+public sealed record DevMail(string Id, DateTimeOffset SentAt, string To, string Subject, string Text, string Html, string Template, IReadOnlyList<string> Links);
+
+/// <summary>Development mail outbox: stores email in a table instead of sending it.</summary>
+public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : IEmailSender
+{
+    [GeneratedRegex("""https?://[^\s"'<>]+""")]
+    private static partial Regex LinkPattern();
+
+    public async Task SendAsync(string messageId, EmailMessage email, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var entity = new TableEntity("mail", KeyEncoding.Inverted(now) + "|" + messageId)
+        {
+            ["MessageId"] = messageId, ["SentAt"] = now, ["To"] = email.To, ["Subject"] = email.Subject, ["Text"] = email.Text,
+            ["Html"] = email.Html, ["Template"] = email.Template,
+        };
+        // Idempotent by message id: a redelivered message overwrites its own row.
+        await tables.DevMail.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+    }
+
+    /// <summary>Sent email, newest first, optionally only to one address.</summary>
+    public async Task<IReadOnlyList<DevMail>> ListAsync(string? to, int limit, CancellationToken ct)
+    {
+        var list = new List<DevMail>();
+        var seen = new HashSet<string>();
+        await foreach (var e in tables.DevMail.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"mail"}"), cancellationToken: ct))
+        {
+            if (to is not null && !string.Equals(e.GetString("To"), to, StringComparison.OrdinalIgnoreCase)) continue;
+            if (!seen.Add(e.GetString("MessageId"))) continue;
+            var text = e.GetString("Text") ?? "";
+            var html = e.GetString("Html") ?? "";
+            var links = LinkPattern().Matches(text + " " + html).Select(m => System.Net.WebUtility.HtmlDecode(m.Value)).Distinct().ToList();
+            list.Add(new DevMail(e.GetString("MessageId"), e.GetDateTimeOffset("SentAt") ?? default, e.GetString("To"), e.GetString("Subject"), text, html, e.GetString("Template"), links));
+            if (list.Count >= limit) break;
+        }
+        return list;
+    }
+}
+
+/// <summary>Development event sink: stores published events in a table (Service Bus cannot run locally).</summary>
+public sealed class DevEventSink(PrmTables tables, TimeProvider clock) : IEventPublisher
+{
+    public async Task PublishAsync(IntegrationEvent e, CancellationToken ct)
+    {
+        var entity = new TableEntity("event", KeyEncoding.Inverted(clock.GetUtcNow()) + "|" + e.Id)
+        {
+            ["EventId"] = e.Id, ["Type"] = e.Type, ["Subject"] = e.Subject, ["PartnerId"] = e.PartnerId, ["OccurredAt"] = e.OccurredAt,
+            ["Body"] = JsonSerializer.Serialize(e, OutboxJson.Options),
+        };
+        await tables.DevEvents.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+    }
+
+    public async Task<IReadOnlyList<IntegrationEvent>> ListAsync(int limit, CancellationToken ct)
+    {
+        var list = new List<IntegrationEvent>();
+        await foreach (var e in tables.DevEvents.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"event"}"), cancellationToken: ct))
+        {
+            list.Add(JsonSerializer.Deserialize<IntegrationEvent>(e.GetString("Body"), OutboxJson.Options)!);
+            if (list.Count >= limit) break;
+        }
+        return list;
+    }
+}

@@ -1,0 +1,37 @@
+using Azure.Data.Tables;
+using Prm.Core.Common;
+using Prm.Core.Partners;
+using Prm.Storage.Outbox;
+
+namespace Prm.Storage;
+
+/// <summary>Commits a state change with its timeline and outbox rows as one same-partition transaction.</summary>
+public sealed class PartitionWriter(OutboxPointers pointers)
+{
+    public const int MaxActions = 100;
+
+    /// <summary>Submits the actions plus the change set's rows; returns the ETags of the given actions, in order.</summary>
+    public async Task<IReadOnlyList<string>> CommitAsync(TableClient table, string partitionKey, IReadOnlyList<TableTransactionAction> actions, ChangeSet changes, CancellationToken ct)
+    {
+        var all = new List<TableTransactionAction>(actions);
+        all.AddRange(changes.Audit.Select(a => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Audit(partitionKey, a))));
+        all.AddRange(changes.Outbox.Select(m => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Outbox(partitionKey, m))));
+        if (all.Count > MaxActions) throw new InvalidOperationException($"A transaction may hold at most {MaxActions} rows; this change has {all.Count}.");
+        if (changes.Outbox.Count > 0) await pointers.MarkAsync(table.Name, partitionKey, ct);
+        IReadOnlyList<Azure.Response> responses;
+        try
+        {
+            responses = (await table.SubmitTransactionAsync(all, ct)).Value;
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404)
+        {
+            throw new PreconditionFailedException("The resource was changed since you read it; read it again and retry.");
+        }
+        catch (TableTransactionFailedException ex) when (ex.Status == 409)
+        {
+            throw new ConflictException("The resource already exists.");
+        }
+        if (changes.Outbox.Count > 0) pointers.Notify(table.Name, partitionKey);
+        return responses.Take(actions.Count).Select(r => r.Headers.ETag?.ToString() ?? "").ToList();
+    }
+}

@@ -1,0 +1,52 @@
+using Azure.Data.Tables;
+using Prm.Core.Common;
+using Prm.Core.Partners;
+
+namespace Prm.Storage.Partners;
+
+/// <summary>
+/// The partner list index: one row per partner under "all" and one under its channel manager, keyed by name, so a list page
+/// is one partition query whatever the number of partners. Refreshed after each commit and again from the outbox.
+/// </summary>
+public sealed class PartnerIndex(PrmTables tables)
+{
+    public const string AllPartition = "all";
+
+    public static string OwnerPartition(string channelManagerId) => "cm:" + channelManagerId;
+
+    public static string RowKey(string name, string partnerId) => Text.NameKey(name) + "|" + partnerId;
+
+    /// <summary>Writes the partner's index rows and removes those its previous name or owner left behind.</summary>
+    public async Task RefreshAsync(Partner partner, string? previousName, string? previousChannelManagerId, CancellationToken ct)
+    {
+        var rowKey = RowKey(partner.Name, partner.Id);
+        await tables.PartnerIndex.UpsertEntityAsync(PartnerRows.ToEntity(partner, AllPartition, rowKey), TableUpdateMode.Replace, ct);
+        if (partner.ChannelManagerId is not null)
+        {
+            await tables.PartnerIndex.UpsertEntityAsync(PartnerRows.ToEntity(partner, OwnerPartition(partner.ChannelManagerId), rowKey), TableUpdateMode.Replace, ct);
+        }
+        var oldKey = previousName is null ? rowKey : RowKey(previousName, partner.Id);
+        if (oldKey != rowKey)
+        {
+            await tables.PartnerIndex.DeleteEntityAsync(AllPartition, oldKey, Azure.ETag.All, ct);
+        }
+        if (previousChannelManagerId is not null && (previousChannelManagerId != partner.ChannelManagerId || oldKey != rowKey))
+        {
+            await tables.PartnerIndex.DeleteEntityAsync(OwnerPartition(previousChannelManagerId), oldKey, Azure.ETag.All, ct);
+        }
+    }
+
+    public Task<Prm.Core.Common.Page<Partner>> ListAsync(PartnerQuery query, PageRequest page, CancellationToken ct)
+    {
+        var partition = query.ChannelManagerId is null ? AllPartition : OwnerPartition(query.ChannelManagerId);
+        var filters = new List<string> { TableClient.CreateQueryFilter($"PartitionKey eq {partition}") };
+        if (query.NamePrefix is { Length: > 0 } prefix)
+        {
+            filters.Add(TableClient.CreateQueryFilter($"RowKey ge {prefix} and RowKey lt {KeyEncoding.PrefixEnd(prefix)}"));
+        }
+        if (query.Status is { } status) filters.Add(TableClient.CreateQueryFilter($"Status eq {status.ToString()}"));
+        if (query.Tier is { } tier) filters.Add(TableClient.CreateQueryFilter($"Tier eq {tier.ToString()}"));
+        if (query.Region is { } region) filters.Add(TableClient.CreateQueryFilter($"Region eq {region}"));
+        return PrmTables.PageAsync(tables.PartnerIndex, string.Join(" and ", filters), page, PartnerRows.ReadPartner, ct);
+    }
+}

@@ -1,0 +1,171 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using Prm.Core.Audit;
+using Prm.Core.Common;
+using Prm.Core.Partners;
+using Prm.Storage.Outbox;
+
+namespace Prm.Storage.Partners;
+
+/// <summary>Partners on Table Storage: a partition per partner, key rows for domains and emails, a list index.</summary>
+public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, PartnerIndex index, ILogger<TablePartnerStore> log) : IPartnerStore
+{
+    public async Task<Versioned<Partner>?> GetAsync(string partnerId, CancellationToken ct)
+    {
+        var found = await tables.Partners.GetEntityIfExistsAsync<TableEntity>(partnerId, PartnerRows.ProfileKey, cancellationToken: ct);
+        return found.HasValue ? new Versioned<Partner>(PartnerRows.ReadPartner(found.Value!), found.Value!.ETag.ToString()) : null;
+    }
+
+    public async Task<string?> FindByDomainAsync(string domain, CancellationToken ct)
+    {
+        var found = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(KeyRows.Domain(domain), "", cancellationToken: ct);
+        return found.HasValue ? found.Value!.GetString("PartnerId") : null;
+    }
+
+    public async Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct)
+    {
+        var claimed = new List<string>();
+        try
+        {
+            await ClaimAsync(KeyRows.Domain(partner.Domain), new() { ["PartnerId"] = partner.Id }, "domain", $"A partner with the domain {partner.Domain} already exists.", ct);
+            claimed.Add(KeyRows.Domain(partner.Domain));
+            foreach (var user in users)
+            {
+                await ClaimAsync(KeyRows.Email(user.Email), EmailKey(user), "admin.email", $"{user.Email} already belongs to a user of the program.", ct);
+                claimed.Add(KeyRows.Email(user.Email));
+            }
+            var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, PartnerRows.Profile(partner)) };
+            actions.AddRange(users.Select(u => new TableTransactionAction(TableTransactionActionType.Add, PartnerRows.User(u))));
+            var etags = await writer.CommitAsync(tables.Partners, partner.Id, actions, changes, ct);
+            claimed.Clear();
+            await RefreshIndexAsync(partner, null, null, ct);
+            return etags[0];
+        }
+        finally
+        {
+            // A failed create releases what it claimed, so the domain and emails stay available.
+            foreach (var key in claimed) await tables.Keys.DeleteEntityAsync(key, "", Azure.ETag.All, CancellationToken.None);
+        }
+    }
+
+    public async Task<string> UpdateAsync(Partner partner, string etag, ChangeSet changes, CancellationToken ct)
+    {
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(etag)) };
+        var etags = await writer.CommitAsync(tables.Partners, partner.Id, actions, changes, ct);
+        var previous = changes.Audit.SelectMany(a => a.Changes).ToList();
+        await RefreshIndexAsync(partner,
+            previous.FirstOrDefault(c => c.Field == "name")?.Before,
+            previous.FirstOrDefault(c => c.Field == "channelManagerId")?.Before,
+            ct);
+        return etags[0];
+    }
+
+    public Task<Prm.Core.Common.Page<Partner>> ListAsync(PartnerQuery query, PageRequest page, CancellationToken ct) => index.ListAsync(query, page, ct);
+
+    public async Task<Versioned<PartnerUser>?> GetUserAsync(string partnerId, string userId, CancellationToken ct)
+    {
+        var found = await tables.Partners.GetEntityIfExistsAsync<TableEntity>(partnerId, PartnerRows.UserPrefix + userId, cancellationToken: ct);
+        return found.HasValue ? new Versioned<PartnerUser>(PartnerRows.ReadUser(found.Value!), found.Value!.ETag.ToString()) : null;
+    }
+
+    public Task<Prm.Core.Common.Page<PartnerUser>> ListUsersAsync(string partnerId, PageRequest page, CancellationToken ct) =>
+        PrmTables.PageAsync(tables.Partners,
+            TableClient.CreateQueryFilter($"PartitionKey eq {partnerId} and RowKey ge {PartnerRows.UserPrefix} and RowKey lt {KeyEncoding.PrefixEnd(PartnerRows.UserPrefix)}"),
+            page, PartnerRows.ReadUser, ct);
+
+    public async Task AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct)
+    {
+        await ClaimAsync(KeyRows.Email(user.Email), EmailKey(user), "email", $"{user.Email} already belongs to a user of the program.", ct);
+        try
+        {
+            await writer.CommitAsync(tables.Partners, partner.Id,
+            [
+                new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(partnerETag)),
+                new(TableTransactionActionType.Add, PartnerRows.User(user)),
+            ], changes, ct);
+        }
+        catch
+        {
+            await tables.Keys.DeleteEntityAsync(KeyRows.Email(user.Email), "", Azure.ETag.All, CancellationToken.None);
+            throw;
+        }
+        await RefreshIndexAsync(partner, null, null, ct);
+    }
+
+    public async Task<string> UpdateUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct)
+    {
+        var etags = await writer.CommitAsync(tables.Partners, partner.Id,
+        [
+            new(TableTransactionActionType.UpdateReplace, PartnerRows.User(user), new Azure.ETag(userETag)),
+            new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(partnerETag)),
+        ], changes, ct);
+        await SyncIdentityAsync(user, disabled: false, ct);
+        return etags[0];
+    }
+
+    public async Task RemoveUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct)
+    {
+        // Access is revoked before the user row goes: a failure in between leaves a disabled user, never an orphaned login.
+        await SyncIdentityAsync(user, disabled: true, ct);
+        try
+        {
+            await writer.CommitAsync(tables.Partners, partner.Id,
+            [
+                new(TableTransactionActionType.Delete, PartnerRows.User(user), new Azure.ETag(userETag)),
+                new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(partnerETag)),
+            ], changes, ct);
+        }
+        catch
+        {
+            await SyncIdentityAsync(user, disabled: false, CancellationToken.None);
+            throw;
+        }
+        await tables.Keys.DeleteEntityAsync(KeyRows.Email(user.Email), "", Azure.ETag.All, ct);
+        if (user.TenantId is not null && user.ObjectId is not null)
+        {
+            await tables.Keys.DeleteEntityAsync(KeyRows.Identity(user.TenantId, user.ObjectId), "", Azure.ETag.All, ct);
+        }
+        await RefreshIndexAsync(partner, null, null, ct);
+    }
+
+    public Task<Prm.Core.Common.Page<AuditEntry>> TimelineAsync(string partnerId, PageRequest page, CancellationToken ct) =>
+        PrmTables.PageAsync(tables.Partners,
+            TableClient.CreateQueryFilter($"PartitionKey eq {partnerId} and RowKey ge {OutboxRows.AuditPrefix} and RowKey lt {KeyEncoding.PrefixEnd(OutboxRows.AuditPrefix)}"),
+            page, OutboxRows.ReadAudit, ct);
+
+    /// <summary>Re-writes the identity link of a user who has signed in, so role changes apply at their next request.</summary>
+    internal async Task SyncIdentityAsync(PartnerUser user, bool disabled, CancellationToken ct)
+    {
+        if (user.TenantId is null || user.ObjectId is null) return;
+        await tables.Keys.UpsertEntityAsync(TableIdentityDirectory.IdentityEntity(user.TenantId, user.ObjectId, user.Id, user.PartnerId, user.Role, user.Email, user.DisplayName, disabled), TableUpdateMode.Replace, ct);
+    }
+
+    private async Task RefreshIndexAsync(Partner partner, string? previousName, string? previousOwner, CancellationToken ct)
+    {
+        try
+        {
+            await index.RefreshAsync(partner, previousName, previousOwner, ct);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            // The outbox event of this change refreshes the index again; the request itself succeeded.
+            log.LogWarning(ex, "Partner index refresh for {PartnerId} failed; the outbox projection will repair it", partner.Id);
+        }
+    }
+
+    private async Task ClaimAsync(string key, Dictionary<string, object?> values, string field, string conflict, CancellationToken ct)
+    {
+        var entity = new TableEntity(key, "");
+        foreach (var (k, v) in values) entity[k] = v;
+        try
+        {
+            await tables.Keys.AddEntityAsync(entity, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+            throw new ConflictException(conflict, field);
+        }
+    }
+
+    private static Dictionary<string, object?> EmailKey(PartnerUser user) => new() { ["UserId"] = user.Id, ["PartnerId"] = user.PartnerId };
+}

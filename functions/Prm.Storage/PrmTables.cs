@@ -1,0 +1,100 @@
+using System.Text;
+
+using Azure.Core;
+using Azure.Data.Tables;
+using Azure.Identity;
+using Prm.Core.Common;
+
+namespace Prm.Storage;
+
+/// <summary>The tables of PrmFunctions, created once per process.</summary>
+public sealed class PrmTables
+{
+    public PrmTables(StorageOptions options)
+    {
+        var clientOptions = new TableClientOptions();
+        clientOptions.AddPolicy(StorageCallCountingPolicy.Instance, HttpPipelinePosition.PerRetry);
+        clientOptions.Retry.MaxRetries = 3;
+        clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(30);
+        Service = !string.IsNullOrWhiteSpace(options.ConnectionString)
+            ? new TableServiceClient(options.ConnectionString, clientOptions)
+            : new TableServiceClient(new Uri(options.TableServiceUri ?? throw new InvalidOperationException("Storage:TableServiceUri or Storage:ConnectionString must be set.")),
+                Credentials.For(options), clientOptions);
+        var prefix = options.TablePrefix;
+        Partners = Service.GetTableClient(prefix + "partners");
+        Keys = Service.GetTableClient(prefix + "keys");
+        Staff = Service.GetTableClient(prefix + "staff");
+        PartnerIndex = Service.GetTableClient(prefix + "partnerindex");
+        OutboxPending = Service.GetTableClient(prefix + "outboxpending");
+        DevMail = Service.GetTableClient(prefix + "devmail");
+        DevEvents = Service.GetTableClient(prefix + "devevents");
+    }
+
+    public TableServiceClient Service { get; }
+
+    /// <summary>Partner partitions: profile, users, timeline, outbox rows (PartitionKey = partner id).</summary>
+    public TableClient Partners { get; }
+
+    /// <summary>Uniqueness and look-up key rows (PartitionKey = kind:value, RowKey empty).</summary>
+    public TableClient Keys { get; }
+
+    /// <summary>Vendor staff (PartitionKey "staff").</summary>
+    public TableClient Staff { get; }
+
+    /// <summary>Partner list index (PartitionKey "all" or "cm:{id}", RowKey nameKey|partnerId).</summary>
+    public TableClient PartnerIndex { get; }
+
+    /// <summary>Pointers to partitions that hold undelivered outbox rows.</summary>
+    public TableClient OutboxPending { get; }
+
+    /// <summary>Development-only: sent email.</summary>
+    public TableClient DevMail { get; }
+
+    /// <summary>Development-only: published events.</summary>
+    public TableClient DevEvents { get; }
+
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents];
+
+    /// <summary>Creates every table that does not exist yet.</summary>
+    public async Task EnsureCreatedAsync(CancellationToken ct)
+    {
+        foreach (var table in All) await table.CreateIfNotExistsAsync(ct);
+    }
+
+    /// <summary>Reads one page of a query, with the opaque cursor of the next.</summary>
+    public static async Task<Page<T>> PageAsync<T>(TableClient table, string filter, PageRequest page, Func<TableEntity, T> map, CancellationToken ct)
+    {
+        string? continuation = null;
+        if (page.Cursor is not null)
+        {
+            try
+            {
+                continuation = Encoding.UTF8.GetString(Convert.FromBase64String(page.Cursor.Replace('-', '+').Replace('_', '/') + new string('=', (4 - page.Cursor.Length % 4) % 4)));
+            }
+            catch (FormatException)
+            {
+                throw new ValidationFailedException("cursor", "cursor is not a cursor this API returned.");
+            }
+        }
+        try
+        {
+            await foreach (var result in table.QueryAsync<TableEntity>(filter, page.Limit, cancellationToken: ct).AsPages(continuation, page.Limit))
+            {
+                var next = result.ContinuationToken is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(result.ContinuationToken)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+                return new Page<T>(result.Values.Select(map).ToList(), next);
+            }
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 400 && page.Cursor is not null)
+        {
+            throw new ValidationFailedException("cursor", "cursor is not a cursor this API returned.");
+        }
+        return new Page<T>([], null);
+    }
+}
+
+internal static class Credentials
+{
+    public static TokenCredential For(StorageOptions options) => string.IsNullOrWhiteSpace(options.ManagedIdentityClientId)
+        ? new DefaultAzureCredential()
+        : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(options.ManagedIdentityClientId));
+}

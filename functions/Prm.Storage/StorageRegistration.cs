@@ -1,0 +1,73 @@
+using Azure.Messaging.ServiceBus;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Prm.Core.Identity;
+using Prm.Core.Outbox;
+using Prm.Core.Partners;
+using Prm.Storage.Files;
+using Prm.Storage.Outbox;
+using Prm.Storage.Partners;
+
+namespace Prm.Storage;
+
+/// <summary>Registers the storage, messaging and email adapters.</summary>
+public static class StorageRegistration
+{
+    public static IServiceCollection AddPrmStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        var storage = configuration.GetSection(StorageOptions.SectionName).Get<StorageOptions>() ?? new StorageOptions();
+        var serviceBus = configuration.GetSection(ServiceBusOptions.SectionName).Get<ServiceBusOptions>() ?? new ServiceBusOptions();
+        var sendGrid = configuration.GetSection(SendGridOptions.SectionName).Get<SendGridOptions>() ?? new SendGridOptions();
+        var outbox = configuration.GetSection(OutboxOptions.SectionName).Get<OutboxOptions>() ?? new OutboxOptions();
+        services.AddSingleton(storage).AddSingleton(serviceBus).AddSingleton(sendGrid).AddSingleton(outbox);
+
+        services.AddSingleton<PrmTables>();
+        services.AddSingleton<BlobFiles>();
+        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<OutboxPointers>();
+        services.AddSingleton<PartitionWriter>();
+        services.AddSingleton<PartnerIndex>();
+        services.AddSingleton<TablePartnerStore>();
+        services.AddSingleton<IPartnerStore>(sp => sp.GetRequiredService<TablePartnerStore>());
+        services.AddSingleton<IStaffStore, TableStaffStore>();
+        services.AddSingleton<IIdentityDirectory, TableIdentityDirectory>();
+        services.AddSingleton<IOutboxProjection, PartnerProjection>();
+        services.AddSingleton<DevMailbox>();
+        services.AddSingleton<DevEventSink>();
+
+        if (string.IsNullOrWhiteSpace(serviceBus.FullyQualifiedNamespace))
+        {
+            services.AddSingleton<IEventPublisher>(sp => sp.GetRequiredService<DevEventSink>());
+        }
+        else
+        {
+            services.AddSingleton(_ => new ServiceBusClient(serviceBus.FullyQualifiedNamespace, Credentials.For(storage)));
+            services.AddSingleton<IEventPublisher>(sp => new ServiceBusEventPublisher(sp.GetRequiredService<ServiceBusClient>().CreateSender(serviceBus.TopicName)));
+        }
+        if (string.IsNullOrWhiteSpace(sendGrid.ApiKey))
+        {
+            services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<DevMailbox>());
+        }
+        else
+        {
+            services.AddSingleton<IEmailSender>(_ => new SendGridEmailSender(sendGrid));
+        }
+        services.AddHostedService<StorageInitializer>();
+        services.AddSingleton<OutboxDispatcher>();
+        services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+        return services;
+    }
+}
+
+/// <summary>Creates tables and containers at start-up, before the host takes requests.</summary>
+public sealed class StorageInitializer(PrmTables tables, BlobFiles files) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await tables.EnsureCreatedAsync(cancellationToken);
+        await files.EnsureContainersAsync(cancellationToken);
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
