@@ -36,27 +36,30 @@ public sealed class LocalHost : IAsyncDisposable
     {
         App = app;
         Azurite = azurite;
-        BaseUrl = baseUrl;
+        configuredUrl = baseUrl;
     }
+
+    private readonly string configuredUrl;
+    private string? boundUrl;
 
     public WebApplication App { get; }
 
     /// <summary>The emulator this host started or reused (null when storage was configured explicitly).</summary>
     public Azurite? Azurite { get; }
 
-    /// <summary>Base URL of the API, e.g. http://localhost:7071/api.</summary>
-    public string BaseUrl { get; }
+    /// <summary>Base URL of the API, e.g. http://localhost:7071/api (the bound port when the configured one is 0).</summary>
+    public string BaseUrl => boundUrl ?? configuredUrl;
 
     public IServiceProvider Services => App.Services;
 
     /// <summary>Builds and starts the host. <paramref name="configure"/> lets tests override configuration before services are built.</summary>
-    public static async Task<LocalHost> StartAsync(string[] args, Action<WebApplicationBuilder>? configure = null, Action<string>? log = null, CancellationToken ct = default)
+    public static async Task<LocalHost> StartAsync(string[] args, Action<WebApplicationBuilder>? configure = null, Action<string>? log = null, string? environment = null, CancellationToken ct = default)
     {
         log ??= Console.WriteLine;
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions
         {
             Args = args,
-            EnvironmentName = Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Development,
+            EnvironmentName = environment ?? Environment.GetEnvironmentVariable("ASPNETCORE_ENVIRONMENT") ?? Environment.GetEnvironmentVariable("DOTNET_ENVIRONMENT") ?? Environments.Development,
             ContentRootPath = AppContext.BaseDirectory,
         });
         configure?.Invoke(builder);
@@ -100,6 +103,8 @@ public sealed class LocalHost : IAsyncDisposable
         try
         {
             await app.StartAsync(ct);
+            var address = app.Urls.FirstOrDefault();
+            if (address is not null) host.boundUrl = address.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + "/api";
             if (development && options.Seed) await app.Services.GetRequiredService<DemoSeed>().RunAsync(ct);
         }
         catch

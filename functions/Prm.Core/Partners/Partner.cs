@@ -63,7 +63,7 @@ public sealed record PartnerUser
     public IReadOnlyDictionary<string, string?> Snapshot() => new Dictionary<string, string?>
     {
         ["email"] = Email, ["displayName"] = DisplayName, ["role"] = Role.ToString(), ["status"] = Status.ToString(),
-        ["joinedAt"] = JoinedAt?.ToString("O", CultureInfo.InvariantCulture),
+        ["joinedAt"] = JoinedAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", CultureInfo.InvariantCulture),
     };
 }
 

@@ -57,13 +57,20 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
     }
 
     /// <summary>Creates a partner directly (admins; the migration path beside onboarding), optionally with its first partner admin invited.</summary>
-    public async Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, CancellationToken ct)
+    public Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, CancellationToken ct) =>
+        CreateAsync(caller, body, [], null, ct);
+
+    /// <summary>Most users one create writes with the partner (each adds a user row, an audit row and an invitation to the transaction).</summary>
+    internal const int MaxUsersPerCreate = 30;
+
+    /// <summary>Creates a partner with its first users in one transaction (the import path); <paramref name="staffList"/> saves a read per partner.</summary>
+    internal async Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers, IReadOnlyList<StaffMember>? staffList, CancellationToken ct)
     {
         if (!caller.IsAdmin) throw new ForbiddenException("Only program admins create partners directly.");
         var request = Validate.Body(body, CreateValidator);
         var now = clock.GetUtcNow();
         var region = request.Region!;
-        var channelManagerId = await ResolveChannelManagerAsync(request.ChannelManagerId, region, ct);
+        var channelManagerId = await ResolveChannelManagerAsync(request.ChannelManagerId, region, staffList, ct);
         var partner = new Partner
         {
             Id = Ids.New("ptn"),
@@ -82,16 +89,21 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
             CreatedAt = now,
             UpdatedAt = now,
         };
-        var users = new List<PartnerUser>();
+        var people = new List<(string Email, string DisplayName, PartnerRole Role)>();
+        if (request.Admin is not null) people.Add((request.Admin.Email!, request.Admin.DisplayName!, PartnerRole.PartnerAdmin));
+        people.AddRange(moreUsers);
+        if (people.Count > MaxUsersPerCreate) throw new ValidationFailedException("users", $"At most {MaxUsersPerCreate} users are created with a partner; invite the others afterwards.");
+        var users = people
+            .DistinctBy(p => Text.NormalizeEmail(p.Email))
+            .Select(p => NewUser(partner.Id, p.Email, p.DisplayName, p.Role, caller, now))
+            .ToList();
+        partner = partner with { UserCount = users.Count, AdminCount = users.Count(u => u.Role == PartnerRole.PartnerAdmin) };
         var outbox = new List<OutboxMessage>();
         var audit = new List<AuditEntry> { Entry(caller, now, "partner.created", "partner", partner.Id, Diff.Between(null, partner.Snapshot())) };
-        if (request.Admin is not null)
+        foreach (var user in users)
         {
-            var admin = NewUser(partner.Id, request.Admin.Email!, request.Admin.DisplayName!, PartnerRole.PartnerAdmin, caller, now);
-            users.Add(admin);
-            partner = partner with { UserCount = 1, AdminCount = 1 };
-            audit.Add(Entry(caller, now, "partner.user.invited", "partnerUser", admin.Id, Diff.Between(null, admin.Snapshot())));
-            outbox.Add(Invitation(partner, admin, caller, now));
+            audit.Add(Entry(caller, now, "partner.user.invited", "partnerUser", user.Id, Diff.Between(null, user.Snapshot())));
+            outbox.Add(Invitation(partner, user, caller, now));
         }
         outbox.Add(OutboxMessage.ForEvent(PartnerEvents.Created(partner, now)));
         var etag = await store.CreateAsync(partner, users, new ChangeSet(audit, outbox), ct);
@@ -128,7 +140,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         var channelManagerId = current.ChannelManagerId;
         if (request.ChannelManagerId is not null && request.ChannelManagerId != current.ChannelManagerId)
         {
-            channelManagerId = await ResolveChannelManagerAsync(request.ChannelManagerId, request.Region ?? current.Region, ct);
+            channelManagerId = await ResolveChannelManagerAsync(request.ChannelManagerId, request.Region ?? current.Region, null, ct);
         }
         var now = clock.GetUtcNow();
         var updated = current with
@@ -154,11 +166,11 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         return new Versioned<PartnerDto>(PartnerDto.From(updated), etag);
     }
 
-    private async Task<string?> ResolveChannelManagerAsync(string? requested, string region, CancellationToken ct)
+    private async Task<string?> ResolveChannelManagerAsync(string? requested, string region, IReadOnlyList<StaffMember>? staffList, CancellationToken ct)
     {
         if (requested is not null)
         {
-            var member = await staff.GetAsync(requested, ct);
+            var member = staffList is null ? await staff.GetAsync(requested, ct) : staffList.FirstOrDefault(s => s.Id == requested);
             if (member is null || !member.Roles.Contains(AppRoles.ChannelManager))
             {
                 throw new ValidationFailedException("channelManagerId", "channelManagerId must be the id of a channel manager.", unprocessable: true);
@@ -166,7 +178,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
             return member.Id;
         }
         // Assignment by region; unassigned partners remain visible to admins.
-        var all = await staff.ListAsync(ct);
+        var all = staffList ?? await staff.ListAsync(ct);
         return all.Where(s => s.Roles.Contains(AppRoles.ChannelManager) && s.Region == region).OrderBy(s => s.Id, StringComparer.Ordinal).FirstOrDefault()?.Id;
     }
 

@@ -45,7 +45,8 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         if (!caller.IsAdmin) throw new ForbiddenException("Only program admins import partners.");
         var rows = Read(csv);
         var results = new ImportRowResult?[rows.Count];
-        var managers = (await staff.ListAsync(ct)).Where(s => s.Roles.Contains(AppRoles.ChannelManager)).ToDictionary(s => s.Email, s => s.Id, StringComparer.OrdinalIgnoreCase);
+        var staffList = await staff.ListAsync(ct);
+        var managers = staffList.Where(s => s.Roles.Contains(AppRoles.ChannelManager)).ToDictionary(s => s.Email, s => s.Id, StringComparer.OrdinalIgnoreCase);
 
         var groups = new Dictionary<string, List<int>>(StringComparer.Ordinal);
         for (var i = 0; i < rows.Count; i++)
@@ -66,7 +67,12 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         {
             var seenEmails = new HashSet<string>(StringComparer.Ordinal);
             string? partnerId = await store.FindByDomainAsync(group.Key, token);
-            foreach (var index in group.Value)
+            var pending = group.Value;
+            if (!dryRun && partnerId is null)
+            {
+                (partnerId, pending) = await CreateGroupAsync(caller, group.Key, group.Value, rows, results, managers, staffList, seenEmails, token);
+            }
+            foreach (var index in pending)
             {
                 var (line, row) = rows[index];
                 try
@@ -88,6 +94,55 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         return new ImportReport(dryRun, final.Count,
             final.Count(r => r.Outcome == "created"), final.Count(r => r.Outcome == "updated"),
             final.Count(r => r.Outcome == "unchanged"), final.Count(r => r.Outcome == "rejected"), final);
+    }
+
+    /// <summary>
+    /// Fast path for a new partner: one transaction creates it with the users of its rows. When a user's email is taken
+    /// elsewhere, the partner is created alone and the rows are applied one by one so only the offending row is rejected.
+    /// Returns the partner id and the rows still to apply.
+    /// </summary>
+    private async Task<(string? PartnerId, IReadOnlyList<int> Pending)> CreateGroupAsync(Caller caller, string domain, List<int> group,
+        List<(int Line, PartnerImportRow Row)> rows, ImportRowResult?[] results, IReadOnlyDictionary<string, string> managers,
+        IReadOnlyList<StaffMember> staffList, HashSet<string> seenEmails, CancellationToken ct)
+    {
+        var (firstLine, first) = rows[group[0]];
+        var people = group
+            .Select(i => (Index: i, Row: rows[i].Row, Email: Text.NormalizeEmail(rows[i].Row.UserEmail)))
+            .Where(p => p.Email is not null)
+            .DistinctBy(p => p.Email)
+            .Take(PartnerDirectory.MaxUsersPerCreate)
+            .ToList();
+        var request = new CreatePartnerRequest(first.PartnerName, domain, first.Country, first.Region, Blank(first.Tier), Blank(first.PartnerType), Blank(first.Status),
+            ManagerId(first, managers), Blank(first.Website), Blank(first.Phone), null, Blank(first.City), null);
+        try
+        {
+            var created = await directory.CreateAsync(caller, request,
+                people.Select(p => (p.Email!, p.Row.UserName!.Trim(), Text.ParseEnum<PartnerRole>(p.Row.UserRole) ?? PartnerRole.PartnerUser)).ToList(), staffList, ct);
+            var withUsers = people.Select(p => p.Index).ToHashSet();
+            foreach (var p in people) seenEmails.Add(p.Email!);
+            var pending = new List<int>();
+            foreach (var index in group)
+            {
+                if (index == group[0]) results[index] = new ImportRowResult(firstLine, domain, created.Value.Id, "created", []);
+                else if (withUsers.Contains(index)) results[index] = new ImportRowResult(rows[index].Line, domain, created.Value.Id, "updated", []);
+                else pending.Add(index);
+            }
+            return (created.Value.Id, pending);
+        }
+        catch (ConflictException ex) when (ex.Field != "domain")
+        {
+            return (null, group);
+        }
+        catch (ConflictException)
+        {
+            // Created meanwhile by someone else: apply the rows to it.
+            return (await store.FindByDomainAsync(domain, ct), group);
+        }
+        catch (PrmException ex)
+        {
+            foreach (var index in group) results[index] = new ImportRowResult(rows[index].Line, domain, null, "rejected", Reasons(ex));
+            return (null, []);
+        }
     }
 
     private async Task<ImportRowResult> PlanAsync(int line, PartnerImportRow row, string domain, string? partnerId, HashSet<string> seenEmails, CancellationToken ct)

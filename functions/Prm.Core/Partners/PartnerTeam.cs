@@ -20,6 +20,15 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
         return result.Map(PartnerUserDto.From);
     }
 
+    /// <summary>Reads one user with its ETag: the partner's managers, and the user themself.</summary>
+    public async Task<Versioned<PartnerUserDto>> GetAsync(Caller caller, string partnerId, string userId, CancellationToken ct)
+    {
+        var partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+        if (caller.UserId != userId) RequireManager(caller, partner.Value);
+        var found = await LoadUserAsync(partnerId, userId, ct);
+        return new Versioned<PartnerUserDto>(PartnerUserDto.From(found.Value), found.ETag);
+    }
+
     /// <summary>Invites a user by email; the invitation email is written with the user in one transaction.</summary>
     public async Task<Versioned<PartnerUserDto>> InviteAsync(Caller caller, string partnerId, InviteUserRequest? body, CancellationToken ct)
     {
@@ -68,7 +77,7 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
         var found = await LoadUserAsync(partnerId, userId, ct);
         var request = Validate.Body(body, PatchValidator);
         if (string.IsNullOrEmpty(ifMatch)) throw new PreconditionFailedException("PATCH requires an If-Match header with the user's ETag.", required: true);
-        if (ifMatch != found.ETag) throw new PreconditionFailedException("The user was changed since you read it; read it again and retry.");
+        if (ifMatch != "*" && ifMatch != found.ETag) throw new PreconditionFailedException("The user was changed since you read it; read it again and retry.");
         var now = clock.GetUtcNow();
         var user = found.Value;
         var role = Text.ParseEnum<PartnerRole>(request.Role) ?? user.Role;

@@ -28,6 +28,12 @@ public sealed class PartnerUserFunctions(PartnerTeam team)
         return Api.Created(user.Value, $"/api/partners/{partnerId}/users/{user.Value.Id}", user.ETag);
     }
 
+    [Function("GetPartnerUser")]
+    [Access(AccessPolicy.SignedIn)]
+    [ApiOperation("Read a user", "The partner's admins, its channel manager, admins, and the user themself. The ETag header is the version for If-Match.", Response = typeof(PartnerUserDto))]
+    public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partners/{partnerId}/users/{userId}")] HttpRequest req, string partnerId, string userId, CancellationToken ct) =>
+        Api.Versioned(await team.GetAsync(req.Caller(), partnerId, userId, ct));
+
     [Function("UpdatePartnerUser")]
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Change a user's name or role", "If-Match is required. The last partner admin cannot be demoted (409).",

@@ -1,0 +1,89 @@
+using System.Diagnostics;
+using System.Net;
+using System.Text;
+using Prm.Testing;
+using Xunit.Abstractions;
+
+namespace Prm.Api.Tests;
+
+public sealed class PartnerImportTests(ApiHostFixture fixture, ITestOutputHelper output) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    private const string Header = "partnerName,domain,country,region,tier,partnerType,status,channelManagerEmail,website,phone,city,userEmail,userName,userRole";
+
+    private static StringContent Csv(string text) => new(text, Encoding.UTF8, "text/csv");
+
+    [Fact]
+    public async Task A_dry_run_reports_row_by_row_and_writes_nothing_then_a_real_run_is_idempotent()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var csv = string.Join('\n',
+            Header,
+            "Alpine Systems,alpine.example,AT,emea,gold,reseller,Active,cm.emea@vendor.example,,,Vienna,ada@alpine.example,Ada Alpine,PartnerAdmin",
+            "Alpine Systems,alpine.example,AT,emea,gold,reseller,Active,cm.emea@vendor.example,,,Vienna,bob@alpine.example,Bob Alpine,PartnerUser",
+            "Broken Row,broken.example,ZZ,emea,,,,,,,,,,",
+            "Northwind Traders,northwind.example,DE,emea,platinum,reseller,Active,,,,,,,",
+            "Nobody Manages,nobody.example,US,amer,,,,ghost@vendor.example,,,,,,");
+
+        var dry = await admin.PostAsync("partners/import?dryRun=true", Csv(csv));
+        dry.StatusCode.Should().Be(HttpStatusCode.OK, await dry.Content.ReadAsStringAsync());
+        var report = await dry.JsonAsync();
+        report.GetProperty("dryRun").GetBoolean().Should().BeTrue();
+        var results = report.GetProperty("results").EnumerateArray().ToList();
+        results.Select(r => r.Str("outcome")).Should().Equal("created", "updated", "rejected", "updated", "rejected");
+        results[2].GetProperty("reasons").EnumerateArray().Should().Contain(r => r.GetString()!.Contains("country"));
+        results[4].GetProperty("reasons").EnumerateArray().Should().Contain(r => r.GetString()!.Contains("ghost@vendor.example"));
+        (await (await admin.GetAsync("partners?search=alpine")).JsonAsync()).GetProperty("items").GetArrayLength().Should().Be(0, "a dry run writes nothing");
+        (await ApiSteps.PartnerByNameAsync(Api, "Northwind Traders")).Str("tier").Should().Be("gold");
+
+        var real = await (await admin.PostAsync("partners/import", Csv(csv))).JsonAsync();
+        real.GetProperty("created").GetInt32().Should().Be(1);
+        real.GetProperty("rejected").GetInt32().Should().Be(2);
+        var alpine = await ApiSteps.PartnerByNameAsync(Api, "Alpine Systems");
+        alpine.GetProperty("userCount").GetInt32().Should().Be(2);
+        (await ApiSteps.PartnerByNameAsync(Api, "Northwind Traders")).Str("tier").Should().Be("platinum");
+
+        var again = await (await admin.PostAsync("partners/import", Csv(csv))).JsonAsync();
+        again.GetProperty("created").GetInt32().Should().Be(0);
+        again.GetProperty("updated").GetInt32().Should().Be(0);
+        again.GetProperty("unchanged").GetInt32().Should().Be(3);
+        (await ApiSteps.PartnerByNameAsync(Api, "Alpine Systems")).GetProperty("userCount").GetInt32().Should().Be(2, "a re-run adds nobody twice");
+    }
+
+    [Fact]
+    public async Task Bad_files_get_problem_responses()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        (await ApiSteps.ProblemAsync(await admin.PostAsync("partners/import", Csv("name,site\nA,b.example")), 400)).Str("detail").Should().Contain("partnername");
+        await ApiSteps.ProblemAsync(await admin.PostAsync("partners/import", new StringContent("{}", Encoding.UTF8, "application/json")), 415);
+        await ApiSteps.ProblemAsync(await admin.PostAsync("partners/import?dryRun=maybe", Csv(Header)), 400);
+        await ApiSteps.ProblemAsync(await (await Api.ClientAsync(Demo.CmEmea)).PostAsync("partners/import", Csv(Header)), 403);
+    }
+
+    [Fact]
+    public async Task Ten_thousand_rows_import()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        admin.Timeout = TimeSpan.FromMinutes(5);
+        var csv = new StringBuilder(Header).Append('\n');
+        for (var i = 0; i < 5000; i++)
+        {
+            var domain = $"bulk{i:D5}.example";
+            csv.Append($"Bulk Partner {i:D5},{domain},DE,emea,silver,reseller,Active,,,,,admin@{domain},Admin {i},PartnerAdmin\n");
+            csv.Append($"Bulk Partner {i:D5},{domain},DE,emea,silver,reseller,Active,,,,,rep@{domain},Rep {i},PartnerUser\n");
+        }
+        var watch = Stopwatch.StartNew();
+        var response = await admin.PostAsync("partners/import", Csv(csv.ToString()));
+        watch.Stop();
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var report = await response.JsonAsync();
+        output.WriteLine($"10,000 rows imported in {watch.Elapsed.TotalSeconds:F1} s; storage calls {response.StorageCalls()}");
+        report.GetProperty("rows").GetInt32().Should().Be(10_000);
+        report.GetProperty("created").GetInt32().Should().Be(5000);
+        report.GetProperty("updated").GetInt32().Should().Be(5000);
+        report.GetProperty("rejected").GetInt32().Should().Be(0);
+        var sample = await ApiSteps.PartnerByNameAsync(Api, "Bulk Partner 04321");
+        sample.GetProperty("userCount").GetInt32().Should().Be(2);
+    }
+}

@@ -1,0 +1,95 @@
+using System.Net;
+using Prm.Testing;
+
+namespace Prm.Api.Tests;
+
+public sealed class SignInTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task Health_is_200_when_storage_answers_and_reports_storage_calls()
+    {
+        var response = await Api.Anonymous.GetAsync("health");
+        response.StatusCode.Should().Be(HttpStatusCode.OK);
+        (await response.JsonAsync()).Str("status").Should().Be("Healthy");
+        response.StorageCalls().Should().Be("1");
+    }
+
+    [Fact]
+    public async Task A_request_without_a_token_gets_401_problem_json()
+    {
+        var response = await Api.Anonymous.GetAsync("partners");
+        var problem = await ApiSteps.ProblemAsync(response, 401);
+        problem.Str("instance").Should().Be("/api/partners");
+        response.Headers.WwwAuthenticate.Should().ContainSingle(h => h.Scheme == "Bearer");
+    }
+
+    [Fact]
+    public async Task A_forged_token_gets_401()
+    {
+        var token = await Api.TokenAsync(Demo.Admin);
+        var forged = token[..^4] + (token[^4..] == "AAAA" ? "BBBB" : "AAAA");
+        await ApiSteps.ProblemAsync(await Api.WithToken(forged).GetAsync("me"), 401);
+        await ApiSteps.ProblemAsync(await Api.WithToken("not-a-jwt").GetAsync("me"), 401);
+    }
+
+    [Fact]
+    public async Task Someone_valid_but_unknown_to_the_program_gets_403()
+    {
+        var stranger = Api.WithToken(Api.IssueToken("stranger@elsewhere.example", "Stranger"));
+        var problem = await ApiSteps.ProblemAsync(await stranger.GetAsync("me"), 403);
+        problem.Str("detail").Should().Contain("not a member");
+    }
+
+    [Fact]
+    public async Task Me_shows_roles_for_vendor_staff()
+    {
+        var me = await (await (await Api.ClientAsync(Demo.CmEmea)).GetAsync("me")).JsonAsync();
+        me.Str("email").Should().Be(Demo.CmEmea);
+        me.GetProperty("roles").EnumerateArray().Select(r => r.GetString()).Should().Equal("Prm.ChannelManager");
+        me.GetProperty("partnerId").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
+        me.GetProperty("partnerRole").ValueKind.Should().Be(System.Text.Json.JsonValueKind.Null);
+    }
+
+    [Fact]
+    public async Task First_sign_in_links_the_invitation_and_me_shows_the_membership()
+    {
+        var partnerId = await ApiSteps.PartnerIdAsync(Api, "Fabrikam Solutions");
+        var me = await (await (await Api.ClientAsync(Demo.FabrikamRep)).GetAsync("me")).JsonAsync();
+        me.Str("partnerId").Should().Be(partnerId);
+        me.Str("partnerRole").Should().Be("PartnerUser");
+        me.GetProperty("roles").GetArrayLength().Should().Be(0);
+
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var user = await ApiSteps.UserByEmailAsync(admin, partnerId, Demo.FabrikamRep);
+        user.Str("status").Should().Be("Active");
+        user.GetProperty("joinedAt").GetString().Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task A_partner_user_never_gets_vendor_roles_from_a_token()
+    {
+        var partnerId = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        await (await Api.ClientAsync(Demo.NorthwindRep)).GetAsync("me");
+        var escalated = Api.WithToken(Api.IssueToken(Demo.NorthwindRep, "Sam", "Prm.Admin"));
+        var me = await (await escalated.GetAsync("me")).JsonAsync();
+        me.Str("partnerId").Should().Be(partnerId);
+        me.GetProperty("roles").GetArrayLength().Should().Be(0);
+        await ApiSteps.ProblemAsync(await escalated.GetAsync("partners?scope=all"), 403);
+    }
+
+    [Fact]
+    public async Task Unknown_api_routes_get_404_problem_json()
+    {
+        await ApiSteps.ProblemAsync(await Api.Anonymous.GetAsync("no-such-route"), 404);
+    }
+
+    [Fact]
+    public async Task The_openapi_document_is_served()
+    {
+        var doc = await (await Api.Anonymous.GetAsync("openapi.json")).JsonAsync();
+        doc.GetProperty("paths").TryGetProperty("/partners/{partnerId}", out _).Should().BeTrue();
+        doc.GetProperty("servers")[0].Str("url").Should().EndWith("/api");
+    }
+}

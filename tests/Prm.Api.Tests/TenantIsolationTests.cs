@@ -1,0 +1,83 @@
+using System.Net;
+using Prm.Core.Common;
+using Prm.Functions.Http;
+using Prm.Testing;
+
+namespace Prm.Api.Tests;
+
+/// <summary>Every partner-scoped route, tried by people of another partner (and a channel manager who does not own it): always 404, never a hint.</summary>
+public sealed class TenantIsolationTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    public static TheoryData<string, string> PartnerScopedRoutes()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var function in FunctionCatalog.HttpFunctions.Where(f => f.Route.Contains("{partnerId}", StringComparison.Ordinal)))
+        {
+            foreach (var method in function.Methods) data.Add(method, function.Route);
+        }
+        return data;
+    }
+
+    [Fact]
+    public void The_matrix_covers_partner_scoped_routes()
+    {
+        PartnerScopedRoutes().Count.Should().BeGreaterThanOrEqualTo(8);
+    }
+
+    [Theory]
+    [MemberData(nameof(PartnerScopedRoutes))]
+    public async Task Another_partners_users_and_a_foreign_channel_manager_get_404(string method, string route)
+    {
+        var victimId = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var victimUser = await ApiSteps.UserByEmailAsync(admin, victimId, Demo.NorthwindRep);
+        var before = await (await admin.GetAsync($"partners/{victimId}")).Content.ReadAsStringAsync();
+        var url = route.Replace("{partnerId}", victimId, StringComparison.Ordinal).Replace("{userId}", victimUser.Str("id"), StringComparison.Ordinal);
+
+        foreach (var email in new[] { Demo.FabrikamAdmin, Demo.FabrikamRep, Demo.CmAmer })
+        {
+            var client = await Api.ClientAsync(email);
+            var response = await client.SendAsync(Request(method, url));
+            ((int)response.StatusCode).Should().Be(404, $"{email} {method} {url}: {await response.Content.ReadAsStringAsync()}");
+            (await response.Content.ReadAsStringAsync()).Should().NotContain("Northwind");
+        }
+        (await (await admin.GetAsync($"partners/{victimId}")).Content.ReadAsStringAsync()).Should().Be(before, "nothing was changed");
+        (await ApiSteps.UserByEmailAsync(admin, victimId, Demo.NorthwindRep)).Str("id").Should().Be(victimUser.Str("id"));
+    }
+
+    [Theory]
+    [MemberData(nameof(PartnerScopedRoutes))]
+    public async Task A_guessed_partner_id_is_404_like_a_foreign_one(string method, string route)
+    {
+        var url = route.Replace("{partnerId}", Ids.New("ptn"), StringComparison.Ordinal).Replace("{userId}", Ids.New("usr"), StringComparison.Ordinal);
+        var response = await (await Api.ClientAsync(Demo.NorthwindAdmin)).SendAsync(Request(method, url));
+        ((int)response.StatusCode).Should().Be(404);
+    }
+
+    [Fact]
+    public async Task A_user_of_another_partner_cannot_be_reached_through_ones_own_partner()
+    {
+        var ownId = await ApiSteps.PartnerIdAsync(Api, "Fabrikam Solutions");
+        var victimId = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var victimUser = await ApiSteps.UserByEmailAsync(await Api.ClientAsync(Demo.Admin), victimId, Demo.NorthwindRep);
+        var partnerAdmin = await Api.ClientAsync(Demo.FabrikamAdmin);
+        var url = $"partners/{ownId}/users/{victimUser.Str("id")}";
+        (await partnerAdmin.GetAsync(url)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await partnerAdmin.SendAsync(Request("PATCH", url))).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await partnerAdmin.DeleteAsync(url)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await (await Api.ClientAsync(Demo.NorthwindRep)).GetAsync("me")).StatusCode.Should().Be(HttpStatusCode.OK, "the victim keeps access");
+    }
+
+    private static HttpRequestMessage Request(string method, string url)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (method is "POST" or "PATCH" or "PUT")
+        {
+            request.Content = Responses.Json(new { displayName = "Mallory", email = "mallory@fabrikam.example", role = "PartnerAdmin", name = "Pwned", city = "Nowhere" });
+            request.Headers.TryAddWithoutValidation("If-Match", "*");
+        }
+        return request;
+    }
+}

@@ -1,0 +1,270 @@
+using System.Text;
+using Prm.Core.Common;
+using Prm.Core.Identity;
+using Prm.Core.Partners;
+
+namespace Prm.Core.Tests;
+
+public class PartnerImportTests
+{
+    private const string Header = "partnerName,domain,country,region,tier,partnerType,status,channelManagerEmail,website,phone,city,userEmail,userName,userRole";
+    private static readonly StaffMember Cm1 = new("usr_cm1", "cm1@vendor.com", "Carla One", [AppRoles.ChannelManager], "emea");
+    private static readonly StaffMember Cm2 = new("usr_cm2", "cm2@vendor.com", "Carl Two", [AppRoles.ChannelManager], "emea");
+    private static readonly StaffMember NotACm = new("usr_adm", "boss@vendor.com", "Boss", [AppRoles.Admin], null);
+
+    private readonly PartnerServices services = new(new FakePartnerStore { ThrowOnWrite = true }, new FakeStaffStore(Cm1, Cm2, NotACm) { ThrowOnWrite = true });
+
+    private static MemoryStream Csv(params string[] lines) => new(Encoding.UTF8.GetBytes(string.Join("\n", lines) + "\n"));
+
+    private Task<ImportReport> DryRun(params string[] lines) =>
+        services.Import.RunAsync(Make.Admin(), Csv(lines), dryRun: true, CancellationToken.None);
+
+    private static Partner Existing() => Make.Partner(Make.PartnerId('c'), "acme.com", "usr_cm1") with
+    {
+        Name = "Acme GmbH", Country = "DE", Region = "emea", Tier = PartnerTier.Silver, Type = PartnerType.Reseller,
+        Status = PartnerStatus.Active, Website = "https://acme.com", Phone = null, City = "Berlin",
+    };
+
+    [Theory]
+    [InlineData("partnerName,domain,region", "country")]
+    [InlineData("domain,country,region,userEmail", "partnername")]
+    [InlineData("partnerName,country,region", "domain")]
+    [InlineData("partnerName,domain,country", "region")]
+    public async Task A_header_without_a_required_column_is_a_body_error_naming_it(string header, string missing)
+    {
+        var act = () => DryRun(header, "Acme,acme.com,DE");
+
+        var error = (await act.Should().ThrowAsync<ValidationFailedException>()).Which;
+        error.Errors.Keys.Should().Equal("body");
+        error.Errors["body"].Single().Should().Contain($"column(s) {missing}");
+    }
+
+    [Fact]
+    public async Task An_empty_file_is_a_body_error()
+    {
+        var act = () => services.Import.RunAsync(Make.Admin(), new MemoryStream(), dryRun: true, CancellationToken.None);
+
+        (await act.Should().ThrowAsync<ValidationFailedException>()).Which.Errors.Should().ContainKey("body");
+    }
+
+    [Fact]
+    public async Task A_header_only_file_imports_nothing()
+    {
+        var report = await DryRun(Header);
+
+        report.Rows.Should().Be(0);
+        report.Results.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Only_admins_import()
+    {
+        var cm = () => services.Import.RunAsync(Make.ChannelManager("usr_cm1"), Csv(Header), dryRun: true, CancellationToken.None);
+        var partnerAdmin = () => services.Import.RunAsync(Make.PartnerAdmin(Make.PartnerId()), Csv(Header), dryRun: true, CancellationToken.None);
+
+        await cm.Should().ThrowAsync<ForbiddenException>();
+        await partnerAdmin.Should().ThrowAsync<ForbiddenException>();
+    }
+
+    [Fact]
+    public async Task A_row_with_a_bad_country_is_rejected_naming_the_field()
+    {
+        var report = await DryRun(Header,
+            "Acme,acme.com,Germany,emea,,,,,,,,,,",
+            "Globex,globex.com,US,amer,,,,,,,,,,");
+
+        report.Results[0].Outcome.Should().Be("rejected");
+        report.Results[0].Line.Should().Be(2);
+        report.Results[0].Domain.Should().Be("acme.com");
+        report.Results[0].PartnerId.Should().BeNull();
+        report.Results[0].Reasons.Should().ContainSingle().Which.Should().MatchRegex("(?i)^country must be");
+        report.Results[1].Outcome.Should().Be("created");
+        report.Rejected.Should().Be(1);
+        report.Created.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_row_with_a_bad_user_email_is_rejected_naming_the_user_field()
+    {
+        var report = await DryRun(Header, "Acme,acme.com,DE,emea,,,,,,,,jane-at-acme.com,Jane,");
+
+        var result = report.Results.Single();
+        result.Outcome.Should().Be("rejected");
+        result.Reasons.Should().ContainSingle().Which.Should().MatchRegex("(?i)^user: email must be an email address");
+    }
+
+    [Fact]
+    public async Task A_user_name_without_an_email_is_rejected()
+    {
+        var report = await DryRun(Header, "Acme,acme.com,DE,emea,,,,,,,,,Jane,");
+
+        var result = report.Results.Single();
+        result.Outcome.Should().Be("rejected");
+        result.Reasons.Should().ContainSingle().Which.Should().StartWith("user: ").And.ContainEquivalentOf("email");
+    }
+
+    [Fact]
+    public async Task Every_problem_of_a_row_is_reported()
+    {
+        var report = await DryRun(Header, ",not a domain,de,mars,diamond,,,,,,,,,");
+
+        var reasons = report.Results.Single().Reasons;
+        reasons.Should().HaveCount(5);
+        reasons.Should().Contain(r => r.Contains("tier must be one of: registered, silver, gold, platinum", StringComparison.OrdinalIgnoreCase));
+        reasons.Should().Contain(r => r.Contains("region must be one of: amer, emea, apac", StringComparison.OrdinalIgnoreCase));
+        reasons.Should().NotContain(r => r.Contains('\''), "quotes of the validator messages are removed");
+    }
+
+    [Fact]
+    public async Task A_channel_manager_email_that_is_not_a_channel_manager_is_rejected()
+    {
+        var report = await DryRun(Header,
+            "Acme,acme.com,DE,emea,,,,nobody@vendor.com,,,,,,",
+            "Globex,globex.com,DE,emea,,,,boss@vendor.com,,,,,,",
+            "Initech,initech.com,DE,emea,,,,CM2@Vendor.com,,,,,,");
+
+        report.Results[0].Reasons.Should().Equal("channelManagerEmail nobody@vendor.com is not a channel manager.");
+        report.Results[1].Reasons.Should().Equal("channelManagerEmail boss@vendor.com is not a channel manager.");
+        report.Results[2].Outcome.Should().Be("created", "channel manager emails match case-insensitively");
+    }
+
+    [Fact]
+    public async Task Rows_of_the_same_domain_form_one_partner()
+    {
+        var report = await DryRun(Header,
+            "Acme,acme.com,DE,emea,,,,,,,,jane@acme.com,Jane,partnerAdmin",
+            "Acme,https://www.ACME.com/,DE,emea,,,,,,,,john@acme.com,John,",
+            "Acme,acme.com.,DE,emea,,,,,,,,JANE@acme.com,Jane,",
+            "Acme,acme.com,DE,emea,,,,,,,,,,",
+            "Globex,globex.com,US,amer,,,,,,,,,,");
+
+        report.Results.Select(r => r.Outcome).Should().Equal("created", "updated", "unchanged", "unchanged", "created");
+        report.Results.Select(r => r.Domain).Should().Equal("acme.com", "acme.com", "acme.com", "acme.com", "globex.com");
+        report.Results.Select(r => r.Line).Should().Equal(2, 3, 4, 5, 6);
+        report.Results.Should().OnlyContain(r => r.PartnerId == null && r.Reasons.Count == 0);
+        report.Should().BeEquivalentTo(new { DryRun = true, Rows = 5, Created = 2, Updated = 1, Unchanged = 2, Rejected = 0 });
+    }
+
+    [Fact]
+    public async Task A_rejected_first_row_does_not_stop_the_next_row_of_the_domain_from_creating_it()
+    {
+        var report = await DryRun(Header,
+            "Acme,acme.com,XX,emea,,,,,,,,,,",
+            "Acme,acme.com,DE,emea,,,,,,,,,,");
+
+        report.Results.Select(r => r.Outcome).Should().Equal("rejected", "created");
+    }
+
+    [Fact]
+    public async Task A_row_identical_to_an_existing_partner_is_unchanged()
+    {
+        var existing = Existing();
+        services.Store.Add(existing);
+
+        var report = await DryRun(Header, "Acme GmbH,acme.com,DE,emea,silver,reseller,Active,cm1@vendor.com,https://acme.com,,Berlin,,,");
+
+        var result = report.Results.Single();
+        result.Outcome.Should().Be("unchanged");
+        result.PartnerId.Should().Be(existing.Id);
+    }
+
+    [Theory]
+    [InlineData("Acme AG,acme.com,DE,emea,,,,,,,,,,")]
+    [InlineData("Acme GmbH,acme.com,AT,emea,,,,,,,,,,")]
+    [InlineData("Acme GmbH,acme.com,DE,emea,Gold,,,,,,,,,")]
+    [InlineData("Acme GmbH,acme.com,DE,emea,,msp,,,,,,,,")]
+    [InlineData("Acme GmbH,acme.com,DE,emea,,,suspended,,,,,,,")]
+    [InlineData("Acme GmbH,acme.com,DE,emea,,,,,,+49 30 1,,,,")]
+    [InlineData("Acme GmbH,acme.com,DE,emea,,,,,,,Munich,,,")]
+    [InlineData("Acme GmbH,acme.com,DE,emea,,,,,,,,new@acme.com,New Person,")]
+    public async Task A_row_that_changes_an_existing_partner_is_updated(string row)
+    {
+        var existing = Existing();
+        services.Store.Add(existing);
+
+        var report = await DryRun(Header, row);
+
+        var result = report.Results.Single();
+        result.Outcome.Should().Be("updated");
+        result.PartnerId.Should().Be(existing.Id);
+    }
+
+    [Fact(Skip = "bug: PartnerImport.ProfileChanges (Partners/PartnerImport.cs:207-223) ignores channelManagerEmail, and ApplyAsync (lines 176-184) passes the new manager to PatchAsync only when another field changed; a row that only reassigns an existing partner's channel manager (cm1 -> cm2) is reported \"unchanged\" and the manager is never changed; expected \"updated\"")]
+    public async Task A_row_that_only_changes_the_channel_manager_of_an_existing_partner_is_updated()
+    {
+        services.Store.Add(Existing());
+
+        var report = await DryRun(Header, "Acme GmbH,acme.com,DE,emea,,,,cm2@vendor.com,,,,,,");
+
+        report.Results.Single().Outcome.Should().Be("updated");
+    }
+
+    [Fact(Skip = "bug: PartnerImport.PlanAsync (Partners/PartnerImport.cs:151,156) counts every user email of an existing partner as an added user without checking the partner's users, so re-running a file dry reports \"updated\" for a user who already exists, while the real run (AddUserAsync swallows the ConflictException, line 199) reports \"unchanged\"; expected the dry run to predict \"unchanged\"")]
+    public async Task A_dry_run_predicts_the_real_run_for_a_user_who_already_exists()
+    {
+        var existing = Existing();
+        var jane = new PartnerUser
+        {
+            Id = "usr_" + new string('1', 32), PartnerId = existing.Id, Email = "jane@acme.com", DisplayName = "Jane",
+            Role = PartnerRole.PartnerAdmin, Status = PartnerUserStatus.Active, InvitedAt = Make.Now,
+        };
+        var row = "Acme GmbH,acme.com,DE,emea,,,,,,,,jane@acme.com,Jane,partnerAdmin";
+        var real = new PartnerServices(new FakePartnerStore().Add(existing, jane), new FakeStaffStore(Cm1, Cm2));
+        services.Store.Add(existing, jane);
+
+        var applied = await real.Import.RunAsync(Make.Admin(), Csv(Header, row), dryRun: false, CancellationToken.None);
+        var planned = await DryRun(Header, row);
+
+        applied.Results.Single().Outcome.Should().Be("unchanged");
+        planned.Results.Single().Outcome.Should().Be(applied.Results.Single().Outcome);
+    }
+
+    [Fact]
+    public async Task A_dry_run_never_writes()
+    {
+        services.Store.Add(Existing());
+
+        var report = await DryRun(Header,
+            "Acme AG,acme.com,DE,emea,gold,,,cm2@vendor.com,,,,new@acme.com,New,partnerAdmin",
+            "Globex,globex.com,US,amer,,,,,,,,jane@globex.com,Jane,partnerAdmin",
+            "Globex,globex.com,US,amer,,,,,,,,john@globex.com,John,");
+
+        report.DryRun.Should().BeTrue();
+        report.Results.Select(r => r.Outcome).Should().Equal("updated", "created", "updated");
+        services.Store.Writes.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task Columns_may_come_in_any_order_with_spaces_and_another_case_and_semicolons()
+    {
+        var report = await DryRun(
+            "Region; Country ;Domain;Partner Name;Extra Column",
+            "emea;DE;acme.com;Acme;ignored",
+            "amer;XX;globex.com;Globex;ignored");
+
+        report.Results.Select(r => r.Outcome).Should().Equal("created", "rejected");
+        report.Results[1].Reasons.Should().ContainSingle().Which.Should().ContainEquivalentOf("country");
+    }
+
+    [Fact]
+    public async Task Quoted_fields_may_contain_the_delimiter()
+    {
+        var report = await DryRun(Header, "\"Acme, Inc.\",acme.com,US,amer,,,,,,,,,,");
+
+        report.Results.Single().Outcome.Should().Be("created");
+    }
+
+    [Fact]
+    public async Task Results_keep_the_file_order_across_many_domains()
+    {
+        var lines = new List<string> { Header };
+        for (var i = 0; i < 40; i++) lines.Add($"Partner {i},p{i % 10}.example.com,DE,emea,,,,,,,,u{i}@p{i % 10}.example.com,User {i},");
+
+        var report = await DryRun([.. lines]);
+
+        report.Results.Select(r => r.Line).Should().Equal(Enumerable.Range(2, 40));
+        report.Results.Select(r => r.Domain).Should().Equal(Enumerable.Range(0, 40).Select(i => $"p{i % 10}.example.com"));
+        report.Results.Take(10).Should().OnlyContain(r => r.Outcome == "created");
+        report.Results.Skip(10).Should().OnlyContain(r => r.Outcome == "updated");
+    }
+}

@@ -1,0 +1,73 @@
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Prm.Functions.Http;
+
+namespace Prm.Functions.Tests;
+
+public sealed class FunctionCatalogTests
+{
+    [Fact]
+    public void Every_http_function_declares_an_access_policy()
+    {
+        var undeclared = FunctionCatalog.HttpFunctions.Where(f => f.Policy is null).Select(f => f.Name).ToList();
+        undeclared.Should().BeEmpty("anonymous access must be explicit: every HTTP function carries [Access(...)]");
+        FunctionCatalog.HttpFunctions.Should().NotBeEmpty();
+    }
+
+    [Fact]
+    public void Function_names_and_route_methods_are_unique()
+    {
+        FunctionCatalog.AllFunctionNames.Should().OnlyHaveUniqueItems();
+        FunctionCatalog.HttpFunctions.SelectMany(f => f.Methods.Select(m => $"{m} {f.Route}")).Should().OnlyHaveUniqueItems();
+    }
+
+    [Fact]
+    public void Functions_metadata_lists_exactly_the_functions_in_code()
+    {
+        File.Exists(Repo.FunctionsMetadata).Should().BeTrue($"the Functions build writes {Repo.FunctionsMetadata}");
+        using var metadata = JsonDocument.Parse(File.ReadAllText(Repo.FunctionsMetadata));
+        var fromMetadata = new List<string>();
+        var names = new List<string>();
+        foreach (var function in metadata.RootElement.EnumerateArray())
+        {
+            names.Add(function.GetProperty("name").GetString()!);
+            foreach (var binding in function.GetProperty("bindings").EnumerateArray())
+            {
+                if (binding.GetProperty("type").GetString() != "httpTrigger") continue;
+                foreach (var method in binding.GetProperty("methods").EnumerateArray())
+                {
+                    fromMetadata.Add($"{function.GetProperty("name").GetString()} {method.GetString()!.ToUpperInvariant()} {binding.GetProperty("route").GetString()} {function.GetProperty("entryPoint").GetString()}");
+                }
+            }
+        }
+        var fromCode = FunctionCatalog.HttpFunctions.SelectMany(f => f.Methods.Select(m => $"{f.Name} {m} {f.Route} {f.EntryPoint}"));
+        fromMetadata.Should().BeEquivalentTo(fromCode);
+        names.Should().BeEquivalentTo(FunctionCatalog.AllFunctionNames);
+    }
+
+    [Fact]
+    public void The_functions_app_container_builds_every_function_class()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["AzureAd:Instance"] = "https://login.microsoftonline.com/",
+            ["AzureAd:TenantId"] = "11111111-1111-1111-1111-111111111111",
+            ["AzureAd:ClientId"] = "22222222-2222-2222-2222-222222222222",
+            ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
+        }).Build();
+        var services = new ServiceCollection().AddLogging();
+        services.AddSingleton<IConfiguration>(configuration);
+        services.AddPrmApplication(configuration);
+        using var provider = services.BuildServiceProvider(new ServiceProviderOptions { ValidateScopes = true });
+        var functionTypes = FunctionCatalog.Assembly.GetTypes()
+            .Where(t => t.GetMethods().Any(m => m.GetCustomAttributes(typeof(Microsoft.Azure.Functions.Worker.FunctionAttribute), false).Length > 0))
+            .ToList();
+        functionTypes.Should().NotBeEmpty();
+        foreach (var type in functionTypes)
+        {
+            ActivatorUtilities.CreateInstance(provider, type).Should().NotBeNull(type.Name);
+        }
+    }
+}

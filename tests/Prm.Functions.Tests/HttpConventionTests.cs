@@ -1,0 +1,79 @@
+using System.Text;
+using Microsoft.AspNetCore.Http;
+using Prm.Core.Common;
+using Prm.Core.Partners;
+using Prm.Functions.Http;
+
+namespace Prm.Functions.Tests;
+
+public sealed class HttpConventionTests
+{
+    private static HttpRequest Request(string body, string? contentType = "application/json")
+    {
+        var context = new DefaultHttpContext();
+        var bytes = Encoding.UTF8.GetBytes(body);
+        context.Request.Body = new MemoryStream(bytes);
+        context.Request.ContentLength = bytes.Length;
+        context.Request.ContentType = contentType;
+        return context.Request;
+    }
+
+    [Fact]
+    public async Task Unknown_fields_are_ignored_and_known_ones_read()
+    {
+        var request = await ApiJson.ReadAsync<InviteUserRequest>(Request("""{"email":"a@b.example","displayName":"A","role":"PartnerAdmin","shoeSize":44}"""), CancellationToken.None);
+        request!.Email.Should().Be("a@b.example");
+        request.Role.Should().Be("PartnerAdmin");
+    }
+
+    [Fact]
+    public async Task Wrong_content_type_is_415()
+    {
+        var act = () => ApiJson.ReadAsync<InviteUserRequest>(Request("email=a", "application/x-www-form-urlencoded"), CancellationToken.None);
+        await act.Should().ThrowAsync<UnsupportedMediaTypeException>();
+    }
+
+    [Fact]
+    public async Task Body_over_the_limit_is_413_even_without_content_length()
+    {
+        var request = Request("{\"email\":\"" + new string('a', 2048) + "\"}");
+        request.ContentLength = null;
+        var act = () => ApiJson.ReadAsync<InviteUserRequest>(request, CancellationToken.None, maxBytes: 1024);
+        await act.Should().ThrowAsync<PayloadTooLargeException>();
+    }
+
+    [Fact]
+    public async Task Malformed_json_names_the_field()
+    {
+        var act = () => ApiJson.ReadAsync<CreatePartnerRequest>(Request("""{"name":"Acme","admin":{"email":42}}"""), CancellationToken.None);
+        (await act.Should().ThrowAsync<ValidationFailedException>()).Which.Errors.Keys.Should().ContainSingle().Which.Should().Be("admin.email");
+    }
+
+    [Theory]
+    [InlineData(typeof(NotFoundException), 404)]
+    [InlineData(typeof(ForbiddenException), 403)]
+    [InlineData(typeof(UnauthenticatedException), 401)]
+    [InlineData(typeof(ServiceUnavailableException), 503)]
+    [InlineData(typeof(InvalidOperationException), 500)]
+    public void Failures_map_to_problem_statuses(Type exceptionType, int status)
+    {
+        var exception = (Exception)Activator.CreateInstance(exceptionType, "secret-internal-detail")!;
+        var problem = Problems.From(exception, new DefaultHttpContext());
+        problem.Status.Should().Be(status);
+        problem.TraceId.Should().NotBeNullOrEmpty();
+        if (status == 500) problem.Detail.Should().NotContain("secret-internal-detail", "internal messages never leak to clients");
+    }
+
+    [Fact]
+    public void Validation_conflict_and_precondition_carry_fields()
+    {
+        var context = new DefaultHttpContext();
+        Problems.From(new ValidationFailedException("domain", "bad"), context).Should().Match<Problem>(p => p.Status == 400 && p.Errors!.ContainsKey("domain"));
+        Problems.From(new ValidationFailedException("tier", "no", unprocessable: true), context).Status.Should().Be(422);
+        Problems.From(new ConflictException("taken", "domain"), context).Should().Match<Problem>(p => p.Status == 409 && p.Field == "domain");
+        Problems.From(new PreconditionFailedException("stale"), context).Status.Should().Be(412);
+        Problems.From(new PreconditionFailedException("missing", required: true), context).Should().Match<Problem>(p => p.Status == 428 && p.Field == "If-Match");
+        Problems.From(new PayloadTooLargeException(10), context).Status.Should().Be(413);
+        Problems.From(new UnsupportedMediaTypeException("application/json", "text/plain"), context).Status.Should().Be(415);
+    }
+}

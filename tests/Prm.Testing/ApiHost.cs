@@ -1,0 +1,110 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Prm.DevHost;
+using Prm.Functions.Http;
+
+namespace Prm.Testing;
+
+/// <summary>The local host running in-process on a random port against the test Azurite, with its own tables and the demo seed.</summary>
+public sealed class ApiHost : IAsyncDisposable
+{
+    private readonly Dictionary<string, string> tokens = new(StringComparer.OrdinalIgnoreCase);
+
+    private ApiHost(LocalHost host)
+    {
+        Host = host;
+        Anonymous = new HttpClient { BaseAddress = new Uri(host.BaseUrl.TrimEnd('/') + "/") };
+    }
+
+    public LocalHost Host { get; }
+
+    /// <summary>A client without a token.</summary>
+    public HttpClient Anonymous { get; }
+
+    public IServiceProvider Services => Host.Services;
+
+    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, string environment = "Development")
+    {
+        var storage = await TestAzurite.FreshStorageAsync();
+        var host = await LocalHost.StartAsync([], builder =>
+        {
+            var values = new Dictionary<string, string?>
+            {
+                ["LocalHost:Url"] = "http://127.0.0.1:0",
+                ["Storage:ConnectionString"] = storage.ConnectionString,
+                ["Storage:TablePrefix"] = storage.TablePrefix,
+                ["Outbox:SweepSeconds"] = "1",
+                ["Outbox:PointerGraceSeconds"] = "2",
+                ["Prm:MembershipCacheSeconds"] = "30",
+                ["Logging:LogLevel:Default"] = "Warning",
+            };
+            foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
+            builder.Configuration.AddInMemoryCollection(values);
+        }, log: _ => { }, environment: environment);
+        return new ApiHost(host);
+    }
+
+    /// <summary>A development token for a seeded or invited user, from POST /api/dev/token.</summary>
+    public async Task<string> TokenAsync(string email)
+    {
+        if (tokens.TryGetValue(email, out var cached)) return cached;
+        var response = await Anonymous.PostAsJsonAsync("dev/token", new { email });
+        response.EnsureSuccessStatusCode();
+        var token = (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+        tokens[email] = token;
+        return token;
+    }
+
+    /// <summary>A client signed in as the user with that email.</summary>
+    public async Task<HttpClient> ClientAsync(string email) => WithToken(await TokenAsync(email));
+
+    /// <summary>A client presenting any token (also invalid ones).</summary>
+    public HttpClient WithToken(string token)
+    {
+        var client = new HttpClient { BaseAddress = Anonymous.BaseAddress };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+        return client;
+    }
+
+    /// <summary>Issues a token directly with the development key, for identities the seed does not have.</summary>
+    public string IssueToken(string email, string name, params string[] roles) => Services.GetRequiredService<DevTokens>().Issue(email, name, roles);
+
+    public async ValueTask DisposeAsync()
+    {
+        Anonymous.Dispose();
+        await Host.DisposeAsync();
+    }
+}
+
+/// <summary>Reading API responses in tests.</summary>
+public static class Responses
+{
+    public static async Task<JsonElement> JsonAsync(this HttpResponseMessage response)
+    {
+        var text = await response.Content.ReadAsStringAsync();
+        return JsonDocument.Parse(string.IsNullOrEmpty(text) ? "null" : text).RootElement.Clone();
+    }
+
+    public static string Str(this JsonElement e, string name) => e.GetProperty(name).GetString()!;
+
+    public static string? StorageCalls(this HttpResponseMessage response) =>
+        response.Headers.TryGetValues(LocalHost.StorageCallsHeader, out var values) ? values.First() : null;
+
+    public static StringContent Json(object value) => new(JsonSerializer.Serialize(value, ApiJson.Options), System.Text.Encoding.UTF8, "application/json");
+
+    /// <summary>Polls until the condition holds or the timeout passes (for asynchronous outcomes such as delivered email).</summary>
+    public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        while (true)
+        {
+            var value = await read();
+            if (done(value) || DateTime.UtcNow > deadline) return value;
+            await Task.Delay(200);
+        }
+    }
+}
