@@ -17,7 +17,7 @@ public sealed class PartitionWriter(OutboxPointers pointers)
         all.AddRange(changes.Audit.Select(a => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Audit(partitionKey, a))));
         all.AddRange(changes.Outbox.Select(m => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Outbox(partitionKey, m))));
         if (all.Count > MaxActions) throw new InvalidOperationException($"A transaction may hold at most {MaxActions} rows; this change has {all.Count}.");
-        if (changes.Outbox.Count > 0) await pointers.MarkAsync(table.Name, partitionKey, ct);
+        if (changes.Outbox.Count > 0) await pointers.MarkAsync(table.Name, partitionKey, changes.Outbox, ct);
         IReadOnlyList<Azure.Response> responses;
         try
         {
@@ -31,7 +31,7 @@ public sealed class PartitionWriter(OutboxPointers pointers)
         {
             throw new ConflictException("The resource already exists.");
         }
-        if (changes.Outbox.Count > 0) pointers.Notify(table.Name, partitionKey);
+        if (changes.Outbox.Count > 0) pointers.Notify(table.Name, partitionKey, changes.Outbox);
         return responses.Take(actions.Count).Select(r => r.Headers.ETag?.ToString() ?? "").ToList();
     }
 }

@@ -61,6 +61,7 @@ internal sealed class FakePartnerStore : IPartnerStore
     private readonly ConcurrentDictionary<string, Versioned<PartnerUser>> users = new();
     private int etags;
     private int getCalls;
+    private int listUsersCalls;
     private int writes;
 
     public bool ThrowOnWrite { get; set; }
@@ -114,8 +115,18 @@ internal sealed class FakePartnerStore : IPartnerStore
     public Task<Versioned<PartnerUser>?> GetUserAsync(string partnerId, string userId, CancellationToken ct) =>
         Task.FromResult(users.TryGetValue(Key(partnerId, userId), out var u) ? u : null);
 
-    public Task<Page<PartnerUser>> ListUsersAsync(string partnerId, PageRequest page, CancellationToken ct) =>
-        Task.FromResult(new Page<PartnerUser>(users.Values.Select(u => u.Value).Where(u => u.PartnerId == partnerId).Take(page.Limit).ToList(), null));
+    public int ListUsersCalls => listUsersCalls;
+
+    /// <summary>Users of the partner by id, a page at a time; the cursor is the offset of the next page.</summary>
+    public Task<Page<PartnerUser>> ListUsersAsync(string partnerId, PageRequest page, CancellationToken ct)
+    {
+        Interlocked.Increment(ref listUsersCalls);
+        var all = users.Values.Select(u => u.Value).Where(u => u.PartnerId == partnerId).OrderBy(u => u.Id, StringComparer.Ordinal).ToList();
+        var offset = page.Cursor is null ? 0 : int.Parse(page.Cursor, System.Globalization.CultureInfo.InvariantCulture);
+        var items = all.Skip(offset).Take(page.Limit).ToList();
+        var next = offset + items.Count < all.Count ? (offset + items.Count).ToString(System.Globalization.CultureInfo.InvariantCulture) : null;
+        return Task.FromResult(new Page<PartnerUser>(items, next));
+    }
 
     public Task AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct)
     {

@@ -56,11 +56,44 @@ public class MoneyTests
     public void MinorUnits_per_currency(string code, int expected) =>
         Currencies.MinorUnits(code).Should().Be(expected);
 
-    [Fact]
-    public void ToString_is_invariant_amount_and_code() =>
-        new Money(1234.5m, "EUR").ToString().Should().Be("1234.5 EUR");
+    [Theory]
+    [InlineData("1234.5", "EUR", "1234.50 EUR")]
+    [InlineData("1234", "EUR", "1234.00 EUR")]
+    [InlineData("-0.5", "USD", "-0.50 USD")]
+    [InlineData("1234", "JPY", "1234 JPY")]
+    [InlineData("1.234", "BHD", "1.234 BHD")]
+    [InlineData("1.2", "KWD", "1.200 KWD")]
+    [InlineData("1.5", "XYZ", "1.50 XYZ")]
+    public void ToString_is_the_invariant_amount_with_the_currency_minor_units_and_the_code(string amount, string currency, string expected) =>
+        new Money(decimal.Parse(amount, System.Globalization.CultureInfo.InvariantCulture), currency).ToString().Should().Be(expected);
 
-    [Fact(Skip = "bug: Money.ToString (Common/Money.cs:11) formats with \"0.##\" whatever the currency: new Money(1.234m, \"BHD\").ToString() is \"1.23 BHD\", expected \"1.234 BHD\" (third minor unit of BHD/KWD/OMR/TND dropped, rounded away from zero)")]
+    [Fact]
     public void ToString_keeps_all_minor_units_of_a_three_decimal_currency() =>
         new Money(1.234m, "BHD").ToString().Should().Be("1.234 BHD");
+
+    [Fact]
+    public void ToString_is_the_same_whatever_the_current_culture()
+    {
+        var before = System.Globalization.CultureInfo.CurrentCulture;
+        try
+        {
+            System.Globalization.CultureInfo.CurrentCulture = new System.Globalization.CultureInfo("de-DE");
+            new Money(1234.5m, "EUR").ToString().Should().Be("1234.50 EUR");
+        }
+        finally
+        {
+            System.Globalization.CultureInfo.CurrentCulture = before;
+        }
+    }
+
+    [Theory]
+    [InlineData("2.345", "EUR", "2.34 EUR")]
+    [InlineData("2.5", "JPY", "2 JPY")]
+    [InlineData("1.2345", "BHD", "1.234 BHD")]
+    public void ToString_of_an_amount_finer_than_the_minor_unit_shows_it_rounded_like_Round(string amount, string currency, string expected)
+    {
+        var money = new Money(decimal.Parse(amount, System.Globalization.CultureInfo.InvariantCulture), currency);
+
+        money.ToString().Should().Be(expected).And.Be(money.Round().ToString(), "printing an amount must not round it differently from Round()");
+    }
 }

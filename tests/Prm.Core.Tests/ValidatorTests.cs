@@ -21,6 +21,47 @@ public class ValidatorTests
         return act.Should().Throw<ValidationFailedException>().Which.Errors;
     }
 
+    /// <summary>Loads its own copies of Prm.Core and FluentValidation, as a fresh process would, with untouched global options.</summary>
+    private sealed class FreshContext() : System.Runtime.Loader.AssemblyLoadContext("fresh-validation", isCollectible: true)
+    {
+        private static readonly string[] Isolated = [typeof(Validate).Assembly.GetName().Name!, typeof(FluentValidation.IValidator).Assembly.GetName().Name!];
+
+        protected override System.Reflection.Assembly? Load(System.Reflection.AssemblyName name)
+        {
+            if (!Isolated.Contains(name.Name)) return null;
+            return LoadFromAssemblyPath(Path.Combine(AppContext.BaseDirectory, name.Name + ".dll"));
+        }
+    }
+
+    [Fact]
+    public void Messages_and_keys_are_camel_case_from_process_start_even_before_Validate_is_used()
+    {
+        var context = new FreshContext();
+        try
+        {
+            var core = context.LoadFromAssemblyName(typeof(CreatePartnerValidator).Assembly.GetName());
+            core.Should().NotBeSameAs(typeof(CreatePartnerValidator).Assembly);
+            var validatorType = core.GetType(typeof(CreatePartnerValidator).FullName!)!;
+            validatorType.GetMethod("Validate", [validatorType.BaseType!.GetGenericArguments()[0]])!.DeclaringType!.Assembly
+                .Should().NotBeSameAs(typeof(FluentValidation.IValidator).Assembly, "the fresh context has its own FluentValidation and so its own global options");
+            var requestType = core.GetType(typeof(CreatePartnerRequest).FullName!)!;
+            var request = Activator.CreateInstance(requestType, ["Acme", "acme.com", "Germany", "emea", null, null, null, null, null, null, null, null, null]);
+            var validator = Activator.CreateInstance(validatorType)!;
+
+            // Only the validator runs here, exactly as the import's row check does; Prm.Core.Common.Validate is never touched.
+            var result = validatorType.GetMethod("Validate", [requestType])!.Invoke(validator, [request])!;
+            var errors = ((System.Collections.IEnumerable)result.GetType().GetProperty("Errors")!.GetValue(result)!).Cast<object>()
+                .Select(e => (Key: (string)e.GetType().GetProperty("PropertyName")!.GetValue(e)!, Message: (string)e.GetType().GetProperty("ErrorMessage")!.GetValue(e)!))
+                .ToList();
+
+            errors.Should().Equal([("country", "country must be an ISO 3166-1 alpha-2 code such as DE.")]);
+        }
+        finally
+        {
+            context.Unload();
+        }
+    }
+
     [Fact]
     public void A_valid_create_request_passes_and_is_returned()
     {

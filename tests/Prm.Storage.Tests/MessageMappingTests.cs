@@ -155,7 +155,7 @@ public sealed class MessageMappingTests
         fake.Requests.Count.Should().Be(4, "one attempt plus the three configured retries");
     }
 
-    [Fact(Skip = "bug: SendGridEmailSender (functions/Prm.Storage/Outbox/SendGridEmailSender.cs:43) expects a 5xx response, but with ReliabilitySettings SendGrid's RetryDelegatingHandler throws HttpRequestException after its retries, so 5xx surfaces as HttpRequestException, never TransientDeliveryException")]
+    [Fact]
     public async Task SendGrid_503_after_the_clients_retries_is_a_transient_failure()
     {
         await using var fake = FakeSendGrid.Start(HttpStatusCode.ServiceUnavailable);

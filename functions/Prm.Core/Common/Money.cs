@@ -8,7 +8,8 @@ public readonly record struct Money(decimal Amount, string Currency)
     /// <summary>Rounds to the currency's minor unit, half-even (banker's rounding).</summary>
     public Money Round() => new(Math.Round(Amount, Currencies.MinorUnits(Currency), MidpointRounding.ToEven), Currency);
 
-    public override string ToString() => string.Create(CultureInfo.InvariantCulture, $"{Amount:0.##} {Currency}");
+    public override string ToString() =>
+        Round().Amount.ToString("0." + new string('0', Currencies.MinorUnits(Currency)), CultureInfo.InvariantCulture).TrimEnd('.') + " " + Currency;
 }
 
 /// <summary>The ISO 4217 currencies the program accepts, with their minor units.</summary>

@@ -18,7 +18,9 @@ public static partial class Text
     {
         if (string.IsNullOrWhiteSpace(email)) return null;
         var value = email.Trim().ToLowerInvariant();
-        return EmailPattern().IsMatch(value) && value.Length <= 254 ? value : null;
+        if (!EmailPattern().IsMatch(value) || value.Length > 254) return null;
+        var domain = value[(value.LastIndexOf('@') + 1)..];
+        return DomainPattern().IsMatch(domain) ? value : null;
     }
 
     /// <summary>Host name of a domain or URL (scheme, path, port and a leading www. removed), or null when it is not one.</summary>
@@ -61,7 +63,7 @@ public static partial class Text
 
     /// <summary>Parses an enum from its camelCase or PascalCase text; null when unknown.</summary>
     public static TEnum? ParseEnum<TEnum>(string? text) where TEnum : struct, Enum =>
-        !string.IsNullOrWhiteSpace(text) && !char.IsDigit(text[0]) && Enum.TryParse<TEnum>(text, ignoreCase: true, out var value) && Enum.IsDefined(value) ? value : null;
+        !string.IsNullOrEmpty(text) && text.All(char.IsAsciiLetter) && Enum.TryParse<TEnum>(text, ignoreCase: true, out var value) && Enum.IsDefined(value) ? value : null;
 
     /// <summary>The ISO 3166-1 alpha-2 country codes.</summary>
     public static bool IsCountryCode(string? code) => code is { Length: 2 } && CountryCodes.Contains(code);

@@ -6,12 +6,16 @@ namespace Prm.Core.Common;
 /// <summary>Runs FluentValidation validators and turns failures into one <see cref="ValidationFailedException"/> with camelCase field paths.</summary>
 public static class Validate
 {
-    static Validate()
+    /// <summary>Field names in messages and error keys are camelCase JSON paths, for every validator in the process.</summary>
+#pragma warning disable CA2255 // the rule is global configuration of this library's own validators
+    [System.Runtime.CompilerServices.ModuleInitializer]
+    internal static void Configure()
     {
         ValidatorOptions.Global.PropertyNameResolver = (_, member, expression) =>
             member is null ? null : JsonPath(member.Name);
         ValidatorOptions.Global.DisplayNameResolver = (_, member, _) => member is null ? null : JsonPath(member.Name);
     }
+#pragma warning restore CA2255
 
     /// <summary>Throws when the instance is null (400 "body required") or fails validation.</summary>
     public static T Body<T>(T? instance, IValidator<T> validator) where T : class

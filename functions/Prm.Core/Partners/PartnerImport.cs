@@ -67,7 +67,12 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         {
             var seenEmails = new HashSet<string>(StringComparer.Ordinal);
             string? partnerId = await store.FindByDomainAsync(group.Key, token);
-            var pending = group.Value;
+            if (partnerId is not null)
+            {
+                // People already at the partner are neither planned nor invited again.
+                await foreach (var email in ExistingEmailsAsync(partnerId, token)) seenEmails.Add(email);
+            }
+            IReadOnlyList<int> pending = group.Value;
             if (!dryRun && partnerId is null)
             {
                 (partnerId, pending) = await CreateGroupAsync(caller, group.Key, group.Value, rows, results, managers, staffList, seenEmails, token);
@@ -78,7 +83,7 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
                 try
                 {
                     results[index] = dryRun
-                        ? await PlanAsync(line, row, group.Key, partnerId, seenEmails, token)
+                        ? await PlanAsync(line, row, group.Key, partnerId, managers, seenEmails, token)
                         : await ApplyAsync(caller, line, row, group.Key, managers, partnerId, seenEmails, token);
                     if (!dryRun) partnerId ??= results[index]!.PartnerId;
                     if (dryRun && partnerId is null && results[index]!.Outcome == "created") partnerId = "(new)";
@@ -145,14 +150,26 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         }
     }
 
-    private async Task<ImportRowResult> PlanAsync(int line, PartnerImportRow row, string domain, string? partnerId, HashSet<string> seenEmails, CancellationToken ct)
+    private async IAsyncEnumerable<string> ExistingEmailsAsync(string partnerId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
+    {
+        string? cursor = null;
+        do
+        {
+            var page = await store.ListUsersAsync(partnerId, new PageRequest(PageRequest.MaxLimit, cursor), ct);
+            foreach (var user in page.Items) yield return user.Email;
+            cursor = page.NextCursor;
+        }
+        while (cursor is not null);
+    }
+
+    private async Task<ImportRowResult> PlanAsync(int line, PartnerImportRow row, string domain, string? partnerId, IReadOnlyDictionary<string, string> managers, HashSet<string> seenEmails, CancellationToken ct)
     {
         var userEmail = Text.NormalizeEmail(row.UserEmail);
         var addsUser = userEmail is not null && seenEmails.Add(userEmail);
         if (partnerId is null) return new ImportRowResult(line, domain, null, "created", []);
         if (partnerId == "(new)") return new ImportRowResult(line, domain, null, addsUser ? "updated" : "unchanged", []);
         var existing = await store.GetAsync(partnerId, ct);
-        var changes = existing is null ? 0 : ProfileChanges(existing.Value, row).Count;
+        var changes = existing is null ? 0 : ProfileChanges(existing.Value, row, managers).Count;
         return new ImportRowResult(line, domain, partnerId, changes > 0 || addsUser ? "updated" : "unchanged", []);
     }
 
@@ -173,14 +190,14 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         }
         var outcome = "unchanged";
         var existing = await store.GetAsync(partnerId, ct) ?? throw new NotFoundException("Partner");
-        var changes = ProfileChanges(existing.Value, row);
+        var changes = ProfileChanges(existing.Value, row, managers);
         if (changes.Count > 0)
         {
             await directory.PatchAsync(caller, partnerId, existing.ETag, new PatchPartnerRequest(
                 changes.GetValueOrDefault("name"), changes.GetValueOrDefault("website"), changes.GetValueOrDefault("phone"), null,
                 changes.GetValueOrDefault("city"), changes.GetValueOrDefault("country"), changes.GetValueOrDefault("region"),
                 changes.GetValueOrDefault("tier"), changes.GetValueOrDefault("partnerType"), changes.GetValueOrDefault("status"),
-                ManagerId(row, managers) is { } manager && manager != existing.Value.ChannelManagerId ? manager : null), ct);
+                changes.GetValueOrDefault("channelManagerId")), ct);
             outcome = "updated";
         }
         if (userEmail is not null && await AddUserAsync(caller, partnerId, row, seenEmails, ct)) outcome = "updated";
@@ -204,7 +221,7 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
     }
 
     /// <summary>The vendor-side and profile fields whose row value differs from the stored partner.</summary>
-    private static Dictionary<string, string> ProfileChanges(Partner p, PartnerImportRow row)
+    private static Dictionary<string, string> ProfileChanges(Partner p, PartnerImportRow row, IReadOnlyDictionary<string, string> managers)
     {
         var changes = new Dictionary<string, string>();
         void Compare(string field, string? value, string current)
@@ -220,6 +237,7 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         if (Text.ParseEnum<PartnerTier>(row.Tier) is { } tier && tier != p.Tier) changes["tier"] = Text.Camel(tier);
         if (Text.ParseEnum<PartnerType>(row.PartnerType) is { } type && type != p.Type) changes["partnerType"] = Text.Camel(type);
         if (Text.ParseEnum<PartnerStatus>(row.Status) is { } status && status != p.Status) changes["status"] = status.ToString();
+        if (ManagerId(row, managers) is { } manager && manager != p.ChannelManagerId) changes["channelManagerId"] = manager;
         return changes;
     }
 

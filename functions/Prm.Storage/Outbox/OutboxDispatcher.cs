@@ -10,26 +10,24 @@ public sealed class OutboxOptions
 {
     public const string SectionName = "Outbox";
 
-    /// <summary>How often pending partitions are swept, in seconds (committed rows are also delivered at once in-process).</summary>
+    /// <summary>How often pointers are swept, in seconds (committed messages are also delivered at once in-process).</summary>
     public int SweepSeconds { get; set; } = 10;
 
-    /// <summary>A pointer younger than this is never removed: its transaction may still be committing.</summary>
+    /// <summary>A pointer younger than this whose row is missing is left alone: its transaction may still be committing.</summary>
     public int PointerGraceSeconds { get; set; } = 60;
 
-    /// <summary>After this many failed attempts a message is parked (kept, marked dead) for an operator.</summary>
+    /// <summary>After this many failed attempts a message is parked (row kept, marked Dead) for an operator.</summary>
     public int MaxAttempts { get; set; } = 10;
 }
 
 /// <summary>
-/// Delivers outbox rows: events to the projections and then the publisher, emails to the sender. At least once:
-/// a row is deleted only after delivery, and the event id travels as the message id for duplicate detection.
+/// Delivers outbox messages: events to the projections and then the publisher, emails to the sender. At least once: a row and its
+/// pointer are deleted only after delivery, and the event id travels as the message id so the broker drops duplicates.
 /// </summary>
 public sealed class OutboxDispatcher(
     PrmTables tables, OutboxSignal signal, IEventPublisher publisher, IEmailSender sender, IEnumerable<IOutboxProjection> projections,
     OutboxOptions options, TimeProvider clock, ILogger<OutboxDispatcher> log) : BackgroundService
 {
-    private readonly SemaphoreSlim gate = new(1, 1);
-
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var sweep = Task.Run(() => SweepLoopAsync(stoppingToken), stoppingToken);
@@ -37,7 +35,14 @@ public sealed class OutboxDispatcher(
         {
             await foreach (var work in signal.Reader.ReadAllAsync(stoppingToken))
             {
-                await DispatchPartitionAsync(work.Table, work.Partition, removePointer: false, stoppingToken);
+                try
+                {
+                    await DeliverCommittedAsync(work, stoppingToken);
+                }
+                catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
+                {
+                    log.LogWarning(ex, "Immediate outbox delivery failed; the sweep retries");
+                }
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -53,7 +58,6 @@ public sealed class OutboxDispatcher(
             try
             {
                 await SweepAsync(ct);
-                await Task.Delay(TimeSpan.FromSeconds(options.SweepSeconds), clock, ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -62,92 +66,147 @@ public sealed class OutboxDispatcher(
             catch (Exception ex)
             {
                 log.LogWarning(ex, "Outbox sweep failed; retrying");
-                try { await Task.Delay(TimeSpan.FromSeconds(options.SweepSeconds), clock, ct); } catch (OperationCanceledException) { return; }
             }
+            try { await Task.Delay(TimeSpan.FromSeconds(options.SweepSeconds), clock, ct); } catch (OperationCanceledException) { return; }
         }
     }
 
-    /// <summary>Delivers every pending partition once; returns the number of messages delivered.</summary>
+    /// <summary>Delivers messages just committed, in order; the first failure leaves it and the rest to the sweep.</summary>
+    public async Task DeliverCommittedAsync(OutboxSignal.Work work, CancellationToken ct)
+    {
+        var delivered = new List<string>();
+        try
+        {
+            foreach (var message in work.Messages)
+            {
+                try
+                {
+                    await DeliverAsync(message, ct);
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    await RecordFailureAsync(work.Table, work.Partition, message, ex, ct);
+                    return;
+                }
+                delivered.Add(message.Id);
+            }
+        }
+        finally
+        {
+            if (delivered.Count > 0) await RemoveAsync(work.Table, work.Partition, delivered, CancellationToken.None);
+        }
+    }
+
+    /// <summary>Delivers every message whose pointer is due, in commit order per partition; returns the number delivered.</summary>
     public async Task<int> SweepAsync(CancellationToken ct)
     {
         var delivered = 0;
         for (var shard = 0; shard < OutboxPointers.Shards; shard++)
         {
+            var pointers = new List<TableEntity>();
             await foreach (var pointer in tables.OutboxPending.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"p" + shard}"), cancellationToken: ct))
             {
-                var count = await DispatchPartitionAsync(pointer.GetString("Table"), pointer.GetString("Partition"), removePointer: false, ct);
-                delivered += count;
-                var old = pointer.Timestamp is { } stamp && clock.GetUtcNow() - stamp > TimeSpan.FromSeconds(options.PointerGraceSeconds);
-                if (old && !await HasPendingAsync(pointer.GetString("Table"), pointer.GetString("Partition"), ct))
-                {
-                    try
-                    {
-                        await tables.OutboxPending.DeleteEntityAsync(pointer.PartitionKey, pointer.RowKey, pointer.ETag, ct);
-                    }
-                    catch (Azure.RequestFailedException ex) when (ex.Status == 412)
-                    {
-                        // Marked again meanwhile: a new transaction is on its way; keep the pointer.
-                    }
-                }
+                pointers.Add(pointer);
+            }
+            // A partition whose event could not be delivered holds back its later events: subscribers see them in order.
+            var blocked = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var pointer in pointers.OrderBy(p => p.GetDateTimeOffset("CreatedAt")).ThenBy(p => p.GetInt32("Sequence") ?? 0).ThenBy(p => p.RowKey, StringComparer.Ordinal))
+            {
+                var owner = pointer.GetString("Table") + "|" + pointer.GetString("Partition");
+                var outcome = await SweepOneAsync(pointer, blocked.Contains(owner), ct);
+                if (outcome == SweepOutcome.Delivered) delivered++;
+                if (outcome == SweepOutcome.HeldBack) blocked.Add(owner);
             }
         }
         return delivered;
     }
 
-    private async Task<bool> HasPendingAsync(string table, string partition, CancellationToken ct)
+    private enum SweepOutcome { Delivered, Nothing, HeldBack }
+
+    private async Task<SweepOutcome> SweepOneAsync(TableEntity pointer, bool partitionBlocked, CancellationToken ct)
     {
-        await foreach (var row in Query(table, partition, ct))
+        var table = pointer.GetString("Table");
+        var partition = pointer.GetString("Partition");
+        var messageId = pointer.GetString("MessageId");
+        var client = tables.Service.GetTableClient(table);
+        var found = await client.GetEntityIfExistsAsync<TableEntity>(partition, OutboxRows.OutboxPrefix + messageId, cancellationToken: ct);
+        if (!found.HasValue)
         {
-            if (!(row.GetBoolean("Dead") ?? false)) return true;
+            // Delivered meanwhile, or its transaction never committed: drop the pointer once it cannot still be committing.
+            var old = pointer.Timestamp is not { } stamp || clock.GetUtcNow() - stamp > TimeSpan.FromSeconds(options.PointerGraceSeconds);
+            if (old) await tables.OutboxPending.DeleteEntityAsync(pointer.PartitionKey, pointer.RowKey, Azure.ETag.All, ct);
+            return SweepOutcome.Nothing;
         }
-        return false;
-    }
-
-    private IAsyncEnumerable<TableEntity> Query(string table, string partition, CancellationToken ct) =>
-        tables.Service.GetTableClient(table).QueryAsync<TableEntity>(
-            TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {OutboxRows.OutboxPrefix} and RowKey lt {KeyEncoding.PrefixEnd(OutboxRows.OutboxPrefix)}"),
-            cancellationToken: ct);
-
-    /// <summary>Delivers the outbox rows of one partition in creation order.</summary>
-    public async Task<int> DispatchPartitionAsync(string table, string partition, bool removePointer, CancellationToken ct)
-    {
-        await gate.WaitAsync(ct);
+        var row = found.Value!;
+        if (row.GetBoolean("Dead") ?? false)
+        {
+            await tables.OutboxPending.DeleteEntityAsync(pointer.PartitionKey, pointer.RowKey, Azure.ETag.All, ct);
+            return SweepOutcome.Nothing;
+        }
+        var message = OutboxRows.ReadOutbox(row);
+        var isEvent = message.Kind == OutboxKind.Event;
+        if (isEvent && partitionBlocked) return SweepOutcome.HeldBack;
+        if (row.GetDateTimeOffset("NextAttemptAt") is { } next && next > clock.GetUtcNow()) return isEvent ? SweepOutcome.HeldBack : SweepOutcome.Nothing;
         try
         {
-            var rows = new List<TableEntity>();
-            await foreach (var row in Query(table, partition, ct)) rows.Add(row);
-            var delivered = 0;
-            foreach (var row in rows.OrderBy(r => r.GetDateTimeOffset("CreatedAt")).ThenBy(r => r.RowKey, StringComparer.Ordinal))
-            {
-                if (row.GetBoolean("Dead") ?? false) continue;
-                if (row.GetDateTimeOffset("NextAttemptAt") is { } next && next > clock.GetUtcNow()) continue;
-                var message = OutboxRows.ReadOutbox(row);
-                var client = tables.Service.GetTableClient(table);
-                try
-                {
-                    await DeliverAsync(message, ct);
-                    await client.DeleteEntityAsync(row.PartitionKey, row.RowKey, Azure.ETag.All, ct);
-                    delivered++;
-                }
-                catch (Exception ex) when (ex is not OperationCanceledException)
-                {
-                    var attempts = (row.GetInt32("Attempts") ?? 0) + 1;
-                    var wait = ex is TransientDeliveryException { RetryAfter: { } after } ? after : TimeSpan.FromSeconds(Math.Min(3600, Math.Pow(2, attempts)));
-                    log.LogWarning(ex, "Outbox message {MessageId} ({Type}) failed, attempt {Attempt}", message.Id, message.Type, attempts);
-                    row["Attempts"] = attempts;
-                    row["LastError"] = ex.Message.Length > 1000 ? ex.Message[..1000] : ex.Message;
-                    row["NextAttemptAt"] = clock.GetUtcNow() + wait;
-                    row["Dead"] = attempts >= options.MaxAttempts;
-                    await client.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, ct);
-                    if (message.Kind == OutboxKind.Event) break; // keep events of one partition in order
-                }
-            }
-            return delivered;
+            await DeliverAsync(message, ct);
         }
-        finally
+        catch (Exception ex) when (!ct.IsCancellationRequested)
         {
-            gate.Release();
+            await RecordFailureAsync(table, partition, message, ex, ct);
+            return isEvent ? SweepOutcome.HeldBack : SweepOutcome.Nothing;
         }
+        await RemoveAsync(table, partition, [message.Id], ct);
+        return SweepOutcome.Delivered;
+    }
+
+    /// <summary>Deletes delivered rows (one transaction per partition) and their pointers (one per shard).</summary>
+    private async Task RemoveAsync(string table, string partition, IReadOnlyList<string> messageIds, CancellationToken ct)
+    {
+        await DeleteAsync(tables.Service.GetTableClient(table), partition, messageIds.Select(id => OutboxRows.OutboxPrefix + id).ToList(), ct);
+        await DeleteAsync(tables.OutboxPending, OutboxPointers.Shard(partition), messageIds.Select(id => OutboxPointers.RowKey(table, partition, id)).ToList(), ct);
+    }
+
+    private static async Task DeleteAsync(TableClient client, string partition, IReadOnlyList<string> rowKeys, CancellationToken ct)
+    {
+        if (rowKeys.Count > 1)
+        {
+            try
+            {
+                await client.SubmitTransactionAsync(rowKeys.Select(rk => new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, rk), Azure.ETag.All)), ct);
+                return;
+            }
+            catch (TableTransactionFailedException)
+            {
+                // One of them is gone already (another dispatcher): delete the rest one by one.
+            }
+        }
+        foreach (var rowKey in rowKeys) await client.DeleteEntityAsync(partition, rowKey, Azure.ETag.All, ct);
+    }
+
+    private async Task RecordFailureAsync(string table, string partition, OutboxMessage message, Exception ex, CancellationToken ct)
+    {
+        var client = tables.Service.GetTableClient(table);
+        var found = await client.GetEntityIfExistsAsync<TableEntity>(partition, OutboxRows.OutboxPrefix + message.Id, cancellationToken: ct);
+        if (!found.HasValue) return;
+        var row = found.Value!;
+        var attempts = (row.GetInt32("Attempts") ?? 0) + 1;
+        var wait = ex is TransientDeliveryException { RetryAfter: { } after } ? after : TimeSpan.FromSeconds(Math.Min(3600, Math.Pow(2, attempts)));
+        var dead = attempts >= options.MaxAttempts;
+        log.LogWarning(ex, "Outbox message {MessageId} ({Type}) failed, attempt {Attempt}{Parked}", message.Id, message.Type, attempts, dead ? ", parked" : "");
+        row["Attempts"] = attempts;
+        row["LastError"] = ex.Message.Length > 1000 ? ex.Message[..1000] : ex.Message;
+        row["NextAttemptAt"] = clock.GetUtcNow() + wait;
+        row["Dead"] = dead;
+        try
+        {
+            await client.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, ct);
+        }
+        catch (Azure.RequestFailedException conflict) when (conflict.Status is 404 or 412)
+        {
+            return; // delivered or updated by another dispatcher meanwhile
+        }
+        if (dead) await tables.OutboxPending.DeleteEntityAsync(OutboxPointers.Shard(partition), OutboxPointers.RowKey(table, partition, message.Id), Azure.ETag.All, ct);
     }
 
     private async Task DeliverAsync(OutboxMessage message, CancellationToken ct)

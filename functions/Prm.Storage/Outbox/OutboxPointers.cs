@@ -1,28 +1,36 @@
 using Azure.Data.Tables;
+using Prm.Core.Outbox;
 
 namespace Prm.Storage.Outbox;
 
 /// <summary>
-/// Pointers to partitions holding undelivered outbox rows. A pointer is written before the transaction that adds the rows,
-/// so a crash after the commit never strands a message; a pointer whose transaction failed is harmless and swept later.
+/// One pointer per undelivered outbox message, written (in one batch) before the transaction that adds the messages, so a
+/// crash after the commit never strands a message; a pointer whose transaction failed is harmless and swept later.
+/// The dispatcher finds rows through pointers by point reads, never by scanning partitions.
 /// </summary>
 public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal)
 {
     public const int Shards = 4;
 
-    /// <summary>Marks the partition as holding outbox rows; call before committing them.</summary>
-    public async Task MarkAsync(string table, string partitionKey, CancellationToken ct)
+    /// <summary>Records pointers to the messages about to be committed in the partition.</summary>
+    public async Task MarkAsync(string table, string partitionKey, IReadOnlyList<OutboxMessage> messages, CancellationToken ct)
     {
-        var pointer = new TableEntity(Shard(partitionKey), table + "|" + KeyEncoding.Encode(partitionKey))
+        var shard = Shard(partitionKey);
+        var actions = messages.Select((m, sequence) => new TableTransactionAction(TableTransactionActionType.UpsertReplace, new TableEntity(shard, RowKey(table, partitionKey, m.Id))
         {
             ["Table"] = table,
             ["Partition"] = partitionKey,
-        };
-        await tables.OutboxPending.UpsertEntityAsync(pointer, TableUpdateMode.Replace, ct);
+            ["MessageId"] = m.Id,
+            ["CreatedAt"] = m.CreatedAt,
+            ["Sequence"] = sequence, // commit order, for messages written at the same instant
+        })).ToList();
+        if (actions.Count == 1) await tables.OutboxPending.UpsertEntityAsync((TableEntity)actions[0].Entity, TableUpdateMode.Replace, ct);
+        else await tables.OutboxPending.SubmitTransactionAsync(actions, ct);
     }
 
-    /// <summary>Tells the dispatcher that committed rows wait in the partition (delivers without waiting for a sweep).</summary>
-    public void Notify(string table, string partitionKey) => signal.Post(new OutboxSignal.Work(table, partitionKey));
+    /// <summary>Hands committed messages to the dispatcher for delivery now, without waiting for a sweep.</summary>
+    public void Notify(string table, string partitionKey, IReadOnlyList<OutboxMessage> messages) =>
+        signal.Post(new OutboxSignal.Work(table, partitionKey, messages));
 
     public static string Shard(string partitionKey)
     {
@@ -30,16 +38,20 @@ public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal)
         foreach (var c in partitionKey) hash = (hash ^ c) * 16777619;
         return "p" + (hash % Shards);
     }
+
+    public static string RowKey(string table, string partitionKey, string messageId) =>
+        $"{KeyEncoding.Encode(table)}|{KeyEncoding.Encode(partitionKey)}|{messageId}";
 }
 
-/// <summary>In-process queue of partitions to dispatch now.</summary>
+/// <summary>In-process queue of committed messages to deliver now.</summary>
 public sealed class OutboxSignal
 {
-    public sealed record Work(string Table, string Partition);
+    public sealed record Work(string Table, string Partition, IReadOnlyList<OutboxMessage> Messages);
 
     private readonly System.Threading.Channels.Channel<Work> channel = System.Threading.Channels.Channel.CreateBounded<Work>(
         new System.Threading.Channels.BoundedChannelOptions(10_000) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest });
 
+    /// <summary>Queues work; when the queue is full the oldest is dropped and left to the sweep (its pointers remain).</summary>
     public void Post(Work work) => channel.Writer.TryWrite(work);
 
     public System.Threading.Channels.ChannelReader<Work> Reader => channel.Reader;

@@ -26,7 +26,16 @@ public sealed class SendGridEmailSender : IEmailSender
 
     public async Task SendAsync(string messageId, EmailMessage email, CancellationToken ct)
     {
-        var response = await client.SendEmailAsync(ToMessage(messageId, email, options), ct);
+        Response response;
+        try
+        {
+            response = await client.SendEmailAsync(ToMessage(messageId, email, options), ct);
+        }
+        catch (HttpRequestException ex)
+        {
+            // With ReliabilitySettings the client retries 5xx itself and then throws; the outbox retries later.
+            throw new TransientDeliveryException($"SendGrid is unavailable: {ex.Message}", null, ex);
+        }
         if (response.IsSuccessStatusCode) return;
         var body = await response.Body.ReadAsStringAsync(ct);
         if (response.StatusCode == HttpStatusCode.TooManyRequests)

@@ -20,11 +20,12 @@ public sealed class PartnerIndex(PrmTables tables)
     public async Task RefreshAsync(Partner partner, string? previousName, string? previousChannelManagerId, CancellationToken ct)
     {
         var rowKey = RowKey(partner.Name, partner.Id);
-        await tables.PartnerIndex.UpsertEntityAsync(PartnerRows.ToEntity(partner, AllPartition, rowKey), TableUpdateMode.Replace, ct);
+        // The owner's row first: a current "all" row then proves the whole refresh happened (see IsCurrentAsync).
         if (partner.ChannelManagerId is not null)
         {
             await tables.PartnerIndex.UpsertEntityAsync(PartnerRows.ToEntity(partner, OwnerPartition(partner.ChannelManagerId), rowKey), TableUpdateMode.Replace, ct);
         }
+        await tables.PartnerIndex.UpsertEntityAsync(PartnerRows.ToEntity(partner, AllPartition, rowKey), TableUpdateMode.Replace, ct);
         var oldKey = previousName is null ? rowKey : RowKey(previousName, partner.Id);
         if (oldKey != rowKey)
         {
@@ -34,6 +35,13 @@ public sealed class PartnerIndex(PrmTables tables)
         {
             await tables.PartnerIndex.DeleteEntityAsync(OwnerPartition(previousChannelManagerId), oldKey, Azure.ETag.All, ct);
         }
+    }
+
+    /// <summary>True when the partner's "all" index row exists and reflects a change at least as recent as <paramref name="updatedAt"/>.</summary>
+    public async Task<bool> IsCurrentAsync(string partnerId, string name, DateTimeOffset updatedAt, CancellationToken ct)
+    {
+        var row = await tables.PartnerIndex.GetEntityIfExistsAsync<TableEntity>(AllPartition, RowKey(name, partnerId), ["UpdatedAt"], ct);
+        return row.HasValue && row.Value!.GetDateTimeOffset("UpdatedAt") >= updatedAt;
     }
 
     public Task<Prm.Core.Common.Page<Partner>> ListAsync(PartnerQuery query, PageRequest page, CancellationToken ct)

@@ -55,7 +55,8 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         var previous = changes.Audit.SelectMany(a => a.Changes).ToList();
         await RefreshIndexAsync(partner,
             previous.FirstOrDefault(c => c.Field == "name")?.Before,
-            previous.FirstOrDefault(c => c.Field == "channelManagerId")?.Before,
+            // With an unchanged owner the previous owner is the current one: a rename must move that row too.
+            previous.FirstOrDefault(c => c.Field == "channelManagerId") is { } ownerChange ? ownerChange.Before : partner.ChannelManagerId,
             ct);
         return etags[0];
     }
