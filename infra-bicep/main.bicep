@@ -24,7 +24,7 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
-// ---- Entra ID (see DEPLOY.md, "App registration") ----
+// ---- Entra ID (see README.md, "Deploy to Azure") ----
 
 @description('Application (client) id of the API app registration. Empty until the registration exists; the API then rejects every token.')
 param apiClientId string = ''
@@ -66,7 +66,7 @@ param sendGridApiKey string = ''
   'AzureStorage'
   'DurableTaskScheduler'
 ])
-@description('Durable Functions backend: AzureStorage (queues and tables in the app storage account) or DurableTaskScheduler (managed service; needs the host.json change described in DEPLOY.md).')
+@description('Durable Functions backend: AzureStorage (queues and tables in the app storage account) or DurableTaskScheduler (managed service; needs the host.json change described in README.md, "Durable Functions backend").')
 param durableBackend string = 'AzureStorage'
 
 @description('Maximum number of Flex Consumption instances.')
@@ -268,7 +268,7 @@ output AZURE_KEY_VAULT_NAME string = keyVault.outputs.name
 output AZURE_KEY_VAULT_ENDPOINT string = keyVault.outputs.vaultUri
 output DURABLE_BACKEND string = durableBackend
 output DURABLE_TASK_SCHEDULER_ENDPOINT string = useDurableTaskScheduler ? durableTaskScheduler!.outputs.endpoint : ''
-// What a SPA needs for MSAL (see DEPLOY.md, "Pointing a SPA at the API").
+// What a SPA needs for MSAL (see README.md, "Pointing a SPA at the API").
 output AZURE_AD_CLIENT_ID string = apiClientId
 output AZURE_AD_TENANT_ID string = effectiveTenantId
 output AZURE_AD_AUTHORITY string = '${environment().authentication.loginEndpoint}${effectiveTenantId}'

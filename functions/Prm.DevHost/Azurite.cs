@@ -45,12 +45,7 @@ public sealed class Azurite : IAsyncDisposable
         }
         var root = RepositoryRoot();
         var script = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
-        if (!File.Exists(script))
-        {
-            log?.Invoke("Azurite is not installed yet: running npm ci (from package-lock.json)...");
-            await RunAsync("npm", "ci --no-audit --no-fund --loglevel=error", root, ct);
-            if (!File.Exists(script)) throw new InvalidOperationException($"npm ci did not install Azurite at {script}.");
-        }
+        if (!File.Exists(script)) await InstallAsync(root, script, log, ct);
         var arguments = new List<string>
         {
             script, "--blobHost", "127.0.0.1", "--blobPort", blobPort.ToString(), "--queueHost", "127.0.0.1", "--queuePort", queuePort.ToString(),
@@ -81,6 +76,29 @@ public sealed class Azurite : IAsyncDisposable
         }
         log?.Invoke($"Azurite started (PID {azurite.process.Id}) on 127.0.0.1:{blobPort}/{queuePort}/{tablePort}.");
         return azurite;
+    }
+
+    /// <summary>Runs npm ci once, even when several processes (parallel test assemblies) ask at the same time.</summary>
+    private static async Task InstallAsync(string root, string script, Action<string>? log, CancellationToken ct)
+    {
+        var lockPath = Path.Combine(root, ".azurite-install.lock");
+        var deadline = Stopwatch.StartNew();
+        while (true)
+        {
+            try
+            {
+                using var gate = new FileStream(lockPath, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+                if (File.Exists(script)) return;
+                log?.Invoke("Azurite is not installed yet: running npm ci (from package-lock.json)...");
+                await RunAsync("npm", "ci --no-audit --no-fund --loglevel=error", root, ct);
+                if (!File.Exists(script)) throw new InvalidOperationException($"npm ci did not install Azurite at {script}.");
+                return;
+            }
+            catch (IOException) when (deadline.Elapsed < TimeSpan.FromMinutes(5))
+            {
+                await Task.Delay(500, ct); // another process is installing
+            }
+        }
     }
 
     /// <summary>Three free loopback ports.</summary>

@@ -1,0 +1,211 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Runtime.InteropServices;
+using System.Text;
+using System.Text.Json;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Prm.Benchmarks;
+using Prm.Storage;
+using Prm.Testing;
+using static Prm.Benchmarks.Measure;
+
+// Latency and storage round trips of the main API operations on the in-process local host against Azurite,
+// next to a raw Azurite point read measured in the same run. Usage: [--quick] [--out PATH]
+var quick = args.Contains("--quick");
+var outIndex = Array.IndexOf(args, "--out");
+var outPath = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "benchmark-results.md");
+int Scale(int n) => quick ? Math.Max(1, n / 10) : n;
+
+var total = Stopwatch.StartNew();
+Console.WriteLine("Starting Azurite and the local host...");
+var api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Outbox:SweepSeconds"] = "5" });
+var azurite = await TestAzurite.GetAsync();
+try
+{
+    Console.WriteLine($"Host ready at {api.Host.BaseUrl} after {total.Elapsed.TotalSeconds:0.0} s (Azurite PID {azurite.ProcessId}).");
+    var anna = await api.ClientAsync(Demo.NorthwindAdmin);
+    var admin = await api.ClientAsync(Demo.Admin);
+    var cm = await api.ClientAsync(Demo.CmEmea);
+    var rep = await api.ClientAsync(Demo.NorthwindRep);
+    var partnerId = (await JsonAsync(anna, "me")).GetProperty("partnerId").GetString()
+        ?? throw new InvalidOperationException("The partner admin has no partner.");
+
+    Console.WriteLine("Seeding 200 partners by CSV import...");
+    var csv = new StringBuilder(Prm.Core.Partners.PartnerImport.Columns + "\n");
+    for (var i = 0; i < 200; i++)
+    {
+        var region = new[] { "emea", "amer", "apac" }[i % 3];
+        var name = i % 10 == 0 ? $"North Star {i:000}" : $"Bench Partner {i:000}";
+        csv.Append(CultureInfo.InvariantCulture, $"{name},seed{i:000}.example,DE,{region},,,,,,,Berlin,admin@seed{i:000}.example,Seed Admin {i},PartnerAdmin\n");
+    }
+    using (var import = new HttpRequestMessage(HttpMethod.Post, "partners/import") { Content = new StringContent(csv.ToString(), Encoding.UTF8, "text/csv") })
+    {
+        var (_, response) = await CallAsync(admin, import);
+        var created = (await response.JsonAsync()).GetProperty("created").GetInt32();
+        if (created != 200) throw new InvalidOperationException($"The seed import created {created} partners, not 200.");
+    }
+
+    Console.WriteLine("Raw Azurite point read baseline...");
+    var tables = api.Services.GetRequiredService<PrmTables>();
+    var raw = new TableClient(azurite.ConnectionString, tables.Partners.Name);
+    var rawSamples = await RunAsync(Scale(50), Scale(500), async _ =>
+    {
+        var found = await raw.GetEntityIfExistsAsync<TableEntity>(partnerId, "profile");
+        return found.HasValue ? 1 : throw new InvalidOperationException("The partner profile row was not found.");
+    });
+    var rawResult = new Result("Raw Azurite point read (TableClient.GetEntityIfExistsAsync)", rawSamples);
+
+    string? etag = null;
+    var operations = new List<(string Name, int N, Func<Task<int>> Run)>
+    {
+        ("GET /api/partners/{id} (partner admin, own)", 300, () => GetAsync(anna, $"partners/{partnerId}")),
+        ("GET /api/partners/{id} (admin)", 300, () => GetAsync(admin, $"partners/{partnerId}")),
+        ("GET /api/partners?limit=50 (channel manager)", 300, () => GetAsync(cm, "partners?limit=50")),
+        ("GET /api/partners?scope=all&search=north (admin)", 300, () => GetAsync(admin, "partners?scope=all&search=north")),
+        ("GET /api/me (sales rep)", 300, () => GetAsync(rep, "me")),
+        ("PATCH /api/partners/{id} (partner admin, city)", 300, async () =>
+        {
+            if (etag is null)
+            {
+                using var read = await anna.GetAsync($"partners/{partnerId}");
+                etag = ETagOf(read);
+            }
+            using var request = new HttpRequestMessage(HttpMethod.Patch, $"partners/{partnerId}") { Content = Responses.Json(new { city = "City " + Unique() }) };
+            request.Headers.TryAddWithoutValidation("If-Match", etag);
+            var (calls, response) = await CallAsync(anna, request);
+            using (response) etag = ETagOf(response);
+            return calls;
+        }),
+        ("POST /api/partners/{id}/users (partner admin invites)", 100, () => SendAsync(anna, HttpMethod.Post, $"partners/{partnerId}/users",
+            new { email = $"bench.{Unique()}@northwind.example", displayName = "Bench User", role = "PartnerUser" })),
+        ("POST /api/partners (admin creates)", 100, () =>
+        {
+            var id = Unique();
+            return SendAsync(admin, HttpMethod.Post, "partners", new { name = "Created " + id, domain = id + ".example", country = "DE", region = "emea" });
+        }),
+        ("GET /api/health (anonymous)", 300, () => GetAsync(api.Anonymous, "health")),
+    };
+
+    var results = new List<Result>();
+    foreach (var (name, n, run) in operations)
+    {
+        Console.WriteLine($"Measuring {name}...");
+        results.Add(new Result(name, await RunAsync(Scale(n / 10), Scale(n), _ => run())));
+    }
+
+    var report = Report(results, rawResult, quick, total.Elapsed);
+    Console.WriteLine();
+    Console.WriteLine(report);
+    await File.WriteAllTextAsync(outPath, report);
+    Console.WriteLine($"Written to {outPath}");
+}
+finally
+{
+    await api.DisposeAsync();
+    var pid = azurite.ProcessId;
+    await azurite.DisposeAsync();
+    Console.WriteLine(pid is null
+        ? "Azurite was not started by this run."
+        : AzuriteRemains(azurite.TablePort)
+            ? $"WARNING: an azurite.js process on table port {azurite.TablePort} still runs (PID {pid} was stopped)."
+            : $"Host disposed; Azurite PID {pid} stopped, no azurite.js process on table port {azurite.TablePort} remains.");
+    Console.WriteLine($"Total run time {total.Elapsed.TotalSeconds:0.0} s.");
+}
+
+static string Unique() => "b" + Guid.NewGuid().ToString("N")[..12];
+
+static async Task<(int Calls, HttpResponseMessage Response)> CallAsync(HttpClient client, HttpRequestMessage request)
+{
+    // The default completion option buffers the body, so the time includes reading the whole response.
+    var response = await client.SendAsync(request);
+    if (!response.IsSuccessStatusCode)
+    {
+        throw new InvalidOperationException($"{request.Method} {request.RequestUri} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+    }
+    var header = response.StorageCalls() ?? throw new InvalidOperationException($"{request.Method} {request.RequestUri} carried no storage calls header.");
+    return (int.Parse(header, CultureInfo.InvariantCulture), response);
+}
+
+static async Task<int> GetAsync(HttpClient client, string path)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Get, path);
+    var (calls, response) = await CallAsync(client, request);
+    response.Dispose();
+    return calls;
+}
+
+static async Task<int> SendAsync(HttpClient client, HttpMethod method, string path, object body)
+{
+    using var request = new HttpRequestMessage(method, path) { Content = Responses.Json(body) };
+    var (calls, response) = await CallAsync(client, request);
+    response.Dispose();
+    return calls;
+}
+
+static async Task<JsonElement> JsonAsync(HttpClient client, string path)
+{
+    using var request = new HttpRequestMessage(HttpMethod.Get, path);
+    var (_, response) = await CallAsync(client, request);
+    using (response) return await response.JsonAsync();
+}
+
+static string ETagOf(HttpResponseMessage response) =>
+    response.Headers.NonValidated.TryGetValues("ETag", out var values) ? values.ToString() : throw new InvalidOperationException("The response carried no ETag.");
+
+static bool AzuriteRemains(int tablePort)
+{
+    foreach (var dir in Directory.EnumerateDirectories("/proc"))
+    {
+        try
+        {
+            var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Split('\0');
+            var port = Array.IndexOf(cmdline, "--tablePort");
+            if (cmdline.Any(a => a.EndsWith("azurite.js", StringComparison.Ordinal)) && port >= 0 && port + 1 < cmdline.Length
+                && cmdline[port + 1] == tablePort.ToString(CultureInfo.InvariantCulture)) return true;
+        }
+        catch (IOException)
+        {
+        }
+        catch (UnauthorizedAccessException)
+        {
+        }
+    }
+    return false;
+}
+
+static string Report(List<Result> results, Result raw, bool quick, TimeSpan elapsed)
+{
+    var baseline = raw.MedianMs;
+    var md = new StringBuilder();
+    md.AppendLine("# PrmFunctions API benchmark").AppendLine();
+    md.AppendLine(CultureInfo.InvariantCulture, $"- Machine: {Environment.ProcessorCount} cores, {RuntimeInformation.FrameworkDescription}, {RuntimeInformation.OSDescription} {RuntimeInformation.OSArchitecture}");
+#if DEBUG
+    md.AppendLine("- Build: Debug (figures are not representative; run with -c Release)");
+#else
+    md.AppendLine("- Build: Release");
+#endif
+    md.AppendLine(CultureInfo.InvariantCulture, $"- Setup: in-process local host against in-memory Azurite, 200 partners seeded by CSV import, sequential requests over loopback{(quick ? ", --quick (N / 10)" : "")}");
+    md.AppendLine(CultureInfo.InvariantCulture, $"- Raw Azurite point read baseline: n={raw.N}, median {F(raw.MedianMs)} ms, p99 {F(raw.P99Ms)} ms");
+    md.AppendLine(CultureInfo.InvariantCulture, $"- Measured in {elapsed.TotalSeconds:0.0} s (start to report)").AppendLine();
+
+    md.AppendLine("| operation | n | storage round trips (median) | storage round trips (max) | median ms | p99 ms | median / raw point read |");
+    md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
+    foreach (var r in results)
+    {
+        md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Operation} | {r.N} | {F(r.MedianCalls, "0.#")} | {r.MaxCalls} | {F(r.MedianMs)} | {F(r.P99Ms)} | {F(r.MedianMs / baseline, "0.0")}x |");
+    }
+
+    md.AppendLine().AppendLine("## Targets").AppendLine();
+    void Target(string text, bool pass) => md.AppendLine(CultureInfo.InvariantCulture, $"- {(pass ? "PASS" : "FAIL")}: {text}");
+    Result Op(string prefix) => results.First(r => r.Operation.StartsWith(prefix, StringComparison.Ordinal));
+    var reads = new[] { Op("GET /api/partners/{id} (partner admin"), Op("GET /api/partners/{id} (admin") };
+    var lists = new[] { Op("GET /api/partners?limit"), Op("GET /api/partners?scope") };
+    foreach (var r in reads) Target($"partner read ≤ 2 round trips (1 + at most 1 membership; cached → 1) — {r.Operation}: median {F(r.MedianCalls, "0.#")}, max {r.MaxCalls}", r.MaxCalls <= 2);
+    foreach (var r in lists) Target($"list page ≤ 2 round trips — {r.Operation}: median {F(r.MedianCalls, "0.#")}, max {r.MaxCalls}", r.MaxCalls <= 2);
+    foreach (var r in reads.Concat(lists))
+    {
+        Target($"median ≤ 3x raw point read — {r.Operation}: {F(r.MedianMs)} ms = {F(r.MedianMs / baseline, "0.0")}x of {F(baseline)} ms", r.MedianMs <= 3 * baseline);
+    }
+    return md.ToString();
+}
