@@ -48,3 +48,11 @@ public sealed class DemoSeed(IStaffStore staff, IPartnerStore partners, PartnerD
         await team.InviteAsync(seeder, created.Value.Id, new InviteUserRequest(salesRep.Email, salesRep.Name, "PartnerUser"), ct);
     }
 }
+
+/// <summary>Runs the demo seed at start-up, after the tables exist and before requests are served.</summary>
+public sealed class DemoSeedRunner(DemoSeed seed) : IHostedService
+{
+    public Task StartAsync(CancellationToken cancellationToken) => seed.RunAsync(cancellationToken);
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

@@ -4,6 +4,9 @@ using Prm.Core.Identity;
 using Prm.Functions;
 using Prm.Functions.Http;
 using Prm.Storage;
+using Prm.Workflows;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Worker;
 
 namespace Prm.DevHost;
 
@@ -22,6 +25,12 @@ public sealed class LocalHostOptions
 
     /// <summary>Seed the demo program at start (idempotent).</summary>
     public bool Seed { get; set; } = true;
+
+    /// <summary>Durable backend: AzureStorage (on Azurite, survives restarts) or InMemory (quick loops).</summary>
+    public string DurableBackend { get; set; } = "AzureStorage";
+
+    /// <summary>Task hub of the Azure Storage backend.</summary>
+    public string TaskHub { get; set; } = "PrmLocalHub";
 }
 
 /// <summary>
@@ -32,10 +41,11 @@ public sealed class LocalHost : IAsyncDisposable
 {
     public const string StorageCallsHeader = "x-prm-storage-calls";
 
-    private LocalHost(WebApplication app, Azurite? azurite, string baseUrl)
+    private LocalHost(WebApplication app, Azurite? azurite, DurableBackend durable, string baseUrl)
     {
         App = app;
         Azurite = azurite;
+        Durable = durable;
         configuredUrl = baseUrl;
     }
 
@@ -51,6 +61,9 @@ public sealed class LocalHost : IAsyncDisposable
     public string BaseUrl => boundUrl ?? configuredUrl;
 
     public IServiceProvider Services => App.Services;
+
+    /// <summary>The Durable Task backend the app's worker and client use.</summary>
+    public DurableBackend Durable { get; }
 
     /// <summary>Builds and starts the host. <paramref name="configure"/> lets tests override configuration before services are built.</summary>
     public static async Task<LocalHost> StartAsync(string[] args, Action<WebApplicationBuilder>? configure = null, Action<string>? log = null, string? environment = null, CancellationToken ct = default)
@@ -75,6 +88,21 @@ public sealed class LocalHost : IAsyncDisposable
 
         builder.WebHost.UseUrls(options.Url);
         builder.Services.AddPrmApplication(builder.Configuration);
+
+        var durableLogs = LoggerFactory.Create(logging => logging.AddConsole().SetMinimumLevel(LogLevel.Warning));
+        var durable = await DurableBackend.StartAsync(
+            string.Equals(options.DurableBackend, "InMemory", StringComparison.OrdinalIgnoreCase) ? null : builder.Configuration["Storage:ConnectionString"],
+            options.TaskHub, durableLogs, ct);
+        builder.Services.AddDurableTaskWorker(worker =>
+        {
+            worker.UseGrpc(durable.Channel);
+            worker.AddTasks(WorkflowRegistry.Register);
+        });
+        builder.Services.AddDurableTaskClient(client =>
+        {
+            client.UseGrpc(durable.Channel);
+            client.RegisterDirectly();
+        });
         var development = builder.Environment.IsDevelopment();
         if (development)
         {
@@ -82,6 +110,8 @@ public sealed class LocalHost : IAsyncDisposable
             builder.Services.AddSingleton(new DevTokens(azureAd["TenantId"] ?? "11111111-1111-1111-1111-111111111111", azureAd["Audience"] ?? "api://prm-functions"));
             builder.Services.AddSingleton<IPostConfigureOptions<JwtBearerOptions>, DevTokensJwtSetup>();
             builder.Services.AddSingleton<DemoSeed>();
+            // Seeds before the server listens (hosted services start in order, the server last): healthy means seeded.
+            if (options.Seed) builder.Services.AddHostedService<DemoSeedRunner>();
         }
 
         var app = builder.Build();
@@ -99,13 +129,13 @@ public sealed class LocalHost : IAsyncDisposable
         if (development) app.MapDevEndpoints();
         app.Map("/api/{**path}", context => Problems.WriteAsync(context, Problems.Create(404, "Not found.", $"No API route matches {context.Request.Method} {context.Request.Path}.", context)));
 
-        var host = new LocalHost(app, azurite, options.Url.TrimEnd('/') + "/api");
+        var host = new LocalHost(app, azurite, durable, options.Url.TrimEnd('/') + "/api");
         try
         {
             await app.StartAsync(ct);
+            app.Services.GetRequiredService<DurableClientAccessor>().Client = app.Services.GetRequiredService<DurableTaskClient>();
             var address = app.Urls.FirstOrDefault();
             if (address is not null) host.boundUrl = address.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + "/api";
-            if (development && options.Seed) await app.Services.GetRequiredService<DemoSeed>().RunAsync(ct);
         }
         catch
         {
@@ -125,6 +155,8 @@ public sealed class LocalHost : IAsyncDisposable
         {
         }
         await App.DisposeAsync();
+        // The worker stopped with the app; the sidecar goes after it (otherwise Kestrel waits for the worker's open stream).
+        await Durable.DisposeAsync();
         if (Azurite is not null) await Azurite.DisposeAsync();
     }
 }

@@ -14,6 +14,7 @@ if (host.App.Environment.IsDevelopment())
     Console.WriteLine("  Demo users:");
     foreach (var user in DemoSeed.Users) Console.WriteLine($"    {user.Email,-26} {user.Role}{(user.Company is null ? "" : ", " + user.Company)}");
 }
+Console.WriteLine($"  Durable backend: {host.Durable.Kind}");
 Console.WriteLine(host.Azurite is { Started: true } ? $"  Azurite PID {host.Azurite.ProcessId} is stopped when you press Ctrl+C." : "  Storage: configured or reused Azurite (left running).");
 Console.WriteLine("Press Ctrl+C to stop.");
 await host.App.WaitForShutdownAsync();

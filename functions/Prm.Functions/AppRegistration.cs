@@ -8,6 +8,7 @@ using Prm.Core.Notifications;
 using Prm.Core.Partners;
 using Prm.Functions.Http;
 using Prm.Storage;
+using Prm.Workflows;
 
 namespace Prm.Functions;
 
@@ -31,8 +32,10 @@ public static class AppRegistration
         services.AddSingleton<EmailComposer>();
         services.AddSingleton<PartnerDirectory>();
         services.AddSingleton<PartnerTeam>();
+        services.AddSingleton<IInvitationReminders>(sp => sp.GetRequiredService<PartnerTeam>());
         services.AddSingleton<PartnerImport>();
         services.AddPrmStorage(configuration);
+        services.AddPrmWorkflows(configuration);
         return services;
     }
 }

@@ -1,5 +1,6 @@
-using System.Diagnostics;
+using System.Net.Http.Json;
 using System.Text;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 
 namespace Prm.DevHost.Tests;
@@ -10,85 +11,106 @@ public sealed partial class LocalHostProcessTests
     [GeneratedRegex(@"Azurite started \(PID (\d+)\)")]
     private static partial Regex AzuritePid();
 
+    private static Dictionary<string, string> Settings(params (string Key, string Value)[] extra)
+    {
+        var settings = new Dictionary<string, string>
+        {
+            ["Storage__TablePrefix"] = "proc" + Guid.NewGuid().ToString("N")[..8],
+            ["LocalHost__TaskHub"] = "hub" + Guid.NewGuid().ToString("N")[..8],
+            ["Outbox__SweepSeconds"] = "1",
+        };
+        foreach (var (key, value) in extra) settings[key] = value;
+        return settings;
+    }
+
     [Fact]
     public async Task Ctrl_c_stops_the_host_and_the_azurite_it_started()
     {
-        var (blob, queue, table) = Azurite.FreePorts();
-        var http = Azurite.FreePorts().Blob;
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root };
-        info.ArgumentList.Add(Repo.DevHostDll);
-        info.Environment["LocalHost__Url"] = $"http://127.0.0.1:{http}";
-        info.Environment["LocalHost__AzuriteBlobPort"] = blob.ToString();
-        info.Environment["LocalHost__AzuriteQueuePort"] = queue.ToString();
-        info.Environment["LocalHost__AzuriteTablePort"] = table.ToString();
-        info.Environment["LocalHost__AzuriteLocation"] = "";
-        info.Environment["Storage__TablePrefix"] = "proc" + Guid.NewGuid().ToString("N")[..8];
-        var output = new StringBuilder();
-        using var host = Process.Start(info)!;
-        host.OutputDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        host.ErrorDataReceived += (_, e) => { lock (output) output.AppendLine(e.Data); };
-        host.BeginOutputReadLine();
-        host.BeginErrorReadLine();
+        var azurite = Azurite.FreePorts();
+        using var host = HostProcess.Start(Azurite.FreePorts().Blob, azurite, Settings());
+        await host.WaitHealthyAsync();
+        (await host.Client.PostAsync("dev/token", new StringContent("{\"email\":\"admin@vendor.example\"}", Encoding.UTF8, "application/json"))).IsSuccessStatusCode.Should().BeTrue(host.Output);
+        var match = AzuritePid().Match(host.Output);
+        match.Success.Should().BeTrue(host.Output);
+        var azuritePid = int.Parse(match.Groups[1].Value);
+
+        await HostProcess.SignalAsync(host.Process.Id, "-INT");
+        (await host.WaitForExitAsync(TimeSpan.FromSeconds(40))).Should().BeTrue("Ctrl+C stops the host: " + host.Output);
+        Azurite.IsListening(azurite.Table).Should().BeFalse("the Azurite the host started is stopped");
+        HostProcess.IsGone(azuritePid).Should().BeTrue();
+    }
+
+    [Fact]
+    public async Task A_workflow_waiting_on_its_timer_survives_a_killed_host_and_completes_after_restart()
+    {
+        var azurite = Azurite.FreePorts();
+        var settings = Settings(("Workflows__InvitationReminderAfter", "00:00:12"));
+        int? azuritePid = null;
         try
         {
-            using var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{http}/api/"), Timeout = TimeSpan.FromSeconds(5) };
-            var healthy = false;
-            for (var i = 0; i < 240 && !healthy && !host.HasExited; i++)
+            string partnerId;
+            using (var first = HostProcess.Start(Azurite.FreePorts().Blob, azurite, settings))
             {
-                try { healthy = (await client.GetAsync("health")).IsSuccessStatusCode; } catch (HttpRequestException) { }
-                if (!healthy) await Task.Delay(500);
+                await first.WaitHealthyAsync();
+                azuritePid = int.Parse(AzuritePid().Match(first.Output).Groups[1].Value);
+                var token = await TokenAsync(first.Client, "anna@northwind.example");
+                var me = await Get(first.Client, "me", token);
+                partnerId = me.GetProperty("partnerId").GetString()!;
+                var invite = new HttpRequestMessage(HttpMethod.Post, $"partners/{partnerId}/users") { Content = JsonContent.Create(new { email = "survivor@northwind.example", displayName = "Survivor" }) };
+                invite.Headers.Authorization = new("Bearer", token);
+                (await first.Client.SendAsync(invite)).IsSuccessStatusCode.Should().BeTrue(first.Output);
+                // The invitation email proves the outbox delivered the event that starts the workflow.
+                (await WaitForMailAsync(first.Client, "survivor@northwind.example", 1, TimeSpan.FromSeconds(30))).Should().Be(1);
+                await Task.Delay(TimeSpan.FromSeconds(2));
+                await HostProcess.SignalAsync(first.Process.Id, "-KILL");
+                (await first.WaitForExitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
             }
-            healthy.Should().BeTrue(Snapshot(output));
-            var token = await client.PostAsync("dev/token", new StringContent("{\"email\":\"admin@vendor.example\"}", Encoding.UTF8, "application/json"));
-            token.IsSuccessStatusCode.Should().BeTrue(Snapshot(output));
-            var match = AzuritePid().Match(Snapshot(output));
-            match.Success.Should().BeTrue(Snapshot(output));
-            var azuritePid = int.Parse(match.Groups[1].Value);
+            Azurite.IsListening(azurite.Table).Should().BeTrue("a killed host leaves its Azurite running, with the workflow state in it");
 
-            using (var interrupt = Process.Start("kill", ["-INT", host.Id.ToString()])) await interrupt!.WaitForExitAsync();
-            (await WaitForExitAsync(host, TimeSpan.FromSeconds(40))).Should().BeTrue("Ctrl+C stops the host: " + Snapshot(output));
-            Azurite.IsListening(table).Should().BeFalse("the Azurite the host started is stopped");
-            ProcessIsGone(azuritePid).Should().BeTrue();
+            using var second = HostProcess.Start(Azurite.FreePorts().Blob, azurite, settings);
+            await second.WaitHealthyAsync();
+            second.Output.Should().Contain("reusing it");
+            (await WaitForMailAsync(second.Client, "survivor@northwind.example", 2, TimeSpan.FromSeconds(90))).Should().Be(2, "the reminder timer fired in the restarted host: " + second.Output);
+            await HostProcess.SignalAsync(second.Process.Id, "-TERM");
+            await second.WaitForExitAsync(TimeSpan.FromSeconds(40));
         }
         finally
         {
-            if (!host.HasExited) host.Kill(entireProcessTree: true);
-        }
-    }
-
-    private static string Snapshot(StringBuilder output)
-    {
-        lock (output) return output.ToString();
-    }
-
-    private static async Task<bool> WaitForExitAsync(Process process, TimeSpan timeout)
-    {
-        try
-        {
-            await process.WaitForExitAsync().WaitAsync(timeout);
-            return true;
-        }
-        catch (TimeoutException)
-        {
-            return false;
-        }
-    }
-
-    private static bool ProcessIsGone(int pid)
-    {
-        for (var i = 0; i < 50; i++)
-        {
-            try
+            if (azuritePid is { } pid)
             {
-                using var p = Process.GetProcessById(pid);
-                if (p.HasExited) return true;
+                await HostProcess.SignalAsync(pid, "-KILL");
+                HostProcess.IsGone(pid).Should().BeTrue();
             }
-            catch (ArgumentException)
-            {
-                return true;
-            }
-            Thread.Sleep(100);
         }
-        return false;
+    }
+
+    private static async Task<string> TokenAsync(HttpClient client, string email)
+    {
+        var response = await client.PostAsync("dev/token", new StringContent($"{{\"email\":\"{email}\"}}", Encoding.UTF8, "application/json"));
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("accessToken").GetString()!;
+    }
+
+    private static async Task<JsonElement> Get(HttpClient client, string url, string token)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Get, url);
+        request.Headers.Authorization = new("Bearer", token);
+        var response = await client.SendAsync(request);
+        response.EnsureSuccessStatusCode();
+        return await response.Content.ReadFromJsonAsync<JsonElement>();
+    }
+
+    private static async Task<int> WaitForMailAsync(HttpClient client, string to, int count, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var found = 0;
+        while (DateTime.UtcNow < deadline)
+        {
+            var mail = await client.GetFromJsonAsync<JsonElement>($"dev/mail?to={Uri.EscapeDataString(to)}");
+            found = mail.GetProperty("items").GetArrayLength();
+            if (found >= count) return found;
+            await Task.Delay(500);
+        }
+        return found;
     }
 }

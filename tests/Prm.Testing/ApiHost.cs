@@ -37,6 +37,7 @@ public sealed class ApiHost : IAsyncDisposable
                 ["LocalHost:Url"] = "http://127.0.0.1:0",
                 ["Storage:ConnectionString"] = storage.ConnectionString,
                 ["Storage:TablePrefix"] = storage.TablePrefix,
+                ["LocalHost:TaskHub"] = "hub" + storage.TablePrefix,
                 ["Outbox:SweepSeconds"] = "1",
                 ["Outbox:PointerGraceSeconds"] = "2",
                 ["Prm:MembershipCacheSeconds"] = "30",

@@ -4,7 +4,7 @@ namespace Prm.Testing;
 /// <summary>xUnit class fixture: one local host (own tables, seeded demo program) per test class.</summary>
 public class ApiHostFixture : IAsyncLifetime
 {
-    public ApiHost Api { get; private set; } = null!;
+    public ApiHost Api { get; protected set; } = null!;
 
     public virtual async Task InitializeAsync() => Api = await ApiHost.StartAsync();
 

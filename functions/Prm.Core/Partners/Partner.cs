@@ -57,6 +57,9 @@ public sealed record PartnerUser
     public required DateTimeOffset InvitedAt { get; init; }
     public string? InvitedBy { get; init; }
     public DateTimeOffset? JoinedAt { get; init; }
+
+    /// <summary>When the invitation reminder went out (at most one per invitation).</summary>
+    public DateTimeOffset? ReminderSentAt { get; init; }
     public string? TenantId { get; init; }
     public string? ObjectId { get; init; }
 

@@ -60,8 +60,8 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
     public Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, CancellationToken ct) =>
         CreateAsync(caller, body, [], null, ct);
 
-    /// <summary>Most users one create writes with the partner (each adds a user row, an audit row and an invitation to the transaction).</summary>
-    internal const int MaxUsersPerCreate = 30;
+    /// <summary>Most users one create writes with the partner (each adds a user row, an audit row, an invitation and an event to the transaction).</summary>
+    internal const int MaxUsersPerCreate = 20;
 
     /// <summary>Creates a partner with its first users in one transaction (the import path); <paramref name="staffList"/> saves a read per partner.</summary>
     internal async Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers, IReadOnlyList<StaffMember>? staffList, CancellationToken ct)
@@ -104,6 +104,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         {
             audit.Add(Entry(caller, now, "partner.user.invited", "partnerUser", user.Id, Diff.Between(null, user.Snapshot())));
             outbox.Add(Invitation(partner, user, caller, now));
+            outbox.Add(OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserInvitedType, user, [], now)));
         }
         outbox.Add(OutboxMessage.ForEvent(PartnerEvents.Created(partner, now)));
         var etag = await store.CreateAsync(partner, users, new ChangeSet(audit, outbox), ct);
@@ -194,9 +195,9 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         InvitedBy = invitedBy.UserId,
     };
 
-    internal OutboxMessage Invitation(Partner partner, PartnerUser user, Caller inviter, DateTimeOffset now)
+    internal OutboxMessage Invitation(Partner partner, PartnerUser user, Caller inviter, DateTimeOffset now, bool reminder = false)
     {
-        var email = emails.Compose("partner-invitation", user.Email, user.DisplayName, new
+        var email = emails.Compose(reminder ? "partner-invitation-reminder" : "partner-invitation", user.Email, user.DisplayName, new
         {
             userName = user.DisplayName,
             inviterName = inviter.DisplayName,

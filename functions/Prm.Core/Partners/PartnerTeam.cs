@@ -6,7 +6,7 @@ using Prm.Core.Outbox;
 namespace Prm.Core.Partners;
 
 /// <summary>A partner company's users: invite, change role, remove. The last partner admin always stays.</summary>
-public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, PartnerDirectory directory, MembershipCache memberships)
+public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, PartnerDirectory directory, MembershipCache memberships) : IInvitationReminders
 {
     private static readonly InviteUserValidator InviteValidator = new();
     private static readonly PatchUserValidator PatchValidator = new();
@@ -142,6 +142,37 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
                 partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
                 found = await LoadUserAsync(partnerId, userId, ct);
                 user = found.Value;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Sends the invitation reminder if the person has still not signed in. Idempotent: the reminder is recorded on the
+    /// user in the same transaction as its email, so a retried step never sends a second one.
+    /// </summary>
+    public async Task<InvitationReminderOutcome> RemindAsync(string partnerId, string userId, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var partner = await store.GetAsync(partnerId, ct);
+            var found = await store.GetUserAsync(partnerId, userId, ct);
+            if (partner is null || found is null) return InvitationReminderOutcome.UserGone;
+            var user = found.Value;
+            if (user.Status != PartnerUserStatus.Invited) return InvitationReminderOutcome.AlreadyJoined;
+            if (user.ReminderSentAt is not null) return InvitationReminderOutcome.AlreadyReminded;
+            var now = clock.GetUtcNow();
+            var reminded = user with { ReminderSentAt = now };
+            var system = Caller.System;
+            var set = new ChangeSet(
+                [PartnerDirectory.Entry(system, now, "partner.user.reminded", "partnerUser", user.Id, [new FieldChange("reminderSentAt", null, now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture))])],
+                [directory.Invitation(partner.Value, user, new Caller(user.InvitedBy ?? system.UserId, "", "Your partner admin", [], partnerId, null), now, reminder: true)]);
+            try
+            {
+                await store.UpdateUserAsync(partner.Value, partner.ETag, reminded, found.ETag, set, ct);
+                return InvitationReminderOutcome.Sent;
+            }
+            catch (PreconditionFailedException) when (attempt < Attempts)
+            {
             }
         }
     }

@@ -64,6 +64,7 @@ internal static class PartnerRows
         ["InvitedAt"] = u.InvitedAt,
         ["InvitedBy"] = u.InvitedBy,
         ["JoinedAt"] = u.JoinedAt,
+        ["ReminderSentAt"] = u.ReminderSentAt,
         ["TenantId"] = u.TenantId,
         ["ObjectId"] = u.ObjectId,
     };
@@ -79,6 +80,7 @@ internal static class PartnerRows
         InvitedAt = e.GetDateTimeOffset("InvitedAt") ?? DateTimeOffset.MinValue,
         InvitedBy = e.GetString("InvitedBy"),
         JoinedAt = e.GetDateTimeOffset("JoinedAt"),
+        ReminderSentAt = e.GetDateTimeOffset("ReminderSentAt"),
         TenantId = e.GetString("TenantId"),
         ObjectId = e.GetString("ObjectId"),
     };

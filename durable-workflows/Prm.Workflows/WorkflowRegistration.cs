@@ -1,0 +1,21 @@
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Prm.Core.Outbox;
+using Prm.Core.Partners;
+using Prm.Workflows.Invitations;
+
+namespace Prm.Workflows;
+
+/// <summary>Registers what the workflows need and what starts them, for every host.</summary>
+public static class WorkflowRegistration
+{
+    public static IServiceCollection AddPrmWorkflows(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(configuration.GetSection(WorkflowOptions.SectionName).Get<WorkflowOptions>() ?? new WorkflowOptions());
+        services.AddSingleton<DurableClientAccessor>();
+        services.AddSingleton<IInvitationWorkflows, InvitationWorkflows>();
+        services.AddSingleton<IOutboxProjection, InvitationWorkflowProjection>();
+        services.AddTransient<SendInvitationReminderActivity>();
+        return services;
+    }
+}

@@ -1,0 +1,102 @@
+using DurableTask.AzureStorage;
+using DurableTask.Core;
+using Grpc.Net.Client;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.DurableTask.Testing.Sidecar;
+using Microsoft.DurableTask.Testing.Sidecar.Grpc;
+
+namespace Prm.DevHost;
+
+/// <summary>
+/// The Durable Task backend of the local host: a gRPC task-hub sidecar (the one the Durable test host uses) over the Azure Storage
+/// provider on Azurite, so orchestrations waiting on timers or events survive a restart of the host; or in memory for quick loops.
+/// The app's Durable worker and client connect to it over gRPC, as the Functions worker connects to the Functions host.
+/// </summary>
+public sealed class DurableBackend : IAsyncDisposable
+{
+    private readonly IHost sidecar;
+    private readonly IOrchestrationService service;
+    private ILoggerFactory? ownedLogs;
+
+    private DurableBackend(IHost sidecar, IOrchestrationService service, string address, string kind)
+    {
+        this.sidecar = sidecar;
+        this.service = service;
+        Address = address;
+        Kind = kind;
+        Channel = GrpcChannel.ForAddress(address);
+    }
+
+    public string Address { get; }
+
+    /// <summary>"AzureStorage (task hub X)" or "InMemory".</summary>
+    public string Kind { get; }
+
+    public GrpcChannel Channel { get; }
+
+    /// <summary>Starts the backend: Azure Storage on the given connection string, or in memory when it is null. Takes ownership of the logger factory.</summary>
+    public static async Task<DurableBackend> StartAsync(string? storageConnectionString, string taskHub, ILoggerFactory loggerFactory, CancellationToken ct)
+    {
+        IOrchestrationService service;
+        string kind;
+        if (storageConnectionString is null)
+        {
+            service = new InMemoryOrchestrationService(loggerFactory);
+            kind = "InMemory";
+        }
+        else
+        {
+            var azureStorage = new AzureStorageOrchestrationService(new AzureStorageOrchestrationServiceSettings
+            {
+                TaskHubName = taskHub,
+                StorageAccountClientProvider = new StorageAccountClientProvider(storageConnectionString),
+                MaxQueuePollingInterval = TimeSpan.FromSeconds(1),
+                PartitionCount = 1,
+                LoggerFactory = loggerFactory,
+            });
+            await azureStorage.CreateIfNotExistsAsync();
+            service = azureStorage;
+            kind = $"AzureStorage (task hub {taskHub})";
+        }
+        var port = Azurite.FreePorts().Blob;
+        var address = $"http://127.0.0.1:{port}";
+        var sidecar = Host.CreateDefaultBuilder()
+            .ConfigureLogging(logging => logging.ClearProviders().Services.AddSingleton(loggerFactory))
+            .ConfigureWebHostDefaults(web =>
+            {
+                web.UseUrls(address);
+                web.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
+                web.ConfigureServices(services =>
+                {
+                    services.AddGrpc();
+                    services.AddSingleton(service);
+                    services.AddSingleton((IOrchestrationServiceClient)service);
+                    services.AddSingleton<TaskHubGrpcServer>();
+                });
+                web.Configure(app =>
+                {
+                    app.UseRouting();
+                    app.UseEndpoints(endpoints => endpoints.MapGrpcService<TaskHubGrpcServer>());
+                });
+            })
+            .Build();
+        await sidecar.StartAsync(ct);
+        return new DurableBackend(sidecar, service, address, kind) { ownedLogs = loggerFactory };
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Channel.ShutdownAsync();
+        Channel.Dispose();
+        try
+        {
+            await sidecar.StopAsync(TimeSpan.FromSeconds(10));
+        }
+        catch (OperationCanceledException)
+        {
+        }
+        sidecar.Dispose();
+        await service.StopAsync(isForced: true);
+        ownedLogs?.Dispose();
+    }
+}

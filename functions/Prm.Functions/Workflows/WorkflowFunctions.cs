@@ -1,0 +1,22 @@
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask;
+using Microsoft.Extensions.DependencyInjection;
+using Prm.Core.Partners;
+using Prm.Workflows.Invitations;
+
+namespace Prm.Functions.Workflows;
+
+/// <summary>
+/// The Functions entry points of the class-based orchestrators and activities (the source generator is not available, so the
+/// wrappers are written by hand; a test keeps their names equal to the class names).
+/// </summary>
+public sealed class WorkflowFunctions(IServiceProvider services)
+{
+    [Function(nameof(InvitationFollowUpOrchestrator))]
+    public Task<string> InvitationFollowUp([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new InvitationFollowUpOrchestrator().RunAsync(context, context.GetInput<InvitationFollowUp>()!);
+
+    [Function(nameof(SendInvitationReminderActivity))]
+    public Task<InvitationReminderOutcome> SendInvitationReminder([ActivityTrigger] InvitationFollowUp input, CancellationToken ct) =>
+        services.GetRequiredService<SendInvitationReminderActivity>().ExecuteAsync(input, ct);
+}

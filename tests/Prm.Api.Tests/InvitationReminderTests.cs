@@ -1,0 +1,56 @@
+using System.Net;
+using Prm.Testing;
+
+namespace Prm.Api.Tests;
+
+/// <summary>Invitation reminder workflows run on the Durable backend of the local host (Azure Storage provider on Azurite).</summary>
+public sealed class InvitationReminderFixture : ApiHostFixture
+{
+    public override async Task InitializeAsync() =>
+        Api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Workflows:InvitationReminderAfter"] = "00:00:03" });
+}
+
+public sealed class InvitationReminderTests(InvitationReminderFixture fixture) : IClassFixture<InvitationReminderFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    private async Task<System.Text.Json.JsonElement> MailToAsync(string email) =>
+        (await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(email)}")).JsonAsync()).GetProperty("items");
+
+    [Fact]
+    public async Task Someone_who_has_not_signed_in_gets_one_reminder_when_it_is_due()
+    {
+        var partnerId = await ApiSteps.PartnerIdAsync(Api, "Fabrikam Solutions");
+        var partnerAdmin = await Api.ClientAsync(Demo.FabrikamAdmin);
+        (await partnerAdmin.PostJsonAsync($"partners/{partnerId}/users", new { email = "late@fabrikam.example", displayName = "Late Larry" })).StatusCode.Should().Be(HttpStatusCode.Created);
+
+        var mail = await Responses.EventuallyAsync(() => MailToAsync("late@fabrikam.example"), m => m.GetArrayLength() >= 2, TimeSpan.FromSeconds(90));
+        var subjects = mail.EnumerateArray().Select(m => m.Str("subject")).ToList();
+        subjects.Should().HaveCount(2);
+        subjects[0].Should().StartWith("Reminder: your invitation to the Fabrikam Solutions partner portal");
+        mail[0].GetProperty("links").EnumerateArray().Should().Contain(l => l.GetString()!.Contains("invitations/accept"));
+
+        var user = await ApiSteps.UserByEmailAsync(partnerAdmin, partnerId, "late@fabrikam.example");
+        var timeline = await (await partnerAdmin.GetAsync($"partners/{partnerId}/timeline")).JsonAsync();
+        timeline.GetProperty("items").EnumerateArray().Should().Contain(e => e.Str("action") == "partner.user.reminded" && e.Str("subjectId") == user.Str("id"));
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        (await MailToAsync("late@fabrikam.example")).GetArrayLength().Should().Be(2, "one reminder per invitation");
+    }
+
+    [Fact]
+    public async Task Someone_who_signed_in_in_time_gets_no_reminder()
+    {
+        var partnerId = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var partnerAdmin = await Api.ClientAsync(Demo.NorthwindAdmin);
+        (await partnerAdmin.PostJsonAsync($"partners/{partnerId}/users", new { email = "quick@northwind.example", displayName = "Quick Quinn" })).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await (await Api.ClientAsync("quick@northwind.example")).GetAsync("me")).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var admin = await Api.ClientAsync(Demo.Admin);
+        await Responses.EventuallyAsync(
+            async () => await (await admin.GetAsync($"partners/{partnerId}/timeline?limit=200")).JsonAsync(),
+            t => t.GetProperty("items").EnumerateArray().Any(e => e.Str("action") == "partner.user.joined"), TimeSpan.FromSeconds(30));
+        await Task.Delay(TimeSpan.FromSeconds(8));
+        var mail = await MailToAsync("quick@northwind.example");
+        mail.EnumerateArray().Select(m => m.Str("subject")).Should().ContainSingle().Which.Should().NotStartWith("Reminder");
+    }
+}

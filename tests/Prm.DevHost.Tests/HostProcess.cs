@@ -1,0 +1,106 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace Prm.DevHost.Tests;
+
+/// <summary>The local host started as a separate process, as README's command runs it.</summary>
+internal sealed class HostProcess : IDisposable
+{
+    private readonly StringBuilder output = new();
+
+    private HostProcess(Process process, int httpPort)
+    {
+        Process = process;
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/api/"), Timeout = TimeSpan.FromSeconds(10) };
+    }
+
+    public Process Process { get; }
+
+    public HttpClient Client { get; }
+
+    public string Output
+    {
+        get { lock (output) return output.ToString(); }
+    }
+
+    public static HostProcess Start(int httpPort, (int Blob, int Queue, int Table) azurite, IDictionary<string, string> settings)
+    {
+        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root };
+        info.ArgumentList.Add(Repo.DevHostDll);
+        info.Environment["LocalHost__Url"] = $"http://127.0.0.1:{httpPort}";
+        info.Environment["LocalHost__AzuriteBlobPort"] = azurite.Blob.ToString();
+        info.Environment["LocalHost__AzuriteQueuePort"] = azurite.Queue.ToString();
+        info.Environment["LocalHost__AzuriteTablePort"] = azurite.Table.ToString();
+        info.Environment["LocalHost__AzuriteLocation"] = "";
+        foreach (var (key, value) in settings) info.Environment[key] = value;
+        var host = new HostProcess(Process.Start(info)!, httpPort);
+        host.Process.OutputDataReceived += (_, e) => { lock (host.output) host.output.AppendLine(e.Data); };
+        host.Process.ErrorDataReceived += (_, e) => { lock (host.output) host.output.AppendLine(e.Data); };
+        host.Process.BeginOutputReadLine();
+        host.Process.BeginErrorReadLine();
+        return host;
+    }
+
+    public async Task WaitHealthyAsync()
+    {
+        for (var i = 0; i < 240 && !Process.HasExited; i++)
+        {
+            try
+            {
+                if ((await Client.GetAsync("health")).IsSuccessStatusCode) return;
+            }
+            catch (HttpRequestException)
+            {
+            }
+            catch (TaskCanceledException)
+            {
+            }
+            await Task.Delay(500);
+        }
+        throw new InvalidOperationException("The local host did not become healthy: " + Output);
+    }
+
+    public async Task<bool> WaitForExitAsync(TimeSpan timeout)
+    {
+        try
+        {
+            await Process.WaitForExitAsync().WaitAsync(timeout);
+            return true;
+        }
+        catch (TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    public static async Task SignalAsync(int pid, string signal)
+    {
+        using var kill = Process.Start("kill", [signal, pid.ToString()]);
+        await kill!.WaitForExitAsync();
+    }
+
+    public static bool IsGone(int pid)
+    {
+        for (var i = 0; i < 50; i++)
+        {
+            try
+            {
+                using var p = Process.GetProcessById(pid);
+                if (p.HasExited) return true;
+            }
+            catch (ArgumentException)
+            {
+                return true;
+            }
+            Thread.Sleep(100);
+        }
+        return false;
+    }
+
+    public void Dispose()
+    {
+        if (!Process.HasExited) Process.Kill(entireProcessTree: true);
+        Client.Dispose();
+        Process.Dispose();
+    }
+}
