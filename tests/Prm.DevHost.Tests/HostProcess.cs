@@ -1,3 +1,4 @@
+using Prm.Testing;
 using System.Diagnostics;
 using System.Text;
 

@@ -1,3 +1,4 @@
+using Prm.Testing;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;

@@ -1,6 +1,7 @@
-namespace Prm.Functions.Tests;
+namespace Prm.Testing;
 
-internal static class Repo
+/// <summary>Paths in the repository the tests read (the build outputs of the Functions app and the local host).</summary>
+public static class Repo
 {
     public static string Root { get; } = Find();
 
@@ -11,6 +12,8 @@ internal static class Repo
 #endif
 
     public static string FunctionsMetadata => Path.Combine(Root, "functions", "Prm.Functions", "bin", Configuration, "net10.0", "functions.metadata");
+
+    public static string DevHostDll => Path.Combine(Root, "functions", "Prm.DevHost", "bin", Configuration, "net10.0", "Prm.DevHost.dll");
 
     private static string Find()
     {
