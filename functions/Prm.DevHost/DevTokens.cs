@@ -24,7 +24,8 @@ public sealed class DevTokens(string tenantId, string audience)
     /// <summary>A stable object id for a development user (derived from the email).</summary>
     public static string ObjectIdFor(string email) => new Guid(MD5.HashData(Encoding.UTF8.GetBytes(email.ToLowerInvariant()))).ToString();
 
-    public string Issue(string email, string name, IEnumerable<string> roles, TimeSpan? lifetime = null, string? objectId = null)
+    /// <summary>A token as Entra issues it; <paramref name="emailVerified"/> adds xms_edov (the email domain's owner verified it).</summary>
+    public string Issue(string email, string name, IEnumerable<string> roles, TimeSpan? lifetime = null, string? objectId = null, bool emailVerified = true)
     {
         var claims = new Dictionary<string, object>
         {
@@ -35,6 +36,7 @@ public sealed class DevTokens(string tenantId, string audience)
             ["scp"] = "access_as_user",
             ["ver"] = "2.0",
         };
+        if (emailVerified) claims["xms_edov"] = true;
         var roleList = roles.ToArray();
         if (roleList.Length > 0) claims["roles"] = roleList;
         var now = DateTime.UtcNow;

@@ -34,6 +34,7 @@ public static class AppRegistration
         services.AddSingleton<PartnerTeam>();
         services.AddSingleton<IInvitationReminders>(sp => sp.GetRequiredService<PartnerTeam>());
         services.AddSingleton<PartnerImport>();
+        services.AddSingleton<InvitationAcceptance>();
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

@@ -35,6 +35,13 @@ public sealed class InvitationReminderTests(InvitationReminderFixture fixture) :
         timeline.GetProperty("items").EnumerateArray().Should().Contain(e => e.Str("action") == "partner.user.reminded" && e.Str("subjectId") == user.Str("id"));
         await Task.Delay(TimeSpan.FromSeconds(4));
         (await MailToAsync("late@fabrikam.example")).GetArrayLength().Should().Be(2, "one reminder per invitation");
+
+        // The reminder carries a new code; the first one no longer works.
+        string Code(System.Text.Json.JsonElement m) => System.Web.HttpUtility.ParseQueryString(new Uri(m.GetProperty("links").EnumerateArray()
+            .Select(l => l.GetString()!).First(l => l.Contains("invitations/accept"))).Query)["code"]!;
+        var person = Api.WithToken(Api.IssueUnverifiedToken("late@fabrikam.example", "Late Larry", Guid.NewGuid().ToString()));
+        await ApiSteps.ProblemAsync(await person.PostJsonAsync("invitations/accept", new { code = Code(mail[1]) }), 404);
+        (await person.PostJsonAsync("invitations/accept", new { code = Code(mail[0]) })).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
     [Fact]

@@ -61,7 +61,7 @@ public class CallerResolverTests
     {
         directory.AddLink("usr_admin");
         var principal = new ClaimsPrincipal(new ClaimsIdentity(
-            [new Claim(CallerResolver.TenantClaim, "tenant-1"), new Claim(CallerResolver.ObjectClaim, "object-1"), new Claim("roles", AppRoles.Admin)], "Bearer"));
+            [new Claim(TokenIdentity.TenantClaim, "tenant-1"), new Claim(TokenIdentity.ObjectClaim, "object-1"), new Claim("roles", AppRoles.Admin)], "Bearer"));
 
         (await Resolve(principal)).UserId.Should().Be("usr_admin");
     }
@@ -119,6 +119,28 @@ public class CallerResolverTests
         caller.PartnerId.Should().Be(partnerId);
         caller.DisplayName.Should().Be("Jane Doe");
         caller.Roles.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task An_unverified_email_claim_never_links_an_invitation()
+    {
+        directory.Registrations["jane@acme.com"] = new EmailRegistration("jane@acme.com", "usr_jane", Make.PartnerId());
+
+        var act = () => Resolve(Make.Token(email: "jane@acme.com", emailVerified: false));
+
+        (await act.Should().ThrowAsync<ForbiddenException>()).Which.Message.Should().Contain("invitation");
+        directory.LinkCalls.Should().BeEmpty("anyone can put any email in a token of their own tenant");
+    }
+
+    [Fact]
+    public async Task A_staff_registration_is_linked_only_for_a_token_with_app_roles()
+    {
+        directory.Registrations["carl@vendor.com"] = new EmailRegistration("carl@vendor.com", "usr_carl", null);
+
+        var act = () => Resolve(Make.Token(email: "carl@vendor.com"));
+
+        await act.Should().ThrowAsync<ForbiddenException>();
+        directory.LinkCalls.Should().BeEmpty();
     }
 
     [Fact]

@@ -135,16 +135,19 @@ public partial class EmailComposerTests
         var options = new ProgramOptions { PortalBaseUrl = "https://portal.example.com/" };
         var directory = new PartnerDirectory(new FakePartnerStore(), new FakeStaffStore(), TimeProvider.System, new EmailComposer(), options);
         var partner = Make.Partner();
-        var user = PartnerDirectory.NewUser(partner.Id, "Jane+Sales@Acme.com", "  Jane  ", PartnerRole.PartnerUser, Make.Admin(), Make.Now);
+        var (user, code) = PartnerDirectory.NewUser(partner.Id, "Jane+Sales@Acme.com", "  Jane  ", PartnerRole.PartnerUser, Make.Admin(), Make.Now);
 
-        var message = directory.Invitation(partner, user, Make.Admin(), Make.Now);
+        var message = directory.Invitation(partner, user, code, Make.Admin(), Make.Now);
         var email = message.ReadEmail();
 
         message.PartnerId.Should().Be(partner.Id);
         message.Type.Should().Be("partner-invitation");
         email.To.Should().Be("jane+sales@acme.com");
         email.ToName.Should().Be("Jane");
-        email.Text.Should().Contain($"https://portal.example.com/invitations/accept?email=jane%2Bsales%40acme.com&partner={partner.Id}");
+        email.Text.Should().Contain($"https://portal.example.com/invitations/accept?code={Uri.EscapeDataString(code)}");
+        InvitationCodes.Parse(code)!.UserId.Should().Be(user.Id);
+        InvitationCodes.Matches(InvitationCodes.Parse(code)!.Secret, user.InvitationCodeHash).Should().BeTrue("only the hash of the code is stored");
+        user.InvitationCodeHash.Should().NotContain(InvitationCodes.Parse(code)!.Secret);
         email.Text.Should().Contain("as a partner user");
         email.Subject.Should().Contain(partner.Name).And.Contain("Ada Admin");
     }

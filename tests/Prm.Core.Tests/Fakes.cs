@@ -42,12 +42,13 @@ internal static class Make
         UpdatedAt = Now,
     };
 
-    public static ClaimsPrincipal Token(string? tid = "tenant-1", string? oid = "object-1", string? email = null, string? name = null, params string[] roles)
+    public static ClaimsPrincipal Token(string? tid = "tenant-1", string? oid = "object-1", string? email = null, string? name = null, bool emailVerified = true, params string[] roles)
     {
         var claims = new List<Claim>();
         if (tid is not null) claims.Add(new Claim("tid", tid));
         if (oid is not null) claims.Add(new Claim("oid", oid));
         if (email is not null) claims.Add(new Claim("preferred_username", email));
+        if (email is not null && emailVerified) claims.Add(new Claim("xms_edov", "true"));
         if (name is not null) claims.Add(new Claim("name", name));
         claims.AddRange(roles.Select(r => new Claim("roles", r)));
         return new ClaimsPrincipal(new ClaimsIdentity(claims, "Bearer"));

@@ -74,6 +74,10 @@ public sealed class ApiHost : IAsyncDisposable
     /// <summary>Issues a token directly with the development key, for identities the seed does not have.</summary>
     public string IssueToken(string email, string name, params string[] roles) => Services.GetRequiredService<DevTokens>().Issue(email, name, roles);
 
+    /// <summary>A token whose email claim is not verified (xms_edov absent), for a given object id.</summary>
+    public string IssueUnverifiedToken(string email, string name, string objectId) =>
+        Services.GetRequiredService<DevTokens>().Issue(email, name, [], objectId: objectId, emailVerified: false);
+
     public async ValueTask DisposeAsync()
     {
         Anonymous.Dispose();

@@ -46,6 +46,8 @@ public enum AccessPolicy
     Admin,
     /// <summary>Members of a partner company (partner admins and sales reps).</summary>
     PartnerMember,
+    /// <summary>Any valid access token, also of someone not a member yet (accepting an invitation). The function reads the token itself.</summary>
+    TokenOnly,
 }
 
 /// <summary>Declares who may call an HTTP function. Every HTTP function must carry one.</summary>
@@ -66,6 +68,7 @@ public static class AccessRules
         AccessPolicy.Vendor => caller.IsVendor,
         AccessPolicy.Admin => caller.IsAdmin,
         AccessPolicy.PartnerMember => caller.PartnerId is not null,
+        AccessPolicy.TokenOnly => true,
         _ => false,
     };
 
@@ -77,6 +80,7 @@ public static class AccessRules
         AccessPolicy.Vendor => [AppRoles.Admin, AppRoles.ChannelManager],
         AccessPolicy.Admin => [AppRoles.Admin],
         AccessPolicy.PartnerMember => [nameof(PartnerRole.PartnerAdmin), nameof(PartnerRole.PartnerUser)],
+        AccessPolicy.TokenOnly => ["any signed-in person"],
         _ => [],
     };
 }

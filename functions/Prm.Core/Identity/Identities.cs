@@ -23,21 +23,18 @@ public interface IIdentityDirectory
     Task<IdentityLink> RegisterStaffAsync(string tenantId, string objectId, string email, string displayName, IReadOnlyList<string> roles, CancellationToken ct);
 }
 
-/// <summary>Turns a validated token into a <see cref="Caller"/>, linking first sign-ins from invitations by email.</summary>
-public sealed class CallerResolver(IIdentityDirectory directory, MembershipCache cache)
+/// <summary>What PrmFunctions reads from a validated access token.</summary>
+public sealed record TokenIdentity(string TenantId, string ObjectId, string? Email, string Name, IReadOnlyList<string> Roles, bool EmailVerified)
 {
     public const string TenantClaim = "http://schemas.microsoft.com/identity/claims/tenantid";
     public const string ObjectClaim = "http://schemas.microsoft.com/identity/claims/objectidentifier";
 
-    /// <summary>Resolves the caller; throws <see cref="UnauthenticatedException"/> when the token lacks an identity and <see cref="ForbiddenException"/> for someone unknown to the program.</summary>
-    public async Task<Caller> ResolveAsync(ClaimsPrincipal principal, CancellationToken ct)
+    /// <summary>Reads the identity; throws <see cref="UnauthenticatedException"/> when the token lacks tenant and object id.</summary>
+    public static TokenIdentity From(ClaimsPrincipal principal)
     {
         var tenantId = First(principal, "tid", TenantClaim);
         var objectId = First(principal, "oid", ObjectClaim);
-        if (tenantId is null || objectId is null)
-        {
-            throw new UnauthenticatedException("The access token carries no tenant and object id.");
-        }
+        if (tenantId is null || objectId is null) throw new UnauthenticatedException("The access token carries no tenant and object id.");
         var roles = principal.Claims
             .Where(c => c.Type is "roles" or ClaimTypes.Role)
             .Select(c => c.Value)
@@ -45,44 +42,10 @@ public sealed class CallerResolver(IIdentityDirectory directory, MembershipCache
             .Distinct()
             .Order(StringComparer.Ordinal)
             .ToList();
-
-        var link = cache.Get(tenantId, objectId);
-        if (link is null)
-        {
-            link = await directory.FindIdentityAsync(tenantId, objectId, ct) ?? await FirstSignInAsync(principal, tenantId, objectId, roles, ct);
-            cache.Set(link);
-        }
-        if (link.Disabled)
-        {
-            throw new ForbiddenException("This account has been removed from the partner program.");
-        }
-        // A partner user never carries vendor roles, whatever the token says: partner and vendor sides stay apart.
-        var effectiveRoles = link.PartnerId is null ? roles : [];
-        if (link.PartnerId is null && effectiveRoles.Count == 0)
-        {
-            throw new ForbiddenException("You are not a member of the partner program.");
-        }
-        return new Caller(link.UserId, link.Email, link.DisplayName, effectiveRoles, link.PartnerId, link.PartnerRole);
-    }
-
-    private async Task<IdentityLink> FirstSignInAsync(ClaimsPrincipal principal, string tenantId, string objectId, IReadOnlyList<string> roles, CancellationToken ct)
-    {
-        var email = Text.NormalizeEmail(First(principal, "preferred_username", "email", ClaimTypes.Email, ClaimTypes.Upn, "upn"));
-        var name = First(principal, "name", ClaimTypes.Name) ?? email ?? "Unknown user";
-        if (email is not null)
-        {
-            var registration = await directory.FindEmailAsync(email, ct);
-            if (registration is not null)
-            {
-                var linked = await directory.LinkAsync(tenantId, objectId, registration, name, ct);
-                if (linked is not null) return linked;
-            }
-        }
-        if (roles.Count > 0 && email is not null)
-        {
-            return await directory.RegisterStaffAsync(tenantId, objectId, email, name, roles, ct);
-        }
-        throw new ForbiddenException("You are not a member of the partner program. Ask your partner admin for an invitation.");
+        var email = Text.NormalizeEmail(First(principal, "email", "preferred_username", ClaimTypes.Email, ClaimTypes.Upn, "upn"));
+        // Entra's optional claim xms_edov: the email's domain is verified by its owner. Without it an email claim proves nothing.
+        var verified = string.Equals(First(principal, "xms_edov"), "true", StringComparison.OrdinalIgnoreCase) || First(principal, "xms_edov") == "1";
+        return new TokenIdentity(tenantId, objectId, email, First(principal, "name", ClaimTypes.Name) ?? email ?? "Unknown user", roles, verified);
     }
 
     private static string? First(ClaimsPrincipal principal, params string[] types)
@@ -93,6 +56,55 @@ public sealed class CallerResolver(IIdentityDirectory directory, MembershipCache
             if (!string.IsNullOrWhiteSpace(value)) return value;
         }
         return null;
+    }
+}
+
+/// <summary>
+/// Turns a validated token into a <see cref="Caller"/>. A first sign-in is linked to an invitation by email only when the token
+/// proves the email (verified domain owner); otherwise the person accepts the invitation with the code from its email.
+/// </summary>
+public sealed class CallerResolver(IIdentityDirectory directory, MembershipCache cache)
+{
+    /// <summary>Resolves the caller; throws <see cref="UnauthenticatedException"/> when the token lacks an identity and <see cref="ForbiddenException"/> for someone unknown to the program.</summary>
+    public async Task<Caller> ResolveAsync(ClaimsPrincipal principal, CancellationToken ct)
+    {
+        var token = TokenIdentity.From(principal);
+        var link = cache.Get(token.TenantId, token.ObjectId);
+        if (link is null)
+        {
+            link = await directory.FindIdentityAsync(token.TenantId, token.ObjectId, ct) ?? await FirstSignInAsync(token, ct);
+            cache.Set(link);
+        }
+        return ToCaller(link, token.Roles);
+    }
+
+    /// <summary>The caller of a link: a partner user never carries vendor roles, whatever the token says.</summary>
+    public static Caller ToCaller(IdentityLink link, IReadOnlyList<string> tokenRoles)
+    {
+        if (link.Disabled) throw new ForbiddenException("This account has been removed from the partner program.");
+        var roles = link.PartnerId is null ? tokenRoles : [];
+        if (link.PartnerId is null && roles.Count == 0) throw new ForbiddenException("You are not a member of the partner program.");
+        return new Caller(link.UserId, link.Email, link.DisplayName, roles, link.PartnerId, link.PartnerRole);
+    }
+
+    private async Task<IdentityLink> FirstSignInAsync(TokenIdentity token, CancellationToken ct)
+    {
+        if (token.Email is not null)
+        {
+            var registration = await directory.FindEmailAsync(token.Email, ct);
+            // Staff registrations need app roles (assigned in the vendor's tenant); partner invitations need a verified email.
+            var trusted = registration is not null && (registration.PartnerId is null ? token.Roles.Count > 0 : token.EmailVerified);
+            if (trusted)
+            {
+                var linked = await directory.LinkAsync(token.TenantId, token.ObjectId, registration!, token.Name, ct);
+                if (linked is not null) return linked;
+            }
+            if (registration is null && token.Roles.Count > 0)
+            {
+                return await directory.RegisterStaffAsync(token.TenantId, token.ObjectId, token.Email, token.Name, token.Roles, ct);
+            }
+        }
+        throw new ForbiddenException("You are not a member of the partner program. Accept your invitation with the link from its email, or ask your partner admin for one.");
     }
 }
 

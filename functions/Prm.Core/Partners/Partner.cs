@@ -58,6 +58,9 @@ public sealed record PartnerUser
     public string? InvitedBy { get; init; }
     public DateTimeOffset? JoinedAt { get; init; }
 
+    /// <summary>SHA-256 (hex) of the secret in the current invitation link; null once the invitation is accepted.</summary>
+    public string? InvitationCodeHash { get; init; }
+
     /// <summary>When the invitation reminder went out (at most one per invitation).</summary>
     public DateTimeOffset? ReminderSentAt { get; init; }
     public string? TenantId { get; init; }

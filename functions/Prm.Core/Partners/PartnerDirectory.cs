@@ -93,17 +93,18 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         if (request.Admin is not null) people.Add((request.Admin.Email!, request.Admin.DisplayName!, PartnerRole.PartnerAdmin));
         people.AddRange(moreUsers);
         if (people.Count > MaxUsersPerCreate) throw new ValidationFailedException("users", $"At most {MaxUsersPerCreate} users are created with a partner; invite the others afterwards.");
-        var users = people
+        var invited = people
             .DistinctBy(p => Text.NormalizeEmail(p.Email))
             .Select(p => NewUser(partner.Id, p.Email, p.DisplayName, p.Role, caller, now))
             .ToList();
+        var users = invited.Select(i => i.User).ToList();
         partner = partner with { UserCount = users.Count, AdminCount = users.Count(u => u.Role == PartnerRole.PartnerAdmin) };
         var outbox = new List<OutboxMessage>();
         var audit = new List<AuditEntry> { Entry(caller, now, "partner.created", "partner", partner.Id, Diff.Between(null, partner.Snapshot())) };
-        foreach (var user in users)
+        foreach (var (user, code) in invited)
         {
             audit.Add(Entry(caller, now, "partner.user.invited", "partnerUser", user.Id, Diff.Between(null, user.Snapshot())));
-            outbox.Add(Invitation(partner, user, caller, now));
+            outbox.Add(Invitation(partner, user, code, caller, now));
             outbox.Add(OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserInvitedType, user, [], now)));
         }
         outbox.Add(OutboxMessage.ForEvent(PartnerEvents.Created(partner, now)));
@@ -183,9 +184,16 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         return all.Where(s => s.Roles.Contains(AppRoles.ChannelManager) && s.Region == region).OrderBy(s => s.Id, StringComparer.Ordinal).FirstOrDefault()?.Id;
     }
 
-    internal static PartnerUser NewUser(string partnerId, string email, string displayName, PartnerRole role, Caller invitedBy, DateTimeOffset now) => new()
+    internal static (PartnerUser User, string Code) NewUser(string partnerId, string email, string displayName, PartnerRole role, Caller invitedBy, DateTimeOffset now)
     {
-        Id = Ids.New("usr"),
+        var id = Ids.New("usr");
+        var (code, hash) = InvitationCodes.New(partnerId, id);
+        return (NewUser(id, partnerId, email, displayName, role, invitedBy, now) with { InvitationCodeHash = hash }, code);
+    }
+
+    private static PartnerUser NewUser(string id, string partnerId, string email, string displayName, PartnerRole role, Caller invitedBy, DateTimeOffset now) => new()
+    {
+        Id = id,
         PartnerId = partnerId,
         Email = Text.NormalizeEmail(email)!,
         DisplayName = displayName.Trim(),
@@ -195,7 +203,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         InvitedBy = invitedBy.UserId,
     };
 
-    internal OutboxMessage Invitation(Partner partner, PartnerUser user, Caller inviter, DateTimeOffset now, bool reminder = false)
+    internal OutboxMessage Invitation(Partner partner, PartnerUser user, string code, Caller inviter, DateTimeOffset now, bool reminder = false)
     {
         var email = emails.Compose(reminder ? "partner-invitation-reminder" : "partner-invitation", user.Email, user.DisplayName, new
         {
@@ -204,7 +212,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
             partnerName = partner.Name,
             roleText = user.Role == PartnerRole.PartnerAdmin ? "a partner admin" : "a partner user",
             email = user.Email,
-            acceptUrl = $"{options.PortalBaseUrl.TrimEnd('/')}/invitations/accept?email={Uri.EscapeDataString(user.Email)}&partner={Uri.EscapeDataString(partner.Id)}",
+            acceptUrl = $"{options.PortalBaseUrl.TrimEnd('/')}/invitations/accept?code={Uri.EscapeDataString(code)}",
         });
         return OutboxMessage.ForEmail(Ids.New("msg"), email, now, partner.Id, Correlation.Id);
     }

@@ -42,7 +42,7 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
         }
         var role = Text.ParseEnum<PartnerRole>(request.Role) ?? PartnerRole.PartnerUser;
         var now = clock.GetUtcNow();
-        var user = PartnerDirectory.NewUser(partnerId, email, request.DisplayName!, role, caller, now);
+        var (user, code) = PartnerDirectory.NewUser(partnerId, email, request.DisplayName!, role, caller, now);
         for (var attempt = 1; ; attempt++)
         {
             var current = partner.Value;
@@ -55,7 +55,7 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
             };
             var changes = new ChangeSet(
                 [PartnerDirectory.Entry(caller, now, "partner.user.invited", "partnerUser", user.Id, Diff.Between(null, user.Snapshot()))],
-                [directory.Invitation(current, user, caller, now), OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserInvitedType, user, [], now))]);
+                [directory.Invitation(current, user, code, caller, now), OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserInvitedType, user, [], now))]);
             try
             {
                 await store.AddUserAsync(updated, partner.ETag, user, changes, ct);
@@ -161,11 +161,13 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
             if (user.Status != PartnerUserStatus.Invited) return InvitationReminderOutcome.AlreadyJoined;
             if (user.ReminderSentAt is not null) return InvitationReminderOutcome.AlreadyReminded;
             var now = clock.GetUtcNow();
-            var reminded = user with { ReminderSentAt = now };
+            // A new code goes with the reminder; the first link stops working.
+            var (code, hash) = InvitationCodes.New(partnerId, userId);
+            var reminded = user with { ReminderSentAt = now, InvitationCodeHash = hash };
             var system = Caller.System;
             var set = new ChangeSet(
                 [PartnerDirectory.Entry(system, now, "partner.user.reminded", "partnerUser", user.Id, [new FieldChange("reminderSentAt", null, now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture))])],
-                [directory.Invitation(partner.Value, user, new Caller(user.InvitedBy ?? system.UserId, "", "Your partner admin", [], partnerId, null), now, reminder: true)]);
+                [directory.Invitation(partner.Value, user, code, new Caller(user.InvitedBy ?? system.UserId, "", "Your partner admin", [], partnerId, null), now, reminder: true)]);
             try
             {
                 await store.UpdateUserAsync(partner.Value, partner.ETag, reminded, found.ETag, set, ct);

@@ -37,6 +37,11 @@ public sealed class RequestGate(CallerResolver callers, ILogger<RequestGate> log
                     throw new UnauthenticatedException(result.Failure is null ? "A bearer access token is required." : "The access token is invalid or expired.");
                 }
                 context.User = result.Principal;
+                if (policy == AccessPolicy.TokenOnly)
+                {
+                    await next();
+                    return;
+                }
                 var caller = await callers.ResolveAsync(result.Principal, context.RequestAborted);
                 if (!AccessRules.Allows(policy, caller))
                 {

@@ -3,6 +3,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Prm.Core.Common;
 using Prm.Core.Identity;
+using Prm.Core.Partners;
 using Prm.Functions.Http;
 using Prm.Functions.OpenApi;
 using Prm.Storage;
@@ -16,7 +17,7 @@ public sealed record MeResponse(string UserId, string Email, string DisplayName,
 public sealed record HealthResponse(string Status, DateTimeOffset CheckedAt);
 
 /// <summary>Health, the caller, and the API description.</summary>
-public sealed class SystemFunctions(PrmTables tables, TimeProvider clock)
+public sealed class SystemFunctions(PrmTables tables, TimeProvider clock, InvitationAcceptance invitations)
 {
     [Function("Health")]
     [Access(AccessPolicy.Anonymous)]
@@ -42,6 +43,17 @@ public sealed class SystemFunctions(PrmTables tables, TimeProvider clock)
     public IActionResult Me([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "me")] HttpRequest req)
     {
         var caller = req.Caller();
+        return Api.Ok(new MeResponse(caller.UserId, caller.Email, caller.DisplayName, caller.Roles, caller.PartnerId, caller.PartnerRole?.ToString()));
+    }
+
+    [Function("AcceptInvitation")]
+    [Access(AccessPolicy.TokenOnly)]
+    [ApiOperation("Accept an invitation", "The signed-in person presents the code from the invitation link; their account joins the partner. The code works once; an unknown or used code is 404.",
+        Request = typeof(AcceptInvitationRequest), Response = typeof(MeResponse))]
+    public async Task<IActionResult> AcceptInvitation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "invitations/accept")] HttpRequest req, CancellationToken ct)
+    {
+        var body = await ApiJson.ReadAsync<AcceptInvitationRequest>(req, ct);
+        var caller = await invitations.AcceptAsync(req.HttpContext.User, body, ct);
         return Api.Ok(new MeResponse(caller.UserId, caller.Email, caller.DisplayName, caller.Roles, caller.PartnerId, caller.PartnerRole?.ToString()));
     }
 

@@ -45,7 +45,7 @@ public sealed class TableIdentityDirectory(PrmTables tables, PartitionWriter wri
             return null;
         }
         var now = clock.GetUtcNow();
-        var joined = user with { Status = PartnerUserStatus.Active, JoinedAt = user.JoinedAt ?? now, TenantId = tenantId, ObjectId = objectId };
+        var joined = user with { Status = PartnerUserStatus.Active, JoinedAt = user.JoinedAt ?? now, TenantId = tenantId, ObjectId = objectId, InvitationCodeHash = null };
         var link = new IdentityLink(tenantId, objectId, user.Id, user.PartnerId, user.Role, user.Email, user.DisplayName, false);
         await WriteLinkAsync(link, ct);
         if (user.ObjectId is null)

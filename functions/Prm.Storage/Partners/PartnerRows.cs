@@ -65,6 +65,7 @@ internal static class PartnerRows
         ["InvitedBy"] = u.InvitedBy,
         ["JoinedAt"] = u.JoinedAt,
         ["ReminderSentAt"] = u.ReminderSentAt,
+        ["InvitationCodeHash"] = u.InvitationCodeHash,
         ["TenantId"] = u.TenantId,
         ["ObjectId"] = u.ObjectId,
     };
@@ -81,6 +82,7 @@ internal static class PartnerRows
         InvitedBy = e.GetString("InvitedBy"),
         JoinedAt = e.GetDateTimeOffset("JoinedAt"),
         ReminderSentAt = e.GetDateTimeOffset("ReminderSentAt"),
+        InvitationCodeHash = e.GetString("InvitationCodeHash"),
         TenantId = e.GetString("TenantId"),
         ObjectId = e.GetString("ObjectId"),
     };
