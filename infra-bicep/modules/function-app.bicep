@@ -190,6 +190,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     Prm__ApiBaseUrl: 'https://${app.properties.defaultHostName}/api'
     Prm__ProgramCurrency: program.programCurrency
     Prm__MembershipCacheSeconds: string(program.membershipCacheSeconds)
+    // Outbox dispatcher and workflow deadlines (the defaults of the code, spelled out so operators can tune them).
+    Outbox__SweepSeconds: '10'
+    Outbox__PointerGraceSeconds: '60'
+    Outbox__MaxAttempts: '10'
+    Workflows__InvitationReminderAfter: '3.00:00:00'
   }
 }
 
