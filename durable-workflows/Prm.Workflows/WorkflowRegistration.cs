@@ -3,6 +3,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Prm.Core.Outbox;
 using Prm.Core.Partners;
 using Prm.Workflows.Invitations;
+using Prm.Workflows.Onboarding;
 
 namespace Prm.Workflows;
 
@@ -16,6 +17,8 @@ public static class WorkflowRegistration
         services.AddSingleton<IInvitationWorkflows, InvitationWorkflows>();
         services.AddSingleton<IOutboxProjection, InvitationWorkflowProjection>();
         services.AddTransient<SendInvitationReminderActivity>();
+        services.AddSingleton<IOutboxProjection, ApplicationWorkflowProjection>();
+        services.AddTransient<ApplicationReviewStepActivity>();
         return services;
     }
 }

@@ -86,17 +86,24 @@ public sealed class DurableBackend : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await Channel.ShutdownAsync();
+        // Best effort at shutdown: one part failing to stop must not keep the others (or Azurite) running.
+        await StopQuietlyAsync(() => Channel.ShutdownAsync());
         Channel.Dispose();
+        await StopQuietlyAsync(() => sidecar.StopAsync(TimeSpan.FromSeconds(10)));
+        sidecar.Dispose();
+        await StopQuietlyAsync(() => service.StopAsync(isForced: true));
+        ownedLogs?.Dispose();
+    }
+
+    private static async Task StopQuietlyAsync(Func<Task> stop)
+    {
         try
         {
-            await sidecar.StopAsync(TimeSpan.FromSeconds(10));
+            await stop();
         }
-        catch (OperationCanceledException)
+        catch (Exception ex) when (ex is OperationCanceledException or NullReferenceException or InvalidOperationException or ObjectDisposedException or AggregateException)
         {
+            // The provider may not have started (no worker connected yet) or is already stopping.
         }
-        sidecar.Dispose();
-        await service.StopAsync(isForced: true);
-        ownedLogs?.Dispose();
     }
 }

@@ -35,6 +35,10 @@ public static class AppRegistration
         services.AddSingleton<IInvitationReminders>(sp => sp.GetRequiredService<PartnerTeam>());
         services.AddSingleton<PartnerImport>();
         services.AddSingleton<InvitationAcceptance>();
+        services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.OnboardingOptions.SectionName).Get<Prm.Core.Onboarding.OnboardingOptions>() ?? new Prm.Core.Onboarding.OnboardingOptions());
+        services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.ReviewOptions.SectionName).Get<Prm.Core.Onboarding.ReviewOptions>() ?? new Prm.Core.Onboarding.ReviewOptions());
+        services.AddSingleton<Prm.Core.Onboarding.PartnerApplications>();
+        services.AddSingleton<Prm.Core.Onboarding.IApplicationReviewSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerApplications>());
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

@@ -27,6 +27,8 @@ public sealed class PrmTables
         PartnerIndex = Service.GetTableClient(prefix + "partnerindex");
         OutboxPending = Service.GetTableClient(prefix + "outboxpending");
         DevMail = Service.GetTableClient(prefix + "devmail");
+        Applications = Service.GetTableClient(prefix + "applications");
+        ApplicationIndex = Service.GetTableClient(prefix + "applicationindex");
         DevEvents = Service.GetTableClient(prefix + "devevents");
     }
 
@@ -47,13 +49,19 @@ public sealed class PrmTables
     /// <summary>Pointers to partitions that hold undelivered outbox rows.</summary>
     public TableClient OutboxPending { get; }
 
+    /// <summary>Partner applications: a partition per application (PartitionKey = application id).</summary>
+    public TableClient Applications { get; }
+
+    /// <summary>The vetting queue (PartitionKey "all" or "assignee:{id}", RowKey newest first).</summary>
+    public TableClient ApplicationIndex { get; }
+
     /// <summary>Development-only: sent email.</summary>
     public TableClient DevMail { get; }
 
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -32,6 +32,7 @@ public static class StorageRegistration
         services.AddSingleton<IPartnerStore>(sp => sp.GetRequiredService<TablePartnerStore>());
         services.AddSingleton<IStaffStore, TableStaffStore>();
         services.AddSingleton<IIdentityDirectory, TableIdentityDirectory>();
+        services.AddSingleton<Prm.Core.Onboarding.IApplicationStore, Onboarding.TableApplicationStore>();
         services.AddSingleton<IOutboxProjection, PartnerProjection>();
         services.AddSingleton<DevMailbox>();
         services.AddSingleton<DevEventSink>();

@@ -62,3 +62,9 @@ public sealed class UnsupportedMediaTypeException(string expected, string? actua
 
 /// <summary>A dependency is unavailable (503).</summary>
 public sealed class ServiceUnavailableException(string detail) : PrmException("Service unavailable.", detail);
+
+/// <summary>Too many requests from one source; maps to 429 with Retry-After.</summary>
+public sealed class TooManyRequestsException(string detail, TimeSpan retryAfter) : PrmException("Too many requests.", detail)
+{
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}

@@ -10,7 +10,12 @@ namespace Prm.Functions.Http;
 public sealed record Problem(
     string Type, string Title, int Status, string? Detail, string? Instance, string TraceId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string[]>? Errors = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Field = null);
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Field = null)
+{
+    /// <summary>Seconds for the Retry-After header of a 429 (not part of the body).</summary>
+    [JsonIgnore]
+    public int? RetryAfterSeconds { get; init; }
+}
 
 /// <summary>Maps failures to problem responses, in one place for every host.</summary>
 public static class Problems
@@ -30,11 +35,13 @@ public static class Problems
             PayloadTooLargeException t => (413, t.Title, t.Message, null, "body"),
             UnsupportedMediaTypeException m => (415, m.Title, m.Message, null, "Content-Type"),
             ServiceUnavailableException s => (503, s.Title, s.Message, null, null),
+            TooManyRequestsException r => (429, r.Title, r.Message, null, null),
             BadHttpRequestException b => (b.StatusCode, "Bad request.", b.Message, null, null),
             OperationCanceledException when context.RequestAborted.IsCancellationRequested => (499, "Client closed request.", "The client closed the request.", null, null),
             _ => (500, "Internal server error.", "An unexpected error occurred; quote the traceId when you report it.", (IReadOnlyDictionary<string, string[]>?)null, (string?)null),
         };
-        return Create(status, title, detail, context, errors, field);
+        var problem = Create(status, title, detail, context, errors, field);
+        return exception is TooManyRequestsException limited ? problem with { RetryAfterSeconds = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds)) } : problem;
     }
 
     public static Problem Create(int status, string title, string? detail, HttpContext context, IReadOnlyDictionary<string, string[]>? errors = null, string? field = null) =>
@@ -50,6 +57,7 @@ public static class Problems
         response.StatusCode = problem.Status;
         response.ContentType = ContentType;
         if (problem.Status == 401) response.Headers.WWWAuthenticate = "Bearer";
+        if (problem.RetryAfterSeconds is { } seconds) response.Headers.RetryAfter = seconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
         await JsonSerializer.SerializeAsync(response.Body, problem, ApiJson.Options, CancellationToken.None);
     }
 }

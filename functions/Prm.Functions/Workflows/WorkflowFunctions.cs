@@ -3,6 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Prm.Core.Partners;
 using Prm.Workflows.Invitations;
+using Prm.Workflows.Onboarding;
 
 namespace Prm.Functions.Workflows;
 
@@ -19,4 +20,12 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(SendInvitationReminderActivity))]
     public Task<InvitationReminderOutcome> SendInvitationReminder([ActivityTrigger] InvitationFollowUp input, CancellationToken ct) =>
         services.GetRequiredService<SendInvitationReminderActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(ApplicationReviewOrchestrator))]
+    public Task<string> ApplicationReview([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new ApplicationReviewOrchestrator().RunAsync(context, context.GetInput<ApplicationReview>()!);
+
+    [Function(nameof(ApplicationReviewStepActivity))]
+    public Task<string> ApplicationReviewStep([ActivityTrigger] ApplicationReviewStep input, CancellationToken ct) =>
+        services.GetRequiredService<ApplicationReviewStepActivity>().ExecuteAsync(input, ct);
 }

@@ -1,0 +1,52 @@
+using Prm.Core.Partners;
+
+namespace Prm.Core.Onboarding;
+
+/// <summary>Where an application stands.</summary>
+public enum ApplicationStatus { UnderReview, InfoRequested, Approved, Rejected, Expired }
+
+/// <summary>The company that applies.</summary>
+public sealed record ApplicantCompany(string LegalName, string? Website, string Domain, string Country, string? Region, string? SizeBand, IReadOnlyList<string> Industries, PartnerType PartnerType);
+
+/// <summary>The person who applies.</summary>
+public sealed record ApplicantPerson(string Name, string Email, string? Phone, string? JobTitle);
+
+/// <summary>What screening found: flags (never a rejection at the door), duplicate matches and the fit score with its reasons.</summary>
+public sealed record Screening(IReadOnlyList<string> Flags, IReadOnlyList<string> DuplicateMatches, int FitScore, IReadOnlyList<string> FitReasons);
+
+/// <summary>A decision on an application.</summary>
+public sealed record ApplicationDecision(string Decision, string? Reason, string DecidedBy, string DecidedByName, DateTimeOffset DecidedAt);
+
+/// <summary>The review deadlines of an application.</summary>
+public sealed record ReviewDeadlines(DateTimeOffset RemindAt, DateTimeOffset EscalateAt, DateTimeOffset ExpiresAt);
+
+/// <summary>A "become a partner" application, from the public form to a decision.</summary>
+public sealed record PartnerApplication
+{
+    public required string Id { get; init; }
+    public required ApplicationStatus Status { get; init; }
+    public required ApplicantCompany Company { get; init; }
+    public required ApplicantPerson Applicant { get; init; }
+    public string? ExpectedAnnualRevenueBand { get; init; }
+    public required string AcceptedTermsVersion { get; init; }
+    public required string AcceptedPrivacyVersion { get; init; }
+    public required DateTimeOffset SubmittedAt { get; init; }
+    public string? ClientIp { get; init; }
+    public required Screening Screening { get; init; }
+    public string? AssigneeId { get; init; }
+    public required ReviewDeadlines Deadlines { get; init; }
+    public IReadOnlyList<ApplicationDecision> Decisions { get; init; } = [];
+    public string? InfoRequest { get; init; }
+    public string? InfoAnswer { get; init; }
+    public string? PartnerId { get; init; }
+
+    /// <summary>SHA-256 of the secret in the applicant's status link.</summary>
+    public required string StatusTokenHash { get; init; }
+
+    public bool IsOpen => Status is ApplicationStatus.UnderReview or ApplicationStatus.InfoRequested;
+
+    public IReadOnlyDictionary<string, string?> Snapshot() => new Dictionary<string, string?>
+    {
+        ["status"] = Status.ToString(), ["assigneeId"] = AssigneeId, ["partnerId"] = PartnerId, ["infoRequest"] = InfoRequest, ["infoAnswer"] = InfoAnswer,
+    };
+}

@@ -1,0 +1,288 @@
+using System.Globalization;
+using Prm.Core.Audit;
+using Prm.Core.Common;
+using Prm.Core.Configuration;
+using Prm.Core.Identity;
+using Prm.Core.Notifications;
+using Prm.Core.Outbox;
+using Prm.Core.Partners;
+
+namespace Prm.Core.Onboarding;
+
+/// <summary>The review steps the workflow runs when a deadline passes.</summary>
+public enum ReviewStep { Remind, Escalate, Expire }
+
+/// <summary>The port the review workflow calls when a deadline passes.</summary>
+public interface IApplicationReviewSteps
+{
+    /// <summary>Runs the step unless the application was decided; returns what was done ("closed" when nothing is left to do).</summary>
+    Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, CancellationToken ct);
+}
+
+/// <summary>Partner applications: the public form, screening, the vetting queue, decisions, and the review deadlines' steps.</summary>
+public sealed class PartnerApplications(
+    IApplicationStore store, IPartnerStore partners, IStaffStore staff, PartnerDirectory directory, EmailComposer emails,
+    TimeProvider clock, ProgramOptions program, OnboardingOptions rules, ReviewOptions review) : IApplicationReviewSteps
+{
+    private static readonly SubmitApplicationValidator Validator = new();
+
+    /// <summary>Takes an application from the public form; screening flags never reject it. Returns the application and the applicant's status token.</summary>
+    /// <param name="apiBaseUrl">The API's base URL as the applicant reached it (the status link points there).</param>
+    public async Task<(PartnerApplication Application, string StatusUrl)> SubmitAsync(SubmitApplicationRequest? body, string? clientIp, string apiBaseUrl, CancellationToken ct)
+    {
+        var request = Validate.Body(body, Validator);
+        var email = Text.NormalizeEmail(request.Applicant!.Email)!;
+        var domain = Text.NormalizeDomain(request.Company!.Domain)!;
+        await LimitAsync("email:" + email, rules.MaxPerEmailPerHour, "applications from this email address", ct);
+        if (!string.IsNullOrEmpty(clientIp)) await LimitAsync("ip:" + clientIp, rules.MaxPerIpPerHour, "applications from this network address", ct);
+
+        var now = clock.GetUtcNow();
+        var id = Ids.New("app");
+        var type = Text.ParseEnum<PartnerType>(request.Company.PartnerType)!.Value;
+        var screening = await ScreenAsync(request, domain, email, type, ct);
+        var assignee = await AssignAsync(request.Company.Region, ct);
+        var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var application = new PartnerApplication
+        {
+            Id = id,
+            Status = ApplicationStatus.UnderReview,
+            Company = new ApplicantCompany(request.Company.LegalName!.Trim(), request.Company.Website, domain, request.Company.Country!, request.Company.Region,
+                request.Company.SizeBand, request.Company.Industries?.Select(i => i.Trim()).ToList() ?? [], type),
+            Applicant = new ApplicantPerson(request.Applicant.Name!.Trim(), email, request.Applicant.Phone, request.Applicant.JobTitle),
+            ExpectedAnnualRevenueBand = request.ExpectedAnnualRevenueBand,
+            AcceptedTermsVersion = request.AcceptedTermsVersion!,
+            AcceptedPrivacyVersion = request.AcceptedPrivacyVersion!,
+            SubmittedAt = now,
+            ClientIp = clientIp,
+            Screening = screening,
+            AssigneeId = assignee?.Id,
+            Deadlines = new ReviewDeadlines(now + review.ReviewReminderAfter, now + review.ReviewEscalateAfter, now + review.ReviewExpiresAfter),
+            StatusTokenHash = InvitationCodes.Hash(secret),
+        };
+        var statusUrl = $"{apiBaseUrl.TrimEnd('/')}/partner-applications/{id}/status?token={Uri.EscapeDataString($"{id}.{secret}")}";
+        var outbox = new List<OutboxMessage>
+        {
+            OutboxMessage.ForEvent(ApplicationEvents.Create(ApplicationEvents.Submitted, application, now)),
+            Email("application-received", application.Applicant.Email, application.Applicant.Name, application, statusUrl, now),
+        };
+        foreach (var reviewer in assignee is null ? await AdminsAsync(ct) : [assignee])
+        {
+            outbox.Add(Email("application-assigned", reviewer.Email, reviewer.DisplayName, application, null, now, reviewer.DisplayName));
+        }
+        var audit = new AuditEntry(Ids.New("aud"), now, "applicant", application.Applicant.Name, "application.submitted", "application", id, Diff.Between(null, application.Snapshot()),
+            screening.Flags.Count == 0 ? null : "Flags: " + string.Join(", ", screening.Flags));
+        await store.CreateAsync(application, new ChangeSet([audit], outbox), ct);
+        return (application, statusUrl);
+    }
+
+    /// <summary>The vetting queue: channel managers see what is assigned to them, admins everything (or one assignee's).</summary>
+    public async Task<Page<ApplicationDto>> ListAsync(Caller caller, string? status, string? assigneeId, PageRequest page, CancellationToken ct)
+    {
+        if (!caller.IsVendor) throw new ForbiddenException("Only program admins and channel managers review applications.");
+        var statusValue = Text.ParseEnum<ApplicationStatus>(status);
+        if (status is not null && statusValue is null) throw new ValidationFailedException("status", "status must be one of: " + string.Join(", ", Enum.GetNames<ApplicationStatus>()) + ".");
+        if (!caller.IsAdmin && assigneeId is not null && assigneeId != caller.UserId) throw new ForbiddenException("Channel managers see the applications assigned to them.");
+        var result = await store.ListAsync(caller.IsAdmin ? assigneeId : caller.UserId, statusValue, page, ct);
+        return result.Map(ApplicationDto.From);
+    }
+
+    public async Task<Versioned<ApplicationDto>> GetAsync(Caller caller, string applicationId, CancellationToken ct)
+    {
+        var found = await LoadVisibleAsync(caller, applicationId, ct);
+        return new Versioned<ApplicationDto>(ApplicationDto.From(found.Value), found.ETag);
+    }
+
+    public async Task<Page<AuditEntry>> TimelineAsync(Caller caller, string applicationId, PageRequest page, CancellationToken ct)
+    {
+        await LoadVisibleAsync(caller, applicationId, ct);
+        return await store.TimelineAsync(applicationId, page, ct);
+    }
+
+    /// <summary>Approve (creates the partner, AgreementPending, with the applicant invited as its first partner admin) or reject (final).</summary>
+    public async Task<Versioned<ApplicationDto>> DecideAsync(Caller caller, string applicationId, ApplicationDecisionRequest? body, CancellationToken ct)
+    {
+        var found = await LoadVisibleAsync(caller, applicationId, ct);
+        if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
+        var decision = body.Decision?.Trim();
+        if (decision is not ("approve" or "reject")) throw new ValidationFailedException("decision", "decision must be approve or reject.");
+        var tier = Text.ParseEnum<PartnerTier>(body.Tier);
+        if (body.Tier is not null && tier is null) throw new ValidationFailedException("tier", "tier must be one of: " + string.Join(", ", Enum.GetValues<PartnerTier>().Select(t => Text.Camel(t))) + ".");
+        if (decision == "reject" && string.IsNullOrWhiteSpace(body.Reason)) throw new ValidationFailedException("reason", "reason is required to reject: the applicant is told why.");
+        if (body.Reason?.Length > 2000) throw new ValidationFailedException("reason", "reason takes at most 2000 characters.");
+        var application = found.Value;
+        if (!application.IsOpen)
+        {
+            var last = application.Decisions.LastOrDefault();
+            throw new ConflictException(last is null
+                ? $"The application is {application.Status} and can no longer be decided."
+                : $"Already decided ({last.Decision}) by {last.DecidedByName} at {last.DecidedAt.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}.", "decision");
+        }
+        var now = clock.GetUtcNow();
+        var record = new ApplicationDecision(decision, body.Reason?.Trim(), caller.UserId, caller.DisplayName, now);
+        PartnerApplication updated;
+        var outbox = new List<OutboxMessage>();
+        if (decision == "approve")
+        {
+            var partner = await directory.CreateAsync(Caller.System, new CreatePartnerRequest(
+                application.Company.LegalName, application.Company.Domain, application.Company.Country, application.Company.Region ?? RegionOf(application),
+                Text.Camel(tier ?? PartnerTier.Registered), Text.Camel(application.Company.PartnerType), nameof(PartnerStatus.AgreementPending),
+                application.AssigneeId, application.Company.Website, application.Applicant.Phone, null, null,
+                new NewPartnerAdmin(application.Applicant.Email, application.Applicant.Name)), ct);
+            updated = application with { Status = ApplicationStatus.Approved, PartnerId = partner.Value.Id, Decisions = [.. application.Decisions, record] };
+            outbox.Add(OutboxMessage.ForEvent(ApplicationEvents.Create(ApplicationEvents.Approved, updated, now)));
+            outbox.Add(Email("application-approved", application.Applicant.Email, application.Applicant.Name, updated, null, now, tier: Text.Camel(tier ?? PartnerTier.Registered)));
+        }
+        else
+        {
+            updated = application with { Status = ApplicationStatus.Rejected, Decisions = [.. application.Decisions, record] };
+            outbox.Add(OutboxMessage.ForEvent(ApplicationEvents.Create(ApplicationEvents.Rejected, updated, now, record.Reason)));
+            outbox.Add(Email("application-rejected", application.Applicant.Email, application.Applicant.Name, updated, null, now, reason: record.Reason));
+        }
+        var audit = new AuditEntry(Ids.New("aud"), now, caller.UserId, caller.DisplayName, "application." + (decision == "approve" ? "approved" : "rejected"), "application", application.Id,
+            Diff.Between(application.Snapshot(), updated.Snapshot()), record.Reason);
+        var etag = await store.UpdateAsync(updated, found.ETag, new ChangeSet([audit], outbox), ct);
+        return new Versioned<ApplicationDto>(ApplicationDto.From(updated), etag);
+    }
+
+    /// <summary>What the applicant sees through the status link; a wrong token is 404.</summary>
+    public async Task<ApplicationStatusDto> StatusAsync(string applicationId, string? token, CancellationToken ct)
+    {
+        var parts = token?.Split('.');
+        if (parts is not { Length: 2 } || parts[0] != applicationId || !Ids.LooksLike(applicationId, "app")) throw new NotFoundException("Application");
+        var found = await store.GetAsync(applicationId, ct);
+        if (found is null || !InvitationCodes.Matches(parts[1], found.Value.StatusTokenHash)) throw new NotFoundException("Application");
+        var a = found.Value;
+        return new ApplicationStatusDto(a.Id, a.Status.ToString(), a.Company.LegalName, a.SubmittedAt, a.Status == ApplicationStatus.Rejected ? a.Decisions.LastOrDefault()?.Reason : null);
+    }
+
+    /// <summary>A review deadline passed: remind the assignee, escalate to admins, or expire the application. Idempotent; a decided application is left alone.</summary>
+    public async Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, CancellationToken ct)
+    {
+        var found = await store.GetAsync(applicationId, ct);
+        if (found is null || !found.Value.IsOpen) return "closed";
+        var a = found.Value;
+        var now = clock.GetUtcNow();
+        var action = step switch
+        {
+            ReviewStep.Remind => "application.reminded",
+            ReviewStep.Escalate => "application.escalated",
+            _ => "application.expired",
+        };
+        if (a.Decisions.Any(d => d.Decision == action)) return "done already"; // a retried step sends nothing twice
+        var record = new ApplicationDecision(action, null, Caller.System.UserId, Caller.System.DisplayName, now);
+        var outbox = new List<OutboxMessage>();
+        var updated = a with { Decisions = [.. a.Decisions, record] };
+        switch (step)
+        {
+            case ReviewStep.Remind:
+                var assignee = a.AssigneeId is null ? null : await staff.GetAsync(a.AssigneeId, ct);
+                foreach (var reviewer in assignee is null ? await AdminsAsync(ct) : [assignee])
+                {
+                    outbox.Add(Email("application-reminder", reviewer.Email, reviewer.DisplayName, a, null, now, reviewer.DisplayName));
+                }
+                break;
+            case ReviewStep.Escalate:
+                foreach (var admin in await AdminsAsync(ct)) outbox.Add(Email("application-escalated", admin.Email, admin.DisplayName, a, null, now, admin.DisplayName));
+                break;
+            case ReviewStep.Expire:
+                updated = updated with { Status = ApplicationStatus.Expired };
+                outbox.Add(OutboxMessage.ForEvent(ApplicationEvents.Create(ApplicationEvents.Expired, updated, now)));
+                outbox.Add(Email("application-expired", a.Applicant.Email, a.Applicant.Name, a, null, now));
+                break;
+        }
+        var audit = new AuditEntry(Ids.New("aud"), now, Caller.System.UserId, Caller.System.DisplayName, action, "application", a.Id, Diff.Between(a.Snapshot(), updated.Snapshot()));
+        try
+        {
+            await store.UpdateAsync(updated, found.ETag, new ChangeSet([audit], outbox), ct);
+        }
+        catch (PreconditionFailedException)
+        {
+            return await RunReviewStepAsync(applicationId, step, ct); // decided or stepped meanwhile: look again
+        }
+        return action;
+    }
+
+    private async Task<Versioned<PartnerApplication>> LoadVisibleAsync(Caller caller, string applicationId, CancellationToken ct)
+    {
+        if (!caller.IsVendor || !Ids.LooksLike(applicationId, "app")) throw new NotFoundException("Application");
+        var found = await store.GetAsync(applicationId, ct);
+        if (found is null || !(caller.IsAdmin || found.Value.AssigneeId == caller.UserId)) throw new NotFoundException("Application");
+        return found;
+    }
+
+    private async Task<Screening> ScreenAsync(SubmitApplicationRequest request, string domain, string email, PartnerType type, CancellationToken ct)
+    {
+        var flags = ApplicationScreening.AddressFlags(domain, email);
+        var matches = new List<string>();
+        if (await partners.FindByDomainAsync(domain, ct) is { } partnerId)
+        {
+            flags.Add("domainBelongsToPartner");
+            matches.Add($"partner {partnerId} owns the domain {domain}");
+        }
+        if (await store.FindOpenByDomainAsync(domain, ct) is { } openId)
+        {
+            flags.Add("openApplicationForDomain");
+            matches.Add($"application {openId} for {domain} is still open");
+        }
+        var nameKey = Text.NameKey(request.Company!.LegalName!);
+        var prefix = nameKey.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        if (prefix is { Length: >= 4 })
+        {
+            var similar = await partners.ListAsync(new PartnerQuery(null, null, null, null, prefix), new PageRequest(5, null), ct);
+            foreach (var p in similar.Items.Where(p => p.Domain != domain))
+            {
+                if (!flags.Contains("similarPartnerName")) flags.Add("similarPartnerName");
+                matches.Add($"partner {p.Id} ({p.Name}, {p.Domain}) has a similar name");
+            }
+        }
+        var (score, reasons) = ApplicationScreening.Fit(rules, request.Company.Country!, type, request.ExpectedAnnualRevenueBand);
+        return new Screening(flags, matches, score, reasons);
+    }
+
+    private async Task<StaffMember?> AssignAsync(string? region, CancellationToken ct)
+    {
+        if (region is null) return null;
+        var all = await staff.ListAsync(ct);
+        return all.Where(s => s.Roles.Contains(AppRoles.ChannelManager) && s.Region == region).OrderBy(s => s.Id, StringComparer.Ordinal).FirstOrDefault();
+    }
+
+    private async Task<IReadOnlyList<StaffMember>> AdminsAsync(CancellationToken ct) => (await staff.ListAsync(ct)).Where(s => s.Roles.Contains(AppRoles.Admin)).ToList();
+
+    private async Task LimitAsync(string key, int limit, string what, CancellationToken ct)
+    {
+        var count = await store.CountAttemptAsync(key, ct);
+        if (count > limit)
+        {
+            var now = clock.GetUtcNow();
+            var nextHour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(1);
+            throw new TooManyRequestsException($"At most {limit} {what} per hour; try again later.", nextHour - now);
+        }
+    }
+
+    private static string RegionOf(PartnerApplication a) => a.Company.Country is "US" or "CA" or "MX" or "BR" or "AR" or "CL" or "CO" ? "amer"
+        : a.Company.Country is "AU" or "NZ" or "JP" or "CN" or "IN" or "SG" or "KR" or "HK" or "TW" ? "apac" : "emea";
+
+    private OutboxMessage Email(string template, string to, string? toName, PartnerApplication a, string? statusUrl, DateTimeOffset now, string? reviewerName = null, string? reason = null, string? tier = null)
+    {
+        string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+        var message = emails.Compose(template, to, toName, new
+        {
+            applicantName = a.Applicant.Name,
+            reviewerName,
+            companyName = a.Company.LegalName,
+            domain = a.Company.Domain,
+            country = a.Company.Country,
+            fitScore = a.Screening.FitScore,
+            flags = string.Join(", ", a.Screening.Flags),
+            remindAt = Format(a.Deadlines.RemindAt),
+            escalateAt = Format(a.Deadlines.EscalateAt),
+            expiresAt = Format(a.Deadlines.ExpiresAt),
+            expiryDays = (int)Math.Ceiling((a.Deadlines.ExpiresAt - a.SubmittedAt).TotalDays),
+            statusUrl = statusUrl ?? $"{program.PortalBaseUrl.TrimEnd('/')}/applications/{a.Id}",
+            reviewUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/applications/{a.Id}",
+            reason,
+            tier,
+        });
+        return OutboxMessage.ForEmail(Ids.New("msg"), message, now, null, Correlation.Id);
+    }
+}

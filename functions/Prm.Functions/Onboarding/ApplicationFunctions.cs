@@ -1,0 +1,73 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Prm.Core.Audit;
+using Prm.Core.Identity;
+using Prm.Core.Onboarding;
+using Prm.Functions.Http;
+using Prm.Functions.OpenApi;
+
+namespace Prm.Functions.Onboarding;
+
+/// <summary>Partner applications: the public form, the vetting queue, decisions, the applicant's status view.</summary>
+public sealed class ApplicationFunctions(PartnerApplications applications)
+{
+    [Function("SubmitPartnerApplication")]
+    [Access(AccessPolicy.Anonymous)]
+    [ApiOperation("Apply to become a partner", "The public form. Returns 202 with a statusUrl the applicant follows without an account. At most 3 applications per email and 20 per client IP per hour (429 with Retry-After). Free-mail and disposable domains, a domain that belongs to a partner or an open application, and similar partner names are flagged for the reviewer, not refused.",
+        Request = typeof(SubmitApplicationRequest), Response = typeof(SubmittedApplication), Status = 202)]
+    public async Task<IActionResult> Submit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications")] HttpRequest req, CancellationToken ct)
+    {
+        var body = await ApiJson.ReadAsync<SubmitApplicationRequest>(req, ct);
+        var (application, statusUrl) = await applications.SubmitAsync(body, ClientIp(req), $"{req.Scheme}://{req.Host}/api", ct);
+        return Api.Accepted(new SubmittedApplication(application.Id, application.Status.ToString(), statusUrl), statusUrl);
+    }
+
+    [Function("ListPartnerApplications")]
+    [Access(AccessPolicy.Vendor)]
+    [ApiOperation("The vetting queue", "Newest first. Channel managers see the applications assigned to them; admins all, or one assignee's (assigneeId). Filter by status.",
+        Response = typeof(ListResponse<ApplicationDto>), Query = ["status", "assigneeId", "limit", "cursor"])]
+    public async Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications")] HttpRequest req, CancellationToken ct) =>
+        Api.Page(await applications.ListAsync(req.Caller(), req.Query("status"), req.Query("assigneeId"), req.Paging(), ct));
+
+    [Function("GetPartnerApplication")]
+    [Access(AccessPolicy.Vendor)]
+    [ApiOperation("Read an application", "The application, its screening (flags, duplicate matches, fit score with reasons), assignee, deadlines and decisions. The assignee and admins.",
+        Response = typeof(ApplicationDto))]
+    public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}")] HttpRequest req, string applicationId, CancellationToken ct) =>
+        Api.Versioned(await applications.GetAsync(req.Caller(), applicationId, ct));
+
+    [Function("GetPartnerApplicationTimeline")]
+    [Access(AccessPolicy.Vendor)]
+    [ApiOperation("An application's timeline", "Submission, reminders, escalation, decision, expiry: who, what, when.", Response = typeof(ListResponse<AuditEntry>), Query = ["limit", "cursor"])]
+    public async Task<IActionResult> Timeline([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}/timeline")] HttpRequest req, string applicationId, CancellationToken ct) =>
+        Api.Page(await applications.TimelineAsync(req.Caller(), applicationId, req.Paging(), ct));
+
+    [Function("DecidePartnerApplication")]
+    [Access(AccessPolicy.Vendor)]
+    [ApiOperation("Decide an application", "approve: the partner is created (AgreementPending, chosen or entry tier, owned by the assignee) and the applicant is invited as its first partner admin. reject (reason required): final, the applicant is told why. A decided application is 409 naming who decided when.",
+        Request = typeof(ApplicationDecisionRequest), Response = typeof(ApplicationDto))]
+    public async Task<IActionResult> Decide([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/decision")] HttpRequest req, string applicationId, CancellationToken ct)
+    {
+        var body = await ApiJson.ReadAsync<ApplicationDecisionRequest>(req, ct);
+        return Api.Versioned(await applications.DecideAsync(req.Caller(), applicationId, body, ct));
+    }
+
+    [Function("GetPartnerApplicationStatus")]
+    [Access(AccessPolicy.Anonymous)]
+    [ApiOperation("The applicant's view", "Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404.",
+        Response = typeof(ApplicationStatusDto), Query = ["token"])]
+    public async Task<IActionResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}/status")] HttpRequest req, string applicationId, CancellationToken ct) =>
+        Api.Ok(await applications.StatusAsync(applicationId, req.Query("token"), ct));
+
+    /// <summary>
+    /// The client's address: the last X-Forwarded-For entry (the one the platform's front end added; earlier entries are the
+    /// client's own claims), else the connection's. An IPv4 "address:port" loses its port.
+    /// </summary>
+    private static string? ClientIp(HttpRequest req)
+    {
+        var forwarded = req.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
+        if (forwarded is null) return req.HttpContext.Connection.RemoteIpAddress?.ToString();
+        return forwarded.Count(c => c == ':') == 1 ? forwarded[..forwarded.IndexOf(':')] : forwarded;
+    }
+}

@@ -1,0 +1,201 @@
+using System.Net;
+using System.Text.Json;
+using Prm.Testing;
+
+namespace Prm.Api.Tests;
+
+internal static class Applications
+{
+    public static object Form(string legalName, string domain, string email, string country = "DE", string region = "emea", string partnerType = "reseller") => new
+    {
+        company = new { legalName, website = $"https://www.{domain}", domain, country, region, sizeBand = "11-50", industries = new[] { "software" }, partnerType },
+        applicant = new { name = "Alex Applicant", email, phone = "+49 30 1", jobTitle = "CEO" },
+        expectedAnnualRevenueBand = "1m-10m",
+        acceptedTermsVersion = "2026-01",
+        acceptedPrivacyVersion = "2026-01",
+    };
+
+    public static async Task<(string Id, string StatusUrl)> SubmitAsync(HttpClient anonymous, object form, string? ip = null)
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "partner-applications") { Content = Responses.Json(form) };
+        request.Headers.Add("X-Forwarded-For", ip ?? $"10.1.{Random.Shared.Next(255)}.{Random.Shared.Next(255)}");
+        var response = await anonymous.SendAsync(request);
+        response.StatusCode.Should().Be(HttpStatusCode.Accepted, await response.Content.ReadAsStringAsync());
+        var body = await response.JsonAsync();
+        body.Str("status").Should().Be("UnderReview");
+        return (body.Str("applicationId"), body.Str("statusUrl"));
+    }
+}
+
+public sealed class PartnerApplicationTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task An_application_is_screened_assigned_by_region_and_followed_by_the_applicant()
+    {
+        var (id, statusUrl) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Contoso Cloud GmbH", "contoso-cloud.example", "alex@contoso-cloud.example"));
+        var status = await (await Api.Anonymous.GetAsync(statusUrl)).JsonAsync();
+        status.Str("status").Should().Be("UnderReview");
+        status.Str("companyName").Should().Be("Contoso Cloud GmbH");
+        await ApiSteps.ProblemAsync(await Api.Anonymous.GetAsync($"partner-applications/{id}/status?token={id}.{new string('0', 32)}"), 404);
+
+        var cm = await Api.ClientAsync(Demo.CmEmea);
+        var application = await (await cm.GetAsync($"partner-applications/{id}")).JsonAsync();
+        application.GetProperty("screening").GetProperty("flags").GetArrayLength().Should().Be(0);
+        application.GetProperty("screening").GetProperty("fitScore").GetInt32().Should().Be(40 + 30 + 25);
+        application.GetProperty("screening").GetProperty("fitReasons").EnumerateArray().Should().Contain(r => r.GetString()!.Contains("target country DE"));
+        var queue = await (await cm.GetAsync("partner-applications?status=UnderReview")).JsonAsync();
+        queue.GetProperty("items").EnumerateArray().Should().Contain(a => a.Str("id") == id);
+
+        var other = await Api.ClientAsync(Demo.CmAmer);
+        await ApiSteps.ProblemAsync(await other.GetAsync($"partner-applications/{id}"), 404);
+        (await (await other.GetAsync("partner-applications")).JsonAsync()).GetProperty("items").EnumerateArray().Should().NotContain(a => a.Str("id") == id);
+        await ApiSteps.ProblemAsync(await (await Api.ClientAsync(Demo.NorthwindAdmin)).GetAsync("partner-applications"), 403);
+
+        var mail = await Responses.EventuallyAsync(
+            async () => await (await Api.Anonymous.GetAsync($"dev/mail?to={Demo.CmEmea}")).JsonAsync(),
+            m => m.GetProperty("items").EnumerateArray().Any(x => x.Str("subject").Contains("Contoso Cloud GmbH")));
+        mail.GetProperty("items").EnumerateArray().Should().Contain(x => x.Str("subject") == "New partner application to review: Contoso Cloud GmbH");
+        var receipt = await Responses.EventuallyAsync(
+            async () => await (await Api.Anonymous.GetAsync("dev/mail?to=alex@contoso-cloud.example")).JsonAsync(),
+            m => m.GetProperty("items").GetArrayLength() > 0);
+        receipt.GetProperty("items")[0].GetProperty("links").EnumerateArray().Select(l => l.GetString()).Should().Contain(statusUrl);
+    }
+
+    [Fact]
+    public async Task Screening_flags_free_mail_known_domains_duplicates_and_similar_names_without_refusing()
+    {
+        var (first, _) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Northwind Traders Ltd", "northwind.example", "boss@gmail.com"));
+        var (similar, _) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Fabrikam Solutions Group", "fabrikam-group.example", "g@fabrikam-group.example"));
+        var (second, _) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Tailspin Toys", "tailspin.example", "t@tailspin.example"));
+        var (third, _) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Tailspin Toys Again", "tailspin.example", "u@tailspin.example"));
+        var admin = await Api.ClientAsync(Demo.Admin);
+
+        var screening = (await (await admin.GetAsync($"partner-applications/{first}")).JsonAsync()).GetProperty("screening");
+        screening.GetProperty("flags").EnumerateArray().Select(f => f.GetString()).Should().Contain(["freeMailDomain", "domainBelongsToPartner", "applicantEmailOutsideCompanyDomain"]);
+        screening.GetProperty("duplicateMatches").EnumerateArray().Should().Contain(m => m.GetString()!.Contains("owns the domain northwind.example"));
+        var similarScreening = (await (await admin.GetAsync($"partner-applications/{similar}")).JsonAsync()).GetProperty("screening");
+        similarScreening.GetProperty("flags").EnumerateArray().Select(f => f.GetString()).Should().Equal("similarPartnerName");
+        similarScreening.GetProperty("duplicateMatches").EnumerateArray().Should().Contain(m => m.GetString()!.Contains("Fabrikam Solutions, fabrikam.example"));
+        (await (await admin.GetAsync($"partner-applications/{second}")).JsonAsync()).GetProperty("screening").GetProperty("flags").GetArrayLength().Should().Be(0);
+        (await (await admin.GetAsync($"partner-applications/{third}")).JsonAsync()).GetProperty("screening").GetProperty("flags").EnumerateArray()
+            .Select(f => f.GetString()).Should().Contain("openApplicationForDomain");
+    }
+
+    [Fact]
+    public async Task Bad_forms_name_the_fields_and_abuse_is_limited_per_email_and_address()
+    {
+        var invalid = await Api.Anonymous.PostAsync("partner-applications", Responses.Json(new { company = new { legalName = "", domain = "nope", country = "XX", partnerType = "pirate" }, applicant = new { email = "bad" } }));
+        var problem = await ApiSteps.ProblemAsync(invalid, 400);
+        problem.GetProperty("errors").EnumerateObject().Select(e => e.Name).Should().Contain(["company.legalName", "company.domain", "company.country", "company.partnerType", "applicant.name", "applicant.email", "acceptedTermsVersion"]);
+
+        for (var i = 0; i < 3; i++) await Applications.SubmitAsync(Api.Anonymous, Applications.Form($"Spammy {i}", $"spammy{i}.example", "spam@spammy.example"));
+        var limited = await Api.Anonymous.SendAsync(new HttpRequestMessage(HttpMethod.Post, "partner-applications")
+        {
+            Content = Responses.Json(Applications.Form("Spammy 4", "spammy4.example", "spam@spammy.example")),
+        });
+        await ApiSteps.ProblemAsync(limited, 429);
+        limited.Headers.RetryAfter!.Delta!.Value.TotalSeconds.Should().BeInRange(1, 3600);
+
+        const string ip = "203.0.113.77";
+        for (var i = 0; i < 20; i++) await Applications.SubmitAsync(Api.Anonymous, Applications.Form($"Crowd {i}", $"crowd{i}.example", $"p{i}@crowd{i}.example"), ip);
+        var request = new HttpRequestMessage(HttpMethod.Post, "partner-applications") { Content = Responses.Json(Applications.Form("Crowd 21", "crowd21.example", "p@crowd21.example")) };
+        request.Headers.Add("X-Forwarded-For", ip);
+        await ApiSteps.ProblemAsync(await Api.Anonymous.SendAsync(request), 429);
+    }
+
+    [Fact]
+    public async Task Approval_creates_the_partner_awaiting_its_agreement_and_invites_the_applicant()
+    {
+        var (id, _) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Woodgrove Partners", "woodgrove.example", "wendy@woodgrove.example"));
+        var cm = await Api.ClientAsync(Demo.CmEmea);
+        await ApiSteps.ProblemAsync(await cm.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "maybe" }), 400);
+        var approved = await cm.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "approve", tier = "silver", reason = "Strong fit" });
+        approved.StatusCode.Should().Be(HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
+        var application = await approved.JsonAsync();
+        application.Str("status").Should().Be("Approved");
+        var partnerId = application.Str("partnerId");
+
+        var partner = await (await cm.GetAsync($"partners/{partnerId}")).JsonAsync();
+        partner.Str("name").Should().Be("Woodgrove Partners");
+        partner.Str("status").Should().Be("AgreementPending");
+        partner.Str("tier").Should().Be("silver");
+        partner.Str("channelManagerId").Should().Be((await (await cm.GetAsync("me")).JsonAsync()).Str("userId"));
+        (await ApiSteps.UserByEmailAsync(cm, partnerId, "wendy@woodgrove.example")).Str("role").Should().Be("PartnerAdmin");
+
+        var again = await ApiSteps.ProblemAsync(await (await Api.ClientAsync(Demo.Admin)).PostJsonAsync($"partner-applications/{id}/decision", new { decision = "reject", reason = "late" }), 409);
+        again.Str("detail").Should().Contain("Already decided (approve) by Elena Emea");
+        var mail = await Responses.EventuallyAsync(
+            async () => await (await Api.Anonymous.GetAsync("dev/mail?to=wendy@woodgrove.example")).JsonAsync(),
+            m => m.GetProperty("items").GetArrayLength() >= 3);
+        mail.GetProperty("items").EnumerateArray().Select(m => m.Str("subject")).Should().Contain(s => s.StartsWith("Welcome: Woodgrove Partners is approved")).And.Contain(s => s.Contains("invited you"));
+    }
+
+    [Fact]
+    public async Task Rejection_needs_a_reason_is_final_and_the_applicant_sees_it()
+    {
+        var (id, statusUrl) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Fourth Coffee", "fourthcoffee.example", "f@fourthcoffee.example"));
+        var admin = await Api.ClientAsync(Demo.Admin);
+        (await ApiSteps.ProblemAsync(await admin.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "reject" }), 400)).GetProperty("errors").TryGetProperty("reason", out _).Should().BeTrue();
+        (await admin.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "reject", reason = "Outside our markets" })).StatusCode.Should().Be(HttpStatusCode.OK);
+        await ApiSteps.ProblemAsync(await admin.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "approve" }), 409);
+        var status = await (await Api.Anonymous.GetAsync(statusUrl)).JsonAsync();
+        status.Str("status").Should().Be("Rejected");
+        status.Str("reason").Should().Be("Outside our markets");
+        var mail = await Responses.EventuallyAsync(
+            async () => await (await Api.Anonymous.GetAsync("dev/mail?to=f@fourthcoffee.example")).JsonAsync(),
+            m => m.GetProperty("items").EnumerateArray().Any(x => x.Str("text").Contains("Outside our markets")));
+        mail.GetProperty("items").EnumerateArray().Should().Contain(x => x.Str("text").Contains("Reason: Outside our markets"));
+        var timeline = await (await admin.GetAsync($"partner-applications/{id}/timeline")).JsonAsync();
+        timeline.GetProperty("items").EnumerateArray().Select(e => e.Str("action")).Should().Contain(["application.submitted", "application.rejected"]);
+    }
+}
+
+/// <summary>Review deadlines in seconds, on the Durable backend of the local host.</summary>
+public sealed class ShortReviewFixture : ApiHostFixture
+{
+    public override async Task InitializeAsync() => Api = await ApiHost.StartAsync(new Dictionary<string, string?>
+    {
+        ["Review:ReviewReminderAfter"] = "00:00:02",
+        ["Review:ReviewEscalateAfter"] = "00:00:04",
+        ["Review:ReviewExpiresAfter"] = "00:00:06",
+    });
+}
+
+public sealed class ApplicationDeadlineTests(ShortReviewFixture fixture) : IClassFixture<ShortReviewFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task An_undecided_application_is_reminded_escalated_and_expires()
+    {
+        var (id, statusUrl) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Slow Review Inc", "slowreview.example", "s@slowreview.example", country: "US", region: "amer"));
+        var status = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync(statusUrl)).JsonAsync(), s => s.Str("status") == "Expired", TimeSpan.FromSeconds(90));
+        status.Str("status").Should().Be("Expired");
+
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var actions = (await (await admin.GetAsync($"partner-applications/{id}/timeline")).JsonAsync()).GetProperty("items").EnumerateArray().Select(e => e.Str("action")).ToList();
+        actions.Should().ContainInOrder("application.expired", "application.escalated", "application.reminded", "application.submitted");
+        async Task<JsonElement> Mail(string to) => (await (await Api.Anonymous.GetAsync($"dev/mail?to={to}")).JsonAsync()).GetProperty("items");
+        (await Responses.EventuallyAsync(() => Mail(Demo.CmAmer), m => m.EnumerateArray().Any(x => x.Str("subject").StartsWith("Reminder: the application of Slow Review Inc"))))
+            .EnumerateArray().Should().Contain(x => x.Str("subject").StartsWith("Reminder: the application of Slow Review Inc"));
+        (await Responses.EventuallyAsync(() => Mail(Demo.Admin), m => m.EnumerateArray().Any(x => x.Str("subject").StartsWith("Escalated: the application of Slow Review Inc"))))
+            .EnumerateArray().Should().Contain(x => x.Str("subject").StartsWith("Escalated"));
+        (await Responses.EventuallyAsync(() => Mail("s@slowreview.example"), m => m.EnumerateArray().Any(x => x.Str("subject").Contains("expired"))))
+            .EnumerateArray().Should().Contain(x => x.Str("subject") == "Your partner application for Slow Review Inc expired");
+        await ApiSteps.ProblemAsync(await admin.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "approve" }), 409);
+    }
+
+    [Fact]
+    public async Task A_decision_in_time_stops_the_deadlines()
+    {
+        var (id, statusUrl) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Quick Review Co", "quickreview.example", "q@quickreview.example", country: "US", region: "amer"));
+        var cm = await Api.ClientAsync(Demo.CmAmer);
+        (await cm.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "approve" })).StatusCode.Should().Be(HttpStatusCode.OK);
+        await Task.Delay(TimeSpan.FromSeconds(9));
+        (await (await Api.Anonymous.GetAsync(statusUrl)).JsonAsync()).Str("status").Should().Be("Approved");
+        var actions = (await (await cm.GetAsync($"partner-applications/{id}/timeline")).JsonAsync()).GetProperty("items").EnumerateArray().Select(e => e.Str("action")).ToList();
+        actions.Should().BeEquivalentTo(["application.submitted", "application.approved"]);
+    }
+}
