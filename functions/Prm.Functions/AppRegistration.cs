@@ -37,6 +37,7 @@ public static class AppRegistration
         services.AddSingleton<InvitationAcceptance>();
         services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.OnboardingOptions.SectionName).Get<Prm.Core.Onboarding.OnboardingOptions>() ?? new Prm.Core.Onboarding.OnboardingOptions());
         services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.ReviewOptions.SectionName).Get<Prm.Core.Onboarding.ReviewOptions>() ?? new Prm.Core.Onboarding.ReviewOptions());
+        services.AddSingleton<Prm.Core.Approvals.DecisionLinks>();
         services.AddSingleton<Prm.Core.Onboarding.PartnerApplications>();
         services.AddSingleton<Prm.Core.Onboarding.IApplicationReviewSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerApplications>());
         services.AddPrmStorage(configuration);

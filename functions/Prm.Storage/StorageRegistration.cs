@@ -33,6 +33,7 @@ public static class StorageRegistration
         services.AddSingleton<IStaffStore, TableStaffStore>();
         services.AddSingleton<IIdentityDirectory, TableIdentityDirectory>();
         services.AddSingleton<Prm.Core.Onboarding.IApplicationStore, Onboarding.TableApplicationStore>();
+        services.AddSingleton<Prm.Core.Approvals.IDecisionLinkStore, Approvals.TableDecisionLinkStore>();
         services.AddSingleton<IOutboxProjection, PartnerProjection>();
         services.AddSingleton<DevMailbox>();
         services.AddSingleton<DevEventSink>();

@@ -1,3 +1,4 @@
+using System.Text;
 using System.Net;
 using System.Text.Json;
 using Prm.Testing;
@@ -185,6 +186,12 @@ public sealed class ApplicationDeadlineTests(ShortReviewFixture fixture) : IClas
         (await Responses.EventuallyAsync(() => Mail("s@slowreview.example"), m => m.EnumerateArray().Any(x => x.Str("subject").Contains("expired"))))
             .EnumerateArray().Should().Contain(x => x.Str("subject") == "Your partner application for Slow Review Inc expired");
         await ApiSteps.ProblemAsync(await admin.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "approve" }), 409);
+
+        var assigned = (await Mail(Demo.CmAmer)).EnumerateArray().First(x => x.Str("subject") == "New partner application to review: Slow Review Inc");
+        var link = assigned.GetProperty("links").EnumerateArray().Select(l => l.GetString()!).First(l => l.Contains("/approvals/"));
+        var expired = await Api.Anonymous.GetAsync("approvals/" + link[(link.IndexOf("/approvals/", StringComparison.Ordinal) + 11)..]);
+        expired.StatusCode.Should().Be(HttpStatusCode.Gone);
+        (await expired.Content.ReadAsStringAsync()).Should().Contain("expired");
     }
 
     [Fact]
@@ -197,5 +204,81 @@ public sealed class ApplicationDeadlineTests(ShortReviewFixture fixture) : IClas
         (await (await Api.Anonymous.GetAsync(statusUrl)).JsonAsync()).Str("status").Should().Be("Approved");
         var actions = (await (await cm.GetAsync($"partner-applications/{id}/timeline")).JsonAsync()).GetProperty("items").EnumerateArray().Select(e => e.Str("action")).ToList();
         actions.Should().BeEquivalentTo(["application.submitted", "application.approved"]);
+    }
+}
+
+/// <summary>Decision links from the reviewer's email: a page to look at (GET changes nothing) and one click to decide.</summary>
+public sealed class DecisionLinkTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    private async Task<(string Id, string Link)> SubmitAndReadLinkAsync(string company, string domain)
+    {
+        var (id, _) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form(company, domain, $"ceo@{domain}"));
+        var mail = await Responses.EventuallyAsync(
+            async () => await (await Api.Anonymous.GetAsync($"dev/mail?to={Demo.CmEmea}")).JsonAsync(),
+            m => m.GetProperty("items").EnumerateArray().Any(x => x.Str("subject").EndsWith(company)));
+        var email = mail.GetProperty("items").EnumerateArray().First(x => x.Str("subject").EndsWith(company));
+        return (id, email.GetProperty("links").EnumerateArray().Select(l => l.GetString()!).First(l => l.Contains("/approvals/")));
+    }
+
+    private static string PathOf(string link) => "approvals/" + link[(link.IndexOf("/approvals/", StringComparison.Ordinal) + "/approvals/".Length)..];
+
+    private static FormUrlEncodedContent Form(string decision, string reason = "") => new([new("decision", decision), new("reason", reason)]);
+
+    private async Task<string> StatusAsync(string id) =>
+        (await (await (await Api.ClientAsync(Demo.Admin)).GetAsync($"partner-applications/{id}")).JsonAsync()).Str("status");
+
+    [Fact]
+    public async Task Opening_the_link_shows_the_application_and_changes_nothing_then_one_click_approves_once()
+    {
+        var (id, link) = await SubmitAndReadLinkAsync("Litware Systems", "litware.example");
+        var path = PathOf(link);
+        for (var i = 0; i < 2; i++)
+        {
+            var page = await Api.Anonymous.GetAsync(path);
+            page.StatusCode.Should().Be(HttpStatusCode.OK);
+            page.Content.Headers.ContentType!.MediaType.Should().Be("text/html");
+            var html = await page.Content.ReadAsStringAsync();
+            html.Should().Contain("Partner application: Litware Systems").And.Contain("ceo@litware.example").And.Contain("value=\"approve\"").And.Contain("value=\"reject\"");
+            html.Should().NotContain("<script").And.NotContain("http://", "the page loads nothing from elsewhere");
+        }
+        (await StatusAsync(id)).Should().Be("UnderReview", "mail scanners open links: GET never decides");
+
+        var noReason = await Api.Anonymous.PostAsync(path, Form("reject"));
+        noReason.StatusCode.Should().Be(HttpStatusCode.BadRequest);
+        (await noReason.Content.ReadAsStringAsync()).Should().Contain("reason is required");
+        (await StatusAsync(id)).Should().Be("UnderReview");
+
+        var approved = await Api.Anonymous.PostAsync(path, Form("approve"));
+        approved.StatusCode.Should().Be(HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
+        (await approved.Content.ReadAsStringAsync()).Should().Contain("Approved.");
+        (await StatusAsync(id)).Should().Be("Approved");
+
+        var reused = await Api.Anonymous.PostAsync(path, Form("reject", "changed my mind"));
+        reused.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await reused.Content.ReadAsStringAsync()).Should().Contain("Already decided by Elena Emea");
+        (await (await Api.Anonymous.GetAsync(path)).Content.ReadAsStringAsync()).Should().Contain("Already decided by Elena Emea").And.NotContain("value=\"approve\"");
+        (await StatusAsync(id)).Should().Be("Approved");
+    }
+
+    [Fact]
+    public async Task Tampered_and_unknown_links_are_404_and_a_decision_made_in_the_api_shows_on_the_link()
+    {
+        var (id, link) = await SubmitAndReadLinkAsync("Proseware Inc", "proseware.example");
+        var path = PathOf(link);
+        var tampered = path[..^1] + (path[^1] == 'a' ? 'b' : 'a');
+        (await Api.Anonymous.GetAsync(tampered)).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await Api.Anonymous.PostAsync(tampered, Form("approve"))).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await Api.Anonymous.GetAsync("approvals/" + new string('0', 40))).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await Api.Anonymous.GetAsync("approvals/not-a-token")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await StatusAsync(id)).Should().Be("UnderReview");
+
+        var admin = await Api.ClientAsync(Demo.Admin);
+        (await admin.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "reject", reason = "Not a fit" })).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await (await Api.Anonymous.GetAsync(path)).Content.ReadAsStringAsync()).Should().Contain("Already decided by Avery Admin");
+        var late = await Api.Anonymous.PostAsync(path, new StringContent("{\"decision\":\"approve\"}", Encoding.UTF8, "application/json"));
+        late.StatusCode.Should().Be(HttpStatusCode.Conflict);
+        (await StatusAsync(id)).Should().Be("Rejected");
     }
 }

@@ -16,7 +16,8 @@ public sealed class EmailComposer
     public EmailComposer()
     {
         options = new TemplateOptions();
-        options.MemberAccessStrategy = new UnsafeMemberAccessStrategy();
+        // Templates name members in camelCase, as the API's JSON does; C# records are PascalCase.
+        options.MemberAccessStrategy = new UnsafeMemberAccessStrategy { IgnoreCasing = true };
     }
 
     /// <summary>Renders template <paramref name="name"/> with the model (an anonymous object or dictionary).</summary>
@@ -31,6 +32,9 @@ public sealed class EmailComposer
         var html = Render("layout.html", context, HtmlEncoder.Default);
         return new EmailMessage(to, toName, subject, text, html, name);
     }
+
+    /// <summary>Renders an HTML page template ("{name}.page.liquid") with the model, HTML-encoding every value.</summary>
+    public string RenderPage(string name, object model) => Render($"{name}.page", new TemplateContext(model, options), HtmlEncoder.Default);
 
     private static string Render(string resource, TemplateContext context, TextEncoder encoder) => Load(resource).Render(context, encoder);
 

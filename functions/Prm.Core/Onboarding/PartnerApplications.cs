@@ -22,7 +22,7 @@ public interface IApplicationReviewSteps
 /// <summary>Partner applications: the public form, screening, the vetting queue, decisions, and the review deadlines' steps.</summary>
 public sealed class PartnerApplications(
     IApplicationStore store, IPartnerStore partners, IStaffStore staff, PartnerDirectory directory, EmailComposer emails,
-    TimeProvider clock, ProgramOptions program, OnboardingOptions rules, ReviewOptions review) : IApplicationReviewSteps
+    TimeProvider clock, ProgramOptions program, OnboardingOptions rules, ReviewOptions review, Approvals.DecisionLinks links) : IApplicationReviewSteps
 {
     private static readonly SubmitApplicationValidator Validator = new();
 
@@ -67,7 +67,8 @@ public sealed class PartnerApplications(
         };
         foreach (var reviewer in assignee is null ? await AdminsAsync(ct) : [assignee])
         {
-            outbox.Add(Email("application-assigned", reviewer.Email, reviewer.DisplayName, application, null, now, reviewer.DisplayName));
+            var link = await LinkAsync(application, reviewer, ct);
+            outbox.Add(Email("application-assigned", reviewer.Email, reviewer.DisplayName, application, null, now, reviewer.DisplayName, decisionUrl: link));
         }
         var audit = new AuditEntry(Ids.New("aud"), now, "applicant", application.Applicant.Name, "application.submitted", "application", id, Diff.Between(null, application.Snapshot()),
             screening.Flags.Count == 0 ? null : "Flags: " + string.Join(", ", screening.Flags));
@@ -182,7 +183,10 @@ public sealed class PartnerApplications(
                 }
                 break;
             case ReviewStep.Escalate:
-                foreach (var admin in await AdminsAsync(ct)) outbox.Add(Email("application-escalated", admin.Email, admin.DisplayName, a, null, now, admin.DisplayName));
+                foreach (var admin in await AdminsAsync(ct))
+                {
+                    outbox.Add(Email("application-escalated", admin.Email, admin.DisplayName, a, null, now, admin.DisplayName, decisionUrl: await LinkAsync(a, admin, ct)));
+                }
                 break;
             case ReviewStep.Expire:
                 updated = updated with { Status = ApplicationStatus.Expired };
@@ -239,6 +243,13 @@ public sealed class PartnerApplications(
         return new Screening(flags, matches, score, reasons);
     }
 
+    /// <summary>A decision link for a reviewer, valid until the application expires.</summary>
+    private Task<string> LinkAsync(PartnerApplication a, StaffMember reviewer, CancellationToken ct) =>
+        links.IssueAsync(DecisionKind, a.Id, new Caller(reviewer.Id, reviewer.Email, reviewer.DisplayName, reviewer.Roles, null, null), ["approve", "reject"], a.Deadlines.ExpiresAt, ct);
+
+    /// <summary>The kind of decision link of an application review.</summary>
+    public const string DecisionKind = "applicationReview";
+
     private async Task<StaffMember?> AssignAsync(string? region, CancellationToken ct)
     {
         if (region is null) return null;
@@ -262,7 +273,7 @@ public sealed class PartnerApplications(
     private static string RegionOf(PartnerApplication a) => a.Company.Country is "US" or "CA" or "MX" or "BR" or "AR" or "CL" or "CO" ? "amer"
         : a.Company.Country is "AU" or "NZ" or "JP" or "CN" or "IN" or "SG" or "KR" or "HK" or "TW" ? "apac" : "emea";
 
-    private OutboxMessage Email(string template, string to, string? toName, PartnerApplication a, string? statusUrl, DateTimeOffset now, string? reviewerName = null, string? reason = null, string? tier = null)
+    private OutboxMessage Email(string template, string to, string? toName, PartnerApplication a, string? statusUrl, DateTimeOffset now, string? reviewerName = null, string? reason = null, string? tier = null, string? decisionUrl = null)
     {
         string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
         var message = emails.Compose(template, to, toName, new
@@ -279,7 +290,7 @@ public sealed class PartnerApplications(
             expiresAt = Format(a.Deadlines.ExpiresAt),
             expiryDays = (int)Math.Ceiling((a.Deadlines.ExpiresAt - a.SubmittedAt).TotalDays),
             statusUrl = statusUrl ?? $"{program.PortalBaseUrl.TrimEnd('/')}/applications/{a.Id}",
-            reviewUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/applications/{a.Id}",
+            reviewUrl = decisionUrl ?? $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/applications/{a.Id}",
             reason,
             tier,
         });

@@ -1,0 +1,131 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.WebUtilities;
+using Microsoft.Azure.Functions.Worker;
+using Prm.Core.Approvals;
+using Prm.Core.Common;
+using Prm.Core.Identity;
+using Prm.Core.Notifications;
+using Prm.Core.Onboarding;
+using Prm.Functions.Http;
+using Prm.Functions.OpenApi;
+
+namespace Prm.Functions.Approvals;
+
+/// <summary>
+/// Decision links from emails: GET shows what is being decided (never changes anything: mail scanners open links), POST decides.
+/// No sign-in: the token is the credential, bound to one step, one subject and the person it was sent to.
+/// </summary>
+public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications applications, EmailComposer pages)
+{
+    [Function("ShowDecisionLink")]
+    [Access(AccessPolicy.Anonymous)]
+    [ApiOperation("The decision page of a link", "An HTML page with what is being decided and Approve / Reject buttons. Never changes state. 404 for an unknown or tampered link, 410 when expired; a used link shows who decided when.",
+        ResponseContentType = "text/html")]
+    public async Task<IActionResult> Show([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "approvals/{token}")] HttpRequest req, string token, CancellationToken ct)
+    {
+        var (status, page) = await PageAsync(token, null, ct);
+        return new ContentApiResult(status, page, "text/html; charset=utf-8");
+    }
+
+    [Function("UseDecisionLink")]
+    [Access(AccessPolicy.Anonymous)]
+    [ApiOperation("Decide through a link", "Form post from the page (fields decision and reason) or the same as JSON. Performs the decision once and shows the outcome page.",
+        Request = typeof(DecisionForm), RequestContentType = "application/x-www-form-urlencoded", ResponseContentType = "text/html")]
+    public async Task<IActionResult> Use([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{token}")] HttpRequest req, string token, CancellationToken ct)
+    {
+        var bytes = await ApiJson.ReadBytesAsync(req, ApiJson.DefaultMaxBody, ct, "application/x-www-form-urlencoded", "application/json");
+        DecisionForm form;
+        if (req.ContentType?.StartsWith("application/json", StringComparison.OrdinalIgnoreCase) == true)
+        {
+            try { form = JsonSerializer.Deserialize<DecisionForm>(bytes, ApiJson.Options) ?? new DecisionForm(null, null); }
+            catch (JsonException) { throw new ValidationFailedException("body", "The JSON is malformed."); }
+        }
+        else
+        {
+            var fields = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(bytes));
+            form = new DecisionForm(fields.TryGetValue("decision", out var d) ? d.ToString() : null, fields.TryGetValue("reason", out var r) ? r.ToString() : null);
+        }
+        var (status, page) = await PageAsync(token, form, ct);
+        return new ContentApiResult(status, page, "text/html; charset=utf-8");
+    }
+
+    private async Task<(int Status, string Page)> PageAsync(string token, DecisionForm? form, CancellationToken ct)
+    {
+        Versioned<DecisionLink> link;
+        try
+        {
+            link = await links.ResolveAsync(token, ct);
+        }
+        catch (NotFoundException)
+        {
+            return (404, Render("Link not valid", "This link is not valid. Open the latest email, or sign in to the portal.", null, null));
+        }
+        catch (LinkExpiredException ex)
+        {
+            return (410, Render("Link expired", ex.Message + " Sign in to the portal to see where things stand.", null, null));
+        }
+        if (link.Value.Kind != PartnerApplications.DecisionKind) return (404, Render("Link not valid", "This link is not valid.", null, null));
+        var recipient = DecisionLinks.RecipientOf(link.Value);
+        ApplicationDto application;
+        try
+        {
+            application = (await applications.GetAsync(recipient, link.Value.SubjectId, ct)).Value;
+        }
+        catch (NotFoundException)
+        {
+            return (404, Render("Link not valid", "What this link was for no longer exists.", null, null));
+        }
+        var title = $"Partner application: {application.Company.LegalName}";
+        if (link.Value.UsedAt is { } usedAt)
+        {
+            return (form is null ? 200 : 409, Render(title, $"Already decided by {link.Value.UsedByName} at {Format(usedAt)}: {link.Value.Outcome}.", application, null));
+        }
+        var decided = application.Decisions.LastOrDefault(d => d.Decision is "approve" or "reject");
+        if (decided is not null || application.Status is not ("UnderReview" or "InfoRequested"))
+        {
+            var message = decided is null ? $"This application is {application.Status}." : $"Already decided by {decided.DecidedByName} at {Format(decided.DecidedAt)}: {decided.Decision}.";
+            return (form is null ? 200 : 409, Render(title, message, application, null));
+        }
+        if (form is null) return (200, Render(title, null, application, link.Value));
+        try
+        {
+            var result = await applications.DecideAsync(recipient, application.Id, new ApplicationDecisionRequest(form.Decision, form.Reason, null), ct);
+            var outcome = form.Decision == "approve" ? "approved" : "rejected";
+            await links.MarkUsedAsync(link, outcome, ct);
+            return (200, Render(title, outcome == "approved"
+                ? $"Approved. {application.Company.LegalName} becomes a partner; {application.Applicant.Name} is invited as its partner admin."
+                : $"Rejected. {application.Applicant.Name} is told the reason.", result.Value, null));
+        }
+        catch (ValidationFailedException ex)
+        {
+            return (400, Render(title, ex.Message, application, link.Value));
+        }
+        catch (ConflictException ex)
+        {
+            return (409, Render(title, ex.Message, application, null));
+        }
+    }
+
+    private string Render(string title, string? message, ApplicationDto? application, DecisionLink? decidable) => pages.RenderPage("approval", new
+    {
+        title,
+        message,
+        application,
+        submittedAt = application is null ? null : Format(application.SubmittedAt),
+        fitReasons = application is null ? null : string.Join("; ", application.Screening.FitReasons),
+        flags = application?.Screening.Flags ?? [],
+        matches = application?.Screening.DuplicateMatches ?? [],
+        canDecide = decidable is not null,
+        recipientName = decidable?.RecipientName,
+        expiresAt = decidable is null ? null : Format(decidable.ExpiresAt),
+    });
+
+    private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+}
+
+/// <summary>The fields of the decision form.</summary>
+public sealed record DecisionForm(string? Decision, string? Reason);
