@@ -19,6 +19,7 @@ public static class WorkflowRegistration
         services.AddTransient<SendInvitationReminderActivity>();
         services.AddSingleton<IOutboxProjection, ApplicationWorkflowProjection>();
         services.AddTransient<ApplicationReviewStepActivity>();
+        services.AddTransient<AgreementStepActivity>();
         return services;
     }
 }

@@ -7,9 +7,9 @@ namespace Prm.Workflows;
 /// <summary>Every orchestrator and activity, registered once for every host (the local host's worker and the tests).</summary>
 public static class WorkflowRegistry
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator)];
 
-    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity)];
+    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity)];
 
     public static void Register(DurableTaskRegistry registry)
     {
@@ -17,5 +17,7 @@ public static class WorkflowRegistry
         registry.AddActivity<SendInvitationReminderActivity>();
         registry.AddOrchestrator<ApplicationReviewOrchestrator>();
         registry.AddActivity<ApplicationReviewStepActivity>();
+        registry.AddOrchestrator<AgreementOrchestrator>();
+        registry.AddActivity<AgreementStepActivity>();
     }
 }

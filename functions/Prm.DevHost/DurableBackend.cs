@@ -84,14 +84,28 @@ public sealed class DurableBackend : IAsyncDisposable
         return new DurableBackend(sidecar, service, address, kind) { ownedLogs = loggerFactory };
     }
 
+    /// <summary>
+    /// The sidecar starts the provider when the worker first connects and stops it from an async-void ApplicationStopping handler;
+    /// the Azure Storage provider's StopAsync throws (and so crashes the process) when it runs before StartAsync has finished.
+    /// The local host therefore waits here, after its worker started, until the provider reports itself started (its private
+    /// flag, read by reflection: the provider is sealed and offers no public state; the package version is pinned).
+    /// </summary>
+    public async Task WaitUntilStartedAsync(TimeSpan timeout, CancellationToken ct)
+    {
+        var started = service.GetType().GetField("isStarted", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance);
+        if (started is null || started.FieldType != typeof(bool)) return;
+        var deadline = DateTime.UtcNow + timeout;
+        while (!(bool)started.GetValue(service)! && DateTime.UtcNow < deadline) await Task.Delay(50, ct);
+    }
+
     public async ValueTask DisposeAsync()
     {
         // Best effort at shutdown: one part failing to stop must not keep the others (or Azurite) running.
+        // Stopping the sidecar host stops the provider too (its ApplicationStopping handler); stopping it twice would throw.
         await StopQuietlyAsync(() => Channel.ShutdownAsync());
         Channel.Dispose();
         await StopQuietlyAsync(() => sidecar.StopAsync(TimeSpan.FromSeconds(10)));
         sidecar.Dispose();
-        await StopQuietlyAsync(() => service.StopAsync(isForced: true));
         ownedLogs?.Dispose();
     }
 

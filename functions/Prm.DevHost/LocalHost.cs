@@ -134,6 +134,7 @@ public sealed class LocalHost : IAsyncDisposable
         {
             await app.StartAsync(ct);
             app.Services.GetRequiredService<DurableClientAccessor>().Client = app.Services.GetRequiredService<DurableTaskClient>();
+            await durable.WaitUntilStartedAsync(TimeSpan.FromSeconds(30), ct);
             var address = app.Urls.FirstOrDefault();
             if (address is not null) host.boundUrl = address.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + "/api";
         }

@@ -35,9 +35,12 @@ public static class AppRegistration
         services.AddSingleton<IInvitationReminders>(sp => sp.GetRequiredService<PartnerTeam>());
         services.AddSingleton<PartnerImport>();
         services.AddSingleton<InvitationAcceptance>();
+        services.AddSingleton<Prm.Core.Outbox.IOutboxProjection, OnboardingChecklistProjection>();
         services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.OnboardingOptions.SectionName).Get<Prm.Core.Onboarding.OnboardingOptions>() ?? new Prm.Core.Onboarding.OnboardingOptions());
         services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.ReviewOptions.SectionName).Get<Prm.Core.Onboarding.ReviewOptions>() ?? new Prm.Core.Onboarding.ReviewOptions());
         services.AddSingleton<Prm.Core.Approvals.DecisionLinks>();
+        services.AddSingleton<Prm.Core.Onboarding.PartnerAgreements>();
+        services.AddSingleton<Prm.Core.Onboarding.IAgreementSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerAgreements>());
         services.AddSingleton<Prm.Core.Onboarding.PartnerApplications>();
         services.AddSingleton<Prm.Core.Onboarding.IApplicationReviewSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerApplications>());
         services.AddPrmStorage(configuration);

@@ -21,6 +21,7 @@ public static class StorageRegistration
         var sendGrid = configuration.GetSection(SendGridOptions.SectionName).Get<SendGridOptions>() ?? new SendGridOptions();
         var outbox = configuration.GetSection(OutboxOptions.SectionName).Get<OutboxOptions>() ?? new OutboxOptions();
         services.AddSingleton(storage).AddSingleton(serviceBus).AddSingleton(sendGrid).AddSingleton(outbox);
+        services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.AgreementOptions.SectionName).Get<Prm.Core.Onboarding.AgreementOptions>() ?? new Prm.Core.Onboarding.AgreementOptions());
 
         services.AddSingleton<PrmTables>();
         services.AddSingleton<BlobFiles>();
@@ -34,6 +35,8 @@ public static class StorageRegistration
         services.AddSingleton<IIdentityDirectory, TableIdentityDirectory>();
         services.AddSingleton<Prm.Core.Onboarding.IApplicationStore, Onboarding.TableApplicationStore>();
         services.AddSingleton<Prm.Core.Approvals.IDecisionLinkStore, Approvals.TableDecisionLinkStore>();
+        services.AddSingleton<Onboarding.BlobAgreementDocuments>();
+        services.AddSingleton<Prm.Core.Onboarding.IAgreementDocuments>(sp => sp.GetRequiredService<Onboarding.BlobAgreementDocuments>());
         services.AddSingleton<IOutboxProjection, PartnerProjection>();
         services.AddSingleton<DevMailbox>();
         services.AddSingleton<DevEventSink>();
@@ -63,12 +66,13 @@ public static class StorageRegistration
 }
 
 /// <summary>Creates tables and containers at start-up, before the host takes requests.</summary>
-public sealed class StorageInitializer(PrmTables tables, BlobFiles files) : IHostedService
+public sealed class StorageInitializer(PrmTables tables, BlobFiles files, Onboarding.BlobAgreementDocuments agreements, Prm.Core.Onboarding.AgreementOptions agreement) : IHostedService
 {
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         await tables.EnsureCreatedAsync(cancellationToken);
         await files.EnsureContainersAsync(cancellationToken);
+        await agreements.EnsureAsync(agreement.CurrentVersion, cancellationToken);
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;

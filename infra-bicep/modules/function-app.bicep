@@ -195,6 +195,15 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     Outbox__PointerGraceSeconds: '60'
     Outbox__MaxAttempts: '10'
     Workflows__InvitationReminderAfter: '3.00:00:00'
+    Review__ReviewReminderAfter: '1.00:00:00'
+    Review__ReviewEscalateAfter: '2.00:00:00'
+    Review__ReviewExpiresAfter: '14.00:00:00'
+    Agreement__CurrentVersion: '2026-01'
+    Agreement__FirstReminderAfter: '3.00:00:00'
+    Agreement__SecondReminderAfter: '7.00:00:00'
+    Agreement__ExpiresAfter: '30.00:00:00'
+    Onboarding__MaxPerEmailPerHour: '3'
+    Onboarding__MaxPerIpPerHour: '20'
   }
 }
 

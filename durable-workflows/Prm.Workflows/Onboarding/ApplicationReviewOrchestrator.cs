@@ -22,24 +22,13 @@ public sealed class ApplicationReviewOrchestrator : TaskOrchestrator<Application
 {
     private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(5), 2, TimeSpan.FromMinutes(5)));
 
-    public override async Task<string> RunAsync(TaskOrchestrationContext context, ApplicationReview input)
-    {
-        var decided = context.WaitForExternalEvent<string>(ApplicationReview.DecidedEvent);
-        foreach (var (at, step) in new[] { (input.RemindAt, ReviewStep.Remind), (input.EscalateAt, ReviewStep.Escalate), (input.ExpiresAt, ReviewStep.Expire) })
-        {
-            using var cancel = new CancellationTokenSource();
-            var deadline = context.CreateTimer(at.UtcDateTime, cancel.Token);
-            var winner = await Task.WhenAny(decided, deadline);
-            if (winner == decided)
-            {
-                cancel.Cancel();
-                return decided.Result;
-            }
-            var outcome = await context.CallActivityAsync<string>(nameof(ApplicationReviewStepActivity), new ApplicationReviewStep(input.ApplicationId, step), Retry);
-            if (outcome == "closed") return "closed";
-        }
-        return "expired";
-    }
+    public override Task<string> RunAsync(TaskOrchestrationContext context, ApplicationReview input) =>
+        DeadlineRace.RunAsync(
+            context,
+            context.WaitForExternalEvent<string>(ApplicationReview.DecidedEvent),
+            [(input.RemindAt, ReviewStep.Remind), (input.EscalateAt, ReviewStep.Escalate), (input.ExpiresAt, ReviewStep.Expire)],
+            step => context.CallActivityAsync<string>(nameof(ApplicationReviewStepActivity), new ApplicationReviewStep(input.ApplicationId, step), Retry),
+            "expired");
 }
 
 /// <summary>Runs one review step through the application service (idempotent: a retried step sends nothing twice).</summary>

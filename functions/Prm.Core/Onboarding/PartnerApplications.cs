@@ -22,7 +22,7 @@ public interface IApplicationReviewSteps
 /// <summary>Partner applications: the public form, screening, the vetting queue, decisions, and the review deadlines' steps.</summary>
 public sealed class PartnerApplications(
     IApplicationStore store, IPartnerStore partners, IStaffStore staff, PartnerDirectory directory, EmailComposer emails,
-    TimeProvider clock, ProgramOptions program, OnboardingOptions rules, ReviewOptions review, Approvals.DecisionLinks links) : IApplicationReviewSteps
+    TimeProvider clock, ProgramOptions program, OnboardingOptions rules, ReviewOptions review, Approvals.DecisionLinks links, PartnerAgreements agreements, AgreementOptions agreement) : IApplicationReviewSteps
 {
     private static readonly SubmitApplicationValidator Validator = new();
 
@@ -120,8 +120,8 @@ public sealed class PartnerApplications(
         }
         var now = clock.GetUtcNow();
         var record = new ApplicationDecision(decision, body.Reason?.Trim(), caller.UserId, caller.DisplayName, now);
-        PartnerApplication updated;
         var outbox = new List<OutboxMessage>();
+        string? partnerId = null;
         if (decision == "approve")
         {
             var partner = await directory.CreateAsync(Caller.System, new CreatePartnerRequest(
@@ -129,20 +129,39 @@ public sealed class PartnerApplications(
                 Text.Camel(tier ?? PartnerTier.Registered), Text.Camel(application.Company.PartnerType), nameof(PartnerStatus.AgreementPending),
                 application.AssigneeId, application.Company.Website, application.Applicant.Phone, null, null,
                 new NewPartnerAdmin(application.Applicant.Email, application.Applicant.Name)), ct);
-            updated = application with { Status = ApplicationStatus.Approved, PartnerId = partner.Value.Id, Decisions = [.. application.Decisions, record] };
-            outbox.Add(OutboxMessage.ForEvent(ApplicationEvents.Create(ApplicationEvents.Approved, updated, now)));
-            outbox.Add(Email("application-approved", application.Applicant.Email, application.Applicant.Name, updated, null, now, tier: Text.Camel(tier ?? PartnerTier.Registered)));
+            partnerId = partner.Value.Id;
+            outbox.Add(Email("application-approved", application.Applicant.Email, application.Applicant.Name, application with { PartnerId = partnerId }, null, now, tier: Text.Camel(tier ?? PartnerTier.Registered)));
+            outbox.Add(await agreements.OfferAsync(partnerId, partner.Value.Name, now + agreement.ExpiresAfter, reminder: false, ct));
         }
         else
         {
-            updated = application with { Status = ApplicationStatus.Rejected, Decisions = [.. application.Decisions, record] };
-            outbox.Add(OutboxMessage.ForEvent(ApplicationEvents.Create(ApplicationEvents.Rejected, updated, now, record.Reason)));
-            outbox.Add(Email("application-rejected", application.Applicant.Email, application.Applicant.Name, updated, null, now, reason: record.Reason));
+            outbox.Add(Email("application-rejected", application.Applicant.Email, application.Applicant.Name, application, null, now, reason: record.Reason));
         }
-        var audit = new AuditEntry(Ids.New("aud"), now, caller.UserId, caller.DisplayName, "application." + (decision == "approve" ? "approved" : "rejected"), "application", application.Id,
-            Diff.Between(application.Snapshot(), updated.Snapshot()), record.Reason);
-        var etag = await store.UpdateAsync(updated, found.ETag, new ChangeSet([audit], outbox), ct);
-        return new Versioned<ApplicationDto>(ApplicationDto.From(updated), etag);
+        // A review step (reminder, escalation) may write the application meanwhile: the decision is re-applied to the fresh copy.
+        for (var attempt = 1; ; attempt++)
+        {
+            var updated = application with
+            {
+                Status = decision == "approve" ? ApplicationStatus.Approved : ApplicationStatus.Rejected,
+                PartnerId = partnerId ?? application.PartnerId,
+                Decisions = [.. application.Decisions, record],
+            };
+            var eventType = decision == "approve" ? ApplicationEvents.Approved : ApplicationEvents.Rejected;
+            var messages = new List<OutboxMessage>(outbox) { OutboxMessage.ForEvent(ApplicationEvents.Create(eventType, updated, now, decision == "reject" ? record.Reason : null)) };
+            var audit = new AuditEntry(Ids.New("aud"), now, caller.UserId, caller.DisplayName, "application." + (decision == "approve" ? "approved" : "rejected"), "application", application.Id,
+                Diff.Between(application.Snapshot(), updated.Snapshot()), record.Reason);
+            try
+            {
+                var etag = await store.UpdateAsync(updated, found.ETag, new ChangeSet([audit], messages), ct);
+                return new Versioned<ApplicationDto>(ApplicationDto.From(updated), etag);
+            }
+            catch (PreconditionFailedException) when (attempt < 5)
+            {
+                found = await store.GetAsync(applicationId, ct) ?? throw new NotFoundException("Application");
+                application = found.Value;
+                if (!application.IsOpen) throw new ConflictException($"The application was {application.Status} meanwhile.", "decision");
+            }
+        }
     }
 
     /// <summary>What the applicant sees through the status link; a wrong token is 404.</summary>

@@ -20,6 +20,12 @@ public sealed record PartnerUserDto(string Id, string PartnerId, string Email, s
     public static PartnerUserDto From(PartnerUser u) => new(u.Id, u.PartnerId, u.Email, u.DisplayName, u.Role.ToString(), u.Status.ToString(), u.InvitedAt, u.JoinedAt);
 }
 
+/// <summary>One onboarding checklist item.</summary>
+public sealed record OnboardingItem(string Key, string Title, bool Done, DateTimeOffset? CompletedAt);
+
+/// <summary>The onboarding checklist of a partner.</summary>
+public sealed record OnboardingChecklist(string PartnerId, string Status, DateTimeOffset? ActivatedAt, IReadOnlyList<OnboardingItem> Items, int Completed, int Total);
+
 /// <summary>The first partner admin named when a partner is created.</summary>
 public sealed record NewPartnerAdmin(string? Email, string? DisplayName);
 

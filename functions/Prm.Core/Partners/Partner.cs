@@ -33,8 +33,19 @@ public sealed record Partner
     public string? City { get; init; }
     public int UserCount { get; init; }
     public int AdminCount { get; init; }
+
+    /// <summary>Onboarding checklist dates (null until done). Later capabilities complete the deal and certification items through events.</summary>
+    public DateTimeOffset? ProfileCompletedAt { get; init; }
+    public string? AgreementVersion { get; init; }
+    public DateTimeOffset? AgreementAcceptedAt { get; init; }
+    public DateTimeOffset? FirstUserInvitedAt { get; init; }
+    public DateTimeOffset? FirstDealRegisteredAt { get; init; }
+    public DateTimeOffset? FirstCertificationAt { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
+
+    /// <summary>The profile a partner completes during onboarding: website, phone and city.</summary>
+    public bool HasCompleteProfile => !string.IsNullOrWhiteSpace(Website) && !string.IsNullOrWhiteSpace(Phone) && !string.IsNullOrWhiteSpace(City);
 
     /// <summary>The fields that the timeline records changes of.</summary>
     public IReadOnlyDictionary<string, string?> Snapshot() => new Dictionary<string, string?>

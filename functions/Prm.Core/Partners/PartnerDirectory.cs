@@ -160,12 +160,56 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
             ChannelManagerId = channelManagerId,
             UpdatedAt = now,
         };
+        if (updated.ProfileCompletedAt is null && updated.HasCompleteProfile) updated = updated with { ProfileCompletedAt = now };
         var changes = Diff.Between(current.Snapshot(), updated.Snapshot());
         if (changes.Count == 0) return new Versioned<PartnerDto>(PartnerDto.From(current), found.ETag);
         var audit = new List<AuditEntry> { Entry(caller, now, "partner.updated", "partner", current.Id, changes) };
         var outbox = new List<OutboxMessage> { OutboxMessage.ForEvent(PartnerEvents.Updated(current, updated, changes, now)) };
         var etag = await store.UpdateAsync(updated, found.ETag, new ChangeSet(audit, outbox), ct);
         return new Versioned<PartnerDto>(PartnerDto.From(updated), etag);
+    }
+
+    /// <summary>The onboarding checklist: each item with the date it was done. Members, the owning channel manager and admins.</summary>
+    public async Task<OnboardingChecklist> OnboardingAsync(Caller caller, string partnerId, CancellationToken ct)
+    {
+        var p = (await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct)).Value;
+        List<OnboardingItem> items =
+        [
+            new("profileComplete", "Complete the company profile (website, phone, city)", p.ProfileCompletedAt is not null || p.HasCompleteProfile, p.ProfileCompletedAt),
+            new("agreementAccepted", "Accept the program agreement", p.AgreementAcceptedAt is not null, p.AgreementAcceptedAt),
+            new("firstUserInvited", "Invite a colleague", p.FirstUserInvitedAt is not null, p.FirstUserInvitedAt),
+            new("firstCertification", "Earn a first certification", p.FirstCertificationAt is not null, p.FirstCertificationAt),
+            new("firstDealRegistered", "Register a first deal", p.FirstDealRegisteredAt is not null, p.FirstDealRegisteredAt),
+        ];
+        return new OnboardingChecklist(p.Id, p.Status.ToString(), p.AgreementAcceptedAt, items, items.Count(i => i.Done), items.Count);
+    }
+
+    /// <summary>Completes a checklist item from an event of a later capability (first deal, first certification); the first event wins.</summary>
+    public async Task CompleteOnboardingItemAsync(string partnerId, string item, DateTimeOffset at, CancellationToken ct)
+    {
+        for (var attempt = 1; attempt <= 5; attempt++)
+        {
+            var found = await store.GetAsync(partnerId, ct);
+            if (found is null) return;
+            var p = found.Value;
+            Partner updated;
+            switch (item)
+            {
+                case "firstDealRegistered" when p.FirstDealRegisteredAt is null: updated = p with { FirstDealRegisteredAt = at }; break;
+                case "firstCertification" when p.FirstCertificationAt is null: updated = p with { FirstCertificationAt = at }; break;
+                default: return;
+            }
+            var now = clock.GetUtcNow();
+            var entry = Entry(Caller.System, now, "partner.onboarding.itemCompleted", "partner", partnerId, [new FieldChange(item, null, at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture))]);
+            try
+            {
+                await store.UpdateAsync(updated with { UpdatedAt = now }, found.ETag, new ChangeSet([entry], []), ct);
+                return;
+            }
+            catch (PreconditionFailedException)
+            {
+            }
+        }
     }
 
     private async Task<string?> ResolveChannelManagerAsync(string? requested, string region, IReadOnlyList<StaffMember>? staffList, CancellationToken ct)

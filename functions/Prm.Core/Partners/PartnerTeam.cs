@@ -51,6 +51,7 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
             {
                 UserCount = current.UserCount + 1,
                 AdminCount = current.AdminCount + (role == PartnerRole.PartnerAdmin ? 1 : 0),
+                FirstUserInvitedAt = current.FirstUserInvitedAt ?? (caller.PartnerId == partnerId ? now : null),
                 UpdatedAt = now,
             };
             var changes = new ChangeSet(

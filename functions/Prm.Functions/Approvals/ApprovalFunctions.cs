@@ -10,6 +10,7 @@ using Prm.Core.Common;
 using Prm.Core.Identity;
 using Prm.Core.Notifications;
 using Prm.Core.Onboarding;
+using Prm.Core.Partners;
 using Prm.Functions.Http;
 using Prm.Functions.OpenApi;
 
@@ -19,7 +20,7 @@ namespace Prm.Functions.Approvals;
 /// Decision links from emails: GET shows what is being decided (never changes anything: mail scanners open links), POST decides.
 /// No sign-in: the token is the credential, bound to one step, one subject and the person it was sent to.
 /// </summary>
-public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications applications, EmailComposer pages)
+public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications applications, PartnerAgreements agreements, IPartnerStore partners, EmailComposer pages)
 {
     [Function("ShowDecisionLink")]
     [Access(AccessPolicy.Anonymous)]
@@ -27,7 +28,7 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         ResponseContentType = "text/html")]
     public async Task<IActionResult> Show([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "approvals/{token}")] HttpRequest req, string token, CancellationToken ct)
     {
-        var (status, page) = await PageAsync(token, null, ct);
+        var (status, page) = await PageAsync(req, token, null, ct);
         return new ContentApiResult(status, page, "text/html; charset=utf-8");
     }
 
@@ -49,11 +50,11 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
             var fields = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(bytes));
             form = new DecisionForm(fields.TryGetValue("decision", out var d) ? d.ToString() : null, fields.TryGetValue("reason", out var r) ? r.ToString() : null);
         }
-        var (status, page) = await PageAsync(token, form, ct);
+        var (status, page) = await PageAsync(req, token, form, ct);
         return new ContentApiResult(status, page, "text/html; charset=utf-8");
     }
 
-    private async Task<(int Status, string Page)> PageAsync(string token, DecisionForm? form, CancellationToken ct)
+    private async Task<(int Status, string Page)> PageAsync(HttpRequest req, string token, DecisionForm? form, CancellationToken ct)
     {
         Versioned<DecisionLink> link;
         try
@@ -68,6 +69,7 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         {
             return (410, Render("Link expired", ex.Message + " Sign in to the portal to see where things stand.", null, null));
         }
+        if (link.Value.Kind == PartnerAgreements.DecisionKind) return await AgreementPageAsync(req, link, form, ct);
         if (link.Value.Kind != PartnerApplications.DecisionKind) return (404, Render("Link not valid", "This link is not valid.", null, null));
         var recipient = DecisionLinks.RecipientOf(link.Value);
         ApplicationDto application;
@@ -110,7 +112,36 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         }
     }
 
-    private string Render(string title, string? message, ApplicationDto? application, DecisionLink? decidable) => pages.RenderPage("approval", new
+    /// <summary>The agreement link: the current agreement with an Accept button; accepting activates the partner.</summary>
+    private async Task<(int Status, string Page)> AgreementPageAsync(HttpRequest req, Versioned<DecisionLink> link, DecisionForm? form, CancellationToken ct)
+    {
+        var partner = (await partners.GetAsync(link.Value.SubjectId, ct))?.Value;
+        if (partner is null) return (404, Render("Link not valid", "What this link was for no longer exists.", null, null));
+        var title = $"Partner program agreement: {partner.Name}";
+        if (link.Value.UsedAt is { } usedAt) return (form is null ? 200 : 409, Render(title, $"Already accepted by {link.Value.UsedByName} at {Format(usedAt)}.", null, null));
+        if (partner.Status != PartnerStatus.AgreementPending)
+        {
+            var message = partner.AgreementAcceptedAt is { } at ? $"Already accepted at {Format(at)}." : $"The partner is {partner.Status}; this agreement offer has ended.";
+            return (form is null ? 200 : 409, Render(title, message, null, null));
+        }
+        var document = await agreements.CurrentAsync(ct);
+        if (form is null) return (200, Render(title, null, null, null, document, link.Value));
+        if (form.Decision != "accept") return (400, Render(title, "decision must be accept.", null, null, document, link.Value));
+        try
+        {
+            var ip = req.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault()
+                ?? req.HttpContext.Connection.RemoteIpAddress?.ToString();
+            await agreements.AcceptAsync(link.Value, ip, req.Headers.UserAgent.ToString(), ct);
+            await links.MarkUsedAsync(link, "accepted", ct);
+            return (200, Render(title, $"Accepted. {partner.Name} is now an active partner; welcome to the program.", null, null));
+        }
+        catch (ConflictException ex)
+        {
+            return (409, Render(title, ex.Message, null, null));
+        }
+    }
+
+    private string Render(string title, string? message, ApplicationDto? application, DecisionLink? decidable, AgreementDocument? agreement = null, DecisionLink? acceptable = null) => pages.RenderPage("approval", new
     {
         title,
         message,
@@ -120,8 +151,10 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         flags = application?.Screening.Flags ?? [],
         matches = application?.Screening.DuplicateMatches ?? [],
         canDecide = decidable is not null,
-        recipientName = decidable?.RecipientName,
-        expiresAt = decidable is null ? null : Format(decidable.ExpiresAt),
+        agreement,
+        canAccept = acceptable is not null,
+        recipientName = (decidable ?? acceptable)?.RecipientName,
+        expiresAt = (decidable ?? acceptable) is { } open ? Format(open.ExpiresAt) : null,
     });
 
     private static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);

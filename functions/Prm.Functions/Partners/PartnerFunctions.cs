@@ -50,6 +50,13 @@ public sealed class PartnerFunctions(PartnerDirectory directory)
         return Api.Versioned(await directory.PatchAsync(req.Caller(), partnerId, req.IfMatch(), body, ct));
     }
 
+    [Function("GetPartnerOnboarding")]
+    [Access(AccessPolicy.SignedIn)]
+    [ApiOperation("The onboarding checklist", "Profile complete, agreement accepted, first colleague invited, first certification, first deal registered — each with the date it was done. Deals and certifications complete their items through their events.",
+        Response = typeof(OnboardingChecklist))]
+    public async Task<IActionResult> Onboarding([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partners/{partnerId}/onboarding")] HttpRequest req, string partnerId, CancellationToken ct) =>
+        Api.Ok(await directory.OnboardingAsync(req.Caller(), partnerId, ct));
+
     [Function("GetPartnerTimeline")]
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Read a partner's timeline", "Every state change of the partner and its users, newest first: who, what, when, and the changed fields before and after.",

@@ -28,4 +28,12 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(ApplicationReviewStepActivity))]
     public Task<string> ApplicationReviewStep([ActivityTrigger] ApplicationReviewStep input, CancellationToken ct) =>
         services.GetRequiredService<ApplicationReviewStepActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(AgreementOrchestrator))]
+    public Task<string> Agreement([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new AgreementOrchestrator().RunAsync(context, context.GetInput<AgreementWait>()!);
+
+    [Function(nameof(AgreementStepActivity))]
+    public Task<string> AgreementStep([ActivityTrigger] AgreementWaitStep input, CancellationToken ct) =>
+        services.GetRequiredService<AgreementStepActivity>().ExecuteAsync(input, ct);
 }

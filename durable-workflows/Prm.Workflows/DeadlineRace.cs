@@ -1,0 +1,28 @@
+using Microsoft.DurableTask;
+
+namespace Prm.Workflows;
+
+/// <summary>The shape every human-decision workflow shares: a decision event raced against a series of durable timers.</summary>
+public static class DeadlineRace
+{
+    /// <summary>
+    /// Waits for <paramref name="decided"/> or each deadline in turn; at each deadline that wins, runs its step (an activity).
+    /// Returns the decision, "closed" when a step finds nothing left to do, or <paramref name="ranOut"/> after the last step.
+    /// The timer that lost to the decision is cancelled.
+    /// </summary>
+    public static async Task<string> RunAsync<TStep>(TaskOrchestrationContext context, Task<string> decided, IEnumerable<(DateTimeOffset At, TStep Step)> deadlines, Func<TStep, Task<string>> runStep, string ranOut)
+    {
+        foreach (var (at, step) in deadlines)
+        {
+            using var cancel = new CancellationTokenSource();
+            var timer = context.CreateTimer(at.UtcDateTime, cancel.Token);
+            if (await Task.WhenAny(decided, timer) == decided)
+            {
+                cancel.Cancel();
+                return decided.Result;
+            }
+            if (await runStep(step) == "closed") return "closed";
+        }
+        return ranOut;
+    }
+}

@@ -1,0 +1,155 @@
+using System.Globalization;
+using Prm.Core.Approvals;
+using Prm.Core.Audit;
+using Prm.Core.Common;
+using Prm.Core.Identity;
+using Prm.Core.Notifications;
+using Prm.Core.Outbox;
+using Prm.Core.Partners;
+
+namespace Prm.Core.Onboarding;
+
+/// <summary>The program agreement (section "Agreement"): current version and acceptance deadlines.</summary>
+public sealed class AgreementOptions
+{
+    public const string SectionName = "Agreement";
+
+    /// <summary>Version of the current agreement document (blob "program-agreement/{version}.txt" in the agreements container).</summary>
+    public string CurrentVersion { get; set; } = "2026-01";
+
+    public TimeSpan FirstReminderAfter { get; set; } = TimeSpan.FromDays(3);
+    public TimeSpan SecondReminderAfter { get; set; } = TimeSpan.FromDays(7);
+    public TimeSpan ExpiresAfter { get; set; } = TimeSpan.FromDays(30);
+}
+
+/// <summary>A version of the agreement document and the SHA-256 of its bytes.</summary>
+public sealed record AgreementDocument(string Version, string Sha256, string Text);
+
+/// <summary>Where agreement documents live (Blob Storage).</summary>
+public interface IAgreementDocuments
+{
+    Task<AgreementDocument> GetAsync(string version, CancellationToken ct);
+}
+
+/// <summary>The agreement steps the workflow runs when a deadline passes.</summary>
+public enum AgreementStep { Remind, Expire }
+
+/// <summary>The port the agreement workflow calls.</summary>
+public interface IAgreementSteps
+{
+    Task<string> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct);
+}
+
+/// <summary>
+/// Agreement acceptance: an approved partner's first admin gets a link to the current agreement; accepting records who accepted
+/// which version (with its SHA-256), when, from where, append-only in the timeline, and activates the partner.
+/// </summary>
+public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IAgreementDocuments documents, DecisionLinks links, EmailComposer emails, TimeProvider clock, AgreementOptions options) : IAgreementSteps
+{
+    public const string DecisionKind = "agreement";
+    public const string ActivatedType = "partner.activated";
+    public const string ExpiredType = "partner.agreement.expired";
+
+    public Task<AgreementDocument> CurrentAsync(CancellationToken ct) => documents.GetAsync(options.CurrentVersion, ct);
+
+    /// <summary>The email that offers the agreement to the partner's first admin, with a link valid until the acceptance deadline.</summary>
+    public async Task<OutboxMessage> OfferAsync(string partnerId, string partnerName, DateTimeOffset deadline, bool reminder, CancellationToken ct)
+    {
+        var admin = await FirstAdminAsync(partnerId, ct) ?? throw new ConflictException("The partner has no partner admin to accept the agreement.");
+        var url = await links.IssueAsync(DecisionKind, partnerId, new Caller(admin.Id, admin.Email, admin.DisplayName, [], partnerId, PartnerRole.PartnerAdmin), ["accept"], deadline, ct);
+        var message = emails.Compose(reminder ? "agreement-reminder" : "agreement-offer", admin.Email, admin.DisplayName, new
+        {
+            userName = admin.DisplayName, partnerName, acceptUrl = url, version = options.CurrentVersion,
+            deadline = deadline.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        });
+        return OutboxMessage.ForEmail(Ids.New("msg"), message, clock.GetUtcNow(), partnerId, Correlation.Id);
+    }
+
+    /// <summary>Accepts the agreement through its link: the partner becomes Active. Conflict when it is no longer pending.</summary>
+    public async Task<Partner> AcceptAsync(DecisionLink link, string? clientIp, string? userAgent, CancellationToken ct)
+    {
+        var document = await CurrentAsync(ct);
+        for (var attempt = 1; ; attempt++)
+        {
+            var found = await store.GetAsync(link.SubjectId, ct) ?? throw new NotFoundException("Partner");
+            var partner = found.Value;
+            if (partner.Status != PartnerStatus.AgreementPending)
+            {
+                throw new ConflictException(partner.AgreementAcceptedAt is { } at
+                    ? $"The agreement was accepted already, at {at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture)}."
+                    : $"The partner is {partner.Status}; the agreement can no longer be accepted through this link.");
+            }
+            var now = clock.GetUtcNow();
+            var active = partner with { Status = PartnerStatus.Active, AgreementVersion = document.Version, AgreementAcceptedAt = now, UpdatedAt = now };
+            var changes = Diff.Between(partner.Snapshot(), active.Snapshot()).ToList();
+            changes.AddRange(
+            [
+                new FieldChange("agreementVersion", null, document.Version),
+                new FieldChange("agreementSha256", null, document.Sha256),
+                new FieldChange("acceptedBy", null, $"{link.RecipientName} <{link.RecipientEmail}> ({link.RecipientId})"),
+                new FieldChange("clientIp", null, clientIp),
+                new FieldChange("userAgent", null, userAgent is { Length: > 300 } ? userAgent[..300] : userAgent),
+            ]);
+            var audit = new AuditEntry(Ids.New("aud"), now, link.RecipientId, link.RecipientName, "partner.agreement.accepted", "partner", partner.Id, changes);
+            var welcome = emails.Compose("partner-welcome", link.RecipientEmail, link.RecipientName, new { userName = link.RecipientName, partnerName = partner.Name });
+            var outbox = new List<OutboxMessage>
+            {
+                OutboxMessage.ForEvent(IntegrationEvent.Create(Ids.New("evt"), ActivatedType, now, $"partners/{partner.Id}", partner.Id, Correlation.Id,
+                    new PartnerEvents.PartnerData(PartnerDto.From(active), null, null, changes))),
+                OutboxMessage.ForEmail(Ids.New("msg"), welcome, now, partner.Id, Correlation.Id),
+            };
+            try
+            {
+                await store.UpdateAsync(active, found.ETag, new ChangeSet([audit], outbox), ct);
+                return active;
+            }
+            catch (PreconditionFailedException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    /// <summary>A deadline passed: remind the partner admin (with a fresh link) or expire the offer (partner AgreementExpired, channel manager told). Idempotent.</summary>
+    public async Task<string> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct)
+    {
+        var found = await store.GetAsync(partnerId, ct);
+        if (found is null || found.Value.Status != PartnerStatus.AgreementPending) return "closed";
+        var partner = found.Value;
+        var now = clock.GetUtcNow();
+        var audit = new List<AuditEntry>();
+        var outbox = new List<OutboxMessage>();
+        var updated = partner;
+        if (step == AgreementStep.Remind)
+        {
+            var deadline = partner.CreatedAt + options.ExpiresAfter;
+            outbox.Add(await OfferAsync(partnerId, partner.Name, deadline, reminder: true, ct));
+            audit.Add(new AuditEntry(Ids.New("aud"), now, Caller.System.UserId, Caller.System.DisplayName, "partner.agreement.reminded", "partner", partnerId, []));
+        }
+        else
+        {
+            updated = partner with { Status = PartnerStatus.AgreementExpired, UpdatedAt = now };
+            audit.Add(new AuditEntry(Ids.New("aud"), now, Caller.System.UserId, Caller.System.DisplayName, "partner.agreement.expired", "partner", partnerId, Diff.Between(partner.Snapshot(), updated.Snapshot())));
+            outbox.Add(OutboxMessage.ForEvent(IntegrationEvent.Create(Ids.New("evt"), ExpiredType, now, $"partners/{partnerId}", partnerId, Correlation.Id,
+                new PartnerEvents.PartnerData(PartnerDto.From(updated), null, null, []))));
+            if (partner.ChannelManagerId is not null && await staff.GetAsync(partner.ChannelManagerId, ct) is { } manager)
+            {
+                outbox.Add(OutboxMessage.ForEmail(Ids.New("msg"), emails.Compose("agreement-expired", manager.Email, manager.DisplayName, new { userName = manager.DisplayName, partnerName = partner.Name }), now, partnerId, Correlation.Id));
+            }
+        }
+        try
+        {
+            await store.UpdateAsync(updated with { UpdatedAt = now }, found.ETag, new ChangeSet(audit, outbox), ct);
+        }
+        catch (PreconditionFailedException)
+        {
+            return await RunAgreementStepAsync(partnerId, step, ct);
+        }
+        return step == AgreementStep.Remind ? "reminded" : "expired";
+    }
+
+    private async Task<PartnerUser?> FirstAdminAsync(string partnerId, CancellationToken ct)
+    {
+        var users = await store.ListUsersAsync(partnerId, new PageRequest(PageRequest.MaxLimit, null), ct);
+        return users.Items.Where(u => u.Role == PartnerRole.PartnerAdmin).OrderBy(u => u.InvitedAt).FirstOrDefault();
+    }
+}
