@@ -85,6 +85,79 @@ public sealed partial class LocalHostProcessTests
         }
     }
 
+    [Fact]
+    public async Task An_approved_partner_waiting_for_its_agreement_is_activated_by_the_link_after_the_host_was_killed()
+    {
+        var azurite = Azurite.FreePorts();
+        var settings = Settings(("Agreement__FirstReminderAfter", "00:10:00"), ("Agreement__SecondReminderAfter", "00:20:00"), ("Agreement__ExpiresAfter", "00:30:00"));
+        int? azuritePid = null;
+        try
+        {
+            string partnerId;
+            string agreementPath;
+            using (var first = HostProcess.Start(Azurite.FreePorts().Blob, azurite, settings))
+            {
+                await first.WaitHealthyAsync();
+                azuritePid = int.Parse(AzuritePid().Match(first.Output).Groups[1].Value);
+                var submit = await first.Client.PostAsJsonAsync("partner-applications", new
+                {
+                    company = new { legalName = "Restart Resilience AG", domain = "restart.example", country = "DE", region = "emea", partnerType = "reseller" },
+                    applicant = new { name = "Rita Restart", email = "rita@restart.example" },
+                    acceptedTermsVersion = "2026-01",
+                    acceptedPrivacyVersion = "2026-01",
+                });
+                submit.IsSuccessStatusCode.Should().BeTrue(first.Output);
+                var applicationId = (await submit.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("applicationId").GetString()!;
+                var token = await TokenAsync(first.Client, "cm.emea@vendor.example");
+                var decide = new HttpRequestMessage(HttpMethod.Post, $"partner-applications/{applicationId}/decision") { Content = JsonContent.Create(new { decision = "approve" }) };
+                decide.Headers.Authorization = new("Bearer", token);
+                var decided = await first.Client.SendAsync(decide);
+                decided.IsSuccessStatusCode.Should().BeTrue(first.Output);
+                partnerId = (await decided.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("partnerId").GetString()!;
+                agreementPath = await WaitForLinkAsync(first.Client, "rita@restart.example", "Please accept", TimeSpan.FromSeconds(30));
+                await Task.Delay(TimeSpan.FromSeconds(3)); // the outbox starts the agreement workflow
+                await HostProcess.SignalAsync(first.Process.Id, "-KILL");
+                (await first.WaitForExitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
+            }
+
+            using var second = HostProcess.Start(Azurite.FreePorts().Blob, azurite, settings);
+            await second.WaitHealthyAsync();
+            var accepted = await second.Client.PostAsync(agreementPath, new FormUrlEncodedContent([new("decision", "accept")]));
+            accepted.IsSuccessStatusCode.Should().BeTrue(await accepted.Content.ReadAsStringAsync());
+            var admin = await TokenAsync(second.Client, "admin@vendor.example");
+            (await Get(second.Client, $"partners/{partnerId}", admin)).GetProperty("status").GetString().Should().Be("Active");
+            var timeline = await Get(second.Client, $"partners/{partnerId}/timeline", admin);
+            timeline.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("action").GetString()).Should().Contain("partner.agreement.accepted");
+            (await WaitForMailAsync(second.Client, "rita@restart.example", 4, TimeSpan.FromSeconds(30))).Should().BeGreaterThanOrEqualTo(4, "received, approved, invitation, agreement offer and the welcome after acceptance");
+            await HostProcess.SignalAsync(second.Process.Id, "-TERM");
+            await second.WaitForExitAsync(TimeSpan.FromSeconds(40));
+        }
+        finally
+        {
+            if (azuritePid is { } pid)
+            {
+                await HostProcess.SignalAsync(pid, "-KILL");
+                HostProcess.IsGone(pid).Should().BeTrue();
+            }
+        }
+    }
+
+    private static async Task<string> WaitForLinkAsync(HttpClient client, string to, string subjectStart, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var mail = await client.GetFromJsonAsync<JsonElement>($"dev/mail?to={Uri.EscapeDataString(to)}");
+            foreach (var item in mail.GetProperty("items").EnumerateArray().Where(m => m.GetProperty("subject").GetString()!.StartsWith(subjectStart, StringComparison.Ordinal)))
+            {
+                var link = item.GetProperty("links").EnumerateArray().Select(l => l.GetString()!).First(l => l.Contains("/approvals/"));
+                return "approvals/" + link[(link.IndexOf("/approvals/", StringComparison.Ordinal) + 11)..];
+            }
+            await Task.Delay(500);
+        }
+        throw new TimeoutException($"No mail '{subjectStart}' to {to}.");
+    }
+
     private static async Task<string> TokenAsync(HttpClient client, string email)
     {
         var response = await client.PostAsync("dev/token", new StringContent($"{{\"email\":\"{email}\"}}", Encoding.UTF8, "application/json"));
