@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using System.Diagnostics;
 using System.Globalization;
 using System.Runtime.InteropServices;
@@ -71,6 +72,7 @@ try
 
     string? etag = null;
     // Writes leave background work (outbox delivery, workflow starts): every operation starts on a drained outbox.
+    var submitted = new System.Collections.Concurrent.ConcurrentQueue<string>();
     var operations = new List<(string Name, int N, Func<Task<int>> Run)>
     {
         ("GET /api/partners/{id} (partner admin, own)", 300, () => GetAsync(anna, $"partners/{partnerId}")),
@@ -98,6 +100,29 @@ try
             var id = Unique();
             return SendAsync(admin, HttpMethod.Post, "partners", new { name = "Created " + id, domain = id + ".example", country = "DE", region = "emea" });
         }),
+        ("POST /api/partner-applications (anonymous applicant)", 100, async () =>
+        {
+            var id = Unique();
+            using var request = new HttpRequestMessage(HttpMethod.Post, "partner-applications")
+            {
+                Content = Responses.Json(new
+                {
+                    company = new { legalName = "Applicant " + id, domain = $"app{id}.example", country = "DE", region = "emea", partnerType = "reseller" },
+                    applicant = new { name = "Applicant " + id, email = $"ceo@app{id}.example" },
+                    acceptedTermsVersion = "2026-01",
+                    acceptedPrivacyVersion = "2026-01",
+                }),
+            };
+            // One address per applicant: the per-IP limit (20 an hour) is for abuse, not for this run.
+            request.Headers.Add("X-Forwarded-For", $"10.{Random.Shared.Next(256)}.{Random.Shared.Next(256)}.{Random.Shared.Next(256)}");
+            var (calls, response) = await CallAsync(api.Anonymous, request);
+            using (response) submitted.Enqueue((await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("applicationId").GetString()!);
+            return calls;
+        }),
+        ("POST /api/partner-applications/{id}/decision (admin approves)", 100, () =>
+            submitted.TryDequeue(out var applicationId)
+                ? SendAsync(admin, HttpMethod.Post, $"partner-applications/{applicationId}/decision", new { decision = "approve", tier = "silver" })
+                : throw new InvalidOperationException("No submitted application left to decide.")),
         ("GET /api/health (anonymous)", 300, () => GetAsync(api.Anonymous, "health")),
     };
 
