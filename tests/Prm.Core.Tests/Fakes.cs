@@ -129,7 +129,7 @@ internal sealed class FakePartnerStore : IPartnerStore
         return Task.FromResult(new Page<PartnerUser>(items, next));
     }
 
-    public Task AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct)
+    public Task<string> AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct)
     {
         Write();
         lock (partners)
@@ -137,8 +137,9 @@ internal sealed class FakePartnerStore : IPartnerStore
             if (users.Values.Any(u => u.Value.Email == user.Email)) throw new ConflictException("Email taken.", "email");
             CheckETag(partner.Id, partnerETag);
             partners[partner.Id] = new(partner, NextETag());
-            users[Key(user.PartnerId, user.Id)] = new(user, NextETag());
-            return Task.CompletedTask;
+            var etag = NextETag();
+            users[Key(user.PartnerId, user.Id)] = new(user, etag);
+            return Task.FromResult(etag);
         }
     }
 
@@ -191,7 +192,7 @@ internal sealed class ForbiddenPartnerStore : IPartnerStore
     public Task<Page<Partner>> ListAsync(PartnerQuery query, PageRequest page, CancellationToken ct) => Fail<Task<Page<Partner>>>();
     public Task<Versioned<PartnerUser>?> GetUserAsync(string partnerId, string userId, CancellationToken ct) => Fail<Task<Versioned<PartnerUser>?>>();
     public Task<Page<PartnerUser>> ListUsersAsync(string partnerId, PageRequest page, CancellationToken ct) => Fail<Task<Page<PartnerUser>>>();
-    public Task AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct) => Fail<Task>();
+    public Task<string> AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct) => Fail<Task<string>>();
     public Task<string> UpdateUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct) => Fail<Task<string>>();
     public Task RemoveUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct) => Fail<Task>();
     public Task<Page<AuditEntry>> TimelineAsync(string partnerId, PageRequest page, CancellationToken ct) => Fail<Task<Page<AuditEntry>>>();

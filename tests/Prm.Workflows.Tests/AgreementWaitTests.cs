@@ -20,11 +20,6 @@ public sealed class AgreementWaitTests
         }
     }
 
-    private static async Task<OrchestrationMetadata> CompletionAsync(DurableTaskClient client, string id)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        return await client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
-    }
 
     [Fact]
     public async Task Two_reminders_then_expiry_without_acceptance()
@@ -33,7 +28,7 @@ public sealed class AgreementWaitTests
         await using var host = await DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton<IAgreementSteps>(steps) });
         var now = DateTimeOffset.UtcNow;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(AgreementOrchestrator), new AgreementWait("ptn_1", now.AddSeconds(1), now.AddSeconds(2), now.AddSeconds(3)));
-        (await CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
         steps.Steps.Should().Equal(AgreementStep.Remind, AgreementStep.Remind, AgreementStep.Expire);
     }
 
@@ -46,7 +41,7 @@ public sealed class AgreementWaitTests
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(AgreementOrchestrator), new AgreementWait("ptn_2", now.AddSeconds(30), now.AddSeconds(40), now.AddSeconds(50)));
         await Task.Delay(500);
         await host.Client.RaiseEventAsync(id, AgreementWait.AcceptedEvent, "accepted");
-        (await CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("accepted");
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("accepted");
         steps.Steps.Should().BeEmpty();
     }
 }

@@ -23,11 +23,6 @@ public sealed class ApplicationReviewTests
     private static Task<DurableTaskTestHost> StartAsync(IApplicationReviewSteps steps) =>
         DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(steps) });
 
-    private static async Task<OrchestrationMetadata> CompletionAsync(DurableTaskClient client, string id)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        return await client.WaitForInstanceCompletionAsync(id, getInputsAndOutputs: true, timeout.Token);
-    }
 
     [Fact]
     public async Task Without_a_decision_it_reminds_then_escalates_then_expires()
@@ -36,7 +31,7 @@ public sealed class ApplicationReviewTests
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), new ApplicationReview("app_1", now.AddSeconds(1), now.AddSeconds(2), now.AddSeconds(3)));
-        var done = await CompletionAsync(host.Client, id);
+        var done = await Orchestrations.CompletionAsync(host.Client, id);
         done.ReadOutputAs<string>().Should().Be("expired");
         steps.Steps.Should().Equal(ReviewStep.Remind, ReviewStep.Escalate, ReviewStep.Expire);
     }
@@ -50,7 +45,7 @@ public sealed class ApplicationReviewTests
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), new ApplicationReview("app_2", now.AddSeconds(1), now.AddSeconds(30), now.AddSeconds(60)));
         await Task.Delay(TimeSpan.FromSeconds(2.5));
         await host.Client.RaiseEventAsync(id, ApplicationReview.DecidedEvent, "Approved");
-        var done = await CompletionAsync(host.Client, id);
+        var done = await Orchestrations.CompletionAsync(host.Client, id);
         done.ReadOutputAs<string>().Should().Be("Approved");
         steps.Steps.Should().Equal(ReviewStep.Remind);
     }
@@ -62,7 +57,7 @@ public sealed class ApplicationReviewTests
         await using var host = await StartAsync(closed);
         var now = DateTimeOffset.UtcNow;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), new ApplicationReview("app_3", now, now.AddSeconds(30), now.AddSeconds(60)));
-        (await CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("closed");
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("closed");
         closed.Calls.Should().Be(1);
     }
 

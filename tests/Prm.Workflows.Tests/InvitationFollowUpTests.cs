@@ -27,11 +27,6 @@ public sealed class InvitationFollowUpTests
             ConfigureServices = services => services.AddSingleton(reminders),
         });
 
-    private static async Task<OrchestrationMetadata> CompletionAsync(DurableTaskClient client, string instanceId)
-    {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        return await client.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: true, timeout.Token);
-    }
 
     [Fact]
     public async Task The_reminder_waits_for_its_durable_timer_then_runs_once()
@@ -43,7 +38,7 @@ public sealed class InvitationFollowUpTests
 
         await Task.Delay(500);
         reminders.Calls.Should().BeEmpty("the reminder is not due yet");
-        var done = await CompletionAsync(host.Client, id);
+        var done = await Orchestrations.CompletionAsync(host.Client, id);
 
         done.RuntimeStatus.Should().Be(OrchestrationRuntimeStatus.Completed);
         done.ReadOutputAs<string>().Should().Be("Sent");
@@ -56,7 +51,7 @@ public sealed class InvitationFollowUpTests
         var reminders = new RecordingReminders(InvitationReminderOutcome.AlreadyJoined);
         await using var host = await StartAsync(reminders);
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(InvitationFollowUpOrchestrator), new InvitationFollowUp("ptn_2", "usr_2", DateTimeOffset.UtcNow.AddMinutes(-1)));
-        var done = await CompletionAsync(host.Client, id);
+        var done = await Orchestrations.CompletionAsync(host.Client, id);
         done.ReadOutputAs<string>().Should().Be("AlreadyJoined");
         reminders.Calls.Should().ContainSingle();
     }
@@ -70,7 +65,7 @@ public sealed class InvitationFollowUpTests
         var workflows = new InvitationWorkflows(accessor, TimeProvider.System, new WorkflowOptions { InvitationReminderAfter = TimeSpan.FromSeconds(1) });
         await workflows.StartAsync("ptn_3", "usr_3", CancellationToken.None);
         await workflows.StartAsync("ptn_3", "usr_3", CancellationToken.None);
-        var done = await CompletionAsync(host.Client, InvitationFollowUp.InstanceId("usr_3"));
+        var done = await Orchestrations.CompletionAsync(host.Client, InvitationFollowUp.InstanceId("usr_3"));
         done.RuntimeStatus.Should().Be(OrchestrationRuntimeStatus.Completed);
         await Task.Delay(500);
         reminders.Calls.Should().ContainSingle("one follow-up per invited user");

@@ -27,8 +27,8 @@ public interface IPartnerStore
 
     Task<Page<PartnerUser>> ListUsersAsync(string partnerId, PageRequest page, CancellationToken ct);
 
-    /// <summary>Adds a user and updates the partner's counters (partner ETag checked). Throws <see cref="ConflictException"/> when the email belongs to someone already.</summary>
-    Task AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct);
+    /// <summary>Adds a user and updates the partner's counters (partner ETag checked); returns the user's ETag. Throws <see cref="ConflictException"/> when the email belongs to someone already.</summary>
+    Task<string> AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct);
 
     /// <summary>Replaces a user and the partner's counters; both ETags are checked. Returns the user's new ETag.</summary>
     Task<string> UpdateUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct);

@@ -59,9 +59,8 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
                 [directory.Invitation(current, user, code, caller, now), OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserInvitedType, user, [], now))]);
             try
             {
-                await store.AddUserAsync(updated, partner.ETag, user, changes, ct);
-                var saved = await store.GetUserAsync(partnerId, user.Id, ct) ?? throw new NotFoundException("User");
-                return new Versioned<PartnerUserDto>(PartnerUserDto.From(saved.Value), saved.ETag);
+                var etag = await store.AddUserAsync(updated, partner.ETag, user, changes, ct);
+                return new Versioned<PartnerUserDto>(PartnerUserDto.From(user), etag);
             }
             catch (PreconditionFailedException) when (attempt < Attempts)
             {

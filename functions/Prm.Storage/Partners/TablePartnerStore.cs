@@ -74,12 +74,13 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             TableClient.CreateQueryFilter($"PartitionKey eq {partnerId} and RowKey ge {PartnerRows.UserPrefix} and RowKey lt {KeyEncoding.PrefixEnd(PartnerRows.UserPrefix)}"),
             page, PartnerRows.ReadUser, ct);
 
-    public async Task AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct)
+    public async Task<string> AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct)
     {
         await ClaimAsync(KeyRows.Email(user.Email), EmailKey(user), "email", $"{user.Email} already belongs to a user of the program.", ct);
+        IReadOnlyList<string> etags;
         try
         {
-            await writer.CommitAsync(tables.Partners, partner.Id,
+            etags = await writer.CommitAsync(tables.Partners, partner.Id,
             [
                 new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(partnerETag)),
                 new(TableTransactionActionType.Add, PartnerRows.User(user)),
@@ -91,6 +92,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             throw;
         }
         await RefreshIndexAsync(partner, null, null, ct);
+        return etags[1];
     }
 
     public async Task<string> UpdateUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct)
