@@ -20,6 +20,7 @@ public static class WorkflowRegistration
         services.AddSingleton<IOutboxProjection, ApplicationWorkflowProjection>();
         services.AddTransient<ApplicationReviewStepActivity>();
         services.AddTransient<AgreementStepActivity>();
+        services.AddTransient<ChecklistReminderActivity>();
         return services;
     }
 }

@@ -7,9 +7,9 @@ namespace Prm.Workflows;
 /// <summary>Every orchestrator and activity, registered once for every host (the local host's worker and the tests).</summary>
 public static class WorkflowRegistry
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator), typeof(OnboardingChecklistOrchestrator)];
 
-    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity)];
+    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity)];
 
     public static void Register(DurableTaskRegistry registry)
     {
@@ -19,5 +19,7 @@ public static class WorkflowRegistry
         registry.AddActivity<ApplicationReviewStepActivity>();
         registry.AddOrchestrator<AgreementOrchestrator>();
         registry.AddActivity<AgreementStepActivity>();
+        registry.AddOrchestrator<OnboardingChecklistOrchestrator>();
+        registry.AddActivity<ChecklistReminderActivity>();
     }
 }

@@ -31,6 +31,7 @@ public static class AppRegistration
         services.AddSingleton<RequestGate>();
         services.AddSingleton<EmailComposer>();
         services.AddSingleton<PartnerDirectory>();
+        services.AddSingleton<IChecklistReminders>(sp => sp.GetRequiredService<PartnerDirectory>());
         services.AddSingleton<PartnerTeam>();
         services.AddSingleton<IInvitationReminders>(sp => sp.GetRequiredService<PartnerTeam>());
         services.AddSingleton<PartnerImport>();
@@ -38,6 +39,10 @@ public static class AppRegistration
         services.AddSingleton<Prm.Core.Outbox.IOutboxProjection, OnboardingChecklistProjection>();
         services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.OnboardingOptions.SectionName).Get<Prm.Core.Onboarding.OnboardingOptions>() ?? new Prm.Core.Onboarding.OnboardingOptions());
         services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.ReviewOptions.SectionName).Get<Prm.Core.Onboarding.ReviewOptions>() ?? new Prm.Core.Onboarding.ReviewOptions());
+        services.AddSingleton<Prm.Core.Settings.ProgramSettings>();
+        services.AddSingleton<Prm.Core.Settings.ISettingsSection>(sp => Prm.Core.Onboarding.OnboardingSettings.Section(
+            sp.GetRequiredService<Prm.Core.Onboarding.OnboardingOptions>(), sp.GetRequiredService<Prm.Core.Onboarding.ReviewOptions>(), sp.GetRequiredService<Prm.Core.Onboarding.AgreementOptions>(),
+            sp.GetRequiredService<IStaffStore>(), sp.GetRequiredService<Prm.Core.Onboarding.IAgreementDocuments>()));
         services.AddSingleton<Prm.Core.Approvals.DecisionLinks>();
         services.AddSingleton<Prm.Core.Onboarding.PartnerAgreements>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerAgreements>());

@@ -30,6 +30,7 @@ public sealed class PrmTables
         Applications = Service.GetTableClient(prefix + "applications");
         ApplicationIndex = Service.GetTableClient(prefix + "applicationindex");
         DevEvents = Service.GetTableClient(prefix + "devevents");
+        Settings = Service.GetTableClient(prefix + "settings");
     }
 
     public TableServiceClient Service { get; }
@@ -55,13 +56,16 @@ public sealed class PrmTables
     /// <summary>The vetting queue (PartitionKey "all" or "assignee:{id}", RowKey newest first).</summary>
     public TableClient ApplicationIndex { get; }
 
+    /// <summary>Program settings: partition "program", a row per section and the settings timeline.</summary>
+    public TableClient Settings { get; }
+
     /// <summary>Development-only: sent email.</summary>
     public TableClient DevMail { get; }
 
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -35,6 +35,7 @@ public static class StorageRegistration
         services.AddSingleton<IIdentityDirectory, TableIdentityDirectory>();
         services.AddSingleton<Prm.Core.Onboarding.IApplicationStore, Onboarding.TableApplicationStore>();
         services.AddSingleton<Prm.Core.Approvals.IDecisionLinkStore, Approvals.TableDecisionLinkStore>();
+        services.AddSingleton<Prm.Core.Settings.ISettingsStore, Settings.TableSettingsStore>();
         services.AddSingleton<Onboarding.BlobAgreementDocuments>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementDocuments>(sp => sp.GetRequiredService<Onboarding.BlobAgreementDocuments>());
         services.AddSingleton<IOutboxProjection, PartnerProjection>();

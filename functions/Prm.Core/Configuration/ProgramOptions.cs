@@ -16,4 +16,7 @@ public sealed class ProgramOptions
 
     /// <summary>How long a resolved caller membership is cached, in seconds (0 disables the cache).</summary>
     public int MembershipCacheSeconds { get; set; } = 30;
+
+    /// <summary>How long program settings are cached per instance, in seconds (0 disables the cache; a save applies at once on the instance that saved).</summary>
+    public int SettingsCacheSeconds { get; set; } = 30;
 }

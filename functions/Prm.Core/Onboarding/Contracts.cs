@@ -17,13 +17,17 @@ public sealed record SubmittedApplication(string ApplicationId, string Status, s
 /// <summary>Body of POST /api/partner-applications/{id}/decision.</summary>
 public sealed record ApplicationDecisionRequest(string? Decision, string? Reason, string? Tier);
 
+/// <summary>Body of POST /api/partner-applications/{id}/info: the applicant's answer to a request for information.</summary>
+public sealed record ApplicationInfoAnswer(string? Token, string? Answer);
+
 /// <summary>An application as reviewers see it.</summary>
 public sealed record ApplicationDto(
     string Id, string Status, ApplicantCompanyDto Company, ApplicantPerson Applicant, string? ExpectedAnnualRevenueBand, DateTimeOffset SubmittedAt,
-    Screening Screening, string? AssigneeId, ReviewDeadlines Deadlines, IReadOnlyList<ApplicationDecision> Decisions, string? PartnerId)
+    Screening Screening, string? AssigneeId, ReviewDeadlines Deadlines, IReadOnlyList<ApplicationDecision> Decisions, string? PartnerId,
+    string? InfoRequest, string? InfoAnswer, DateTimeOffset? InfoDueAt)
 {
     public static ApplicationDto From(PartnerApplication a) => new(a.Id, a.Status.ToString(), ApplicantCompanyDto.From(a.Company), a.Applicant, a.ExpectedAnnualRevenueBand,
-        a.SubmittedAt, a.Screening, a.AssigneeId, a.Deadlines, a.Decisions, a.PartnerId);
+        a.SubmittedAt, a.Screening, a.AssigneeId, a.Deadlines, a.Decisions, a.PartnerId, a.InfoRequest, a.InfoAnswer, a.InfoDueAt);
 }
 
 public sealed record ApplicantCompanyDto(string LegalName, string? Website, string Domain, string Country, string? Region, string? SizeBand, IReadOnlyList<string> Industries, string PartnerType)
@@ -32,7 +36,7 @@ public sealed record ApplicantCompanyDto(string LegalName, string? Website, stri
 }
 
 /// <summary>What the applicant sees through the status link.</summary>
-public sealed record ApplicationStatusDto(string ApplicationId, string Status, string CompanyName, DateTimeOffset SubmittedAt, string? Reason);
+public sealed record ApplicationStatusDto(string ApplicationId, string Status, string CompanyName, DateTimeOffset SubmittedAt, string? Reason, string? InfoRequest, DateTimeOffset? InfoDueAt);
 
 public sealed class SubmitApplicationValidator : AbstractValidator<SubmitApplicationRequest>
 {

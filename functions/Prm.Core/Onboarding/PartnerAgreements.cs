@@ -29,6 +29,11 @@ public sealed record AgreementDocument(string Version, string Sha256, string Tex
 public interface IAgreementDocuments
 {
     Task<AgreementDocument> GetAsync(string version, CancellationToken ct);
+
+    Task<bool> ExistsAsync(string version, CancellationToken ct);
+
+    /// <summary>Stores a new version; versions never change once written (409 when it exists).</summary>
+    Task<AgreementDocument> UploadAsync(string version, byte[] text, CancellationToken ct);
 }
 
 /// <summary>The agreement steps the workflow runs when a deadline passes.</summary>
@@ -44,22 +49,51 @@ public interface IAgreementSteps
 /// Agreement acceptance: an approved partner's first admin gets a link to the current agreement; accepting records who accepted
 /// which version (with its SHA-256), when, from where, append-only in the timeline, and activates the partner.
 /// </summary>
-public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IAgreementDocuments documents, DecisionLinks links, EmailComposer emails, TimeProvider clock, AgreementOptions options) : IAgreementSteps
+public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IAgreementDocuments documents, DecisionLinks links, EmailComposer emails, TimeProvider clock, Settings.ProgramSettings settings) : IAgreementSteps
 {
     public const string DecisionKind = "agreement";
     public const string ActivatedType = "partner.activated";
     public const string ExpiredType = "partner.agreement.expired";
 
-    public Task<AgreementDocument> CurrentAsync(CancellationToken ct) => documents.GetAsync(options.CurrentVersion, ct);
+    public async Task<AgreementDocument> CurrentAsync(CancellationToken ct) => await documents.GetAsync((await Settings(ct)).AgreementVersion, ct);
+
+    /// <summary>Reads one version of the agreement (admins).</summary>
+    public Task<AgreementDocument> GetVersionAsync(Caller caller, string version, CancellationToken ct)
+    {
+        if (!caller.IsAdmin) throw new ForbiddenException("Only program admins manage agreement documents.");
+        if (!AgreementVersions.IsValid(version)) throw new NotFoundException("Agreement version");
+        return documents.GetAsync(version, ct);
+    }
+
+    /// <summary>Uploads a new agreement version (admins): UTF-8 text, at most 256 KiB. It becomes current when the onboarding settings name it.</summary>
+    public async Task<AgreementDocument> UploadAsync(Caller caller, string version, byte[] text, CancellationToken ct)
+    {
+        if (!caller.IsAdmin) throw new ForbiddenException("Only program admins upload agreement documents.");
+        if (!AgreementVersions.IsValid(version)) throw new ValidationFailedException("version", AgreementVersions.Rule);
+        if (text.Length == 0) throw new ValidationFailedException("body", "The agreement text is empty.");
+        try
+        {
+            _ = new System.Text.UTF8Encoding(false, throwOnInvalidBytes: true).GetString(text);
+        }
+        catch (System.Text.DecoderFallbackException)
+        {
+            throw new ValidationFailedException("body", "The agreement must be UTF-8 text.");
+        }
+        if (await documents.ExistsAsync(version, ct)) throw new ConflictException($"Agreement version {version} exists already; versions never change. Upload a new version.", "version");
+        return await documents.UploadAsync(version, text, ct);
+    }
+
+    private Task<OnboardingSettings> Settings(CancellationToken ct) => settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
 
     /// <summary>The email that offers the agreement to the partner's first admin, with a link valid until the acceptance deadline.</summary>
     public async Task<OutboxMessage> OfferAsync(string partnerId, string partnerName, DateTimeOffset deadline, bool reminder, CancellationToken ct)
     {
         var admin = await FirstAdminAsync(partnerId, ct) ?? throw new ConflictException("The partner has no partner admin to accept the agreement.");
         var url = await links.IssueAsync(DecisionKind, partnerId, new Caller(admin.Id, admin.Email, admin.DisplayName, [], partnerId, PartnerRole.PartnerAdmin), ["accept"], deadline, ct);
+        var version = (await Settings(ct)).AgreementVersion;
         var message = emails.Compose(reminder ? "agreement-reminder" : "agreement-offer", admin.Email, admin.DisplayName, new
         {
-            userName = admin.DisplayName, partnerName, acceptUrl = url, version = options.CurrentVersion,
+            userName = admin.DisplayName, partnerName, acceptUrl = url, version,
             deadline = deadline.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         });
         return OutboxMessage.ForEmail(Ids.New("msg"), message, clock.GetUtcNow(), partnerId, Correlation.Id);
@@ -121,7 +155,7 @@ public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IA
         var updated = partner;
         if (step == AgreementStep.Remind)
         {
-            var deadline = partner.CreatedAt + options.ExpiresAfter;
+            var deadline = partner.CreatedAt + (await Settings(ct)).AgreementExpiresAfter;
             outbox.Add(await OfferAsync(partnerId, partner.Name, deadline, reminder: true, ct));
             audit.Add(new AuditEntry(Ids.New("aud"), now, Caller.System.UserId, Caller.System.DisplayName, "partner.agreement.reminded", "partner", partnerId, []));
         }

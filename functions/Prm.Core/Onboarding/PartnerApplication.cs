@@ -38,6 +38,12 @@ public sealed record PartnerApplication
     public IReadOnlyList<ApplicationDecision> Decisions { get; init; } = [];
     public string? InfoRequest { get; init; }
     public string? InfoAnswer { get; init; }
+
+    /// <summary>When the applicant must have answered the open request for information.</summary>
+    public DateTimeOffset? InfoDueAt { get; init; }
+
+    /// <summary>SHA-256 of the single-use secret in the request-info email (null once answered).</summary>
+    public string? InfoTokenHash { get; init; }
     public string? PartnerId { get; init; }
 
     /// <summary>SHA-256 of the secret in the applicant's status link.</summary>
@@ -48,5 +54,7 @@ public sealed record PartnerApplication
     public IReadOnlyDictionary<string, string?> Snapshot() => new Dictionary<string, string?>
     {
         ["status"] = Status.ToString(), ["assigneeId"] = AssigneeId, ["partnerId"] = PartnerId, ["infoRequest"] = InfoRequest, ["infoAnswer"] = InfoAnswer,
+        ["infoDueAt"] = InfoDueAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
+        ["deadlines.expiresAt"] = Deadlines.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
     };
 }

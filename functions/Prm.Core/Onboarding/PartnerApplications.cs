@@ -22,7 +22,7 @@ public interface IApplicationReviewSteps
 /// <summary>Partner applications: the public form, screening, the vetting queue, decisions, and the review deadlines' steps.</summary>
 public sealed class PartnerApplications(
     IApplicationStore store, IPartnerStore partners, IStaffStore staff, PartnerDirectory directory, EmailComposer emails,
-    TimeProvider clock, ProgramOptions program, OnboardingOptions rules, ReviewOptions review, Approvals.DecisionLinks links, PartnerAgreements agreements, AgreementOptions agreement) : IApplicationReviewSteps
+    TimeProvider clock, ProgramOptions program, OnboardingOptions limits, Settings.ProgramSettings settings, Approvals.DecisionLinks links, PartnerAgreements agreements) : IApplicationReviewSteps
 {
     private static readonly SubmitApplicationValidator Validator = new();
 
@@ -33,14 +33,15 @@ public sealed class PartnerApplications(
         var request = Validate.Body(body, Validator);
         var email = Text.NormalizeEmail(request.Applicant!.Email)!;
         var domain = Text.NormalizeDomain(request.Company!.Domain)!;
-        await LimitAsync("email:" + email, rules.MaxPerEmailPerHour, "applications from this email address", ct);
-        if (!string.IsNullOrEmpty(clientIp)) await LimitAsync("ip:" + clientIp, rules.MaxPerIpPerHour, "applications from this network address", ct);
+        await LimitAsync("email:" + email, limits.MaxPerEmailPerHour, "applications from this email address", ct);
+        if (!string.IsNullOrEmpty(clientIp)) await LimitAsync("ip:" + clientIp, limits.MaxPerIpPerHour, "applications from this network address", ct);
 
         var now = clock.GetUtcNow();
         var id = Ids.New("app");
         var type = Text.ParseEnum<PartnerType>(request.Company.PartnerType)!.Value;
-        var screening = await ScreenAsync(request, domain, email, type, ct);
-        var assignee = await AssignAsync(request.Company.Region, ct);
+        var rules = await RulesAsync(ct);
+        var screening = await ScreenAsync(request, domain, email, type, rules, ct);
+        var assignee = await AssignAsync(request.Company.Country!, request.Company.Region, rules, ct);
         var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var application = new PartnerApplication
         {
@@ -56,7 +57,7 @@ public sealed class PartnerApplications(
             ClientIp = clientIp,
             Screening = screening,
             AssigneeId = assignee?.Id,
-            Deadlines = new ReviewDeadlines(now + review.ReviewReminderAfter, now + review.ReviewEscalateAfter, now + review.ReviewExpiresAfter),
+            Deadlines = Deadlines(now, rules),
             StatusTokenHash = InvitationCodes.Hash(secret),
         };
         var statusUrl = $"{apiBaseUrl.TrimEnd('/')}/partner-applications/{id}/status?token={Uri.EscapeDataString($"{id}.{secret}")}";
@@ -99,18 +100,26 @@ public sealed class PartnerApplications(
         return await store.TimelineAsync(applicationId, page, ct);
     }
 
-    /// <summary>Approve (creates the partner, AgreementPending, with the applicant invited as its first partner admin) or reject (final).</summary>
+    /// <summary>
+    /// Approve (creates the partner, AgreementPending, with the applicant invited as its first partner admin), reject (final), or request
+    /// information (the applicant gets a single-use link to answer until the info deadline; the review starts again with the answer).
+    /// </summary>
     public async Task<Versioned<ApplicationDto>> DecideAsync(Caller caller, string applicationId, ApplicationDecisionRequest? body, CancellationToken ct)
     {
         var found = await LoadVisibleAsync(caller, applicationId, ct);
         if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
         var decision = body.Decision?.Trim();
-        if (decision is not ("approve" or "reject")) throw new ValidationFailedException("decision", "decision must be approve or reject.");
+        if (decision is not ("approve" or "reject" or "requestInfo")) throw new ValidationFailedException("decision", "decision must be approve, reject or requestInfo.");
         var tier = Text.ParseEnum<PartnerTier>(body.Tier);
         if (body.Tier is not null && tier is null) throw new ValidationFailedException("tier", "tier must be one of: " + string.Join(", ", Enum.GetValues<PartnerTier>().Select(t => Text.Camel(t))) + ".");
         if (decision == "reject" && string.IsNullOrWhiteSpace(body.Reason)) throw new ValidationFailedException("reason", "reason is required to reject: the applicant is told why.");
+        if (decision == "requestInfo" && string.IsNullOrWhiteSpace(body.Reason)) throw new ValidationFailedException("reason", "reason is required to request information: it is the question the applicant answers.");
         if (body.Reason?.Length > 2000) throw new ValidationFailedException("reason", "reason takes at most 2000 characters.");
         var application = found.Value;
+        if (decision == "requestInfo" && application.Status == ApplicationStatus.InfoRequested)
+        {
+            throw new ConflictException($"Information was requested already and is due at {application.InfoDueAt?.UtcDateTime.ToString("u", CultureInfo.InvariantCulture)}; wait for the answer.", "decision");
+        }
         if (!application.IsOpen)
         {
             var last = application.Decisions.LastOrDefault();
@@ -121,6 +130,8 @@ public sealed class PartnerApplications(
         var now = clock.GetUtcNow();
         var record = new ApplicationDecision(decision, body.Reason?.Trim(), caller.UserId, caller.DisplayName, now);
         var outbox = new List<OutboxMessage>();
+        var rules = await RulesAsync(ct);
+        if (decision == "requestInfo") return await RequestInfoAsync(caller, found, record, rules, now, ct);
         string? partnerId = null;
         if (decision == "approve")
         {
@@ -131,7 +142,7 @@ public sealed class PartnerApplications(
                 new NewPartnerAdmin(application.Applicant.Email, application.Applicant.Name)), ct);
             partnerId = partner.Value.Id;
             outbox.Add(Email("application-approved", application.Applicant.Email, application.Applicant.Name, application with { PartnerId = partnerId }, null, now, tier: Text.Camel(tier ?? PartnerTier.Registered)));
-            outbox.Add(await agreements.OfferAsync(partnerId, partner.Value.Name, now + agreement.ExpiresAfter, reminder: false, ct));
+            outbox.Add(await agreements.OfferAsync(partnerId, partner.Value.Name, now + rules.AgreementExpiresAfter, reminder: false, ct));
         }
         else
         {
@@ -145,6 +156,7 @@ public sealed class PartnerApplications(
                 Status = decision == "approve" ? ApplicationStatus.Approved : ApplicationStatus.Rejected,
                 PartnerId = partnerId ?? application.PartnerId,
                 Decisions = [.. application.Decisions, record],
+                InfoTokenHash = null,
             };
             var eventType = decision == "approve" ? ApplicationEvents.Approved : ApplicationEvents.Rejected;
             var messages = new List<OutboxMessage>(outbox) { OutboxMessage.ForEvent(ApplicationEvents.Create(eventType, updated, now, decision == "reject" ? record.Reason : null)) };
@@ -172,7 +184,85 @@ public sealed class PartnerApplications(
         var found = await store.GetAsync(applicationId, ct);
         if (found is null || !InvitationCodes.Matches(parts[1], found.Value.StatusTokenHash)) throw new NotFoundException("Application");
         var a = found.Value;
-        return new ApplicationStatusDto(a.Id, a.Status.ToString(), a.Company.LegalName, a.SubmittedAt, a.Status == ApplicationStatus.Rejected ? a.Decisions.LastOrDefault()?.Reason : null);
+        return new ApplicationStatusDto(a.Id, a.Status.ToString(), a.Company.LegalName, a.SubmittedAt, a.Status == ApplicationStatus.Rejected ? a.Decisions.LastOrDefault()?.Reason : null,
+            a.Status == ApplicationStatus.InfoRequested ? a.InfoRequest : null, a.Status == ApplicationStatus.InfoRequested ? a.InfoDueAt : null);
+    }
+
+    private async Task<Versioned<ApplicationDto>> RequestInfoAsync(Caller caller, Versioned<PartnerApplication> found, ApplicationDecision record, OnboardingSettings rules, DateTimeOffset now, CancellationToken ct)
+    {
+        var application = found.Value;
+        var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var updated = application with
+        {
+            Status = ApplicationStatus.InfoRequested,
+            InfoRequest = record.Reason,
+            InfoAnswer = null,
+            InfoDueAt = now + rules.InfoAnswerWithin,
+            InfoTokenHash = InvitationCodes.Hash(secret),
+            Decisions = [.. application.Decisions, record],
+        };
+        var answerUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/applications/{application.Id}/info?token={Uri.EscapeDataString($"{application.Id}.{secret}")}";
+        var outbox = new List<OutboxMessage>
+        {
+            OutboxMessage.ForEvent(ApplicationEvents.Create(ApplicationEvents.InfoRequested, updated, now, record.Reason)),
+            Email("application-info-requested", application.Applicant.Email, application.Applicant.Name, updated, null, now, reviewerName: caller.DisplayName, reason: record.Reason, answerUrl: answerUrl),
+        };
+        var audit = new AuditEntry(Ids.New("aud"), now, caller.UserId, caller.DisplayName, "application.infoRequested", "application", application.Id,
+            Diff.Between(application.Snapshot(), updated.Snapshot()), record.Reason);
+        try
+        {
+            var etag = await store.UpdateAsync(updated, found.ETag, new ChangeSet([audit], outbox), ct);
+            return new Versioned<ApplicationDto>(ApplicationDto.From(updated), etag);
+        }
+        catch (PreconditionFailedException)
+        {
+            throw new ConflictException("The application changed meanwhile (a reminder or another decision); read it again.", "decision");
+        }
+    }
+
+    /// <summary>
+    /// The applicant answers a request for information with the single-use token from the email: the application is under review again,
+    /// with fresh review deadlines, and the reviewer gets the answer with new decision links. A wrong or used token is 404; past the due time 410.
+    /// </summary>
+    public async Task<ApplicationStatusDto> AnswerInfoAsync(string applicationId, ApplicationInfoAnswer? body, CancellationToken ct)
+    {
+        if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
+        if (string.IsNullOrWhiteSpace(body.Answer)) throw new ValidationFailedException("answer", "answer is required.");
+        if (body.Answer.Length > 5000) throw new ValidationFailedException("answer", "answer takes at most 5000 characters.");
+        var parts = body.Token?.Split('.');
+        if (parts is not { Length: 2 } || parts[0] != applicationId || !Ids.LooksLike(applicationId, "app")) throw new NotFoundException("Request for information");
+        var found = await store.GetAsync(applicationId, ct);
+        if (found is null || found.Value.InfoTokenHash is not { } hash || !InvitationCodes.Matches(parts[1], hash)) throw new NotFoundException("Request for information");
+        var a = found.Value;
+        var now = clock.GetUtcNow();
+        if (a.Status != ApplicationStatus.InfoRequested) throw new ConflictException($"The application is {a.Status}; it no longer waits for an answer.", "token");
+        if (a.InfoDueAt is { } due && due <= now) throw new Approvals.LinkExpiredException(due);
+        var rules = await RulesAsync(ct);
+        var record = new ApplicationDecision("infoAnswered", null, "applicant", a.Applicant.Name, now);
+        var updated = a with
+        {
+            Status = ApplicationStatus.UnderReview,
+            InfoAnswer = body.Answer.Trim(),
+            InfoTokenHash = null,
+            Deadlines = Deadlines(now, rules),
+            Decisions = [.. a.Decisions, record],
+        };
+        var outbox = new List<OutboxMessage> { OutboxMessage.ForEvent(ApplicationEvents.Create(ApplicationEvents.InfoAnswered, updated, now)) };
+        var assignee = a.AssigneeId is null ? null : await staff.GetAsync(a.AssigneeId, ct);
+        foreach (var reviewer in assignee is null ? await AdminsAsync(ct) : [assignee])
+        {
+            outbox.Add(Email("application-info-answered", reviewer.Email, reviewer.DisplayName, updated, null, now, reviewer.DisplayName, decisionUrl: await LinkAsync(updated, reviewer, ct)));
+        }
+        var audit = new AuditEntry(Ids.New("aud"), now, "applicant", a.Applicant.Name, "application.infoAnswered", "application", a.Id, Diff.Between(a.Snapshot(), updated.Snapshot()));
+        try
+        {
+            await store.UpdateAsync(updated, found.ETag, new ChangeSet([audit], outbox), ct);
+        }
+        catch (PreconditionFailedException)
+        {
+            throw new ConflictException("The application changed meanwhile; open the link again.", "token");
+        }
+        return new ApplicationStatusDto(a.Id, updated.Status.ToString(), a.Company.LegalName, a.SubmittedAt, null, null, null);
     }
 
     /// <summary>A review deadline passed: remind the assignee, escalate to admins, or expire the application. Idempotent; a decided application is left alone.</summary>
@@ -188,7 +278,10 @@ public sealed class PartnerApplications(
             ReviewStep.Escalate => "application.escalated",
             _ => "application.expired",
         };
-        if (a.Decisions.Any(d => d.Decision == action)) return "done already"; // a retried step sends nothing twice
+        // A retried step sends nothing twice; an answered request for information starts a new review cycle with its own steps.
+        var cycleStart = a.Decisions.ToList().FindLastIndex(d => d.Decision == "infoAnswered");
+        if (a.Decisions.Skip(cycleStart + 1).Any(d => d.Decision == action)) return "done already";
+        if (step != ReviewStep.Expire && a.Status == ApplicationStatus.InfoRequested) return "waiting for the applicant";
         var record = new ApplicationDecision(action, null, Caller.System.UserId, Caller.System.DisplayName, now);
         var outbox = new List<OutboxMessage>();
         var updated = a with { Decisions = [.. a.Decisions, record] };
@@ -210,7 +303,7 @@ public sealed class PartnerApplications(
             case ReviewStep.Expire:
                 updated = updated with { Status = ApplicationStatus.Expired };
                 outbox.Add(OutboxMessage.ForEvent(ApplicationEvents.Create(ApplicationEvents.Expired, updated, now)));
-                outbox.Add(Email("application-expired", a.Applicant.Email, a.Applicant.Name, a, null, now));
+                outbox.Add(Email("application-expired", a.Applicant.Email, a.Applicant.Name, a, null, now, unanswered: a.Status == ApplicationStatus.InfoRequested));
                 break;
         }
         var audit = new AuditEntry(Ids.New("aud"), now, Caller.System.UserId, Caller.System.DisplayName, action, "application", a.Id, Diff.Between(a.Snapshot(), updated.Snapshot()));
@@ -233,7 +326,7 @@ public sealed class PartnerApplications(
         return found;
     }
 
-    private async Task<Screening> ScreenAsync(SubmitApplicationRequest request, string domain, string email, PartnerType type, CancellationToken ct)
+    private async Task<Screening> ScreenAsync(SubmitApplicationRequest request, string domain, string email, PartnerType type, OnboardingSettings rules, CancellationToken ct)
     {
         var flags = ApplicationScreening.AddressFlags(domain, email);
         var matches = new List<string>();
@@ -264,17 +357,26 @@ public sealed class PartnerApplications(
 
     /// <summary>A decision link for a reviewer, valid until the application expires.</summary>
     private Task<string> LinkAsync(PartnerApplication a, StaffMember reviewer, CancellationToken ct) =>
-        links.IssueAsync(DecisionKind, a.Id, new Caller(reviewer.Id, reviewer.Email, reviewer.DisplayName, reviewer.Roles, null, null), ["approve", "reject"], a.Deadlines.ExpiresAt, ct);
+        links.IssueAsync(DecisionKind, a.Id, new Caller(reviewer.Id, reviewer.Email, reviewer.DisplayName, reviewer.Roles, null, null), ["approve", "reject", "requestInfo"], a.Deadlines.ExpiresAt, ct);
 
     /// <summary>The kind of decision link of an application review.</summary>
     public const string DecisionKind = "applicationReview";
 
-    private async Task<StaffMember?> AssignAsync(string? region, CancellationToken ct)
+    /// <summary>The reviewer: the first assignment rule for the country, else for the region, else the channel manager of the region; null means the admins.</summary>
+    private async Task<StaffMember?> AssignAsync(string country, string? region, OnboardingSettings rules, CancellationToken ct)
     {
-        if (region is null) return null;
         var all = await staff.ListAsync(ct);
+        StaffMember? Manager(string id) => all.FirstOrDefault(s => s.Id == id && s.Roles.Contains(AppRoles.ChannelManager));
+        foreach (var rule in rules.Assignments.Where(r => r.Country == country)) if (Manager(rule.ChannelManagerId) is { } m) return m;
+        if (region is null) return null;
+        foreach (var rule in rules.Assignments.Where(r => r.Region == region)) if (Manager(rule.ChannelManagerId) is { } m) return m;
         return all.Where(s => s.Roles.Contains(AppRoles.ChannelManager) && s.Region == region).OrderBy(s => s.Id, StringComparer.Ordinal).FirstOrDefault();
     }
+
+    private Task<OnboardingSettings> RulesAsync(CancellationToken ct) => settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
+
+    private static ReviewDeadlines Deadlines(DateTimeOffset from, OnboardingSettings rules) =>
+        new(from + rules.ReviewReminderAfter, from + rules.ReviewEscalateAfter, from + rules.ReviewExpiresAfter);
 
     private async Task<IReadOnlyList<StaffMember>> AdminsAsync(CancellationToken ct) => (await staff.ListAsync(ct)).Where(s => s.Roles.Contains(AppRoles.Admin)).ToList();
 
@@ -292,7 +394,7 @@ public sealed class PartnerApplications(
     private static string RegionOf(PartnerApplication a) => a.Company.Country is "US" or "CA" or "MX" or "BR" or "AR" or "CL" or "CO" ? "amer"
         : a.Company.Country is "AU" or "NZ" or "JP" or "CN" or "IN" or "SG" or "KR" or "HK" or "TW" ? "apac" : "emea";
 
-    private OutboxMessage Email(string template, string to, string? toName, PartnerApplication a, string? statusUrl, DateTimeOffset now, string? reviewerName = null, string? reason = null, string? tier = null, string? decisionUrl = null)
+    private OutboxMessage Email(string template, string to, string? toName, PartnerApplication a, string? statusUrl, DateTimeOffset now, string? reviewerName = null, string? reason = null, string? tier = null, string? decisionUrl = null, string? answerUrl = null, bool unanswered = false)
     {
         string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
         var message = emails.Compose(template, to, toName, new
@@ -312,6 +414,11 @@ public sealed class PartnerApplications(
             reviewUrl = decisionUrl ?? $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/applications/{a.Id}",
             reason,
             tier,
+            answerUrl,
+            unanswered,
+            infoRequest = a.InfoRequest,
+            infoAnswer = a.InfoAnswer,
+            infoDueAt = a.InfoDueAt is { } due ? Format(due) : null,
         });
         return OutboxMessage.ForEmail(Ids.New("msg"), message, now, null, Correlation.Id);
     }

@@ -13,4 +13,7 @@ public sealed class ReviewOptions
 
     /// <summary>Expiry of an undecided application (the applicant is told).</summary>
     public TimeSpan ReviewExpiresAfter { get; set; } = TimeSpan.FromDays(14);
+
+    /// <summary>How long an applicant has to answer a request for information (no answer: the application expires).</summary>
+    public TimeSpan InfoAnswerWithin { get; set; } = TimeSpan.FromDays(14);
 }

@@ -25,6 +25,12 @@ public sealed class OnboardingOptions
 
     /// <summary>Applications per client IP per hour.</summary>
     public int MaxPerIpPerHour { get; set; } = 20;
+
+    /// <summary>First reminder of unfinished onboarding checklist items after activation.</summary>
+    public TimeSpan ChecklistFirstReminderAfter { get; set; } = TimeSpan.FromDays(7);
+
+    /// <summary>Second reminder of unfinished onboarding checklist items after activation.</summary>
+    public TimeSpan ChecklistSecondReminderAfter { get; set; } = TimeSpan.FromDays(21);
 }
 
 /// <summary>Screening of an application: flags and duplicate matches for the reviewer, and a fit score with its reasons.</summary>
@@ -57,7 +63,7 @@ public static class ApplicationScreening
     }
 
     /// <summary>The fit score (0-100) and why.</summary>
-    public static (int Score, List<string> Reasons) Fit(OnboardingOptions rules, string country, PartnerType type, string? revenueBand)
+    public static (int Score, List<string> Reasons) Fit(OnboardingSettings rules, string country, PartnerType type, string? revenueBand)
     {
         var reasons = new List<string>();
         var score = 0;

@@ -41,6 +41,9 @@ public sealed record Partner
     public DateTimeOffset? FirstUserInvitedAt { get; init; }
     public DateTimeOffset? FirstDealRegisteredAt { get; init; }
     public DateTimeOffset? FirstCertificationAt { get; init; }
+
+    /// <summary>How many onboarding checklist reminders were sent (a retried reminder sends nothing twice).</summary>
+    public int ChecklistRemindersSent { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 

@@ -7,8 +7,14 @@ using Prm.Core.Outbox;
 
 namespace Prm.Core.Partners;
 
+/// <summary>The port the checklist follow-up workflow calls.</summary>
+public interface IChecklistReminders
+{
+    Task<string> RemindChecklistAsync(string partnerId, int number, DateTimeOffset activatedAt, CancellationToken ct);
+}
+
 /// <summary>The partner directory: list, read, create and edit partner companies.</summary>
-public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, TimeProvider clock, EmailComposer emails, ProgramOptions options)
+public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, TimeProvider clock, EmailComposer emails, ProgramOptions options) : IChecklistReminders
 {
     private static readonly CreatePartnerValidator CreateValidator = new();
     private static readonly PatchPartnerValidator PatchValidator = new();
@@ -173,7 +179,51 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
     public async Task<OnboardingChecklist> OnboardingAsync(Caller caller, string partnerId, CancellationToken ct)
     {
         var p = (await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct)).Value;
-        List<OnboardingItem> items =
+        var items = Checklist(p);
+        return new OnboardingChecklist(p.Id, p.Status.ToString(), p.AgreementAcceptedAt, items, items.Count(i => i.Done), items.Count);
+    }
+
+    /// <summary>
+    /// Reminder number <paramref name="number"/> of the unfinished checklist items to the partner's admins. Returns "complete" when nothing
+    /// is left (no email), "closed" when the partner is not active, "done already" for a retried reminder.
+    /// </summary>
+    public async Task<string> RemindChecklistAsync(string partnerId, int number, DateTimeOffset activatedAt, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var found = await store.GetAsync(partnerId, ct);
+            if (found is null || found.Value.Status != PartnerStatus.Active) return "closed";
+            var p = found.Value;
+            if (p.ChecklistRemindersSent >= number) return "done already";
+            var open = Checklist(p).Where(i => !i.Done).ToList();
+            if (open.Count == 0) return "complete";
+            var now = clock.GetUtcNow();
+            var admins = (await store.ListUsersAsync(partnerId, new PageRequest(PageRequest.MaxLimit, null), ct)).Items
+                .Where(u => u.Role == PartnerRole.PartnerAdmin).ToList();
+            var outbox = admins.Select(admin => OutboxMessage.ForEmail(Ids.New("msg"), emails.Compose("onboarding-checklist-reminder", admin.Email, admin.DisplayName, new
+            {
+                userName = admin.DisplayName,
+                partnerName = p.Name,
+                days = (int)Math.Round((now - activatedAt).TotalDays),
+                remaining = open.Count,
+                itemList = string.Join("\n", open.Select(i => "- " + i.Title)),
+                checklistUrl = $"{options.PortalBaseUrl.TrimEnd('/')}/partners/{p.Id}/onboarding",
+            }), now, p.Id, Correlation.Id)).ToList();
+            var entry = Entry(Caller.System, now, "partner.onboarding.reminded", "partner", partnerId,
+                [new FieldChange("checklistRemindersSent", p.ChecklistRemindersSent.ToString(System.Globalization.CultureInfo.InvariantCulture), number.ToString(System.Globalization.CultureInfo.InvariantCulture))],
+                "Open: " + string.Join(", ", open.Select(i => i.Key)));
+            try
+            {
+                await store.UpdateAsync(p with { ChecklistRemindersSent = number, UpdatedAt = now }, found.ETag, new ChangeSet([entry], outbox), ct);
+                return "reminded";
+            }
+            catch (PreconditionFailedException) when (attempt < 5)
+            {
+            }
+        }
+    }
+
+    private static List<OnboardingItem> Checklist(Partner p) =>
         [
             new("profileComplete", "Complete the company profile (website, phone, city)", p.ProfileCompletedAt is not null || p.HasCompleteProfile, p.ProfileCompletedAt),
             new("agreementAccepted", "Accept the program agreement", p.AgreementAcceptedAt is not null, p.AgreementAcceptedAt),
@@ -181,8 +231,6 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
             new("firstCertification", "Earn a first certification", p.FirstCertificationAt is not null, p.FirstCertificationAt),
             new("firstDealRegistered", "Register a first deal", p.FirstDealRegisteredAt is not null, p.FirstDealRegisteredAt),
         ];
-        return new OnboardingChecklist(p.Id, p.Status.ToString(), p.AgreementAcceptedAt, items, items.Count(i => i.Done), items.Count);
-    }
 
     /// <summary>Completes a checklist item from an event of a later capability (first deal, first certification); the first event wins.</summary>
     public async Task CompleteOnboardingItemAsync(string partnerId, string item, DateTimeOffset at, CancellationToken ct)

@@ -95,12 +95,16 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         if (form is null) return (200, Render(title, null, application, link.Value));
         try
         {
+            if (form.Decision is not { } chosen || !link.Value.Decisions.Contains(chosen)) throw new ValidationFailedException("decision", "decision must be one of: " + string.Join(", ", link.Value.Decisions) + ".");
             var result = await applications.DecideAsync(recipient, application.Id, new ApplicationDecisionRequest(form.Decision, form.Reason, null), ct);
-            var outcome = form.Decision == "approve" ? "approved" : "rejected";
+            var outcome = form.Decision switch { "approve" => "approved", "reject" => "rejected", _ => "information requested" };
             await links.MarkUsedAsync(link, outcome, ct);
-            return (200, Render(title, outcome == "approved"
-                ? $"Approved. {application.Company.LegalName} becomes a partner; {application.Applicant.Name} is invited as its partner admin."
-                : $"Rejected. {application.Applicant.Name} is told the reason.", result.Value, null));
+            return (200, Render(title, form.Decision switch
+            {
+                "approve" => $"Approved. {application.Company.LegalName} becomes a partner; {application.Applicant.Name} is invited as its partner admin.",
+                "reject" => $"Rejected. {application.Applicant.Name} is told the reason.",
+                _ => $"Information requested. {application.Applicant.Name} gets your question by email; you get the answer with a new link.",
+            }, result.Value, null));
         }
         catch (ValidationFailedException ex)
         {
@@ -151,6 +155,7 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         flags = application?.Screening.Flags ?? [],
         matches = application?.Screening.DuplicateMatches ?? [],
         canDecide = decidable is not null,
+        canRequestInfo = decidable?.Decisions.Contains("requestInfo") == true && application?.Status == "UnderReview",
         agreement,
         canAccept = acceptable is not null,
         recipientName = (decidable ?? acceptable)?.RecipientName,

@@ -45,7 +45,7 @@ public sealed class ApplicationFunctions(PartnerApplications applications)
 
     [Function("DecidePartnerApplication")]
     [Access(AccessPolicy.Vendor)]
-    [ApiOperation("Decide an application", "approve: the partner is created (AgreementPending, chosen or entry tier, owned by the assignee) and the applicant is invited as its first partner admin. reject (reason required): final, the applicant is told why. A decided application is 409 naming who decided when.",
+    [ApiOperation("Decide an application", "approve: the partner is created (AgreementPending, chosen or entry tier, owned by the assignee) and the applicant is invited as its first partner admin. reject (reason required): final, the applicant is told why. requestInfo (reason = the question): the applicant gets a single-use answer link valid for the info deadline; no answer expires the application. A decided application is 409 naming who decided when.",
         Request = typeof(ApplicationDecisionRequest), Response = typeof(ApplicationDto))]
     public async Task<IActionResult> Decide([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/decision")] HttpRequest req, string applicationId, CancellationToken ct)
     {
@@ -59,6 +59,13 @@ public sealed class ApplicationFunctions(PartnerApplications applications)
         Response = typeof(ApplicationStatusDto), Query = ["token"])]
     public async Task<IActionResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}/status")] HttpRequest req, string applicationId, CancellationToken ct) =>
         Api.Ok(await applications.StatusAsync(applicationId, req.Query("token"), ct));
+
+    [Function("AnswerPartnerApplicationInfo")]
+    [Access(AccessPolicy.Anonymous)]
+    [ApiOperation("Answer a request for information", "The applicant, with the single-use token from the request-info email (body: token, answer). The application is under review again with fresh deadlines; the reviewer gets the answer with new decision links. Unknown or used token 404, past the due time 410.",
+        Request = typeof(ApplicationInfoAnswer), Response = typeof(ApplicationStatusDto))]
+    public async Task<IActionResult> AnswerInfo([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/info")] HttpRequest req, string applicationId, CancellationToken ct) =>
+        Api.Ok(await applications.AnswerInfoAsync(applicationId, await ApiJson.ReadAsync<ApplicationInfoAnswer>(req, ct), ct));
 
     /// <summary>
     /// The client's address: the last X-Forwarded-For entry (the one the platform's front end added; earlier entries are the

@@ -36,4 +36,12 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(AgreementStepActivity))]
     public Task<string> AgreementStep([ActivityTrigger] AgreementWaitStep input, CancellationToken ct) =>
         services.GetRequiredService<AgreementStepActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(OnboardingChecklistOrchestrator))]
+    public Task<string> OnboardingChecklist([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new OnboardingChecklistOrchestrator().RunAsync(context, context.GetInput<ChecklistFollowUp>()!);
+
+    [Function(nameof(ChecklistReminderActivity))]
+    public Task<string> ChecklistReminder([ActivityTrigger] ChecklistReminder input, CancellationToken ct) =>
+        services.GetRequiredService<ChecklistReminderActivity>().ExecuteAsync(input, ct);
 }

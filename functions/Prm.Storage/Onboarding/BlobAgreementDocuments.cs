@@ -21,8 +21,24 @@ public sealed class BlobAgreementDocuments(BlobFiles files) : IAgreementDocument
         }
         catch (Azure.RequestFailedException ex) when (ex.Status == 404)
         {
-            throw new ServiceUnavailableException($"The agreement document {BlobName(version)} is missing from the agreements container.");
+            throw new NotFoundException($"Agreement version {version}");
         }
+    }
+
+    public async Task<bool> ExistsAsync(string version, CancellationToken ct) => await files.Blob(Containers.Agreements, BlobName(version)).ExistsAsync(ct);
+
+    public async Task<AgreementDocument> UploadAsync(string version, byte[] text, CancellationToken ct)
+    {
+        try
+        {
+            await files.Blob(Containers.Agreements, BlobName(version)).UploadAsync(new BinaryData(text),
+                new BlobUploadOptions { HttpHeaders = new BlobHttpHeaders { ContentType = "text/plain; charset=utf-8" }, Conditions = new BlobRequestConditions { IfNoneMatch = Azure.ETag.All } }, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status is 409 or 412)
+        {
+            throw new ConflictException($"Agreement version {version} exists already; versions never change.", "version");
+        }
+        return new AgreementDocument(version, Convert.ToHexStringLower(SHA256.HashData(text)), System.Text.Encoding.UTF8.GetString(text));
     }
 
     /// <summary>Uploads the built-in agreement text as this version when no document exists yet (local development, first deployment).</summary>

@@ -33,6 +33,7 @@ internal static class PartnerRows
         ["FirstUserInvitedAt"] = p.FirstUserInvitedAt,
         ["FirstDealRegisteredAt"] = p.FirstDealRegisteredAt,
         ["FirstCertificationAt"] = p.FirstCertificationAt,
+        ["ChecklistRemindersSent"] = p.ChecklistRemindersSent,
         ["CreatedAt"] = p.CreatedAt,
         ["UpdatedAt"] = p.UpdatedAt,
     };
@@ -58,6 +59,7 @@ internal static class PartnerRows
         AdminCount = e.GetInt32("AdminCount") ?? 0,
         ProfileCompletedAt = e.GetDateTimeOffset("ProfileCompletedAt"),
         AgreementVersion = e.GetString("AgreementVersion"),
+        ChecklistRemindersSent = e.GetInt32("ChecklistRemindersSent") ?? 0,
         AgreementAcceptedAt = e.GetDateTimeOffset("AgreementAcceptedAt"),
         FirstUserInvitedAt = e.GetDateTimeOffset("FirstUserInvitedAt"),
         FirstDealRegisteredAt = e.GetDateTimeOffset("FirstDealRegisteredAt"),

@@ -1,0 +1,40 @@
+using Microsoft.DurableTask;
+using Prm.Core.Partners;
+
+namespace Prm.Workflows.Onboarding;
+
+/// <summary>Input of the checklist follow-up of a newly active partner.</summary>
+public sealed record ChecklistFollowUp(string PartnerId, DateTimeOffset ActivatedAt, DateTimeOffset FirstReminderAt, DateTimeOffset SecondReminderAt)
+{
+    public static string InstanceId(string partnerId) => "checklist-" + partnerId;
+}
+
+/// <summary>Input of one checklist reminder.</summary>
+public sealed record ChecklistReminder(string PartnerId, int Number, DateTimeOffset ActivatedAt);
+
+/// <summary>After activation: reminders of the unfinished onboarding checklist items (defaults 7 and 21 days); nothing is sent once all are done.</summary>
+public sealed class OnboardingChecklistOrchestrator : TaskOrchestrator<ChecklistFollowUp, string>
+{
+    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(5), 2, TimeSpan.FromMinutes(5)));
+
+    public override async Task<string> RunAsync(TaskOrchestrationContext context, ChecklistFollowUp input)
+    {
+        var number = 0;
+        foreach (var at in new[] { input.FirstReminderAt, input.SecondReminderAt })
+        {
+            number++;
+            await context.CreateTimer(at.UtcDateTime, CancellationToken.None);
+            var outcome = await context.CallActivityAsync<string>(nameof(ChecklistReminderActivity), new ChecklistReminder(input.PartnerId, number, input.ActivatedAt), Retry);
+            if (outcome == "complete") return "complete";
+        }
+        return "reminded";
+    }
+}
+
+/// <summary>Sends one checklist reminder (idempotent at the service).</summary>
+public sealed class ChecklistReminderActivity(IChecklistReminders directory) : TaskActivity<ChecklistReminder, string>
+{
+    public override Task<string> RunAsync(TaskActivityContext context, ChecklistReminder input) => ExecuteAsync(input, CancellationToken.None);
+
+    public Task<string> ExecuteAsync(ChecklistReminder input, CancellationToken ct) => directory.RemindChecklistAsync(input.PartnerId, input.Number, input.ActivatedAt, ct);
+}

@@ -1,0 +1,177 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.Json.Serialization;
+using Prm.Core.Audit;
+using Prm.Core.Common;
+using Prm.Core.Configuration;
+using Prm.Core.Identity;
+
+namespace Prm.Core.Settings;
+
+/// <summary>Storage port of program settings: one JSON document per section, versioned by ETag.</summary>
+public interface ISettingsStore
+{
+    Task<Versioned<string>?> GetAsync(string section, CancellationToken ct);
+
+    /// <summary>Creates the section (<paramref name="etag"/> null; 412 when it exists) or replaces it if the ETag still matches (412 otherwise). Returns the new ETag.</summary>
+    Task<string> SaveAsync(string section, string json, string? etag, AuditEntry audit, CancellationToken ct);
+
+    /// <summary>The changes of the program settings, newest first.</summary>
+    Task<Page<AuditEntry>> TimelineAsync(PageRequest page, CancellationToken ct);
+}
+
+/// <summary>A section of the program settings (onboarding, deals, mdf): its type, defaults from configuration, and its validation.</summary>
+public interface ISettingsSection
+{
+    string Name { get; }
+
+    Type Type { get; }
+
+    object Defaults();
+
+    /// <summary>Throws <see cref="ValidationFailedException"/> naming the field when the value is not acceptable.</summary>
+    Task ValidateAsync(object value, CancellationToken ct);
+}
+
+/// <summary>A typed settings section.</summary>
+public sealed class SettingsSection<T>(string name, Func<T> defaults, Func<T, CancellationToken, Task> validate) : ISettingsSection where T : class
+{
+    public string Name => name;
+
+    public Type Type => typeof(T);
+
+    public object Defaults() => defaults();
+
+    public Task ValidateAsync(object value, CancellationToken ct) => validate((T)value, ct);
+}
+
+/// <summary>The JSON of stored settings: camelCase, enums as camelCase text, durations as "d.hh:mm:ss".</summary>
+public static class SettingsJson
+{
+    public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
+    {
+        DictionaryKeyPolicy = null,
+        UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
+        NumberHandling = JsonNumberHandling.Strict,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+}
+
+/// <summary>
+/// Program settings that admins change at run time (fit-score rules, reviewer assignment, deadlines, deal and MDF rules).
+/// A section that was never saved is its defaults, which come from configuration (so tests run deadlines in seconds).
+/// A saved section is stored whole; properties it lacks take their defaults. Reads are cached per instance for
+/// <see cref="ProgramOptions.SettingsCacheSeconds"/>; a save on this instance applies at once.
+/// </summary>
+public sealed class ProgramSettings(ISettingsStore store, IEnumerable<ISettingsSection> sections, TimeProvider clock, ProgramOptions program)
+{
+    /// <summary>The ETag of a section that was never saved (If-Match with it creates the section).</summary>
+    public const string DefaultsETag = "\"defaults\"";
+
+    private readonly IReadOnlyDictionary<string, ISettingsSection> sections = sections.ToDictionary(s => s.Name, StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, (DateTimeOffset At, object Value)> cache = new(StringComparer.Ordinal);
+
+    public IReadOnlyCollection<string> Sections => sections.Keys.Order(StringComparer.Ordinal).ToList();
+
+    /// <summary>The effective settings of a section, for the services that apply them.</summary>
+    public async Task<T> GetAsync<T>(string name, CancellationToken ct) where T : class
+    {
+        var now = clock.GetUtcNow();
+        if (program.SettingsCacheSeconds > 0 && cache.TryGetValue(name, out var hit) && now - hit.At < TimeSpan.FromSeconds(program.SettingsCacheSeconds)) return (T)hit.Value;
+        var value = (await LoadAsync(Section(name), ct)).Value;
+        cache[name] = (now, value);
+        return (T)value;
+    }
+
+    /// <summary>A section as admins see it, with its ETag ("defaults" when never saved).</summary>
+    public async Task<Versioned<object>> ReadAsync(Caller caller, string name, CancellationToken ct)
+    {
+        RequireAdmin(caller);
+        return await LoadAsync(Section(name), ct);
+    }
+
+    /// <summary>Replaces a section (If-Match required: the ETag from GET, "defaults" for a section never saved). Properties left out take their defaults.</summary>
+    public async Task<Versioned<object>> SaveAsync(Caller caller, string name, string? ifMatch, JsonObject? body, CancellationToken ct)
+    {
+        RequireAdmin(caller);
+        var section = Section(name);
+        if (body is null) throw new ValidationFailedException("body", "A JSON object with the settings is required.");
+        if (string.IsNullOrEmpty(ifMatch)) throw new PreconditionFailedException("PUT requires an If-Match header with the ETag from GET (\"defaults\" when the section was never saved).", required: true);
+        var value = Merge(section, body);
+        await section.ValidateAsync(value, ct);
+        var current = await LoadAsync(section, ct);
+        var json = JsonSerializer.Serialize(value, section.Type, SettingsJson.Options);
+        var before = JsonSerializer.Serialize(current.Value, section.Type, SettingsJson.Options);
+        var changes = Changes(before, json);
+        var audit = new AuditEntry(Ids.New("aud"), clock.GetUtcNow(), caller.UserId, caller.DisplayName, "settings.updated", "settings", name, changes);
+        var etag = await store.SaveAsync(name, json, ifMatch == DefaultsETag ? null : ifMatch, audit, ct);
+        cache[name] = (clock.GetUtcNow(), value);
+        return new Versioned<object>(value, etag);
+    }
+
+    public Task<Page<AuditEntry>> TimelineAsync(Caller caller, PageRequest page, CancellationToken ct)
+    {
+        RequireAdmin(caller);
+        return store.TimelineAsync(page, ct);
+    }
+
+    private async Task<Versioned<object>> LoadAsync(ISettingsSection section, CancellationToken ct)
+    {
+        var stored = await store.GetAsync(section.Name, ct);
+        if (stored is null) return new Versioned<object>(section.Defaults(), DefaultsETag);
+        var saved = JsonNode.Parse(stored.Value) as JsonObject ?? new JsonObject();
+        return new Versioned<object>(Merge(section, saved, lenient: true), stored.ETag);
+    }
+
+    /// <summary>Defaults overlaid with the given top-level properties; a property of the wrong type is a 400 naming it.</summary>
+    private static object Merge(ISettingsSection section, JsonObject overlay, bool lenient = false)
+    {
+        var merged = JsonSerializer.SerializeToNode(section.Defaults(), section.Type, SettingsJson.Options)!.AsObject();
+        var known = merged.Select(p => p.Key).ToHashSet(StringComparer.Ordinal);
+        foreach (var (key, node) in overlay)
+        {
+            if (!known.Contains(key))
+            {
+                if (lenient) continue; // a setting that a newer version removed
+                throw new ValidationFailedException(key, $"{key} is not a setting of the {section.Name} section; known: {string.Join(", ", known)}.");
+            }
+            merged[key] = node?.DeepClone();
+        }
+        try
+        {
+            return merged.Deserialize(section.Type, SettingsJson.Options) ?? section.Defaults();
+        }
+        catch (JsonException ex)
+        {
+            var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$', '.');
+            throw new ValidationFailedException(field, $"{field} has a value of the wrong type (durations are \"d.hh:mm:ss\", e.g. \"1.00:00:00\" for a day).");
+        }
+        catch (FormatException)
+        {
+            throw new ValidationFailedException("body", "A duration is not in the form \"d.hh:mm:ss\".");
+        }
+    }
+
+    private static List<FieldChange> Changes(string before, string after)
+    {
+        var a = JsonNode.Parse(before)!.AsObject();
+        var b = JsonNode.Parse(after)!.AsObject();
+        var changes = new List<FieldChange>();
+        foreach (var (key, node) in b)
+        {
+            var old = a[key]?.ToJsonString();
+            var now = node?.ToJsonString();
+            if (old != now) changes.Add(new FieldChange(key, old, now));
+        }
+        return changes;
+    }
+
+    private ISettingsSection Section(string name) =>
+        sections.TryGetValue(name, out var section) ? section : throw new NotFoundException($"Settings section '{name}'");
+
+    private static void RequireAdmin(Caller caller)
+    {
+        if (!caller.IsAdmin) throw new ForbiddenException("Only program admins read and change program settings.");
+    }
+}
