@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Prm.Core.Outbox;
 using Prm.Core.Partners;
+using Prm.Workflows.Deals;
 using Prm.Workflows.Invitations;
 using Prm.Workflows.Onboarding;
 
@@ -21,6 +22,8 @@ public static class WorkflowRegistration
         services.AddTransient<ApplicationReviewStepActivity>();
         services.AddTransient<AgreementStepActivity>();
         services.AddTransient<ChecklistReminderActivity>();
+        services.AddSingleton<IOutboxProjection, DealWorkflowProjection>();
+        services.AddTransient<DealStepActivity>();
         return services;
     }
 }

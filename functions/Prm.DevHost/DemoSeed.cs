@@ -9,7 +9,7 @@ namespace Prm.DevHost;
 public sealed record DemoUser(string Email, string Name, string Role, string? Company);
 
 /// <summary>Seeds a demo program idempotently: a program admin, two channel managers (two regions), two partners each with a partner admin and a sales rep.</summary>
-public sealed class DemoSeed(IStaffStore staff, IPartnerStore partners, PartnerDirectory directory, PartnerTeam team)
+public sealed class DemoSeed(IStaffStore staff, IPartnerStore partners, PartnerDirectory directory, PartnerTeam team, Prm.Core.Deals.IProductLineStore productLines, Prm.Core.Deals.IHouseAccountStore houseAccounts)
 {
     public static readonly IReadOnlyList<DemoUser> Users =
     [
@@ -37,7 +37,25 @@ public sealed class DemoSeed(IStaffStore staff, IPartnerStore partners, PartnerD
             ("anna@northwind.example", "Anna Northwind"), ("sam@northwind.example", "Sam Northwind"), ct);
         await PartnerAsync(seeder, "Fabrikam Solutions", "fabrikam.example", "US", "amer", "silver", amer.Id,
             ("frank@fabrikam.example", "Frank Fabrikam"), ("rita@fabrikam.example", "Rita Fabrikam"), ct);
+
+        var existing = (await productLines.ListAsync(ct)).Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
+        foreach (var line in ProductLines.Where(l => !existing.Contains(l.Id))) await productLines.CreateAsync(line, ct);
+        var houseId = "hac_" + StaffId("woodgrovebank.example")[4..];
+        if (await houseAccounts.GetAsync(houseId, ct) is null)
+        {
+            var key = Prm.Core.Deals.CustomerNormalizer.CompanyNameKey("Woodgrove Bank");
+            await houseAccounts.SaveAsync(new Prm.Core.Deals.HouseAccount(houseId, "Woodgrove Bank", "woodgrovebank.example", key, Prm.Core.Deals.CustomerNormalizer.BlockingKeys(key), admin.DisplayName, DateTimeOffset.UtcNow), null, null, ct);
+        }
     }
+
+    /// <summary>The demo catalog deals are registered for.</summary>
+    public static readonly IReadOnlyList<Prm.Core.Deals.ProductLine> ProductLines =
+    [
+        new("cloud-backup", "Cloud Backup", true),
+        new("endpoint-security", "Endpoint Security", true),
+        new("managed-network", "Managed Network", true),
+        new("professional-services", "Professional Services", true),
+    ];
 
     private async Task PartnerAsync(Caller seeder, string name, string domain, string country, string region, string tier, string channelManagerId,
         (string Email, string Name) partnerAdmin, (string Email, string Name) salesRep, CancellationToken ct)

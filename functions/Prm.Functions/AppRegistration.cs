@@ -43,6 +43,13 @@ public static class AppRegistration
         services.AddSingleton<Prm.Core.Settings.ISettingsSection>(sp => Prm.Core.Onboarding.OnboardingSettings.Section(
             sp.GetRequiredService<Prm.Core.Onboarding.OnboardingOptions>(), sp.GetRequiredService<Prm.Core.Onboarding.ReviewOptions>(), sp.GetRequiredService<Prm.Core.Onboarding.AgreementOptions>(),
             sp.GetRequiredService<IStaffStore>(), sp.GetRequiredService<Prm.Core.Onboarding.IAgreementDocuments>()));
+        var dealOptions = configuration.GetSection(Prm.Core.Deals.DealOptions.SectionName).Get<Prm.Core.Deals.DealOptions>() ?? new Prm.Core.Deals.DealOptions();
+        services.AddSingleton(dealOptions);
+        services.AddSingleton<Prm.Core.Settings.ISettingsSection>(_ => Prm.Core.Deals.DealSettings.Section(dealOptions));
+        services.AddSingleton<Prm.Core.Deals.ProductLines>();
+        services.AddSingleton<Prm.Core.Deals.HouseAccounts>();
+        services.AddSingleton<Prm.Core.Deals.DealRegistrations>();
+        services.AddSingleton<Prm.Core.Deals.IDealSteps>(sp => sp.GetRequiredService<Prm.Core.Deals.DealRegistrations>());
         services.AddSingleton<Prm.Core.Approvals.DecisionLinks>();
         services.AddSingleton<Prm.Core.Onboarding.PartnerAgreements>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerAgreements>());

@@ -31,7 +31,23 @@ public sealed class PrmTables
         ApplicationIndex = Service.GetTableClient(prefix + "applicationindex");
         DevEvents = Service.GetTableClient(prefix + "devevents");
         Settings = Service.GetTableClient(prefix + "settings");
+        Deals = Service.GetTableClient(prefix + "deals");
+        DealIndex = Service.GetTableClient(prefix + "dealindex");
+        ConflictIndex = Service.GetTableClient(prefix + "conflictindex");
+        Catalog = Service.GetTableClient(prefix + "catalog");
     }
+
+    /// <summary>Deal registrations: a partition per partner (deals, idempotency keys, counters, timeline, outbox rows).</summary>
+    public TableClient Deals { get; }
+
+    /// <summary>Vendor deal lists (PartitionKey "all" or "cm:{id}", newest first).</summary>
+    public TableClient DealIndex { get; }
+
+    /// <summary>Conflict candidates: a partition per customer domain ("d:") and per name blocking key ("n:").</summary>
+    public TableClient ConflictIndex { get; }
+
+    /// <summary>Product lines and house accounts.</summary>
+    public TableClient Catalog { get; }
 
     public TableServiceClient Service { get; }
 
@@ -65,7 +81,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

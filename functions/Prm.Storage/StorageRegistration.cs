@@ -36,6 +36,10 @@ public static class StorageRegistration
         services.AddSingleton<Prm.Core.Onboarding.IApplicationStore, Onboarding.TableApplicationStore>();
         services.AddSingleton<Prm.Core.Approvals.IDecisionLinkStore, Approvals.TableDecisionLinkStore>();
         services.AddSingleton<Prm.Core.Settings.ISettingsStore, Settings.TableSettingsStore>();
+        services.AddSingleton<Prm.Core.Deals.IDealStore, Deals.TableDealStore>();
+        services.AddSingleton<Prm.Core.Deals.IProductLineStore, Deals.TableProductLineStore>();
+        services.AddSingleton<Prm.Core.Deals.IHouseAccountStore, Deals.TableHouseAccountStore>();
+        services.AddSingleton<IOutboxProjection, Deals.DealProjection>();
         services.AddSingleton<Onboarding.BlobAgreementDocuments>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementDocuments>(sp => sp.GetRequiredService<Onboarding.BlobAgreementDocuments>());
         services.AddSingleton<IOutboxProjection, PartnerProjection>();

@@ -208,6 +208,11 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     Onboarding__MaxPerIpPerHour: '20'
     Onboarding__ChecklistFirstReminderAfter: '7.00:00:00'
     Onboarding__ChecklistSecondReminderAfter: '21.00:00:00'
+    Deals__ProtectionPeriod: '90.00:00:00'
+    Deals__ReviewReminderAfter: '1.00:00:00'
+    Deals__ReviewEscalateAfter: '2.00:00:00'
+    Deals__ExpiryFirstReminderBefore: '14.00:00:00'
+    Deals__ExpirySecondReminderBefore: '3.00:00:00'
   }
 }
 

@@ -20,7 +20,7 @@ namespace Prm.Functions.Approvals;
 /// Decision links from emails: GET shows what is being decided (never changes anything: mail scanners open links), POST decides.
 /// No sign-in: the token is the credential, bound to one step, one subject and the person it was sent to.
 /// </summary>
-public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications applications, PartnerAgreements agreements, IPartnerStore partners, EmailComposer pages)
+public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications applications, PartnerAgreements agreements, IPartnerStore partners, EmailComposer pages, Prm.Core.Deals.DealRegistrations deals)
 {
     [Function("ShowDecisionLink")]
     [Access(AccessPolicy.Anonymous)]
@@ -70,6 +70,7 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
             return (410, Render("Link expired", ex.Message + " Sign in to the portal to see where things stand.", null, null));
         }
         if (link.Value.Kind == PartnerAgreements.DecisionKind) return await AgreementPageAsync(req, link, form, ct);
+        if (link.Value.Kind is Prm.Core.Deals.DealRegistrations.ReviewKind or Prm.Core.Deals.DealRegistrations.ExtensionKind) return await DealPageAsync(link, form, ct);
         if (link.Value.Kind != PartnerApplications.DecisionKind) return (404, Render("Link not valid", "This link is not valid.", null, null));
         var recipient = DecisionLinks.RecipientOf(link.Value);
         ApplicationDto application;
@@ -144,6 +145,84 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
             return (409, Render(title, ex.Message, null, null));
         }
     }
+
+    /// <summary>A deal review or extension link: the registration with its conflict evidence and the decisions the link allows.</summary>
+    private async Task<(int Status, string Page)> DealPageAsync(Versioned<DecisionLink> link, DecisionForm? form, CancellationToken ct)
+    {
+        Prm.Core.Deals.DealDto deal;
+        try
+        {
+            deal = (await deals.ForLinkAsync(link.Value, ct)).Value;
+        }
+        catch (NotFoundException)
+        {
+            return (404, Render("Link not valid", "What this link was for no longer exists.", null, null));
+        }
+        var extensionId = link.Value.Kind == Prm.Core.Deals.DealRegistrations.ExtensionKind ? link.Value.SubjectId.Split('|').ElementAtOrDefault(1) : null;
+        var extension = extensionId is null ? null : deal.Extensions.FirstOrDefault(e => e.Id == extensionId);
+        var title = extension is null ? $"Deal registration {deal.RegistrationNumber}: {deal.Customer.CompanyName}" : $"Extension request for {deal.RegistrationNumber}: {deal.Customer.CompanyName}";
+        string Page(string? message, bool decidable) => RenderDeal(title, message, deal, extension, decidable ? link.Value : null);
+        if (link.Value.UsedAt is { } usedAt) return (form is null ? 200 : 409, Page($"Already decided by {link.Value.UsedByName} at {Format(usedAt)}: {link.Value.Outcome}.", false));
+        if (extension is not null && extension.Status != "Pending")
+            return (form is null ? 200 : 409, Page($"Already decided by {extension.DecidedByName} at {(extension.DecidedAt is { } at ? Format(at) : "")}: {extension.Status.ToLowerInvariant()}.", false));
+        if (extension is null && deal.Status != "UnderReview")
+        {
+            var last = deal.Decisions.LastOrDefault(d => d.Decision is "approve" or "reject" or "return");
+            return (form is null ? 200 : 409, Page(last is null ? $"This registration is {deal.Status}." : $"Already decided by {last.DecidedByName} at {Format(last.DecidedAt)}: {last.Decision}.", false));
+        }
+        if (form is null) return (200, Page(null, true));
+        var recipient = DecisionLinks.RecipientOf(link.Value);
+        try
+        {
+            if (form.Decision is not { } chosen || !link.Value.Decisions.Contains(chosen)) throw new ValidationFailedException("decision", "decision must be one of: " + string.Join(", ", link.Value.Decisions) + ".");
+            var result = extension is null
+                ? await deals.DecideAsync(recipient, deal.Id, new Prm.Core.Deals.DealDecisionRequest(chosen, form.Reason, null), ct)
+                : await deals.DecideExtensionAsync(recipient, deal.Id, extension.Id, new Prm.Core.Deals.ExtensionDecisionRequest(chosen, form.Reason), ct);
+            var outcome = chosen switch { "approve" => "approved", "reject" => "rejected", _ => "returned" };
+            await links.MarkUsedAsync(link, outcome, ct);
+            deal = result.Value;
+            extension = extension is null ? null : deal.Extensions.First(e => e.Id == extension.Id);
+            return (200, Page(chosen switch
+            {
+                "approve" when extension is not null => $"Approved. The protection now ends at {(deal.ProtectedUntil is { } until ? Format(until) : "")}.",
+                "approve" => $"Approved. {deal.PartnerName} is protected for {deal.Customer.CompanyName} until {(deal.ProtectedUntil is { } until ? Format(until) : "")}.",
+                "reject" => $"Rejected. {deal.SubmittedByName} is told the reason.",
+                _ => $"Returned. {deal.SubmittedByName} completes it and submits it again.",
+            }, false));
+        }
+        catch (ValidationFailedException ex)
+        {
+            return (400, Page(ex.Message, true));
+        }
+        catch (ConflictException ex)
+        {
+            return (409, Page(ex.Message, false));
+        }
+        catch (ForbiddenException ex)
+        {
+            return (403, Page(ex.Message, false));
+        }
+    }
+
+    private string RenderDeal(string title, string? message, Prm.Core.Deals.DealDto deal, Prm.Core.Deals.DealExtension? extension, DecisionLink? decidable) => pages.RenderPage("approval", new
+    {
+        title,
+        message,
+        deal,
+        dealValue = deal.EstimatedValue.ToString(),
+        dealCloseDate = deal.ExpectedCloseDate.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        dealSubmittedAt = deal.SubmittedAt is { } s ? Format(s) : null,
+        dealProtectedUntil = deal.ProtectedUntil is { } p ? Format(p) : null,
+        dealProducts = string.Join(", ", deal.Products),
+        evidence = deal.Conflict.Evidence,
+        extension,
+        flags = Array.Empty<string>(),
+        matches = Array.Empty<string>(),
+        canDecideDeal = decidable is not null,
+        canReturn = decidable?.Decisions.Contains("return") == true,
+        recipientName = decidable?.RecipientName,
+        expiresAt = decidable is { } open ? Format(open.ExpiresAt) : null,
+    });
 
     private string Render(string title, string? message, ApplicationDto? application, DecisionLink? decidable, AgreementDocument? agreement = null, DecisionLink? acceptable = null) => pages.RenderPage("approval", new
     {

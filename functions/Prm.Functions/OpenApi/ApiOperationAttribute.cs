@@ -23,6 +23,9 @@ public sealed class ApiOperationAttribute(string summary, string description) : 
     /// <summary>Query parameters the operation reads.</summary>
     public string[] Query { get; init; } = [];
 
+    /// <summary>Optional request headers the operation reads (besides If-Match).</summary>
+    public string[] Headers { get; init; } = [];
+
     /// <summary>True when If-Match is required (adds 412/428).</summary>
     public bool IfMatch { get; init; }
 }

@@ -91,11 +91,15 @@ public static class OpenApiDocumentBuilder
                 Schema = new OpenApiSchema { Type = query == "limit" ? JsonSchemaType.Integer : query == "dryRun" ? JsonSchemaType.Boolean : JsonSchemaType.String },
             });
         }
+        foreach (var header in info?.Headers ?? [])
+        {
+            operation.Parameters.Add(new OpenApiParameter { Name = header, In = ParameterLocation.Header, Required = false, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
+        }
         if (info?.IfMatch == true)
         {
             operation.Parameters.Add(new OpenApiParameter { Name = "If-Match", In = ParameterLocation.Header, Required = true, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
         }
-        if (info?.Request is { } request || info?.RequestContentType == "text/csv")
+        if (info?.Request is { } request || info?.RequestContentType is "text/csv" or "text/plain")
         {
             operation.RequestBody = new OpenApiRequestBody
             {

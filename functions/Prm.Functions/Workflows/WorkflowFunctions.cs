@@ -2,6 +2,7 @@ using Microsoft.Azure.Functions.Worker;
 using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Prm.Core.Partners;
+using Prm.Workflows.Deals;
 using Prm.Workflows.Invitations;
 using Prm.Workflows.Onboarding;
 
@@ -44,4 +45,12 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(ChecklistReminderActivity))]
     public Task<string> ChecklistReminder([ActivityTrigger] ChecklistReminder input, CancellationToken ct) =>
         services.GetRequiredService<ChecklistReminderActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(DealOrchestrator))]
+    public Task<string> Deal([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new DealOrchestrator().RunAsync(context, context.GetInput<DealWorkflow>()!);
+
+    [Function(nameof(DealStepActivity))]
+    public Task<string> DealStep([ActivityTrigger] DealWorkflowStep input, CancellationToken ct) =>
+        services.GetRequiredService<DealStepActivity>().ExecuteAsync(input, ct);
 }

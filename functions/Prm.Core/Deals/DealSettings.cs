@@ -1,0 +1,94 @@
+using Prm.Core.Common;
+using Prm.Core.Partners;
+using Prm.Core.Settings;
+
+namespace Prm.Core.Deals;
+
+/// <summary>Deal registration defaults from configuration (section "Deals"); tests run the deadlines in seconds.</summary>
+public sealed class DealOptions
+{
+    public const string SectionName = "Deals";
+
+    /// <summary>Protection after approval unless the decision names protectionDays.</summary>
+    public TimeSpan ProtectionPeriod { get; set; } = TimeSpan.FromDays(90);
+
+    public TimeSpan ReviewReminderAfter { get; set; } = TimeSpan.FromHours(24);
+    public TimeSpan ReviewEscalateAfter { get; set; } = TimeSpan.FromHours(48);
+
+    /// <summary>Reminders to the registering user before protection ends.</summary>
+    public TimeSpan ExpiryFirstReminderBefore { get; set; } = TimeSpan.FromDays(14);
+    public TimeSpan ExpirySecondReminderBefore { get; set; } = TimeSpan.FromDays(3);
+}
+
+/// <summary>
+/// The deals section of the program settings: auto-approval rules, protection, extensions, deadlines and the conflict rules
+/// (thresholds and weights). Auto-approval compares values in the program currency only; a registration in another currency goes to review.
+/// </summary>
+public sealed record DealSettings
+{
+    public const string SectionName = "deals";
+
+    public bool AutoApprovalEnabled { get; init; } = true;
+
+    /// <summary>The highest conflict level that may still be auto-approved (none, possible, likely).</summary>
+    public string AutoApproveMaxConflictLevel { get; init; } = "none";
+
+    /// <summary>The largest estimated value (in the program currency) that may be auto-approved.</summary>
+    public decimal AutoApproveMaxValue { get; init; } = 50_000m;
+
+    /// <summary>Partner tiers whose registrations may be auto-approved.</summary>
+    public List<string> AutoApproveTiers { get; init; } = ["registered", "silver", "gold", "platinum"];
+
+    public TimeSpan ProtectionPeriod { get; init; }
+    public int MaxProtectionDays { get; init; } = 365;
+    public int MaxExtensions { get; init; } = 1;
+    public int MaxExtensionDays { get; init; } = 90;
+    public TimeSpan ReviewReminderAfter { get; init; }
+    public TimeSpan ReviewEscalateAfter { get; init; }
+    public TimeSpan ExpiryFirstReminderBefore { get; init; }
+    public TimeSpan ExpirySecondReminderBefore { get; init; }
+
+    /// <summary>How long a decision link sent to a reviewer stays valid.</summary>
+    public TimeSpan DecisionLinkValidFor { get; init; } = TimeSpan.FromDays(30);
+
+    /// <summary>How far back won deals count as conflicts.</summary>
+    public int WonLookbackDays { get; init; } = 366;
+
+    public ConflictRules Conflict { get; init; } = ConflictRules.Default;
+
+    public static DealSettings From(DealOptions o) => new()
+    {
+        ProtectionPeriod = o.ProtectionPeriod,
+        ReviewReminderAfter = o.ReviewReminderAfter,
+        ReviewEscalateAfter = o.ReviewEscalateAfter,
+        ExpiryFirstReminderBefore = o.ExpiryFirstReminderBefore,
+        ExpirySecondReminderBefore = o.ExpirySecondReminderBefore,
+    };
+
+    public static SettingsSection<DealSettings> Section(DealOptions options) => new(SectionName, () => From(options), (s, _) => { Validate(s); return Task.CompletedTask; });
+
+    public static void Validate(DealSettings s)
+    {
+        var errors = new Dictionary<string, string[]>();
+        void Fail(string field, string message) => errors[field] = [message];
+        if (Text.ParseEnum<ConflictLevel>(s.AutoApproveMaxConflictLevel) is not { } level || level == ConflictLevel.Certain)
+            Fail("autoApproveMaxConflictLevel", "autoApproveMaxConflictLevel must be none, possible or likely (certain conflicts are never auto-approved).");
+        if (s.AutoApproveMaxValue is < 0 or > 1_000_000_000m) Fail("autoApproveMaxValue", "autoApproveMaxValue must be 0 to 1,000,000,000.");
+        for (var i = 0; i < s.AutoApproveTiers.Count; i++)
+        {
+            if (Text.ParseEnum<PartnerTier>(s.AutoApproveTiers[i]) is null) Fail($"autoApproveTiers[{i}]", "autoApproveTiers holds tiers: " + string.Join(", ", Enum.GetValues<PartnerTier>().Select(t => Text.Camel(t))) + ".");
+        }
+        if (s.ProtectionPeriod <= TimeSpan.Zero || s.ProtectionPeriod > TimeSpan.FromDays(s.MaxProtectionDays)) Fail("protectionPeriod", "protectionPeriod must be above zero and at most maxProtectionDays.");
+        if (s.MaxProtectionDays is < 1 or > 730) Fail("maxProtectionDays", "maxProtectionDays must be 1 to 730.");
+        if (s.MaxExtensions is < 0 or > 10) Fail("maxExtensions", "maxExtensions must be 0 to 10.");
+        if (s.MaxExtensionDays is < 1 or > 365) Fail("maxExtensionDays", "maxExtensionDays must be 1 to 365.");
+        if (s.ReviewReminderAfter <= TimeSpan.Zero || s.ReviewEscalateAfter <= s.ReviewReminderAfter) Fail("reviewEscalateAfter", "Review deadlines must come in order: 0 < reviewReminderAfter < reviewEscalateAfter.");
+        if (s.ExpirySecondReminderBefore <= TimeSpan.Zero || s.ExpiryFirstReminderBefore <= s.ExpirySecondReminderBefore) Fail("expiryFirstReminderBefore", "Expiry reminders must come in order: expiryFirstReminderBefore > expirySecondReminderBefore > 0.");
+        if (s.DecisionLinkValidFor <= TimeSpan.Zero || s.DecisionLinkValidFor > TimeSpan.FromDays(90)) Fail("decisionLinkValidFor", "decisionLinkValidFor must be above zero and at most 90 days.");
+        if (s.WonLookbackDays is < 0 or > 3650) Fail("wonLookbackDays", "wonLookbackDays must be 0 to 3650.");
+        var c = s.Conflict;
+        if (!(0 < c.PossibleScore && c.PossibleScore < c.LikelyScore && c.LikelyScore < c.CertainScore && c.CertainScore <= 100)) Fail("conflict", "conflict scores must come in order: 0 < possibleScore < likelyScore < certainScore <= 100.");
+        if (c.SimilarNameSimilarity is <= 0 or > 1 || c.StrongNameSimilarity is <= 0 or > 1 || c.SimilarNameSimilarity > c.StrongNameSimilarity) Fail("conflict", "conflict similarities must be in (0, 1] with similarNameSimilarity <= strongNameSimilarity.");
+        if (errors.Count > 0) throw new ValidationFailedException(errors, string.Join(" ", errors.Select(e => e.Value[0])), unprocessable: true);
+    }
+}

@@ -1,0 +1,209 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging;
+using Prm.Core.Deals;
+using Prm.Core.Outbox;
+
+namespace Prm.Storage.Deals;
+
+/// <summary>
+/// Keeps the read side of deals from the outbox (at least once, idempotent): the vendor list index (all, per channel manager), the
+/// conflict index rows of the registration (its domain and name blocking keys) and the partner's dashboard counters.
+/// </summary>
+public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log) : IOutboxProjection
+{
+    public const string AllPartition = "all";
+
+    public static string ManagerPartition(string channelManagerId) => "cm:" + channelManagerId;
+
+    public static string DomainPartition(string domain) => "d:" + KeyEncoding.Encode(domain);
+
+    public static string NamePartition(string blockingKey) => "n:" + KeyEncoding.Encode(blockingKey);
+
+    public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
+    {
+        if (!e.Type.StartsWith("deal.", StringComparison.Ordinal)) return;
+        var data = e.Data.Deserialize<DealEvents.DealData>(OutboxJson.Options)!;
+        if (!data.Latest) return; // a later event of the same commit carries the same registration
+        var deal = data.Deal;
+        if (deal.Status == nameof(DealStatus.Draft)) return; // drafts are the partner's own until submitted
+        var rowKey = deal.Id[37..53] + "|" + deal.Id;
+        var body = JsonSerializer.Serialize(deal, TableDealStore.Json);
+        TableEntity IndexRow(string partition) => new(partition, rowKey)
+        {
+            ["DealId"] = deal.Id, ["PartnerId"] = deal.PartnerId, ["Status"] = deal.Status, ["SubmittedBy"] = deal.SubmittedBy, ["NameKey"] = data.NameKey,
+            ["ProtectedUntil"] = deal.ProtectedUntil, ["Body"] = body,
+        };
+        var writes = new List<Task> { tables.DealIndex.UpsertEntityAsync(IndexRow(AllPartition), TableUpdateMode.Replace, ct) };
+        if (data.ChannelManagerId is not null) writes.Add(tables.DealIndex.UpsertEntityAsync(IndexRow(ManagerPartition(data.ChannelManagerId)), TableUpdateMode.Replace, ct));
+        {
+            var partitions = new List<string>();
+            if (deal.Customer.Domain is not null) partitions.Add(DomainPartition(deal.Customer.Domain));
+            partitions.AddRange(data.BlockingKeys.Select(NamePartition));
+            foreach (var partition in partitions.Distinct())
+            {
+                writes.Add(tables.ConflictIndex.UpsertEntityAsync(new TableEntity(partition, "deal|" + deal.Id)
+                {
+                    ["Kind"] = "deal", ["Id"] = deal.Id, ["PartnerId"] = deal.PartnerId, ["Status"] = deal.Status, ["Domain"] = deal.Customer.Domain, ["NameKey"] = data.NameKey,
+                    ["Country"] = deal.Customer.Country, ["Products"] = string.Join(",", deal.Products), ["ProtectedUntil"] = deal.ProtectedUntil,
+                    ["WonAt"] = deal.Status == nameof(DealStatus.Won) ? deal.Outcome?.RecordedAt : null,
+                }, TableUpdateMode.Replace, ct));
+            }
+        }
+        writes.Add(CountAsync(deal, ct));
+        await Task.WhenAll(writes);
+    }
+
+    /// <summary>Applies the change of this deal's contribution to the counters, in one transaction with the contribution row.</summary>
+    private async Task CountAsync(DealDto deal, CancellationToken ct)
+    {
+        var contributionRow = TableDealStore.ContributionPrefix + deal.Id[37..];
+        var after = DealCounters.Of(deal);
+        for (var attempt = 0; attempt < 10; attempt++)
+        {
+            TableEntity? stats = null, contribution = null;
+            await foreach (var row in tables.Deals.QueryAsync<TableEntity>(
+                TableClient.CreateQueryFilter($"PartitionKey eq {deal.PartnerId} and (RowKey eq {TableDealStore.StatsRow} or RowKey eq {contributionRow})"), cancellationToken: ct))
+            {
+                if (row.RowKey == TableDealStore.StatsRow) stats = row; else contribution = row;
+            }
+            var before = contribution is null ? null : JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body"));
+            if (before == after) return; // redelivered
+            var current = stats is null ? new Prm.Core.Deals.DealStats(deal.PartnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>()) : DealCounters.Read(deal.PartnerId, stats);
+            var next = DealCounters.Entity(DealCounters.Apply(current, before, after));
+            var row2 = new TableEntity(deal.PartnerId, contributionRow)
+            {
+                ["Body"] = JsonSerializer.Serialize(after), ["Status"] = after.Status, ["MdfRequestId"] = after.MdfRequestId, ["WonAt"] = after.WonAt,
+                ["Currency"] = after.Currency, ["WonValue"] = (double)after.WonValue, ["WonValueText"] = after.WonValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                ["ValueText"] = after.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            var actions = new List<TableTransactionAction>
+            {
+                contribution is null ? new(TableTransactionActionType.Add, row2) : new(TableTransactionActionType.UpdateReplace, row2, contribution.ETag),
+                stats is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, stats.ETag),
+            };
+            try
+            {
+                await tables.Deals.SubmitTransactionAsync(actions, ct);
+                return;
+            }
+            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
+            {
+                // Another event of this partner counted at the same moment: read again.
+            }
+        }
+        log.LogWarning("Deal counters of partner {PartnerId} stayed contended; deal {DealId} is counted on its next event", deal.PartnerId, deal.Id);
+    }
+}
+
+/// <summary>The product line catalog (partition "productline" of the catalog table).</summary>
+public sealed class TableProductLineStore(PrmTables tables) : IProductLineStore
+{
+    private const string Partition = "productline";
+
+    public async Task<IReadOnlyList<ProductLine>> ListAsync(CancellationToken ct)
+    {
+        var lines = new List<ProductLine>();
+        await foreach (var e in tables.Catalog.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: ct)) lines.Add(Read(e));
+        return lines;
+    }
+
+    public async Task<Prm.Core.Common.Versioned<ProductLine>?> GetAsync(string id, CancellationToken ct)
+    {
+        var found = await tables.Catalog.GetEntityIfExistsAsync<TableEntity>(Partition, id, cancellationToken: ct);
+        return found.HasValue ? new Prm.Core.Common.Versioned<ProductLine>(Read(found.Value!), found.Value!.ETag.ToString()) : null;
+    }
+
+    public async Task<string> CreateAsync(ProductLine line, CancellationToken ct)
+    {
+        try
+        {
+            return (await tables.Catalog.AddEntityAsync(Entity(line), ct)).Headers.ETag?.ToString() ?? "";
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+            throw new Prm.Core.Common.ConflictException($"A product line with id '{line.Id}' exists already.", "id");
+        }
+    }
+
+    public async Task<string> UpdateAsync(ProductLine line, string etag, CancellationToken ct)
+    {
+        try
+        {
+            return (await tables.Catalog.UpdateEntityAsync(Entity(line), new Azure.ETag(etag), TableUpdateMode.Replace, ct)).Headers.ETag?.ToString() ?? "";
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            throw new Prm.Core.Common.PreconditionFailedException("The product line was changed since you read it; read it again and retry.");
+        }
+    }
+
+    private static TableEntity Entity(ProductLine l) => new(Partition, l.Id) { ["Name"] = l.Name, ["Active"] = l.Active };
+
+    private static ProductLine Read(TableEntity e) => new(e.RowKey, e.GetString("Name"), e.GetBoolean("Active") ?? true);
+}
+
+/// <summary>House accounts (partition "house" of the catalog table) and their conflict index rows, written with them.</summary>
+public sealed class TableHouseAccountStore(PrmTables tables) : IHouseAccountStore
+{
+    private const string Partition = "house";
+
+    public async Task<IReadOnlyList<HouseAccount>> ListAsync(CancellationToken ct)
+    {
+        var list = new List<HouseAccount>();
+        await foreach (var e in tables.Catalog.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {Partition}"), cancellationToken: ct)) list.Add(Read(e));
+        return list;
+    }
+
+    public async Task<Prm.Core.Common.Versioned<HouseAccount>?> GetAsync(string id, CancellationToken ct)
+    {
+        var found = await tables.Catalog.GetEntityIfExistsAsync<TableEntity>(Partition, id, cancellationToken: ct);
+        return found.HasValue ? new Prm.Core.Common.Versioned<HouseAccount>(Read(found.Value!), found.Value!.ETag.ToString()) : null;
+    }
+
+    public async Task<string> SaveAsync(HouseAccount account, HouseAccount? before, string? etag, CancellationToken ct)
+    {
+        var entity = new TableEntity(Partition, account.Id) { ["Body"] = JsonSerializer.Serialize(account, TableDealStore.Json) };
+        string result;
+        try
+        {
+            result = etag is null
+                ? (await tables.Catalog.AddEntityAsync(entity, ct)).Headers.ETag?.ToString() ?? ""
+                : (await tables.Catalog.UpdateEntityAsync(entity, new Azure.ETag(etag), TableUpdateMode.Replace, ct)).Headers.ETag?.ToString() ?? "";
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status is 412 or 404)
+        {
+            throw new Prm.Core.Common.PreconditionFailedException("The house account was changed since you read it; read it again and retry.");
+        }
+        if (before is not null) await IndexAsync(before, "Deleted", ct);
+        await IndexAsync(account, "Active", ct);
+        return result;
+    }
+
+    public async Task DeleteAsync(HouseAccount account, string etag, CancellationToken ct)
+    {
+        try
+        {
+            await tables.Catalog.DeleteEntityAsync(Partition, account.Id, new Azure.ETag(etag), ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status is 412)
+        {
+            throw new Prm.Core.Common.PreconditionFailedException("The house account was changed since you read it; read it again and retry.");
+        }
+        await IndexAsync(account, "Deleted", ct);
+    }
+
+    private async Task IndexAsync(HouseAccount h, string status, CancellationToken ct)
+    {
+        var partitions = new List<string>();
+        if (h.Domain is not null) partitions.Add(DealProjection.DomainPartition(h.Domain));
+        partitions.AddRange(h.BlockingKeys.Select(DealProjection.NamePartition));
+        foreach (var partition in partitions.Distinct())
+        {
+            var row = new TableEntity(partition, "house|" + h.Id) { ["Kind"] = status == "Active" ? "house" : "house-deleted", ["Id"] = h.Id, ["Status"] = status, ["Domain"] = h.Domain, ["NameKey"] = h.NameKey };
+            await tables.ConflictIndex.UpsertEntityAsync(row, TableUpdateMode.Replace, ct);
+        }
+    }
+
+    private static HouseAccount Read(TableEntity e) => JsonSerializer.Deserialize<HouseAccount>(e.GetString("Body"), TableDealStore.Json)!;
+}

@@ -1,0 +1,231 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Azure.Data.Tables;
+using Prm.Core.Audit;
+using Prm.Core.Common;
+using Prm.Core.Deals;
+using Prm.Core.Partners;
+using Prm.Storage.Outbox;
+
+namespace Prm.Storage.Deals;
+
+/// <summary>
+/// Deals on Table Storage. A partner's registrations live in its partition of the deals table (row "deal|{time-ordered suffix}", newest
+/// first), with idempotency key rows, timeline and outbox rows, and the dashboard counters. Claims are key rows (AddEntity: the first
+/// holds it). Conflict candidates come from the conflict index (a partition per customer domain and per name blocking key); vendor
+/// lists from the deal index (all, per channel manager). Both indexes are written by <see cref="DealProjection"/> from the outbox.
+/// </summary>
+public sealed class TableDealStore(PrmTables tables, PartitionWriter writer) : IDealStore
+{
+    public const string DealPrefix = "deal|";
+    private const string IdempotencyPrefix = "idem|";
+    internal const string StatsRow = "stats";
+    internal const string ContributionPrefix = "contrib|";
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+
+    internal static string RowOf(string dealId) => DealPrefix + dealId[37..];
+
+    public async Task<Versioned<Deal>?> GetAsync(string dealId, CancellationToken ct)
+    {
+        var partnerId = DealIds.PartnerOf(dealId);
+        if (partnerId is null) return null;
+        var found = await tables.Deals.GetEntityIfExistsAsync<TableEntity>(partnerId, RowOf(dealId), cancellationToken: ct);
+        return found.HasValue ? new Versioned<Deal>(Read(found.Value!), found.Value!.ETag.ToString()) : null;
+    }
+
+    public async Task<string> CreateAsync(Deal deal, string? idempotencyHash, ChangeSet changes, CancellationToken ct)
+    {
+        var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, Entity(deal)) };
+        if (idempotencyHash is not null) actions.Add(new(TableTransactionActionType.Add, new TableEntity(deal.PartnerId, IdempotencyPrefix + idempotencyHash) { ["DealId"] = deal.Id }));
+        return (await writer.CommitAsync(tables.Deals, deal.PartnerId, actions, changes, ct))[0];
+    }
+
+    public async Task<string?> FindByIdempotencyAsync(string partnerId, string idempotencyHash, CancellationToken ct)
+    {
+        var found = await tables.Deals.GetEntityIfExistsAsync<TableEntity>(partnerId, IdempotencyPrefix + idempotencyHash, cancellationToken: ct);
+        return found.HasValue ? found.Value!.GetString("DealId") : null;
+    }
+
+    public async Task<string> UpdateAsync(Deal deal, string etag, ChangeSet changes, CancellationToken ct) =>
+        (await writer.CommitAsync(tables.Deals, deal.PartnerId, [new(TableTransactionActionType.UpdateReplace, Entity(deal), new Azure.ETag(etag))], changes, ct))[0];
+
+    public async Task<Page<AuditEntry>> TimelineAsync(string dealId, PageRequest page, CancellationToken ct)
+    {
+        var partnerId = DealIds.PartnerOf(dealId)!;
+        return await PrmTables.PageAsync(tables.Deals,
+            TableClient.CreateQueryFilter($"PartitionKey eq {partnerId} and RowKey ge {OutboxRows.AuditPrefix} and RowKey lt {KeyEncoding.PrefixEnd(OutboxRows.AuditPrefix)} and SubjectId eq {dealId}"),
+            page, OutboxRows.ReadAudit, ct);
+    }
+
+    public Task<Page<DealDto>> ListAsync(DealQuery query, PageRequest page, CancellationToken ct)
+    {
+        string filter;
+        TableClient table;
+        if (query.PartnerId is not null)
+        {
+            table = tables.Deals;
+            filter = TableClient.CreateQueryFilter($"PartitionKey eq {query.PartnerId} and RowKey ge {DealPrefix} and RowKey lt {KeyEncoding.PrefixEnd(DealPrefix)}");
+        }
+        else
+        {
+            table = tables.DealIndex;
+            filter = TableClient.CreateQueryFilter($"PartitionKey eq {(query.ChannelManagerId is null ? DealProjection.AllPartition : DealProjection.ManagerPartition(query.ChannelManagerId))}");
+        }
+        if (query.SubmittedBy is not null) filter += " and " + TableClient.CreateQueryFilter($"SubmittedBy eq {query.SubmittedBy}");
+        if (query.Status is { } status) filter += " and " + TableClient.CreateQueryFilter($"Status eq {status.ToString()}");
+        if (query.CustomerPrefix is { Length: > 0 } prefix) filter += " and " + TableClient.CreateQueryFilter($"NameKey ge {prefix} and NameKey lt {prefix + "\uffff"}");
+        if (query.ExpiringBefore is { } before) filter += " and " + TableClient.CreateQueryFilter($"ProtectedUntil lt {before}");
+        return query.PartnerId is not null
+            ? PrmTables.PageAsync(table, filter, page, e => DealDto.From(Read(e), vendorView: true), ct)
+            : PrmTables.PageAsync(table, filter, page, e => JsonSerializer.Deserialize<DealDto>(e.GetString("Body"), Json)!, ct);
+    }
+
+    public async Task<IReadOnlyList<IndexedCustomer>> CandidatesAsync(string? domain, IReadOnlyList<string> blockingKeys, CancellationToken ct)
+    {
+        var partitions = new List<string>();
+        if (domain is not null) partitions.Add(DealProjection.DomainPartition(domain));
+        partitions.AddRange(blockingKeys.Select(DealProjection.NamePartition));
+        var pages = await Task.WhenAll(partitions.Distinct().Select(async partition =>
+        {
+            var rows = new List<IndexedCustomer>();
+            await foreach (var e in tables.ConflictIndex.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), maxPerPage: 1000, cancellationToken: ct))
+            {
+                rows.Add(new IndexedCustomer(e.GetString("Kind"), e.GetString("Id"), e.GetString("PartnerId"), e.GetString("Status"), e.GetString("Domain"), e.GetString("NameKey"),
+                    e.GetString("Country"), (e.GetString("Products") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries), e.GetDateTimeOffset("ProtectedUntil"), e.GetDateTimeOffset("WonAt")));
+                if (rows.Count >= 1000) break; // a pathological partition must not make a registration unbounded
+            }
+            return rows;
+        }));
+        return pages.SelectMany(p => p).ToList();
+    }
+
+    public async Task<bool> TryClaimAsync(string claimKey, string dealId, string partnerId, CancellationToken ct)
+    {
+        try
+        {
+            await tables.Keys.AddEntityAsync(new TableEntity(ClaimPartition(claimKey), "") { ["DealId"] = dealId, ["PartnerId"] = partnerId }, ct);
+            return true;
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+            var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), "", cancellationToken: ct);
+            return holder.HasValue && holder.Value!.GetString("DealId") == dealId;
+        }
+    }
+
+    public async Task<bool> TakeOverClaimAsync(string claimKey, string dealId, string partnerId, Func<string, Task<bool>> holderIsActive, CancellationToken ct)
+    {
+        for (var attempt = 0; attempt < 5; attempt++)
+        {
+            var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), "", cancellationToken: ct);
+            if (!holder.HasValue)
+            {
+                if (await TryClaimAsync(claimKey, dealId, partnerId, ct)) return true;
+                continue;
+            }
+            var row = holder.Value!;
+            if (row.GetString("DealId") == dealId) return true;
+            if (await holderIsActive(row.GetString("DealId"))) return false;
+            try
+            {
+                await tables.Keys.UpdateEntityAsync(new TableEntity(row.PartitionKey, "") { ["DealId"] = dealId, ["PartnerId"] = partnerId }, row.ETag, TableUpdateMode.Replace, ct);
+                return true;
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status is 412 or 404)
+            {
+            }
+        }
+        return false;
+    }
+
+    public async Task ReleaseClaimAsync(string claimKey, string dealId, CancellationToken ct)
+    {
+        var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), "", cancellationToken: ct);
+        if (!holder.HasValue || holder.Value!.GetString("DealId") != dealId) return;
+        try
+        {
+            await tables.Keys.DeleteEntityAsync(holder.Value.PartitionKey, "", holder.Value.ETag, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            // Released or taken over meanwhile.
+        }
+    }
+
+    public async Task<DealStats> StatsAsync(string partnerId, CancellationToken ct)
+    {
+        var found = await tables.Deals.GetEntityIfExistsAsync<TableEntity>(partnerId, StatsRow, cancellationToken: ct);
+        return found.HasValue ? DealCounters.Read(partnerId, found.Value!) : new DealStats(partnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>());
+    }
+
+    private static string ClaimPartition(string claimKey) => "claim:" + KeyEncoding.Encode(claimKey);
+
+    internal static TableEntity Entity(Deal d) => new(d.PartnerId, RowOf(d.Id))
+    {
+        ["DealId"] = d.Id,
+        ["Status"] = d.Status.ToString(),
+        ["SubmittedBy"] = d.SubmittedBy,
+        ["NameKey"] = d.Customer.NameKey,
+        ["ProtectedUntil"] = d.ProtectedUntil,
+        ["CreatedAt"] = d.CreatedAt,
+        ["Body"] = JsonSerializer.Serialize(d, Json),
+    };
+
+    internal static Deal Read(TableEntity e) => JsonSerializer.Deserialize<Deal>(e.GetString("Body"), Json)!;
+}
+
+/// <summary>The dashboard counters of a partner, kept exact by per-deal contribution rows (a redelivered event changes nothing).</summary>
+internal static class DealCounters
+{
+    public sealed record Contribution(bool Submitted, bool Approved, bool Won, bool Lost, bool Active, string Currency, decimal Pipeline, decimal WonValue, DateTimeOffset? WonAt, string? MdfRequestId, string Status, decimal Value);
+
+    public static Contribution Of(DealDto d) => new(
+        d.SubmittedAt is not null, d.ApprovedAt is not null, d.Status == nameof(DealStatus.Won), d.Status == nameof(DealStatus.Lost),
+        d.Status is nameof(DealStatus.UnderReview) or nameof(DealStatus.Approved),
+        d.EstimatedValue.Currency,
+        d.Status is nameof(DealStatus.UnderReview) or nameof(DealStatus.Approved) ? d.EstimatedValue.Amount : 0m,
+        d.Status == nameof(DealStatus.Won) ? d.Outcome?.Amount?.Amount ?? d.EstimatedValue.Amount : 0m,
+        d.Status == nameof(DealStatus.Won) ? d.Outcome?.RecordedAt : null,
+        d.MdfRequestId, d.Status, d.EstimatedValue.Amount);
+
+    public static DealStats Read(string partnerId, TableEntity e) => new(partnerId,
+        e.GetInt32("Submitted") ?? 0, e.GetInt32("Approved") ?? 0, e.GetInt32("Won") ?? 0, e.GetInt32("Lost") ?? 0, e.GetInt32("Active") ?? 0,
+        JsonSerializer.Deserialize<Dictionary<string, decimal>>(e.GetString("Pipeline") ?? "{}")!, JsonSerializer.Deserialize<Dictionary<string, decimal>>(e.GetString("WonValue") ?? "{}")!);
+
+    public static DealStats Apply(DealStats s, Contribution? before, Contribution after)
+    {
+        static int D(bool? old, bool now) => (now ? 1 : 0) - (old == true ? 1 : 0);
+        var pipeline = new Dictionary<string, decimal>(s.PipelineValue);
+        var won = new Dictionary<string, decimal>(s.WonValue);
+        void Add(Dictionary<string, decimal> map, string currency, decimal delta)
+        {
+            if (delta == 0) return;
+            var value = map.GetValueOrDefault(currency) + delta;
+            if (value == 0) map.Remove(currency); else map[currency] = value;
+        }
+        if (before is not null)
+        {
+            Add(pipeline, before.Currency, -before.Pipeline);
+            Add(won, before.Currency, -before.WonValue);
+        }
+        Add(pipeline, after.Currency, after.Pipeline);
+        Add(won, after.Currency, after.WonValue);
+        return s with
+        {
+            Submitted = s.Submitted + D(before?.Submitted, after.Submitted),
+            Approved = s.Approved + D(before?.Approved, after.Approved),
+            Won = s.Won + D(before?.Won, after.Won),
+            Lost = s.Lost + D(before?.Lost, after.Lost),
+            Active = s.Active + D(before?.Active, after.Active),
+            PipelineValue = pipeline,
+            WonValue = won,
+        };
+    }
+
+    public static TableEntity Entity(DealStats s) => new(s.PartnerId, TableDealStore.StatsRow)
+    {
+        ["Submitted"] = s.Submitted, ["Approved"] = s.Approved, ["Won"] = s.Won, ["Lost"] = s.Lost, ["Active"] = s.Active,
+        ["Pipeline"] = JsonSerializer.Serialize(s.PipelineValue), ["WonValue"] = JsonSerializer.Serialize(s.WonValue),
+    };
+}
