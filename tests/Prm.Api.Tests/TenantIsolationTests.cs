@@ -56,6 +56,73 @@ public sealed class TenantIsolationTests(ApiHostFixture fixture) : IClassFixture
         ((int)response.StatusCode).Should().Be(404);
     }
 
+    public static TheoryData<string, string> DealScopedRoutes()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var function in FunctionCatalog.HttpFunctions.Where(f => f.Route.Contains("{dealId}", StringComparison.Ordinal)))
+        {
+            foreach (var method in function.Methods) data.Add(method, function.Route);
+        }
+        return data;
+    }
+
+    [Fact]
+    public void The_matrix_covers_deal_scoped_routes()
+    {
+        DealScopedRoutes().Count.Should().BeGreaterThanOrEqualTo(9);
+    }
+
+    [Theory]
+    [MemberData(nameof(DealScopedRoutes))]
+    public async Task Another_partners_users_and_a_foreign_channel_manager_get_404_on_a_deal(string method, string route)
+    {
+        var owner = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var created = await owner.PostJsonAsync("deals", Deals.Body("Isolated Customer " + Guid.NewGuid().ToString("N")[..8], $"isolated-{Guid.NewGuid():N}.example"));
+        created.StatusCode.Should().Be(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var dealId = (await created.JsonAsync()).Str("id");
+        var before = await (await owner.GetAsync($"deals/{dealId}")).Content.ReadAsStringAsync();
+        var url = route.Replace("{dealId}", dealId, StringComparison.Ordinal).Replace("{extensionId}", Ids.New("ext"), StringComparison.Ordinal);
+        foreach (var email in new[] { Demo.FabrikamAdmin, Demo.FabrikamRep, Demo.CmAmer, Demo.NorthwindRep })
+        {
+            var response = await (await Api.ClientAsync(email)).SendAsync(DealRequest(method, url));
+            await NotFoundOrRoleRefusedAsync(response, $"{email} {method} {url}");
+            (await response.Content.ReadAsStringAsync()).Should().NotContain("Isolated Customer");
+        }
+        (await (await owner.GetAsync($"deals/{dealId}")).Content.ReadAsStringAsync()).Should().Be(before, "nothing was changed");
+    }
+
+    [Theory]
+    [MemberData(nameof(DealScopedRoutes))]
+    public async Task A_guessed_deal_id_is_404(string method, string route)
+    {
+        var fabrikamId = await ApiSteps.PartnerIdAsync(Api, "Fabrikam Solutions");
+        foreach (var guess in new[] { "deal_" + fabrikamId[4..] + new string('0', 24), "deal_" + new string('f', 56), "not-a-deal" })
+        {
+            var url = route.Replace("{dealId}", guess, StringComparison.Ordinal).Replace("{extensionId}", Ids.New("ext"), StringComparison.Ordinal);
+            var response = await (await Api.ClientAsync(Demo.NorthwindAdmin)).SendAsync(DealRequest(method, url));
+            await NotFoundOrRoleRefusedAsync(response, $"{method} {url}");
+        }
+    }
+
+    /// <summary>404, or the gate's 403 for a role that may never call the route (the same answer for every id, so it tells nothing).</summary>
+    private static async Task NotFoundOrRoleRefusedAsync(HttpResponseMessage response, string what)
+    {
+        var body = await response.Content.ReadAsStringAsync();
+        if (response.StatusCode == HttpStatusCode.Forbidden) body.Should().Contain("Your role does not allow this operation.", what);
+        else ((int)response.StatusCode).Should().Be(404, $"{what}: {body}");
+    }
+
+    private static HttpRequestMessage DealRequest(string method, string url)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (method is "POST" or "PATCH" or "PUT")
+        {
+            request.Content = Responses.Json(new { decision = "reject", reason = "pwned", days = 10, result = "lost", notes = "pwned" });
+            request.Headers.TryAddWithoutValidation("If-Match", "*");
+        }
+        return request;
+    }
+
     [Fact]
     public async Task A_user_of_another_partner_cannot_be_reached_through_ones_own_partner()
     {

@@ -222,7 +222,7 @@ public sealed class DealRegistrations(
             if (deal.Status is not (DealStatus.Draft or DealStatus.UnderReview or DealStatus.Approved or DealStatus.Returned))
                 throw new ConflictException($"A {deal.Status} registration cannot be withdrawn.", "status");
             if (reason?.Length > 2000) throw new ValidationFailedException("reason", "reason takes at most 2000 characters.");
-            var updated = deal with { Status = DealStatus.Withdrawn, Decisions = [.. deal.Decisions, new DealDecision("withdraw", reason?.Trim(), caller.UserId, caller.DisplayName, now)] };
+            var updated = deal with { Status = DealStatus.Withdrawn, ClaimKey = null, Conflict = deal.Conflict with { ClaimHeld = false }, Decisions = [.. deal.Decisions, new DealDecision("withdraw", reason?.Trim(), caller.UserId, caller.DisplayName, now)] };
             return (updated, "deal.withdrawn", [OutboxMessage.ForEvent(DealEvents.Create(DealEvents.Withdrawn, updated, now, reason))]);
         });
 

@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using Microsoft.DurableTask.Client;
+using Microsoft.DurableTask.Testing;
+using Microsoft.Extensions.DependencyInjection;
+using Prm.Core.Deals;
+using Prm.Workflows.Deals;
+
+namespace Prm.Workflows.Tests;
+
+public sealed class DealWorkflowTests
+{
+    private sealed class RecordingSteps : IDealSteps
+    {
+        public ConcurrentQueue<(DealStep Step, DateTimeOffset Cycle)> Steps { get; } = new();
+
+        public Task<string> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct)
+        {
+            Steps.Enqueue((step, cycle));
+            return Task.FromResult(step == DealStep.Expire ? "expired" : "done");
+        }
+    }
+
+    private static Task<DurableTaskTestHost> StartAsync(IDealSteps steps) =>
+        DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(steps) });
+
+    private static DealWorkflow Review(string id, DateTimeOffset now, double remind, double escalate) =>
+        new(id, DealPhase.Review, now, now.AddSeconds(remind), now.AddSeconds(escalate), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(2));
+
+    private static DealSignal Approved(DateTimeOffset until) => new("Approved", until, null, null, null);
+
+    [Fact]
+    public async Task Review_reminds_escalates_then_an_approval_starts_protection_with_reminders_and_expiry()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var now = DateTimeOffset.UtcNow;
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator), Review("deal_1", now, 1, 2));
+        await Task.Delay(TimeSpan.FromSeconds(4));
+        var until = DateTimeOffset.UtcNow.AddSeconds(6);
+        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, Approved(until));
+        var done = await Orchestrations.CompletionAsync(host.Client, id);
+        done.ReadOutputAs<string>().Should().Be("expired");
+        steps.Steps.Select(s => s.Step).Should().Equal(DealStep.ReviewRemind, DealStep.ReviewEscalate, DealStep.ExpiryFirstReminder, DealStep.ExpirySecondReminder, DealStep.Expire);
+        steps.Steps.Where(s => s.Step is DealStep.ReviewRemind or DealStep.ReviewEscalate).Should().OnlyContain(s => s.Cycle == now);
+        steps.Steps.Where(s => s.Step is not (DealStep.ReviewRemind or DealStep.ReviewEscalate)).Should().OnlyContain(s => s.Cycle == until);
+    }
+
+    [Fact]
+    public async Task Rejection_ends_the_review_without_steps()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator), Review("deal_2", DateTimeOffset.UtcNow, 30, 60));
+        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("Rejected", null, null, null, null));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Rejected");
+        steps.Steps.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Return_waits_for_the_resubmission_which_starts_a_new_review_cycle()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator), Review("deal_3", DateTimeOffset.UtcNow, 30, 60));
+        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("Returned", null, null, null, null));
+        await Task.Delay(TimeSpan.FromSeconds(1));
+        var resubmitted = DateTimeOffset.UtcNow;
+        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("UnderReview", null, resubmitted, resubmitted.AddSeconds(1), resubmitted.AddSeconds(30)));
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("Withdrawn", null, null, null, null));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Withdrawn");
+        steps.Steps.Should().Equal((DealStep.ReviewRemind, resubmitted));
+    }
+
+    [Fact]
+    public async Task An_approved_extension_moves_the_running_expiry_timer()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var start = DateTimeOffset.UtcNow;
+        var first = start.AddSeconds(3);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator),
+            new DealWorkflow("deal_4", DealPhase.Protection, first, null, null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(9)));
+        var extended = start.AddSeconds(8);
+        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, Approved(extended));
+        await Task.Delay(TimeSpan.FromSeconds(5));
+        steps.Steps.Should().BeEmpty("the first end passed, but its timer was cancelled by the extension");
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
+        steps.Steps.Should().Equal((DealStep.Expire, extended));
+        (await host.Client.GetInstanceAsync(id))!.RuntimeStatus.Should().Be(OrchestrationRuntimeStatus.Completed);
+    }
+
+    [Fact]
+    public async Task A_won_outcome_ends_protection_before_expiry()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var until = DateTimeOffset.UtcNow.AddSeconds(30);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator),
+            new DealWorkflow("deal_5", DealPhase.Protection, until, null, null, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10)));
+        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("Won", null, null, null, null));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Won");
+        steps.Steps.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_lost_outcome_ends_protection_too()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var until = DateTimeOffset.UtcNow.AddSeconds(30);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator),
+            new DealWorkflow("deal_6", DealPhase.Protection, until, null, null, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10)));
+        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("Lost", null, null, null, null));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Lost");
+        steps.Steps.Should().BeEmpty();
+    }
+}
