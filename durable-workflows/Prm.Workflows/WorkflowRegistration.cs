@@ -21,6 +21,8 @@ public static class WorkflowRegistration
         services.AddTransient<ApplicationReviewStepActivity>();
         services.AddTransient<AgreementStepActivity>();
         services.AddTransient<ChecklistReminderActivity>();
+        services.AddSingleton<IOutboxProjection, Mdf.MdfWorkflowProjection>();
+        services.AddTransient<Mdf.MdfStepActivity>();
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using Microsoft.DurableTask;
 using Prm.Workflows.Invitations;
+using Prm.Workflows.Mdf;
 using Prm.Workflows.Onboarding;
 
 namespace Prm.Workflows;
@@ -7,9 +8,9 @@ namespace Prm.Workflows;
 /// <summary>Every orchestrator and activity, registered once for every host (the local host's worker and the tests).</summary>
 public static class WorkflowRegistry
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator), typeof(OnboardingChecklistOrchestrator)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator), typeof(OnboardingChecklistOrchestrator), typeof(MdfRequestOrchestrator), typeof(MdfClaimReviewOrchestrator)];
 
-    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity)];
+    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity), typeof(MdfStepActivity)];
 
     public static void Register(DurableTaskRegistry registry)
     {
@@ -21,5 +22,8 @@ public static class WorkflowRegistry
         registry.AddActivity<AgreementStepActivity>();
         registry.AddOrchestrator<OnboardingChecklistOrchestrator>();
         registry.AddActivity<ChecklistReminderActivity>();
+        registry.AddOrchestrator<MdfRequestOrchestrator>();
+        registry.AddOrchestrator<MdfClaimReviewOrchestrator>();
+        registry.AddActivity<MdfStepActivity>();
     }
 }

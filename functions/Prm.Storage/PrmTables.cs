@@ -31,6 +31,8 @@ public sealed class PrmTables
         ApplicationIndex = Service.GetTableClient(prefix + "applicationindex");
         DevEvents = Service.GetTableClient(prefix + "devevents");
         Settings = Service.GetTableClient(prefix + "settings");
+        MdfBudgets = Service.GetTableClient(prefix + "mdfbudgets");
+        MdfIndex = Service.GetTableClient(prefix + "mdfindex");
     }
 
     public TableServiceClient Service { get; }
@@ -59,13 +61,19 @@ public sealed class PrmTables
     /// <summary>Program settings: partition "program", a row per section and the settings timeline.</summary>
     public TableClient Settings { get; }
 
+    /// <summary>MDF: a partition per budget (budget row, ledger, key rows, requests with claims, audit, outbox).</summary>
+    public TableClient MdfBudgets { get; }
+
+    /// <summary>MDF look-ups: where an id lives, budgets per partner, request lists.</summary>
+    public TableClient MdfIndex { get; }
+
     /// <summary>Development-only: sent email.</summary>
     public TableClient DevMail { get; }
 
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, MdfBudgets, MdfIndex];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

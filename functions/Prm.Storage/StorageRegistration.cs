@@ -38,6 +38,8 @@ public static class StorageRegistration
         services.AddSingleton<Prm.Core.Settings.ISettingsStore, Settings.TableSettingsStore>();
         services.AddSingleton<Onboarding.BlobAgreementDocuments>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementDocuments>(sp => sp.GetRequiredService<Onboarding.BlobAgreementDocuments>());
+        services.AddSingleton<Prm.Core.Mdf.IMdfStore, Mdf.TableMdfStore>();
+        services.AddSingleton<Prm.Core.Mdf.IMdfProofFiles, Mdf.BlobProofFiles>();
         services.AddSingleton<IOutboxProjection, PartnerProjection>();
         services.AddSingleton<DevMailbox>();
         services.AddSingleton<DevEventSink>();

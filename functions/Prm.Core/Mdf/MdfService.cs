@@ -735,8 +735,8 @@ public sealed class MdfService(
                     entries.Add(entry);
                 }
             }
-            var subjectId = change.SubjectType == "claim" && change.Updated.Claim is { } claim ? claim.Id : change.Updated.Id;
-            var audit = new AuditEntry(Ids.New("aud"), now, actor.UserId, actor.DisplayName, change.Action, change.SubjectType, subjectId,
+            // The timeline of a request holds its claim's entries too (SubjectType "claim", SubjectId the request).
+            var audit = new AuditEntry(Ids.New("aud"), now, actor.UserId, actor.DisplayName, change.Action, change.SubjectType, change.Updated.Id,
                 Diff.Between(state.Request.Snapshot(), change.Updated.Snapshot()), change.Note);
             try
             {

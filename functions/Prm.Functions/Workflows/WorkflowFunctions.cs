@@ -3,6 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Prm.Core.Partners;
 using Prm.Workflows.Invitations;
+using Prm.Workflows.Mdf;
 using Prm.Workflows.Onboarding;
 
 namespace Prm.Functions.Workflows;
@@ -44,4 +45,16 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(ChecklistReminderActivity))]
     public Task<string> ChecklistReminder([ActivityTrigger] ChecklistReminder input, CancellationToken ct) =>
         services.GetRequiredService<ChecklistReminderActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(MdfRequestOrchestrator))]
+    public Task<string> MdfRequest([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new MdfRequestOrchestrator().RunAsync(context, context.GetInput<MdfRequestWorkflow>()!);
+
+    [Function(nameof(MdfClaimReviewOrchestrator))]
+    public Task<string> MdfClaimReview([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new MdfClaimReviewOrchestrator().RunAsync(context, context.GetInput<MdfClaimReview>()!);
+
+    [Function(nameof(MdfStepActivity))]
+    public Task<string> MdfStep([ActivityTrigger] Prm.Core.Mdf.MdfStep input, CancellationToken ct) =>
+        services.GetRequiredService<MdfStepActivity>().ExecuteAsync(input, ct);
 }
