@@ -24,6 +24,8 @@ public static class WorkflowRegistration
         services.AddTransient<ChecklistReminderActivity>();
         services.AddSingleton<IOutboxProjection, DealWorkflowProjection>();
         services.AddTransient<DealStepActivity>();
+        services.AddSingleton<IOutboxProjection, Mdf.MdfWorkflowProjection>();
+        services.AddTransient<Mdf.MdfStepActivity>();
         return services;
     }
 }

@@ -1,6 +1,7 @@
 using Microsoft.DurableTask;
 using Prm.Workflows.Deals;
 using Prm.Workflows.Invitations;
+using Prm.Workflows.Mdf;
 using Prm.Workflows.Onboarding;
 
 namespace Prm.Workflows;
@@ -8,9 +9,9 @@ namespace Prm.Workflows;
 /// <summary>Every orchestrator and activity, registered once for every host (the local host's worker and the tests).</summary>
 public static class WorkflowRegistry
 {
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator), typeof(OnboardingChecklistOrchestrator), typeof(DealOrchestrator)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator), typeof(OnboardingChecklistOrchestrator), typeof(DealOrchestrator), typeof(MdfRequestOrchestrator), typeof(MdfClaimReviewOrchestrator)];
 
-    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity), typeof(DealStepActivity)];
+    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity), typeof(DealStepActivity), typeof(MdfStepActivity)];
 
     public static void Register(DurableTaskRegistry registry)
     {
@@ -24,5 +25,8 @@ public static class WorkflowRegistry
         registry.AddActivity<ChecklistReminderActivity>();
         registry.AddOrchestrator<DealOrchestrator>();
         registry.AddActivity<DealStepActivity>();
+        registry.AddOrchestrator<MdfRequestOrchestrator>();
+        registry.AddOrchestrator<MdfClaimReviewOrchestrator>();
+        registry.AddActivity<MdfStepActivity>();
     }
 }

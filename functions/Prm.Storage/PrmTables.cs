@@ -35,6 +35,8 @@ public sealed class PrmTables
         DealIndex = Service.GetTableClient(prefix + "dealindex");
         ConflictIndex = Service.GetTableClient(prefix + "conflictindex");
         Catalog = Service.GetTableClient(prefix + "catalog");
+        MdfBudgets = Service.GetTableClient(prefix + "mdfbudgets");
+        MdfIndex = Service.GetTableClient(prefix + "mdfindex");
     }
 
     /// <summary>Deal registrations: a partition per partner (deals, idempotency keys, counters, timeline, outbox rows).</summary>
@@ -75,13 +77,19 @@ public sealed class PrmTables
     /// <summary>Program settings: partition "program", a row per section and the settings timeline.</summary>
     public TableClient Settings { get; }
 
+    /// <summary>MDF: a partition per budget (budget row, ledger, key rows, requests with claims, audit, outbox).</summary>
+    public TableClient MdfBudgets { get; }
+
+    /// <summary>MDF look-ups: where an id lives, budgets per partner, request lists.</summary>
+    public TableClient MdfIndex { get; }
+
     /// <summary>Development-only: sent email.</summary>
     public TableClient DevMail { get; }
 
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -42,6 +42,8 @@ public static class StorageRegistration
         services.AddSingleton<IOutboxProjection, Deals.DealProjection>();
         services.AddSingleton<Onboarding.BlobAgreementDocuments>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementDocuments>(sp => sp.GetRequiredService<Onboarding.BlobAgreementDocuments>());
+        services.AddSingleton<Prm.Core.Mdf.IMdfStore, Mdf.TableMdfStore>();
+        services.AddSingleton<Prm.Core.Mdf.IMdfProofFiles, Mdf.BlobProofFiles>();
         services.AddSingleton<IOutboxProjection, PartnerProjection>();
         services.AddSingleton<DevMailbox>();
         services.AddSingleton<DevEventSink>();

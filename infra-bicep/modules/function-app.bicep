@@ -213,6 +213,14 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     Deals__ReviewEscalateAfter: '2.00:00:00'
     Deals__ExpiryFirstReminderBefore: '14.00:00:00'
     Deals__ExpirySecondReminderBefore: '3.00:00:00'
+    Mdf__FiscalYearFirstMonth: '1'
+    Mdf__SecondApprovalAbove: '10000'
+    Mdf__RequestReminderAfter: '2.00:00:00'
+    Mdf__RequestEscalateAfter: '4.00:00:00'
+    Mdf__DefaultClaimDeadlineDays: '60'
+    Mdf__ClaimReminderDaysBefore: '14,3'
+    Mdf__ClaimReviewReminderAfter: '2.00:00:00'
+    Mdf__ClaimReviewEscalateAfter: '4.00:00:00'
   }
 }
 

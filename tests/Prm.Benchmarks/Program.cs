@@ -73,8 +73,45 @@ try
     string? etag = null;
     // Writes leave background work (outbox delivery, workflow starts): every operation starts on a drained outbox.
     var submitted = new System.Collections.Concurrent.ConcurrentQueue<string>();
+    Console.WriteLine("Preparing MDF: a budget and approved requests with a verified proof each...");
+    var mdfBody = new
+    {
+        activityType = "webinar", title = "Bench webinar", description = "Benchmark activity.", startDate = "2026-11-01", endDate = "2026-11-02",
+        requestedAmount = new { amount = 100m, currency = "EUR" }, partnerContributionPercent = 0, expectedLeads = 10,
+    };
+    using (var budget = new HttpRequestMessage(HttpMethod.Post, "mdf/budgets") { Content = Responses.Json(new { partnerId, period = "2026", amount = new { amount = 100_000_000m, currency = "EUR" } }) })
+    {
+        (await CallAsync(admin, budget)).Response.Dispose();
+    }
+    var readyClaims = new System.Collections.Concurrent.ConcurrentQueue<string>();
+    var pdf = Encoding.ASCII.GetBytes("%PDF-1.7\n%%EOF\n");
+    using (var blobs = new HttpClient())
+    {
+        for (var i = 0; i < Scale(100) + Scale(10); i++)
+        {
+            using var submit = new HttpRequestMessage(HttpMethod.Post, "mdf/requests") { Content = Responses.Json(mdfBody) };
+            var requestId = (await (await CallAsync(rep, submit)).Response.JsonAsync()).GetProperty("id").GetString()!;
+            await SendAsync(cm, HttpMethod.Post, $"mdf/requests/{requestId}/decision", new { decision = "approve", claimDeadline = "2030-01-31" });
+            using var create = new HttpRequestMessage(HttpMethod.Post, $"mdf/requests/{requestId}/claims") { Content = Responses.Json(new { claimedAmount = new { amount = 80m, currency = "EUR" }, actualLeads = 5 }) };
+            var claimId = (await (await CallAsync(rep, create)).Response.JsonAsync()).GetProperty("id").GetString()!;
+            using var slot = new HttpRequestMessage(HttpMethod.Post, $"mdf/claims/{claimId}/proofs") { Content = Responses.Json(new { fileName = "invoice.pdf" }) };
+            var upload = await (await CallAsync(rep, slot)).Response.JsonAsync();
+            using var put = new HttpRequestMessage(HttpMethod.Put, upload.GetProperty("uploadUrl").GetString()) { Content = new ByteArrayContent(pdf) };
+            put.Headers.Add("x-ms-blob-type", "BlockBlob");
+            (await blobs.SendAsync(put)).EnsureSuccessStatusCode();
+            using var complete = new HttpRequestMessage(HttpMethod.Post, $"mdf/claims/{claimId}/proofs/{upload.GetProperty("proofId").GetString()}/complete");
+            (await CallAsync(rep, complete)).Response.Dispose();
+            readyClaims.Enqueue(claimId);
+        }
+    }
+
     var operations = new List<(string Name, int N, Func<Task<int>> Run)>
     {
+        ("POST /api/mdf/requests (partner user requests funds)", 100, () => SendAsync(rep, HttpMethod.Post, "mdf/requests", mdfBody)),
+        ("POST /api/mdf/claims/{id}/submit (partner user submits a claim)", 100, () =>
+            readyClaims.TryDequeue(out var claimId)
+                ? SendAsync(rep, HttpMethod.Post, $"mdf/claims/{claimId}/submit", new { claimedAmount = new { amount = 80m, currency = "EUR" }, actualLeads = 5 })
+                : throw new InvalidOperationException("No prepared claim left to submit.")),
         ("GET /api/partners/{id} (partner admin, own)", 300, () => GetAsync(anna, $"partners/{partnerId}")),
         ("GET /api/partners/{id} (admin)", 300, () => GetAsync(admin, $"partners/{partnerId}")),
         ("GET /api/partners?limit=50 (channel manager)", 300, () => GetAsync(cm, "partners?limit=50")),

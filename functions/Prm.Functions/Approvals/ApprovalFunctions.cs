@@ -20,7 +20,7 @@ namespace Prm.Functions.Approvals;
 /// Decision links from emails: GET shows what is being decided (never changes anything: mail scanners open links), POST decides.
 /// No sign-in: the token is the credential, bound to one step, one subject and the person it was sent to.
 /// </summary>
-public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications applications, PartnerAgreements agreements, IPartnerStore partners, EmailComposer pages, Prm.Core.Deals.DealRegistrations deals)
+public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications applications, PartnerAgreements agreements, IPartnerStore partners, EmailComposer pages, Prm.Core.Deals.DealRegistrations deals, Prm.Core.Mdf.MdfService mdf)
 {
     [Function("ShowDecisionLink")]
     [Access(AccessPolicy.Anonymous)]
@@ -71,6 +71,7 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         }
         if (link.Value.Kind == PartnerAgreements.DecisionKind) return await AgreementPageAsync(req, link, form, ct);
         if (link.Value.Kind is Prm.Core.Deals.DealRegistrations.ReviewKind or Prm.Core.Deals.DealRegistrations.ExtensionKind) return await DealPageAsync(link, form, ct);
+        if (link.Value.Kind == Prm.Core.Mdf.MdfService.DecisionKind) return await MdfRequestPageAsync(link, form, ct);
         if (link.Value.Kind != PartnerApplications.DecisionKind) return (404, Render("Link not valid", "This link is not valid.", null, null));
         var recipient = DecisionLinks.RecipientOf(link.Value);
         ApplicationDto application;
@@ -204,6 +205,42 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         }
     }
 
+    /// <summary>The MDF fund request link: the request with Approve (the full amount, defaults) / Reject / Request info.</summary>
+    private async Task<(int Status, string Page)> MdfRequestPageAsync(Versioned<DecisionLink> link, DecisionForm? form, CancellationToken ct)
+    {
+        var recipient = DecisionLinks.RecipientOf(link.Value);
+        Prm.Core.Mdf.FundRequestDto request;
+        try
+        {
+            request = (await mdf.GetRequestAsync(recipient, link.Value.SubjectId, ct)).Value;
+        }
+        catch (NotFoundException)
+        {
+            return (404, Render("Link not valid", "What this link was for no longer exists.", null, null));
+        }
+        var title = $"MDF request: {request.Title} ({request.PartnerName})";
+        if (link.Value.UsedAt is { } usedAt) return (form is null ? 200 : 409, Render(title, $"Already decided by {link.Value.UsedByName} at {Format(usedAt)}: {link.Value.Outcome}.", null, null, mdfRequest: request));
+        if (request.Status is not ("Submitted" or "AwaitingSecondApproval"))
+            return (form is null ? 200 : 409, Render(title, $"This request is {request.Status}.", null, null, mdfRequest: request));
+        if (form is null) return (200, Render(title, null, null, link.Value, mdfRequest: request));
+        try
+        {
+            if (form.Decision is not { } chosen || !link.Value.Decisions.Contains(chosen)) throw new ValidationFailedException("decision", "decision must be one of: " + string.Join(", ", link.Value.Decisions) + ".");
+            var result = await mdf.DecideRequestAsync(recipient, request.Id, new Prm.Core.Mdf.FundRequestDecisionInput(form.Decision, string.IsNullOrWhiteSpace(form.Reason) ? null : form.Reason, null, null, null), ct);
+            var outcome = form.Decision switch { "approve" => result.Value.Status == "AwaitingSecondApproval" ? "first approval" : "approved", "reject" => "rejected", _ => "information requested" };
+            await links.MarkUsedAsync(link, outcome, ct);
+            return (200, Render(title, $"Done: {outcome}. The request is {result.Value.Status}.", null, null, mdfRequest: result.Value));
+        }
+        catch (ValidationFailedException ex)
+        {
+            return (400, Render(title, ex.Message, null, link.Value, mdfRequest: request));
+        }
+        catch (Exception ex) when (ex is ConflictException or ForbiddenException)
+        {
+            return (409, Render(title, ex.Message, null, null, mdfRequest: request));
+        }
+    }
+
     private string RenderDeal(string title, string? message, Prm.Core.Deals.DealDto deal, Prm.Core.Deals.DealExtension? extension, DecisionLink? decidable) => pages.RenderPage("approval", new
     {
         title,
@@ -224,9 +261,11 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         expiresAt = decidable is { } open ? Format(open.ExpiresAt) : null,
     });
 
-    private string Render(string title, string? message, ApplicationDto? application, DecisionLink? decidable, AgreementDocument? agreement = null, DecisionLink? acceptable = null) => pages.RenderPage("approval", new
+    private string Render(string title, string? message, ApplicationDto? application, DecisionLink? decidable, AgreementDocument? agreement = null, DecisionLink? acceptable = null, Prm.Core.Mdf.FundRequestDto? mdfRequest = null) => pages.RenderPage("approval", new
     {
         title,
+        mdfRequest,
+        mdfAmount = mdfRequest?.RequestedAmount.ToString(),
         message,
         application,
         submittedAt = application is null ? null : Format(application.SubmittedAt),
@@ -234,7 +273,7 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         flags = application?.Screening.Flags ?? [],
         matches = application?.Screening.DuplicateMatches ?? [],
         canDecide = decidable is not null,
-        canRequestInfo = decidable?.Decisions.Contains("requestInfo") == true && application?.Status == "UnderReview",
+        canRequestInfo = decidable?.Decisions.Contains("requestInfo") == true && (application?.Status == "UnderReview" || mdfRequest is not null),
         agreement,
         canAccept = acceptable is not null,
         recipientName = (decidable ?? acceptable)?.RecipientName,

@@ -10,7 +10,8 @@ namespace Prm.Functions.Http;
 public sealed record Problem(
     string Type, string Title, int Status, string? Detail, string? Instance, string TraceId,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] IReadOnlyDictionary<string, string[]>? Errors = null,
-    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Field = null)
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Field = null,
+    [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Money? Available = null)
 {
     /// <summary>Seconds for the Retry-After header of a 429 (not part of the body).</summary>
     [JsonIgnore]
@@ -24,8 +25,16 @@ public static class Problems
 
     public static Problem From(Exception exception, HttpContext context)
     {
+        if (exception is Prm.Core.Mdf.InsufficientFundsException funds)
+        {
+            var path = funds.Data["field"] as string ?? "amount";
+            return Create(422, funds.Title, funds.Message, context, new Dictionary<string, string[]> { [path] = [funds.Message] }, path) with { Available = funds.Available };
+        }
         var (status, title, detail, errors, field) = exception switch
         {
+            Prm.Core.Mdf.DuplicateLedgerEntryException d => (409, d.Title, d.Message, null, "key"),
+            Prm.Core.Mdf.LedgerRuleException l => (422, l.Title, l.Message, new Dictionary<string, string[]> { ["amount"] = [l.Message] }, "amount"),
+            Prm.Core.Mdf.CurrencyMismatchException m => (422, m.Title, m.Message, new Dictionary<string, string[]> { ["currency"] = [m.Message] }, "currency"),
             ValidationFailedException v => (v.Unprocessable ? 422 : 400, v.Title, v.Message, v.Errors, v.Errors.Count == 1 ? v.Errors.Keys.First() : null),
             NotFoundException n => (404, n.Title, n.Message, null, null),
             ConflictException c => (409, c.Title, c.Message, null, c.Field),

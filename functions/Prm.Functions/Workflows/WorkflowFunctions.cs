@@ -4,6 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Prm.Core.Partners;
 using Prm.Workflows.Deals;
 using Prm.Workflows.Invitations;
+using Prm.Workflows.Mdf;
 using Prm.Workflows.Onboarding;
 
 namespace Prm.Functions.Workflows;
@@ -53,4 +54,16 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(DealStepActivity))]
     public Task<string> DealStep([ActivityTrigger] DealWorkflowStep input, CancellationToken ct) =>
         services.GetRequiredService<DealStepActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(MdfRequestOrchestrator))]
+    public Task<string> MdfRequest([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new MdfRequestOrchestrator().RunAsync(context, context.GetInput<MdfRequestWorkflow>()!);
+
+    [Function(nameof(MdfClaimReviewOrchestrator))]
+    public Task<string> MdfClaimReview([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new MdfClaimReviewOrchestrator().RunAsync(context, context.GetInput<MdfClaimReview>()!);
+
+    [Function(nameof(MdfStepActivity))]
+    public Task<string> MdfStep([ActivityTrigger] Prm.Core.Mdf.MdfStep input, CancellationToken ct) =>
+        services.GetRequiredService<MdfStepActivity>().ExecuteAsync(input, ct);
 }
