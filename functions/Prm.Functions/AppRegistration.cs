@@ -1,7 +1,6 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Identity.Web;
 using Prm.Core.Configuration;
 using Prm.Core.Identity;
@@ -58,7 +57,6 @@ public static class AppRegistration
         services.AddSingleton<Prm.Core.Onboarding.IApplicationReviewSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerApplications>());
         services.AddSingleton(configuration.GetSection(Prm.Core.Mdf.MdfOptions.SectionName).Get<Prm.Core.Mdf.MdfOptions>() ?? new Prm.Core.Mdf.MdfOptions());
         services.AddSingleton<Prm.Core.Settings.ISettingsSection>(sp => Prm.Core.Mdf.MdfSettings.Section(sp.GetRequiredService<Prm.Core.Mdf.MdfOptions>()));
-        services.TryAddSingleton<Prm.Core.Mdf.IMdfAttribution, Prm.Core.Mdf.NoMdfAttribution>();
         services.AddSingleton<Prm.Core.Mdf.MdfService>();
         services.AddSingleton<Prm.Core.Mdf.IMdfWorkflowSteps>(sp => sp.GetRequiredService<Prm.Core.Mdf.MdfService>());
         services.AddPrmStorage(configuration);

@@ -40,6 +40,7 @@ public static class StorageRegistration
         services.AddSingleton<Prm.Core.Deals.IProductLineStore, Deals.TableProductLineStore>();
         services.AddSingleton<Prm.Core.Deals.IHouseAccountStore, Deals.TableHouseAccountStore>();
         services.AddSingleton<IOutboxProjection, Deals.DealProjection>();
+        services.AddSingleton<Prm.Core.Mdf.IMdfAttribution, Deals.TableMdfAttribution>();
         services.AddSingleton<Onboarding.BlobAgreementDocuments>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementDocuments>(sp => sp.GetRequiredService<Onboarding.BlobAgreementDocuments>());
         services.AddSingleton<Prm.Core.Mdf.IMdfStore, Mdf.TableMdfStore>();

@@ -161,7 +161,25 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
         (await (await rep.GetAsync($"mdf/requests/{requestId}")).JsonAsync()).Str("status").Should().Be("Closed");
         await AssertLedgerReplaysAsync(budgetId);
 
-        var roi = await (await rep.GetAsync($"mdf/requests/{requestId}/roi")).JsonAsync();
+        // Deals registered with the request's id are attributed to it: one won, one still open.
+        var wonDeal = await Deals.RegisterAsync(rep, new
+        {
+            customer = new { companyName = "Summit Lead One GmbH", domain = "summit-lead-one.example", country = "DE" }, products = new[] { "cloud-backup" },
+            estimatedValue = new { amount = 25_000m, currency = "EUR" }, expectedCloseDate = Deals.CloseDate(), mdfRequestId = requestId,
+        });
+        (await rep.PostJsonAsync($"deals/{wonDeal.Str("id")}/outcome", new { result = "won", amount = new { amount = 30_000m, currency = "EUR" }, closeDate = DateTime.UtcNow.ToString("yyyy-MM-dd") }))
+            .StatusCode.Should().Be(HttpStatusCode.OK);
+        await Deals.RegisterAsync(rep, new
+        {
+            customer = new { companyName = "Summit Lead Two AG", domain = "summit-lead-two.example", country = "DE" }, products = new[] { "endpoint-security" },
+            estimatedValue = new { amount = 20_000m, currency = "EUR" }, expectedCloseDate = Deals.CloseDate(), mdfRequestId = requestId,
+        });
+        var roi = await Responses.EventuallyAsync(async () => await (await rep.GetAsync($"mdf/requests/{requestId}/roi")).JsonAsync(),
+            r => r.GetProperty("registeredDeals").GetInt32() == 2 && Amount(r, "wonValue") == 30_000m);
+        roi.GetProperty("registeredDeals").GetInt32().Should().Be(2);
+        Amount(roi, "wonValue").Should().Be(30_000m);
+        Amount(roi, "pipelineValue").Should().Be(50_000m);
+        roi.GetProperty("returnOnSpend").GetDecimal().Should().Be(12.5m);
         Amount(roi, "paid").Should().Be(2400m);
         roi.GetProperty("leads").GetInt32().Should().Be(12);
         Amount(roi, "costPerLead").Should().Be(200m);
