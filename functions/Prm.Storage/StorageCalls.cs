@@ -17,11 +17,17 @@ public static class StorageCalls
         return box;
     }
 
+    private static long total;
+
+    /// <summary>Every round trip of the process since it started (requests and background work), for benchmarks.</summary>
+    public static long Total => Interlocked.Read(ref total);
+
     /// <summary>The count of the current scope (0 when none).</summary>
     public static int Count => Current.Value?.Value ?? 0;
 
     internal static void Increment()
     {
+        Interlocked.Increment(ref total);
         var box = Current.Value;
         if (box is not null) Interlocked.Increment(ref box.Value);
     }

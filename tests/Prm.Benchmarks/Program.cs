@@ -12,7 +12,7 @@ using Prm.Testing;
 using static Prm.Benchmarks.Measure;
 
 // Latency and storage round trips of the main API operations on the in-process local host against Azurite,
-// next to a raw Azurite point read measured in the same run. Usage: [--quick] [--out PATH]
+// next to a raw Azurite point read measured in the same run. Usage: [--quick] [--out PATH]; --deals runs the deal registration load benchmark instead.
 var quick = args.Contains("--quick");
 var outIndex = Array.IndexOf(args, "--out");
 var outPath = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "benchmark-results.md");
@@ -25,6 +25,14 @@ var azurite = await TestAzurite.GetAsync();
 try
 {
     Console.WriteLine($"Host ready at {api.Host.BaseUrl} after {total.Elapsed.TotalSeconds:0.0} s (Azurite PID {azurite.ProcessId}).");
+    if (args.Contains("--deals"))
+    {
+        var dealReport = "# PrmFunctions deal registration benchmark\n" + await DealBenchmark.RunAsync(api, azurite.ConnectionString, quick, SettleAsync);
+        Console.WriteLine(dealReport);
+        await File.WriteAllTextAsync(outPath, dealReport);
+        Console.WriteLine($"Written to {outPath}");
+        return;
+    }
     var anna = await api.ClientAsync(Demo.NorthwindAdmin);
     var admin = await api.ClientAsync(Demo.Admin);
     var cm = await api.ClientAsync(Demo.CmEmea);

@@ -25,7 +25,7 @@ public sealed class AgreementWaitTests
     public async Task Two_reminders_then_expiry_without_acceptance()
     {
         var steps = new RecordingSteps();
-        await using var host = await DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton<IAgreementSteps>(steps) });
+        await using var host = await Orchestrations.StartHostAsync(new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton<IAgreementSteps>(steps) });
         var now = DateTimeOffset.UtcNow;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(AgreementOrchestrator), new AgreementWait("ptn_1", now.AddSeconds(1), now.AddSeconds(2), now.AddSeconds(3)));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
@@ -36,7 +36,7 @@ public sealed class AgreementWaitTests
     public async Task Acceptance_ends_the_wait()
     {
         var steps = new RecordingSteps();
-        await using var host = await DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton<IAgreementSteps>(steps) });
+        await using var host = await Orchestrations.StartHostAsync(new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton<IAgreementSteps>(steps) });
         var now = DateTimeOffset.UtcNow;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(AgreementOrchestrator), new AgreementWait("ptn_2", now.AddSeconds(30), now.AddSeconds(40), now.AddSeconds(50)));
         await Task.Delay(500);

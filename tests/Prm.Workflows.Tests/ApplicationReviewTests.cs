@@ -21,7 +21,7 @@ public sealed class ApplicationReviewTests
     }
 
     private static Task<DurableTaskTestHost> StartAsync(IApplicationReviewSteps steps) =>
-        DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(steps) });
+        Orchestrations.StartHostAsync(new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(steps) });
 
 
     [Fact]

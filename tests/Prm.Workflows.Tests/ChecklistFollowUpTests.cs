@@ -21,7 +21,7 @@ public sealed class ChecklistFollowUpTests
     }
 
     private static Task<DurableTaskTestHost> StartAsync(IChecklistReminders reminders) =>
-        DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(reminders) });
+        Orchestrations.StartHostAsync(new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(reminders) });
 
     [Fact]
     public async Task Unfinished_items_get_both_reminders_in_order()

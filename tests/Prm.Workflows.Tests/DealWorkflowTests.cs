@@ -21,7 +21,7 @@ public sealed class DealWorkflowTests
     }
 
     private static Task<DurableTaskTestHost> StartAsync(IDealSteps steps) =>
-        DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(steps) });
+        Orchestrations.StartHostAsync(new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(steps) });
 
     private static DealWorkflow Review(string id, DateTimeOffset now, double remind, double escalate) =>
         new(id, DealPhase.Review, now, now.AddSeconds(remind), now.AddSeconds(escalate), TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(2));

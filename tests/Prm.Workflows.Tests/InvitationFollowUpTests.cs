@@ -22,7 +22,7 @@ public sealed class InvitationFollowUpTests
     }
 
     private static Task<DurableTaskTestHost> StartAsync(IInvitationReminders reminders) =>
-        DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, new DurableTaskTestHostOptions
+        Orchestrations.StartHostAsync(new DurableTaskTestHostOptions
         {
             ConfigureServices = services => services.AddSingleton(reminders),
         });

@@ -23,7 +23,7 @@ public sealed class MdfWorkflowTests
     }
 
     private static Task<DurableTaskTestHost> StartAsync(IMdfWorkflowSteps steps) =>
-        DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(steps) });
+        Orchestrations.StartHostAsync(new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(steps) });
 
     private static MdfSignal Approved(DateTimeOffset now, params MdfEvents.ScheduledStep[] schedule) => new("Approved", 0, now, now, schedule);
 

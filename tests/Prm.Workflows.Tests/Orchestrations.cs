@@ -4,6 +4,24 @@ namespace Prm.Workflows.Tests;
 
 internal static class Orchestrations
 {
+    /// <summary>
+    /// Starts an in-process test host. The host binds a free loopback port it picked itself; when another test process takes that port
+    /// between the pick and the bind, starting again picks another.
+    /// </summary>
+    public static async Task<Microsoft.DurableTask.Testing.DurableTaskTestHost> StartHostAsync(Microsoft.DurableTask.Testing.DurableTaskTestHostOptions options)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await Microsoft.DurableTask.Testing.DurableTaskTestHost.StartAsync(WorkflowRegistry.Register, options);
+            }
+            catch (IOException ex) when (attempt < 5 && ex.Message.Contains("address already in use", StringComparison.OrdinalIgnoreCase))
+            {
+            }
+        }
+    }
+
     /// <summary>Waits (at most a minute) for an instance to finish, with its output.</summary>
     public static async Task<OrchestrationMetadata> CompletionAsync(DurableTaskClient client, string instanceId)
     {

@@ -36,22 +36,26 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
         };
         var writes = new List<Task> { tables.DealIndex.UpsertEntityAsync(IndexRow(AllPartition), TableUpdateMode.Replace, ct) };
         if (data.ChannelManagerId is not null) writes.Add(tables.DealIndex.UpsertEntityAsync(IndexRow(ManagerPartition(data.ChannelManagerId)), TableUpdateMode.Replace, ct));
+        foreach (var row in ConflictRows(deal, data.NameKey, data.BlockingKeys))
         {
-            var partitions = new List<string>();
-            if (deal.Customer.Domain is not null) partitions.Add(DomainPartition(deal.Customer.Domain));
-            partitions.AddRange(data.BlockingKeys.Select(NamePartition));
-            foreach (var partition in partitions.Distinct())
-            {
-                writes.Add(tables.ConflictIndex.UpsertEntityAsync(new TableEntity(partition, "deal|" + deal.Id)
-                {
-                    ["Kind"] = "deal", ["Id"] = deal.Id, ["PartnerId"] = deal.PartnerId, ["Status"] = deal.Status, ["Domain"] = deal.Customer.Domain, ["NameKey"] = data.NameKey,
-                    ["Country"] = deal.Customer.Country, ["Products"] = string.Join(",", deal.Products), ["ProtectedUntil"] = deal.ProtectedUntil,
-                    ["WonAt"] = deal.Status == nameof(DealStatus.Won) ? deal.Outcome?.RecordedAt : null,
-                }, TableUpdateMode.Replace, ct));
-            }
+            writes.Add(tables.ConflictIndex.UpsertEntityAsync(row, TableUpdateMode.Replace, ct));
         }
         writes.Add(CountAsync(deal, ct));
         await Task.WhenAll(writes);
+    }
+
+    /// <summary>The conflict index rows of a registration: one in its domain's partition and one per name blocking key.</summary>
+    public static IEnumerable<TableEntity> ConflictRows(DealDto deal, string? nameKey, IReadOnlyList<string> blockingKeys)
+    {
+        var partitions = new List<string>();
+        if (deal.Customer.Domain is not null) partitions.Add(DomainPartition(deal.Customer.Domain));
+        partitions.AddRange(blockingKeys.Select(NamePartition));
+        return partitions.Distinct().Select(partition => new TableEntity(partition, "deal|" + deal.Id)
+        {
+            ["Kind"] = "deal", ["Id"] = deal.Id, ["PartnerId"] = deal.PartnerId, ["Status"] = deal.Status, ["Domain"] = deal.Customer.Domain, ["NameKey"] = nameKey,
+            ["Country"] = deal.Customer.Country, ["Products"] = string.Join(",", deal.Products), ["ProtectedUntil"] = deal.ProtectedUntil,
+            ["WonAt"] = deal.Status == nameof(DealStatus.Won) ? deal.Outcome?.RecordedAt : null,
+        });
     }
 
     /// <summary>Applies the change of this deal's contribution to the counters, in one transaction with the contribution row.</summary>

@@ -159,9 +159,11 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer) : I
         return found.HasValue ? DealCounters.Read(partnerId, found.Value!) : new DealStats(partnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>());
     }
 
-    private static string ClaimPartition(string claimKey) => "claim:" + KeyEncoding.Encode(claimKey);
+    /// <summary>The key row partition of a customer claim.</summary>
+    public static string ClaimPartition(string claimKey) => "claim:" + KeyEncoding.Encode(claimKey);
 
-    internal static TableEntity Entity(Deal d) => new(d.PartnerId, RowOf(d.Id))
+    /// <summary>The row of a registration in its partner's partition.</summary>
+    public static TableEntity Entity(Deal d) => new(d.PartnerId, RowOf(d.Id))
     {
         ["DealId"] = d.Id,
         ["Status"] = d.Status.ToString(),

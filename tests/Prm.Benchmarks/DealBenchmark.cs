@@ -1,0 +1,207 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using Azure.Data.Tables;
+using Microsoft.Extensions.DependencyInjection;
+using Prm.Core.Common;
+using Prm.Core.Deals;
+using Prm.Storage;
+using Prm.Storage.Deals;
+using Prm.Testing;
+using static Prm.Benchmarks.Measure;
+
+namespace Prm.Benchmarks;
+
+/// <summary>
+/// Deal registration under load: 16 concurrent partner clients register unique customers with 1,000 and with 100,000 existing
+/// registrations (seeded in batches straight into the tables, rows exactly as the API writes them), next to raw Azurite concurrent
+/// inserts measured in the same run.
+/// </summary>
+public static class DealBenchmark
+{
+    private const int Clients = 16;
+
+    public static async Task<string> RunAsync(ApiHost api, string connectionString, bool quick, Func<PrmTables, Task> settle)
+    {
+        var tables = api.Services.GetRequiredService<PrmTables>();
+        var admin = await api.ClientAsync(Demo.Admin);
+        var perClient = quick ? 10 : 50;
+        var large = quick ? 10_000 : 100_000;
+
+        Console.WriteLine($"Creating {Clients} active partners with a signed-in partner admin each...");
+        var partners = new List<(string Id, string Name, HttpClient Client)>();
+        for (var i = 0; i < Clients; i++)
+        {
+            var name = $"Deal Bench {i:00}";
+            var domain = $"dealbench{i:00}-{Guid.NewGuid():N}"[..24] + ".example";
+            using var created = await admin.PostAsync("partners", Responses.Json(new
+            {
+                name, domain, country = "DE", region = "emea", tier = "gold", partnerType = "reseller", status = "Active",
+                admin = new { email = $"boss@{domain}", displayName = $"{name} Boss" },
+            }));
+            created.EnsureSuccessStatusCode();
+            partners.Add(((await created.JsonAsync()).Str("id"), name, await api.ClientAsync($"boss@{domain}")));
+        }
+
+        Console.WriteLine("Raw Azurite concurrent inserts...");
+        var rawBefore = await RawInsertsAsync(connectionString, quick ? 1_600 : 8_000);
+
+        Console.WriteLine("Seeding 1,000 registrations...");
+        var seeded = 0;
+        seeded += await SeedAsync(tables, partners, seeded, 1_000);
+        await settle(tables);
+        var small = await MeasureAsync(partners, perClient, tables, settle);
+
+        Console.WriteLine($"Seeding up to {large:N0} registrations...");
+        var seedClock = Stopwatch.StartNew();
+        seeded += await SeedAsync(tables, partners, seeded, large - seeded);
+        Console.WriteLine($"Seeded {seeded:N0} in {seedClock.Elapsed.TotalSeconds:0} s.");
+        await settle(tables);
+        var big = await MeasureAsync(partners, perClient, tables, settle);
+
+        Console.WriteLine("Raw Azurite concurrent inserts again...");
+        var rawAfter = await RawInsertsAsync(connectionString, quick ? 1_600 : 8_000);
+
+        var md = new StringBuilder();
+        md.AppendLine().AppendLine("## Deal registration under load").AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"- {Clients} concurrent clients (one partner admin each), {perClient} registrations each of unique customers per run; requests over loopback to the in-process local host; the outbox and workflows run meanwhile.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- Existing registrations seeded in batches (deal rows, conflict index rows, claim rows as the API writes them): {Fmt(1_000)} and {Fmt(large)}.");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- Raw Azurite concurrent inserts ({Clients} clients, TableClient.AddEntityAsync, fresh table): {F(rawBefore, "0")}/s before, {F(rawAfter, "0")}/s after (with the seeded data in Azurite).").AppendLine();
+        md.AppendLine("| existing registrations | registrations | throughput /s | median ms | p99 ms | request round trips (median / max) | background round trips per registration | throughput / raw inserts (before, after) |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        foreach (var (existing, r) in new[] { (1_000, small), (large, big) })
+        {
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {Fmt(existing)} | {r.Count} | {F(r.Throughput, "0.0")} | {F(r.Median)} | {F(r.P99)} | {F(r.MedianCalls, "0.#")} / {r.MaxCalls} | {F(r.BackgroundPerRegistration, "0.0")} | {F(100 * r.Throughput / rawBefore, "0.0")}%, {F(100 * r.Throughput / rawAfter, "0.0")}% |");
+        }
+        md.AppendLine().AppendLine("### Targets").AppendLine();
+        void Target(string text, bool pass) => md.AppendLine(CultureInfo.InvariantCulture, $"- {(pass ? "PASS" : "FAIL")}: {text}");
+        Target($"median with {Fmt(large)} within 1.3x of the median with 1,000: {F(big.Median)} ms vs {F(small.Median)} ms = {F(big.Median / small.Median)}x", big.Median <= 1.3 * small.Median);
+        Target($"at most 8 storage round trips per registration (request path): max {Math.Max(small.MaxCalls, big.MaxCalls)}", Math.Max(small.MaxCalls, big.MaxCalls) <= 8);
+        Target($"throughput at least 25% of raw Azurite concurrent inserts: {F(100 * small.Throughput / rawBefore, "0.0")}% and {F(100 * big.Throughput / rawAfter, "0.0")}%", small.Throughput >= 0.25 * rawBefore && big.Throughput >= 0.25 * rawAfter);
+        return md.ToString();
+    }
+
+    private static string Fmt(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
+
+    private sealed record Run(int Count, double Throughput, double Median, double P99, double MedianCalls, int MaxCalls, double BackgroundPerRegistration);
+
+    private static async Task<Run> MeasureAsync(List<(string Id, string Name, HttpClient Client)> partners, int perClient, PrmTables tables, Func<PrmTables, Task> settle)
+    {
+        Console.WriteLine($"Measuring {partners.Count} x {perClient} concurrent registrations...");
+        var samples = new ConcurrentBag<Sample>();
+        var before = StorageCalls.Total;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(partners.Select(async p =>
+        {
+            for (var i = 0; i < perClient; i++)
+            {
+                var name = Word(Random.Shared) + " " + Word(Random.Shared) + " Systems";
+                var body = Responses.Json(new
+                {
+                    customer = new { companyName = name, domain = $"{Guid.NewGuid():N}"[..16] + ".example", country = "DE" },
+                    products = new[] { "cloud-backup" },
+                    estimatedValue = new { amount = 10_000m, currency = "EUR" },
+                    expectedCloseDate = DateTime.UtcNow.AddDays(60).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                });
+                var start = Stopwatch.GetTimestamp();
+                using var response = await p.Client.PostAsync("deals", body);
+                var ms = Stopwatch.GetElapsedTime(start).TotalMilliseconds;
+                if (!response.IsSuccessStatusCode) throw new InvalidOperationException($"Registration answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
+                samples.Add(new Sample(ms, int.Parse(response.StorageCalls()!, CultureInfo.InvariantCulture)));
+            }
+        }));
+        var elapsed = clock.Elapsed;
+        await settle(tables);
+        var all = samples.ToList();
+        var requestCalls = all.Sum(s => s.StorageCalls);
+        var background = (StorageCalls.Total - before - requestCalls) / (double)all.Count;
+        return new Run(all.Count, all.Count / elapsed.TotalSeconds, Percentile(all.Select(s => s.Ms), 50), Percentile(all.Select(s => s.Ms), 99),
+            Percentile(all.Select(s => (double)s.StorageCalls), 50), all.Max(s => s.StorageCalls), background);
+    }
+
+    private static async Task<double> RawInsertsAsync(string connectionString, int count)
+    {
+        var table = new TableClient(connectionString, "rawinserts" + Guid.NewGuid().ToString("N")[..8]);
+        await table.CreateIfNotExistsAsync();
+        var next = 0;
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, Clients).Select(async _ =>
+        {
+            while (Interlocked.Increment(ref next) <= count)
+            {
+                await table.AddEntityAsync(new TableEntity(Guid.NewGuid().ToString("N"), "") { ["Body"] = new string('x', 1500) });
+            }
+        }));
+        var rate = count / clock.Elapsed.TotalSeconds;
+        await table.DeleteAsync();
+        return rate;
+    }
+
+    /// <summary>
+    /// Writes <paramref name="count"/> approved registrations of unique customers: deal rows in batches of 100 per partner partition,
+    /// conflict index rows (name partitions shared by groups of 100, in batches), a domain row and a claim row per customer.
+    /// </summary>
+    private static async Task<int> SeedAsync(PrmTables tables, List<(string Id, string Name, HttpClient Client)> partners, int offset, int count)
+    {
+        var random = new Random(offset + 7);
+        var now = DateTimeOffset.UtcNow;
+        var groups = (count + 99) / 100;
+        var done = 0;
+        var work = new ConcurrentQueue<int>(Enumerable.Range(0, groups));
+        await Task.WhenAll(Enumerable.Range(0, 24).Select(async worker =>
+        {
+            var rng = new Random(offset * 31 + worker);
+            while (work.TryDequeue(out var g))
+            {
+                var partner = partners[(offset / 100 + g) % partners.Count];
+                var word = Word(rng) + Word(rng)[..3];
+                var deals = new List<(Deal Deal, DealDto Dto)>();
+                for (var i = 0; i < Math.Min(100, count - g * 100); i++)
+                {
+                    var at = now.AddSeconds(-(offset + g * 100 + i));
+                    var name = $"{word} {Word(rng)} {i}";
+                    var key = CustomerNormalizer.CompanyNameKey(name);
+                    var domain = $"seed{offset + g * 100 + i}-{Guid.NewGuid():N}"[..20] + ".example";
+                    var deal = new Deal
+                    {
+                        Id = DealIds.New(partner.Id, at), RegistrationNumber = DealIds.RegistrationNumber(at), PartnerId = partner.Id, PartnerName = partner.Name,
+                        SubmittedBy = "usr_seed", SubmittedByName = "Seed", SubmittedByEmail = "seed@example.com", Status = DealStatus.Approved,
+                        Customer = new DealCustomer(name, domain, "DE", null, null, key, CustomerNormalizer.BlockingKeys(key)),
+                        Products = ["cloud-backup"], EstimatedValue = new Money(10_000m, "EUR"), ExpectedCloseDate = DateOnly.FromDateTime(now.UtcDateTime.AddDays(60)),
+                        CreatedAt = at, SubmittedAt = at, ApprovedAt = at, ProtectedUntil = at.AddDays(90), UpdatedAt = at,
+                        Conflict = new DealConflict("none", 0, [], [], false, true), ClaimKey = "d:" + domain,
+                    };
+                    deals.Add((deal, DealDto.From(deal, vendorView: true)));
+                }
+                await tables.Deals.SubmitTransactionAsync(deals.Select(d => new TableTransactionAction(TableTransactionActionType.UpsertReplace, TableDealStore.Entity(d.Deal))));
+                var rows = deals.SelectMany(d => DealProjection.ConflictRows(d.Dto, d.Deal.Customer.NameKey, d.Deal.Customer.BlockingKeys)).ToList();
+                foreach (var partition in rows.GroupBy(r => r.PartitionKey))
+                {
+                    foreach (var chunk in partition.Chunk(100))
+                    {
+                        if (chunk.Length == 1) await tables.ConflictIndex.UpsertEntityAsync(chunk[0], TableUpdateMode.Replace);
+                        else await tables.ConflictIndex.SubmitTransactionAsync(chunk.Select(r => new TableTransactionAction(TableTransactionActionType.UpsertReplace, r)));
+                    }
+                }
+                foreach (var (deal, _) in deals)
+                {
+                    await tables.Keys.UpsertEntityAsync(new TableEntity(TableDealStore.ClaimPartition(deal.ClaimKey!), "") { ["DealId"] = deal.Id, ["PartnerId"] = deal.PartnerId }, TableUpdateMode.Replace);
+                }
+                var total = Interlocked.Add(ref done, deals.Count);
+                if (total % 10_000 < deals.Count) Console.WriteLine($"  {total:N0} / {count:N0}");
+            }
+        }));
+        return done;
+    }
+
+    private static string Word(Random random)
+    {
+        const string consonants = "bcdfghklmnprstvz";
+        const string vowels = "aeiou";
+        var chars = new char[7];
+        for (var i = 0; i < chars.Length; i++) chars[i] = i % 2 == 0 ? consonants[random.Next(consonants.Length)] : vowels[random.Next(vowels.Length)];
+        chars[0] = char.ToUpperInvariant(chars[0]);
+        return new string(chars);
+    }
+}
