@@ -7,16 +7,9 @@ namespace Prm.Core.Deals;
 /// <summary>The product lines partners register deals for; any signed-in user reads them, admins manage them. Cached per instance.</summary>
 public sealed class ProductLines(IProductLineStore store, TimeProvider clock, ProgramOptions program)
 {
-    private (DateTimeOffset At, IReadOnlyList<ProductLine> Lines)? cache;
+    private readonly RefreshingCache<string, IReadOnlyList<ProductLine>> cache = new(clock, TimeSpan.FromSeconds(program.SettingsCacheSeconds));
 
-    public async Task<IReadOnlyList<ProductLine>> AllAsync(CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        if (cache is { } hit && program.SettingsCacheSeconds > 0 && now - hit.At < TimeSpan.FromSeconds(program.SettingsCacheSeconds)) return hit.Lines;
-        var lines = await store.ListAsync(ct);
-        cache = (now, lines);
-        return lines;
-    }
+    public Task<IReadOnlyList<ProductLine>> AllAsync(CancellationToken ct) => cache.GetAsync("all", store.ListAsync, ct);
 
     /// <summary>Active lines for everyone; admins also see retired ones.</summary>
     public async Task<IReadOnlyList<ProductLine>> ListAsync(Caller caller, CancellationToken ct) =>
@@ -32,7 +25,7 @@ public sealed class ProductLines(IProductLineStore store, TimeProvider clock, Pr
         if (errors.Count > 0) throw new ValidationFailedException(errors);
         var line = new ProductLine(body.Id!, body.Name!.Trim(), body.Active ?? true);
         var etag = await store.CreateAsync(line, ct);
-        cache = null;
+        cache.Remove("all");
         return new Versioned<ProductLine>(line, etag);
     }
 
@@ -45,7 +38,7 @@ public sealed class ProductLines(IProductLineStore store, TimeProvider clock, Pr
         var found = (ValidId(id) ? await store.GetAsync(id, ct) : null) ?? throw new NotFoundException("Product line");
         var line = found.Value with { Name = body.Name?.Trim() ?? found.Value.Name, Active = body.Active ?? found.Value.Active };
         var etag = await store.UpdateAsync(line, ifMatch, ct);
-        cache = null;
+        cache.Remove("all");
         return new Versioned<ProductLine>(line, etag);
     }
 

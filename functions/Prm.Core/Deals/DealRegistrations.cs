@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 using FluentValidation;
@@ -27,7 +26,7 @@ public sealed class DealRegistrations(
     public const string ReviewKind = "dealReview";
     public const string ExtensionKind = "dealExtension";
 
-    private readonly ConcurrentDictionary<string, (DateTimeOffset At, Partner Partner)> partnerCache = new(StringComparer.Ordinal);
+    private readonly RefreshingCache<string, Partner?> partnerCache = new(clock, TimeSpan.FromSeconds(program.MembershipCacheSeconds));
 
     /// <summary>Registers a deal (or saves a draft). Returns the registration and whether it was created now (false: an Idempotency-Key replay).</summary>
     public async Task<(Versioned<DealDto> Deal, bool Created)> RegisterAsync(Caller caller, RegisterDealRequest? body, string? idempotencyKey, CancellationToken ct)
@@ -609,14 +608,9 @@ public sealed class DealRegistrations(
     /// <summary>The key a registration claims: the customer's registrable domain, else its normalized name.</summary>
     public static string ClaimKeyOf(DealCustomer customer) => customer.Domain is { } domain ? "d:" + domain : "n:" + customer.NameKey;
 
-    private async Task<Partner?> PartnerAsync(string partnerId, CancellationToken ct)
-    {
-        var now = clock.GetUtcNow();
-        if (program.MembershipCacheSeconds > 0 && partnerCache.TryGetValue(partnerId, out var hit) && now - hit.At < TimeSpan.FromSeconds(program.MembershipCacheSeconds)) return hit.Partner;
-        var partner = (await partners.GetAsync(partnerId, ct))?.Value;
-        if (partner is not null) partnerCache[partnerId] = (now, partner);
-        return partner;
-    }
+    /// <summary>The partner's status, tier and channel manager, cached per instance and refreshed in the background (see <see cref="RefreshingCache{TKey,TValue}"/>).</summary>
+    private Task<Partner?> PartnerAsync(string partnerId, CancellationToken ct) =>
+        partnerCache.GetAsync(partnerId, async token => (await partners.GetAsync(partnerId, token))?.Value, ct);
 
     private Task<DealSettings> RulesAsync(CancellationToken ct) => settings.GetAsync<DealSettings>(DealSettings.SectionName, ct);
 

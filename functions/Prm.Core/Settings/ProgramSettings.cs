@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using System.Text.Json.Serialization;
@@ -61,8 +60,8 @@ public static class SettingsJson
 /// <summary>
 /// Program settings that admins change at run time (fit-score rules, reviewer assignment, deadlines, deal and MDF rules).
 /// A section that was never saved is its defaults, which come from configuration (so tests run deadlines in seconds).
-/// A saved section is stored whole; properties it lacks take their defaults. Reads are cached per instance for
-/// <see cref="ProgramOptions.SettingsCacheSeconds"/>; a save on this instance applies at once.
+/// A saved section is stored whole; properties it lacks take their defaults. Reads are cached per instance and refreshed in the
+/// background after <see cref="ProgramOptions.SettingsCacheSeconds"/>; a save on this instance applies at once.
 /// </summary>
 public sealed class ProgramSettings(ISettingsStore store, IEnumerable<ISettingsSection> sections, TimeProvider clock, ProgramOptions program)
 {
@@ -70,18 +69,15 @@ public sealed class ProgramSettings(ISettingsStore store, IEnumerable<ISettingsS
     public const string DefaultsETag = "\"defaults\"";
 
     private readonly IReadOnlyDictionary<string, ISettingsSection> sections = sections.ToDictionary(s => s.Name, StringComparer.Ordinal);
-    private readonly ConcurrentDictionary<string, (DateTimeOffset At, object Value)> cache = new(StringComparer.Ordinal);
+    private readonly RefreshingCache<string, object> cache = new(clock, TimeSpan.FromSeconds(program.SettingsCacheSeconds));
 
     public IReadOnlyCollection<string> Sections => sections.Keys.Order(StringComparer.Ordinal).ToList();
 
     /// <summary>The effective settings of a section, for the services that apply them.</summary>
     public async Task<T> GetAsync<T>(string name, CancellationToken ct) where T : class
     {
-        var now = clock.GetUtcNow();
-        if (program.SettingsCacheSeconds > 0 && cache.TryGetValue(name, out var hit) && now - hit.At < TimeSpan.FromSeconds(program.SettingsCacheSeconds)) return (T)hit.Value;
-        var value = (await LoadAsync(Section(name), ct)).Value;
-        cache[name] = (now, value);
-        return (T)value;
+        var section = Section(name);
+        return (T)await cache.GetAsync(name, async token => (await LoadAsync(section, token)).Value, ct);
     }
 
     /// <summary>A section as admins see it, with its ETag ("defaults" when never saved).</summary>
@@ -106,7 +102,7 @@ public sealed class ProgramSettings(ISettingsStore store, IEnumerable<ISettingsS
         var changes = Changes(before, json);
         var audit = new AuditEntry(Ids.New("aud"), clock.GetUtcNow(), caller.UserId, caller.DisplayName, "settings.updated", "settings", name, changes);
         var etag = await store.SaveAsync(name, json, ifMatch == DefaultsETag ? null : ifMatch, audit, ct);
-        cache[name] = (clock.GetUtcNow(), value);
+        cache.Set(name, value);
         return new Versioned<object>(value, etag);
     }
 

@@ -16,10 +16,6 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
 
     public static string ManagerPartition(string channelManagerId) => "cm:" + channelManagerId;
 
-    public static string DomainPartition(string domain) => "d:" + KeyEncoding.Encode(domain);
-
-    public static string NamePartition(string blockingKey) => "n:" + KeyEncoding.Encode(blockingKey);
-
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
         if (!e.Type.StartsWith("deal.", StringComparison.Ordinal)) return;
@@ -36,26 +32,9 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
         };
         var writes = new List<Task> { tables.DealIndex.UpsertEntityAsync(IndexRow(AllPartition), TableUpdateMode.Replace, ct) };
         if (data.ChannelManagerId is not null) writes.Add(tables.DealIndex.UpsertEntityAsync(IndexRow(ManagerPartition(data.ChannelManagerId)), TableUpdateMode.Replace, ct));
-        foreach (var row in ConflictRows(deal, data.NameKey, data.BlockingKeys))
-        {
-            writes.Add(tables.ConflictIndex.UpsertEntityAsync(row, TableUpdateMode.Replace, ct));
-        }
+        writes.Add(ConflictBuckets.PutAsync(tables.ConflictIndex, ConflictBuckets.Partitions(deal.Customer.Domain, data.BlockingKeys), ConflictBuckets.Entry(deal) with { N = data.NameKey }, ct));
         writes.Add(CountAsync(deal, ct));
         await Task.WhenAll(writes);
-    }
-
-    /// <summary>The conflict index rows of a registration: one in its domain's partition and one per name blocking key.</summary>
-    public static IEnumerable<TableEntity> ConflictRows(DealDto deal, string? nameKey, IReadOnlyList<string> blockingKeys)
-    {
-        var partitions = new List<string>();
-        if (deal.Customer.Domain is not null) partitions.Add(DomainPartition(deal.Customer.Domain));
-        partitions.AddRange(blockingKeys.Select(NamePartition));
-        return partitions.Distinct().Select(partition => new TableEntity(partition, "deal|" + deal.Id)
-        {
-            ["Kind"] = "deal", ["Id"] = deal.Id, ["PartnerId"] = deal.PartnerId, ["Status"] = deal.Status, ["Domain"] = deal.Customer.Domain, ["NameKey"] = nameKey,
-            ["Country"] = deal.Customer.Country, ["Products"] = string.Join(",", deal.Products), ["ProtectedUntil"] = deal.ProtectedUntil,
-            ["WonAt"] = deal.Status == nameof(DealStatus.Won) ? deal.Outcome?.RecordedAt : null,
-        });
     }
 
     /// <summary>Applies the change of this deal's contribution to the counters, in one transaction with the contribution row.</summary>
@@ -65,12 +44,11 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
         var after = DealCounters.Of(deal);
         for (var attempt = 0; attempt < 10; attempt++)
         {
-            TableEntity? stats = null, contribution = null;
-            await foreach (var row in tables.Deals.QueryAsync<TableEntity>(
-                TableClient.CreateQueryFilter($"PartitionKey eq {deal.PartnerId} and (RowKey eq {TableDealStore.StatsRow} or RowKey eq {contributionRow})"), cancellationToken: ct))
-            {
-                if (row.RowKey == TableDealStore.StatsRow) stats = row; else contribution = row;
-            }
+            var reads = await Task.WhenAll(
+                tables.Deals.GetEntityIfExistsAsync<TableEntity>(deal.PartnerId, TableDealStore.StatsRow, cancellationToken: ct),
+                tables.Deals.GetEntityIfExistsAsync<TableEntity>(deal.PartnerId, contributionRow, cancellationToken: ct));
+            var stats = reads[0].HasValue ? reads[0].Value : null;
+            var contribution = reads[1].HasValue ? reads[1].Value : null;
             var before = contribution is null ? null : JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body"));
             if (before == after) return; // redelivered
             var current = stats is null ? new Prm.Core.Deals.DealStats(deal.PartnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>()) : DealCounters.Read(deal.PartnerId, stats);
@@ -197,17 +175,8 @@ public sealed class TableHouseAccountStore(PrmTables tables) : IHouseAccountStor
         await IndexAsync(account, "Deleted", ct);
     }
 
-    private async Task IndexAsync(HouseAccount h, string status, CancellationToken ct)
-    {
-        var partitions = new List<string>();
-        if (h.Domain is not null) partitions.Add(DealProjection.DomainPartition(h.Domain));
-        partitions.AddRange(h.BlockingKeys.Select(DealProjection.NamePartition));
-        foreach (var partition in partitions.Distinct())
-        {
-            var row = new TableEntity(partition, "house|" + h.Id) { ["Kind"] = status == "Active" ? "house" : "house-deleted", ["Id"] = h.Id, ["Status"] = status, ["Domain"] = h.Domain, ["NameKey"] = h.NameKey };
-            await tables.ConflictIndex.UpsertEntityAsync(row, TableUpdateMode.Replace, ct);
-        }
-    }
+    private Task IndexAsync(HouseAccount h, string status, CancellationToken ct) =>
+        ConflictBuckets.PutAsync(tables.ConflictIndex, ConflictBuckets.Partitions(h.Domain, h.BlockingKeys), ConflictBuckets.Entry(h, deleted: status != "Active"), ct);
 
     private static HouseAccount Read(TableEntity e) => JsonSerializer.Deserialize<HouseAccount>(e.GetString("Body"), TableDealStore.Json)!;
 }

@@ -81,24 +81,8 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer) : I
             : PrmTables.PageAsync(table, filter, page, e => JsonSerializer.Deserialize<DealDto>(e.GetString("Body"), Json)!, ct);
     }
 
-    public async Task<IReadOnlyList<IndexedCustomer>> CandidatesAsync(string? domain, IReadOnlyList<string> blockingKeys, CancellationToken ct)
-    {
-        var partitions = new List<string>();
-        if (domain is not null) partitions.Add(DealProjection.DomainPartition(domain));
-        partitions.AddRange(blockingKeys.Select(DealProjection.NamePartition));
-        var pages = await Task.WhenAll(partitions.Distinct().Select(async partition =>
-        {
-            var rows = new List<IndexedCustomer>();
-            await foreach (var e in tables.ConflictIndex.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition}"), maxPerPage: 1000, cancellationToken: ct))
-            {
-                rows.Add(new IndexedCustomer(e.GetString("Kind"), e.GetString("Id"), e.GetString("PartnerId"), e.GetString("Status"), e.GetString("Domain"), e.GetString("NameKey"),
-                    e.GetString("Country"), (e.GetString("Products") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries), e.GetDateTimeOffset("ProtectedUntil"), e.GetDateTimeOffset("WonAt")));
-                if (rows.Count >= 1000) break; // a pathological partition must not make a registration unbounded
-            }
-            return rows;
-        }));
-        return pages.SelectMany(p => p).ToList();
-    }
+    public Task<IReadOnlyList<IndexedCustomer>> CandidatesAsync(string? domain, IReadOnlyList<string> blockingKeys, CancellationToken ct) =>
+        ConflictBuckets.ReadAsync(tables.ConflictIndex, ConflictBuckets.Partitions(domain, blockingKeys), ct);
 
     public async Task<bool> TryClaimAsync(string claimKey, string dealId, string partnerId, CancellationToken ct)
     {

@@ -1,0 +1,97 @@
+using System.Text.Json;
+using Azure.Data.Tables;
+using Prm.Core.Deals;
+
+namespace Prm.Storage.Deals;
+
+/// <summary>One customer in a conflict bucket (short names: a bucket row holds up to <see cref="ConflictBuckets.MaxEntries"/> of them).</summary>
+public sealed record BucketEntry(string K, string Id, string? P, string S, string? D, string? N, string? C, string? Pr, DateTimeOffset? U, DateTimeOffset? W)
+{
+    public IndexedCustomer ToCustomer() => new(K, Id, P, S, D, N, C, (Pr ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries), U, W);
+
+    /// <summary>Still able to conflict: a house account, an active registration, or a won deal (the look-back is applied when scoring).</summary>
+    public bool Relevant => (K == "house" && S == "Active") || (K == "deal" && S is nameof(DealStatus.UnderReview) or nameof(DealStatus.Approved) or nameof(DealStatus.Won) or nameof(DealStatus.Returned));
+}
+
+/// <summary>
+/// The conflict index: one row per customer domain ("d:{domain}") and per name blocking key ("n:{key}"), each holding the customers
+/// (registrations and house accounts) that share it. A registration reads its buckets with point reads — never a query — so its cost
+/// does not depend on how many registrations exist. Buckets are written from the outbox (read, change, write with the ETag) and
+/// keep at most <see cref="MaxEntries"/> customers: entries that can no longer conflict go first, then the oldest.
+/// </summary>
+public static class ConflictBuckets
+{
+    public const int MaxEntries = 100;
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    public static string DomainPartition(string domain) => "d:" + KeyEncoding.Encode(domain);
+
+    public static string NamePartition(string blockingKey) => "n:" + KeyEncoding.Encode(blockingKey);
+
+    /// <summary>The buckets a customer belongs to.</summary>
+    public static IReadOnlyList<string> Partitions(string? domain, IEnumerable<string> blockingKeys)
+    {
+        var partitions = new List<string>();
+        if (domain is not null) partitions.Add(DomainPartition(domain));
+        partitions.AddRange(blockingKeys.Select(NamePartition));
+        return partitions.Distinct().ToList();
+    }
+
+    public static BucketEntry Entry(DealDto deal) => new("deal", deal.Id, deal.PartnerId, deal.Status, deal.Customer.Domain, null, deal.Customer.Country,
+        string.Join(",", deal.Products), deal.ProtectedUntil, deal.Status == nameof(DealStatus.Won) ? deal.Outcome?.RecordedAt : null);
+
+    public static BucketEntry Entry(HouseAccount h, bool deleted) => new("house", h.Id, null, deleted ? "Deleted" : "Active", h.Domain, h.NameKey, null, null, null, null);
+
+    public static List<BucketEntry> Read(TableEntity? row) =>
+        row?.GetString("Entries") is { } json ? JsonSerializer.Deserialize<List<BucketEntry>>(json, Json) ?? [] : [];
+
+    public static TableEntity Row(string partition, IEnumerable<BucketEntry> entries) => new(partition, "") { ["Entries"] = JsonSerializer.Serialize(entries, Json) };
+
+    /// <summary>The bucket with the entry replaced (or removed when it can no longer conflict), pruned to the size limit.</summary>
+    public static List<BucketEntry> With(List<BucketEntry> entries, BucketEntry entry)
+    {
+        var next = entries.Where(e => !(e.K == entry.K && e.Id == entry.Id)).ToList();
+        if (entry.Relevant) next.Add(entry);
+        if (next.Count > MaxEntries)
+        {
+            next = next.Where(e => e.Relevant).ToList();
+            if (next.Count > MaxEntries) next = next.Skip(next.Count - MaxEntries).ToList();
+        }
+        return next;
+    }
+
+    /// <summary>Writes the entry into each of its buckets (read, change, write with the ETag; retried on a concurrent write).</summary>
+    public static async Task PutAsync(TableClient table, IReadOnlyList<string> partitions, BucketEntry entry, CancellationToken ct) =>
+        await Task.WhenAll(partitions.Select(async partition =>
+        {
+            for (var attempt = 0; attempt < 20; attempt++)
+            {
+                var found = await table.GetEntityIfExistsAsync<TableEntity>(partition, "", cancellationToken: ct);
+                var current = found.HasValue ? found.Value : null;
+                var next = With(Read(current), entry);
+                try
+                {
+                    if (current is null) await table.AddEntityAsync(Row(partition, next), ct);
+                    else await table.UpdateEntityAsync(Row(partition, next), current.ETag, TableUpdateMode.Replace, ct);
+                    return;
+                }
+                catch (Azure.RequestFailedException ex) when (ex.Status is 409 or 412)
+                {
+                    await Task.Delay(Random.Shared.Next(5, 20 * (attempt + 1)), ct);
+                }
+            }
+            throw new InvalidOperationException($"The conflict bucket {partition} stayed contended.");
+        }));
+
+    /// <summary>Reads the buckets of a customer with point reads, in parallel.</summary>
+    public static async Task<IReadOnlyList<IndexedCustomer>> ReadAsync(TableClient table, IReadOnlyList<string> partitions, CancellationToken ct)
+    {
+        var rows = await Task.WhenAll(partitions.Select(async p =>
+        {
+            var found = await table.GetEntityIfExistsAsync<TableEntity>(p, "", cancellationToken: ct);
+            return Read(found.HasValue ? found.Value : null);
+        }));
+        return rows.SelectMany(r => r).Select(e => e.ToCustomer()).ToList();
+    }
+}
