@@ -1,3 +1,4 @@
+using Microsoft.Extensions.DependencyInjection;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -190,6 +191,35 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
         var mail = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(Demo.NorthwindRep)}")).Content.ReadAsStringAsync(),
             text => text.Contains("Your claim was paid"));
         mail.Should().Contain("Your fund request was approved").And.Contain("Your claim was paid");
+    }
+
+    [Fact]
+    public async Task The_claim_deadline_step_releases_the_unclaimed_reservation_exactly_once_and_tells_the_partner()
+    {
+        var budget = await BudgetAsync("Northwind Traders", "2026-Q1", 10_000m);
+        var rep = await Api.ClientAsync(Demo.NorthwindRep);
+        var request = await (await rep.PostJsonAsync("mdf/requests", RequestBody("2026-Q1", 3_000m, "Deadline webinar"))).JsonAsync();
+        var requestId = request.Str("id");
+        (await (await Api.ClientAsync(Demo.CmEmea)).PostJsonAsync($"mdf/requests/{requestId}/decision", new { decision = "approve", claimDeadline = "2030-01-31" })).StatusCode.Should().Be(HttpStatusCode.OK);
+        Amount(await GetBudgetAsync(budget.Str("id")), "approved").Should().Be(3_000m);
+
+        // What MdfRequestOrchestrator runs when the claim deadline's timer fires (the timer itself is covered by MdfWorkflowTests).
+        var steps = Api.Services.GetRequiredService<IMdfWorkflowSteps>();
+        (await steps.RunStepAsync(new MdfStep(requestId, MdfStepKind.ClaimDeadlineReminder, DaysBefore: 3), CancellationToken.None)).Should().Contain("claim reminded");
+        (await steps.RunStepAsync(new MdfStep(requestId, MdfStepKind.ClaimExpire), CancellationToken.None)).Should().Be("expired");
+        (await steps.RunStepAsync(new MdfStep(requestId, MdfStepKind.ClaimExpire), CancellationToken.None)).Should().Be("done already");
+
+        var after = await GetBudgetAsync(budget.Str("id"));
+        Amount(after, "approved").Should().Be(0m);
+        Amount(after, "available").Should().Be(10_000m);
+        (await (await rep.GetAsync($"mdf/requests/{requestId}")).JsonAsync()).Str("status").Should().Be("Expired");
+        var ledger = await (await (await Api.ClientAsync(Demo.Admin)).GetAsync($"mdf/budgets/{budget.Str("id")}/ledger")).JsonAsync();
+        ledger.GetProperty("items").EnumerateArray().Count(e => e.Str("kind").Equals("Released", StringComparison.OrdinalIgnoreCase)).Should().Be(1);
+        await AssertLedgerReplaysAsync(budget.Str("id"));
+        await ApiSteps.ProblemAsync(await rep.PostJsonAsync($"mdf/requests/{requestId}/claims", new { claimedAmount = new { amount = 100m, currency = "EUR" }, actualLeads = 1 }), 409);
+        var mail = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(Demo.NorthwindRep)}")).Content.ReadAsStringAsync(),
+            text => text.Contains("Your MDF reservation expired"));
+        mail.Should().Contain("Your MDF reservation expired").And.Contain("Your claim deadline is near");
     }
 
     [Fact]

@@ -137,7 +137,8 @@ public static class DealBenchmark
         {
             while (Interlocked.Increment(ref next) <= count)
             {
-                await table.AddEntityAsync(new TableEntity(Guid.NewGuid().ToString("N"), "") { ["Body"] = new string('x', 1500) });
+                var key = Guid.NewGuid().ToString("N");
+                await table.AddEntityAsync(new TableEntity(key, key) { ["Body"] = new string('x', 1500) });
             }
         }));
         var rate = count / clock.Elapsed.TotalSeconds;
@@ -193,7 +194,7 @@ public static class DealBenchmark
                 {
                     for (var attempt = 0; ; attempt++)
                     {
-                        var found = await tables.ConflictIndex.GetEntityIfExistsAsync<TableEntity>(bucket.Key, "");
+                        var found = await tables.ConflictIndex.GetEntityIfExistsAsync<TableEntity>(bucket.Key, bucket.Key);
                         var entries = ConflictBuckets.Read(found.HasValue ? found.Value : null);
                         foreach (var (_, entry) in bucket) entries = ConflictBuckets.With(entries, entry);
                         try
@@ -209,7 +210,7 @@ public static class DealBenchmark
                 }
                 foreach (var (deal, _) in deals)
                 {
-                    await tables.Keys.UpsertEntityAsync(new TableEntity(TableDealStore.ClaimPartition(deal.ClaimKey!), "") { ["DealId"] = deal.Id, ["PartnerId"] = deal.PartnerId }, TableUpdateMode.Replace);
+                    await tables.Keys.UpsertEntityAsync(new TableEntity(TableDealStore.ClaimPartition(deal.ClaimKey!), TableDealStore.ClaimPartition(deal.ClaimKey!)) { ["DealId"] = deal.Id, ["PartnerId"] = deal.PartnerId }, TableUpdateMode.Replace);
                 }
                 var total = Interlocked.Add(ref done, deals.Count);
                 if (total % 10_000 < deals.Count) Console.WriteLine($"  {total:N0} / {count:N0}");

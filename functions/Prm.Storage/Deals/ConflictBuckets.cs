@@ -46,7 +46,11 @@ public static class ConflictBuckets
     public static List<BucketEntry> Read(TableEntity? row) =>
         row?.GetString("Entries") is { } json ? JsonSerializer.Deserialize<List<BucketEntry>>(json, Json) ?? [] : [];
 
-    public static TableEntity Row(string partition, IEnumerable<BucketEntry> entries) => new(partition, "") { ["Entries"] = JsonSerializer.Serialize(entries, Json) };
+    /// <summary>
+    /// A bucket row. The row key repeats the partition key: Azurite (LokiJS) looks rows up through its RowKey index first, so rows sharing
+    /// one row key would make every point read scan them all; on Azure the choice costs nothing.
+    /// </summary>
+    public static TableEntity Row(string partition, IEnumerable<BucketEntry> entries) => new(partition, partition) { ["Entries"] = JsonSerializer.Serialize(entries, Json) };
 
     /// <summary>The bucket with the entry replaced (or removed when it can no longer conflict), pruned to the size limit.</summary>
     public static List<BucketEntry> With(List<BucketEntry> entries, BucketEntry entry)
@@ -67,7 +71,7 @@ public static class ConflictBuckets
         {
             for (var attempt = 0; attempt < 20; attempt++)
             {
-                var found = await table.GetEntityIfExistsAsync<TableEntity>(partition, "", cancellationToken: ct);
+                var found = await table.GetEntityIfExistsAsync<TableEntity>(partition, partition, cancellationToken: ct);
                 var current = found.HasValue ? found.Value : null;
                 var next = With(Read(current), entry);
                 try
@@ -89,7 +93,7 @@ public static class ConflictBuckets
     {
         var rows = await Task.WhenAll(partitions.Select(async p =>
         {
-            var found = await table.GetEntityIfExistsAsync<TableEntity>(p, "", cancellationToken: ct);
+            var found = await table.GetEntityIfExistsAsync<TableEntity>(p, p, cancellationToken: ct);
             return Read(found.HasValue ? found.Value : null);
         }));
         return rows.SelectMany(r => r).Select(e => e.ToCustomer()).ToList();

@@ -88,12 +88,12 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer) : I
     {
         try
         {
-            await tables.Keys.AddEntityAsync(new TableEntity(ClaimPartition(claimKey), "") { ["DealId"] = dealId, ["PartnerId"] = partnerId }, ct);
+            await tables.Keys.AddEntityAsync(new TableEntity(ClaimPartition(claimKey), ClaimPartition(claimKey)) { ["DealId"] = dealId, ["PartnerId"] = partnerId }, ct);
             return true;
         }
         catch (Azure.RequestFailedException ex) when (ex.Status == 409)
         {
-            var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), "", cancellationToken: ct);
+            var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), ClaimPartition(claimKey), cancellationToken: ct);
             return holder.HasValue && holder.Value!.GetString("DealId") == dealId;
         }
     }
@@ -102,7 +102,7 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer) : I
     {
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), "", cancellationToken: ct);
+            var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), ClaimPartition(claimKey), cancellationToken: ct);
             if (!holder.HasValue)
             {
                 if (await TryClaimAsync(claimKey, dealId, partnerId, ct)) return true;
@@ -113,7 +113,7 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer) : I
             if (await holderIsActive(row.GetString("DealId"))) return false;
             try
             {
-                await tables.Keys.UpdateEntityAsync(new TableEntity(row.PartitionKey, "") { ["DealId"] = dealId, ["PartnerId"] = partnerId }, row.ETag, TableUpdateMode.Replace, ct);
+                await tables.Keys.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { ["DealId"] = dealId, ["PartnerId"] = partnerId }, row.ETag, TableUpdateMode.Replace, ct);
                 return true;
             }
             catch (Azure.RequestFailedException ex) when (ex.Status is 412 or 404)
@@ -125,11 +125,11 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer) : I
 
     public async Task ReleaseClaimAsync(string claimKey, string dealId, CancellationToken ct)
     {
-        var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), "", cancellationToken: ct);
+        var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), ClaimPartition(claimKey), cancellationToken: ct);
         if (!holder.HasValue || holder.Value!.GetString("DealId") != dealId) return;
         try
         {
-            await tables.Keys.DeleteEntityAsync(holder.Value.PartitionKey, "", holder.Value.ETag, ct);
+            await tables.Keys.DeleteEntityAsync(holder.Value.PartitionKey, holder.Value.RowKey, holder.Value.ETag, ct);
         }
         catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 412)
         {
@@ -143,7 +143,7 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer) : I
         return found.HasValue ? DealCounters.Read(partnerId, found.Value!) : new DealStats(partnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>());
     }
 
-    /// <summary>The key row partition of a customer claim.</summary>
+    /// <summary>The key row of a customer claim (row key = partition key: see <see cref="ConflictBuckets.Row"/>).</summary>
     public static string ClaimPartition(string claimKey) => "claim:" + KeyEncoding.Encode(claimKey);
 
     /// <summary>The row of a registration in its partner's partition.</summary>
