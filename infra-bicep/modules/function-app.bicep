@@ -194,6 +194,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     // Outbox dispatcher and workflow deadlines (the defaults of the code, spelled out so operators can tune them).
     Outbox__SweepSeconds: '10'
     Outbox__PointerGraceSeconds: '60'
+    Outbox__InProcessGraceSeconds: '5'
     Outbox__MaxAttempts: '10'
     Workflows__InvitationReminderAfter: '3.00:00:00'
     Review__ReviewReminderAfter: '1.00:00:00'

@@ -25,9 +25,9 @@ public sealed class OutboxTests
         public TableClient Table => S.Tables.Partners;
 
         public OutboxDispatcher Dispatcher(IEmailSender? sender = null, IEventPublisher? publisher = null, IEnumerable<IOutboxProjection>? projections = null,
-            int graceSeconds = 60, int maxAttempts = 10, int sweepSeconds = 1, TimeProvider? clock = null) =>
+            int graceSeconds = 60, int maxAttempts = 10, int sweepSeconds = 1, TimeProvider? clock = null, int inProcessGraceSeconds = 0) =>
             new(S.Tables, S.Signal, publisher ?? Events, sender ?? Mailbox, projections ?? [],
-                new OutboxOptions { SweepSeconds = sweepSeconds, PointerGraceSeconds = graceSeconds, MaxAttempts = maxAttempts }, clock ?? S.Clock,
+                new OutboxOptions { SweepSeconds = sweepSeconds, PointerGraceSeconds = graceSeconds, MaxAttempts = maxAttempts, InProcessGraceSeconds = inProcessGraceSeconds }, clock ?? S.Clock,
                 NullLogger<OutboxDispatcher>.Instance);
 
         public Task<List<TableEntity>> OutboxRowsAsync(string? partitionKey = null) =>
@@ -326,6 +326,22 @@ public sealed class OutboxTests
         sender.Calls.Should().Be(1, "no duplicate mail");
         (await f.Mailbox.ListAsync(null, 10, None)).Should().ContainSingle();
         (await f.Events.ListAsync(10, None)).Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task Sweep_leaves_just_committed_messages_to_the_in_process_delivery_then_takes_them_over()
+    {
+        var f = await CreateAsync();
+        var e = f.Event();
+        await f.CommitAsync(e);
+        f.TakeWork(); // the in-process delivery never happens (the process stopped)
+        using var dispatcher = f.Dispatcher(graceSeconds: 3600, inProcessGraceSeconds: 5);
+
+        (await dispatcher.SweepAsync(None)).Should().Be(0, "a message committed a moment ago is the in-process delivery's");
+        (await f.Events.ListAsync(10, None)).Should().BeEmpty();
+        f.S.Clock.Advance(TimeSpan.FromSeconds(6));
+        (await dispatcher.SweepAsync(None)).Should().Be(1, "after the grace the sweep delivers what the in-process path did not");
+        (await f.Events.ListAsync(10, None)).Should().ContainSingle().Which.Id.Should().Be(e.Id);
     }
 
     [Fact]

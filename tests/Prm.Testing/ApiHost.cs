@@ -40,6 +40,7 @@ public sealed class ApiHost : IAsyncDisposable
                 ["LocalHost:TaskHub"] = "hub" + storage.TablePrefix,
                 ["Outbox:SweepSeconds"] = "1",
                 ["Outbox:PointerGraceSeconds"] = "2",
+                ["Outbox:InProcessGraceSeconds"] = "2",
                 ["Prm:MembershipCacheSeconds"] = "30",
                 ["Logging:LogLevel:Default"] = "Warning",
             };

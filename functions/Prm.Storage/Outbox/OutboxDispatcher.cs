@@ -16,6 +16,12 @@ public sealed class OutboxOptions
     /// <summary>A pointer younger than this whose row is missing is left alone: its transaction may still be committing.</summary>
     public int PointerGraceSeconds { get; set; } = 60;
 
+    /// <summary>
+    /// The sweep leaves a pointer younger than this to the in-process delivery that follows every commit, so a message is not delivered
+    /// twice by both paths under load (the sweep is the safety net for crashes and failures).
+    /// </summary>
+    public int InProcessGraceSeconds { get; set; } = 5;
+
     /// <summary>After this many failed attempts a message is parked (row kept, marked Dead) for an operator.</summary>
     public int MaxAttempts { get; set; } = 10;
 }
@@ -125,6 +131,12 @@ public sealed class OutboxDispatcher(
 
     private async Task<SweepOutcome> SweepOneAsync(TableEntity pointer, bool partitionBlocked, CancellationToken ct)
     {
+        if (options.InProcessGraceSeconds > 0 && pointer.GetDateTimeOffset("CreatedAt") is { } created
+            && clock.GetUtcNow() - created < TimeSpan.FromSeconds(options.InProcessGraceSeconds))
+        {
+            // Just committed: the in-process delivery has it; later events of its partition wait behind it.
+            return SweepOutcome.HeldBack;
+        }
         var table = pointer.GetString("Table");
         var partition = pointer.GetString("Partition");
         var messageId = pointer.GetString("MessageId");
