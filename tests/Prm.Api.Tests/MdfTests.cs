@@ -23,6 +23,7 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
         "2026-Q2" => ("2026-05-01", "2026-05-02"),
         "2026-Q3" => ("2026-08-01", "2026-08-02"),
         "2026-Q4" => ("2026-10-01", "2026-10-02"),
+        "2027" => ("2027-03-01", "2027-03-02"),
         _ => ("2025-06-01", "2025-06-02"),
     };
 
@@ -196,9 +197,9 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
     [Fact]
     public async Task The_claim_deadline_step_releases_the_unclaimed_reservation_exactly_once_and_tells_the_partner()
     {
-        var budget = await BudgetAsync("Northwind Traders", "2026-Q1", 10_000m);
+        var budget = await BudgetAsync("Northwind Traders", "2027", 10_000m);
         var rep = await Api.ClientAsync(Demo.NorthwindRep);
-        var request = await (await rep.PostJsonAsync("mdf/requests", RequestBody("2026-Q1", 3_000m, "Deadline webinar"))).JsonAsync();
+        var request = await (await rep.PostJsonAsync("mdf/requests", RequestBody("2027", 3_000m, "Deadline webinar"))).JsonAsync();
         var requestId = request.Str("id");
         (await (await Api.ClientAsync(Demo.CmEmea)).PostJsonAsync($"mdf/requests/{requestId}/decision", new { decision = "approve", claimDeadline = "2030-01-31" })).StatusCode.Should().Be(HttpStatusCode.OK);
         Amount(await GetBudgetAsync(budget.Str("id")), "approved").Should().Be(3_000m);

@@ -203,7 +203,9 @@ public sealed class ApplicationDeadlineTests(ShortReviewFixture fixture) : IClas
         await Task.Delay(TimeSpan.FromSeconds(9));
         (await (await Api.Anonymous.GetAsync(statusUrl)).JsonAsync()).Str("status").Should().Be("Approved");
         var actions = (await (await cm.GetAsync($"partner-applications/{id}/timeline")).JsonAsync()).GetProperty("items").EnumerateArray().Select(e => e.Str("action")).ToList();
-        actions.Should().BeEquivalentTo(["application.submitted", "application.approved"]);
+        // Under load the approval (partner creation, invitation, links) can take longer than the 2 s reminder, which may then run first;
+        // what the decision must stop is everything after it.
+        actions.Should().Contain(["application.submitted", "application.approved"]).And.NotContain(["application.escalated", "application.expired"]);
     }
 }
 
