@@ -121,7 +121,9 @@ public static class DealBenchmark
             }
         }));
         var elapsed = clock.Elapsed;
+        var drain = Stopwatch.StartNew();
         await settle(tables);
+        Console.WriteLine($"The background work of the run finished {drain.Elapsed.TotalSeconds:0} s after its last response.");
         var all = samples.ToList();
         var requestCalls = all.Sum(s => s.StorageCalls);
         var background = (StorageCalls.Total - before - requestCalls) / (double)all.Count;
