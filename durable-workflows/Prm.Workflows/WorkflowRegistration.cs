@@ -24,6 +24,7 @@ public static class WorkflowRegistration
         services.AddTransient<ChecklistReminderActivity>();
         services.AddSingleton<IOutboxProjection, DealWorkflowProjection>();
         services.AddTransient<DealStepActivity>();
+        services.AddTransient<DealStateActivity>();
         services.AddSingleton<IOutboxProjection, Mdf.MdfWorkflowProjection>();
         services.AddTransient<Mdf.MdfStepActivity>();
         return services;

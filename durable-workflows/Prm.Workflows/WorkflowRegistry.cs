@@ -11,7 +11,7 @@ public static class WorkflowRegistry
 {
     public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator), typeof(OnboardingChecklistOrchestrator), typeof(DealOrchestrator), typeof(MdfRequestOrchestrator), typeof(MdfClaimReviewOrchestrator)];
 
-    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity), typeof(DealStepActivity), typeof(MdfStepActivity)];
+    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity), typeof(DealStepActivity), typeof(DealStateActivity), typeof(MdfStepActivity)];
 
     public static void Register(DurableTaskRegistry registry)
     {
@@ -25,6 +25,7 @@ public static class WorkflowRegistry
         registry.AddActivity<ChecklistReminderActivity>();
         registry.AddOrchestrator<DealOrchestrator>();
         registry.AddActivity<DealStepActivity>();
+        registry.AddActivity<DealStateActivity>();
         registry.AddOrchestrator<MdfRequestOrchestrator>();
         registry.AddOrchestrator<MdfClaimReviewOrchestrator>();
         registry.AddActivity<MdfStepActivity>();

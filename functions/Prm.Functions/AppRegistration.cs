@@ -50,6 +50,7 @@ public static class AppRegistration
         services.AddSingleton<Prm.Core.Deals.HouseAccounts>();
         services.AddSingleton<Prm.Core.Deals.DealRegistrations>();
         services.AddSingleton<Prm.Core.Deals.IDealSteps>(sp => sp.GetRequiredService<Prm.Core.Deals.DealRegistrations>());
+        services.AddSingleton<Prm.Core.Outbox.IOutboxProjection, Prm.Core.Deals.DealPartnerCacheProjection>();
         services.AddSingleton<Prm.Core.Approvals.DecisionLinks>();
         services.AddSingleton<Prm.Core.Onboarding.PartnerAgreements>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerAgreements>());

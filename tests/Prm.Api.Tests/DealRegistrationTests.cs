@@ -70,7 +70,7 @@ public sealed class DealRegistrationTests(ApiHostFixture fixture) : IClassFixtur
 
         var partnerId = deal.Str("partnerId");
         var events = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync("dev/events?limit=500")).JsonAsync(),
-            e => e.GetProperty("items").EnumerateArray().Count(x => x.Str("subject") == $"deals/{id}") >= 2);
+            e => e.GetProperty("items").EnumerateArray().Where(x => x.Str("subject") == $"deals/{id}").Select(x => x.Str("id")).Distinct().Count() >= 2);
         // At-least-once delivery: a redelivered event keeps its id (Service Bus drops it by MessageId).
         events.GetProperty("items").EnumerateArray().Where(x => x.Str("subject") == $"deals/{id}").DistinctBy(x => x.Str("id")).Select(x => x.Str("type"))
             .Should().BeEquivalentTo(["deal.submitted", "deal.approved"]);
@@ -156,6 +156,41 @@ public sealed class DealRegistrationTests(ApiHostFixture fixture) : IClassFixtur
         var list = await (await rita.GetAsync("deals?customer=coho")).JsonAsync();
         list.GetProperty("items").EnumerateArray().Count(d => d.Str("id") == a.Str("id")).Should().Be(1);
         list.GetProperty("items").GetArrayLength().Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_returned_registration_gives_up_its_claim_and_outcomes_follow_the_rules()
+    {
+        var sam = await Api.ClientAsync(Demo.NorthwindRep);
+        var first = await Deals.RegisterAsync(sam, Deals.Body("Margie's Travel", "margiestravel.example", amount: 90_000m));
+        first.Str("status").Should().Be("UnderReview", "above the auto-approval value");
+        first.GetProperty("conflict").GetProperty("claimHeld").GetBoolean().Should().BeTrue();
+        var cm = await Api.ClientAsync(Demo.CmEmea);
+        await ApiSteps.ProblemAsync(await cm.PostJsonAsync($"deals/{first.Str("id")}/outcome", new { result = "won", amount = new { amount = 1m, currency = "EUR" }, closeDate = DateTime.UtcNow.ToString("yyyy-MM-dd") }), 409);
+        (await cm.PostJsonAsync($"deals/{first.Str("id")}/decision", new { decision = "return", reason = "Name the project." })).StatusCode.Should().Be(HttpStatusCode.OK);
+        await Task.Delay(500); // the conflict buckets follow the commit through the outbox
+
+        var frank = await Api.ClientAsync(Demo.FabrikamAdmin);
+        var second = await Deals.RegisterAsync(frank, Deals.Body("Margies Travel", "margiestravel.example"));
+        second.GetProperty("conflict").GetProperty("claimHeld").GetBoolean().Should().BeTrue("a returned registration is not protected");
+        second.Str("status").Should().Be("Approved");
+        await Task.Delay(500);
+        var resubmitted = await (await sam.PostJsonAsync($"deals/{first.Str("id")}/submit", new { })).JsonAsync();
+        resubmitted.Str("status").Should().Be("UnderReview");
+        resubmitted.GetProperty("conflict").Str("level").Should().Be("certain");
+        resubmitted.GetProperty("conflict").GetProperty("claimHeld").GetBoolean().Should().BeFalse();
+        await ApiSteps.ProblemAsync(await cm.PostJsonAsync($"deals/{first.Str("id")}/decision", new { decision = "approve" }), 409);
+
+        var wrongCurrency = await ApiSteps.ProblemAsync(await frank.PostJsonAsync($"deals/{second.Str("id")}/outcome",
+            new { result = "won", amount = new { amount = 5_000_000m, currency = "JPY" }, closeDate = DateTime.UtcNow.ToString("yyyy-MM-dd") }), 422);
+        wrongCurrency.GetProperty("errors").TryGetProperty("amount.currency", out _).Should().BeTrue();
+        var draft = await Deals.RegisterAsync(frank, Deals.Body("Draft Only Ltd", "draftonly.example", draft: true));
+        await ApiSteps.ProblemAsync(await (await Api.ClientAsync(Demo.CmAmer)).GetAsync($"deals/{draft.Str("id")}"), 404);
+        (await (await (await Api.ClientAsync(Demo.CmAmer)).GetAsync($"deals?partnerId={draft.Str("partnerId")}")).JsonAsync())
+            .GetProperty("items").EnumerateArray().Should().NotContain(d => d.Str("id") == draft.Str("id"), "drafts are the partner's own");
+        var (_, etag) = await ApiSteps.GetWithETagAsync(frank, $"deals/{draft.Str("id")}");
+        await ApiSteps.ProblemAsync(await frank.SendAsync(ApiSteps.Patch($"deals/{draft.Str("id")}", new { notes = "x" }, "*")), 428);
+        (await frank.SendAsync(ApiSteps.Patch($"deals/{draft.Str("id")}", new { notes = "Ready soon." }, etag))).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 
     [Fact]
@@ -359,8 +394,38 @@ public sealed class DealDeadlineTests(ShortDealFixture fixture) : IClassFixture<
         (await rita.SendAsync(ApiSteps.Patch($"deals/{deal.Str("id")}", new { customer = new { contactName = "Dana Buyer" } }, etag))).StatusCode.Should().Be(HttpStatusCode.OK);
         var resubmitted = await (await rita.PostJsonAsync($"deals/{deal.Str("id")}/submit", new { })).JsonAsync();
         resubmitted.Str("status").Should().Be("UnderReview");
-        resubmitted.GetProperty("conflict").GetProperty("claimHeld").GetBoolean().Should().BeTrue("a returned registration keeps its claim");
+        resubmitted.GetProperty("conflict").GetProperty("claimHeld").GetBoolean().Should().BeTrue("nobody claimed the customer meanwhile, so the resubmission claims it again");
         await Responses.EventuallyAsync(() => Mailbox.CountAsync(Api, Demo.CmAmer, $"Reminder: deal registration {deal.Str("registrationNumber")}"), n => n >= 2, TimeSpan.FromSeconds(60));
         (await Mailbox.CountAsync(Api, Demo.CmAmer, $"Reminder: deal registration {deal.Str("registrationNumber")}")).Should().Be(2, "the resubmission starts a new review cycle with its own reminder");
+    }
+}
+
+/// <summary>A partner's registrations follow it to its new channel manager; the previous one loses them at once.</summary>
+public sealed class DealReassignmentTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task After_a_reassignment_the_old_channel_manager_no_longer_sees_the_partners_deals_and_the_new_one_does()
+    {
+        var rita = await Api.ClientAsync(Demo.FabrikamRep);
+        var deal = await Deals.RegisterAsync(rita, Deals.Body("Reassigned Customer Inc", "reassigned-customer.example", country: "US"));
+        var amer = await Api.ClientAsync(Demo.CmAmer);
+        var emea = await Api.ClientAsync(Demo.CmEmea);
+        await Responses.EventuallyAsync(async () => await (await amer.GetAsync("deals")).JsonAsync(), l => l.GetProperty("items").EnumerateArray().Any(d => d.Str("id") == deal.Str("id")));
+
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var partnerId = deal.Str("partnerId");
+        var emeaId = (await (await emea.GetAsync("me")).JsonAsync()).Str("userId");
+        var (_, etag) = await ApiSteps.GetWithETagAsync(admin, $"partners/{partnerId}");
+        (await admin.SendAsync(ApiSteps.Patch($"partners/{partnerId}", new { channelManagerId = emeaId }, etag))).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        await ApiSteps.ProblemAsync(await amer.GetAsync($"deals/{deal.Str("id")}"), 404);
+        await ApiSteps.ProblemAsync(await amer.PostJsonAsync($"deals/{deal.Str("id")}/outcome", new { result = "lost", reason = "x" }), 404);
+        var moved = await Responses.EventuallyAsync(async () => await (await emea.GetAsync("deals")).JsonAsync(), l => l.GetProperty("items").EnumerateArray().Any(d => d.Str("id") == deal.Str("id")));
+        moved.GetProperty("items").EnumerateArray().Should().Contain(d => d.Str("id") == deal.Str("id"));
+        (await Responses.EventuallyAsync(async () => await (await amer.GetAsync("deals")).JsonAsync(), l => !l.GetProperty("items").EnumerateArray().Any(d => d.Str("partnerId") == partnerId)))
+            .GetProperty("items").EnumerateArray().Should().NotContain(d => d.Str("partnerId") == partnerId);
+        (await emea.GetAsync($"deals/{deal.Str("id")}")).StatusCode.Should().Be(HttpStatusCode.OK);
     }
 }

@@ -26,6 +26,7 @@ internal sealed class TestStores
         Store = new TablePartnerStore(tables, Writer, Index, NullLogger<TablePartnerStore>.Instance);
         Directory = new TableIdentityDirectory(tables, Writer, clock);
         Staff = new TableStaffStore(tables);
+        Deals = new Prm.Storage.Deals.TableDealStore(tables, Writer, clock);
     }
 
     public StorageOptions Options { get; }
@@ -38,6 +39,7 @@ internal sealed class TestStores
     public TablePartnerStore Store { get; }
     public TableIdentityDirectory Directory { get; }
     public TableStaffStore Staff { get; }
+    public Prm.Storage.Deals.TableDealStore Deals { get; }
 
     /// <summary>Fresh tables (own prefix) with the clock at the real current time, so it agrees with Azurite's Timestamp.</summary>
     public static async Task<TestStores> CreateAsync()

@@ -13,6 +13,11 @@ public sealed class DealWorkflowTests
     {
         public ConcurrentQueue<(DealStep Step, DateTimeOffset Cycle)> Steps { get; } = new();
 
+        /// <summary>The registration's state the workflow reads when a change arrives (set before raising it).</summary>
+        public DealWorkflowState? State { get; set; }
+
+        public Task<DealWorkflowState?> StateAsync(string dealId, CancellationToken ct) => Task.FromResult(State);
+
         public Task<string> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct)
         {
             Steps.Enqueue((step, cycle));
@@ -28,6 +33,12 @@ public sealed class DealWorkflowTests
 
     private static DealSignal Approved(DateTimeOffset until) => new("Approved", until, null, null, null);
 
+    private static Task ChangeAsync(DurableTaskTestHost host, string id, RecordingSteps steps, DealWorkflowState state)
+    {
+        steps.State = state;
+        return host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal(state.Status, state.ProtectedUntil, state.SubmittedAt, state.ReviewRemindAt, state.ReviewEscalateAt));
+    }
+
     [Fact]
     public async Task Review_reminds_escalates_then_an_approval_starts_protection_with_reminders_and_expiry()
     {
@@ -37,7 +48,7 @@ public sealed class DealWorkflowTests
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator), Review("deal_1", now, 1, 2));
         await Task.Delay(TimeSpan.FromSeconds(4));
         var until = DateTimeOffset.UtcNow.AddSeconds(6);
-        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, Approved(until));
+        await ChangeAsync(host, id, steps, new DealWorkflowState("Approved", now, null, null, until));
         var done = await Orchestrations.CompletionAsync(host.Client, id);
         done.ReadOutputAs<string>().Should().Be("expired");
         steps.Steps.Select(s => s.Step).Should().Equal(DealStep.ReviewRemind, DealStep.ReviewEscalate, DealStep.ExpiryFirstReminder, DealStep.ExpirySecondReminder, DealStep.Expire);
@@ -51,7 +62,7 @@ public sealed class DealWorkflowTests
         var steps = new RecordingSteps();
         await using var host = await StartAsync(steps);
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator), Review("deal_2", DateTimeOffset.UtcNow, 30, 60));
-        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("Rejected", null, null, null, null));
+        await ChangeAsync(host, id, steps, new DealWorkflowState("Rejected", null, null, null, null));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Rejected");
         steps.Steps.Should().BeEmpty();
     }
@@ -62,12 +73,12 @@ public sealed class DealWorkflowTests
         var steps = new RecordingSteps();
         await using var host = await StartAsync(steps);
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator), Review("deal_3", DateTimeOffset.UtcNow, 30, 60));
-        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("Returned", null, null, null, null));
+        await ChangeAsync(host, id, steps, new DealWorkflowState("Returned", null, null, null, null));
         await Task.Delay(TimeSpan.FromSeconds(1));
         var resubmitted = DateTimeOffset.UtcNow;
-        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("UnderReview", null, resubmitted, resubmitted.AddSeconds(1), resubmitted.AddSeconds(30)));
+        await ChangeAsync(host, id, steps, new DealWorkflowState("UnderReview", resubmitted, resubmitted.AddSeconds(1), resubmitted.AddSeconds(30), null));
         await Task.Delay(TimeSpan.FromSeconds(3));
-        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("Withdrawn", null, null, null, null));
+        await ChangeAsync(host, id, steps, new DealWorkflowState("Withdrawn", resubmitted, null, null, null));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Withdrawn");
         steps.Steps.Should().Equal((DealStep.ReviewRemind, resubmitted));
     }
@@ -82,7 +93,7 @@ public sealed class DealWorkflowTests
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator),
             new DealWorkflow("deal_4", DealPhase.Protection, first, null, null, TimeSpan.FromSeconds(10), TimeSpan.FromSeconds(9)));
         var extended = start.AddSeconds(8);
-        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, Approved(extended));
+        await ChangeAsync(host, id, steps, new DealWorkflowState("Approved", start, null, null, extended));
         await Task.Delay(TimeSpan.FromSeconds(5));
         steps.Steps.Should().BeEmpty("the first end passed, but its timer was cancelled by the extension");
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
@@ -98,7 +109,7 @@ public sealed class DealWorkflowTests
         var until = DateTimeOffset.UtcNow.AddSeconds(30);
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator),
             new DealWorkflow("deal_5", DealPhase.Protection, until, null, null, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10)));
-        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("Won", null, null, null, null));
+        await ChangeAsync(host, id, steps, new DealWorkflowState("Won", null, null, null, until));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Won");
         steps.Steps.Should().BeEmpty();
     }
@@ -111,8 +122,23 @@ public sealed class DealWorkflowTests
         var until = DateTimeOffset.UtcNow.AddSeconds(30);
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator),
             new DealWorkflow("deal_6", DealPhase.Protection, until, null, null, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10)));
-        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("Lost", null, null, null, null));
+        await ChangeAsync(host, id, steps, new DealWorkflowState("Lost", null, null, null, until));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Lost");
         steps.Steps.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_late_or_repeated_event_is_checked_against_the_state_and_the_expiry_still_happens()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var until = DateTimeOffset.UtcNow.AddSeconds(4);
+        steps.State = new DealWorkflowState("Approved", null, null, null, until);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator),
+            new DealWorkflow("deal_7", DealPhase.Protection, until, null, null, TimeSpan.FromSeconds(20), TimeSpan.FromSeconds(10)));
+        // A redelivered "submitted" event arrives after the approval: the state says Approved, so protection continues.
+        await host.Client.RaiseEventAsync(id, DealWorkflow.ChangedEvent, new DealSignal("UnderReview", null, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
+        steps.Steps.Should().Equal((DealStep.Expire, until));
     }
 }

@@ -8,7 +8,7 @@ public enum DealPhase { Review, Protection, Returned }
 
 /// <summary>
 /// Input of a deal workflow generation: the phase with its deadlines. Review: the submission time (the cycle) and the reminder and
-/// escalation instants. Protection: the protection end and the reminder offsets before it.
+/// escalation instants. Protection: the protection end (the cycle) and the reminder offsets before it.
 /// </summary>
 public sealed record DealWorkflow(string DealId, DealPhase Phase, DateTimeOffset Cycle, DateTimeOffset? RemindAt, DateTimeOffset? EscalateAt,
     TimeSpan FirstReminderBefore, TimeSpan SecondReminderBefore)
@@ -16,9 +16,21 @@ public sealed record DealWorkflow(string DealId, DealPhase Phase, DateTimeOffset
     public const string ChangedEvent = "changed";
 
     public static string InstanceId(string dealId) => "deal-" + dealId;
+
+    /// <summary>The generation that follows a registration's state; null when it needs no workflow (decided for good, or gone).</summary>
+    public static DealWorkflow? For(string dealId, DealWorkflowState? state, TimeSpan firstReminderBefore, TimeSpan secondReminderBefore) => state switch
+    {
+        { Status: nameof(DealStatus.UnderReview), SubmittedAt: { } at, ReviewRemindAt: { } remind, ReviewEscalateAt: { } escalate } =>
+            new DealWorkflow(dealId, DealPhase.Review, at, remind, escalate, firstReminderBefore, secondReminderBefore),
+        { Status: nameof(DealStatus.Approved), ProtectedUntil: { } until } =>
+            new DealWorkflow(dealId, DealPhase.Protection, until, null, null, firstReminderBefore, secondReminderBefore),
+        { Status: nameof(DealStatus.Returned) } =>
+            new DealWorkflow(dealId, DealPhase.Returned, DateTimeOffset.MinValue, null, null, firstReminderBefore, secondReminderBefore),
+        _ => null,
+    };
 }
 
-/// <summary>A change of the registration the workflow must follow: its new status and, for approval or extension, the protection end; for a resubmission, the new review deadlines.</summary>
+/// <summary>A change of the registration (a hint: the workflow reads the registration's state when it arrives).</summary>
 public sealed record DealSignal(string Status, DateTimeOffset? ProtectedUntil, DateTimeOffset? SubmittedAt, DateTimeOffset? RemindAt, DateTimeOffset? EscalateAt);
 
 /// <summary>Input of a deal step.</summary>
@@ -26,8 +38,9 @@ public sealed record DealWorkflowStep(string DealId, DealStep Step, DateTimeOffs
 
 /// <summary>
 /// One instance per registration. Review: the decision races a reminder and an escalation (then waits). Protection: reminders before the end,
-/// then expiry; an approved extension arrives as a change and the instance continues as new with the moved end (the old timer is cancelled,
-/// no second workflow). Returned: waits for the resubmission. Rejection, withdrawal, expiry and an outcome end it.
+/// then expiry. Returned: waits for the resubmission. Every change arrives as an event; the workflow then reads the registration's state
+/// (so late, repeated or reordered events cannot mislead it) and continues as new with the phase that state needs — an approved extension
+/// therefore moves the running expiry (the old timer is cancelled, no second workflow). A decided-for-good registration ends it.
 /// </summary>
 public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
 {
@@ -39,7 +52,6 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
         switch (input.Phase)
         {
             case DealPhase.Review:
-            {
                 // After the escalation (or a step that found the registration decided) the change itself is what is left to wait for.
                 await DeadlineRace.RunAsync(
                     context, StatusOf(changed),
@@ -48,7 +60,6 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
                     "waiting");
                 await changed;
                 break;
-            }
             case DealPhase.Protection:
             {
                 var end = input.Cycle;
@@ -66,21 +77,11 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
                 await changed;
                 break;
         }
-        var signal = changed.Result;
-        switch (signal.Status)
-        {
-            case nameof(DealStatus.Approved) when signal.ProtectedUntil is { } until:
-                context.ContinueAsNew(input with { Phase = DealPhase.Protection, Cycle = until, RemindAt = null, EscalateAt = null });
-                return "protected";
-            case nameof(DealStatus.UnderReview) when signal.SubmittedAt is { } submitted:
-                context.ContinueAsNew(input with { Phase = DealPhase.Review, Cycle = submitted, RemindAt = signal.RemindAt, EscalateAt = signal.EscalateAt });
-                return "resubmitted";
-            case nameof(DealStatus.Returned):
-                context.ContinueAsNew(input with { Phase = DealPhase.Returned });
-                return "returned";
-            default:
-                return signal.Status;
-        }
+        var state = await context.CallActivityAsync<DealWorkflowState?>(nameof(DealStateActivity), input.DealId, Retry);
+        var next = DealWorkflow.For(input.DealId, state, input.FirstReminderBefore, input.SecondReminderBefore);
+        if (next is null) return state?.Status ?? "closed";
+        context.ContinueAsNew(next);
+        return next.Phase.ToString();
     }
 
     private static async Task<string> StatusOf(Task<DealSignal> signal) => (await signal).Status;
@@ -95,4 +96,12 @@ public sealed class DealStepActivity(IDealSteps deals) : TaskActivity<DealWorkfl
     public override Task<string> RunAsync(TaskActivityContext context, DealWorkflowStep input) => ExecuteAsync(input, CancellationToken.None);
 
     public Task<string> ExecuteAsync(DealWorkflowStep input, CancellationToken ct) => deals.RunDealStepAsync(input.DealId, input.Step, input.Cycle, ct);
+}
+
+/// <summary>Reads the registration's state for the workflow.</summary>
+public sealed class DealStateActivity(IDealSteps deals) : TaskActivity<string, DealWorkflowState?>
+{
+    public override Task<DealWorkflowState?> RunAsync(TaskActivityContext context, string dealId) => ExecuteAsync(dealId, CancellationToken.None);
+
+    public Task<DealWorkflowState?> ExecuteAsync(string dealId, CancellationToken ct) => deals.StateAsync(dealId, ct);
 }

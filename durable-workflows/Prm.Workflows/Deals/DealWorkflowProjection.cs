@@ -7,7 +7,11 @@ using Prm.Core.Settings;
 
 namespace Prm.Workflows.Deals;
 
-/// <summary>Starts a registration's workflow when it is submitted and tells it about every change (from the outbox; at least once, idempotent).</summary>
+/// <summary>
+/// Starts a registration's workflow when it needs one and tells a live one about every change (from the outbox; at least once, idempotent).
+/// An instance that is not finished — running, or scheduled and not started yet — gets the event (events wait for a pending instance);
+/// one that failed or was terminated is started again from the registration's state, so an approved registration always has its expiry.
+/// </summary>
 public sealed class DealWorkflowProjection(DurableClientAccessor durable, ProgramSettings settings) : IOutboxProjection
 {
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
@@ -20,35 +24,25 @@ public sealed class DealWorkflowProjection(DurableClientAccessor durable, Progra
         var client = durable.Client ?? throw new TransientDeliveryException("The Durable Task client is not available yet.", TimeSpan.FromSeconds(15));
         var instanceId = DealWorkflow.InstanceId(deal.Id);
         var existing = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct);
-        var signal = new DealSignal(deal.Status, deal.ProtectedUntil, deal.SubmittedAt, data.ReviewRemindAt, data.ReviewEscalateAt);
-        if (existing is { IsRunning: true })
+        if (existing is { IsCompleted: false })
         {
-            await client.RaiseEventAsync(instanceId, DealWorkflow.ChangedEvent, signal, ct);
+            await client.RaiseEventAsync(instanceId, DealWorkflow.ChangedEvent, new DealSignal(deal.Status, deal.ProtectedUntil, deal.SubmittedAt, data.ReviewRemindAt, data.ReviewEscalateAt), ct);
             return;
         }
-        if (existing is not null && e.Type != DealEvents.Submitted) return; // finished: nothing to follow
+        if (existing is { RuntimeStatus: OrchestrationRuntimeStatus.Completed }) return; // it ended with a final decision
         var rules = await settings.GetAsync<DealSettings>(DealSettings.SectionName, ct);
-        DealWorkflow? input = deal.Status switch
-        {
-            nameof(DealStatus.UnderReview) when deal.SubmittedAt is { } at && data.ReviewRemindAt is not null =>
-                new DealWorkflow(deal.Id, DealPhase.Review, at, data.ReviewRemindAt, data.ReviewEscalateAt, rules.ExpiryFirstReminderBefore, rules.ExpirySecondReminderBefore),
-            nameof(DealStatus.Approved) when deal.ProtectedUntil is { } until =>
-                new DealWorkflow(deal.Id, DealPhase.Protection, until, null, null, rules.ExpiryFirstReminderBefore, rules.ExpirySecondReminderBefore),
-            _ => null,
-        };
+        var state = new DealWorkflowState(deal.Status, deal.SubmittedAt, data.ReviewRemindAt, data.ReviewEscalateAt, deal.ProtectedUntil);
+        var input = DealWorkflow.For(deal.Id, state, rules.ExpiryFirstReminderBefore, rules.ExpirySecondReminderBefore);
         if (input is null) return;
-        if (existing is not null)
-        {
-            // A registration submitted again after its workflow ended (e.g. a resubmission racing the end): start a fresh generation.
-            await client.PurgeInstanceAsync(instanceId, cancellation: ct);
-        }
+        if (existing is not null) await client.PurgeInstanceAsync(instanceId, cancellation: ct); // failed or terminated: start again
         try
         {
             await client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator), input, new StartOrchestrationOptions(instanceId), ct);
         }
-        catch (Exception ex) when (ex.GetType().Name.Contains("AlreadyExists", StringComparison.Ordinal) || ex is InvalidOperationException)
+        catch (Exception) when (!ct.IsCancellationRequested)
         {
-            // Started by a concurrent delivery of the same event.
+            // Started by a concurrent delivery of the same event (the next change reaches it as an event); anything else is retried.
+            if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct) is null) throw;
         }
     }
 }

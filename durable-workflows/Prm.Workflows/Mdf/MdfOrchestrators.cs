@@ -137,6 +137,6 @@ public sealed class MdfWorkflowProjection(DurableClientAccessor durable) : IOutb
     {
         // An instance that has not started yet or has finished needs nothing: its steps check the request.
         var existing = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct);
-        if (existing is { IsRunning: true }) await client.RaiseEventAsync(instanceId, name, payload, ct);
+        if (existing is { IsCompleted: false }) await client.RaiseEventAsync(instanceId, name, payload, ct);
     }
 }

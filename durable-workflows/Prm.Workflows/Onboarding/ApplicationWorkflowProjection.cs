@@ -19,7 +19,7 @@ public sealed class ApplicationWorkflowProjection(DurableClientAccessor durable,
         {
             var activated = Client();
             var waiting = await activated.GetInstanceAsync(AgreementWait.InstanceId(e.PartnerId), getInputsAndOutputs: false, ct);
-            if (waiting is { IsRunning: true }) await activated.RaiseEventAsync(waiting.InstanceId, AgreementWait.AcceptedEvent, "accepted", ct);
+            if (waiting is { IsCompleted: false }) await activated.RaiseEventAsync(waiting.InstanceId, AgreementWait.AcceptedEvent, "accepted", ct);
             var checklistId = ChecklistFollowUp.InstanceId(e.PartnerId);
             if (await activated.GetInstanceAsync(checklistId, getInputsAndOutputs: false, ct) is null)
             {
@@ -45,11 +45,11 @@ public sealed class ApplicationWorkflowProjection(DurableClientAccessor durable,
         {
             // The review starts again with the deadlines the answer set.
             var next = new ApplicationReview(data.ApplicationId, data.Deadlines.RemindAt, data.Deadlines.EscalateAt, data.Deadlines.ExpiresAt);
-            if (existing is { IsRunning: true }) await client.RaiseEventAsync(instanceId, ApplicationReview.AnsweredEvent, next, ct);
+            if (existing is { IsCompleted: false }) await client.RaiseEventAsync(instanceId, ApplicationReview.AnsweredEvent, next, ct);
             return;
         }
         // A decision moves the review on; an instance that has not started yet or has finished needs nothing (its steps check the status).
-        if (existing is { IsRunning: true }) await client.RaiseEventAsync(instanceId, ApplicationReview.DecidedEvent, new ReviewSignal(data.Status, data.InfoDueAt), ct);
+        if (existing is { IsCompleted: false }) await client.RaiseEventAsync(instanceId, ApplicationReview.DecidedEvent, new ReviewSignal(data.Status, data.InfoDueAt), ct);
         if (e.Type == ApplicationEvents.Approved && data.PartnerId is not null)
         {
             // Approval starts the wait for the agreement (one per partner).

@@ -32,11 +32,14 @@ public interface IDealStore
     /// <summary>Candidates from the conflict index partitions of the domain and the blocking keys (never a scan of deals).</summary>
     Task<IReadOnlyList<IndexedCustomer>> CandidatesAsync(string? domain, IReadOnlyList<string> blockingKeys, CancellationToken ct);
 
-    /// <summary>First come, first served: adds the claim key row for the deal; false when another registration holds it.</summary>
+    /// <summary>First come, first served: adds the claim key row for the deal; false when another active registration holds it.</summary>
     Task<bool> TryClaimAsync(string claimKey, string dealId, string partnerId, CancellationToken ct);
 
-    /// <summary>Takes a claim over when its holder is no longer active (or never committed); false when the holder is still active.</summary>
-    Task<bool> TakeOverClaimAsync(string claimKey, string dealId, string partnerId, Func<string, Task<bool>> holderIsActive, CancellationToken ct);
+    /// <summary>
+    /// Takes a claim over when its holder registration ended, or was never written (after a grace for its commit); false while the holder
+    /// is active. <see cref="TryClaimAsync"/> does this on a 409 too, so a claim lost to a failure never blocks a customer for good.
+    /// </summary>
+    Task<bool> TakeOverClaimAsync(string claimKey, string dealId, string partnerId, CancellationToken ct);
 
     /// <summary>Releases the claim if this deal holds it.</summary>
     Task ReleaseClaimAsync(string claimKey, string dealId, CancellationToken ct);
@@ -71,9 +74,15 @@ public interface IHouseAccountStore
 /// <summary>The steps the deal workflow runs when a deadline passes.</summary>
 public enum DealStep { ReviewRemind, ReviewEscalate, ExpiryFirstReminder, ExpirySecondReminder, Expire }
 
+/// <summary>What the deal workflow needs to know of a registration to pick its phase.</summary>
+public sealed record DealWorkflowState(string Status, DateTimeOffset? SubmittedAt, DateTimeOffset? ReviewRemindAt, DateTimeOffset? ReviewEscalateAt, DateTimeOffset? ProtectedUntil);
+
 /// <summary>The port the deal workflow calls.</summary>
 public interface IDealSteps
 {
+    /// <summary>The registration's current state (null when it does not exist): the workflow follows state, not the order events arrive in.</summary>
+    Task<DealWorkflowState?> StateAsync(string dealId, CancellationToken ct);
+
     /// <summary>Runs the step unless the deal moved on; <paramref name="cycle"/> is the submission or protection end the step belongs to. Returns "closed" when nothing is left.</summary>
     Task<string> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct);
 }

@@ -126,7 +126,7 @@ public sealed class DealRegistrations(
         {
             if (partnerId is not null)
             {
-                var partner = await PartnerAsync(partnerId, ct);
+                var partner = (await partners.GetAsync(partnerId, ct))?.Value;
                 if (partner is null || partner.ChannelManagerId != caller.UserId) throw new NotFoundException("Partner");
                 query = new DealQuery(partnerId, null, null, statusValue, prefix, before);
             }
@@ -140,7 +140,17 @@ public sealed class DealRegistrations(
             throw new ForbiddenException("Only partner users and vendor staff list deals.");
         }
         if (query.PartnerId is not null && !Ids.LooksLike(query.PartnerId, "ptn")) throw new NotFoundException("Partner");
-        return (await store.ListAsync(query, page, ct)).Map(d => caller.IsVendor ? d : d with { Conflict = d.Conflict with { MatchedDealIds = null, HouseAccount = null } });
+        var result = await store.ListAsync(query, page, ct);
+        if (!caller.IsVendor) return result.Map(d => d with { Conflict = d.Conflict with { MatchedDealIds = null, HouseAccount = null } });
+        var items = result.Items.Where(d => d.Status != nameof(DealStatus.Draft)).ToList();
+        if (query.ChannelManagerId is not null)
+        {
+            // The per-manager index follows reassignments from the outbox; until it has, a partner's current owner decides.
+            var owners = await Task.WhenAll(items.Select(d => d.PartnerId).Distinct().Select(async id => (id, (await PartnerAsync(id, ct))?.ChannelManagerId)));
+            var mine = owners.Where(o => o.Item2 == caller.UserId).Select(o => o.id).ToHashSet(StringComparer.Ordinal);
+            items = items.Where(d => mine.Contains(d.PartnerId)).ToList();
+        }
+        return new Page<DealDto>(items, result.NextCursor);
     }
 
     public async Task<Versioned<DealDto>> GetAsync(Caller caller, string dealId, CancellationToken ct)
@@ -160,7 +170,7 @@ public sealed class DealRegistrations(
     {
         var found = await LoadVisibleAsync(caller, dealId, ct);
         RequirePartnerOwner(caller, found.Value);
-        if (string.IsNullOrEmpty(ifMatch)) throw new PreconditionFailedException("PATCH requires an If-Match header with the deal's ETag.", required: true);
+        if (string.IsNullOrEmpty(ifMatch) || ifMatch.Trim() == "*") throw new PreconditionFailedException("PATCH requires an If-Match header with the deal's ETag (not *).", required: true);
         var request = Validate.Body(body, new RegisterDealValidator(clock, partial: true));
         var deal = found.Value;
         if (deal.Status is not (DealStatus.Draft or DealStatus.Returned)) throw new ConflictException($"A {deal.Status} registration cannot be edited; only Draft and Returned ones can.", "status");
@@ -258,12 +268,9 @@ public sealed class DealRegistrations(
             {
                 case "approve":
                     var claimKey = ClaimKeyOf(deal.Customer);
-                    if (deal.ClaimKey != claimKey)
-                    {
-                        claimAcquired = await store.TryClaimAsync(claimKey, deal.Id, deal.PartnerId, ct)
-                            || await store.TakeOverClaimAsync(claimKey, deal.Id, deal.PartnerId, async holder => holder != deal.Id && (await store.GetAsync(holder, ct))?.Value.IsActive == true, ct);
-                        if (!claimAcquired) throw new ConflictException("Another active registration holds this customer (it was first); reject or return this one, or decide after that registration ends.", "decision");
-                    }
+                    var held = await store.TryClaimAsync(claimKey, deal.Id, deal.PartnerId, ct);
+                    if (!held) throw new ConflictException("Another active registration holds this customer (it was first); reject or return this one, or decide after that registration ends.", "decision");
+                    claimAcquired = deal.ClaimKey != claimKey;
                     var protection = body.ProtectionDays is { } d ? TimeSpan.FromDays(d) : rules.ProtectionPeriod;
                     updated = deal with { Status = DealStatus.Approved, ApprovedAt = now, ProtectedUntil = now + protection, ClaimKey = claimKey, Conflict = deal.Conflict with { ClaimHeld = true } };
                     eventType = DealEvents.Approved;
@@ -275,23 +282,29 @@ public sealed class DealRegistrations(
                     outbox.Add(Email("deal-rejected", deal.SubmittedByEmail, deal.SubmittedByName, updated, now, reason: record.Reason));
                     break;
                 default:
-                    updated = deal with { Status = DealStatus.Returned };
+                    // A returned registration is not protected: it gives up its claim and claims again when resubmitted.
+                    updated = deal with { Status = DealStatus.Returned, ClaimKey = null, Conflict = deal.Conflict with { ClaimHeld = false } };
                     eventType = DealEvents.Returned;
                     outbox.Add(Email("deal-returned", deal.SubmittedByEmail, deal.SubmittedByName, updated, now, reason: record.Reason));
                     break;
             }
-            updated = updated with { Decisions = [.. deal.Decisions, record], UpdatedAt = now };
+            updated = updated with { Decisions = [.. deal.Decisions, record], UpdatedAt = now, ChannelManagerId = await ManagerOfAsync(deal, ct) };
             outbox.Insert(0, OutboxMessage.ForEvent(DealEvents.Create(eventType, updated, now, record.Reason)));
             try
             {
                 var etag = await store.UpdateAsync(updated, found.ETag, new ChangeSet([Entry(caller, now, eventType, deal.Id, Diff.Between(deal.Snapshot(), updated.Snapshot()), record.Reason)], outbox), ct);
-                if (decision == "reject" && deal.ClaimKey is not null) await store.ReleaseClaimAsync(deal.ClaimKey, deal.Id, ct);
+                if (decision is "reject" or "return" && deal.ClaimKey is not null) await store.ReleaseClaimAsync(deal.ClaimKey, deal.Id, ct);
                 return new Versioned<DealDto>(DealDto.From(updated, caller.IsVendor), etag);
             }
             catch (PreconditionFailedException) when (attempt < 5)
             {
                 if (claimAcquired) await store.ReleaseClaimAsync(ClaimKeyOf(deal.Customer), deal.Id, ct);
                 found = await store.GetAsync(dealId, ct) ?? throw new NotFoundException("Deal");
+            }
+            catch when (claimAcquired)
+            {
+                await store.ReleaseClaimAsync(ClaimKeyOf(deal.Customer), deal.Id, CancellationToken.None);
+                throw;
             }
         }
     }
@@ -311,6 +324,7 @@ public sealed class DealRegistrations(
             RequirePartnerOwner(caller, deal);
             if (deal.Status != DealStatus.Approved) throw new ConflictException($"Only an approved registration can be extended; this one is {deal.Status}.", "status");
             if (deal.PendingExtension is not null) throw new ConflictException("An extension request is waiting for a decision already.", "days");
+            if (deal.Extensions.Count >= 10) throw new ValidationFailedException("days", "This registration had 10 extension requests; the program takes no more.", unprocessable: true);
             if (deal.Extensions.Count(e => e.Status == "Approved") >= rules.MaxExtensions)
                 throw new ValidationFailedException("days", $"This registration had its {rules.MaxExtensions} extension(s) already; the program allows no more.", unprocessable: true);
             extension = new DealExtension(Ids.New("ext"), body.Days!.Value, body.Reason!.Trim(), caller.UserId, caller.DisplayName, now, "Pending");
@@ -379,7 +393,10 @@ public sealed class DealRegistrations(
         else RequirePartnerOwner(caller, found.Value);
         return await TransitionAsync(caller, dealId, ct, (deal, now) =>
         {
+            if (result == "won" && deal.Status != DealStatus.Approved) throw new ConflictException($"Only an approved registration can be won; this one is {deal.Status}.", "result");
             if (deal.Status is not (DealStatus.Approved or DealStatus.UnderReview or DealStatus.Returned)) throw new ConflictException($"A {deal.Status} registration has no open outcome.", "result");
+            if (result == "won" && body.Amount!.Currency != deal.EstimatedValue.Currency)
+                throw new ValidationFailedException("amount.currency", $"amount.currency must be {deal.EstimatedValue.Currency}, the currency of the registration.", unprocessable: true);
             var outcome = new DealOutcome(result!, result == "won" ? body.Amount!.ToMoney().Round() : null, MdfRules.ParseDate(body.CloseDate), body.Reason?.Trim(), caller.DisplayName, now);
             var updated = deal with { Status = result == "won" ? DealStatus.Won : DealStatus.Lost, Outcome = outcome, ClaimKey = null, Conflict = deal.Conflict with { ClaimHeld = false } };
             return (updated, "deal." + result, [OutboxMessage.ForEvent(DealEvents.Create(result == "won" ? DealEvents.Won : DealEvents.Lost, updated, now, outcome.Reason))]);
@@ -392,6 +409,9 @@ public sealed class DealRegistrations(
         await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct);
         return await store.StatsAsync(partnerId, ct);
     }
+
+    public async Task<DealWorkflowState?> StateAsync(string dealId, CancellationToken ct) =>
+        (await store.GetAsync(dealId, ct))?.Value is { } d ? new DealWorkflowState(d.Status.ToString(), d.SubmittedAt, d.ReviewRemindAt, d.ReviewEscalateAt, d.ProtectedUntil) : null;
 
     /// <summary>A deadline of the workflow passed. Idempotent: a step runs once per submission (review) or protection end (expiry).</summary>
     public async Task<string> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct)
@@ -409,7 +429,7 @@ public sealed class DealRegistrations(
             if (deal.Decisions.Any(d => d.Decision == action && d.Reason == stamp)) return "done already";
             var now = clock.GetUtcNow();
             var rules = await RulesAsync(ct);
-            var updated = deal with { Decisions = [.. deal.Decisions, new DealDecision(action, stamp, Caller.System.UserId, Caller.System.DisplayName, now)] };
+            var updated = deal with { Decisions = [.. deal.Decisions, new DealDecision(action, stamp, Caller.System.UserId, Caller.System.DisplayName, now)], ChannelManagerId = await ManagerOfAsync(deal, ct) };
             var outbox = new List<OutboxMessage>();
             switch (step)
             {
@@ -472,7 +492,8 @@ public sealed class DealRegistrations(
         }
         var assessment = ConflictEngine.Assess(normalized, usable.Select(u => u.Candidate).ToList(), rules.Conflict);
         var claimKey = ClaimKeyOf(customer);
-        var claimHeld = deal.ClaimKey == claimKey || await store.TryClaimAsync(claimKey, deal.Id, partner.Id, ct);
+        // Always through the claim row: it, not the registration's memory of it, says who holds the customer.
+        var claimHeld = await store.TryClaimAsync(claimKey, deal.Id, partner.Id, ct);
         var level = assessment.Level;
         var score = assessment.Score;
         var evidence = assessment.Evidence.ToList();
@@ -540,7 +561,7 @@ public sealed class DealRegistrations(
         {
             var now = clock.GetUtcNow();
             var (updated, action, outbox) = change(found.Value, now);
-            updated = updated with { UpdatedAt = now };
+            updated = updated with { UpdatedAt = now, ChannelManagerId = await ManagerOfAsync(updated, ct) };
             if (more is not null) await more(updated, now, outbox);
             var releases = found.Value.ClaimKey is { } held && updated.ClaimKey is null ? held : null;
             try
@@ -565,9 +586,11 @@ public sealed class DealRegistrations(
         var found = await store.GetAsync(dealId, ct) ?? throw new NotFoundException("Deal");
         var deal = found.Value;
         if (caller.PartnerId is not null && caller.PartnerRole != PartnerRole.PartnerAdmin && deal.SubmittedBy != caller.UserId) throw new NotFoundException("Deal");
+        if (caller.PartnerId is null && deal.Status == DealStatus.Draft) throw new NotFoundException("Deal"); // drafts are the partner's own until submitted
         if (caller.PartnerId is null && !caller.IsAdmin)
         {
-            var partner = await PartnerAsync(partnerId, ct);
+            // Who owns the partner decides access: read it, never a cached copy.
+            var partner = (await partners.GetAsync(partnerId, ct))?.Value;
             if (partner?.ChannelManagerId != caller.UserId) throw new NotFoundException("Deal");
         }
         return found;
@@ -582,7 +605,7 @@ public sealed class DealRegistrations(
     private async Task RequireReviewerAsync(Caller caller, Deal deal, CancellationToken ct)
     {
         if (caller.IsAdmin) return;
-        if (caller.IsChannelManager && (await PartnerAsync(deal.PartnerId, ct))?.ChannelManagerId == caller.UserId) return;
+        if (caller.IsChannelManager && (await partners.GetAsync(deal.PartnerId, ct))?.Value.ChannelManagerId == caller.UserId) return;
         throw new ForbiddenException("Only the partner's channel manager and program admins decide registrations.");
     }
 
@@ -611,6 +634,12 @@ public sealed class DealRegistrations(
     /// <summary>The partner's status, tier and channel manager, cached per instance and refreshed in the background (see <see cref="RefreshingCache{TKey,TValue}"/>).</summary>
     private Task<Partner?> PartnerAsync(string partnerId, CancellationToken ct) =>
         partnerCache.GetAsync(partnerId, async token => (await partners.GetAsync(partnerId, token))?.Value, ct);
+
+    /// <summary>Forgets the cached copy of a partner (its owner, tier or status changed on this instance).</summary>
+    public void ForgetPartner(string partnerId) => partnerCache.Remove(partnerId);
+
+    /// <summary>The partner's current channel manager (a reassignment moves the registrations' list rows with their next change).</summary>
+    private async Task<string?> ManagerOfAsync(Deal deal, CancellationToken ct) => (await PartnerAsync(deal.PartnerId, ct))?.ChannelManagerId ?? deal.ChannelManagerId;
 
     private Task<DealSettings> RulesAsync(CancellationToken ct) => settings.GetAsync<DealSettings>(DealSettings.SectionName, ct);
 

@@ -55,6 +55,10 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     public Task<string> DealStep([ActivityTrigger] DealWorkflowStep input, CancellationToken ct) =>
         services.GetRequiredService<DealStepActivity>().ExecuteAsync(input, ct);
 
+    [Function(nameof(DealStateActivity))]
+    public Task<Prm.Core.Deals.DealWorkflowState?> DealState([ActivityTrigger] string dealId, CancellationToken ct) =>
+        services.GetRequiredService<DealStateActivity>().ExecuteAsync(dealId, ct);
+
     [Function(nameof(MdfRequestOrchestrator))]
     public Task<string> MdfRequest([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new MdfRequestOrchestrator().RunAsync(context, context.GetInput<MdfRequestWorkflow>()!);

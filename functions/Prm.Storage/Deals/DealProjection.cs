@@ -18,6 +18,11 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
 
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
+        if (e.Type == Prm.Core.Partners.PartnerEvents.UpdatedType)
+        {
+            await MoveToNewManagerAsync(e.Data.Deserialize<Prm.Core.Partners.PartnerEvents.PartnerData>(OutboxJson.Options)!, ct);
+            return;
+        }
         if (!e.Type.StartsWith("deal.", StringComparison.Ordinal)) return;
         var data = e.Data.Deserialize<DealEvents.DealData>(OutboxJson.Options)!;
         if (!data.Latest) return; // a later event of the same commit carries the same registration
@@ -37,6 +42,26 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
         await Task.WhenAll(writes);
     }
 
+    /// <summary>A partner got another channel manager: its rows in the previous manager's list move to the new one's (idempotent).</summary>
+    private async Task MoveToNewManagerAsync(Prm.Core.Partners.PartnerEvents.PartnerData data, CancellationToken ct)
+    {
+        var previous = data.PreviousChannelManagerId;
+        var current = data.Partner.ChannelManagerId;
+        if (previous is null || previous == current) return;
+        var rows = new List<TableEntity>();
+        await foreach (var row in tables.DealIndex.QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {ManagerPartition(previous)} and PartnerId eq {data.Partner.Id}"), cancellationToken: ct)) rows.Add(row);
+        foreach (var row in rows)
+        {
+            if (current is not null)
+            {
+                var moved = new TableEntity(row) { PartitionKey = ManagerPartition(current), ETag = default };
+                await tables.DealIndex.UpsertEntityAsync(moved, TableUpdateMode.Replace, ct);
+            }
+            await tables.DealIndex.DeleteEntityAsync(row.PartitionKey, row.RowKey, Azure.ETag.All, ct);
+        }
+    }
+
     /// <summary>Applies the change of this deal's contribution to the counters, in one transaction with the contribution row.</summary>
     private async Task CountAsync(DealDto deal, CancellationToken ct)
     {
@@ -49,13 +74,14 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
                 tables.Deals.GetEntityIfExistsAsync<TableEntity>(deal.PartnerId, contributionRow, cancellationToken: ct));
             var stats = reads[0].HasValue ? reads[0].Value : null;
             var contribution = reads[1].HasValue ? reads[1].Value : null;
+            if (contribution?.GetInt64("Version") is { } version && version > deal.UpdatedAt.UtcTicks) return; // an older event, delivered late
             var before = contribution is null ? null : JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body"));
             if (before == after) return; // redelivered
             var current = stats is null ? new Prm.Core.Deals.DealStats(deal.PartnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>()) : DealCounters.Read(deal.PartnerId, stats);
             var next = DealCounters.Entity(DealCounters.Apply(current, before, after));
             var row2 = new TableEntity(deal.PartnerId, contributionRow)
             {
-                ["Body"] = JsonSerializer.Serialize(after), ["Status"] = after.Status, ["MdfRequestId"] = after.MdfRequestId, ["WonAt"] = after.WonAt,
+                ["Body"] = JsonSerializer.Serialize(after), ["Version"] = deal.UpdatedAt.UtcTicks, ["Status"] = after.Status, ["MdfRequestId"] = after.MdfRequestId, ["WonAt"] = after.WonAt,
                 ["Currency"] = after.Currency, ["WonValue"] = (double)after.WonValue, ["WonValueText"] = after.WonValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
                 ["ValueText"] = after.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
             };
@@ -71,10 +97,12 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
             }
             catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
             {
-                // Another event of this partner counted at the same moment: read again.
+                // Another event of this partner counted at the same moment: read again, after a short random pause.
+                await Task.Delay(Random.Shared.Next(5, 25 * (attempt + 1)), ct);
             }
         }
-        log.LogWarning("Deal counters of partner {PartnerId} stayed contended; deal {DealId} is counted on its next event", deal.PartnerId, deal.Id);
+        log.LogWarning("Deal counters of partner {PartnerId} stayed contended; the event of deal {DealId} is retried", deal.PartnerId, deal.Id);
+        throw new TransientDeliveryException("The partner's deal counters stayed contended.", TimeSpan.FromSeconds(2));
     }
 }
 

@@ -16,13 +16,18 @@ namespace Prm.Storage.Deals;
 /// holds it). Conflict candidates come from the conflict index (a partition per customer domain and per name blocking key); vendor
 /// lists from the deal index (all, per channel manager). Both indexes are written by <see cref="DealProjection"/> from the outbox.
 /// </summary>
-public sealed class TableDealStore(PrmTables tables, PartitionWriter writer) : IDealStore
+public sealed class TableDealStore(PrmTables tables, PartitionWriter writer, TimeProvider clock) : IDealStore
 {
     public const string DealPrefix = "deal|";
     private const string IdempotencyPrefix = "idem|";
     internal const string StatsRow = "stats";
     internal const string ContributionPrefix = "contrib|";
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
+    /// <summary>Stored JSON keeps non-ASCII text as is (escaped, a non-ASCII character takes six of the 32K characters a property may hold).</summary>
+    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
+    {
+        Converters = { new JsonStringEnumConverter() },
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     internal static string RowOf(string dealId) => DealPrefix + dealId[37..];
 
@@ -93,31 +98,42 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer) : I
         }
         catch (Azure.RequestFailedException ex) when (ex.Status == 409)
         {
-            var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), ClaimPartition(claimKey), cancellationToken: ct);
-            return holder.HasValue && holder.Value!.GetString("DealId") == dealId;
+            // Held: by this registration (a retry), by an active one (first come), or by one that ended or never committed
+            // without releasing it (a failure between claim and commit) — that last kind is taken over, so a lost claim never
+            // blocks a customer for good.
+            return await TakeOverClaimAsync(claimKey, dealId, partnerId, ct);
         }
     }
 
-    public async Task<bool> TakeOverClaimAsync(string claimKey, string dealId, string partnerId, Func<string, Task<bool>> holderIsActive, CancellationToken ct)
+    /// <summary>How long a claim is taken for its holder's without reading the holder (its commit may still be running).</summary>
+    public static readonly TimeSpan UncommittedClaimGrace = TimeSpan.FromSeconds(60);
+
+    public async Task<bool> TakeOverClaimAsync(string claimKey, string dealId, string partnerId, CancellationToken ct)
     {
+        var partition = ClaimPartition(claimKey);
         for (var attempt = 0; attempt < 5; attempt++)
         {
-            var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), ClaimPartition(claimKey), cancellationToken: ct);
-            if (!holder.HasValue)
-            {
-                if (await TryClaimAsync(claimKey, dealId, partnerId, ct)) return true;
-                continue;
-            }
-            var row = holder.Value!;
-            if (row.GetString("DealId") == dealId) return true;
-            if (await holderIsActive(row.GetString("DealId"))) return false;
+            var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(partition, partition, cancellationToken: ct);
             try
             {
-                await tables.Keys.UpdateEntityAsync(new TableEntity(row.PartitionKey, row.RowKey) { ["DealId"] = dealId, ["PartnerId"] = partnerId }, row.ETag, TableUpdateMode.Replace, ct);
+                if (!holder.HasValue)
+                {
+                    await tables.Keys.AddEntityAsync(new TableEntity(partition, partition) { ["DealId"] = dealId, ["PartnerId"] = partnerId }, ct);
+                    return true;
+                }
+                var row = holder.Value!;
+                var holderId = row.GetString("DealId");
+                if (holderId == dealId) return true;
+                // A recent claim is its holder's (committing or active): no read. An older one is checked against its registration.
+                if (row.Timestamp is { } stamp && clock.GetUtcNow() - stamp < UncommittedClaimGrace) return false;
+                var holderDeal = await GetAsync(holderId, ct);
+                if (holderDeal?.Value.IsActive == true) return false;
+                await tables.Keys.UpdateEntityAsync(new TableEntity(partition, partition) { ["DealId"] = dealId, ["PartnerId"] = partnerId }, row.ETag, TableUpdateMode.Replace, ct);
                 return true;
             }
-            catch (Azure.RequestFailedException ex) when (ex.Status is 412 or 404)
+            catch (Azure.RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
             {
+                // Someone claimed, released or took it over meanwhile: look again.
             }
         }
         return false;
