@@ -224,6 +224,26 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
     }
 
     [Fact]
+    public async Task The_channel_manager_approves_a_fund_request_from_the_emailed_link_once()
+    {
+        var budget = await BudgetAsync("Fabrikam Solutions", "2027", 5_000m);
+        var rita = await Api.ClientAsync(Demo.FabrikamRep);
+        var request = await (await rita.PostJsonAsync("mdf/requests", RequestBody("2027", 1_200m, "Linked roadshow"))).JsonAsync();
+        var mail = await Mailbox.MessageAsync(Api, Demo.CmAmer, "A fund request waits for your decision: Linked roadshow");
+        var link = Mailbox.ApprovalPath(Mailbox.Link(mail, "/approvals/"));
+        var page = await (await Api.Anonymous.GetAsync(link)).Content.ReadAsStringAsync();
+        page.Should().Contain("Linked roadshow").And.Contain("value=\"approve\"").And.NotContain("<script");
+        Amount(await GetBudgetAsync(budget.Str("id")), "approved").Should().Be(0m, "opening the link changes nothing");
+
+        var approved = await Api.Anonymous.PostAsync(link, new FormUrlEncodedContent([new("decision", "approve"), new("reason", "")]));
+        approved.StatusCode.Should().Be(HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
+        (await (await rita.GetAsync($"mdf/requests/{request.Str("id")}")).JsonAsync()).Str("status").Should().Be("Approved");
+        Amount(await GetBudgetAsync(budget.Str("id")), "approved").Should().Be(1_200m);
+        (await Api.Anonymous.PostAsync(link, new FormUrlEncodedContent([new("decision", "reject"), new("reason", "changed my mind")]))).StatusCode.Should().Be(HttpStatusCode.Conflict);
+        Amount(await GetBudgetAsync(budget.Str("id")), "approved").Should().Be(1_200m);
+    }
+
+    [Fact]
     public async Task Fifty_concurrent_requests_never_take_available_below_zero_and_the_ledger_replays_to_the_row()
     {
         var budget = await BudgetAsync("Fabrikam Solutions", "2026", 1000m);
