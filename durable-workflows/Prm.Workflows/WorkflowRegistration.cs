@@ -17,16 +17,14 @@ public static class WorkflowRegistration
         services.AddSingleton<DurableClientAccessor>();
         services.AddSingleton<IInvitationWorkflows, InvitationWorkflows>();
         services.AddSingleton<IOutboxProjection, InvitationWorkflowProjection>();
-        services.AddTransient<SendInvitationReminderActivity>();
         services.AddSingleton<IOutboxProjection, ApplicationWorkflowProjection>();
-        services.AddTransient<ApplicationReviewStepActivity>();
-        services.AddTransient<AgreementStepActivity>();
-        services.AddTransient<ChecklistReminderActivity>();
-        services.AddSingleton<IOutboxProjection, DealWorkflowProjection>();
-        services.AddTransient<DealStepActivity>();
-        services.AddTransient<DealStateActivity>();
         services.AddSingleton<IOutboxProjection, Mdf.MdfWorkflowProjection>();
-        services.AddTransient<Mdf.MdfStepActivity>();
+        // Activities are resolved per call; every one of them is in the one list of the registry.
+        foreach (var activity in WorkflowRegistry.Activities) services.AddTransient(activity);
         return services;
     }
+
+    /// <summary>What starts and follows the deal workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
+    public static IServiceCollection AddDealWorkflows(this IServiceCollection services) =>
+        services.AddSingleton<IOutboxProjection, DealWorkflowProjection>();
 }

@@ -9,25 +9,16 @@ namespace Prm.Workflows;
 /// <summary>Every orchestrator and activity, registered once for every host (the local host's worker and the tests).</summary>
 public static class WorkflowRegistry
 {
+    /// <summary>Every orchestrator: the one list the hosts, the Functions wrappers' test and <see cref="Register"/> read.</summary>
     public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator), typeof(OnboardingChecklistOrchestrator), typeof(DealOrchestrator), typeof(MdfRequestOrchestrator), typeof(MdfClaimReviewOrchestrator)];
 
+    /// <summary>Every activity (registered for dependency injection and with the worker from here).</summary>
     public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity), typeof(DealStepActivity), typeof(DealStateActivity), typeof(MdfStepActivity)];
 
+    /// <summary>Registers every orchestrator and activity of the lists above (function name = class name).</summary>
     public static void Register(DurableTaskRegistry registry)
     {
-        registry.AddOrchestrator<InvitationFollowUpOrchestrator>();
-        registry.AddActivity<SendInvitationReminderActivity>();
-        registry.AddOrchestrator<ApplicationReviewOrchestrator>();
-        registry.AddActivity<ApplicationReviewStepActivity>();
-        registry.AddOrchestrator<AgreementOrchestrator>();
-        registry.AddActivity<AgreementStepActivity>();
-        registry.AddOrchestrator<OnboardingChecklistOrchestrator>();
-        registry.AddActivity<ChecklistReminderActivity>();
-        registry.AddOrchestrator<DealOrchestrator>();
-        registry.AddActivity<DealStepActivity>();
-        registry.AddActivity<DealStateActivity>();
-        registry.AddOrchestrator<MdfRequestOrchestrator>();
-        registry.AddOrchestrator<MdfClaimReviewOrchestrator>();
-        registry.AddActivity<MdfStepActivity>();
+        foreach (var orchestrator in Orchestrators) registry.AddOrchestrator(orchestrator);
+        foreach (var activity in Activities) registry.AddActivity(activity);
     }
 }

@@ -6,6 +6,7 @@ using Prm.Core.Configuration;
 using Prm.Core.Identity;
 using Prm.Core.Notifications;
 using Prm.Core.Partners;
+using Prm.Functions.Deals;
 using Prm.Functions.Http;
 using Prm.Storage;
 using Prm.Workflows;
@@ -43,14 +44,6 @@ public static class AppRegistration
         services.AddSingleton<Prm.Core.Settings.ISettingsSection>(sp => Prm.Core.Onboarding.OnboardingSettings.Section(
             sp.GetRequiredService<Prm.Core.Onboarding.OnboardingOptions>(), sp.GetRequiredService<Prm.Core.Onboarding.ReviewOptions>(), sp.GetRequiredService<Prm.Core.Onboarding.AgreementOptions>(),
             sp.GetRequiredService<IStaffStore>(), sp.GetRequiredService<Prm.Core.Onboarding.IAgreementDocuments>()));
-        var dealOptions = configuration.GetSection(Prm.Core.Deals.DealOptions.SectionName).Get<Prm.Core.Deals.DealOptions>() ?? new Prm.Core.Deals.DealOptions();
-        services.AddSingleton(dealOptions);
-        services.AddSingleton<Prm.Core.Settings.ISettingsSection>(_ => Prm.Core.Deals.DealSettings.Section(dealOptions));
-        services.AddSingleton<Prm.Core.Deals.ProductLines>();
-        services.AddSingleton<Prm.Core.Deals.HouseAccounts>();
-        services.AddSingleton<Prm.Core.Deals.DealRegistrations>();
-        services.AddSingleton<Prm.Core.Deals.IDealSteps>(sp => sp.GetRequiredService<Prm.Core.Deals.DealRegistrations>());
-        services.AddSingleton<Prm.Core.Outbox.IOutboxProjection, Prm.Core.Deals.DealPartnerCacheProjection>();
         services.AddSingleton<Prm.Core.Approvals.DecisionLinks>();
         services.AddSingleton<Prm.Core.Onboarding.PartnerAgreements>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerAgreements>());
@@ -60,6 +53,7 @@ public static class AppRegistration
         services.AddSingleton<Prm.Core.Settings.ISettingsSection>(sp => Prm.Core.Mdf.MdfSettings.Section(sp.GetRequiredService<Prm.Core.Mdf.MdfOptions>()));
         services.AddSingleton<Prm.Core.Mdf.MdfService>();
         services.AddSingleton<Prm.Core.Mdf.IMdfWorkflowSteps>(sp => sp.GetRequiredService<Prm.Core.Mdf.MdfService>());
+        services.AddDeals(configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

@@ -36,10 +36,6 @@ public static class StorageRegistration
         services.AddSingleton<Prm.Core.Onboarding.IApplicationStore, Onboarding.TableApplicationStore>();
         services.AddSingleton<Prm.Core.Approvals.IDecisionLinkStore, Approvals.TableDecisionLinkStore>();
         services.AddSingleton<Prm.Core.Settings.ISettingsStore, Settings.TableSettingsStore>();
-        services.AddSingleton<Prm.Core.Deals.IDealStore, Deals.TableDealStore>();
-        services.AddSingleton<Prm.Core.Deals.IProductLineStore, Deals.TableProductLineStore>();
-        services.AddSingleton<Prm.Core.Deals.IHouseAccountStore, Deals.TableHouseAccountStore>();
-        services.AddSingleton<IOutboxProjection, Deals.DealProjection>();
         services.AddSingleton<Prm.Core.Mdf.IMdfAttribution, Deals.TableMdfAttribution>();
         services.AddSingleton<Onboarding.BlobAgreementDocuments>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementDocuments>(sp => sp.GetRequiredService<Onboarding.BlobAgreementDocuments>());
@@ -69,6 +65,19 @@ public static class StorageRegistration
         services.AddHostedService<StorageInitializer>();
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+        return services;
+    }
+}
+
+/// <summary>The storage adapters of deal registration: registrations, claims and the conflict index, the catalog, house accounts, the deal projection.</summary>
+public static class DealStorageRegistration
+{
+    public static IServiceCollection AddDealStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Deals.IDealStore, Deals.TableDealStore>();
+        services.AddSingleton<Prm.Core.Deals.IProductLineStore, Deals.TableProductLineStore>();
+        services.AddSingleton<Prm.Core.Deals.IHouseAccountStore, Deals.TableHouseAccountStore>();
+        services.AddSingleton<IOutboxProjection, Deals.DealProjection>();
         return services;
     }
 }

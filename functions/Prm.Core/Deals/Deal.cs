@@ -22,7 +22,7 @@ public sealed record DealOutcome(string Result, Money? Amount, DateOnly? CloseDa
 public sealed record DealConflict(string Level, int Score, IReadOnlyList<string> Evidence, IReadOnlyList<string> MatchedDealIds, bool HouseAccount, bool ClaimHeld);
 
 /// <summary>A deal registration: a partner's claim on an opportunity, decided by rules and protected for a period once approved.</summary>
-public sealed record Deal
+public sealed partial record Deal
 {
     public required string Id { get; init; }
     public required string RegistrationNumber { get; init; }

@@ -30,12 +30,3 @@ public static class DealEvents
             new DealData(DealDto.From(d, vendorView: true), d.ChannelManagerId, d.Customer.NameKey, d.Customer.BlockingKeys, d.ReviewRemindAt, d.ReviewEscalateAt, reason, latest));
 }
 
-/// <summary>Drops the deal service's cached copy of a partner when the partner changes (on this instance at once; elsewhere within the cache time).</summary>
-public sealed class DealPartnerCacheProjection(DealRegistrations deals) : IOutboxProjection
-{
-    public Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
-    {
-        if (e.Type == Partners.PartnerEvents.UpdatedType && e.PartnerId is { } id) deals.ForgetPartner(id);
-        return Task.CompletedTask;
-    }
-}

@@ -4,29 +4,19 @@ using Prm.Core.Settings;
 
 namespace Prm.Core.Deals;
 
-/// <summary>Deal registration defaults from configuration (section "Deals"); tests run the deadlines in seconds.</summary>
-public sealed class DealOptions
-{
-    public const string SectionName = "Deals";
-
-    /// <summary>Protection after approval unless the decision names protectionDays.</summary>
-    public TimeSpan ProtectionPeriod { get; set; } = TimeSpan.FromDays(90);
-
-    public TimeSpan ReviewReminderAfter { get; set; } = TimeSpan.FromHours(24);
-    public TimeSpan ReviewEscalateAfter { get; set; } = TimeSpan.FromHours(48);
-
-    /// <summary>Reminders to the registering user before protection ends.</summary>
-    public TimeSpan ExpiryFirstReminderBefore { get; set; } = TimeSpan.FromDays(14);
-    public TimeSpan ExpirySecondReminderBefore { get; set; } = TimeSpan.FromDays(3);
-}
-
 /// <summary>
-/// The deals section of the program settings: auto-approval rules, protection, extensions, deadlines and the conflict rules
-/// (thresholds and weights). Auto-approval compares values in the program currency only; a registration in another currency goes to review.
+/// The deals section of the program settings — the one settings type of deal registration: auto-approval rules, protection, extensions,
+/// deadlines and the conflict rules (thresholds and weights). The defaults are the initializers below; configuration section "Deals"
+/// may override them at start (tests run the deadlines in seconds); admins override them at run time through the settings API.
+/// Auto-approval compares values in the program currency only; a registration in another currency goes to review.
 /// </summary>
 public sealed record DealSettings
 {
+    /// <summary>The section's name in the settings API.</summary>
     public const string SectionName = "deals";
+
+    /// <summary>The configuration section that may override the defaults at start.</summary>
+    public const string ConfigurationSection = "Deals";
 
     public bool AutoApprovalEnabled { get; init; } = true;
 
@@ -39,14 +29,18 @@ public sealed record DealSettings
     /// <summary>Partner tiers whose registrations may be auto-approved.</summary>
     public List<string> AutoApproveTiers { get; init; } = ["registered", "silver", "gold", "platinum"];
 
-    public TimeSpan ProtectionPeriod { get; init; }
+    /// <summary>Protection after approval unless the decision names protectionDays.</summary>
+    public TimeSpan ProtectionPeriod { get; init; } = TimeSpan.FromDays(90);
     public int MaxProtectionDays { get; init; } = 365;
     public int MaxExtensions { get; init; } = 1;
     public int MaxExtensionDays { get; init; } = 90;
-    public TimeSpan ReviewReminderAfter { get; init; }
-    public TimeSpan ReviewEscalateAfter { get; init; }
-    public TimeSpan ExpiryFirstReminderBefore { get; init; }
-    public TimeSpan ExpirySecondReminderBefore { get; init; }
+    /// <summary>The reviewer is reminded this long after the submission, and the admins get the review this long after it.</summary>
+    public TimeSpan ReviewReminderAfter { get; init; } = TimeSpan.FromHours(24);
+    public TimeSpan ReviewEscalateAfter { get; init; } = TimeSpan.FromHours(48);
+
+    /// <summary>Reminders to the registering user before protection ends.</summary>
+    public TimeSpan ExpiryFirstReminderBefore { get; init; } = TimeSpan.FromDays(14);
+    public TimeSpan ExpirySecondReminderBefore { get; init; } = TimeSpan.FromDays(3);
 
     /// <summary>How long a decision link sent to a reviewer stays valid.</summary>
     public TimeSpan DecisionLinkValidFor { get; init; } = TimeSpan.FromDays(30);
@@ -56,16 +50,10 @@ public sealed record DealSettings
 
     public ConflictRules Conflict { get; init; } = ConflictRules.Default;
 
-    public static DealSettings From(DealOptions o) => new()
-    {
-        ProtectionPeriod = o.ProtectionPeriod,
-        ReviewReminderAfter = o.ReviewReminderAfter,
-        ReviewEscalateAfter = o.ReviewEscalateAfter,
-        ExpiryFirstReminderBefore = o.ExpiryFirstReminderBefore,
-        ExpirySecondReminderBefore = o.ExpirySecondReminderBefore,
-    };
+    /// <summary>The section of the program settings, with <paramref name="defaults"/> (from code and configuration) for what was never saved.</summary>
+    public static SettingsSection<DealSettings> Section(DealSettings defaults) =>
+        new(SectionName, () => defaults with { AutoApproveTiers = [.. defaults.AutoApproveTiers] }, (s, _) => { Validate(s); return Task.CompletedTask; });
 
-    public static SettingsSection<DealSettings> Section(DealOptions options) => new(SectionName, () => From(options), (s, _) => { Validate(s); return Task.CompletedTask; });
 
     public static void Validate(DealSettings s)
     {

@@ -20,7 +20,7 @@ namespace Prm.Functions.Approvals;
 /// Decision links from emails: GET shows what is being decided (never changes anything: mail scanners open links), POST decides.
 /// No sign-in: the token is the credential, bound to one step, one subject and the person it was sent to.
 /// </summary>
-public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications applications, PartnerAgreements agreements, IPartnerStore partners, EmailComposer pages, Prm.Core.Deals.DealRegistrations deals, Prm.Core.Mdf.MdfService mdf)
+public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications applications, PartnerAgreements agreements, IPartnerStore partners, EmailComposer pages, Prm.Core.Deals.DealQueries deals, Prm.Core.Deals.DecideDeal decideDeal, Prm.Core.Deals.DealExtensions dealExtensions, Prm.Core.Mdf.MdfService mdf)
 {
     [Function("ShowDecisionLink")]
     [Access(AccessPolicy.Anonymous)]
@@ -70,7 +70,7 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
             return (410, Render("Link expired", ex.Message + " Sign in to the portal to see where things stand.", null, null));
         }
         if (link.Value.Kind == PartnerAgreements.DecisionKind) return await AgreementPageAsync(req, link, form, ct);
-        if (link.Value.Kind is Prm.Core.Deals.DealRegistrations.ReviewKind or Prm.Core.Deals.DealRegistrations.ExtensionKind) return await DealPageAsync(link, form, ct);
+        if (link.Value.Kind is Prm.Core.Deals.DealLink.ReviewKind or Prm.Core.Deals.DealLink.ExtensionKind) return await DealPageAsync(link, form, ct);
         if (link.Value.Kind == Prm.Core.Mdf.MdfService.DecisionKind) return await MdfRequestPageAsync(link, form, ct);
         if (link.Value.Kind != PartnerApplications.DecisionKind) return (404, Render("Link not valid", "This link is not valid.", null, null));
         var recipient = DecisionLinks.RecipientOf(link.Value);
@@ -159,7 +159,7 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         {
             return (404, Render("Link not valid", "What this link was for no longer exists.", null, null));
         }
-        var extensionId = link.Value.Kind == Prm.Core.Deals.DealRegistrations.ExtensionKind ? link.Value.SubjectId.Split('|').ElementAtOrDefault(1) : null;
+        var extensionId = link.Value.Kind == Prm.Core.Deals.DealLink.ExtensionKind ? link.Value.SubjectId.Split('|').ElementAtOrDefault(1) : null;
         var extension = extensionId is null ? null : deal.Extensions.FirstOrDefault(e => e.Id == extensionId);
         var title = extension is null ? $"Deal registration {deal.RegistrationNumber}: {deal.Customer.CompanyName}" : $"Extension request for {deal.RegistrationNumber}: {deal.Customer.CompanyName}";
         string Page(string? message, bool decidable) => RenderDeal(title, message, deal, extension, decidable ? link.Value : null);
@@ -177,8 +177,8 @@ public sealed class ApprovalFunctions(DecisionLinks links, PartnerApplications a
         {
             if (form.Decision is not { } chosen || !link.Value.Decisions.Contains(chosen)) throw new ValidationFailedException("decision", "decision must be one of: " + string.Join(", ", link.Value.Decisions) + ".");
             var result = extension is null
-                ? await deals.DecideAsync(recipient, deal.Id, new Prm.Core.Deals.DealDecisionRequest(chosen, form.Reason, null), ct)
-                : await deals.DecideExtensionAsync(recipient, deal.Id, extension.Id, new Prm.Core.Deals.ExtensionDecisionRequest(chosen, form.Reason), ct);
+                ? await decideDeal.DecideAsync(recipient, deal.Id, new Prm.Core.Deals.DealDecisionRequest(chosen, form.Reason, null), ct)
+                : await dealExtensions.DecideAsync(recipient, deal.Id, extension.Id, new Prm.Core.Deals.ExtensionDecisionRequest(chosen, form.Reason), ct);
             var outcome = chosen switch { "approve" => "approved", "reject" => "rejected", _ => "returned" };
             await links.MarkUsedAsync(link, outcome, ct);
             deal = result.Value;

@@ -10,7 +10,7 @@ using Prm.Functions.OpenApi;
 namespace Prm.Functions.Deals;
 
 /// <summary>Deal registration: register, follow, decide, extend, close.</summary>
-public sealed class DealFunctions(DealRegistrations deals)
+public sealed class DealFunctions(RegisterDeal register, DealQueries queries, DecideDeal decide, DealExtensions extensions, DealOutcomes outcomes)
 {
     [Function("RegisterDeal")]
     [Access(AccessPolicy.PartnerMember)]
@@ -20,7 +20,7 @@ public sealed class DealFunctions(DealRegistrations deals)
     {
         var body = await ApiJson.ReadAsync<RegisterDealRequest>(req, ct);
         var key = req.Headers["Idempotency-Key"].FirstOrDefault();
-        var (deal, _) = await deals.RegisterAsync(req.Caller(), body, key, ct);
+        var (deal, _) = await register.RegisterAsync(req.Caller(), body, key, ct);
         return Api.Created(deal.Value, $"/api/deals/{deal.Value.Id}", deal.ETag);
     }
 
@@ -29,44 +29,44 @@ public sealed class DealFunctions(DealRegistrations deals)
     [ApiOperation("List deals", "Newest first. Partner admins see their company's, sales reps their own, channel managers their partners', admins all. Filters: status, partnerId, customer (name prefix), expiringBefore (protection ends before).",
         Response = typeof(ListResponse<DealDto>), Query = ["status", "partnerId", "customer", "expiringBefore", "limit", "cursor"])]
     public async Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "deals")] HttpRequest req, CancellationToken ct) =>
-        Api.Page(await deals.ListAsync(req.Caller(), req.Query("status"), req.Query("partnerId"), req.Query("customer"), req.Query("expiringBefore"), req.Paging(), ct));
+        Api.Page(await queries.ListAsync(req.Caller(), req.Query("status"), req.Query("partnerId"), req.Query("customer"), req.Query("expiringBefore"), req.Paging(), ct));
 
     [Function("GetDeal")]
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Read a deal", "The registration with its conflict assessment, decisions, extensions and outcome. The ETag header is the version for If-Match.", Response = typeof(DealDto))]
     public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "deals/{dealId}")] HttpRequest req, string dealId, CancellationToken ct) =>
-        Api.Versioned(await deals.GetAsync(req.Caller(), dealId, ct));
+        Api.Versioned(await queries.GetAsync(req.Caller(), dealId, ct));
 
     [Function("GetDealTimeline")]
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("A deal's timeline", "Every transition: who, what, when, the changed fields.", Response = typeof(ListResponse<AuditEntry>), Query = ["limit", "cursor"])]
     public async Task<IActionResult> Timeline([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "deals/{dealId}/timeline")] HttpRequest req, string dealId, CancellationToken ct) =>
-        Api.Page(await deals.TimelineAsync(req.Caller(), dealId, req.Paging(), ct));
+        Api.Page(await queries.TimelineAsync(req.Caller(), dealId, req.Paging(), ct));
 
     [Function("UpdateDeal")]
     [Access(AccessPolicy.PartnerMember)]
     [ApiOperation("Edit a deal", "While Draft or Returned; only present fields change. If-Match is required.", Request = typeof(RegisterDealRequest), Response = typeof(DealDto), IfMatch = true)]
     public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "deals/{dealId}")] HttpRequest req, string dealId, CancellationToken ct) =>
-        Api.Versioned(await deals.PatchAsync(req.Caller(), dealId, req.IfMatch(), await ApiJson.ReadAsync<RegisterDealRequest>(req, ct), ct));
+        Api.Versioned(await register.EditAsync(req.Caller(), dealId, req.IfMatch(), await ApiJson.ReadAsync<RegisterDealRequest>(req, ct), ct));
 
     [Function("SubmitDeal")]
     [Access(AccessPolicy.PartnerMember)]
     [ApiOperation("Submit a draft or resubmit a returned deal", "The conflict check, claim and rules run again.", Response = typeof(DealDto))]
     public async Task<IActionResult> Submit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/submit")] HttpRequest req, string dealId, CancellationToken ct) =>
-        Api.Versioned(await deals.SubmitAsync(req.Caller(), dealId, ct));
+        Api.Versioned(await register.SubmitAsync(req.Caller(), dealId, ct));
 
     [Function("WithdrawDeal")]
     [Access(AccessPolicy.PartnerMember)]
     [ApiOperation("Withdraw a deal", "Final; the customer's claim is released. Optional body: reason.", Request = typeof(WithdrawRequest), Response = typeof(DealDto))]
     public async Task<IActionResult> Withdraw([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/withdraw")] HttpRequest req, string dealId, CancellationToken ct) =>
-        Api.Versioned(await deals.WithdrawAsync(req.Caller(), dealId, (await ApiJson.ReadAsync<WithdrawRequest>(req, ct))?.Reason, ct));
+        Api.Versioned(await outcomes.WithdrawAsync(req.Caller(), dealId, (await ApiJson.ReadAsync<WithdrawRequest>(req, ct))?.Reason, ct));
 
     [Function("DecideDeal")]
     [Access(AccessPolicy.Vendor)]
     [ApiOperation("Decide a deal", "The partner's channel manager or an admin. approve (optional protectionDays): protection starts; reject (reason): final, claim released; return (reason): the partner completes and resubmits.",
         Request = typeof(DealDecisionRequest), Response = typeof(DealDto))]
     public async Task<IActionResult> Decide([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/decision")] HttpRequest req, string dealId, CancellationToken ct) =>
-        Api.Versioned(await deals.DecideAsync(req.Caller(), dealId, await ApiJson.ReadAsync<DealDecisionRequest>(req, ct), ct));
+        Api.Versioned(await decide.DecideAsync(req.Caller(), dealId, await ApiJson.ReadAsync<DealDecisionRequest>(req, ct), ct));
 
     [Function("RequestDealExtension")]
     [Access(AccessPolicy.PartnerMember)]
@@ -74,7 +74,7 @@ public sealed class DealFunctions(DealRegistrations deals)
         Request = typeof(ExtensionRequestBody), Response = typeof(DealDto), Status = 201)]
     public async Task<IActionResult> RequestExtension([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/extension-requests")] HttpRequest req, string dealId, CancellationToken ct)
     {
-        var deal = await deals.RequestExtensionAsync(req.Caller(), dealId, await ApiJson.ReadAsync<ExtensionRequestBody>(req, ct), ct);
+        var deal = await extensions.RequestAsync(req.Caller(), dealId, await ApiJson.ReadAsync<ExtensionRequestBody>(req, ct), ct);
         return Api.Created(deal.Value, $"/api/deals/{dealId}", deal.ETag);
     }
 
@@ -83,20 +83,20 @@ public sealed class DealFunctions(DealRegistrations deals)
     [ApiOperation("Decide an extension request", "approve moves the protection end (and the running expiry timer); reject (reason) tells the partner.",
         Request = typeof(ExtensionDecisionRequest), Response = typeof(DealDto))]
     public async Task<IActionResult> DecideExtension([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/extension-requests/{extensionId}/decision")] HttpRequest req, string dealId, string extensionId, CancellationToken ct) =>
-        Api.Versioned(await deals.DecideExtensionAsync(req.Caller(), dealId, extensionId, await ApiJson.ReadAsync<ExtensionDecisionRequest>(req, ct), ct));
+        Api.Versioned(await extensions.DecideAsync(req.Caller(), dealId, extensionId, await ApiJson.ReadAsync<ExtensionDecisionRequest>(req, ct), ct));
 
     [Function("RecordDealOutcome")]
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Record the outcome", "The partner or its channel manager: won (amount, closeDate) or lost (reason). Ends protection and releases the claim.",
         Request = typeof(DealOutcomeRequest), Response = typeof(DealDto))]
     public async Task<IActionResult> Outcome([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/outcome")] HttpRequest req, string dealId, CancellationToken ct) =>
-        Api.Versioned(await deals.RecordOutcomeAsync(req.Caller(), dealId, await ApiJson.ReadAsync<DealOutcomeRequest>(req, ct), ct));
+        Api.Versioned(await outcomes.RecordAsync(req.Caller(), dealId, await ApiJson.ReadAsync<DealOutcomeRequest>(req, ct), ct));
 
     [Function("GetPartnerDealStats")]
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("A partner's deal counters", "Submitted, approved, won, lost, active; pipeline and won value by currency. Members, the owning channel manager, admins.", Response = typeof(DealStats))]
     public async Task<IActionResult> Stats([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partners/{partnerId}/deal-stats")] HttpRequest req, string partnerId, CancellationToken ct) =>
-        Api.Ok(await deals.StatsAsync(req.Caller(), partnerId, ct));
+        Api.Ok(await queries.StatsAsync(req.Caller(), partnerId, ct));
 }
 
 /// <summary>Optional body of POST /api/deals/{id}/withdraw.</summary>
