@@ -49,8 +49,8 @@ public static class AppRegistration
         services.AddSingleton<Prm.Core.Onboarding.IAgreementSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerAgreements>());
         services.AddSingleton<Prm.Core.Onboarding.PartnerApplications>();
         services.AddSingleton<Prm.Core.Onboarding.IApplicationReviewSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerApplications>());
-        services.AddSingleton(configuration.GetSection(Prm.Core.Mdf.MdfOptions.SectionName).Get<Prm.Core.Mdf.MdfOptions>() ?? new Prm.Core.Mdf.MdfOptions());
-        services.AddSingleton<Prm.Core.Settings.ISettingsSection>(sp => Prm.Core.Mdf.MdfSettings.Section(sp.GetRequiredService<Prm.Core.Mdf.MdfOptions>()));
+        var mdfDefaults = configuration.GetSection(Prm.Core.Mdf.MdfSettings.ConfigurationSection).Get<Prm.Core.Mdf.MdfSettings>() ?? new Prm.Core.Mdf.MdfSettings();
+        services.AddSingleton<Prm.Core.Settings.ISettingsSection>(_ => Prm.Core.Mdf.MdfSettings.Section(mdfDefaults));
         services.AddSingleton<Prm.Core.Mdf.MdfService>();
         services.AddSingleton<Prm.Core.Mdf.IMdfWorkflowSteps>(sp => sp.GetRequiredService<Prm.Core.Mdf.MdfService>());
         services.AddDeals(configuration);

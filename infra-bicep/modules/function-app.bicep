@@ -209,14 +209,6 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     Onboarding__MaxPerIpPerHour: '20'
     Onboarding__ChecklistFirstReminderAfter: '7.00:00:00'
     Onboarding__ChecklistSecondReminderAfter: '21.00:00:00'
-    Mdf__FiscalYearFirstMonth: '1'
-    Mdf__SecondApprovalAbove: '10000'
-    Mdf__RequestReminderAfter: '2.00:00:00'
-    Mdf__RequestEscalateAfter: '4.00:00:00'
-    Mdf__DefaultClaimDeadlineDays: '60'
-    Mdf__ClaimReminderDaysBefore: '14,3'
-    Mdf__ClaimReviewReminderAfter: '2.00:00:00'
-    Mdf__ClaimReviewEscalateAfter: '4.00:00:00'
   }
 }
 

@@ -12,9 +12,9 @@ public static class ReadDecideCommit
     /// <summary>
     /// Runs <paramref name="attempt"/> (given its 1-based number) until it returns, retrying while <paramref name="retryWhen"/> says the
     /// failure was a lost race (by default a <see cref="PreconditionFailedException"/>), at most <paramref name="attempts"/> times in all,
-    /// waiting <paramref name="backoff"/> × the attempt number between attempts. The last failure propagates.
+    /// waiting <paramref name="pause"/>(number of the attempt that failed) between attempts (none by default). The last failure propagates.
     /// </summary>
-    public static async Task<T> RunAsync<T>(Func<int, Task<T>> attempt, int attempts = DefaultAttempts, TimeSpan backoff = default,
+    public static async Task<T> RunAsync<T>(Func<int, Task<T>> attempt, int attempts = DefaultAttempts, Func<int, TimeSpan>? pause = null,
         Func<Exception, bool>? retryWhen = null, CancellationToken ct = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(attempts, 1);
@@ -27,13 +27,17 @@ public static class ReadDecideCommit
             }
             catch (Exception ex) when (number < attempts && retryWhen(ex))
             {
-                if (backoff > TimeSpan.Zero) await Task.Delay(backoff * number, ct);
+                if (pause?.Invoke(number) is { } wait && wait > TimeSpan.Zero) await Task.Delay(wait, ct);
             }
         }
     }
 
     /// <summary>The same for an attempt without a result.</summary>
-    public static Task RunAsync(Func<int, Task> attempt, int attempts = DefaultAttempts, TimeSpan backoff = default,
+    public static Task RunAsync(Func<int, Task> attempt, int attempts = DefaultAttempts, Func<int, TimeSpan>? pause = null,
         Func<Exception, bool>? retryWhen = null, CancellationToken ct = default) =>
-        RunAsync(async number => { await attempt(number); return true; }, attempts, backoff, retryWhen, ct);
+        RunAsync(async number => { await attempt(number); return true; }, attempts, pause, retryWhen, ct);
+
+    /// <summary>A random pause that grows with the attempt (1 ms to <paramref name="stepMilliseconds"/> × attempt, capped at 10 attempts), so contenders spread out.</summary>
+    public static Func<int, TimeSpan> Jitter(int stepMilliseconds) =>
+        number => TimeSpan.FromMilliseconds(Random.Shared.Next(1, 5 + stepMilliseconds * Math.Min(number, 10)));
 }

@@ -239,11 +239,12 @@ public sealed record FundRequestDto(
     string RequesterId, string RequesterName, DateTimeOffset SubmittedAt, Money? ApprovedAmount, decimal? MaxReimbursementPercent, string? ClaimDeadline, Money? MaxClaim,
     bool NeedsSecondApproval, MdfDecisionRecord? FirstApproval, string? InfoRequest, string? InfoAnswer, IReadOnlyList<MdfDecisionRecord> Decisions, ClaimDto? Claim)
 {
-    public static FundRequestDto From(FundRequest r, decimal? threshold = null) => new(
+    /// <summary>The view; with the rules, NeedsSecondApproval says whether the amount that counts (approved, or while pending the one that would be) is above the threshold.</summary>
+    public static FundRequestDto From(FundRequest r, MdfSettings? rules = null) => new(
         r.Id, r.BudgetId, r.PartnerId, r.PartnerName, r.Period, r.Status.ToString(), Text.Camel(r.ActivityType), r.Title, r.Description,
         BudgetDto.Iso(r.StartDate), BudgetDto.Iso(r.EndDate), r.RequestedAmount, r.PartnerContributionPercent, r.TargetAudience, r.ExpectedLeads, r.ExpectedPipeline,
         r.RequesterId, r.RequesterName, r.SubmittedAt, r.ApprovedAmount, r.MaxReimbursementPercent, r.ClaimDeadline is { } d ? BudgetDto.Iso(d) : null, r.MaxClaim,
-        r.Status == FundRequestStatus.AwaitingSecondApproval || (threshold is { } t && r.RequestedAmount.Amount > t), r.FirstApproval, r.InfoRequest, r.InfoAnswer, r.Decisions,
+        r.Status == FundRequestStatus.AwaitingSecondApproval || rules?.NeedsSecondApproval(r.ApprovedAmount ?? r.FirstApproval?.Amount ?? r.RequestedAmount) == true, r.FirstApproval, r.InfoRequest, r.InfoAnswer, r.Decisions,
         r.Claim is null ? null : ClaimDto.From(r, r.Claim));
 }
 

@@ -89,8 +89,9 @@ public sealed class MdfService(
         var amount = input.Amount!.ToMoney();
         if (amount.Currency != state.Budget.Currency) throw new CurrencyMismatchException(state.Budget.Currency, amount.Currency);
         var subject = Ids.New("adj");
-        for (var attempt = 1; ; attempt++)
+        return await ReadDecideCommit.RunAsync(async attempt =>
         {
+            if (attempt > 1) state = await store.GetBudgetAsync(budgetId, ct) ?? throw new NotFoundException("Budget");
             var now = clock.GetUtcNow();
             var entry = new LedgerEntry(Ids.New("led"), state.Balance.Sequence + 1, LedgerEntryKind.Adjustment, amount, subject, input.Reason!.Trim(), now, caller.UserId);
             BudgetBalance next;
@@ -105,18 +106,10 @@ public sealed class MdfService(
             }
             var audit = new AuditEntry(Ids.New("aud"), now, caller.UserId, caller.DisplayName, "mdf.budget.adjusted", "budget", state.Budget.Id,
                 [new FieldChange("allocated", state.Balance.Allocated.ToString(), next.Allocated.ToString())], input.Reason);
-            try
-            {
-                var etag = await store.CommitAsync(new MdfCommit(state.Budget.Id, state.ETag, next, [entry], null, null,
-                    new ChangeSet([audit], [OutboxMessage.ForEvent(MdfEvents.Budget(MdfEvents.BudgetAdjusted, state.Budget, next, now, amount, input.Reason))])), ct);
-                return new Versioned<BudgetDto>(BudgetDto.From(new BudgetState(state.Budget, next, etag)), etag);
-            }
-            catch (PreconditionFailedException) when (attempt < MaxAttempts)
-            {
-                await BackoffAsync(attempt, ct);
-                state = await store.GetBudgetAsync(budgetId, ct) ?? throw new NotFoundException("Budget");
-            }
-        }
+            var etag = await store.CommitAsync(new MdfCommit(state.Budget.Id, state.ETag, next, [entry], null, null,
+                new ChangeSet([audit], [OutboxMessage.ForEvent(MdfEvents.Budget(MdfEvents.BudgetAdjusted, state.Budget, next, now, amount, input.Reason))])), ct);
+            return new Versioned<BudgetDto>(BudgetDto.From(new BudgetState(state.Budget, next, etag)), etag);
+        }, MaxAttempts, ReadDecideCommit.Jitter(5), ct: ct);
     }
 
     public async Task<Page<BudgetDto>> ListBudgetsAsync(Caller caller, string? partnerId, string? period, CancellationToken ct)
@@ -191,21 +184,14 @@ public sealed class MdfService(
                 $"{partner.Name} requests {amount} for \"{request.Title}\" ({Text.Camel(type)}, {BudgetDto.Iso(start)} to {BudgetDto.Iso(end)}). Reminder on {Format(request.RemindAt)}, escalation on {Format(request.EscalateAt)}.",
                 await LinkAsync(request, reviewer, now + rules.RequestEscalateAfter * 2, ct), now));
         }
-        for (var attempt = 1; ; attempt++)
+        return await ReadDecideCommit.RunAsync(async attempt =>
         {
+            if (attempt > 1) budget = await store.GetBudgetAsync(budget.Budget.Id, ct) ?? throw new NotFoundException("Budget");
             var (entry, next) = Reserve(budget.Balance, request, now, caller);
             var audit = new AuditEntry(Ids.New("aud"), now, caller.UserId, caller.DisplayName, MdfEvents.RequestSubmitted, "request", id, Diff.Between(null, request.Snapshot()));
-            try
-            {
-                var etag = await store.CommitAsync(new MdfCommit(budget.Budget.Id, budget.ETag, next, [entry], request, null, new ChangeSet([audit], outbox)), ct);
-                return new Versioned<FundRequestDto>(FundRequestDto.From(request, rules.SecondApprovalAbove), etag);
-            }
-            catch (PreconditionFailedException) when (attempt < MaxAttempts)
-            {
-                await BackoffAsync(attempt, ct);
-                budget = await store.GetBudgetAsync(budget.Budget.Id, ct) ?? throw new NotFoundException("Budget");
-            }
-        }
+            var etag = await store.CommitAsync(new MdfCommit(budget.Budget.Id, budget.ETag, next, [entry], request, null, new ChangeSet([audit], outbox)), ct);
+            return new Versioned<FundRequestDto>(FundRequestDto.From(request, rules), etag);
+        }, MaxAttempts, ReadDecideCommit.Jitter(5), ct: ct);
     }
 
     private static (LedgerEntry Entry, BudgetBalance Next) Reserve(BudgetBalance balance, FundRequest request, DateTimeOffset now, Caller caller)
@@ -234,14 +220,14 @@ public sealed class MdfService(
             scope = "partner:" + partnerId;
         }
         else scope = caller.IsAdmin ? "all" : "cm:" + caller.UserId;
-        var threshold = (await RulesAsync(ct)).SecondApprovalAbove;
-        return (await store.ListRequestsAsync(scope, statusValue, page, ct)).Map(r => FundRequestDto.From(r, threshold));
+        var rules = await RulesAsync(ct);
+        return (await store.ListRequestsAsync(scope, statusValue, page, ct)).Map(r => FundRequestDto.From(r, rules));
     }
 
     public async Task<Versioned<FundRequestDto>> GetRequestAsync(Caller caller, string requestId, CancellationToken ct)
     {
         var state = await LoadVisibleAsync(caller, requestId, "mdr", ct);
-        return new Versioned<FundRequestDto>(FundRequestDto.From(state.Request, (await RulesAsync(ct)).SecondApprovalAbove), state.ETag);
+        return new Versioned<FundRequestDto>(FundRequestDto.From(state.Request, await RulesAsync(ct)), state.ETag);
     }
 
     public async Task<Page<AuditEntry>> TimelineAsync(Caller caller, string requestId, PageRequest page, CancellationToken ct)
@@ -329,7 +315,7 @@ public sealed class MdfService(
                     var deadline = MdfRules.ParseDate(deadlineText) ?? r.EndDate.AddDays(rules.DefaultClaimDeadlineDays);
                     if (deadline < r.EndDate) throw new ValidationFailedException("claimDeadline", $"claimDeadline must not be before the activity ends ({BudgetDto.Iso(r.EndDate)}).");
                     record = record with { Amount = approved };
-                    if (r.Status != FundRequestStatus.AwaitingSecondApproval && approved.Amount > rules.SecondApprovalAbove)
+                    if (r.Status != FundRequestStatus.AwaitingSecondApproval && rules.NeedsSecondApproval(approved))
                     {
                         var waiting = r with
                         {
@@ -715,7 +701,7 @@ public sealed class MdfService(
     /// <summary>Reads the request, decides the change, commits it with its money movements in one transaction; re-decides on a stale row.</summary>
     private async Task<RequestState> ApplyAsync(Caller actor, string requestId, Func<RequestState, Task<Change?>> decide, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
+        return await ReadDecideCommit.RunAsync(async _ =>
         {
             var state = await store.GetRequestAsync(requestId, ct) ?? throw new NotFoundException("Fund request");
             var change = await decide(state);
@@ -738,22 +724,13 @@ public sealed class MdfService(
             // The timeline of a request holds its claim's entries too (SubjectType "claim", SubjectId the request).
             var audit = new AuditEntry(Ids.New("aud"), now, actor.UserId, actor.DisplayName, change.Action, change.SubjectType, change.Updated.Id,
                 Diff.Between(state.Request.Snapshot(), change.Updated.Snapshot()), change.Note);
-            try
-            {
-                var etag = await store.CommitAsync(new MdfCommit(state.Request.BudgetId, budget?.ETag, balance, entries, change.Updated, state.ETag, new ChangeSet([audit], change.Outbox)), ct);
-                return new RequestState(change.Updated, etag);
-            }
-            catch (PreconditionFailedException) when (attempt < MaxAttempts)
-            {
-                await BackoffAsync(attempt, ct);
-            }
-        }
+            var etag = await store.CommitAsync(new MdfCommit(state.Request.BudgetId, budget?.ETag, balance, entries, change.Updated, state.ETag, new ChangeSet([audit], change.Outbox)), ct);
+            return new RequestState(change.Updated, etag);
+        }, MaxAttempts, ReadDecideCommit.Jitter(5), ct: ct);
     }
 
-    private static Task BackoffAsync(int attempt, CancellationToken ct) => Task.Delay(Random.Shared.Next(1, 5 + 5 * Math.Min(attempt, 10)), ct);
-
     private async Task<Versioned<FundRequestDto>> ResultAsync(RequestState state, CancellationToken ct) =>
-        new(FundRequestDto.From(state.Request, (await RulesAsync(ct)).SecondApprovalAbove), state.ETag);
+        new(FundRequestDto.From(state.Request, await RulesAsync(ct)), state.ETag);
 
     private static Versioned<ClaimDto> ClaimResult(RequestState state) =>
         new(ClaimDto.From(state.Request, state.Request.Claim ?? throw new NotFoundException("Claim")), state.ETag);

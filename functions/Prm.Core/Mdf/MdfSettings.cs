@@ -4,69 +4,59 @@ using Prm.Core.Settings;
 
 namespace Prm.Core.Mdf;
 
-/// <summary>Defaults of the MDF settings section (configuration section "Mdf"); tests set seconds.</summary>
-public sealed class MdfOptions
-{
-    public const string SectionName = "Mdf";
-
-    /// <summary>The month (1 = January) the program's fiscal year starts in.</summary>
-    public int FiscalYearFirstMonth { get; set; } = 1;
-
-    /// <summary>Requests whose approved amount is above this (in the budget's currency; no FX conversion) need a second approval by an admin.</summary>
-    public decimal SecondApprovalAbove { get; set; } = 10_000m;
-
-    public TimeSpan RequestReminderAfter { get; set; } = TimeSpan.FromHours(48);
-    public TimeSpan RequestEscalateAfter { get; set; } = TimeSpan.FromHours(96);
-
-    /// <summary>Claim deadline when the approver sets none: this many days after the activity ends.</summary>
-    public int DefaultClaimDeadlineDays { get; set; } = 60;
-
-    /// <summary>Comma-separated days before the claim deadline on which the partner is reminded.</summary>
-    public string ClaimReminderDaysBefore { get; set; } = "14,3";
-
-    public TimeSpan ClaimReviewReminderAfter { get; set; } = TimeSpan.FromHours(48);
-    public TimeSpan ClaimReviewEscalateAfter { get; set; } = TimeSpan.FromHours(96);
-}
-
 /// <summary>
 /// The "mdf" section of the program settings (PUT /api/settings/mdf): fiscal calendar, activity types per tier, the second-approval
-/// threshold, request and claim-review deadlines, the default claim deadline and the claim reminders.
+/// threshold, request and claim-review deadlines, the default claim deadline and the claim reminders. The one settings type of MDF:
+/// the defaults are the initializers below; configuration section "Mdf" may override them at start (tests run deadlines in seconds);
+/// admins override them at run time through the settings API.
 /// </summary>
 public sealed record MdfSettings
 {
+    /// <summary>The section's name in the settings API.</summary>
     public const string SectionName = "mdf";
 
+    /// <summary>The configuration section that may override the defaults at start.</summary>
+    public const string ConfigurationSection = "Mdf";
+
+    /// <summary>The month (1 = January) the program's fiscal year starts in.</summary>
     public int FiscalYearFirstMonth { get; init; } = 1;
 
     /// <summary>Tier (camelCase) to the activity types (camelCase) its partners may request; a tier that is absent may request every type.</summary>
     public Dictionary<string, List<string>> AllowedActivityTypesByTier { get; init; } = [];
 
-    public decimal SecondApprovalAbove { get; init; }
-    public TimeSpan RequestReminderAfter { get; init; }
-    public TimeSpan RequestEscalateAfter { get; init; }
-    public int DefaultClaimDeadlineDays { get; init; }
-    public List<int> ClaimReminderDaysBefore { get; init; } = [];
-    public TimeSpan ClaimReviewReminderAfter { get; init; }
-    public TimeSpan ClaimReviewEscalateAfter { get; init; }
+    /// <summary>
+    /// A fund request whose approved amount (in the budget's currency; no FX conversion) is above this needs a second approval by another
+    /// admin. The approved amount counts, not the requested one: lowering the amount below the threshold is a decision of its own.
+    /// </summary>
+    public decimal SecondApprovalAbove { get; init; } = 10_000m;
+
+    public TimeSpan RequestReminderAfter { get; init; } = TimeSpan.FromHours(48);
+    public TimeSpan RequestEscalateAfter { get; init; } = TimeSpan.FromHours(96);
+
+    /// <summary>Claim deadline when the approver sets none: this many days after the activity ends.</summary>
+    public int DefaultClaimDeadlineDays { get; init; } = 60;
+
+    /// <summary>Days before the claim deadline on which the partner is reminded.</summary>
+    public List<int> ClaimReminderDaysBefore { get; init; } = [14, 3];
+
+    public TimeSpan ClaimReviewReminderAfter { get; init; } = TimeSpan.FromHours(48);
+    public TimeSpan ClaimReviewEscalateAfter { get; init; } = TimeSpan.FromHours(96);
 
     public FiscalCalendar Calendar() => new(FiscalYearFirstMonth);
 
     public bool Allows(PartnerTier tier, MdfActivityType type) =>
         !AllowedActivityTypesByTier.TryGetValue(Text.Camel(tier), out var allowed) || allowed.Any(a => Text.ParseEnum<MdfActivityType>(a) == type);
 
-    public static MdfSettings From(MdfOptions o) => new()
-    {
-        FiscalYearFirstMonth = o.FiscalYearFirstMonth,
-        SecondApprovalAbove = o.SecondApprovalAbove,
-        RequestReminderAfter = o.RequestReminderAfter,
-        RequestEscalateAfter = o.RequestEscalateAfter,
-        DefaultClaimDeadlineDays = o.DefaultClaimDeadlineDays,
-        ClaimReminderDaysBefore = [.. o.ClaimReminderDaysBefore.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(d => int.Parse(d, System.Globalization.CultureInfo.InvariantCulture))],
-        ClaimReviewReminderAfter = o.ClaimReviewReminderAfter,
-        ClaimReviewEscalateAfter = o.ClaimReviewEscalateAfter,
-    };
+    /// <summary>Whether approving <paramref name="approved"/> needs a second admin's approval (see <see cref="SecondApprovalAbove"/>).</summary>
+    public bool NeedsSecondApproval(Money approved) => approved.Amount > SecondApprovalAbove;
 
-    public static SettingsSection<MdfSettings> Section(MdfOptions options) => new(SectionName, () => From(options), (s, _) => { Validate(s); return Task.CompletedTask; });
+    /// <summary>The section of the program settings, with <paramref name="defaults"/> (from code and configuration) for what was never saved.</summary>
+    public static SettingsSection<MdfSettings> Section(MdfSettings defaults) =>
+        new(SectionName, () => defaults with
+        {
+            AllowedActivityTypesByTier = defaults.AllowedActivityTypesByTier.ToDictionary(e => e.Key, e => e.Value.ToList()),
+            ClaimReminderDaysBefore = [.. defaults.ClaimReminderDaysBefore],
+        }, (s, _) => { Validate(s); return Task.CompletedTask; });
 
     public static void Validate(MdfSettings s)
     {

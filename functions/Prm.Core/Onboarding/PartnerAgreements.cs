@@ -103,7 +103,7 @@ public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IA
     public async Task<Partner> AcceptAsync(DecisionLink link, string? clientIp, string? userAgent, CancellationToken ct)
     {
         var document = await CurrentAsync(ct);
-        for (var attempt = 1; ; attempt++)
+        return await ReadDecideCommit.RunAsync(async attempt =>
         {
             var found = await store.GetAsync(link.SubjectId, ct) ?? throw new NotFoundException("Partner");
             var partner = found.Value;
@@ -132,15 +132,9 @@ public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IA
                     new PartnerEvents.PartnerData(PartnerDto.From(active), null, null, changes))),
                 OutboxMessage.ForEmail(Ids.New("msg"), welcome, now, partner.Id, Correlation.Id),
             };
-            try
-            {
-                await store.UpdateAsync(active, found.ETag, new ChangeSet([audit], outbox), ct);
-                return active;
-            }
-            catch (PreconditionFailedException) when (attempt < 5)
-            {
-            }
-        }
+            await store.UpdateAsync(active, found.ETag, new ChangeSet([audit], outbox), ct);
+            return active;
+        }, 5, ct: ct);
     }
 
     /// <summary>A deadline passed: remind the partner admin (with a fresh link) or expire the offer (partner AgreementExpired, channel manager told). Idempotent.</summary>

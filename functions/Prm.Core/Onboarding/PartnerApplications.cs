@@ -149,8 +149,14 @@ public sealed class PartnerApplications(
             outbox.Add(Email("application-rejected", application.Applicant.Email, application.Applicant.Name, application, null, now, reason: record.Reason));
         }
         // A review step (reminder, escalation) may write the application meanwhile: the decision is re-applied to the fresh copy.
-        for (var attempt = 1; ; attempt++)
+        return await ReadDecideCommit.RunAsync(async attempt =>
         {
+            if (attempt > 1)
+            {
+                found = await store.GetAsync(applicationId, ct) ?? throw new NotFoundException("Application");
+                application = found.Value;
+                if (!application.IsOpen) throw new ConflictException($"The application was {application.Status} meanwhile.", "decision");
+            }
             var updated = application with
             {
                 Status = decision == "approve" ? ApplicationStatus.Approved : ApplicationStatus.Rejected,
@@ -162,18 +168,9 @@ public sealed class PartnerApplications(
             var messages = new List<OutboxMessage>(outbox) { OutboxMessage.ForEvent(ApplicationEvents.Create(eventType, updated, now, decision == "reject" ? record.Reason : null)) };
             var audit = new AuditEntry(Ids.New("aud"), now, caller.UserId, caller.DisplayName, "application." + (decision == "approve" ? "approved" : "rejected"), "application", application.Id,
                 Diff.Between(application.Snapshot(), updated.Snapshot()), record.Reason);
-            try
-            {
-                var etag = await store.UpdateAsync(updated, found.ETag, new ChangeSet([audit], messages), ct);
-                return new Versioned<ApplicationDto>(ApplicationDto.From(updated), etag);
-            }
-            catch (PreconditionFailedException) when (attempt < 5)
-            {
-                found = await store.GetAsync(applicationId, ct) ?? throw new NotFoundException("Application");
-                application = found.Value;
-                if (!application.IsOpen) throw new ConflictException($"The application was {application.Status} meanwhile.", "decision");
-            }
-        }
+            var etag = await store.UpdateAsync(updated, found.ETag, new ChangeSet([audit], messages), ct);
+            return new Versioned<ApplicationDto>(ApplicationDto.From(updated), etag);
+        }, 5, ct: ct);
     }
 
     /// <summary>What the applicant sees through the status link; a wrong token is 404.</summary>

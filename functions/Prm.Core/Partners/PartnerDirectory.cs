@@ -189,7 +189,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
     /// </summary>
     public async Task<string> RemindChecklistAsync(string partnerId, int number, DateTimeOffset activatedAt, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
+        return await ReadDecideCommit.RunAsync(async attempt =>
         {
             var found = await store.GetAsync(partnerId, ct);
             if (found is null || found.Value.Status != PartnerStatus.Active) return "closed";
@@ -212,15 +212,9 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
             var entry = Entry(Caller.System, now, "partner.onboarding.reminded", "partner", partnerId,
                 [new FieldChange("checklistRemindersSent", p.ChecklistRemindersSent.ToString(System.Globalization.CultureInfo.InvariantCulture), number.ToString(System.Globalization.CultureInfo.InvariantCulture))],
                 "Open: " + string.Join(", ", open.Select(i => i.Key)));
-            try
-            {
-                await store.UpdateAsync(p with { ChecklistRemindersSent = number, UpdatedAt = now }, found.ETag, new ChangeSet([entry], outbox), ct);
-                return "reminded";
-            }
-            catch (PreconditionFailedException) when (attempt < 5)
-            {
-            }
-        }
+            await store.UpdateAsync(p with { ChecklistRemindersSent = number, UpdatedAt = now }, found.ETag, new ChangeSet([entry], outbox), ct);
+            return "reminded";
+        }, 5, ct: ct);
     }
 
     private static List<OnboardingItem> Checklist(Partner p) =>
@@ -235,7 +229,8 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
     /// <summary>Completes a checklist item from an event of a later capability (first deal, first certification); the first event wins.</summary>
     public async Task CompleteOnboardingItemAsync(string partnerId, string item, DateTimeOffset at, CancellationToken ct)
     {
-        for (var attempt = 1; attempt <= 5; attempt++)
+        // A lost race re-reads the partner; after the last one the event is delivered again (at least once).
+        await ReadDecideCommit.RunAsync(async _ =>
         {
             var found = await store.GetAsync(partnerId, ct);
             if (found is null) return;
@@ -249,15 +244,8 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
             }
             var now = clock.GetUtcNow();
             var entry = Entry(Caller.System, now, "partner.onboarding.itemCompleted", "partner", partnerId, [new FieldChange(item, null, at.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture))]);
-            try
-            {
-                await store.UpdateAsync(updated with { UpdatedAt = now }, found.ETag, new ChangeSet([entry], []), ct);
-                return;
-            }
-            catch (PreconditionFailedException)
-            {
-            }
-        }
+            await store.UpdateAsync(updated with { UpdatedAt = now }, found.ETag, new ChangeSet([entry], []), ct);
+        }, ct: ct);
     }
 
     private async Task<string?> ResolveChannelManagerAsync(string? requested, string region, IReadOnlyList<StaffMember>? staffList, CancellationToken ct)

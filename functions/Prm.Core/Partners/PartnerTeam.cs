@@ -43,8 +43,12 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
         var role = Text.ParseEnum<PartnerRole>(request.Role) ?? PartnerRole.PartnerUser;
         var now = clock.GetUtcNow();
         var (user, code) = PartnerDirectory.NewUser(partnerId, email, request.DisplayName!, role, caller, now);
-        for (var attempt = 1; ; attempt++)
+        return await ReadDecideCommit.RunAsync(async attempt =>
         {
+            if (attempt > 1)
+            {
+                partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+            }
             var current = partner.Value;
             if (current.Status == PartnerStatus.Terminated) throw new ValidationFailedException("partnerId", "A terminated partner cannot get new users.", unprocessable: true);
             var updated = current with
@@ -57,16 +61,9 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
             var changes = new ChangeSet(
                 [PartnerDirectory.Entry(caller, now, "partner.user.invited", "partnerUser", user.Id, Diff.Between(null, user.Snapshot()))],
                 [directory.Invitation(current, user, code, caller, now), OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserInvitedType, user, [], now))]);
-            try
-            {
-                var etag = await store.AddUserAsync(updated, partner.ETag, user, changes, ct);
-                return new Versioned<PartnerUserDto>(PartnerUserDto.From(user), etag);
-            }
-            catch (PreconditionFailedException) when (attempt < Attempts)
-            {
-                partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
-            }
-        }
+            var etag = await store.AddUserAsync(updated, partner.ETag, user, changes, ct);
+            return new Versioned<PartnerUserDto>(PartnerUserDto.From(user), etag);
+        }, Attempts, ct: ct);
     }
 
     /// <summary>Changes a user's name or role (If-Match required). Demoting the last partner admin is refused.</summary>
@@ -85,27 +82,24 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
         var changes = Diff.Between(user.Snapshot(), updatedUser.Snapshot());
         if (changes.Count == 0) return new Versioned<PartnerUserDto>(PartnerUserDto.From(user), found.ETag);
         var delta = (role == PartnerRole.PartnerAdmin ? 1 : 0) - (user.Role == PartnerRole.PartnerAdmin ? 1 : 0);
-        for (var attempt = 1; ; attempt++)
+        return await ReadDecideCommit.RunAsync(async attempt =>
         {
+            if (attempt > 1)
+            {
+                partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+                var again = await LoadUserAsync(partnerId, userId, ct);
+                if (again.ETag != found.ETag) throw new PreconditionFailedException("The user was changed since you read it; read it again and retry.");
+            }
             var current = partner.Value;
             if (current.AdminCount + delta < 1) throw new ConflictException("The last partner admin cannot be demoted; make someone else a partner admin first.", "role");
             var updatedPartner = current with { AdminCount = current.AdminCount + delta, UpdatedAt = now };
             var set = new ChangeSet(
                 [PartnerDirectory.Entry(caller, now, "partner.user.changed", "partnerUser", user.Id, changes)],
                 [OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserChangedType, updatedUser, changes, now))]);
-            try
-            {
-                var etag = await store.UpdateUserAsync(updatedPartner, partner.ETag, updatedUser, found.ETag, set, ct);
-                memberships.EvictUser(user.Id);
-                return new Versioned<PartnerUserDto>(PartnerUserDto.From(updatedUser), etag);
-            }
-            catch (PreconditionFailedException) when (attempt < Attempts)
-            {
-                partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
-                var again = await LoadUserAsync(partnerId, userId, ct);
-                if (again.ETag != found.ETag) throw new PreconditionFailedException("The user was changed since you read it; read it again and retry.");
-            }
-        }
+            var etag = await store.UpdateUserAsync(updatedPartner, partner.ETag, updatedUser, found.ETag, set, ct);
+            memberships.EvictUser(user.Id);
+            return new Versioned<PartnerUserDto>(PartnerUserDto.From(updatedUser), etag);
+        }, Attempts, ct: ct);
     }
 
     /// <summary>Removes a user; their access ends at once. The last partner admin cannot be removed.</summary>
@@ -117,8 +111,14 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
         if (!string.IsNullOrEmpty(ifMatch) && ifMatch != "*" && ifMatch != found.ETag) throw new PreconditionFailedException("The user was changed since you read it; read it again and retry.");
         var now = clock.GetUtcNow();
         var user = found.Value;
-        for (var attempt = 1; ; attempt++)
+        await ReadDecideCommit.RunAsync(async attempt =>
         {
+            if (attempt > 1)
+            {
+                partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
+                found = await LoadUserAsync(partnerId, userId, ct);
+                user = found.Value;
+            }
             var current = partner.Value;
             var isAdmin = user.Role == PartnerRole.PartnerAdmin;
             if (isAdmin && current.AdminCount <= 1) throw new ConflictException("The last partner admin cannot be removed; make someone else a partner admin first.", "userId");
@@ -131,19 +131,9 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
             var set = new ChangeSet(
                 [PartnerDirectory.Entry(caller, now, "partner.user.removed", "partnerUser", user.Id, Diff.Between(user.Snapshot(), null))],
                 [OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserRemovedType, user, [], now))]);
-            try
-            {
-                await store.RemoveUserAsync(updatedPartner, partner.ETag, user, found.ETag, set, ct);
-                memberships.EvictUser(user.Id);
-                return;
-            }
-            catch (PreconditionFailedException) when (attempt < Attempts)
-            {
-                partner = await PartnerAccess.LoadVisibleAsync(store, caller, partnerId, ct);
-                found = await LoadUserAsync(partnerId, userId, ct);
-                user = found.Value;
-            }
-        }
+            await store.RemoveUserAsync(updatedPartner, partner.ETag, user, found.ETag, set, ct);
+            memberships.EvictUser(user.Id);
+        }, Attempts, ct: ct);
     }
 
     /// <summary>
@@ -152,7 +142,7 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
     /// </summary>
     public async Task<InvitationReminderOutcome> RemindAsync(string partnerId, string userId, CancellationToken ct)
     {
-        for (var attempt = 1; ; attempt++)
+        return await ReadDecideCommit.RunAsync(async attempt =>
         {
             var partner = await store.GetAsync(partnerId, ct);
             var found = await store.GetUserAsync(partnerId, userId, ct);
@@ -168,15 +158,9 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
             var set = new ChangeSet(
                 [PartnerDirectory.Entry(system, now, "partner.user.reminded", "partnerUser", user.Id, [new FieldChange("reminderSentAt", null, now.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss.fff'Z'", System.Globalization.CultureInfo.InvariantCulture))])],
                 [directory.Invitation(partner.Value, user, code, new Caller(user.InvitedBy ?? system.UserId, "", "Your partner admin", [], partnerId, null), now, reminder: true)]);
-            try
-            {
-                await store.UpdateUserAsync(partner.Value, partner.ETag, reminded, found.ETag, set, ct);
-                return InvitationReminderOutcome.Sent;
-            }
-            catch (PreconditionFailedException) when (attempt < Attempts)
-            {
-            }
-        }
+            await store.UpdateUserAsync(partner.Value, partner.ETag, reminded, found.ETag, set, ct);
+            return InvitationReminderOutcome.Sent;
+        }, Attempts, ct: ct);
     }
 
     private async Task<Versioned<PartnerUser>> LoadUserAsync(string partnerId, string userId, CancellationToken ct)

@@ -1,3 +1,4 @@
+using Prm.Core.Common;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Prm.Core.Deals;
@@ -69,23 +70,21 @@ public static class ConflictBuckets
     public static async Task PutAsync(TableClient table, IReadOnlyList<string> partitions, BucketEntry entry, CancellationToken ct) =>
         await Task.WhenAll(partitions.Select(async partition =>
         {
-            for (var attempt = 0; attempt < 20; attempt++)
+            try
             {
-                var found = await table.GetEntityIfExistsAsync<TableEntity>(partition, partition, cancellationToken: ct);
-                var current = found.HasValue ? found.Value : null;
-                var next = With(Read(current), entry);
-                try
+                await ReadDecideCommit.RunAsync(async _ =>
                 {
+                    var found = await table.GetEntityIfExistsAsync<TableEntity>(partition, partition, cancellationToken: ct);
+                    var current = found.HasValue ? found.Value : null;
+                    var next = With(Read(current), entry);
                     if (current is null) await table.AddEntityAsync(Row(partition, next), ct);
                     else await table.UpdateEntityAsync(Row(partition, next), current.ETag, TableUpdateMode.Replace, ct);
-                    return;
-                }
-                catch (Azure.RequestFailedException ex) when (ex.Status is 409 or 412)
-                {
-                    await Task.Delay(Random.Shared.Next(5, 20 * (attempt + 1)), ct);
-                }
+                }, attempts: 20, ReadDecideCommit.Jitter(20), LostRace.IsConflict, ct);
             }
-            throw new InvalidOperationException($"The conflict bucket {partition} stayed contended.");
+            catch (Exception ex) when (LostRace.IsConflict(ex))
+            {
+                throw new InvalidOperationException($"The conflict bucket {partition} stayed contended.", ex);
+            }
         }));
 
     /// <summary>Reads the buckets of a customer with point reads, in parallel.</summary>

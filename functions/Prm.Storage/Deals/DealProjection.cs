@@ -1,3 +1,4 @@
+using Prm.Core.Common;
 using System.Text.Json;
 using Azure.Data.Tables;
 using Microsoft.Extensions.Logging;
@@ -67,42 +68,40 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
     {
         var contributionRow = TableDealStore.ContributionPrefix + deal.Id[37..];
         var after = DealCounters.Of(deal);
-        for (var attempt = 0; attempt < 10; attempt++)
+        try
         {
-            var reads = await Task.WhenAll(
-                tables.Deals.GetEntityIfExistsAsync<TableEntity>(deal.PartnerId, TableDealStore.StatsRow, cancellationToken: ct),
-                tables.Deals.GetEntityIfExistsAsync<TableEntity>(deal.PartnerId, contributionRow, cancellationToken: ct));
-            var stats = reads[0].HasValue ? reads[0].Value : null;
-            var contribution = reads[1].HasValue ? reads[1].Value : null;
-            if (contribution?.GetInt64("Version") is { } version && version > deal.UpdatedAt.UtcTicks) return; // an older event, delivered late
-            var before = contribution is null ? null : JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body"));
-            if (before == after) return; // redelivered
-            var current = stats is null ? new Prm.Core.Deals.DealStats(deal.PartnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>()) : DealCounters.Read(deal.PartnerId, stats);
-            var next = DealCounters.Entity(DealCounters.Apply(current, before, after));
-            var row2 = new TableEntity(deal.PartnerId, contributionRow)
+            // Another event of this partner counting at the same moment: read again, after a short random pause.
+            await ReadDecideCommit.RunAsync(async _ =>
             {
-                ["Body"] = JsonSerializer.Serialize(after), ["Version"] = deal.UpdatedAt.UtcTicks, ["Status"] = after.Status, ["MdfRequestId"] = after.MdfRequestId, ["WonAt"] = after.WonAt,
-                ["Currency"] = after.Currency, ["WonValue"] = (double)after.WonValue, ["WonValueText"] = after.WonValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                ["ValueText"] = after.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
-            };
-            var actions = new List<TableTransactionAction>
-            {
-                contribution is null ? new(TableTransactionActionType.Add, row2) : new(TableTransactionActionType.UpdateReplace, row2, contribution.ETag),
-                stats is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, stats.ETag),
-            };
-            try
-            {
+                var reads = await Task.WhenAll(
+                    tables.Deals.GetEntityIfExistsAsync<TableEntity>(deal.PartnerId, TableDealStore.StatsRow, cancellationToken: ct),
+                    tables.Deals.GetEntityIfExistsAsync<TableEntity>(deal.PartnerId, contributionRow, cancellationToken: ct));
+                var stats = reads[0].HasValue ? reads[0].Value : null;
+                var contribution = reads[1].HasValue ? reads[1].Value : null;
+                if (contribution?.GetInt64("Version") is { } version && version > deal.UpdatedAt.UtcTicks) return; // an older event, delivered late
+                var before = contribution is null ? null : JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body"));
+                if (before == after) return; // redelivered
+                var current = stats is null ? new Prm.Core.Deals.DealStats(deal.PartnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>()) : DealCounters.Read(deal.PartnerId, stats);
+                var next = DealCounters.Entity(DealCounters.Apply(current, before, after));
+                var row2 = new TableEntity(deal.PartnerId, contributionRow)
+                {
+                    ["Body"] = JsonSerializer.Serialize(after), ["Version"] = deal.UpdatedAt.UtcTicks, ["Status"] = after.Status, ["MdfRequestId"] = after.MdfRequestId, ["WonAt"] = after.WonAt,
+                    ["Currency"] = after.Currency, ["WonValue"] = (double)after.WonValue, ["WonValueText"] = after.WonValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                    ["ValueText"] = after.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                };
+                var actions = new List<TableTransactionAction>
+                {
+                    contribution is null ? new(TableTransactionActionType.Add, row2) : new(TableTransactionActionType.UpdateReplace, row2, contribution.ETag),
+                    stats is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, stats.ETag),
+                };
                 await tables.Deals.SubmitTransactionAsync(actions, ct);
-                return;
-            }
-            catch (TableTransactionFailedException ex) when (ex.Status is 409 or 412)
-            {
-                // Another event of this partner counted at the same moment: read again, after a short random pause.
-                await Task.Delay(Random.Shared.Next(5, 25 * (attempt + 1)), ct);
-            }
+            }, attempts: 10, ReadDecideCommit.Jitter(25), LostRace.IsConflict, ct);
         }
-        log.LogWarning("Deal counters of partner {PartnerId} stayed contended; the event of deal {DealId} is retried", deal.PartnerId, deal.Id);
-        throw new TransientDeliveryException("The partner's deal counters stayed contended.", TimeSpan.FromSeconds(2));
+        catch (Exception ex) when (LostRace.IsConflict(ex))
+        {
+            log.LogWarning("Deal counters of partner {PartnerId} stayed contended; the event of deal {DealId} is retried", deal.PartnerId, deal.Id);
+            throw new TransientDeliveryException("The partner's deal counters stayed contended.", TimeSpan.FromSeconds(2));
+        }
     }
 }
 

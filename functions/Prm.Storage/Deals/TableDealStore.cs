@@ -111,11 +111,12 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer, Tim
     public async Task<bool> TakeOverClaimAsync(string claimKey, string dealId, string partnerId, CancellationToken ct)
     {
         var partition = ClaimPartition(claimKey);
-        for (var attempt = 0; attempt < 5; attempt++)
+        try
         {
-            var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(partition, partition, cancellationToken: ct);
-            try
+            // Someone claiming, releasing or taking it over meanwhile makes this one look again.
+            return await ReadDecideCommit.RunAsync(async _ =>
             {
+                var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(partition, partition, cancellationToken: ct);
                 if (!holder.HasValue)
                 {
                     await tables.Keys.AddEntityAsync(new TableEntity(partition, partition) { ["DealId"] = dealId, ["PartnerId"] = partnerId }, ct);
@@ -130,13 +131,12 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer, Tim
                 if (holderDeal?.Value.IsActive == true) return false;
                 await tables.Keys.UpdateEntityAsync(new TableEntity(partition, partition) { ["DealId"] = dealId, ["PartnerId"] = partnerId }, row.ETag, TableUpdateMode.Replace, ct);
                 return true;
-            }
-            catch (Azure.RequestFailedException ex) when (ex.Status is 409 or 412 or 404)
-            {
-                // Someone claimed, released or took it over meanwhile: look again.
-            }
+            }, retryWhen: LostRace.IsConflictOrGone, ct: ct);
         }
-        return false;
+        catch (Exception ex) when (LostRace.IsConflictOrGone(ex))
+        {
+            return false;
+        }
     }
 
     public async Task ReleaseClaimAsync(string claimKey, string dealId, CancellationToken ct)

@@ -75,11 +75,12 @@ public sealed class TableApplicationStore(PrmTables tables, PartitionWriter writ
     {
         var window = clock.GetUtcNow().UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
         var partition = "rate:" + KeyEncoding.Encode(key) + ":" + window;
-        for (var attempt = 0; attempt < 10; attempt++)
+        try
         {
-            var found = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(partition, "", cancellationToken: ct);
-            try
+            // Another request counting at the same moment makes this one count again.
+            return await ReadDecideCommit.RunAsync(async _ =>
             {
+                var found = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(partition, "", cancellationToken: ct);
                 if (!found.HasValue)
                 {
                     await tables.Keys.AddEntityAsync(new TableEntity(partition, "") { ["Count"] = 1 }, ct);
@@ -90,13 +91,12 @@ public sealed class TableApplicationStore(PrmTables tables, PartitionWriter writ
                 row["Count"] = count;
                 await tables.Keys.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, ct);
                 return count;
-            }
-            catch (Azure.RequestFailedException ex) when (ex.Status is 409 or 412)
-            {
-                // Another request counted at the same moment: count again.
-            }
+            }, attempts: 10, retryWhen: LostRace.IsConflict, ct: ct);
         }
-        throw new ServiceUnavailableException("The request counter is too busy; try again.");
+        catch (Exception ex) when (LostRace.IsConflict(ex))
+        {
+            throw new ServiceUnavailableException("The request counter is too busy; try again.");
+        }
     }
 
     public async Task<string?> FindOpenByDomainAsync(string domain, CancellationToken ct)
