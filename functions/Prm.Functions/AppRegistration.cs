@@ -45,6 +45,11 @@ public static class AppRegistration
             sp.GetRequiredService<Prm.Core.Onboarding.OnboardingOptions>(), sp.GetRequiredService<Prm.Core.Onboarding.ReviewOptions>(), sp.GetRequiredService<Prm.Core.Onboarding.AgreementOptions>(),
             sp.GetRequiredService<IStaffStore>(), sp.GetRequiredService<Prm.Core.Onboarding.IAgreementDocuments>()));
         services.AddSingleton<Prm.Core.Approvals.DecisionLinks>();
+        services.AddSingleton<Prm.Core.Approvals.DecisionPages>();
+        services.AddSingleton<Prm.Core.Approvals.DecisionLinkRouter>();
+        services.AddSingleton<Prm.Core.Approvals.IDecisionSubject, Prm.Core.Onboarding.ApplicationDecisionLinks>();
+        services.AddSingleton<Prm.Core.Approvals.IDecisionSubject, Prm.Core.Onboarding.AgreementDecisionLinks>();
+        services.AddSingleton<Prm.Core.Approvals.IDecisionSubject, Prm.Core.Mdf.MdfDecisionLinks>();
         services.AddSingleton<Prm.Core.Onboarding.PartnerAgreements>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerAgreements>());
         services.AddSingleton<Prm.Core.Onboarding.PartnerApplications>();

@@ -44,7 +44,7 @@ public sealed record DealWorkflowStep(string DealId, DealStep Step, DateTimeOffs
 /// </summary>
 public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
 {
-    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(5), 2, TimeSpan.FromMinutes(5)));
+    private static readonly TaskOptions Retry = ActivityRetry.Default;
 
     public override async Task<string> RunAsync(TaskOrchestrationContext context, DealWorkflow input)
     {
@@ -65,8 +65,13 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
                 var end = input.Cycle;
                 var now = context.CurrentUtcDateTime;
                 var deadlines = new List<(DateTimeOffset, DealStep)>();
-                if (end - input.FirstReminderBefore > now) deadlines.Add((end - input.FirstReminderBefore, DealStep.ExpiryFirstReminder));
-                if (end - input.SecondReminderBefore > now) deadlines.Add((end - input.SecondReminderBefore, DealStep.ExpirySecondReminder));
+                // A reminder whose time passed (the workflow started late, e.g. on a loaded host) is still sent while the protection runs;
+                // only once the expiry itself is due are the reminders skipped.
+                if (now < end)
+                {
+                    deadlines.Add((end - input.FirstReminderBefore, DealStep.ExpiryFirstReminder));
+                    deadlines.Add((end - input.SecondReminderBefore, DealStep.ExpirySecondReminder));
+                }
                 deadlines.Add((end, DealStep.Expire));
                 var outcome = await DeadlineRace.RunAsync(context, StatusOf(changed), deadlines, step => Step(context, input.DealId, step, end), "expired");
                 if (outcome == "expired") return outcome;

@@ -6,7 +6,7 @@ namespace Prm.Workflows.Invitations;
 /// <summary>Waits until the reminder is due (a durable timer), then reminds the person if they have still not signed in.</summary>
 public sealed class InvitationFollowUpOrchestrator : TaskOrchestrator<InvitationFollowUp, string>
 {
-    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(5), 2, TimeSpan.FromMinutes(5)));
+    private static readonly TaskOptions Retry = ActivityRetry.Default;
 
     public override async Task<string> RunAsync(TaskOrchestrationContext context, InvitationFollowUp input)
     {

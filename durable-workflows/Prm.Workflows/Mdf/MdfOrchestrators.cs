@@ -27,7 +27,7 @@ public sealed record MdfSignal(string Status, int Cycle, DateTimeOffset RemindAt
 /// </summary>
 public sealed class MdfRequestOrchestrator : TaskOrchestrator<MdfRequestWorkflow, string>
 {
-    internal static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(5), 2, TimeSpan.FromMinutes(5)));
+    internal static readonly TaskOptions Retry = ActivityRetry.Default;
 
     public override async Task<string> RunAsync(TaskOrchestrationContext context, MdfRequestWorkflow input)
     {

@@ -17,7 +17,7 @@ public sealed record AgreementWaitStep(string PartnerId, AgreementStep Step);
 /// <summary>Waits for the agreement to be accepted: reminders to the partner admin, then expiry (partner AgreementExpired).</summary>
 public sealed class AgreementOrchestrator : TaskOrchestrator<AgreementWait, string>
 {
-    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(5), 2, TimeSpan.FromMinutes(5)));
+    private static readonly TaskOptions Retry = ActivityRetry.Default;
 
     public override Task<string> RunAsync(TaskOrchestrationContext context, AgreementWait input) =>
         DeadlineRace.RunAsync(

@@ -26,7 +26,7 @@ public sealed record ApplicationReviewStep(string ApplicationId, ReviewStep Step
 /// </summary>
 public sealed class ApplicationReviewOrchestrator : TaskOrchestrator<ApplicationReview, string>
 {
-    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(5), 2, TimeSpan.FromMinutes(5)));
+    private static readonly TaskOptions Retry = ActivityRetry.Default;
 
     public override async Task<string> RunAsync(TaskOrchestrationContext context, ApplicationReview input)
     {

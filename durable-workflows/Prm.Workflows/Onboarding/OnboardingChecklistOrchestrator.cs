@@ -15,7 +15,7 @@ public sealed record ChecklistReminder(string PartnerId, int Number, DateTimeOff
 /// <summary>After activation: reminders of the unfinished onboarding checklist items (defaults 7 and 21 days); nothing is sent once all are done.</summary>
 public sealed class OnboardingChecklistOrchestrator : TaskOrchestrator<ChecklistFollowUp, string>
 {
-    private static readonly TaskOptions Retry = TaskOptions.FromRetryPolicy(new RetryPolicy(5, TimeSpan.FromSeconds(5), 2, TimeSpan.FromMinutes(5)));
+    private static readonly TaskOptions Retry = ActivityRetry.Default;
 
     public override async Task<string> RunAsync(TaskOrchestrationContext context, ChecklistFollowUp input)
     {

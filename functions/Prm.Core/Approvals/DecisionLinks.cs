@@ -20,13 +20,22 @@ public interface IDecisionLinkStore
 
     Task<Versioned<DecisionLink>?> GetAsync(string tokenHash, CancellationToken ct);
 
-    /// <summary>Marks the link used if its ETag still matches; false when someone used it meanwhile.</summary>
-    Task<bool> MarkUsedAsync(DecisionLink link, string etag, CancellationToken ct);
+    /// <summary>Replaces the link if its ETag still matches and returns the new ETag; null when someone changed it meanwhile.</summary>
+    Task<string?> ReplaceAsync(DecisionLink link, string etag, CancellationToken ct);
 }
 
-/// <summary>Issues and checks decision links.</summary>
+/// <summary>
+/// Issues, checks and uses decision links. A link is claimed (its ETag) before its decision runs, so of concurrent uses exactly one
+/// decides; the claim becomes the outcome when the decision commits, and is given back when the decision fails.
+/// </summary>
 public sealed class DecisionLinks(IDecisionLinkStore store, TimeProvider clock, ProgramOptions program)
 {
+    /// <summary>The outcome of a link whose decision is running.</summary>
+    public const string Deciding = "deciding";
+
+    /// <summary>A claim older than this is taken to belong to a decision that died with its process: the link can be used again.</summary>
+    public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
+
     /// <summary>Creates a link for the recipient and returns its URL.</summary>
     public async Task<string> IssueAsync(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct)
     {
@@ -40,13 +49,33 @@ public sealed class DecisionLinks(IDecisionLinkStore store, TimeProvider clock, 
     {
         if (token is not { Length: 40 } || token.AsSpan().IndexOfAnyExcept("0123456789abcdef") >= 0) throw new NotFoundException("Decision link");
         var found = await store.GetAsync(Hash(token), ct) ?? throw new NotFoundException("Decision link");
-        if (found.Value.UsedAt is null && found.Value.ExpiresAt <= clock.GetUtcNow()) throw new LinkExpiredException(found.Value.ExpiresAt);
+        var now = clock.GetUtcNow();
+        if (found.Value is { Outcome: Deciding, UsedAt: { } claimedAt } && now - claimedAt > ClaimTimeout)
+        {
+            found = found with { Value = found.Value with { UsedAt = null, UsedByName = null, Outcome = null } };
+        }
+        if (found.Value.UsedAt is null && found.Value.ExpiresAt <= now) throw new LinkExpiredException(found.Value.ExpiresAt);
         return found;
     }
 
-    /// <summary>Marks the link used by its recipient with the outcome.</summary>
-    public Task<bool> MarkUsedAsync(Versioned<DecisionLink> link, string outcome, CancellationToken ct) =>
-        store.MarkUsedAsync(link.Value with { UsedAt = clock.GetUtcNow(), UsedByName = link.Value.RecipientName, Outcome = outcome }, link.ETag, ct);
+    /// <summary>Whether the link's decision is running right now (claimed, not completed).</summary>
+    public static bool IsDeciding(DecisionLink link) => link.Outcome == Deciding && link.UsedAt is not null;
+
+    /// <summary>Claims an unused link for its decision (If-Match its ETag); null when another use claimed or used it first.</summary>
+    public async Task<Versioned<DecisionLink>?> ClaimAsync(Versioned<DecisionLink> link, CancellationToken ct)
+    {
+        if (link.Value.UsedAt is not null) return null;
+        var claimed = link.Value with { UsedAt = clock.GetUtcNow(), UsedByName = link.Value.RecipientName, Outcome = Deciding };
+        return await store.ReplaceAsync(claimed, link.ETag, ct) is { } etag ? new Versioned<DecisionLink>(claimed, etag) : null;
+    }
+
+    /// <summary>Records the outcome on a claimed link: it is used for good.</summary>
+    public Task CompleteAsync(Versioned<DecisionLink> claimed, string outcome, CancellationToken ct) =>
+        store.ReplaceAsync(claimed.Value with { UsedAt = clock.GetUtcNow(), Outcome = outcome }, claimed.ETag, ct);
+
+    /// <summary>Gives a claimed link back after its decision failed (bad input, a conflict): it can be used again.</summary>
+    public Task ReleaseAsync(Versioned<DecisionLink> claimed, CancellationToken ct) =>
+        store.ReplaceAsync(claimed.Value with { UsedAt = null, UsedByName = null, Outcome = null }, claimed.ETag, ct);
 
     /// <summary>The person the link was sent to, acting through it.</summary>
     public static Caller RecipientOf(DecisionLink link) => new(link.RecipientId, link.RecipientEmail, link.RecipientName, link.Roles, null, null);

@@ -32,6 +32,7 @@ public static class DealsModule
         services.AddSingleton<DealDeadlines>();
         services.AddSingleton<IDealSteps>(sp => sp.GetRequiredService<DealDeadlines>());
         services.AddSingleton<IOutboxProjection, DealPartnerCacheProjection>();
+        services.AddSingleton<Prm.Core.Approvals.IDecisionSubject, DealDecisionLinks>();
         services.AddDealStorage();
         services.AddDealWorkflows();
         return services;

@@ -19,16 +19,16 @@ public sealed class TableDecisionLinkStore(PrmTables tables) : IDecisionLinkStor
         return found.HasValue ? new Versioned<DecisionLink>(JsonSerializer.Deserialize<DecisionLink>(found.Value!.GetString("Body"), Json)!, found.Value.ETag.ToString()) : null;
     }
 
-    public async Task<bool> MarkUsedAsync(DecisionLink link, string etag, CancellationToken ct)
+    public async Task<string?> ReplaceAsync(DecisionLink link, string etag, CancellationToken ct)
     {
         try
         {
-            await tables.Keys.UpdateEntityAsync(new TableEntity(Key(link.TokenHash), "") { ["Body"] = JsonSerializer.Serialize(link, Json) }, new Azure.ETag(etag), TableUpdateMode.Replace, ct);
-            return true;
+            var response = await tables.Keys.UpdateEntityAsync(new TableEntity(Key(link.TokenHash), "") { ["Body"] = JsonSerializer.Serialize(link, Json) }, new Azure.ETag(etag), TableUpdateMode.Replace, ct);
+            return response.Headers.ETag?.ToString() ?? throw new InvalidOperationException("The table service returned no ETag for the decision link.");
         }
         catch (Azure.RequestFailedException ex) when (ex.Status is 412 or 404)
         {
-            return false;
+            return null;
         }
     }
 
