@@ -18,7 +18,6 @@ public static class WorkflowRegistration
         services.AddSingleton<IInvitationWorkflows, InvitationWorkflows>();
         services.AddSingleton<IOutboxProjection, InvitationWorkflowProjection>();
         services.AddSingleton<IOutboxProjection, ApplicationWorkflowProjection>();
-        services.AddSingleton<IOutboxProjection, Mdf.MdfWorkflowProjection>();
         // Activities are resolved per call; every one of them is in the one list of the registry.
         foreach (var activity in WorkflowRegistry.Activities) services.AddTransient(activity);
         return services;
@@ -27,4 +26,8 @@ public static class WorkflowRegistration
     /// <summary>What starts and follows the deal workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
     public static IServiceCollection AddDealWorkflows(this IServiceCollection services) =>
         services.AddSingleton<IOutboxProjection, DealWorkflowProjection>();
+
+    /// <summary>What starts and follows the MDF workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
+    public static IServiceCollection AddMdfWorkflows(this IServiceCollection services) =>
+        services.AddSingleton<IOutboxProjection, Mdf.MdfWorkflowProjection>();
 }

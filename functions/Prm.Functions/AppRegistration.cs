@@ -8,6 +8,7 @@ using Prm.Core.Notifications;
 using Prm.Core.Partners;
 using Prm.Functions.Deals;
 using Prm.Functions.Http;
+using Prm.Functions.Mdf;
 using Prm.Storage;
 using Prm.Workflows;
 
@@ -49,16 +50,12 @@ public static class AppRegistration
         services.AddSingleton<Prm.Core.Approvals.DecisionLinkRouter>();
         services.AddSingleton<Prm.Core.Approvals.IDecisionSubject, Prm.Core.Onboarding.ApplicationDecisionLinks>();
         services.AddSingleton<Prm.Core.Approvals.IDecisionSubject, Prm.Core.Onboarding.AgreementDecisionLinks>();
-        services.AddSingleton<Prm.Core.Approvals.IDecisionSubject, Prm.Core.Mdf.MdfDecisionLinks>();
         services.AddSingleton<Prm.Core.Onboarding.PartnerAgreements>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerAgreements>());
         services.AddSingleton<Prm.Core.Onboarding.PartnerApplications>();
         services.AddSingleton<Prm.Core.Onboarding.IApplicationReviewSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerApplications>());
-        var mdfDefaults = configuration.GetSection(Prm.Core.Mdf.MdfSettings.ConfigurationSection).Get<Prm.Core.Mdf.MdfSettings>() ?? new Prm.Core.Mdf.MdfSettings();
-        services.AddSingleton<Prm.Core.Settings.ISettingsSection>(_ => Prm.Core.Mdf.MdfSettings.Section(mdfDefaults));
-        services.AddSingleton<Prm.Core.Mdf.MdfService>();
-        services.AddSingleton<Prm.Core.Mdf.IMdfWorkflowSteps>(sp => sp.GetRequiredService<Prm.Core.Mdf.MdfService>());
         services.AddDeals(configuration);
+        services.AddMdf(configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

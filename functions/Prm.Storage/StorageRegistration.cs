@@ -36,11 +36,8 @@ public static class StorageRegistration
         services.AddSingleton<Prm.Core.Onboarding.IApplicationStore, Onboarding.TableApplicationStore>();
         services.AddSingleton<Prm.Core.Approvals.IDecisionLinkStore, Approvals.TableDecisionLinkStore>();
         services.AddSingleton<Prm.Core.Settings.ISettingsStore, Settings.TableSettingsStore>();
-        services.AddSingleton<Prm.Core.Mdf.IMdfAttribution, Deals.TableMdfAttribution>();
         services.AddSingleton<Onboarding.BlobAgreementDocuments>();
         services.AddSingleton<Prm.Core.Onboarding.IAgreementDocuments>(sp => sp.GetRequiredService<Onboarding.BlobAgreementDocuments>());
-        services.AddSingleton<Prm.Core.Mdf.IMdfStore, Mdf.TableMdfStore>();
-        services.AddSingleton<Prm.Core.Mdf.IMdfProofFiles, Mdf.BlobProofFiles>();
         services.AddSingleton<IOutboxProjection, PartnerProjection>();
         services.AddSingleton<DevMailbox>();
         services.AddSingleton<DevEventSink>();
@@ -78,6 +75,18 @@ public static class DealStorageRegistration
         services.AddSingleton<Prm.Core.Deals.IProductLineStore, Deals.TableProductLineStore>();
         services.AddSingleton<Prm.Core.Deals.IHouseAccountStore, Deals.TableHouseAccountStore>();
         services.AddSingleton<IOutboxProjection, Deals.DealProjection>();
+        return services;
+    }
+}
+
+/// <summary>The storage adapters of MDF: budget partitions (budget, ledger, requests, claims), proof blobs, and the deal attribution it reads.</summary>
+public static class MdfStorageRegistration
+{
+    public static IServiceCollection AddMdfStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Mdf.IMdfStore, Mdf.TableMdfStore>();
+        services.AddSingleton<Prm.Core.Mdf.IMdfProofFiles, Mdf.BlobProofFiles>();
+        services.AddSingleton<Prm.Core.Mdf.IMdfAttribution, Deals.TableMdfAttribution>();
         return services;
     }
 }

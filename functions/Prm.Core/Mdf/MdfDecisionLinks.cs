@@ -3,20 +3,20 @@ using Prm.Core.Approvals;
 namespace Prm.Core.Mdf;
 
 /// <summary>Decision links of MDF: a fund request's review (approve the full amount with the defaults, reject, request info).</summary>
-public sealed class MdfDecisionLinks(MdfService mdf, DecisionPages pages) : IDecisionSubject
+public sealed class MdfDecisionLinks(FundRequests requests, DecisionPages pages) : IDecisionSubject
 {
-    public IReadOnlyList<string> Kinds => [MdfService.DecisionKind];
+    public IReadOnlyList<string> Kinds => [MdfNotices.DecisionKind];
 
     public async Task<DecisionView> ViewAsync(DecisionLink link, CancellationToken ct)
     {
-        var request = (await mdf.GetRequestAsync(DecisionLinks.RecipientOf(link), link.SubjectId, ct)).Value;
+        var request = (await requests.GetAsync(DecisionLinks.RecipientOf(link), link.SubjectId, ct)).Value;
         var closed = request.Status is nameof(FundRequestStatus.Submitted) or nameof(FundRequestStatus.AwaitingSecondApproval) ? null : $"This request is {request.Status}.";
         return new DecisionView(closed, (message, decidable) => Render(message, request, decidable));
     }
 
     public async Task<DecisionDone> DecideAsync(DecisionLink link, string decision, string? reason, DecisionContext context, CancellationToken ct)
     {
-        var result = (await mdf.DecideRequestAsync(DecisionLinks.RecipientOf(link), link.SubjectId, new FundRequestDecisionInput(decision, reason, null, null, null), ct)).Value;
+        var result = (await requests.DecideAsync(DecisionLinks.RecipientOf(link), link.SubjectId, new FundRequestDecisionInput(decision, reason, null, null, null), ct)).Value;
         var outcome = decision switch
         {
             "approve" => result.Status == nameof(FundRequestStatus.AwaitingSecondApproval) ? "first approval" : "approved",

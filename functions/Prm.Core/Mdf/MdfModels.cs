@@ -54,7 +54,7 @@ public sealed record MdfClaim
 }
 
 /// <summary>A fund (pre-approval) request; lives in its budget's partition together with its claim.</summary>
-public sealed record FundRequest
+public sealed partial record FundRequest
 {
     public required string Id { get; init; }
     public required string BudgetId { get; init; }

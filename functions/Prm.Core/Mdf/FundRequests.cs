@@ -1,0 +1,127 @@
+using Prm.Core.Audit;
+using Prm.Core.Common;
+using Prm.Core.Identity;
+using Prm.Core.Partners;
+using Prm.Core.Settings;
+
+namespace Prm.Core.Mdf;
+
+/// <summary>Body of POST /api/mdf/requests/{id}/cancel.</summary>
+public sealed record CancelInput(string? Reason);
+
+/// <summary>
+/// Fund requests: a partner asks for funds for an activity (the amount is reserved as pending at once, never beyond the available balance);
+/// the channel manager (or an admin) approves — above the threshold a second admin approves too — rejects or asks for information;
+/// the partner answers or cancels. Lists, reads and the timeline.
+/// </summary>
+public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCommits commits, ProgramSettings settings, TimeProvider clock)
+{
+    private static readonly FundRequestValidator RequestValidator = new();
+
+    public async Task<Versioned<FundRequestDto>> SubmitAsync(Caller caller, FundRequestInput? body, CancellationToken ct)
+    {
+        if (caller.PartnerId is null) throw new ForbiddenException("Only partner users request funds.");
+        var input = Validate.Body(body, RequestValidator);
+        var rules = await RulesAsync(ct);
+        var partner = (await partners.GetAsync(caller.PartnerId, ct))?.Value ?? throw new NotFoundException("Partner");
+        var type = Text.ParseEnum<MdfActivityType>(input.ActivityType)!.Value;
+        if (!rules.Allows(partner.Tier, type))
+            throw new ValidationFailedException("activityType", $"Partners of tier {Text.Camel(partner.Tier)} may not request funds for {Text.Camel(type)}.", unprocessable: true);
+        var start = MdfRules.ParseDate(input.StartDate)!.Value;
+        var end = MdfRules.ParseDate(input.EndDate)!.Value;
+        var amount = input.RequestedAmount!.ToMoney();
+        var covering = (await store.ListBudgetsAsync(partner.Id, null, ct))
+            .Where(b => b.Budget.PeriodStart <= start && end <= b.Budget.PeriodEnd)
+            .OrderBy(b => b.Budget.PeriodEnd.DayNumber - b.Budget.PeriodStart.DayNumber).ToList();
+        if (covering.Count == 0)
+            throw new ValidationFailedException("endDate", $"No budget of {partner.Name} covers {input.StartDate} to {input.EndDate}; the activity must lie within one budget period.", unprocessable: true);
+        var budget = covering.FirstOrDefault(b => b.Budget.Currency == amount.Currency)
+            ?? throw new ValidationFailedException("requestedAmount.currency", $"requestedAmount.currency must be {covering[0].Budget.Currency}, the currency of the {covering[0].Budget.Period} budget.", unprocessable: true);
+        var now = clock.GetUtcNow();
+        var request = new FundRequest
+        {
+            Id = Ids.New("mdr"), BudgetId = budget.Budget.Id, PartnerId = partner.Id, PartnerName = partner.Name, ChannelManagerId = partner.ChannelManagerId, Period = budget.Budget.Period,
+            Status = FundRequestStatus.Submitted, ActivityType = type, Title = input.Title!.Trim(), Description = input.Description!.Trim(), StartDate = start, EndDate = end,
+            RequestedAmount = amount, PartnerContributionPercent = input.PartnerContributionPercent ?? 0, TargetAudience = input.TargetAudience?.Trim(),
+            ExpectedLeads = input.ExpectedLeads, ExpectedPipeline = input.ExpectedPipeline?.ToMoney(), RequesterId = caller.UserId, RequesterName = caller.DisplayName,
+            RequesterEmail = caller.Email, SubmittedAt = now, RemindAt = now + rules.RequestReminderAfter, EscalateAt = now + rules.RequestEscalateAfter,
+        };
+        var change = request.Submit(rules);
+        // Fail fast (over the available balance: 422) before the id is registered and reviewers get links.
+        MdfCommits.Book(budget.Balance, change, caller, now, "requestedAmount.amount");
+        await store.RegisterIdAsync(request.Id, budget.Budget.Id, request.Id, ct);
+        var etag = await commits.SubmitAsync(caller, budget, change, now, ct);
+        return new Versioned<FundRequestDto>(FundRequestDto.From(request, rules), etag);
+    }
+
+    /// <summary>approve (optionally lower, with a max reimbursement percent and a claim deadline), reject (final), requestInfo. Above the threshold an admin approves a second time.</summary>
+    public async Task<Versioned<FundRequestDto>> DecideAsync(Caller caller, string requestId, FundRequestDecisionInput? body, CancellationToken ct)
+    {
+        var visible = await commits.LoadAsync(caller, requestId, "mdr", ct);
+        if (!MdfAccess.Allows(caller, MdfOperation.Manage, visible.Request.PartnerId, visible.PartnerOwnerId)) throw new NotFoundException("Fund request");
+        Validate.Body(body, new FundRequestDecisionValidator(visible.Request.RequestedAmount));
+        var decision = Text.ParseEnum<MdfDecision>(body!.Decision)!.Value;
+        var rules = await RulesAsync(ct);
+        var name = decision switch { MdfDecision.Approve => "approve", MdfDecision.Reject => "reject", _ => "requestInfo" };
+        var result = await commits.ApplyAsync(caller, requestId, state => Task.FromResult<MdfChange?>(state.Request.Decide(decision,
+            new MdfDecisionRecord(name, body.Reason?.Trim(), caller.UserId, caller.DisplayName, clock.GetUtcNow()),
+            body.ApprovedAmount?.ToMoney(), body.MaxReimbursementPercent, MdfRules.ParseDate(body.ClaimDeadline), rules, caller.IsAdmin)), ct);
+        return new Versioned<FundRequestDto>(FundRequestDto.From(result.Request, rules), result.ETag);
+    }
+
+    /// <summary>The partner answers a request for information; the review starts again with fresh deadlines.</summary>
+    public async Task<Versioned<FundRequestDto>> AnswerInfoAsync(Caller caller, string requestId, FundRequestInfoAnswer? body, CancellationToken ct)
+    {
+        var visible = await commits.LoadAsync(caller, requestId, "mdr", ct);
+        if (!MdfAccess.Allows(caller, MdfOperation.ActForPartner, visible.Request.PartnerId, visible.PartnerOwnerId)) throw new ForbiddenException("The partner answers a request for information.");
+        if (string.IsNullOrWhiteSpace(body?.Answer)) throw new ValidationFailedException("answer", "answer is required.");
+        if (body.Answer.Length > MdfRules.TextMax) throw new ValidationFailedException("answer", "answer takes at most 4000 characters.");
+        var rules = await RulesAsync(ct);
+        var result = await commits.ApplyAsync(caller, requestId, state => Task.FromResult<MdfChange?>(state.Request.AnswerInfo(body.Answer.Trim(),
+            new MdfDecisionRecord("infoAnswered", null, caller.UserId, caller.DisplayName, clock.GetUtcNow()), rules)), ct);
+        return new Versioned<FundRequestDto>(FundRequestDto.From(result.Request, rules), result.ETag);
+    }
+
+    /// <summary>Cancels a pending request (pending → available) or an approved one without a submitted claim (reservation → available).</summary>
+    public async Task<Versioned<FundRequestDto>> CancelAsync(Caller caller, string requestId, CancelInput? body, CancellationToken ct)
+    {
+        var visible = await commits.LoadAsync(caller, requestId, "mdr", ct);
+        var byPartner = MdfAccess.Allows(caller, MdfOperation.ActForPartner, visible.Request.PartnerId, visible.PartnerOwnerId);
+        if (!byPartner && !MdfAccess.Allows(caller, MdfOperation.Manage, visible.Request.PartnerId, visible.PartnerOwnerId))
+            throw new ForbiddenException("Only the partner, its channel manager and admins cancel a request.");
+        if (body?.Reason?.Length > MdfRules.TextMax) throw new ValidationFailedException("reason", "reason takes at most 4000 characters.");
+        var result = await commits.ApplyAsync(caller, requestId, state => Task.FromResult<MdfChange?>(state.Request.Cancel(
+            new MdfDecisionRecord("cancel", body?.Reason?.Trim(), caller.UserId, caller.DisplayName, clock.GetUtcNow()), byPartner)), ct);
+        return new Versioned<FundRequestDto>(FundRequestDto.From(result.Request, await RulesAsync(ct)), result.ETag);
+    }
+
+    public async Task<Page<FundRequestDto>> ListAsync(Caller caller, string? partnerId, string? status, PageRequest page, CancellationToken ct)
+    {
+        var statusValue = Text.ParseEnum<FundRequestStatus>(status);
+        if (status is not null && statusValue is null) throw new ValidationFailedException("status", "status must be one of: " + string.Join(", ", Enum.GetNames<FundRequestStatus>()) + ".");
+        partnerId ??= caller.PartnerId;
+        string scope;
+        if (partnerId is not null)
+        {
+            await commits.LoadPartnerAsync(caller, partnerId, "partnerId", ct, notFound: true);
+            scope = "partner:" + partnerId;
+        }
+        else scope = MdfAccess.DefaultListScope(caller);
+        var rules = await RulesAsync(ct);
+        return (await store.ListRequestsAsync(scope, statusValue, page, ct)).Map(r => FundRequestDto.From(r, rules));
+    }
+
+    public async Task<Versioned<FundRequestDto>> GetAsync(Caller caller, string requestId, CancellationToken ct)
+    {
+        var visible = await commits.LoadAsync(caller, requestId, "mdr", ct);
+        return new Versioned<FundRequestDto>(FundRequestDto.From(visible.Request, await RulesAsync(ct)), visible.State.ETag);
+    }
+
+    public async Task<Page<AuditEntry>> TimelineAsync(Caller caller, string requestId, PageRequest page, CancellationToken ct)
+    {
+        var visible = await commits.LoadAsync(caller, requestId, "mdr", ct);
+        return await store.TimelineAsync(visible.Request.BudgetId, requestId, page, ct);
+    }
+
+    private Task<MdfSettings> RulesAsync(CancellationToken ct) => settings.GetAsync<MdfSettings>(MdfSettings.SectionName, ct);
+}

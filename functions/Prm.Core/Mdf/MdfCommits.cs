@@ -1,0 +1,120 @@
+using Prm.Core.Audit;
+using Prm.Core.Common;
+using Prm.Core.Identity;
+using Prm.Core.Partners;
+
+namespace Prm.Core.Mdf;
+
+/// <summary>A fund request the caller may read, with the partner's channel manager when access needed it.</summary>
+public sealed record VisibleRequest(RequestState State, string? PartnerOwnerId)
+{
+    public FundRequest Request => State.Request;
+}
+
+/// <summary>
+/// Loads budgets and requests as <see cref="MdfAccess"/> allows, and commits transitions: the request with its ledger moves (budget row
+/// If-Match), timeline entry, events and emails in one transaction of the budget's partition; a stale row is re-read and the change
+/// re-decided (bounded, jittered retries).
+/// </summary>
+public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotices notices, TimeProvider clock)
+{
+    /// <summary>Concurrent requests against one budget contend for its row: generous attempts with a jittered pause.</summary>
+    private const int Attempts = 100;
+
+    /// <summary>
+    /// The request (or the request of the claim) if the caller may read it, or 404 — without a storage read of the partner for
+    /// partner users of another company.
+    /// </summary>
+    public async Task<VisibleRequest> LoadAsync(Caller caller, string id, string prefix, CancellationToken ct)
+    {
+        var what = prefix == "mdc" ? "Claim" : "Fund request";
+        if (!Ids.LooksLike(id, prefix)) throw new NotFoundException(what);
+        var state = await store.GetRequestAsync(id, ct);
+        if (state is null || (prefix == "mdc" && state.Request.Claim?.Id != id)) throw new NotFoundException(what);
+        var owner = MdfAccess.NeedsPartnerOwner(caller) ? (await partners.GetAsync(state.Request.PartnerId, ct))?.Value.ChannelManagerId : null;
+        if (!MdfAccess.Allows(caller, MdfOperation.Read, state.Request.PartnerId, owner)) throw new NotFoundException(what);
+        return new VisibleRequest(state, owner);
+    }
+
+    /// <summary>A budget the caller may read, or 404.</summary>
+    public async Task<(BudgetState State, string? PartnerOwnerId)> LoadBudgetAsync(Caller caller, string budgetId, CancellationToken ct)
+    {
+        if (!Ids.LooksLike(budgetId, "mdb")) throw new NotFoundException("Budget");
+        var state = await store.GetBudgetAsync(budgetId, ct) ?? throw new NotFoundException("Budget");
+        var owner = MdfAccess.NeedsPartnerOwner(caller) ? (await partners.GetAsync(state.Budget.PartnerId, ct))?.Value.ChannelManagerId : null;
+        if (!MdfAccess.Allows(caller, MdfOperation.Read, state.Budget.PartnerId, owner)) throw new NotFoundException("Budget");
+        return (state, owner);
+    }
+
+    /// <summary>A partner the caller may see; otherwise 422 naming <paramref name="field"/> (or 404 with <paramref name="notFound"/>).</summary>
+    public async Task<Partner> LoadPartnerAsync(Caller caller, string partnerId, string field, CancellationToken ct, bool notFound = false)
+    {
+        try
+        {
+            return (await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct)).Value;
+        }
+        catch (NotFoundException) when (!notFound)
+        {
+            throw new ValidationFailedException(field, $"{field} must be the id of a partner you can see.", unprocessable: true);
+        }
+    }
+
+    /// <summary>Reads the request, decides the change, commits it with its money movements in one transaction; re-decides on a stale row.</summary>
+    public Task<RequestState> ApplyAsync(Caller actor, string requestId, Func<RequestState, Task<MdfChange?>> decide, CancellationToken ct) =>
+        ReadDecideCommit.RunAsync(async _ =>
+        {
+            var state = await store.GetRequestAsync(requestId, ct) ?? throw new NotFoundException("Fund request");
+            var change = await decide(state);
+            if (change is null) return state;
+            var now = clock.GetUtcNow();
+            BudgetState? budget = null;
+            BudgetBalance? balance = null;
+            var entries = new List<LedgerEntry>();
+            if (change.Moves.Count > 0)
+            {
+                budget = await store.GetBudgetAsync(state.Request.BudgetId, ct) ?? throw new InvalidOperationException($"Budget {state.Request.BudgetId} is missing.");
+                (balance, entries) = Book(budget.Balance, change, actor, now);
+            }
+            // The timeline of a request holds its claim's entries too (SubjectType "claim", SubjectId the request).
+            var audit = new AuditEntry(Ids.New("aud"), now, actor.UserId, actor.DisplayName, change.Action, change.SubjectType, change.Updated.Id,
+                Diff.Between(state.Request.Snapshot(), change.Updated.Snapshot()), change.Note);
+            var outbox = await notices.OutboxAsync(change, now, ct);
+            var etag = await store.CommitAsync(new MdfCommit(state.Request.BudgetId, budget?.ETag, balance, entries, change.Updated, state.ETag, new ChangeSet([audit], outbox)), ct);
+            return new RequestState(change.Updated, etag);
+        }, Attempts, ReadDecideCommit.Jitter(5), ct: ct);
+
+    /// <summary>Commits a new request with its reservation against the budget (the request row is added); re-reads the budget when it changed meanwhile.</summary>
+    public async Task<string> SubmitAsync(Caller actor, BudgetState budget, MdfChange change, DateTimeOffset now, CancellationToken ct)
+    {
+        // The reviewers' emails (and their decision links) are made once, not per attempt.
+        var outbox = await notices.OutboxAsync(change, now, ct);
+        return await ReadDecideCommit.RunAsync(async attempt =>
+        {
+            if (attempt > 1) budget = await store.GetBudgetAsync(budget.Budget.Id, ct) ?? throw new NotFoundException("Budget");
+            var (balance, entries) = Book(budget.Balance, change, actor, now, "requestedAmount.amount");
+            var audit = new AuditEntry(Ids.New("aud"), now, actor.UserId, actor.DisplayName, change.Action, "request", change.Updated.Id, Diff.Between(null, change.Updated.Snapshot()));
+            return await store.CommitAsync(new MdfCommit(budget.Budget.Id, budget.ETag, balance, entries, change.Updated, null, new ChangeSet([audit], outbox)), ct);
+        }, Attempts, ReadDecideCommit.Jitter(5), ct: ct);
+    }
+
+    /// <summary>The ledger entries of a change's moves and the balance after them; an overdraft names <paramref name="field"/>.</summary>
+    public static (BudgetBalance Balance, List<LedgerEntry> Entries) Book(BudgetBalance balance, MdfChange change, Caller actor, DateTimeOffset now, string? field = null)
+    {
+        var entries = new List<LedgerEntry>();
+        foreach (var move in change.Moves)
+        {
+            var entry = new LedgerEntry(Ids.New("led"), balance.Sequence + 1, move.Kind, move.Amount, move.Subject, change.Note, now, actor.UserId, move.Basis);
+            try
+            {
+                balance = balance.Apply(entry);
+            }
+            catch (InsufficientFundsException ex) when (field is not null)
+            {
+                ex.Data["field"] = field;
+                throw;
+            }
+            entries.Add(entry);
+        }
+        return (balance, entries);
+    }
+}

@@ -1,0 +1,76 @@
+using Prm.Core.Approvals;
+using Prm.Core.Common;
+using Prm.Core.Configuration;
+using Prm.Core.Identity;
+using Prm.Core.Notifications;
+using Prm.Core.Outbox;
+using Prm.Core.Partners;
+
+namespace Prm.Core.Mdf;
+
+/// <summary>
+/// Turns what an MDF transition causes into outbox messages: its events and its emails, with the recipients of each audience resolved
+/// and a decision link issued per reviewer where the notice asks for one.
+/// </summary>
+public sealed class MdfNotices(IStaffStore staff, DecisionLinks links, EmailComposer emails, ProgramOptions program)
+{
+    /// <summary>The kind of decision link of a fund request.</summary>
+    public const string DecisionKind = "mdfRequest";
+
+    /// <summary>The outbox messages of <paramref name="change"/>.</summary>
+    public async Task<List<OutboxMessage>> OutboxAsync(MdfChange change, DateTimeOffset now, CancellationToken ct)
+    {
+        var r = change.Updated;
+        var outbox = change.Events.Select(e => OutboxMessage.ForEvent(MdfEvents.Create(e.Type, r, now, e.Schedule, e.Reason, e.WasApproved))).ToList();
+        foreach (var notice in change.Notices)
+        {
+            if (notice.To == MdfAudience.Requester)
+            {
+                outbox.Add(Compose("mdf-update", r.RequesterEmail, r.RequesterName, r, notice, $"{program.PortalBaseUrl.TrimEnd('/')}/mdf/requests/{r.Id}", now));
+                continue;
+            }
+            foreach (var reviewer in await RecipientsAsync(r, notice.To, ct))
+            {
+                var url = notice.Link switch
+                {
+                    MdfLinkKind.RequestDecision => await links.IssueAsync(DecisionKind, r.Id, new Caller(reviewer.Id, reviewer.Email, reviewer.DisplayName, reviewer.Roles, null, null),
+                        ["approve", "reject", "requestInfo"], now + notice.LinkValidFor, ct),
+                    MdfLinkKind.ClaimReview => $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/mdf/claims/{r.Claim?.Id}",
+                    _ => $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/mdf/requests/{r.Id}",
+                };
+                outbox.Add(Compose("mdf-review", reviewer.Email, reviewer.DisplayName, r, notice, url, now));
+            }
+        }
+        return outbox;
+    }
+
+    private async Task<IReadOnlyList<StaffMember>> RecipientsAsync(FundRequest r, MdfAudience audience, CancellationToken ct)
+    {
+        switch (audience)
+        {
+            case MdfAudience.Admins: return await AdminsAsync(ct);
+            case MdfAudience.AdminsButFirstApprover: return (await AdminsAsync(ct)).Where(a => a.Id != r.FirstApproval?.ById).ToList();
+            default:
+                var manager = r.ChannelManagerId is null ? null : await staff.GetAsync(r.ChannelManagerId, ct);
+                return manager is not null && manager.Roles.Contains(AppRoles.ChannelManager) ? [manager] : await AdminsAsync(ct);
+        }
+    }
+
+    private async Task<IReadOnlyList<StaffMember>> AdminsAsync(CancellationToken ct) => (await staff.ListAsync(ct)).Where(s => s.Roles.Contains(AppRoles.Admin)).ToList();
+
+    private OutboxMessage Compose(string template, string to, string? toName, FundRequest r, MdfNotice notice, string actionUrl, DateTimeOffset now)
+    {
+        var email = emails.Compose(template, to, toName, new
+        {
+            recipientName = toName ?? to,
+            headline = notice.Headline,
+            message = notice.Message,
+            title = r.Title,
+            partnerName = r.PartnerName,
+            amount = (r.ApprovedAmount ?? r.RequestedAmount).ToString(),
+            dates = $"{BudgetDto.Iso(r.StartDate)} to {BudgetDto.Iso(r.EndDate)}",
+            actionUrl,
+        });
+        return OutboxMessage.ForEmail(Ids.New("msg"), email, now, r.PartnerId, Correlation.Id);
+    }
+}
