@@ -113,9 +113,42 @@ try
         }
     }
 
+    var pendingRequests = new System.Collections.Concurrent.ConcurrentQueue<string>();
+    var dealsToReview = new System.Collections.Concurrent.ConcurrentQueue<string>();
+    var dealIds = new System.Collections.Concurrent.ConcurrentQueue<string>();
+    object Deal(string id, decimal amount) => new
+    {
+        customer = new { companyName = "Bench Customer " + id, domain = id + ".example", country = "DE", contactName = "Chris Buyer", contactEmail = $"chris@{id}.example" },
+        products = new[] { "cloud-backup" }, estimatedValue = new { amount, currency = "EUR" }, expectedCloseDate = DateTime.UtcNow.AddDays(60).ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+    };
+    async Task<int> RegisterAsync(decimal amount, System.Collections.Concurrent.ConcurrentQueue<string> ids)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Post, "deals") { Content = Responses.Json(Deal(Unique(), amount)) };
+        var (calls, response) = await CallAsync(rep, request);
+        using (response) ids.Enqueue((await response.JsonAsync()).GetProperty("id").GetString()!);
+        return calls;
+    }
+
     var operations = new List<(string Name, int N, Func<Task<int>> Run)>
     {
-        ("POST /api/mdf/requests (partner user requests funds)", 100, () => SendAsync(rep, HttpMethod.Post, "mdf/requests", mdfBody)),
+        ("POST /api/deals (sales rep, auto-approved)", 100, () => RegisterAsync(20_000m, dealIds)),
+        ("POST /api/deals (sales rep, above the auto-approval limit: review)", 100, () => RegisterAsync(80_000m, dealsToReview)),
+        ("POST /api/deals/{id}/decision (channel manager approves)", 100, () =>
+            dealsToReview.TryDequeue(out var dealId)
+                ? SendAsync(cm, HttpMethod.Post, $"deals/{dealId}/decision", new { decision = "approve" })
+                : throw new InvalidOperationException("No deal under review left to decide.")),
+        ("GET /api/deals/{id} (channel manager)", 300, () => GetAsync(cm, $"deals/{(dealIds.TryPeek(out var dealId) ? dealId : throw new InvalidOperationException("No deal registered."))}")),
+        ("POST /api/mdf/requests (partner user requests funds)", 100, async () =>
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "mdf/requests") { Content = Responses.Json(mdfBody) };
+            var (calls, response) = await CallAsync(rep, request);
+            using (response) pendingRequests.Enqueue((await response.JsonAsync()).GetProperty("id").GetString()!);
+            return calls;
+        }),
+        ("POST /api/mdf/requests/{id}/decision (channel manager approves)", 100, () =>
+            pendingRequests.TryDequeue(out var requestId)
+                ? SendAsync(cm, HttpMethod.Post, $"mdf/requests/{requestId}/decision", new { decision = "approve", claimDeadline = "2030-01-31" })
+                : throw new InvalidOperationException("No submitted fund request left to decide.")),
         ("POST /api/mdf/claims/{id}/submit (partner user submits a claim)", 100, () =>
             readyClaims.TryDequeue(out var claimId)
                 ? SendAsync(rep, HttpMethod.Post, $"mdf/claims/{claimId}/submit", new { claimedAmount = new { amount = 80m, currency = "EUR" }, actualLeads = 5 })
