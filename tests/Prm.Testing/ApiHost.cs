@@ -103,14 +103,34 @@ public static class Responses
     public static StringContent Json(object value) => new(JsonSerializer.Serialize(value, ApiJson.Options), System.Text.Encoding.UTF8, "application/json");
 
     /// <summary>Polls until the condition holds or the timeout passes (for asynchronous outcomes such as delivered email).</summary>
+    /// <summary>
+    /// Reads until <paramref name="done"/> holds and returns that value; when the deadline passes first, the test fails with what it last
+    /// read (a wait that times out never passes quietly).
+    /// </summary>
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(60));
+        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        var deadline = DateTime.UtcNow + limit;
         while (true)
         {
             var value = await read();
-            if (done(value) || DateTime.UtcNow > deadline) return value;
+            if (done(value)) return value;
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The awaited condition did not hold within {limit.TotalSeconds:0.#} s. Last value read: {Describe(value)}");
+            }
             await Task.Delay(200);
         }
+    }
+
+    private static string Describe<T>(T value)
+    {
+        var text = value switch
+        {
+            null => "null",
+            System.Text.Json.JsonElement json => json.GetRawText(),
+            _ => value.ToString() ?? "",
+        };
+        return text.Length > 4000 ? text[..4000] + "…" : text;
     }
 }
