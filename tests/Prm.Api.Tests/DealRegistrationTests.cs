@@ -25,6 +25,14 @@ internal static class Deals
         return await response.JsonAsync();
     }
 
+    /// <summary>
+    /// Waits until the outbox delivered the registration's change <paramref name="eventType"/>: its projections (conflict buckets, vendor
+    /// index, counters) run before the event is published, so what follows sees the index as the commit left it.
+    /// </summary>
+    public static Task DeliveredAsync(ApiHost api, string dealId, string eventType) =>
+        Responses.EventuallyAsync(async () => await (await api.Anonymous.GetAsync("dev/events?limit=500")).JsonAsync(),
+            e => e.GetProperty("items").EnumerateArray().Any(x => x.Str("subject") == $"deals/{dealId}" && x.Str("type") == eventType));
+
     /// <summary>Creates an active partner with its admin signed in.</summary>
     public static async Task<(string PartnerId, HttpClient Admin)> PartnerAsync(ApiHost api, string name, string domain, string tier = "gold")
     {
@@ -91,7 +99,7 @@ public sealed class DealRegistrationTests(ApiHostFixture fixture) : IClassFixtur
         var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
         var first = await Deals.RegisterAsync(anna, Deals.Body("Alpine Ski Haus AG", "alpineskihaus.example"));
         first.Str("status").Should().Be("Approved");
-        await Task.Delay(500); // the conflict index follows the commit through the outbox
+        await Deals.DeliveredAsync(Api, first.Str("id"), "deal.approved");
 
         var frank = await Api.ClientAsync(Demo.FabrikamAdmin);
         var same = await Deals.RegisterAsync(frank, Deals.Body("Alpine Ski House", "https://shop.alpineskihaus.example/", country: "US"));
@@ -134,7 +142,7 @@ public sealed class DealRegistrationTests(ApiHostFixture fixture) : IClassFixtur
         var first = await Deals.RegisterAsync(anna, Deals.Body("Coho Winery", "cohowinery.example"));
         (await anna.PostJsonAsync($"deals/{first.Str("id")}/withdraw", new { reason = "Customer chose to wait." })).StatusCode.Should().Be(HttpStatusCode.OK);
         await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"deals/{first.Str("id")}/withdraw", new { }), 409);
-        await Task.Delay(500);
+        await Deals.DeliveredAsync(Api, first.Str("id"), "deal.withdrawn");
 
         var rita = await Api.ClientAsync(Demo.FabrikamRep);
         var request = () =>
@@ -168,13 +176,13 @@ public sealed class DealRegistrationTests(ApiHostFixture fixture) : IClassFixtur
         var cm = await Api.ClientAsync(Demo.CmEmea);
         await ApiSteps.ProblemAsync(await cm.PostJsonAsync($"deals/{first.Str("id")}/outcome", new { result = "won", amount = new { amount = 1m, currency = "EUR" }, closeDate = DateTime.UtcNow.ToString("yyyy-MM-dd") }), 409);
         (await cm.PostJsonAsync($"deals/{first.Str("id")}/decision", new { decision = "return", reason = "Name the project." })).StatusCode.Should().Be(HttpStatusCode.OK);
-        await Task.Delay(500); // the conflict buckets follow the commit through the outbox
+        await Deals.DeliveredAsync(Api, first.Str("id"), "deal.returned");
 
         var frank = await Api.ClientAsync(Demo.FabrikamAdmin);
         var second = await Deals.RegisterAsync(frank, Deals.Body("Margies Travel", "margiestravel.example"));
         second.GetProperty("conflict").GetProperty("claimHeld").GetBoolean().Should().BeTrue("a returned registration is not protected");
         second.Str("status").Should().Be("Approved");
-        await Task.Delay(500);
+        await Deals.DeliveredAsync(Api, second.Str("id"), "deal.approved");
         var resubmitted = await (await sam.PostJsonAsync($"deals/{first.Str("id")}/submit", new { })).JsonAsync();
         resubmitted.Str("status").Should().Be("UnderReview");
         resubmitted.GetProperty("conflict").Str("level").Should().Be("certain");
@@ -336,7 +344,7 @@ public sealed class DealDeadlineTests(ShortDealFixture fixture) : IClassFixture<
         (await Mailbox.MessageAsync(Api, Demo.NorthwindRep, $"Deal registration {deal.Str("registrationNumber")} expired")).Should().NotBeNull();
         var actions = (await (await sam.GetAsync($"deals/{id}/timeline")).JsonAsync()).GetProperty("items").EnumerateArray().Select(e => e.Str("action")).ToList();
         actions.Should().ContainInOrder("deal.expire", "deal.expirySecondReminder", "deal.expiryFirstReminder", "deal.submitted");
-        await Task.Delay(500);
+        await Deals.DeliveredAsync(Api, id, "deal.expired");
 
         var frank = await Api.ClientAsync(Demo.FabrikamAdmin);
         var next = await Deals.RegisterAsync(frank, Deals.Body("Expiring Customer GmbH", "expiring-customer.example"));
