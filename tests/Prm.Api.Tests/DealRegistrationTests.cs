@@ -53,7 +53,7 @@ public sealed class DealRegistrationTests(ApiHostFixture fixture) : IClassFixtur
     private ApiHost Api => fixture.Api;
 
     [Fact]
-    public async Task A_clean_registration_is_auto_approved_protected_visible_to_its_company_and_counted()
+    public async Task A_clean_registration_is_auto_approved_and_protected_for_the_default_period()
     {
         var sam = await Api.ClientAsync(Demo.NorthwindRep);
         var deal = await Deals.RegisterAsync(sam, Deals.Body("Tailwind Pharma GmbH", "https://www.tailwind-pharma.example/about"));
@@ -66,31 +66,69 @@ public sealed class DealRegistrationTests(ApiHostFixture fixture) : IClassFixtur
         hidden.ValueKind.Should().Be(JsonValueKind.Null, "partners never see which registrations matched");
         var submittedAt = DateTimeOffset.Parse(deal.Str("submittedAt"), System.Globalization.CultureInfo.InvariantCulture);
         (DateTimeOffset.Parse(deal.Str("protectedUntil"), System.Globalization.CultureInfo.InvariantCulture) - submittedAt).Should().Be(TimeSpan.FromDays(90));
-        var id = deal.Str("id");
+    }
+
+    [Fact]
+    public async Task A_registration_is_visible_to_its_company_and_channel_manager_and_to_nobody_else()
+    {
+        var sam = await Api.ClientAsync(Demo.NorthwindRep);
+        var id = (await Deals.RegisterAsync(sam, Deals.Body("Wide World Importers", "wideworldimporters.example"))).Str("id");
 
         (await (await Api.ClientAsync(Demo.NorthwindAdmin)).GetAsync($"deals/{id}")).StatusCode.Should().Be(HttpStatusCode.OK);
         (await (await Api.ClientAsync(Demo.CmEmea)).GetAsync($"deals/{id}")).StatusCode.Should().Be(HttpStatusCode.OK);
         await ApiSteps.ProblemAsync(await (await Api.ClientAsync(Demo.FabrikamAdmin)).GetAsync($"deals/{id}"), 404);
         await ApiSteps.ProblemAsync(await (await Api.ClientAsync(Demo.CmAmer)).GetAsync($"deals/{id}"), 404);
-        var mine = await (await sam.GetAsync("deals?status=Approved")).JsonAsync();
-        mine.GetProperty("items").EnumerateArray().Should().Contain(d => d.Str("id") == id);
+        (await (await sam.GetAsync("deals?status=Approved")).JsonAsync()).GetProperty("items").EnumerateArray().Should().Contain(d => d.Str("id") == id);
         (await (await (await Api.ClientAsync(Demo.FabrikamRep)).GetAsync("deals")).JsonAsync()).GetProperty("items").EnumerateArray().Should().NotContain(d => d.Str("id") == id);
+    }
 
-        var partnerId = deal.Str("partnerId");
+    [Fact]
+    public async Task An_auto_approved_registration_raises_submitted_then_approved_once_each()
+    {
+        var sam = await Api.ClientAsync(Demo.NorthwindRep);
+        var id = (await Deals.RegisterAsync(sam, Deals.Body("Proseware Labs", "proseware-labs.example"))).Str("id");
         var events = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync("dev/events?limit=500")).JsonAsync(),
             e => e.GetProperty("items").EnumerateArray().Where(x => x.Str("subject") == $"deals/{id}").Select(x => x.Str("id")).Distinct().Count() >= 2);
         // At-least-once delivery: a redelivered event keeps its id (Service Bus drops it by MessageId).
         events.GetProperty("items").EnumerateArray().Where(x => x.Str("subject") == $"deals/{id}").DistinctBy(x => x.Str("id")).Select(x => x.Str("type"))
             .Should().BeEquivalentTo(["deal.submitted", "deal.approved"]);
-        var stats = await Responses.EventuallyAsync(async () => await (await sam.GetAsync($"partners/{partnerId}/deal-stats")).JsonAsync(), s => s.GetProperty("approved").GetInt32() >= 1);
-        stats.GetProperty("submitted").GetInt32().Should().BeGreaterThanOrEqualTo(1);
-        stats.GetProperty("pipelineValue").GetProperty("EUR").GetDecimal().Should().BeGreaterThanOrEqualTo(20_000m);
-        var cmList = await Responses.EventuallyAsync(async () => await (await (await Api.ClientAsync(Demo.CmEmea)).GetAsync("deals")).JsonAsync(),
+    }
+
+    [Fact]
+    public async Task A_registration_is_counted_exactly_once_in_its_partners_stats()
+    {
+        var (partnerId, boss) = await Deals.PartnerAsync(Api, "Counted Partner GmbH", "counted-partner.example");
+        var before = await (await boss.GetAsync($"partners/{partnerId}/deal-stats")).JsonAsync();
+        before.GetProperty("submitted").GetInt32().Should().Be(0, "a new partner starts at zero");
+        var id = (await Deals.RegisterAsync(boss, Deals.Body("Counted Customer AG", "counted-customer.example", amount: 20_000m))).Str("id");
+        await Deals.DeliveredAsync(Api, id, "deal.approved");
+
+        var stats = await Responses.EventuallyAsync(async () => await (await boss.GetAsync($"partners/{partnerId}/deal-stats")).JsonAsync(), s => s.GetProperty("approved").GetInt32() >= 1);
+        stats.GetProperty("submitted").GetInt32().Should().Be(1);
+        stats.GetProperty("approved").GetInt32().Should().Be(1);
+        stats.GetProperty("pipelineValue").GetProperty("EUR").GetDecimal().Should().Be(20_000m);
+    }
+
+    [Fact]
+    public async Task A_first_registration_completes_the_partners_onboarding_checklist_item()
+    {
+        var (partnerId, boss) = await Deals.PartnerAsync(Api, "Checklist Partner GmbH", "checklist-partner.example");
+        FirstDeal(await (await boss.GetAsync($"partners/{partnerId}/onboarding")).JsonAsync()).Should().BeFalse();
+        await Deals.RegisterAsync(boss, Deals.Body("Checklist Customer AG", "checklist-customer.example"));
+        await Responses.EventuallyAsync(async () => await (await boss.GetAsync($"partners/{partnerId}/onboarding")).JsonAsync(), FirstDeal);
+
+        static bool FirstDeal(JsonElement checklist) =>
+            checklist.GetProperty("items").EnumerateArray().Single(i => i.Str("key") == "firstDealRegistered").GetProperty("done").GetBoolean();
+    }
+
+    [Fact]
+    public async Task A_channel_manager_lists_the_registrations_of_their_partners()
+    {
+        var sam = await Api.ClientAsync(Demo.NorthwindRep);
+        var id = (await Deals.RegisterAsync(sam, Deals.Body("Trey Research", "treyresearch.example"))).Str("id");
+        await Responses.EventuallyAsync(async () => await (await (await Api.ClientAsync(Demo.CmEmea)).GetAsync("deals")).JsonAsync(),
             l => l.GetProperty("items").EnumerateArray().Any(d => d.Str("id") == id));
-        cmList.GetProperty("items").EnumerateArray().Should().Contain(d => d.Str("id") == id);
-        var checklist = await Responses.EventuallyAsync(async () => await (await sam.GetAsync($"partners/{partnerId}/onboarding")).JsonAsync(),
-            c => c.GetProperty("items").EnumerateArray().Any(i => i.Str("key") == "firstDealRegistered" && i.GetProperty("done").GetBoolean()));
-        checklist.GetProperty("items").EnumerateArray().Single(i => i.Str("key") == "firstDealRegistered").GetProperty("done").GetBoolean().Should().BeTrue();
+        (await (await (await Api.ClientAsync(Demo.CmAmer)).GetAsync("deals")).JsonAsync()).GetProperty("items").EnumerateArray().Should().NotContain(d => d.Str("id") == id);
     }
 
     [Fact]
