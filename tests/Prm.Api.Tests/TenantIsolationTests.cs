@@ -1,5 +1,6 @@
 using System.Net;
 using Prm.Core.Common;
+using Prm.Core.Identity;
 using Prm.Functions.Http;
 using Prm.Testing;
 
@@ -146,5 +147,35 @@ public sealed class TenantIsolationTests(ApiHostFixture fixture) : IClassFixture
             request.Headers.TryAddWithoutValidation("If-Match", "*");
         }
         return request;
+    }
+}
+
+/// <summary>Lost updates: no PATCH or PUT route accepts "If-Match: *" (one check in the request gate, proven over the whole catalog).</summary>
+public sealed class WildcardIfMatchTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task Every_patch_and_put_route_refuses_if_match_star_with_428_and_changes_nothing()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var partnerAdmin = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var partnerId = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var (before, etag) = await ApiSteps.GetWithETagAsync(admin, $"partners/{partnerId}");
+        var routes = FunctionCatalog.HttpFunctions.SelectMany(f => f.Methods.Where(m => m is "PATCH" or "PUT").Select(m => (Function: f, Method: m))).ToList();
+        routes.Select(r => r.Function.Name).Should().Contain(["UpdatePartner", "UpdateDeal", "UpdateProductLine", "UpdateHouseAccount"], "the check must see the write routes");
+        foreach (var (function, method) in routes)
+        {
+            var path = function.Route.Replace("{partnerId}", partnerId).Replace("{section}", "deals");
+            path = System.Text.RegularExpressions.Regex.Replace(path, "\\{[^}]+\\}", "x1");
+            var client = function.Policy == AccessPolicy.PartnerMember ? partnerAdmin : admin;
+            using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = Responses.Json(new { name = "Changed by a wildcard" }) };
+            request.Headers.TryAddWithoutValidation("If-Match", "*");
+            var response = await client.SendAsync(request);
+            ((int)response.StatusCode).Should().Be(428, $"{method} /api/{function.Route} must refuse If-Match: * ({await response.Content.ReadAsStringAsync()})");
+        }
+        var (after, etagAfter) = await ApiSteps.GetWithETagAsync(admin, $"partners/{partnerId}");
+        etagAfter.Should().Be(etag);
+        after.GetRawText().Should().Be(before.GetRawText());
     }
 }

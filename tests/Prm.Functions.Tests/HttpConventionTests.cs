@@ -76,4 +76,21 @@ public sealed class HttpConventionTests
         Problems.From(new PayloadTooLargeException(10), context).Status.Should().Be(413);
         Problems.From(new UnsupportedMediaTypeException("application/json", "text/plain"), context).Status.Should().Be(415);
     }
+
+    [Theory]
+    [InlineData("PATCH", "*", true)]
+    [InlineData("PUT", "*", true)]
+    [InlineData("PUT", "W/\"1\", *", true)]
+    [InlineData("PATCH", "W/\"datetime'2026-11-30'\"", false)]
+    [InlineData("DELETE", "*", false)]
+    [InlineData("POST", "*", false)]
+    public void If_match_star_is_refused_on_every_patch_and_put(string method, string ifMatch, bool refused)
+    {
+        var context = new DefaultHttpContext();
+        context.Request.Method = method;
+        context.Request.Headers.IfMatch = ifMatch;
+        var act = () => RequestGate.RefuseWildcardIfMatch(context.Request);
+        if (refused) act.Should().Throw<PreconditionFailedException>().Which.Required.Should().BeTrue();
+        else act.Should().NotThrow();
+    }
 }

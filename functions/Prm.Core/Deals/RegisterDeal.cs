@@ -77,7 +77,7 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
     public async Task<Versioned<DealDto>> EditAsync(Caller caller, string dealId, string? ifMatch, RegisterDealRequest? body, CancellationToken ct)
     {
         var found = await commits.LoadAsync(caller, dealId, DealOperation.Change, ct);
-        if (string.IsNullOrEmpty(ifMatch) || ifMatch.Trim() == "*") throw new PreconditionFailedException("PATCH requires an If-Match header with the deal's ETag (not *).", required: true);
+        if (string.IsNullOrEmpty(ifMatch)) throw new PreconditionFailedException("PATCH requires an If-Match header with the deal's ETag.", required: true);
         var request = Validate.Body(body, new RegisterDealValidator(clock, partial: true));
         var deal = found.Value;
         if (!deal.CanBeSubmitted) throw new ConflictException($"A {deal.Status} registration cannot be edited; only Draft and Returned ones can.", "status");

@@ -127,7 +127,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         var current = found.Value;
         if (!PartnerAccess.CanManageCompany(caller, current)) throw new ForbiddenException("Only the partner's admins and its channel manager edit this partner.");
         // Checked here as well as in storage: the conditional write is the guard against races, this gives the common stale case a clear answer.
-        if (ifMatch != "*" && ifMatch != found.ETag) throw new PreconditionFailedException("The partner was changed since you read it; read it again and retry with the new ETag.");
+        if (ifMatch != found.ETag) throw new PreconditionFailedException("The partner was changed since you read it; read it again and retry with the new ETag.");
         var programFields = new (string Name, object? Value)[]
         {
             ("tier", request.Tier), ("status", request.Status), ("channelManagerId", request.ChannelManagerId),

@@ -74,7 +74,7 @@ public sealed class PartnerTeam(IPartnerStore store, TimeProvider clock, Partner
         var found = await LoadUserAsync(partnerId, userId, ct);
         var request = Validate.Body(body, PatchValidator);
         if (string.IsNullOrEmpty(ifMatch)) throw new PreconditionFailedException("PATCH requires an If-Match header with the user's ETag.", required: true);
-        if (ifMatch != "*" && ifMatch != found.ETag) throw new PreconditionFailedException("The user was changed since you read it; read it again and retry.");
+        if (ifMatch != found.ETag) throw new PreconditionFailedException("The user was changed since you read it; read it again and retry.");
         var now = clock.GetUtcNow();
         var user = found.Value;
         var role = Text.ParseEnum<PartnerRole>(request.Role) ?? user.Role;

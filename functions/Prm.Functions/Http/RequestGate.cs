@@ -49,6 +49,7 @@ public sealed class RequestGate(CallerResolver callers, ILogger<RequestGate> log
                 }
                 context.Items[typeof(Caller)] = caller;
             }
+            RefuseWildcardIfMatch(context.Request);
             await next();
         }
         catch (Exception ex)
@@ -56,6 +57,19 @@ public sealed class RequestGate(CallerResolver callers, ILogger<RequestGate> log
             var problem = Problems.From(ex, context);
             if (problem.Status >= 500) log.LogError(ex, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
             await Problems.WriteAsync(context, problem);
+        }
+    }
+
+    /// <summary>
+    /// A PATCH or PUT replaces what the caller read: "If-Match: *" would overwrite whatever is there now (a lost update), so no route
+    /// accepts it (428, like a missing If-Match). One place for every route.
+    /// </summary>
+    public static void RefuseWildcardIfMatch(HttpRequest request)
+    {
+        if (!HttpMethods.IsPatch(request.Method) && !HttpMethods.IsPut(request.Method)) return;
+        if (request.Headers.IfMatch.Any(v => v?.Split(',').Any(tag => tag.Trim() == "*") == true))
+        {
+            throw new PreconditionFailedException("If-Match: * is not accepted: send the ETag you read, so a change made meanwhile is not overwritten.", required: true);
         }
     }
 }
