@@ -93,4 +93,20 @@ public sealed class HttpConventionTests
         if (refused) act.Should().Throw<PreconditionFailedException>().Which.Required.Should().BeTrue();
         else act.Should().NotThrow();
     }
+
+    [Theory]
+    [InlineData("""{"decision":"reject","decision":"approve","reason":"x"}""")]
+    [InlineData("""{"decision":"reject","Decision":"approve","reason":"x"}""")]
+    public async Task A_duplicate_field_is_refused_not_last_one_wins(string body)
+    {
+        var act = () => ApiJson.ReadAsync<Prm.Core.Deals.DealDecisionRequest>(Request(body), CancellationToken.None);
+        await act.Should().ThrowAsync<ValidationFailedException>();
+    }
+
+    [Fact]
+    public async Task A_duplicate_setting_is_refused_too()
+    {
+        var act = () => ApiJson.ReadAsync<System.Text.Json.Nodes.JsonObject>(Request("""{"maxExtensions":1,"maxExtensions":9}"""), CancellationToken.None);
+        await act.Should().ThrowAsync<ValidationFailedException>();
+    }
 }

@@ -6,7 +6,7 @@ using Prm.Core.Common;
 
 namespace Prm.Functions.Http;
 
-/// <summary>The API's JSON conventions: camelCase, instants in UTC with Z, unknown fields ignored, nulls written.</summary>
+/// <summary>The API's JSON conventions: camelCase, instants in UTC with Z, unknown fields ignored, duplicate fields refused, nulls written.</summary>
 public static class ApiJson
 {
     /// <summary>Largest JSON body a route accepts unless it says otherwise.</summary>
@@ -22,6 +22,8 @@ public static class ApiJson
             DictionaryKeyPolicy = null,
             UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip,
             NumberHandling = JsonNumberHandling.Strict,
+            // {"decision":"reject","decision":"approve"} is ambiguous: refused (400), never "the last one wins".
+            AllowDuplicateProperties = false,
         };
         options.Converters.Add(new UtcInstantConverter());
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
@@ -40,7 +42,12 @@ public static class ApiJson
         catch (JsonException ex)
         {
             var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$', '.');
-            throw new ValidationFailedException(field, $"The JSON is malformed or has a value of the wrong type at {field}.");
+            throw new ValidationFailedException(field, $"The JSON is malformed, has a field twice or a value of the wrong type at {field}.");
+        }
+        catch (ArgumentException)
+        {
+            // JsonObject refuses a second property of the same name this way.
+            throw new ValidationFailedException("body", "The JSON has a field twice; every field may appear once.");
         }
     }
 
