@@ -4,6 +4,8 @@ namespace Prm.Workflows.Tests;
 
 internal static class Orchestrations
 {
+    private static readonly TimeSpan Patience = TimeSpan.FromSeconds(60);
+
     /// <summary>
     /// Starts an in-process test host. The host binds a free loopback port it picked itself; when another test process takes that port
     /// between the pick and the bind, starting again picks another.
@@ -25,7 +27,32 @@ internal static class Orchestrations
     /// <summary>Waits (at most a minute) for an instance to finish, with its output.</summary>
     public static async Task<OrchestrationMetadata> CompletionAsync(DurableTaskClient client, string instanceId)
     {
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        using var timeout = new CancellationTokenSource(Patience);
         return await client.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: true, timeout.Token);
+    }
+
+    /// <summary>Waits (at most a minute, polling) until <paramref name="condition"/> holds; fails naming <paramref name="what"/> otherwise.</summary>
+    public static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTimeOffset.UtcNow + Patience;
+        while (!condition())
+        {
+            if (DateTimeOffset.UtcNow > deadline) throw new TimeoutException($"Waited {Patience.TotalSeconds} s for {what}.");
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Waits (at most a minute, polling) until the running instance shows <paramref name="customStatus"/>.</summary>
+    public static async Task<OrchestrationMetadata> CustomStatusAsync(DurableTaskClient client, string instanceId, string customStatus)
+    {
+        var deadline = DateTimeOffset.UtcNow + Patience;
+        while (true)
+        {
+            var instance = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true);
+            if (instance is { IsRunning: true } && instance.ReadCustomStatusAs<string>() == customStatus) return instance;
+            if (instance is { IsCompleted: true }) throw new InvalidOperationException($"{instanceId} ended ({instance.RuntimeStatus}: {instance.SerializedOutput}) before showing {customStatus}.");
+            if (DateTimeOffset.UtcNow > deadline) throw new TimeoutException($"Waited {Patience.TotalSeconds} s for {instanceId} to show {customStatus} (it shows {instance?.SerializedCustomStatus}).");
+            await Task.Delay(50);
+        }
     }
 }

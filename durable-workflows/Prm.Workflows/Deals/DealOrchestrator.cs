@@ -85,7 +85,8 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
         var state = await context.CallActivityAsync<DealWorkflowState?>(nameof(DealStateActivity), input.DealId, Retry);
         var next = DealWorkflow.For(input.DealId, state, input.FirstReminderBefore, input.SecondReminderBefore);
         if (next is null) return state?.Status ?? "closed";
-        context.ContinueAsNew(next);
+        // A change that arrives while the state is read is kept for the next generation (it wakes it, which reads the state again).
+        context.ContinueAsNew(next, preserveUnprocessedEvents: true);
         return next.Phase.ToString();
     }
 

@@ -1,64 +1,107 @@
-using System.Text.Json;
 using Microsoft.DurableTask;
-using Microsoft.DurableTask.Client;
 using Prm.Core.Mdf;
-using Prm.Core.Outbox;
 
 namespace Prm.Workflows.Mdf;
 
-/// <summary>Input of a fund request's workflow: the review deadlines of the current cycle.</summary>
-public sealed record MdfRequestWorkflow(string RequestId, int Cycle, DateTimeOffset RemindAt, DateTimeOffset EscalateAt)
-{
-    public const string DecidedEvent = "decided";
-    public const string ClaimEvent = "claim";
-
-    public static string InstanceId(string requestId) => "mdfrequest-" + requestId;
-}
-
-/// <summary>A decision reaching the request workflow: the new status, the next cycle's deadlines, and on approval the claim schedule.</summary>
-public sealed record MdfSignal(string Status, int Cycle, DateTimeOffset RemindAt, DateTimeOffset EscalateAt, IReadOnlyList<MdfEvents.ScheduledStep> ClaimSchedule);
+/// <summary>The phases of a fund request's workflow.</summary>
+public enum MdfPhase { Review, InfoRequested, ClaimWindow, ClaimUnderReview }
 
 /// <summary>
-/// A fund request from submission to the end of its claim window. Review: the decision races a reminder to the channel manager and an
-/// escalation to the admins; a first approval above the threshold (second approval) or an answered request for information starts a new
-/// review cycle (ContinueAsNew) with fresh deadlines; a request for information waits for the answer. Approval opens the claim window:
-/// a reminder to claim when the activity ends, reminders N days before the claim deadline, and at the deadline the expiry, which releases
-/// the unclaimed reservation and tells the partner. A submitted claim or a cancellation ends the window (the claim review runs on its own).
+/// Input of a fund request's workflow generation: the phase with its deadlines. Review: the cycle with its reminder and escalation.
+/// ClaimWindow: the claim schedule (activity end, reminders before the claim deadline, expiry). InfoRequested and ClaimUnderReview wait.
+/// </summary>
+public sealed record MdfRequestWorkflow(string RequestId, MdfPhase Phase, int Cycle, DateTimeOffset? RemindAt, DateTimeOffset? EscalateAt,
+    IReadOnlyList<MdfEvents.ScheduledStep> ClaimSchedule)
+{
+    public const string ChangedEvent = "changed";
+
+    public static string InstanceId(string requestId) => "mdfrequest-" + requestId;
+
+    /// <summary>
+    /// The generation that follows a request's state; null when it needs no workflow (rejected, cancelled, expired, closed, or gone).
+    /// An approved request whose claim is absent, a draft or returned for information is in its claim window; with a submitted or approved
+    /// claim it waits for the claim's outcome (the claim review runs on its own).
+    /// </summary>
+    public static MdfRequestWorkflow? For(string requestId, MdfWorkflowState? state) => state switch
+    {
+        { Status: nameof(FundRequestStatus.Submitted) or nameof(FundRequestStatus.AwaitingSecondApproval) } =>
+            new MdfRequestWorkflow(requestId, MdfPhase.Review, state.Cycle, state.RemindAt, state.EscalateAt, []),
+        { Status: nameof(FundRequestStatus.InfoRequested) } =>
+            new MdfRequestWorkflow(requestId, MdfPhase.InfoRequested, state.Cycle, null, null, []),
+        // No schedule means no expiry: such a state is not followed (the state read always derives the schedule of an approved request).
+        { Status: nameof(FundRequestStatus.Approved), ClaimStatus: null or nameof(MdfClaimStatus.Draft) or nameof(MdfClaimStatus.InfoRequested), ClaimSchedule.Count: > 0 } =>
+            new MdfRequestWorkflow(requestId, MdfPhase.ClaimWindow, state.Cycle, null, null, state.ClaimSchedule),
+        { Status: nameof(FundRequestStatus.Approved), ClaimStatus: nameof(MdfClaimStatus.Submitted) or nameof(MdfClaimStatus.Approved) } =>
+            new MdfRequestWorkflow(requestId, MdfPhase.ClaimUnderReview, state.Cycle, null, null, []),
+        _ => null,
+    };
+
+    /// <summary>The instance's custom status while this generation runs: the phase, and in review the cycle ("Review:1").</summary>
+    public string Describe() => Phase == MdfPhase.Review ? $"{Phase}:{Cycle}" : Phase.ToString();
+}
+
+/// <summary>
+/// One instance per fund request, from submission to the end of its claim window. Review: the decision races a reminder to the channel
+/// manager and an escalation to the admins of the current cycle (then waits). InfoRequested: waits for the answer. ClaimWindow: a reminder
+/// when the activity ends, reminders N days before the claim deadline, and at the deadline the expiry, which releases the unclaimed
+/// reservation and tells the partner (and ends the workflow). ClaimUnderReview: waits for the claim's outcome. Every change arrives as a
+/// "changed" event (a hint only); the workflow then reads the request's state (so late, repeated or reordered events cannot mislead it) and
+/// continues as new with the phase that state needs — a second approval or an answered question is a new review cycle, a claim returned
+/// for information re-opens the claim window (and its expiry). A request that needs no workflow any more ends it with its status.
 /// </summary>
 public sealed class MdfRequestOrchestrator : TaskOrchestrator<MdfRequestWorkflow, string>
 {
     internal static readonly TaskOptions Retry = ActivityRetry.Default;
 
+    private const string Woken = "changed";
+
     public override async Task<string> RunAsync(TaskOrchestrationContext context, MdfRequestWorkflow input)
     {
-        var decided = context.WaitForExternalEvent<MdfSignal>(MdfRequestWorkflow.DecidedEvent);
-        var outcome = await DeadlineRace.RunAsync(
-            context, StatusOf(decided),
-            [(input.RemindAt, MdfStepKind.RequestRemind), (input.EscalateAt, MdfStepKind.RequestEscalate)],
-            step => Step(context, new MdfStep(input.RequestId, step, input.Cycle)),
-            "escalated");
-        if (outcome == "closed") return "closed";
-        var signal = await decided;
-        while (signal.Status == nameof(FundRequestStatus.InfoRequested))
+        context.SetCustomStatus(input.Describe());
+        var changed = WokenBy(context.WaitForExternalEvent<string>(MdfRequestWorkflow.ChangedEvent));
+        switch (input.Phase)
         {
-            signal = await context.WaitForExternalEvent<MdfSignal>(MdfRequestWorkflow.DecidedEvent);
+            case MdfPhase.Review:
+            {
+                var outcome = await DeadlineRace.RunAsync(
+                    context, changed,
+                    [(input.RemindAt!.Value, MdfStepKind.RequestRemind), (input.EscalateAt!.Value, MdfStepKind.RequestEscalate)],
+                    step => Step(context, new MdfStep(input.RequestId, step, input.Cycle)),
+                    "escalated");
+                // After the escalation the change itself is what is left to wait for; a step that found the request closed reads the state now.
+                if (outcome == "escalated") await changed;
+                break;
+            }
+            case MdfPhase.ClaimWindow:
+            {
+                // Steps of the claim window belong to no review cycle (0): a reminder or the activity's end, sent once, is not sent again
+                // when a claim returned for information re-opens the window.
+                var outcome = await DeadlineRace.RunAsync(
+                    context, changed,
+                    input.ClaimSchedule.Select(s => (s.At, s)),
+                    s => Step(context, new MdfStep(input.RequestId, s.Step, 0, s.DaysBefore)),
+                    "expired");
+                if (outcome == "expired") return outcome;
+                break;
+            }
+            default:
+                await changed;
+                break;
         }
-        if (signal.Status is nameof(FundRequestStatus.Submitted) or nameof(FundRequestStatus.AwaitingSecondApproval))
-        {
-            context.ContinueAsNew(new MdfRequestWorkflow(input.RequestId, signal.Cycle, signal.RemindAt, signal.EscalateAt), preserveUnprocessedEvents: true);
-            return signal.Status;
-        }
-        if (signal.Status != nameof(FundRequestStatus.Approved)) return signal.Status;
-
-        var claim = context.WaitForExternalEvent<string>(MdfRequestWorkflow.ClaimEvent);
-        return await DeadlineRace.RunAsync(
-            context, claim,
-            signal.ClaimSchedule.Select(s => (s.At, s)),
-            s => Step(context, new MdfStep(input.RequestId, s.Step, 0, s.DaysBefore)),
-            "expired");
+        var state = await context.CallActivityAsync<MdfWorkflowState?>(nameof(MdfStateActivity), input.RequestId, Retry);
+        var next = MdfRequestWorkflow.For(input.RequestId, state);
+        if (next is null) return state?.Status ?? "closed";
+        // A change that arrives while the state is read is kept for the next generation (it wakes it, which reads the state again).
+        context.ContinueAsNew(next, preserveUnprocessedEvents: true);
+        return next.Describe();
     }
 
-    private static async Task<string> StatusOf(Task<MdfSignal> signal) => (await signal).Status;
+    /// <summary>The wake-up, whatever the event carried (so no payload can be mistaken for an outcome of the race).</summary>
+    private static async Task<string> WokenBy(Task<string> changed)
+    {
+        await changed;
+        return Woken;
+    }
 
     internal static Task<string> Step(TaskOrchestrationContext context, MdfStep step) => context.CallActivityAsync<string>(nameof(MdfStepActivity), step, Retry);
 }
@@ -71,7 +114,10 @@ public sealed record MdfClaimReview(string RequestId, string ClaimId, int Submis
     public static string InstanceId(string claimId, int submission) => $"mdfclaim-{claimId}-{submission}";
 }
 
-/// <summary>The review of one claim submission: the decision races a reminder to the reviewer and an escalation to the admins.</summary>
+/// <summary>
+/// The review of one claim submission: the decision races a reminder to the reviewer and an escalation to the admins. The decided event
+/// only wakes it (the steps check the claim: a step for a submission that is no longer under review does nothing and ends it).
+/// </summary>
 public sealed class MdfClaimReviewOrchestrator : TaskOrchestrator<MdfClaimReview, string>
 {
     public override Task<string> RunAsync(TaskOrchestrationContext context, MdfClaimReview input) =>
@@ -82,7 +128,7 @@ public sealed class MdfClaimReviewOrchestrator : TaskOrchestrator<MdfClaimReview
             "escalated");
 }
 
-/// <summary>Runs one MDF step through the service (idempotent: a retried step sends nothing twice and moves no money twice).</summary>
+/// <summary>Runs one MDF step through Core (idempotent per step key: a retried step sends nothing twice and moves no money twice).</summary>
 public sealed class MdfStepActivity(IMdfWorkflowSteps steps) : TaskActivity<MdfStep, string>
 {
     public override Task<string> RunAsync(TaskActivityContext context, MdfStep input) => ExecuteAsync(input, CancellationToken.None);
@@ -90,53 +136,10 @@ public sealed class MdfStepActivity(IMdfWorkflowSteps steps) : TaskActivity<MdfS
     public Task<string> ExecuteAsync(MdfStep input, CancellationToken ct) => steps.RunStepAsync(input, ct);
 }
 
-/// <summary>
-/// Drives the MDF workflows from the outbox (at least once; idempotent): starts a request's workflow on submission, tells it about decisions,
-/// answers, cancellations and the claim; starts a claim review per submission and tells it the decision.
-/// </summary>
-public sealed class MdfWorkflowProjection(DurableClientAccessor durable) : IOutboxProjection
+/// <summary>Reads the fund request's state for the workflow.</summary>
+public sealed class MdfStateActivity(IMdfWorkflowSteps steps) : TaskActivity<string, MdfWorkflowState?>
 {
-    public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
-    {
-        if (!e.Type.StartsWith("mdf.request.", StringComparison.Ordinal) && !e.Type.StartsWith("mdf.claim.", StringComparison.Ordinal)) return;
-        var client = durable.Client ?? throw new TransientDeliveryException("The Durable Task client is not available yet.", TimeSpan.FromSeconds(15));
-        var data = e.Data.Deserialize<MdfEvents.RequestData>(OutboxJson.Options)!;
-        var requestInstance = MdfRequestWorkflow.InstanceId(data.RequestId);
-        var signal = new MdfSignal(data.Status, data.Cycle, data.RemindAt, data.EscalateAt, data.ClaimSchedule);
-        switch (e.Type)
-        {
-            case MdfEvents.RequestSubmitted:
-                if (await client.GetInstanceAsync(requestInstance, getInputsAndOutputs: false, ct) is not null) return;
-                await client.ScheduleNewOrchestrationInstanceAsync(nameof(MdfRequestOrchestrator), new MdfRequestWorkflow(data.RequestId, data.Cycle, data.RemindAt, data.EscalateAt),
-                    new StartOrchestrationOptions(requestInstance), ct);
-                return;
-            case MdfEvents.RequestFirstApproved or MdfEvents.RequestApproved or MdfEvents.RequestRejected or MdfEvents.RequestInfoRequested or MdfEvents.RequestInfoAnswered:
-                await RaiseAsync(client, requestInstance, MdfRequestWorkflow.DecidedEvent, signal, ct);
-                return;
-            case MdfEvents.RequestCancelled:
-                if (data.WasApproved) await RaiseAsync(client, requestInstance, MdfRequestWorkflow.ClaimEvent, "cancelled", ct);
-                else await RaiseAsync(client, requestInstance, MdfRequestWorkflow.DecidedEvent, signal, ct);
-                return;
-            case MdfEvents.ClaimSubmitted when data.ClaimId is not null:
-            {
-                await RaiseAsync(client, requestInstance, MdfRequestWorkflow.ClaimEvent, "submitted", ct);
-                var claimInstance = MdfClaimReview.InstanceId(data.ClaimId, data.Submission);
-                if (await client.GetInstanceAsync(claimInstance, getInputsAndOutputs: false, ct) is not null) return;
-                await client.ScheduleNewOrchestrationInstanceAsync(nameof(MdfClaimReviewOrchestrator),
-                    new MdfClaimReview(data.RequestId, data.ClaimId, data.Submission, data.ClaimReviewRemindAt ?? e.OccurredAt.AddDays(2), data.ClaimReviewEscalateAt ?? e.OccurredAt.AddDays(4)),
-                    new StartOrchestrationOptions(claimInstance), ct);
-                return;
-            }
-            case MdfEvents.ClaimApproved or MdfEvents.ClaimRejected or MdfEvents.ClaimInfoRequested when data.ClaimId is not null:
-                await RaiseAsync(client, MdfClaimReview.InstanceId(data.ClaimId, data.Submission), MdfClaimReview.DecidedEvent, data.ClaimStatus ?? "decided", ct);
-                return;
-        }
-    }
+    public override Task<MdfWorkflowState?> RunAsync(TaskActivityContext context, string requestId) => ExecuteAsync(requestId, CancellationToken.None);
 
-    private static async Task RaiseAsync<T>(DurableTaskClient client, string instanceId, string name, T payload, CancellationToken ct)
-    {
-        // An instance that has not started yet or has finished needs nothing: its steps check the request.
-        var existing = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct);
-        if (existing is { IsCompleted: false }) await client.RaiseEventAsync(instanceId, name, payload, ct);
-    }
+    public Task<MdfWorkflowState?> ExecuteAsync(string requestId, CancellationToken ct) => steps.StateAsync(requestId, ct);
 }

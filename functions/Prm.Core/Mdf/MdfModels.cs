@@ -286,15 +286,20 @@ public static class MdfEvents
     /// <summary>A step the claim-phase workflow runs at a moment.</summary>
     public sealed record ScheduledStep(DateTimeOffset At, MdfStepKind Step, int DaysBefore = 0);
 
+    /// <summary>
+    /// The request after the change. <see cref="ClaimSchedule"/> is set by the approval only; <see cref="EndDate"/> and <see cref="ClaimDeadline"/>
+    /// let a reader derive the claim schedule of an approved request from any of its events (<see cref="FundRequest.ClaimScheduleOf"/>).
+    /// </summary>
     public sealed record RequestData(
         string RequestId, string BudgetId, string PartnerId, string Status, Money RequestedAmount, Money? ApprovedAmount, DateTimeOffset RemindAt, DateTimeOffset EscalateAt,
         IReadOnlyList<ScheduledStep> ClaimSchedule, string? ClaimId, string? ClaimStatus, int Submission, DateTimeOffset? ClaimReviewRemindAt, DateTimeOffset? ClaimReviewEscalateAt,
-        bool WasApproved, string? Reason, int Cycle);
+        bool WasApproved, string? Reason, int Cycle, DateOnly? EndDate = null, DateOnly? ClaimDeadline = null);
 
     public static IntegrationEvent Create(string type, FundRequest r, DateTimeOffset at, IReadOnlyList<ScheduledStep>? schedule = null, string? reason = null, bool wasApproved = false) =>
         IntegrationEvent.Create(Ids.New("evt"), type, at, $"mdf/requests/{r.Id}", r.PartnerId, Correlation.Id,
             new RequestData(r.Id, r.BudgetId, r.PartnerId, r.Status.ToString(), r.RequestedAmount, r.ApprovedAmount, r.RemindAt, r.EscalateAt, schedule ?? [],
-                r.Claim?.Id, r.Claim?.Status.ToString(), r.Claim?.Submission ?? 0, r.Claim?.ReviewRemindAt, r.Claim?.ReviewEscalateAt, wasApproved, reason, r.Cycle));
+                r.Claim?.Id, r.Claim?.Status.ToString(), r.Claim?.Submission ?? 0, r.Claim?.ReviewRemindAt, r.Claim?.ReviewEscalateAt, wasApproved, reason, r.Cycle,
+                r.EndDate, r.ClaimDeadline));
 
     public sealed record BudgetData(string BudgetId, string PartnerId, string Period, Money Allocated, Money Available, Money? Amount, string? Reason);
 
@@ -309,9 +314,21 @@ public enum MdfStepKind { RequestRemind, RequestEscalate, ActivityEnded, ClaimDe
 /// <summary>Input of an MDF workflow step.</summary>
 public sealed record MdfStep(string RequestId, MdfStepKind Kind, int Cycle = 0, int DaysBefore = 0, int Submission = 0);
 
-/// <summary>The port the MDF workflows call when a deadline passes.</summary>
+/// <summary>
+/// What the request workflow needs to know of a fund request to pick its phase: the status, the review cycle with its reminder and
+/// escalation, the claim (status, submission number, review deadlines) and, for an approved request, the claim schedule (what is still ahead
+/// of it: the activity's end, the reminders before the claim deadline, the expiry).
+/// </summary>
+public sealed record MdfWorkflowState(
+    string Status, int Cycle, DateTimeOffset RemindAt, DateTimeOffset EscalateAt, string? ClaimStatus, int ClaimSubmission,
+    DateTimeOffset? ClaimReviewRemindAt, DateTimeOffset? ClaimReviewEscalateAt, IReadOnlyList<MdfEvents.ScheduledStep> ClaimSchedule);
+
+/// <summary>The port the MDF workflows call.</summary>
 public interface IMdfWorkflowSteps
 {
+    /// <summary>The request's current state (null when it does not exist): the workflow follows state, not the order events arrive in.</summary>
+    Task<MdfWorkflowState?> StateAsync(string requestId, CancellationToken ct);
+
     /// <summary>Runs the step unless it no longer applies; returns what was done, "closed" when the workflow has nothing left to do.</summary>
     Task<string> RunStepAsync(MdfStep step, CancellationToken ct);
 }

@@ -70,4 +70,8 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(MdfStepActivity))]
     public Task<string> MdfStep([ActivityTrigger] Prm.Core.Mdf.MdfStep input, CancellationToken ct) =>
         services.GetRequiredService<MdfStepActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(MdfStateActivity))]
+    public Task<Prm.Core.Mdf.MdfWorkflowState?> MdfState([ActivityTrigger] string requestId, CancellationToken ct) =>
+        services.GetRequiredService<MdfStateActivity>().ExecuteAsync(requestId, ct);
 }

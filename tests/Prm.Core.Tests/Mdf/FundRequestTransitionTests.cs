@@ -136,6 +136,36 @@ public class FundRequestTransitionTests
         change.Updated.RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimExpire), Rules, Now).Outcome.Should().Be("done already");
         WithClaim(MdfClaimStatus.Submitted).RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimExpire), Rules, Now).Outcome.Should().Be("closed");
     }
+
+    [Fact]
+    public void A_claim_returned_for_information_is_in_the_claim_window_again_and_the_deadline_expires_it_without_repeating_reminders()
+    {
+        var reminded = WithClaim(MdfClaimStatus.Draft).RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimDeadlineReminder, DaysBefore: 14), Rules, Now).Change!.Updated;
+        var returned = reminded with { Claim = reminded.Claim! with { Status = MdfClaimStatus.InfoRequested, Submission = 1 } };
+        returned.RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimDeadlineReminder, DaysBefore: 14), Rules, Now).Outcome.Should().Be("done already");
+        var (outcome, change) = returned.RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimExpire), Rules, Now);
+        outcome.Should().Be("expired");
+        change!.Updated.Status.Should().Be(FundRequestStatus.Expired);
+        change.Updated.Claim!.Status.Should().Be(MdfClaimStatus.Expired);
+        change.Moves.Should().Equal(new MdfMove(LedgerEntryKind.Released, Eur(5_000m), "mdr_1"));
+    }
+
+    [Fact]
+    public void The_claim_schedule_is_one_rule_whether_read_from_the_request_or_from_the_dates_an_event_carries()
+    {
+        var approved = Approved();
+        var before = new DateTimeOffset(2025, 4, 1, 0, 0, 0, TimeSpan.Zero);
+        var schedule = approved.ClaimSchedule(Rules, before);
+        schedule.Should().Equal(FundRequest.ClaimScheduleOf(approved.EndDate, approved.ClaimDeadline!.Value, Rules, before));
+        var deadlineAt = new DateTimeOffset(approved.ClaimDeadline!.Value.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        schedule.Should().Equal(
+            new MdfEvents.ScheduledStep(new DateTimeOffset(2025, 4, 13, 0, 0, 0, TimeSpan.Zero), MdfStepKind.ActivityEnded),
+            new MdfEvents.ScheduledStep(deadlineAt.AddDays(-14), MdfStepKind.ClaimDeadlineReminder, 14),
+            new MdfEvents.ScheduledStep(deadlineAt.AddDays(-3), MdfStepKind.ClaimDeadlineReminder, 3),
+            new MdfEvents.ScheduledStep(deadlineAt, MdfStepKind.ClaimExpire));
+        FundRequest.ClaimScheduleOf(approved.EndDate, approved.ClaimDeadline!.Value, Rules, deadlineAt.AddDays(-5)).Select(s => s.Step)
+            .Should().Equal([MdfStepKind.ActivityEnded, MdfStepKind.ClaimDeadlineReminder, MdfStepKind.ClaimExpire], "a reminder whose time passed is not scheduled");
+    }
 }
 
 public class MdfAccessTests
