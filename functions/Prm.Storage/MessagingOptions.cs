@@ -33,3 +33,15 @@ public sealed class SendGridOptions
     [LocalDevelopmentOnly]
     public string? Host { get; set; }
 }
+
+/// <summary>Delivery of events and email (section "Delivery").</summary>
+public sealed class DeliveryOptions
+{
+    public const string SectionName = "Delivery";
+
+    /// <summary>
+    /// True runs the app outside Development without Service Bus or SendGrid: events and email go to the in-memory development sinks
+    /// and leave the app nowhere (logged at start). False (the default) refuses to start without them outside Development.
+    /// </summary>
+    public bool Disabled { get; set; }
+}

@@ -20,7 +20,9 @@ public static class StorageRegistration
         var serviceBus = configuration.GetSection(ServiceBusOptions.SectionName).Get<ServiceBusOptions>() ?? new ServiceBusOptions();
         var sendGrid = configuration.GetSection(SendGridOptions.SectionName).Get<SendGridOptions>() ?? new SendGridOptions();
         var outbox = configuration.GetSection(OutboxOptions.SectionName).Get<OutboxOptions>() ?? new OutboxOptions();
-        services.AddSingleton(storage).AddSingleton(serviceBus).AddSingleton(sendGrid).AddSingleton(outbox);
+        var delivery = configuration.GetSection(DeliveryOptions.SectionName).Get<DeliveryOptions>() ?? new DeliveryOptions();
+        services.AddSingleton(storage).AddSingleton(serviceBus).AddSingleton(sendGrid).AddSingleton(outbox).AddSingleton(delivery);
+        services.AddHostedService<DeliveryGuard>();
         services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.AgreementOptions.SectionName).Get<Prm.Core.Onboarding.AgreementOptions>() ?? new Prm.Core.Onboarding.AgreementOptions());
 
         services.AddSingleton<PrmTables>();

@@ -186,6 +186,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     SendGrid__ApiKey: '@Microsoft.KeyVault(SecretUri=${sendGridApiKeySecretUri})'
     SendGrid__FromEmail: sendGridSender.fromEmail
     SendGrid__FromName: sendGridSender.fromName
+    Delivery__Disabled: 'false'
     Prm__PortalBaseUrl: program.portalBaseUrl
     Prm__ApiBaseUrl: 'https://${app.properties.defaultHostName}/api'
     Prm__ProgramCurrency: program.programCurrency

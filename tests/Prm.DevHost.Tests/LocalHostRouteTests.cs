@@ -58,7 +58,8 @@ public sealed class ProductionEnvironmentTests : IAsyncLifetime
 {
     private ApiHost api = null!;
 
-    public async Task InitializeAsync() => api = await ApiHost.StartAsync(environment: "Production");
+    // No Service Bus or SendGrid here: outside Development that must be said explicitly (see DeliveryGuard).
+    public async Task InitializeAsync() => api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Delivery:Disabled"] = "true" }, environment: "Production");
 
     public async Task DisposeAsync() => await api.DisposeAsync();
 
