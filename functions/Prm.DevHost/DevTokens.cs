@@ -25,7 +25,8 @@ public sealed class DevTokens(string tenantId, string audience)
     public static string ObjectIdFor(string email) => new Guid(MD5.HashData(Encoding.UTF8.GetBytes(email.ToLowerInvariant()))).ToString();
 
     /// <summary>A token as Entra issues it; <paramref name="emailVerified"/> adds xms_edov (the email domain's owner verified it).</summary>
-    public string Issue(string email, string name, IEnumerable<string> roles, TimeSpan? lifetime = null, string? objectId = null, bool emailVerified = true)
+    /// <param name="scope">The delegated scopes (scp); null issues a token without scp, as an app-only token is.</param>
+    public string Issue(string email, string name, IEnumerable<string> roles, TimeSpan? lifetime = null, string? objectId = null, bool emailVerified = true, string? scope = Prm.Core.Identity.AppRoles.ApiScope)
     {
         var claims = new Dictionary<string, object>
         {
@@ -33,9 +34,9 @@ public sealed class DevTokens(string tenantId, string audience)
             ["oid"] = objectId ?? ObjectIdFor(email),
             ["preferred_username"] = email,
             ["name"] = name,
-            ["scp"] = "access_as_user",
             ["ver"] = "2.0",
         };
+        if (scope is not null) claims["scp"] = scope;
         if (emailVerified) claims["xms_edov"] = true;
         var roleList = roles.ToArray();
         if (roleList.Length > 0) claims["roles"] = roleList;

@@ -1,4 +1,5 @@
 using System.Net;
+using Microsoft.Extensions.DependencyInjection;
 using Prm.Testing;
 
 namespace Prm.Api.Tests;
@@ -91,5 +92,25 @@ public sealed class SignInTests(ApiHostFixture fixture) : IClassFixture<ApiHostF
         var doc = await (await Api.Anonymous.GetAsync("openapi.json")).JsonAsync();
         doc.GetProperty("paths").TryGetProperty("/partners/{partnerId}", out _).Should().BeTrue();
         doc.GetProperty("servers")[0].Str("url").Should().EndWith("/api");
+    }
+
+    [Fact]
+    public async Task A_user_token_without_the_apis_scope_is_refused_with_403()
+    {
+        var tokens = Api.Services.GetRequiredService<Prm.DevHost.DevTokens>();
+        var otherScope = Api.WithToken(tokens.Issue(Demo.Admin, "Ada Admin", ["Prm.Admin"], scope: "User.Read"));
+        var problem = await ApiSteps.ProblemAsync(await otherScope.GetAsync("partners"), 403);
+        problem.Str("detail").Should().Contain("access_as_user");
+        (await Api.WithToken(tokens.Issue(Demo.Admin, "Ada Admin", ["Prm.Admin"], scope: "User.Read access_as_user")).GetAsync("partners")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+
+    [Fact]
+    public async Task An_app_only_token_needs_an_app_role()
+    {
+        var tokens = Api.Services.GetRequiredService<Prm.DevHost.DevTokens>();
+        var noGrant = Api.WithToken(tokens.Issue("crm@integration.example", "CRM", [], scope: null));
+        (await noGrant.GetAsync("me")).StatusCode.Should().Be(HttpStatusCode.Unauthorized);
+        var withRole = Api.WithToken(tokens.Issue("crm@integration.example", "CRM", ["Prm.Admin"], scope: null));
+        (await withRole.GetAsync("partners")).StatusCode.Should().Be(HttpStatusCode.OK, "an app-only token with an app role passes the grant check");
     }
 }

@@ -5,6 +5,9 @@ public static class AppRoles
 {
     public const string Admin = "Prm.Admin";
     public const string ChannelManager = "Prm.ChannelManager";
+
+    /// <summary>The delegated scope the API exposes (Expose an API → access_as_user); a user's token must grant it.</summary>
+    public const string ApiScope = "access_as_user";
 }
 
 /// <summary>A person's role inside their partner company.</summary>

@@ -37,6 +37,7 @@ public sealed class RequestGate(CallerResolver callers, ILogger<RequestGate> log
                     throw new UnauthenticatedException(result.Failure is null ? "A bearer access token is required." : "The access token is invalid or expired.");
                 }
                 context.User = result.Principal;
+                RequireGrant(result.Principal);
                 if (policy == AccessPolicy.TokenOnly)
                 {
                     await next();
@@ -58,6 +59,23 @@ public sealed class RequestGate(CallerResolver callers, ILogger<RequestGate> log
             if (problem.Status >= 500) log.LogError(ex, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
             await Problems.WriteAsync(context, problem);
         }
+    }
+
+    /// <summary>
+    /// What the token grants this API: a delegated (user) token — one with scp — must grant the API's scope (403 otherwise); an app-only
+    /// token — without scp — must carry an app role (401 otherwise, as Microsoft.Identity.Web answers a token with neither).
+    /// </summary>
+    public static void RequireGrant(System.Security.Claims.ClaimsPrincipal principal)
+    {
+        var scopes = principal.FindFirst("scp")?.Value ?? principal.FindFirst("http://schemas.microsoft.com/identity/claims/scope")?.Value;
+        if (scopes is not null)
+        {
+            if (!scopes.Split(' ', StringSplitOptions.RemoveEmptyEntries).Contains(AppRoles.ApiScope, StringComparer.Ordinal))
+                throw new ForbiddenException($"The token does not grant the scope {AppRoles.ApiScope} of this API.");
+            return;
+        }
+        if (!principal.FindAll("roles").Any() && !principal.FindAll(System.Security.Claims.ClaimTypes.Role).Any())
+            throw new UnauthenticatedException("The token grants neither the API's scope nor an app role.");
     }
 
     /// <summary>
