@@ -195,6 +195,37 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
     }
 
     [Fact]
+    public async Task A_deal_names_only_a_fund_request_of_its_own_company()
+    {
+        await BudgetAsync("Fabrikam Solutions", "2026-Q2", 5_000m);
+        var rita = await Api.ClientAsync(Demo.FabrikamRep);
+        var foreign = await (await rita.PostJsonAsync("mdf/requests", RequestBody("2026-Q2", 1_000m, "Fabrikam roadshow"))).JsonAsync();
+        await BudgetAsync("Northwind Traders", "2026-Q2", 5_000m);
+        var sam = await Api.ClientAsync(Demo.NorthwindRep);
+        var own = await (await sam.PostJsonAsync("mdf/requests", RequestBody("2026-Q2", 1_000m, "Northwind roadshow"))).JsonAsync();
+        object Body(string customer, string? mdfRequestId) => new
+        {
+            customer = new { companyName = customer, domain = customer.ToLowerInvariant().Replace(' ', '-') + ".example", country = "DE" }, products = new[] { "cloud-backup" },
+            estimatedValue = new { amount = 10_000m, currency = "EUR" }, expectedCloseDate = Deals.CloseDate(), mdfRequestId,
+        };
+
+        foreach (var (customer, reference) in new[] { ("Reference One", foreign.Str("id")), ("Reference Two", "mdr_" + new string('0', 32)), ("Reference Three", "garbage'--") })
+        {
+            var problem = await ApiSteps.ProblemAsync(await sam.PostJsonAsync("deals", Body(customer, reference)), 422);
+            problem.GetProperty("errors").TryGetProperty("mdfRequestId", out _).Should().BeTrue(reference);
+        }
+        var attributed = await Deals.RegisterAsync(sam, Body("Reference Four", own.Str("id")));
+        attributed.Str("mdfRequestId").Should().Be(own.Str("id"));
+        var draft = await Deals.RegisterAsync(sam, new
+        {
+            customer = new { companyName = "Reference Five", domain = "reference-five.example", country = "DE" }, products = new[] { "cloud-backup" },
+            estimatedValue = new { amount = 10_000m, currency = "EUR" }, expectedCloseDate = Deals.CloseDate(), draft = true,
+        });
+        var (_, etag) = await ApiSteps.GetWithETagAsync(sam, $"deals/{draft.Str("id")}");
+        await ApiSteps.ProblemAsync(await sam.SendAsync(ApiSteps.Patch($"deals/{draft.Str("id")}", new { mdfRequestId = foreign.Str("id") }, etag)), 422);
+    }
+
+    [Fact]
     public async Task The_claim_deadline_step_releases_the_unclaimed_reservation_exactly_once_and_tells_the_partner()
     {
         var budget = await BudgetAsync("Northwind Traders", "2027", 10_000m);

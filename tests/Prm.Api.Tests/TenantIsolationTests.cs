@@ -9,6 +9,12 @@ namespace Prm.Api.Tests;
 /// <summary>Every partner-scoped route, tried by people of another partner (and a channel manager who does not own it): always 404, never a hint.</summary>
 public sealed class TenantIsolationTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
 {
+    /// <summary>
+    /// A well-formed ETag that matches nothing: a write that got past the visibility checks would answer 412, never 404 ("If-Match: *" is
+    /// refused by the gate for every route, see WildcardIfMatchTests).
+    /// </summary>
+    private const string StaleETag = "W/\"datetime'2026-01-01T00%3A00%3A00.0000000Z'\"";
+
     private ApiHost Api => fixture.Api;
 
     public static TheoryData<string, string> PartnerScopedRoutes()
@@ -119,7 +125,7 @@ public sealed class TenantIsolationTests(ApiHostFixture fixture) : IClassFixture
         if (method is "POST" or "PATCH" or "PUT")
         {
             request.Content = Responses.Json(new { decision = "reject", reason = "pwned", days = 10, result = "lost", notes = "pwned" });
-            request.Headers.TryAddWithoutValidation("If-Match", "*");
+            request.Headers.TryAddWithoutValidation("If-Match", StaleETag);
         }
         return request;
     }
@@ -144,7 +150,7 @@ public sealed class TenantIsolationTests(ApiHostFixture fixture) : IClassFixture
         if (method is "POST" or "PATCH" or "PUT")
         {
             request.Content = Responses.Json(new { displayName = "Mallory", email = "mallory@fabrikam.example", role = "PartnerAdmin", name = "Pwned", city = "Nowhere" });
-            request.Headers.TryAddWithoutValidation("If-Match", "*");
+            request.Headers.TryAddWithoutValidation("If-Match", StaleETag);
         }
         return request;
     }
@@ -170,7 +176,7 @@ public sealed class WildcardIfMatchTests(ApiHostFixture fixture) : IClassFixture
             path = System.Text.RegularExpressions.Regex.Replace(path, "\\{[^}]+\\}", "x1");
             var client = function.Policy == AccessPolicy.PartnerMember ? partnerAdmin : admin;
             using var request = new HttpRequestMessage(new HttpMethod(method), path) { Content = Responses.Json(new { name = "Changed by a wildcard" }) };
-            request.Headers.TryAddWithoutValidation("If-Match", "*");
+            request.Headers.TryAddWithoutValidation("If-Match", StaleETag);
             var response = await client.SendAsync(request);
             ((int)response.StatusCode).Should().Be(428, $"{method} /api/{function.Route} must refuse If-Match: * ({await response.Content.ReadAsStringAsync()})");
         }

@@ -109,4 +109,37 @@ public sealed class HttpConventionTests
         var act = () => ApiJson.ReadAsync<System.Text.Json.Nodes.JsonObject>(Request("""{"maxExtensions":1,"maxExtensions":9}"""), CancellationToken.None);
         await act.Should().ThrowAsync<ValidationFailedException>();
     }
+
+    [Theory]
+    [InlineData("""{"email":"a@b.example","displayName":"Ann\u0000ette"}""", "displayName")]
+    [InlineData("""{"customer":{"companyName":"Contoso\u202Egnp.exe"}}""", "customer.companyName")]
+    [InlineData("""{"products":["ok","bad\u2066"]}""", "products[1]")]
+    public async Task Control_and_bidi_override_characters_are_refused_naming_the_field(string body, string field)
+    {
+        var act = () => ApiJson.ReadAsync<System.Text.Json.Nodes.JsonObject>(Request(body), CancellationToken.None);
+        var failure = await act.Should().ThrowAsync<ValidationFailedException>();
+        failure.Which.Unprocessable.Should().BeTrue();
+        failure.Which.Errors.Keys.Should().Equal(field);
+    }
+
+    [Fact]
+    public async Task Ordinary_unicode_and_line_breaks_are_kept()
+    {
+        var read = await ApiJson.ReadAsync<InviteUserRequest>(Request("""{"email":"a@b.example","displayName":"Müller & Söhne 株式会社\nzweite Zeile\tTab"}"""), CancellationToken.None);
+        read!.DisplayName.Should().Be("Müller & Söhne 株式会社\nzweite Zeile\tTab");
+    }
+
+    [Fact]
+    public async Task Json_in_utf16_is_415_not_400()
+    {
+        var context = new DefaultHttpContext();
+        var bytes = Encoding.Unicode.GetPreamble().Concat(Encoding.Unicode.GetBytes("""{"email":"a@b.example"}""")).ToArray();
+        context.Request.Body = new MemoryStream(bytes);
+        context.Request.ContentLength = bytes.Length;
+        context.Request.ContentType = "application/json";
+        await FluentActions.Awaiting(() => ApiJson.ReadAsync<InviteUserRequest>(context.Request, CancellationToken.None)).Should().ThrowAsync<UnsupportedMediaTypeException>();
+        var declared = Request("""{"email":"a@b.example"}""", "application/json; charset=utf-16");
+        await FluentActions.Awaiting(() => ApiJson.ReadAsync<InviteUserRequest>(declared, CancellationToken.None)).Should().ThrowAsync<UnsupportedMediaTypeException>();
+        (await ApiJson.ReadAsync<InviteUserRequest>(Request("""{"email":"a@b.example"}""", "application/json; charset=utf-8"), CancellationToken.None))!.Email.Should().Be("a@b.example");
+    }
 }

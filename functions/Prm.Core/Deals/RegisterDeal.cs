@@ -14,7 +14,7 @@ namespace Prm.Core.Deals;
 /// the conflict index, the first registration of a customer takes its claim, and the program's rules approve it at once or send it to review.
 /// </summary>
 public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCommits commits, DealNotices notices, ProductLines productLines,
-    ProgramSettings settings, ProgramOptions program, TimeProvider clock)
+    IMdfStore fundRequests, ProgramSettings settings, ProgramOptions program, TimeProvider clock)
 {
     /// <summary>Registers a deal (or saves a draft). Returns the registration and whether it was created now (false: an Idempotency-Key replay).</summary>
     public async Task<(Versioned<DealDto> Deal, bool Created)> RegisterAsync(Caller caller, RegisterDealRequest? body, string? idempotencyKey, CancellationToken ct)
@@ -46,7 +46,7 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
             EstimatedValue = request.EstimatedValue!.ToMoney().Round(),
             ExpectedCloseDate = MdfRules.ParseDate(request.ExpectedCloseDate)!.Value,
             Notes = request.Notes?.Trim(),
-            MdfRequestId = request.MdfRequestId?.Trim(),
+            MdfRequestId = await CheckFundRequestAsync(request.MdfRequestId, partnerId, ct),
             CreatedAt = now,
             Conflict = new DealConflict("none", 0, [], [], false, false),
             UpdatedAt = now,
@@ -90,7 +90,7 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
             request.EstimatedValue is null ? deal.EstimatedValue : request.EstimatedValue.ToMoney().Round(),
             MdfRules.ParseDate(request.ExpectedCloseDate) ?? deal.ExpectedCloseDate,
             request.Notes is null ? deal.Notes : request.Notes.Trim(),
-            request.MdfRequestId is null ? deal.MdfRequestId : request.MdfRequestId.Trim(),
+            request.MdfRequestId is null ? deal.MdfRequestId : await CheckFundRequestAsync(request.MdfRequestId, deal.PartnerId, ct),
             now);
         if (change is null) return new Versioned<DealDto>(DealDto.From(deal, caller.IsVendor), found.ETag);
         var (updated, etag) = await commits.CommitAsync(caller, found with { ETag = ifMatch }, change, now, ct);
@@ -181,6 +181,20 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
         }
         if (errors.Count > 0) throw new ValidationFailedException(errors, string.Join(" ", errors.Select(e => e.Value[0])), unprocessable: true);
         return ids.Select(i => i.Trim()).Distinct(StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>
+    /// A registration names the fund request that generated it (MDF attribution): it must be a fund request of the same partner, otherwise
+    /// 422 — the same answer for another partner's id, an unknown one and garbage, so nothing about other partners shows.
+    /// </summary>
+    private async Task<string?> CheckFundRequestAsync(string? mdfRequestId, string partnerId, CancellationToken ct)
+    {
+        var id = mdfRequestId?.Trim();
+        if (string.IsNullOrEmpty(id)) return null;
+        var found = Ids.LooksLike(id, "mdr") ? await fundRequests.GetRequestAsync(id, ct) : null;
+        if (found?.Request.PartnerId != partnerId)
+            throw new ValidationFailedException("mdfRequestId", "mdfRequestId must be the id of a fund request of your company (see GET /api/mdf/requests).", unprocessable: true);
+        return id;
     }
 
     private static DealCustomer Customer(DealCustomerInput input)

@@ -35,9 +35,12 @@ public static class ApiJson
     {
         var body = await ReadBytesAsync(request, maxBytes, ct, "application/json");
         if (body.Length == 0) return null;
+        RequireUtf8(request.ContentType, body);
         try
         {
-            return JsonSerializer.Deserialize<T>(body, Options);
+            var value = JsonSerializer.Deserialize<T>(body, Options);
+            RefuseControlCharacters(body);
+            return value;
         }
         catch (JsonException ex)
         {
@@ -50,6 +53,44 @@ public static class ApiJson
             throw new ValidationFailedException("body", "The JSON has a field twice; every field may appear once.");
         }
     }
+
+    /// <summary>JSON is UTF-8 (RFC 8259): another charset, a UTF-16/32 byte order mark or NUL bytes of a wide encoding are 415, not 400.</summary>
+    public static void RequireUtf8(string? contentType, ReadOnlySpan<byte> body)
+    {
+        var charset = contentType?.Split(';').Skip(1).Select(p => p.Trim()).FirstOrDefault(p => p.StartsWith("charset=", StringComparison.OrdinalIgnoreCase))?[8..].Trim('"', ' ');
+        var wide = body.Length >= 2 && ((body[0] == 0xFE && body[1] == 0xFF) || (body[0] == 0xFF && body[1] == 0xFE) || body[..Math.Min(body.Length, 4)].IndexOf((byte)0) >= 0);
+        if (wide || (charset is not null && !charset.Equals("utf-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("utf8", StringComparison.OrdinalIgnoreCase)))
+        {
+            throw new UnsupportedMediaTypeException("application/json in UTF-8", contentType);
+        }
+    }
+
+    /// <summary>
+    /// Text fields take ordinary Unicode, but no control characters other than tab and line breaks and no bidirectional overrides or
+    /// isolates (they hide what a name really says): 422 naming the field.
+    /// </summary>
+    public static void RefuseControlCharacters(byte[] body)
+    {
+        if (System.Text.Json.Nodes.JsonNode.Parse(body) is not { } root) return;
+        var errors = new Dictionary<string, string[]>();
+        void Walk(System.Text.Json.Nodes.JsonNode? node)
+        {
+            switch (node)
+            {
+                case System.Text.Json.Nodes.JsonObject o: foreach (var (_, child) in o) Walk(child); break;
+                case System.Text.Json.Nodes.JsonArray a: foreach (var child in a) Walk(child); break;
+                case System.Text.Json.Nodes.JsonValue v when v.TryGetValue<string>(out var text) && text.Any(IsForbidden):
+                    var path = v.GetPath().TrimStart('$').TrimStart('.');
+                    errors[path.Length == 0 ? "body" : path] = [$"{(path.Length == 0 ? "body" : path)} contains a control or bidirectional-override character; remove it."];
+                    break;
+            }
+        }
+        Walk(root);
+        if (errors.Count > 0) throw new ValidationFailedException(errors, string.Join(" ", errors.Select(e => e.Value[0])), unprocessable: true);
+    }
+
+    private static bool IsForbidden(char c) =>
+        (char.IsControl(c) && c is not ('\t' or '\n' or '\r')) || c is '\u200E' or '\u200F' or (>= '\u202A' and <= '\u202E') or (>= '\u2066' and <= '\u2069');
 
     /// <summary>Reads the raw body within the limit, checking its media type (any when <paramref name="mediaTypes"/> is empty).</summary>
     public static async Task<byte[]> ReadBytesAsync(HttpRequest request, long maxBytes, CancellationToken ct, params string[] mediaTypes)
