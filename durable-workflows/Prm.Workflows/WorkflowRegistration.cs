@@ -17,11 +17,14 @@ public static class WorkflowRegistration
         services.AddSingleton<DurableClientAccessor>();
         services.AddSingleton<IInvitationWorkflows, InvitationWorkflows>();
         services.AddSingleton<IOutboxProjection, InvitationWorkflowProjection>();
-        services.AddSingleton<IOutboxProjection, ApplicationWorkflowProjection>();
         // Activities are resolved per call; every one of them is in the one list of the registry.
         foreach (var activity in WorkflowRegistry.Activities) services.AddTransient(activity);
         return services;
     }
+
+    /// <summary>What starts and follows the onboarding workflows (review, agreement wait, checklist reminders): the projection from the outbox.</summary>
+    public static IServiceCollection AddOnboardingWorkflows(this IServiceCollection services) =>
+        services.AddSingleton<IOutboxProjection, ApplicationWorkflowProjection>();
 
     /// <summary>What starts and follows the deal workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
     public static IServiceCollection AddDealWorkflows(this IServiceCollection services) =>

@@ -13,7 +13,7 @@ public static class WorkflowRegistry
     public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator), typeof(OnboardingChecklistOrchestrator), typeof(DealOrchestrator), typeof(MdfRequestOrchestrator), typeof(MdfClaimReviewOrchestrator)];
 
     /// <summary>Every activity (registered for dependency injection and with the worker from here).</summary>
-    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity), typeof(DealStepActivity), typeof(DealStateActivity), typeof(MdfStepActivity), typeof(MdfStateActivity)];
+    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(ApplicationStateActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity), typeof(DealStepActivity), typeof(DealStateActivity), typeof(MdfStepActivity), typeof(MdfStateActivity)];
 
     /// <summary>Registers every orchestrator and activity of the lists above (function name = class name).</summary>
     public static void Register(DurableTaskRegistry registry)

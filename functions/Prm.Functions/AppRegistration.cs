@@ -9,6 +9,7 @@ using Prm.Core.Partners;
 using Prm.Functions.Deals;
 using Prm.Functions.Http;
 using Prm.Functions.Mdf;
+using Prm.Functions.Onboarding;
 using Prm.Storage;
 using Prm.Workflows;
 
@@ -39,21 +40,11 @@ public static class AppRegistration
         services.AddSingleton<PartnerImport>();
         services.AddSingleton<InvitationAcceptance>();
         services.AddSingleton<Prm.Core.Outbox.IOutboxProjection, OnboardingChecklistProjection>();
-        services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.OnboardingOptions.SectionName).Get<Prm.Core.Onboarding.OnboardingOptions>() ?? new Prm.Core.Onboarding.OnboardingOptions());
-        services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.ReviewOptions.SectionName).Get<Prm.Core.Onboarding.ReviewOptions>() ?? new Prm.Core.Onboarding.ReviewOptions());
         services.AddSingleton<Prm.Core.Settings.ProgramSettings>();
-        services.AddSingleton<Prm.Core.Settings.ISettingsSection>(sp => Prm.Core.Onboarding.OnboardingSettings.Section(
-            sp.GetRequiredService<Prm.Core.Onboarding.OnboardingOptions>(), sp.GetRequiredService<Prm.Core.Onboarding.ReviewOptions>(), sp.GetRequiredService<Prm.Core.Onboarding.AgreementOptions>(),
-            sp.GetRequiredService<IStaffStore>(), sp.GetRequiredService<Prm.Core.Onboarding.IAgreementDocuments>()));
         services.AddSingleton<Prm.Core.Approvals.DecisionLinks>();
         services.AddSingleton<Prm.Core.Approvals.DecisionPages>();
         services.AddSingleton<Prm.Core.Approvals.DecisionLinkRouter>();
-        services.AddSingleton<Prm.Core.Approvals.IDecisionSubject, Prm.Core.Onboarding.ApplicationDecisionLinks>();
-        services.AddSingleton<Prm.Core.Approvals.IDecisionSubject, Prm.Core.Onboarding.AgreementDecisionLinks>();
-        services.AddSingleton<Prm.Core.Onboarding.PartnerAgreements>();
-        services.AddSingleton<Prm.Core.Onboarding.IAgreementSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerAgreements>());
-        services.AddSingleton<Prm.Core.Onboarding.PartnerApplications>();
-        services.AddSingleton<Prm.Core.Onboarding.IApplicationReviewSteps>(sp => sp.GetRequiredService<Prm.Core.Onboarding.PartnerApplications>());
+        services.AddOnboarding(configuration);
         services.AddDeals(configuration);
         services.AddMdf(configuration);
         services.AddPrmStorage(configuration);

@@ -23,7 +23,6 @@ public static class StorageRegistration
         var delivery = configuration.GetSection(DeliveryOptions.SectionName).Get<DeliveryOptions>() ?? new DeliveryOptions();
         services.AddSingleton(storage).AddSingleton(serviceBus).AddSingleton(sendGrid).AddSingleton(outbox).AddSingleton(delivery);
         services.AddHostedService<DeliveryGuard>();
-        services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.AgreementOptions.SectionName).Get<Prm.Core.Onboarding.AgreementOptions>() ?? new Prm.Core.Onboarding.AgreementOptions());
 
         services.AddSingleton<PrmTables>();
         services.AddSingleton<BlobFiles>();
@@ -35,11 +34,8 @@ public static class StorageRegistration
         services.AddSingleton<IPartnerStore>(sp => sp.GetRequiredService<TablePartnerStore>());
         services.AddSingleton<IStaffStore, TableStaffStore>();
         services.AddSingleton<IIdentityDirectory, TableIdentityDirectory>();
-        services.AddSingleton<Prm.Core.Onboarding.IApplicationStore, Onboarding.TableApplicationStore>();
         services.AddSingleton<Prm.Core.Approvals.IDecisionLinkStore, Approvals.TableDecisionLinkStore>();
         services.AddSingleton<Prm.Core.Settings.ISettingsStore, Settings.TableSettingsStore>();
-        services.AddSingleton<Onboarding.BlobAgreementDocuments>();
-        services.AddSingleton<Prm.Core.Onboarding.IAgreementDocuments>(sp => sp.GetRequiredService<Onboarding.BlobAgreementDocuments>());
         services.AddSingleton<IOutboxProjection, PartnerProjection>();
         services.AddSingleton<DevMailbox>();
         services.AddSingleton<DevEventSink>();
@@ -89,6 +85,22 @@ public static class MdfStorageRegistration
         services.AddSingleton<Prm.Core.Mdf.IMdfStore, Mdf.TableMdfStore>();
         services.AddSingleton<Prm.Core.Mdf.IMdfProofFiles, Mdf.BlobProofFiles>();
         services.AddSingleton<Prm.Core.Mdf.IMdfAttribution, Deals.TableMdfAttribution>();
+        return services;
+    }
+}
+
+/// <summary>
+/// The storage adapters of onboarding: applications (with their queue index and rate-limit counters) and the agreement documents, with
+/// the version the storage seeds at start (Agreement:CurrentVersion, read by <see cref="StorageInitializer"/>).
+/// </summary>
+public static class OnboardingStorageRegistration
+{
+    public static IServiceCollection AddOnboardingStorage(this IServiceCollection services, IConfiguration configuration)
+    {
+        services.AddSingleton(configuration.GetSection(Prm.Core.Onboarding.AgreementOptions.SectionName).Get<Prm.Core.Onboarding.AgreementOptions>() ?? new Prm.Core.Onboarding.AgreementOptions());
+        services.AddSingleton<Prm.Core.Onboarding.IApplicationStore, Onboarding.TableApplicationStore>();
+        services.AddSingleton<Onboarding.BlobAgreementDocuments>();
+        services.AddSingleton<Prm.Core.Onboarding.IAgreementDocuments>(sp => sp.GetRequiredService<Onboarding.BlobAgreementDocuments>());
         return services;
     }
 }

@@ -192,24 +192,17 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     Prm__ProgramCurrency: program.programCurrency
     Prm__MembershipCacheSeconds: string(program.membershipCacheSeconds)
     Prm__SettingsCacheSeconds: '30'
-    // Outbox dispatcher and workflow deadlines (the defaults of the code, spelled out so operators can tune them).
+    // Operational settings (the defaults of the code, spelled out so operators can tune them): the outbox dispatcher, the invitation
+    // reminder, the agreement document seeded at start and the application form's abuse limits. Program rules and deadlines of
+    // onboarding, deals and MDF are not app settings: their defaults live in code and admins change them with the settings API.
     Outbox__SweepSeconds: '10'
     Outbox__PointerGraceSeconds: '60'
     Outbox__InProcessGraceSeconds: '5'
     Outbox__MaxAttempts: '10'
     Workflows__InvitationReminderAfter: '3.00:00:00'
-    Review__ReviewReminderAfter: '1.00:00:00'
-    Review__ReviewEscalateAfter: '2.00:00:00'
-    Review__ReviewExpiresAfter: '14.00:00:00'
-    Review__InfoAnswerWithin: '14.00:00:00'
     Agreement__CurrentVersion: '2026-01'
-    Agreement__FirstReminderAfter: '3.00:00:00'
-    Agreement__SecondReminderAfter: '7.00:00:00'
-    Agreement__ExpiresAfter: '30.00:00:00'
     Onboarding__MaxPerEmailPerHour: '3'
     Onboarding__MaxPerIpPerHour: '20'
-    Onboarding__ChecklistFirstReminderAfter: '7.00:00:00'
-    Onboarding__ChecklistSecondReminderAfter: '21.00:00:00'
   }
 }
 

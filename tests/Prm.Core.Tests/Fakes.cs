@@ -87,15 +87,45 @@ internal sealed class FakePartnerStore : IPartnerStore
     public Task<string?> FindByDomainAsync(string domain, CancellationToken ct) =>
         Task.FromResult(partners.Values.FirstOrDefault(p => p.Value.Domain == domain)?.Value.Id);
 
+    /// <summary>How many of the next creations fail (as a storage outage would).</summary>
+    public int FailCreates { get; set; }
+
+    /// <summary>Reserved domains and the partner they are reserved for.</summary>
+    public ConcurrentDictionary<string, string> Reservations { get; } = new(StringComparer.Ordinal);
+
     public Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> newUsers, ChangeSet changes, CancellationToken ct)
     {
         Write();
         lock (partners)
         {
+            if (FailCreates > 0 && FailCreates-- > 0) throw new InvalidOperationException("Storage is down.");
+            if (partners.ContainsKey(partner.Id)) throw new ConflictException("The resource already exists.");
             if (partners.Values.Any(p => p.Value.Domain == partner.Domain)) throw new ConflictException("Domain taken.", "domain");
+            if (Reservations.TryGetValue(partner.Domain, out var holder) && holder != partner.Id) throw new ConflictException("Domain reserved.", "domain");
             Add(partner, [.. newUsers]);
             return Task.FromResult(partners[partner.Id].ETag);
         }
+    }
+
+    public Task ReserveAsync(PartnerReservation reservation, CancellationToken ct)
+    {
+        Write();
+        lock (partners)
+        {
+            if (partners.Values.Any(p => p.Value.Domain == reservation.Domain && p.Value.Id != reservation.PartnerId)) throw new ConflictException("Domain taken.", "domain");
+            if (Reservations.GetOrAdd(reservation.Domain, reservation.PartnerId) != reservation.PartnerId) throw new ConflictException("Domain reserved.", "domain");
+        }
+        return Task.CompletedTask;
+    }
+
+    public Task ReleaseAsync(PartnerReservation reservation, CancellationToken ct)
+    {
+        Write();
+        lock (partners)
+        {
+            if (!partners.ContainsKey(reservation.PartnerId)) Reservations.TryRemove(new KeyValuePair<string, string>(reservation.Domain, reservation.PartnerId));
+        }
+        return Task.CompletedTask;
     }
 
     public Task<string> UpdateAsync(Partner partner, string etag, ChangeSet changes, CancellationToken ct)
@@ -188,6 +218,8 @@ internal sealed class ForbiddenPartnerStore : IPartnerStore
     public Task<Versioned<Partner>?> GetAsync(string partnerId, CancellationToken ct) => Fail<Task<Versioned<Partner>?>>();
     public Task<string?> FindByDomainAsync(string domain, CancellationToken ct) => Fail<Task<string?>>();
     public Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct) => Fail<Task<string>>();
+    public Task ReserveAsync(PartnerReservation reservation, CancellationToken ct) => Fail<Task>();
+    public Task ReleaseAsync(PartnerReservation reservation, CancellationToken ct) => Fail<Task>();
     public Task<string> UpdateAsync(Partner partner, string etag, ChangeSet changes, CancellationToken ct) => Fail<Task<string>>();
     public Task<Page<Partner>> ListAsync(PartnerQuery query, PageRequest page, CancellationToken ct) => Fail<Task<Page<Partner>>>();
     public Task<Versioned<PartnerUser>?> GetUserAsync(string partnerId, string userId, CancellationToken ct) => Fail<Task<Versioned<PartnerUser>?>>();

@@ -93,6 +93,77 @@ public sealed class TablePartnerStoreTests
     }
 
     [Fact]
+    public async Task A_reservation_holds_the_domain_and_admin_email_for_its_partner_which_is_then_created_with_them()
+    {
+        var s = await TestStores.CreateAsync();
+        var partner = Make.Partner("Reserved Ltd");
+        var admin = Make.User(partner.Id, role: PartnerRole.PartnerAdmin);
+        var reservation = new PartnerReservation(partner.Id, partner.Domain, admin.Id, admin.Email);
+
+        await s.Store.ReserveAsync(reservation, None);
+        await s.Store.ReserveAsync(reservation, None); // idempotent for the same partner
+
+        (await s.Store.FindByDomainAsync(partner.Domain, None)).Should().Be(partner.Id);
+        var other = Make.Partner("Other", domain: partner.Domain);
+        (await ((Func<Task>)(() => s.CreateAsync(other))).Should().ThrowAsync<ConflictException>()).Which.Field.Should().Be("domain");
+        var otherReservation = () => s.Store.ReserveAsync(new PartnerReservation(Ids.New("ptn"), Make.Domain(), Ids.New("usr"), admin.Email), None);
+        (await otherReservation.Should().ThrowAsync<ConflictException>()).Which.Field.Should().Be("admin.email");
+
+        await s.CreateAsync(partner, admin);
+        (await s.Store.GetAsync(partner.Id, None)).Should().NotBeNull();
+        (await s.Directory.FindEmailAsync(admin.Email, None)).Should().Be(new EmailRegistration(admin.Email, admin.Id, partner.Id));
+        await s.Store.ReleaseAsync(reservation, None);
+        (await s.Store.FindByDomainAsync(partner.Domain, None)).Should().Be(partner.Id, "a created partner's keys are its own, not a reservation");
+        (await s.Directory.FindEmailAsync(admin.Email, None)).Should().NotBeNull();
+    }
+
+    [Fact]
+    public async Task A_released_reservation_frees_its_keys_and_one_refused_for_its_email_keeps_no_domain()
+    {
+        var s = await TestStores.CreateAsync();
+        var reservation = new PartnerReservation(Ids.New("ptn"), Make.Domain(), Ids.New("usr"), Make.Email());
+        await s.Store.ReserveAsync(reservation, None);
+        await s.Store.ReleaseAsync(reservation, None);
+        (await s.Store.FindByDomainAsync(reservation.Domain, None)).Should().BeNull();
+        (await s.Directory.FindEmailAsync(reservation.AdminEmail, None)).Should().BeNull();
+
+        var first = Make.Partner("First");
+        var taken = Make.User(first.Id);
+        await s.CreateAsync(first, taken);
+        var refused = new PartnerReservation(Ids.New("ptn"), Make.Domain(), Ids.New("usr"), taken.Email);
+        (await ((Func<Task>)(() => s.Store.ReserveAsync(refused, None))).Should().ThrowAsync<ConflictException>()).Which.Field.Should().Be("admin.email");
+        (await s.Store.FindByDomainAsync(refused.Domain, None)).Should().BeNull("both keys or neither");
+        await s.Store.ReleaseAsync(refused, None);
+        (await s.Directory.FindEmailAsync(taken.Email, None)).Should().Be(new EmailRegistration(taken.Email, taken.Id, first.Id), "keys held by others are left alone");
+    }
+
+    [Fact]
+    public async Task Concurrent_creations_of_one_partner_chosen_in_advance_create_it_once_and_keep_its_keys()
+    {
+        var s = await TestStores.CreateAsync();
+        var partner = Make.Partner("Twice Ltd");
+        var admin = Make.User(partner.Id, role: PartnerRole.PartnerAdmin);
+
+        var outcomes = await Task.WhenAll(Enumerable.Range(0, 4).Select(async _ =>
+        {
+            try
+            {
+                await s.CreateAsync(partner, admin);
+                return true;
+            }
+            catch (ConflictException)
+            {
+                return false;
+            }
+        }));
+
+        outcomes.Count(created => created).Should().Be(1);
+        (await s.Store.GetAsync(partner.Id, None)).Should().NotBeNull();
+        (await s.Store.FindByDomainAsync(partner.Domain, None)).Should().Be(partner.Id, "a losing creation leaves the winner's keys");
+        (await s.Directory.FindEmailAsync(admin.Email, None)).Should().Be(new EmailRegistration(admin.Email, admin.Id, partner.Id));
+    }
+
+    [Fact]
     public async Task Update_with_the_current_etag_succeeds_and_returns_a_new_etag()
     {
         var s = await TestStores.CreateAsync();

@@ -11,18 +11,37 @@ public sealed class ApplicationReviewTests
 {
     private sealed class RecordingSteps : IApplicationReviewSteps
     {
-        public ConcurrentQueue<ReviewStep> Steps { get; } = new();
+        public ConcurrentQueue<(ReviewStep Step, DateTimeOffset Cycle)> Steps { get; } = new();
 
-        public Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, CancellationToken ct)
+        /// <summary>The application's state the workflow reads when a change arrives (set before raising it).</summary>
+        public ApplicationWorkflowState? State { get; set; }
+
+        /// <summary>What a step answers (by default that it ran).</summary>
+        public Func<ReviewStep, string> Result { get; set; } = step => "application." + step;
+
+        public Task<ApplicationWorkflowState?> StateAsync(string applicationId, CancellationToken ct) => Task.FromResult(State);
+
+        public Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct)
         {
-            Steps.Enqueue(step);
-            return Task.FromResult("application." + step);
+            Steps.Enqueue((step, cycle));
+            return Task.FromResult(Result(step));
         }
     }
 
     private static Task<DurableTaskTestHost> StartAsync(IApplicationReviewSteps steps) =>
         Orchestrations.StartHostAsync(new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton(steps) });
 
+    private static Task ChangeAsync(DurableTaskTestHost host, string id, RecordingSteps steps, ApplicationWorkflowState state)
+    {
+        steps.State = state;
+        return host.Client.RaiseEventAsync(id, ApplicationReview.ChangedEvent, new ApplicationSignal(state.Status));
+    }
+
+    private static ApplicationWorkflowState UnderReview(DateTimeOffset remind, DateTimeOffset escalate, DateTimeOffset expires) => new("UnderReview", remind, escalate, expires, null);
+
+    private static ApplicationWorkflowState InfoRequested(ApplicationReview review, DateTimeOffset due) => new("InfoRequested", review.RemindAt, review.EscalateAt, review.ExpiresAt, due);
+
+    private static ApplicationWorkflowState Decided(string status) => new(status, DateTimeOffset.MinValue, DateTimeOffset.MinValue, DateTimeOffset.MinValue, null);
 
     [Fact]
     public async Task Without_a_decision_it_reminds_then_escalates_then_expires()
@@ -33,7 +52,8 @@ public sealed class ApplicationReviewTests
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), new ApplicationReview("app_1", now.AddSeconds(1), now.AddSeconds(2), now.AddSeconds(3)));
         var done = await Orchestrations.CompletionAsync(host.Client, id);
         done.ReadOutputAs<string>().Should().Be("expired");
-        steps.Steps.Should().Equal(ReviewStep.Remind, ReviewStep.Escalate, ReviewStep.Expire);
+        steps.Steps.Select(s => s.Step).Should().Equal(ReviewStep.Remind, ReviewStep.Escalate, ReviewStep.Expire);
+        steps.Steps.Should().OnlyContain(s => s.Cycle == now.AddSeconds(3), "every step belongs to the review cycle that expires then");
     }
 
     [Fact]
@@ -43,11 +63,11 @@ public sealed class ApplicationReviewTests
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), new ApplicationReview("app_2", now.AddSeconds(1), now.AddSeconds(30), now.AddSeconds(60)));
-        await Task.Delay(TimeSpan.FromSeconds(2.5));
-        await host.Client.RaiseEventAsync(id, ApplicationReview.DecidedEvent, new ReviewSignal("Approved"));
+        await Orchestrations.UntilAsync(() => !steps.Steps.IsEmpty, "the reminder ran");
+        await ChangeAsync(host, id, steps, Decided("Approved"));
         var done = await Orchestrations.CompletionAsync(host.Client, id);
         done.ReadOutputAs<string>().Should().Be("Approved");
-        steps.Steps.Should().Equal(ReviewStep.Remind);
+        steps.Steps.Select(s => s.Step).Should().Equal(ReviewStep.Remind);
     }
 
     [Fact]
@@ -67,17 +87,17 @@ public sealed class ApplicationReviewTests
         var steps = new RecordingSteps();
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), new ApplicationReview("app_4", now.AddSeconds(30), now.AddSeconds(40), now.AddSeconds(50)));
-        await host.Client.RaiseEventAsync(id, ApplicationReview.DecidedEvent, new ReviewSignal("InfoRequested", now.AddSeconds(30)));
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        var first = new ApplicationReview("app_4", now.AddSeconds(30), now.AddSeconds(40), now.AddSeconds(50));
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), first);
+        await ChangeAsync(host, id, steps, InfoRequested(first, now.AddSeconds(30)));
         // The answer sets new, short deadlines: the new review reminds before the decision arrives.
         var answeredAt = DateTimeOffset.UtcNow;
-        await host.Client.RaiseEventAsync(id, ApplicationReview.AnsweredEvent, new ApplicationReview("app_4", answeredAt.AddSeconds(1), answeredAt.AddSeconds(30), answeredAt.AddSeconds(40)));
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        await host.Client.RaiseEventAsync(id, ApplicationReview.DecidedEvent, new ReviewSignal("Approved"));
+        await ChangeAsync(host, id, steps, UnderReview(answeredAt.AddSeconds(1), answeredAt.AddSeconds(30), answeredAt.AddSeconds(40)));
+        await Orchestrations.UntilAsync(() => !steps.Steps.IsEmpty, "the new review's reminder ran");
+        await ChangeAsync(host, id, steps, Decided("Approved"));
         var done = await Orchestrations.CompletionAsync(host.Client, id);
         done.ReadOutputAs<string>().Should().Be("Approved");
-        steps.Steps.Should().Equal(ReviewStep.Remind);
+        steps.Steps.Distinct().Should().Equal([(ReviewStep.Remind, answeredAt.AddSeconds(40))], "only the new cycle's reminder ran (a hint processed late may repeat it; the service sends it once)");
     }
 
     [Fact]
@@ -86,11 +106,12 @@ public sealed class ApplicationReviewTests
         var steps = new RecordingSteps();
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), new ApplicationReview("app_5", now.AddSeconds(30), now.AddSeconds(40), now.AddSeconds(50)));
-        await host.Client.RaiseEventAsync(id, ApplicationReview.DecidedEvent, new ReviewSignal("InfoRequested", now.AddSeconds(2)));
+        var review = new ApplicationReview("app_5", now.AddSeconds(30), now.AddSeconds(40), now.AddSeconds(50));
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), review);
+        await ChangeAsync(host, id, steps, InfoRequested(review, now.AddSeconds(2)));
         var done = await Orchestrations.CompletionAsync(host.Client, id);
         done.ReadOutputAs<string>().Should().Be("expired");
-        steps.Steps.Should().Equal(ReviewStep.Expire);
+        steps.Steps.Should().Equal((ReviewStep.Expire, now.AddSeconds(2)));
     }
 
     [Fact]
@@ -99,19 +120,56 @@ public sealed class ApplicationReviewTests
         var steps = new RecordingSteps();
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), new ApplicationReview("app_6", now.AddSeconds(30), now.AddSeconds(40), now.AddSeconds(50)));
-        await host.Client.RaiseEventAsync(id, ApplicationReview.DecidedEvent, new ReviewSignal("InfoRequested", now.AddSeconds(30)));
-        await host.Client.RaiseEventAsync(id, ApplicationReview.DecidedEvent, new ReviewSignal("Rejected"));
+        var review = new ApplicationReview("app_6", now.AddSeconds(30), now.AddSeconds(40), now.AddSeconds(50));
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), review);
+        await ChangeAsync(host, id, steps, InfoRequested(review, now.AddSeconds(30)));
+        await ChangeAsync(host, id, steps, Decided("Rejected"));
         var done = await Orchestrations.CompletionAsync(host.Client, id);
         done.ReadOutputAs<string>().Should().Be("Rejected");
         steps.Steps.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_late_or_repeated_event_is_checked_against_the_state_and_the_review_goes_on()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var now = DateTimeOffset.UtcNow;
+        var review = new ApplicationReview("app_7", now.AddSeconds(2), now.AddSeconds(3), now.AddSeconds(4));
+        steps.State = UnderReview(review.RemindAt, review.EscalateAt, review.ExpiresAt);
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), review);
+        // A stale "information requested" hint (its answer was committed before it arrived): the state says under review, so the review goes on.
+        await host.Client.RaiseEventAsync(id, ApplicationReview.ChangedEvent, new ApplicationSignal("InfoRequested"));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
+        steps.Steps.Select(s => s.Step).Distinct().Should().Equal([ReviewStep.Remind, ReviewStep.Escalate, ReviewStep.Expire], "the hint did not park the review");
+        steps.Steps.Should().OnlyContain(s => s.Cycle == review.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task An_info_deadline_step_that_finds_the_answer_follows_the_state_into_the_new_review()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var now = DateTimeOffset.UtcNow;
+        var answered = UnderReview(now.AddSeconds(2), now.AddSeconds(30), now.AddSeconds(40));
+        // The answer committed just before the info deadline, and its event has not arrived: the expiry step finds nothing to expire.
+        steps.Result = step => step == ReviewStep.Expire ? "closed" : "application." + step;
+        steps.State = answered;
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator),
+            new ApplicationReview("app_8", now.AddSeconds(-60), now.AddSeconds(-50), now.AddSeconds(-40), now.AddSeconds(1)));
+        await Orchestrations.UntilAsync(() => steps.Steps.Any(s => s.Step == ReviewStep.Remind), "the new review's reminder ran");
+        await ChangeAsync(host, id, steps, Decided("Rejected"));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Rejected");
+        steps.Steps.Should().Equal((ReviewStep.Expire, now.AddSeconds(1)), (ReviewStep.Remind, now.AddSeconds(40)));
     }
 
     private sealed class ClosedSteps : IApplicationReviewSteps
     {
         public int Calls;
 
-        public Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, CancellationToken ct)
+        public Task<ApplicationWorkflowState?> StateAsync(string applicationId, CancellationToken ct) => Task.FromResult<ApplicationWorkflowState?>(null);
+
+        public Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct)
         {
             Interlocked.Increment(ref Calls);
             return Task.FromResult("closed");

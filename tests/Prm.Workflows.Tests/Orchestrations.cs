@@ -24,6 +24,17 @@ internal static class Orchestrations
         }
     }
 
+    /// <summary>Waits (at most <paramref name="timeout"/>, default 30 s) until <paramref name="condition"/> holds; fails the test when it never does.</summary>
+    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting until " + what + ".");
+            await Task.Delay(50);
+        }
+    }
+
     /// <summary>Waits (at most a minute) for an instance to finish, with its output.</summary>
     public static async Task<OrchestrationMetadata> CompletionAsync(DurableTaskClient client, string instanceId)
     {

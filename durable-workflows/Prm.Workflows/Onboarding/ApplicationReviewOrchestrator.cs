@@ -3,26 +3,37 @@ using Prm.Core.Onboarding;
 
 namespace Prm.Workflows.Onboarding;
 
-/// <summary>Input of the review: the application and its deadlines (fixed at submission, and again when the applicant answers a request for information).</summary>
-public sealed record ApplicationReview(string ApplicationId, DateTimeOffset RemindAt, DateTimeOffset EscalateAt, DateTimeOffset ExpiresAt)
+/// <summary>
+/// Input of one generation of an application's review workflow: the review deadlines of the current cycle (fixed at submission, and again
+/// when the applicant answers a request for information), and while the workflow waits for that answer, when it is due.
+/// </summary>
+public sealed record ApplicationReview(string ApplicationId, DateTimeOffset RemindAt, DateTimeOffset EscalateAt, DateTimeOffset ExpiresAt, DateTimeOffset? InfoDueAt = null)
 {
-    public const string DecidedEvent = "decided";
-    public const string AnsweredEvent = "answered";
+    public const string ChangedEvent = "changed";
 
     public static string InstanceId(string applicationId) => "application-" + applicationId;
+
+    /// <summary>The generation that follows an application's state; null when it needs no workflow (decided, expired, or gone).</summary>
+    public static ApplicationReview? For(string applicationId, ApplicationWorkflowState? state) => state switch
+    {
+        { Status: nameof(ApplicationStatus.UnderReview) } => new ApplicationReview(applicationId, state.RemindAt, state.EscalateAt, state.ExpiresAt),
+        { Status: nameof(ApplicationStatus.InfoRequested), InfoDueAt: { } due } => new ApplicationReview(applicationId, state.RemindAt, state.EscalateAt, state.ExpiresAt, due),
+        _ => null,
+    };
 }
 
-/// <summary>A decision reaching the review: the new status, and for a request for information when the answer is due.</summary>
-public sealed record ReviewSignal(string Status, DateTimeOffset? InfoDueAt = null);
+/// <summary>A change of the application (a hint only: the workflow reads the application's state when it arrives).</summary>
+public sealed record ApplicationSignal(string Status);
 
-/// <summary>Input of a review step.</summary>
-public sealed record ApplicationReviewStep(string ApplicationId, ReviewStep Step);
+/// <summary>Input of a review step: the step and the cycle it belongs to (the review's expiry, or the answer's due time).</summary>
+public sealed record ApplicationReviewStep(string ApplicationId, ReviewStep Step, DateTimeOffset Cycle);
 
 /// <summary>
-/// Races the decision against the review deadlines: a reminder to the assignee, then an escalation to the admins, then expiry.
-/// The decision (from the API) arrives as an external event; the timer that lost is cancelled. A request for information waits
-/// for the applicant's answer (racing its own deadline and a decision) and then starts the review again (ContinueAsNew) with the
-/// deadlines the answer set; no answer in time expires the application.
+/// One instance per application. Under review, a change races the deadlines of the cycle: a reminder to the assignee, then an escalation
+/// to the admins, then expiry. Waiting for the answer to a request for information, a change races the answer's due time, at which the
+/// application expires. Every change (a decision, a request for information, an answer) arrives as an event that only wakes the workflow:
+/// it then reads the application's state through an activity (so late, repeated or reordered events cannot mislead it) and continues as
+/// new with the phase that state needs — an answer therefore starts the review again with the deadlines it set. A decided application ends it.
 /// </summary>
 public sealed class ApplicationReviewOrchestrator : TaskOrchestrator<ApplicationReview, string>
 {
@@ -30,45 +41,52 @@ public sealed class ApplicationReviewOrchestrator : TaskOrchestrator<Application
 
     public override async Task<string> RunAsync(TaskOrchestrationContext context, ApplicationReview input)
     {
-        var decided = context.WaitForExternalEvent<ReviewSignal>(ApplicationReview.DecidedEvent);
-        var outcome = await DeadlineRace.RunAsync(
-            context,
-            StatusOf(decided),
-            [(input.RemindAt, ReviewStep.Remind), (input.EscalateAt, ReviewStep.Escalate), (input.ExpiresAt, ReviewStep.Expire)],
-            step => Step(context, input.ApplicationId, step),
-            "expired");
-        if (outcome != nameof(ApplicationStatus.InfoRequested)) return outcome;
+        var changed = context.WaitForExternalEvent<ApplicationSignal>(ApplicationReview.ChangedEvent);
+        var outcome = input.InfoDueAt is { } due
+            ? await DeadlineRace.RunAsync(context, StatusOf(changed), [(due, ReviewStep.Expire)], step => Step(context, input.ApplicationId, step, due), "expired")
+            : await DeadlineRace.RunAsync(
+                context, StatusOf(changed),
+                [(input.RemindAt, ReviewStep.Remind), (input.EscalateAt, ReviewStep.Escalate), (input.ExpiresAt, ReviewStep.Expire)],
+                step => Step(context, input.ApplicationId, step, input.ExpiresAt),
+                "expired");
+        if (outcome == "expired") return outcome;
 
-        var infoDueAt = decided.Result.InfoDueAt ?? context.CurrentUtcDateTime.AddDays(14);
-        var answered = context.WaitForExternalEvent<ApplicationReview>(ApplicationReview.AnsweredEvent);
-        var decidedMeanwhile = context.WaitForExternalEvent<ReviewSignal>(ApplicationReview.DecidedEvent);
-        using var cancel = new CancellationTokenSource();
-        var timer = context.CreateTimer(infoDueAt.UtcDateTime, cancel.Token);
-        var first = await Task.WhenAny(answered, decidedMeanwhile, timer);
-        if (first == answered)
+        // A change arrived, or a step found the application moved on: its state says what comes next.
+        var state = await State(context, input.ApplicationId);
+        var next = ApplicationReview.For(input.ApplicationId, state);
+        if (next == input && !changed.IsCompleted)
         {
-            cancel.Cancel();
-            context.ContinueAsNew(answered.Result with { ApplicationId = input.ApplicationId });
-            return "infoAnswered";
+            // A step found nothing to do while the state still asks for this generation: the change that explains it is on its way.
+            await changed;
+            state = await State(context, input.ApplicationId);
+            next = ApplicationReview.For(input.ApplicationId, state);
         }
-        if (first == decidedMeanwhile)
-        {
-            cancel.Cancel();
-            return decidedMeanwhile.Result.Status;
-        }
-        return await Step(context, input.ApplicationId, ReviewStep.Expire) == "closed" ? "closed" : "expired";
+        if (next is null) return state?.Status ?? "closed";
+        context.ContinueAsNew(next);
+        return next.InfoDueAt is null ? "review" : "waiting for the answer";
     }
 
-    private static async Task<string> StatusOf(Task<ReviewSignal> signal) => (await signal).Status;
+    private static Task<ApplicationWorkflowState?> State(TaskOrchestrationContext context, string applicationId) =>
+        context.CallActivityAsync<ApplicationWorkflowState?>(nameof(ApplicationStateActivity), applicationId, Retry);
 
-    private static Task<string> Step(TaskOrchestrationContext context, string applicationId, ReviewStep step) =>
-        context.CallActivityAsync<string>(nameof(ApplicationReviewStepActivity), new ApplicationReviewStep(applicationId, step), Retry);
+    private static async Task<string> StatusOf(Task<ApplicationSignal> signal) => (await signal).Status;
+
+    private static Task<string> Step(TaskOrchestrationContext context, string applicationId, ReviewStep step, DateTimeOffset cycle) =>
+        context.CallActivityAsync<string>(nameof(ApplicationReviewStepActivity), new ApplicationReviewStep(applicationId, step, cycle), Retry);
 }
 
-/// <summary>Runs one review step through the application service (idempotent: a retried step sends nothing twice).</summary>
+/// <summary>Runs one review step (idempotent per review cycle: a retried step sends nothing twice).</summary>
 public sealed class ApplicationReviewStepActivity(IApplicationReviewSteps applications) : TaskActivity<ApplicationReviewStep, string>
 {
     public override Task<string> RunAsync(TaskActivityContext context, ApplicationReviewStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<string> ExecuteAsync(ApplicationReviewStep input, CancellationToken ct) => applications.RunReviewStepAsync(input.ApplicationId, input.Step, ct);
+    public Task<string> ExecuteAsync(ApplicationReviewStep input, CancellationToken ct) => applications.RunReviewStepAsync(input.ApplicationId, input.Step, input.Cycle, ct);
+}
+
+/// <summary>Reads the application's state for the workflow.</summary>
+public sealed class ApplicationStateActivity(IApplicationReviewSteps applications) : TaskActivity<string, ApplicationWorkflowState?>
+{
+    public override Task<ApplicationWorkflowState?> RunAsync(TaskActivityContext context, string applicationId) => ExecuteAsync(applicationId, CancellationToken.None);
+
+    public Task<ApplicationWorkflowState?> ExecuteAsync(string applicationId, CancellationToken ct) => applications.StateAsync(applicationId, ct);
 }

@@ -8,8 +8,10 @@ using Prm.Core.Settings;
 namespace Prm.Workflows.Onboarding;
 
 /// <summary>
-/// Drives the onboarding workflows from the outbox (at least once; idempotent): starts the review when an application is submitted,
-/// tells it about decisions and answers, starts the agreement wait on approval, and the checklist reminders on activation.
+/// Drives the onboarding workflows from the outbox (at least once; idempotent): starts an application's review when it is submitted and
+/// tells a live one about every change (an instance that is not finished — running, or scheduled and not started yet — gets the event;
+/// one that failed or was terminated is started again from the application's state); starts the agreement wait on approval, and the
+/// checklist reminders on activation.
 /// </summary>
 public sealed class ApplicationWorkflowProjection(DurableClientAccessor durable, ProgramSettings settings) : IOutboxProjection
 {
@@ -32,24 +34,7 @@ public sealed class ApplicationWorkflowProjection(DurableClientAccessor durable,
         if (e.Type is not (ApplicationEvents.Submitted or ApplicationEvents.Approved or ApplicationEvents.Rejected or ApplicationEvents.InfoRequested or ApplicationEvents.InfoAnswered)) return;
         var client = Client();
         var data = e.Data.Deserialize<ApplicationEvents.ApplicationData>(OutboxJson.Options)!;
-        var instanceId = ApplicationReview.InstanceId(data.ApplicationId);
-        var existing = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct);
-        if (e.Type == ApplicationEvents.Submitted)
-        {
-            if (existing is not null) return;
-            var input = new ApplicationReview(data.ApplicationId, data.Deadlines.RemindAt, data.Deadlines.EscalateAt, data.Deadlines.ExpiresAt);
-            await client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), input, new StartOrchestrationOptions(instanceId), ct);
-            return;
-        }
-        if (e.Type == ApplicationEvents.InfoAnswered)
-        {
-            // The review starts again with the deadlines the answer set.
-            var next = new ApplicationReview(data.ApplicationId, data.Deadlines.RemindAt, data.Deadlines.EscalateAt, data.Deadlines.ExpiresAt);
-            if (existing is { IsCompleted: false }) await client.RaiseEventAsync(instanceId, ApplicationReview.AnsweredEvent, next, ct);
-            return;
-        }
-        // A decision moves the review on; an instance that has not started yet or has finished needs nothing (its steps check the status).
-        if (existing is { IsCompleted: false }) await client.RaiseEventAsync(instanceId, ApplicationReview.DecidedEvent, new ReviewSignal(data.Status, data.InfoDueAt), ct);
+        await FollowAsync(client, data, ct);
         if (e.Type == ApplicationEvents.Approved && data.PartnerId is not null)
         {
             // Approval starts the wait for the agreement (one per partner).
@@ -58,6 +43,31 @@ public sealed class ApplicationWorkflowProjection(DurableClientAccessor durable,
             var rules = await Rules(ct);
             var input = new AgreementWait(data.PartnerId, e.OccurredAt + rules.AgreementFirstReminderAfter, e.OccurredAt + rules.AgreementSecondReminderAfter, e.OccurredAt + rules.AgreementExpiresAfter);
             await client.ScheduleNewOrchestrationInstanceAsync(nameof(AgreementOrchestrator), input, new StartOrchestrationOptions(waitId), ct);
+        }
+    }
+
+    /// <summary>Wakes the application's review with the change, or starts it from the state the event carries when there is none that can follow.</summary>
+    private static async Task FollowAsync(DurableTaskClient client, ApplicationEvents.ApplicationData data, CancellationToken ct)
+    {
+        var instanceId = ApplicationReview.InstanceId(data.ApplicationId);
+        var existing = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct);
+        if (existing is { IsCompleted: false })
+        {
+            await client.RaiseEventAsync(instanceId, ApplicationReview.ChangedEvent, new ApplicationSignal(data.Status), ct);
+            return;
+        }
+        if (existing is { RuntimeStatus: OrchestrationRuntimeStatus.Completed }) return; // it ended with a decision or an expiry
+        var state = new ApplicationWorkflowState(data.Status, data.Deadlines.RemindAt, data.Deadlines.EscalateAt, data.Deadlines.ExpiresAt, data.InfoDueAt);
+        if (ApplicationReview.For(data.ApplicationId, state) is not { } input) return;
+        if (existing is not null) await client.PurgeInstanceAsync(instanceId, cancellation: ct); // failed or terminated: start again
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), input, new StartOrchestrationOptions(instanceId), ct);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // Started by a concurrent delivery of the same event (the next change reaches it as an event); anything else is retried.
+            if (await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct) is null) throw;
         }
     }
 

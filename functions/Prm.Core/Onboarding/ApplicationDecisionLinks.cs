@@ -3,9 +3,12 @@ using Prm.Core.Approvals;
 namespace Prm.Core.Onboarding;
 
 /// <summary>Decision links of onboarding: the review of a partner application (approve, reject, request information).</summary>
-public sealed class ApplicationDecisionLinks(PartnerApplications applications, DecisionPages pages) : IDecisionSubject
+public sealed class ApplicationDecisionLinks(ApplicationQueries applications, DecideApplication decide, DecisionPages pages) : IDecisionSubject
 {
-    public IReadOnlyList<string> Kinds => [PartnerApplications.DecisionKind];
+    /// <summary>The kind of decision link of an application review.</summary>
+    public const string Kind = "applicationReview";
+
+    public IReadOnlyList<string> Kinds => [Kind];
 
     public async Task<DecisionView> ViewAsync(DecisionLink link, CancellationToken ct)
     {
@@ -21,7 +24,7 @@ public sealed class ApplicationDecisionLinks(PartnerApplications applications, D
 
     public async Task<DecisionDone> DecideAsync(DecisionLink link, string decision, string? reason, DecisionContext context, CancellationToken ct)
     {
-        var result = (await applications.DecideAsync(DecisionLinks.RecipientOf(link), link.SubjectId, new ApplicationDecisionRequest(decision, reason, null), ct)).Value;
+        var result = (await decide.DecideAsync(DecisionLinks.RecipientOf(link), link.SubjectId, new ApplicationDecisionRequest(decision, reason, null), ct)).Value;
         var message = decision switch
         {
             "approve" => $"Approved. {result.Company.LegalName} becomes a partner; {result.Applicant.Name} is invited as its partner admin.",

@@ -9,57 +9,77 @@ namespace Prm.Core.Onboarding;
 public sealed record ReviewerAssignment(string? Country, string? Region, string ChannelManagerId);
 
 /// <summary>
-/// The onboarding section of the program settings (admins change it through PUT /api/settings/onboarding): fit-score rules,
-/// reviewer assignment, review, information and agreement deadlines, the current agreement version, checklist reminders.
-/// Defaults come from configuration (sections Onboarding, Review, Agreement).
+/// The onboarding section of the program settings — the one settings type of onboarding: fit-score rules, reviewer assignment, review,
+/// information and agreement deadlines, the current agreement version, checklist reminders. The defaults are the initializers below;
+/// configuration may override them at start (tests run the deadlines in seconds): section "Onboarding" (fit rules, checklist reminders),
+/// section "Review" (review and information deadlines, same names) and section "Agreement" (FirstReminderAfter, SecondReminderAfter,
+/// ExpiresAfter, CurrentVersion). Admins override them at run time through the settings API (PUT /api/settings/onboarding).
 /// </summary>
 public sealed record OnboardingSettings
 {
+    /// <summary>The section's name in the settings API.</summary>
     public const string SectionName = "onboarding";
 
-    public List<string> TargetCountries { get; init; } = [];
-    public int TargetCountryPoints { get; init; }
-    public Dictionary<string, int> PartnerTypePoints { get; init; } = [];
-    public Dictionary<string, int> RevenueBandPoints { get; init; } = [];
+    /// <summary>The configuration section that may override the fit rules and checklist reminders at start.</summary>
+    public const string ConfigurationSection = "Onboarding";
+
+    /// <summary>The configuration section that may override the review and information deadlines at start (keys named as here).</summary>
+    public const string ReviewConfigurationSection = "Review";
+
+    /// <summary>The configuration section that may override the agreement deadlines and version at start (keys without the "Agreement" prefix).</summary>
+    public const string AgreementConfigurationSection = "Agreement";
+
+    /// <summary>Countries the program recruits in (ISO alpha-2).</summary>
+    public List<string> TargetCountries { get; init; } = ["US", "CA", "GB", "DE", "FR", "NL", "AT", "CH", "SE", "AU"];
+
+    /// <summary>Points for a target country.</summary>
+    public int TargetCountryPoints { get; init; } = 40;
+
+    /// <summary>Points by partner type (camelCase names).</summary>
+    public Dictionary<string, int> PartnerTypePoints { get; init; } = new() { ["reseller"] = 30, ["msp"] = 30, ["distributor"] = 25, ["agent"] = 15, ["referral"] = 10 };
+
+    /// <summary>Points by expected annual revenue band.</summary>
+    public Dictionary<string, int> RevenueBandPoints { get; init; } = new() { ["<100k"] = 5, ["100k-1m"] = 15, ["1m-10m"] = 25, [">10m"] = 30 };
 
     /// <summary>Assignment of channel managers by country or region; without a match, the channel manager of the applicant's region, else the admins.</summary>
     public List<ReviewerAssignment> Assignments { get; init; } = [];
 
-    public TimeSpan ReviewReminderAfter { get; init; }
-    public TimeSpan ReviewEscalateAfter { get; init; }
-    public TimeSpan ReviewExpiresAfter { get; init; }
-    public TimeSpan InfoAnswerWithin { get; init; }
+    /// <summary>Reminder to the assignee.</summary>
+    public TimeSpan ReviewReminderAfter { get; init; } = TimeSpan.FromHours(24);
+
+    /// <summary>Escalation to the program admins.</summary>
+    public TimeSpan ReviewEscalateAfter { get; init; } = TimeSpan.FromHours(48);
+
+    /// <summary>Expiry of an undecided application (the applicant is told).</summary>
+    public TimeSpan ReviewExpiresAfter { get; init; } = TimeSpan.FromDays(14);
+
+    /// <summary>How long an applicant has to answer a request for information (no answer: the application expires).</summary>
+    public TimeSpan InfoAnswerWithin { get; init; } = TimeSpan.FromDays(14);
 
     /// <summary>The agreement version new partners accept (uploaded with PUT /api/settings/agreements/{version}).</summary>
-    public string AgreementVersion { get; init; } = "";
-    public TimeSpan AgreementFirstReminderAfter { get; init; }
-    public TimeSpan AgreementSecondReminderAfter { get; init; }
-    public TimeSpan AgreementExpiresAfter { get; init; }
+    public string AgreementVersion { get; init; } = AgreementVersions.Seeded;
 
-    public TimeSpan ChecklistFirstReminderAfter { get; init; }
-    public TimeSpan ChecklistSecondReminderAfter { get; init; }
+    /// <summary>Reminders of the agreement offer and its expiry, after the approval.</summary>
+    public TimeSpan AgreementFirstReminderAfter { get; init; } = TimeSpan.FromDays(3);
+    public TimeSpan AgreementSecondReminderAfter { get; init; } = TimeSpan.FromDays(7);
+    public TimeSpan AgreementExpiresAfter { get; init; } = TimeSpan.FromDays(30);
 
-    public static OnboardingSettings From(OnboardingOptions onboarding, ReviewOptions review, AgreementOptions agreement) => new()
-    {
-        TargetCountries = [.. onboarding.TargetCountries],
-        TargetCountryPoints = onboarding.TargetCountryPoints,
-        PartnerTypePoints = new(onboarding.PartnerTypePoints),
-        RevenueBandPoints = new(onboarding.RevenueBandPoints),
-        ReviewReminderAfter = review.ReviewReminderAfter,
-        ReviewEscalateAfter = review.ReviewEscalateAfter,
-        ReviewExpiresAfter = review.ReviewExpiresAfter,
-        InfoAnswerWithin = review.InfoAnswerWithin,
-        AgreementVersion = agreement.CurrentVersion,
-        AgreementFirstReminderAfter = agreement.FirstReminderAfter,
-        AgreementSecondReminderAfter = agreement.SecondReminderAfter,
-        AgreementExpiresAfter = agreement.ExpiresAfter,
-        ChecklistFirstReminderAfter = onboarding.ChecklistFirstReminderAfter,
-        ChecklistSecondReminderAfter = onboarding.ChecklistSecondReminderAfter,
-    };
+    /// <summary>Reminders of unfinished onboarding checklist items after activation.</summary>
+    public TimeSpan ChecklistFirstReminderAfter { get; init; } = TimeSpan.FromDays(7);
+    public TimeSpan ChecklistSecondReminderAfter { get; init; } = TimeSpan.FromDays(21);
 
-    /// <summary>The section registration: defaults from configuration, validation against staff and the stored agreement documents.</summary>
-    public static SettingsSection<OnboardingSettings> Section(OnboardingOptions onboarding, ReviewOptions review, AgreementOptions agreement, IStaffStore staff, IAgreementDocuments documents) =>
-        new(SectionName, () => From(onboarding, review, agreement), (s, ct) => ValidateAsync(s, staff, documents, ct));
+    /// <summary>The review deadlines of a review cycle that starts at <paramref name="from"/> (the submission, or the answer to a request for information).</summary>
+    public ReviewDeadlines ReviewDeadlinesFrom(DateTimeOffset from) => new(from + ReviewReminderAfter, from + ReviewEscalateAfter, from + ReviewExpiresAfter);
+
+    /// <summary>The section registration: <paramref name="defaults"/> (from code and configuration) for what was never saved, validation against staff and the stored agreement documents.</summary>
+    public static SettingsSection<OnboardingSettings> Section(OnboardingSettings defaults, IStaffStore staff, IAgreementDocuments documents) =>
+        new(SectionName, () => defaults with
+        {
+            TargetCountries = [.. defaults.TargetCountries],
+            PartnerTypePoints = new(defaults.PartnerTypePoints),
+            RevenueBandPoints = new(defaults.RevenueBandPoints),
+            Assignments = [.. defaults.Assignments],
+        }, (s, ct) => ValidateAsync(s, staff, documents, ct));
 
     public static async Task ValidateAsync(OnboardingSettings s, IStaffStore staff, IAgreementDocuments documents, CancellationToken ct)
     {
@@ -117,6 +137,9 @@ public sealed record OnboardingSettings
 /// <summary>Agreement version names.</summary>
 public static class AgreementVersions
 {
+    /// <summary>The version the storage seeds at start when no other is configured (Agreement:CurrentVersion), and the settings' default.</summary>
+    public const string Seeded = "2026-01";
+
     public const string Rule = "An agreement version is 1 to 40 letters, digits, dots, dashes or underscores, e.g. 2026-07.";
 
     public static bool IsValid(string? version) => version is { Length: > 0 and <= 40 } && version.All(c => char.IsAsciiLetterOrDigit(c) || c is '.' or '-' or '_');

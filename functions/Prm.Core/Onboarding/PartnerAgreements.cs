@@ -9,17 +9,17 @@ using Prm.Core.Partners;
 
 namespace Prm.Core.Onboarding;
 
-/// <summary>The program agreement (section "Agreement"): current version and acceptance deadlines.</summary>
+/// <summary>
+/// The agreement document the storage seeds at start (section "Agreement", key CurrentVersion): infrastructure read before the program
+/// settings exist, so it stays an option. It is also the default of <see cref="OnboardingSettings.AgreementVersion"/>; the agreement
+/// deadlines are program rules and live in <see cref="OnboardingSettings"/>.
+/// </summary>
 public sealed class AgreementOptions
 {
     public const string SectionName = "Agreement";
 
-    /// <summary>Version of the current agreement document (blob "program-agreement/{version}.txt" in the agreements container).</summary>
-    public string CurrentVersion { get; set; } = "2026-01";
-
-    public TimeSpan FirstReminderAfter { get; set; } = TimeSpan.FromDays(3);
-    public TimeSpan SecondReminderAfter { get; set; } = TimeSpan.FromDays(7);
-    public TimeSpan ExpiresAfter { get; set; } = TimeSpan.FromDays(30);
+    /// <summary>Version of the seeded agreement document (blob "program-agreement/{version}.txt" in the agreements container).</summary>
+    public string CurrentVersion { get; set; } = AgreementVersions.Seeded;
 }
 
 /// <summary>A version of the agreement document and the SHA-256 of its bytes.</summary>
@@ -89,11 +89,17 @@ public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IA
     public async Task<OutboxMessage> OfferAsync(string partnerId, string partnerName, DateTimeOffset deadline, bool reminder, CancellationToken ct)
     {
         var admin = await FirstAdminAsync(partnerId, ct) ?? throw new ConflictException("The partner has no partner admin to accept the agreement.");
-        var url = await links.IssueAsync(DecisionKind, partnerId, new Caller(admin.Id, admin.Email, admin.DisplayName, [], partnerId, PartnerRole.PartnerAdmin), ["accept"], deadline, ct);
+        return await OfferAsync(partnerId, partnerName, admin.Id, admin.Email, admin.DisplayName, deadline, reminder, ct);
+    }
+
+    /// <summary>The offer to a given first admin: also for a partner about to be created, whose offer commits with it.</summary>
+    public async Task<OutboxMessage> OfferAsync(string partnerId, string partnerName, string adminId, string adminEmail, string adminName, DateTimeOffset deadline, bool reminder, CancellationToken ct)
+    {
+        var url = await links.IssueAsync(DecisionKind, partnerId, new Caller(adminId, adminEmail, adminName, [], partnerId, PartnerRole.PartnerAdmin), ["accept"], deadline, ct);
         var version = (await Settings(ct)).AgreementVersion;
-        var message = emails.Compose(reminder ? "agreement-reminder" : "agreement-offer", admin.Email, admin.DisplayName, new
+        var message = emails.Compose(reminder ? "agreement-reminder" : "agreement-offer", adminEmail, adminName, new
         {
-            userName = admin.DisplayName, partnerName, acceptUrl = url, version,
+            userName = adminName, partnerName, acceptUrl = url, version,
             deadline = deadline.UtcDateTime.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
         });
         return OutboxMessage.ForEmail(Ids.New("msg"), message, clock.GetUtcNow(), partnerId, Correlation.Id);

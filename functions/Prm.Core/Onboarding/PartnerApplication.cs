@@ -1,3 +1,5 @@
+using System.Security.Cryptography;
+using System.Text;
 using Prm.Core.Partners;
 
 namespace Prm.Core.Onboarding;
@@ -20,8 +22,8 @@ public sealed record ApplicationDecision(string Decision, string? Reason, string
 /// <summary>The review deadlines of an application.</summary>
 public sealed record ReviewDeadlines(DateTimeOffset RemindAt, DateTimeOffset EscalateAt, DateTimeOffset ExpiresAt);
 
-/// <summary>A "become a partner" application, from the public form to a decision.</summary>
-public sealed record PartnerApplication
+/// <summary>A "become a partner" application, from the public form to a decision (its transitions: PartnerApplication.Transitions.cs).</summary>
+public sealed partial record PartnerApplication
 {
     public required string Id { get; init; }
     public required ApplicationStatus Status { get; init; }
@@ -44,16 +46,32 @@ public sealed record PartnerApplication
 
     /// <summary>SHA-256 of the single-use secret in the request-info email (null once answered).</summary>
     public string? InfoTokenHash { get; init; }
+
+    /// <summary>The partner the approval created (<see cref="PartnerIdOf"/>), set with the approval.</summary>
     public string? PartnerId { get; init; }
+
+    /// <summary>The tier the partner starts in, set with the approval.</summary>
+    public PartnerTier? Tier { get; init; }
 
     /// <summary>SHA-256 of the secret in the applicant's status link.</summary>
     public required string StatusTokenHash { get; init; }
 
     public bool IsOpen => Status is ApplicationStatus.UnderReview or ApplicationStatus.InfoRequested;
 
+    /// <summary>
+    /// The id of the partner an approval of the application creates, derived from the application's: every attempt to approve it, the
+    /// creation right after the commit and its retry from the outbox name the same partner, so the partner can be created idempotently.
+    /// </summary>
+    public static string PartnerIdOf(string applicationId) => "ptn_" + Derived("partner|" + applicationId);
+
+    /// <summary>The user id of the applicant as the first partner admin of that partner, derived the same way.</summary>
+    public static string AdminUserIdOf(string applicationId) => "usr_" + Derived("partner-admin|" + applicationId);
+
+    private static string Derived(string seed) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(seed)))[..32];
+
     public IReadOnlyDictionary<string, string?> Snapshot() => new Dictionary<string, string?>
     {
-        ["status"] = Status.ToString(), ["assigneeId"] = AssigneeId, ["partnerId"] = PartnerId, ["infoRequest"] = InfoRequest, ["infoAnswer"] = InfoAnswer,
+        ["status"] = Status.ToString(), ["assigneeId"] = AssigneeId, ["partnerId"] = PartnerId, ["tier"] = Tier is { } tier ? Common.Text.Camel(tier) : null, ["infoRequest"] = InfoRequest, ["infoAnswer"] = InfoAnswer,
         ["infoDueAt"] = InfoDueAt?.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
         ["deadlines.expiresAt"] = Deadlines.ExpiresAt.UtcDateTime.ToString("yyyy-MM-dd'T'HH:mm:ss'Z'", System.Globalization.CultureInfo.InvariantCulture),
     };

@@ -3,36 +3,6 @@ using Prm.Core.Partners;
 
 namespace Prm.Core.Onboarding;
 
-/// <summary>Fit-score rules of the program (section "Onboarding"): target countries and partner types, with weights.</summary>
-public sealed class OnboardingOptions
-{
-    public const string SectionName = "Onboarding";
-
-    /// <summary>Countries the program recruits in (ISO alpha-2).</summary>
-    public List<string> TargetCountries { get; set; } = ["US", "CA", "GB", "DE", "FR", "NL", "AT", "CH", "SE", "AU"];
-
-    /// <summary>Points for a target country.</summary>
-    public int TargetCountryPoints { get; set; } = 40;
-
-    /// <summary>Points by partner type (camelCase names).</summary>
-    public Dictionary<string, int> PartnerTypePoints { get; set; } = new() { ["reseller"] = 30, ["msp"] = 30, ["distributor"] = 25, ["agent"] = 15, ["referral"] = 10 };
-
-    /// <summary>Points by expected annual revenue band.</summary>
-    public Dictionary<string, int> RevenueBandPoints { get; set; } = new() { ["<100k"] = 5, ["100k-1m"] = 15, ["1m-10m"] = 25, [">10m"] = 30 };
-
-    /// <summary>Applications per applicant email per hour.</summary>
-    public int MaxPerEmailPerHour { get; set; } = 3;
-
-    /// <summary>Applications per client IP per hour.</summary>
-    public int MaxPerIpPerHour { get; set; } = 20;
-
-    /// <summary>First reminder of unfinished onboarding checklist items after activation.</summary>
-    public TimeSpan ChecklistFirstReminderAfter { get; set; } = TimeSpan.FromDays(7);
-
-    /// <summary>Second reminder of unfinished onboarding checklist items after activation.</summary>
-    public TimeSpan ChecklistSecondReminderAfter { get; set; } = TimeSpan.FromDays(21);
-}
-
 /// <summary>Screening of an application: flags and duplicate matches for the reviewer, and a fit score with its reasons.</summary>
 public static class ApplicationScreening
 {

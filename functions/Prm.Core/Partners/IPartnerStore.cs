@@ -7,6 +7,12 @@ namespace Prm.Core.Partners;
 /// <summary>What one state change writes besides the state: its timeline entries and outbox messages, all in one transaction.</summary>
 public sealed record ChangeSet(IReadOnlyList<AuditEntry> Audit, IReadOnlyList<OutboxMessage> Outbox);
 
+/// <summary>
+/// The keys a partner about to be created holds: its domain and its first admin's email, for a partner id and admin user id chosen in
+/// advance (an approved application's, see <c>PartnerApplication.PartnerIdOf</c>).
+/// </summary>
+public sealed record PartnerReservation(string PartnerId, string Domain, string AdminUserId, string AdminEmail);
+
 /// <summary>Storage port for partners, their users and their timeline. Writes are atomic per partner.</summary>
 public interface IPartnerStore
 {
@@ -15,8 +21,20 @@ public interface IPartnerStore
     /// <summary>Partner ids for domains (import look-up); missing domains are absent from the result.</summary>
     Task<string?> FindByDomainAsync(string domain, CancellationToken ct);
 
-    /// <summary>Creates the partner with its first users. Throws <see cref="ConflictException"/> when the domain or a user's email is taken.</summary>
+    /// <summary>
+    /// Creates the partner with its first users. Throws <see cref="ConflictException"/> when the domain or a user's email is taken by
+    /// someone else (keys this partner reserved are its own), or when the partner exists.
+    /// </summary>
     Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct);
+
+    /// <summary>
+    /// Reserves the domain and the first admin's email for a partner to be created later with these ids (idempotent for the same ids).
+    /// Throws <see cref="ConflictException"/> (fields domain, admin.email) when another partner or user holds one of them.
+    /// </summary>
+    Task ReserveAsync(PartnerReservation reservation, CancellationToken ct);
+
+    /// <summary>Gives a reservation back unless its partner was created (then the keys are the partner's); keys held by others are left alone.</summary>
+    Task ReleaseAsync(PartnerReservation reservation, CancellationToken ct);
 
     /// <summary>Replaces the partner if its ETag still matches; throws <see cref="PreconditionFailedException"/> otherwise. Returns the new ETag.</summary>
     Task<string> UpdateAsync(Partner partner, string etag, ChangeSet changes, CancellationToken ct);

@@ -70,7 +70,26 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
     internal const int MaxUsersPerCreate = 20;
 
     /// <summary>Creates a partner with its first users in one transaction (the import path); <paramref name="staffList"/> saves a read per partner.</summary>
-    internal async Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers, IReadOnlyList<StaffMember>? staffList, CancellationToken ct)
+    internal Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers, IReadOnlyList<StaffMember>? staffList, CancellationToken ct) =>
+        CreateAsync(caller, body, moreUsers, staffList, null, [], ct);
+
+    /// <summary>Checks a new partner as <see cref="CreateAsync(Caller, CreatePartnerRequest?, CancellationToken)"/> would (the body and its channel manager), writing nothing.</summary>
+    internal async Task CheckNewAsync(CreatePartnerRequest body, CancellationToken ct)
+    {
+        var request = Validate.Body(body, CreateValidator);
+        await ResolveChannelManagerAsync(request.ChannelManagerId, request.Region!, null, ct);
+    }
+
+    /// <summary>
+    /// Creates the partner a committed approval names (onboarding): with the given partner id and first admin's user id, whose key rows
+    /// the approval may have reserved (<see cref="IPartnerStore.ReserveAsync"/>), and <paramref name="alsoSend"/> (the agreement offer)
+    /// in the same transaction. A second creation of the same partner is a conflict and writes nothing.
+    /// </summary>
+    internal Task<Versioned<PartnerDto>> CreateApprovedAsync(CreatePartnerRequest body, string partnerId, string adminUserId, IReadOnlyList<OutboxMessage> alsoSend, CancellationToken ct) =>
+        CreateAsync(Caller.System, body, [], null, (partnerId, adminUserId), alsoSend, ct);
+
+    private async Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers,
+        IReadOnlyList<StaffMember>? staffList, (string PartnerId, string AdminUserId)? ids, IReadOnlyList<OutboxMessage> alsoSend, CancellationToken ct)
     {
         if (!caller.IsAdmin) throw new ForbiddenException("Only program admins create partners directly.");
         var request = Validate.Body(body, CreateValidator);
@@ -79,7 +98,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         var channelManagerId = await ResolveChannelManagerAsync(request.ChannelManagerId, region, staffList, ct);
         var partner = new Partner
         {
-            Id = Ids.New("ptn"),
+            Id = ids?.PartnerId ?? Ids.New("ptn"),
             Name = request.Name!.Trim(),
             Domain = Text.NormalizeDomain(request.Domain)!,
             Status = Text.ParseEnum<PartnerStatus>(request.Status) ?? PartnerStatus.Active,
@@ -101,7 +120,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         if (people.Count > MaxUsersPerCreate) throw new ValidationFailedException("users", $"At most {MaxUsersPerCreate} users are created with a partner; invite the others afterwards.");
         var invited = people
             .DistinctBy(p => Text.NormalizeEmail(p.Email))
-            .Select(p => NewUser(partner.Id, p.Email, p.DisplayName, p.Role, caller, now))
+            .Select((p, i) => NewUser(partner.Id, p.Email, p.DisplayName, p.Role, caller, now, i == 0 && request.Admin is not null ? ids?.AdminUserId : null))
             .ToList();
         var users = invited.Select(i => i.User).ToList();
         partner = partner with { UserCount = users.Count, AdminCount = users.Count(u => u.Role == PartnerRole.PartnerAdmin) };
@@ -114,6 +133,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
             outbox.Add(OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserInvitedType, user, [], now)));
         }
         outbox.Add(OutboxMessage.ForEvent(PartnerEvents.Created(partner, now)));
+        outbox.AddRange(alsoSend);
         var etag = await store.CreateAsync(partner, users, new ChangeSet(audit, outbox), ct);
         return new Versioned<PartnerDto>(PartnerDto.From(partner), etag);
     }
@@ -264,9 +284,9 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         return all.Where(s => s.Roles.Contains(AppRoles.ChannelManager) && s.Region == region).OrderBy(s => s.Id, StringComparer.Ordinal).FirstOrDefault()?.Id;
     }
 
-    internal static (PartnerUser User, string Code) NewUser(string partnerId, string email, string displayName, PartnerRole role, Caller invitedBy, DateTimeOffset now)
+    internal static (PartnerUser User, string Code) NewUser(string partnerId, string email, string displayName, PartnerRole role, Caller invitedBy, DateTimeOffset now, string? userId = null)
     {
-        var id = Ids.New("usr");
+        var id = userId ?? Ids.New("usr");
         var (code, hash) = InvitationCodes.New(partnerId, id);
         return (NewUser(id, partnerId, email, displayName, role, invitedBy, now) with { InvitationCodeHash = hash }, code);
     }

@@ -10,7 +10,7 @@ using Prm.Functions.OpenApi;
 namespace Prm.Functions.Onboarding;
 
 /// <summary>Partner applications: the public form, the vetting queue, decisions, the applicant's status view.</summary>
-public sealed class ApplicationFunctions(PartnerApplications applications)
+public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplication decide, ApplicationInfo applicant, ApplicationQueries queries)
 {
     [Function("SubmitPartnerApplication")]
     [Access(AccessPolicy.Anonymous)]
@@ -19,7 +19,7 @@ public sealed class ApplicationFunctions(PartnerApplications applications)
     public async Task<IActionResult> Submit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications")] HttpRequest req, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<SubmitApplicationRequest>(req, ct);
-        var (application, statusUrl) = await applications.SubmitAsync(body, ClientIp(req), $"{req.Scheme}://{req.Host}/api", ct);
+        var (application, statusUrl) = await submit.SubmitAsync(body, ClientIp(req), $"{req.Scheme}://{req.Host}/api", ct);
         return Api.Accepted(new SubmittedApplication(application.Id, application.Status.ToString(), statusUrl), statusUrl);
     }
 
@@ -28,20 +28,20 @@ public sealed class ApplicationFunctions(PartnerApplications applications)
     [ApiOperation("The vetting queue", "Newest first. Channel managers see the applications assigned to them; admins all, or one assignee's (assigneeId). Filter by status.",
         Response = typeof(ListResponse<ApplicationDto>), Query = ["status", "assigneeId", "limit", "cursor"])]
     public async Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications")] HttpRequest req, CancellationToken ct) =>
-        Api.Page(await applications.ListAsync(req.Caller(), req.Query("status"), req.Query("assigneeId"), req.Paging(), ct));
+        Api.Page(await queries.ListAsync(req.Caller(), req.Query("status"), req.Query("assigneeId"), req.Paging(), ct));
 
     [Function("GetPartnerApplication")]
     [Access(AccessPolicy.Vendor)]
     [ApiOperation("Read an application", "The application, its screening (flags, duplicate matches, fit score with reasons), assignee, deadlines and decisions. The assignee and admins.",
         Response = typeof(ApplicationDto))]
     public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}")] HttpRequest req, string applicationId, CancellationToken ct) =>
-        Api.Versioned(await applications.GetAsync(req.Caller(), applicationId, ct));
+        Api.Versioned(await queries.GetAsync(req.Caller(), applicationId, ct));
 
     [Function("GetPartnerApplicationTimeline")]
     [Access(AccessPolicy.Vendor)]
     [ApiOperation("An application's timeline", "Submission, reminders, escalation, decision, expiry: who, what, when.", Response = typeof(ListResponse<AuditEntry>), Query = ["limit", "cursor"])]
     public async Task<IActionResult> Timeline([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}/timeline")] HttpRequest req, string applicationId, CancellationToken ct) =>
-        Api.Page(await applications.TimelineAsync(req.Caller(), applicationId, req.Paging(), ct));
+        Api.Page(await queries.TimelineAsync(req.Caller(), applicationId, req.Paging(), ct));
 
     [Function("DecidePartnerApplication")]
     [Access(AccessPolicy.Vendor)]
@@ -50,7 +50,7 @@ public sealed class ApplicationFunctions(PartnerApplications applications)
     public async Task<IActionResult> Decide([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/decision")] HttpRequest req, string applicationId, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<ApplicationDecisionRequest>(req, ct);
-        return Api.Versioned(await applications.DecideAsync(req.Caller(), applicationId, body, ct));
+        return Api.Versioned(await decide.DecideAsync(req.Caller(), applicationId, body, ct));
     }
 
     [Function("GetPartnerApplicationStatus")]
@@ -58,14 +58,14 @@ public sealed class ApplicationFunctions(PartnerApplications applications)
     [ApiOperation("The applicant's view", "Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404.",
         Response = typeof(ApplicationStatusDto), Query = ["token"])]
     public async Task<IActionResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}/status")] HttpRequest req, string applicationId, CancellationToken ct) =>
-        Api.Ok(await applications.StatusAsync(applicationId, req.Query("token"), ct));
+        Api.Ok(await applicant.StatusAsync(applicationId, req.Query("token"), ct));
 
     [Function("AnswerPartnerApplicationInfo")]
     [Access(AccessPolicy.Anonymous)]
     [ApiOperation("Answer a request for information", "The applicant, with the single-use token from the request-info email (body: token, answer). The application is under review again with fresh deadlines; the reviewer gets the answer with new decision links. Unknown or used token 404, past the due time 410.",
         Request = typeof(ApplicationInfoAnswer), Response = typeof(ApplicationStatusDto))]
     public async Task<IActionResult> AnswerInfo([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/info")] HttpRequest req, string applicationId, CancellationToken ct) =>
-        Api.Ok(await applications.AnswerInfoAsync(applicationId, await ApiJson.ReadAsync<ApplicationInfoAnswer>(req, ct), ct));
+        Api.Ok(await applicant.AnswerAsync(applicationId, await ApiJson.ReadAsync<ApplicationInfoAnswer>(req, ct), ct));
 
     /// <summary>
     /// The client's address: the last X-Forwarded-For entry (the one the platform's front end added; earlier entries are the

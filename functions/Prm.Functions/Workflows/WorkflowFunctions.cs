@@ -31,6 +31,10 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     public Task<string> ApplicationReviewStep([ActivityTrigger] ApplicationReviewStep input, CancellationToken ct) =>
         services.GetRequiredService<ApplicationReviewStepActivity>().ExecuteAsync(input, ct);
 
+    [Function(nameof(ApplicationStateActivity))]
+    public Task<Prm.Core.Onboarding.ApplicationWorkflowState?> ApplicationState([ActivityTrigger] string applicationId, CancellationToken ct) =>
+        services.GetRequiredService<ApplicationStateActivity>().ExecuteAsync(applicationId, ct);
+
     [Function(nameof(AgreementOrchestrator))]
     public Task<string> Agreement([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new AgreementOrchestrator().RunAsync(context, context.GetInput<AgreementWait>()!);

@@ -27,12 +27,13 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         var claimed = new List<string>();
         try
         {
-            await ClaimAsync(KeyRows.Domain(partner.Domain), new() { ["PartnerId"] = partner.Id }, "domain", $"A partner with the domain {partner.Domain} already exists.", ct);
-            claimed.Add(KeyRows.Domain(partner.Domain));
+            if (await ClaimOwnAsync(KeyRows.Domain(partner.Domain), new() { ["PartnerId"] = partner.Id }, "domain", $"A partner with the domain {partner.Domain} already exists.", ct))
+            {
+                claimed.Add(KeyRows.Domain(partner.Domain));
+            }
             foreach (var user in users)
             {
-                await ClaimAsync(KeyRows.Email(user.Email), EmailKey(user), "admin.email", $"{user.Email} already belongs to a user of the program.", ct);
-                claimed.Add(KeyRows.Email(user.Email));
+                if (await ClaimOwnAsync(KeyRows.Email(user.Email), EmailKey(user), "admin.email", $"{user.Email} already belongs to a user of the program.", ct)) claimed.Add(KeyRows.Email(user.Email));
             }
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, PartnerRows.Profile(partner)) };
             actions.AddRange(users.Select(u => new TableTransactionAction(TableTransactionActionType.Add, PartnerRows.User(u))));
@@ -43,9 +44,42 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         }
         finally
         {
-            // A failed create releases what it claimed, so the domain and emails stay available.
+            // A failed create releases what it claimed, so the domain and emails stay available — unless the same partner was created
+            // meanwhile (a concurrent creation of a partner whose id was chosen in advance): then the keys are that partner's.
+            if (claimed.Count > 0 && await GetAsync(partner.Id, CancellationToken.None) is null)
+            {
+                foreach (var key in claimed) await tables.Keys.DeleteEntityAsync(key, "", Azure.ETag.All, CancellationToken.None);
+            }
+        }
+    }
+
+    public async Task ReserveAsync(PartnerReservation reservation, CancellationToken ct)
+    {
+        var claimed = new List<string>();
+        try
+        {
+            var domain = KeyRows.Domain(reservation.Domain);
+            if (await ClaimOwnAsync(domain, new() { ["PartnerId"] = reservation.PartnerId }, "domain", $"A partner with the domain {reservation.Domain} already exists.", ct)) claimed.Add(domain);
+            var email = KeyRows.Email(reservation.AdminEmail);
+            if (await ClaimOwnAsync(email, new() { ["UserId"] = reservation.AdminUserId, ["PartnerId"] = reservation.PartnerId }, "admin.email",
+                $"{reservation.AdminEmail} already belongs to a user of the program.", ct))
+            {
+                claimed.Add(email);
+            }
+            claimed.Clear();
+        }
+        finally
+        {
+            // Both keys or neither: a reservation refused for its email gives its domain back.
             foreach (var key in claimed) await tables.Keys.DeleteEntityAsync(key, "", Azure.ETag.All, CancellationToken.None);
         }
+    }
+
+    public async Task ReleaseAsync(PartnerReservation reservation, CancellationToken ct)
+    {
+        if (await GetAsync(reservation.PartnerId, ct) is not null) return;
+        await DeleteIfHeldAsync(KeyRows.Domain(reservation.Domain), reservation.PartnerId, null, ct);
+        await DeleteIfHeldAsync(KeyRows.Email(reservation.AdminEmail), reservation.PartnerId, reservation.AdminUserId, ct);
     }
 
     public async Task<string> UpdateAsync(Partner partner, string etag, ChangeSet changes, CancellationToken ct)
@@ -167,6 +201,41 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         catch (Azure.RequestFailedException ex) when (ex.Status == 409)
         {
             throw new ConflictException(conflict, field);
+        }
+    }
+
+    /// <summary>
+    /// Claims a key row; false when the row exists with exactly these values (held for this partner already: its reservation, or a
+    /// concurrent creation of the same partner), a conflict when someone else holds it.
+    /// </summary>
+    private async Task<bool> ClaimOwnAsync(string key, Dictionary<string, object?> values, string field, string conflict, CancellationToken ct)
+    {
+        var entity = new TableEntity(key, "");
+        foreach (var (k, v) in values) entity[k] = v;
+        try
+        {
+            await tables.Keys.AddEntityAsync(entity, ct);
+            return true;
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+            var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
+            if (held.HasValue && values.All(v => Equals(held.Value!.TryGetValue(v.Key, out var actual) ? actual : null, v.Value))) return false;
+            throw new ConflictException(conflict, field);
+        }
+    }
+
+    private async Task DeleteIfHeldAsync(string key, string partnerId, string? userId, CancellationToken ct)
+    {
+        var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
+        if (!held.HasValue || held.Value!.GetString("PartnerId") != partnerId || (userId is not null && held.Value.GetString("UserId") != userId)) return;
+        try
+        {
+            await tables.Keys.DeleteEntityAsync(key, "", held.Value.ETag, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            // Gone or taken meanwhile: nothing of this reservation is left to give back.
         }
     }
 

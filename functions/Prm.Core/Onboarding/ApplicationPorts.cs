@@ -25,3 +25,25 @@ public interface IApplicationStore
     /// <summary>The open application holding this company domain, if any.</summary>
     Task<string?> FindOpenByDomainAsync(string domain, CancellationToken ct);
 }
+
+/// <summary>The steps the review workflow runs when a deadline passes.</summary>
+public enum ReviewStep { Remind, Escalate, Expire }
+
+/// <summary>
+/// What the review workflow needs to know of an application to pick its phase: the status, the review deadlines of the current cycle,
+/// and while information is requested, when the answer is due.
+/// </summary>
+public sealed record ApplicationWorkflowState(string Status, DateTimeOffset RemindAt, DateTimeOffset EscalateAt, DateTimeOffset ExpiresAt, DateTimeOffset? InfoDueAt);
+
+/// <summary>The port the review workflow calls.</summary>
+public interface IApplicationReviewSteps
+{
+    /// <summary>The application's current state (null when it does not exist): the workflow follows state, not the order events arrive in.</summary>
+    Task<ApplicationWorkflowState?> StateAsync(string applicationId, CancellationToken ct);
+
+    /// <summary>
+    /// Runs the step unless the application moved on; <paramref name="cycle"/> is the review expiry (or, waiting for an answer, the answer's
+    /// due time) the step belongs to. Returns "closed" when nothing is left to do for it.
+    /// </summary>
+    Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct);
+}

@@ -1,0 +1,79 @@
+using System.Globalization;
+using Prm.Core.Approvals;
+using Prm.Core.Common;
+using Prm.Core.Configuration;
+using Prm.Core.Identity;
+using Prm.Core.Notifications;
+using Prm.Core.Outbox;
+using Prm.Core.Partners;
+
+namespace Prm.Core.Onboarding;
+
+/// <summary>The applicant's personal links a notice may carry (they hold secrets, so only the use case that made them knows them).</summary>
+public sealed record ApplicantLinks(string? StatusUrl = null, string? AnswerUrl = null);
+
+/// <summary>
+/// Turns what an application transition causes into outbox messages: its events and its emails, with the recipients of each audience
+/// resolved and a decision link issued per reviewer where the notice asks for one (valid until the application expires).
+/// </summary>
+public sealed class ApplicationNotices(IStaffStore staff, DecisionLinks links, EmailComposer emails, ProgramOptions program)
+{
+    /// <summary>The outbox messages of <paramref name="change"/> for the application as committed.</summary>
+    public async Task<List<OutboxMessage>> OutboxAsync(ApplicationChange change, DateTimeOffset now, ApplicantLinks? applicant, CancellationToken ct)
+    {
+        var a = change.Application;
+        var outbox = change.Events.Select(e => OutboxMessage.ForEvent(ApplicationEvents.Create(e.Type, a, now, e.Reason))).ToList();
+        foreach (var notice in change.Notices)
+        {
+            if (notice.To == ApplicationAudience.Applicant)
+            {
+                outbox.Add(Email(notice.Template, a.Applicant.Email, a.Applicant.Name, a, now, notice, reviewerName: notice.AskedBy, statusUrl: applicant?.StatusUrl, answerUrl: applicant?.AnswerUrl));
+                continue;
+            }
+            foreach (var member in await RecipientsAsync(a, notice.To, ct))
+            {
+                var url = notice.DecisionLink
+                    ? await links.IssueAsync(ApplicationDecisionLinks.Kind, a.Id, new Caller(member.Id, member.Email, member.DisplayName, member.Roles, null, null), PartnerApplication.ReviewDecisions, a.Deadlines.ExpiresAt, ct)
+                    : null;
+                outbox.Add(Email(notice.Template, member.Email, member.DisplayName, a, now, notice, reviewerName: member.DisplayName, decisionUrl: url));
+            }
+        }
+        return outbox;
+    }
+
+    private async Task<IReadOnlyList<StaffMember>> RecipientsAsync(PartnerApplication a, ApplicationAudience audience, CancellationToken ct)
+    {
+        if (audience == ApplicationAudience.Reviewers && a.AssigneeId is not null && await staff.GetAsync(a.AssigneeId, ct) is { } assignee) return [assignee];
+        return (await staff.ListAsync(ct)).Where(s => s.Roles.Contains(AppRoles.Admin)).ToList();
+    }
+
+    private OutboxMessage Email(string template, string to, string? toName, PartnerApplication a, DateTimeOffset now, ApplicationNotice notice,
+        string? reviewerName = null, string? statusUrl = null, string? decisionUrl = null, string? answerUrl = null)
+    {
+        static string Format(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);
+        var message = emails.Compose(template, to, toName, new
+        {
+            applicantName = a.Applicant.Name,
+            reviewerName,
+            companyName = a.Company.LegalName,
+            domain = a.Company.Domain,
+            country = a.Company.Country,
+            fitScore = a.Screening.FitScore,
+            flags = string.Join(", ", a.Screening.Flags),
+            remindAt = Format(a.Deadlines.RemindAt),
+            escalateAt = Format(a.Deadlines.EscalateAt),
+            expiresAt = Format(a.Deadlines.ExpiresAt),
+            expiryDays = (int)Math.Ceiling((a.Deadlines.ExpiresAt - a.SubmittedAt).TotalDays),
+            statusUrl = statusUrl ?? $"{program.PortalBaseUrl.TrimEnd('/')}/applications/{a.Id}",
+            reviewUrl = decisionUrl ?? $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/applications/{a.Id}",
+            reason = notice.Reason,
+            tier = a.Tier is { } tier ? Text.Camel(tier) : null,
+            answerUrl,
+            unanswered = notice.Unanswered,
+            infoRequest = a.InfoRequest,
+            infoAnswer = a.InfoAnswer,
+            infoDueAt = a.InfoDueAt is { } due ? Format(due) : null,
+        });
+        return OutboxMessage.ForEmail(Ids.New("msg"), message, now, null, Correlation.Id);
+    }
+}

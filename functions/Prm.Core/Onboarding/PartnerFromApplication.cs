@@ -1,0 +1,88 @@
+using System.Text.Json;
+using Prm.Core.Common;
+using Prm.Core.Outbox;
+using Prm.Core.Partners;
+using Prm.Core.Settings;
+
+namespace Prm.Core.Onboarding;
+
+/// <summary>
+/// What happens when an application is approved: the partner it becomes — AgreementPending, the chosen tier, owned by the assignee (else
+/// the region's channel manager), the applicant invited as its first partner admin and offered the agreement. Every side effect follows
+/// the commit that wins:
+/// <list type="number">
+/// <item>Before the approval commits, the partner is checked as its creation would check it, and its domain and the applicant's email are
+/// reserved for the partner id the application derives (<see cref="PartnerApplication.PartnerIdOf"/>), so what would refuse the
+/// partner refuses the approval (409/422) and the application stays open.</item>
+/// <item>The approval commits with its ETag; a decision that loses the race gives the reservation back and creates nothing.</item>
+/// <item>The partner is created from the committed application right after the commit, and again from the outbox (application.approved)
+/// when that was cut short: both name the same partner, so it is created once.</item>
+/// </list>
+/// </summary>
+public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationStore applications, PartnerDirectory directory, PartnerAgreements agreements, ProgramSettings settings, TimeProvider clock)
+{
+    /// <summary>Refuses an approval whose partner could not be created (an owner that is no channel manager, a name or domain the directory refuses).</summary>
+    public Task CheckAsync(PartnerApplication application, PartnerTier tier, CancellationToken ct) => directory.CheckNewAsync(Request(application, tier), ct);
+
+    /// <summary>Reserves the partner's domain and the applicant's email for the partner the application's approval names (409 when taken).</summary>
+    public Task ReserveAsync(PartnerApplication application, CancellationToken ct) => partners.ReserveAsync(Reservation(application), ct);
+
+    /// <summary>Gives the reservation back unless the application (as stored now) is approved: for an approval that lost, a rejection or an expiry.</summary>
+    public async Task ReleaseUnlessApprovedAsync(string applicationId, CancellationToken ct)
+    {
+        if (await applications.GetAsync(applicationId, ct) is not { } found || found.Value.Status == ApplicationStatus.Approved) return;
+        await partners.ReleaseAsync(Reservation(found.Value), ct);
+    }
+
+    /// <summary>Creates the partner of an approved application unless it exists (idempotent; concurrent calls create it once).</summary>
+    public async Task EnsureCreatedAsync(PartnerApplication application, CancellationToken ct)
+    {
+        if (application.Status != ApplicationStatus.Approved || application.PartnerId is not { } partnerId) return;
+        if (await partners.GetAsync(partnerId, ct) is not null) return;
+        var rules = await settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
+        var adminId = PartnerApplication.AdminUserIdOf(application.Id);
+        var request = Request(application, application.Tier ?? PartnerTier.Registered);
+        var offer = await agreements.OfferAsync(partnerId, request.Name!.Trim(), adminId, application.Applicant.Email, application.Applicant.Name,
+            clock.GetUtcNow() + rules.AgreementExpiresAfter, reminder: false, ct);
+        try
+        {
+            await directory.CreateApprovedAsync(request, partnerId, adminId, [offer], ct);
+        }
+        catch (ConflictException)
+        {
+            // Created meanwhile by the other path (the request and the outbox raced): nothing more to do.
+            if (await partners.GetAsync(partnerId, ct) is null) throw;
+        }
+    }
+
+    private static PartnerReservation Reservation(PartnerApplication a) =>
+        new(PartnerApplication.PartnerIdOf(a.Id), a.Company.Domain, PartnerApplication.AdminUserIdOf(a.Id), a.Applicant.Email);
+
+    private static CreatePartnerRequest Request(PartnerApplication a, PartnerTier tier) => new(
+        a.Company.LegalName, a.Company.Domain, a.Company.Country, a.Company.Region ?? RegionOf(a.Company.Country),
+        Text.Camel(tier), Text.Camel(a.Company.PartnerType), nameof(PartnerStatus.AgreementPending),
+        a.AssigneeId, a.Company.Website, a.Applicant.Phone, null, null,
+        new NewPartnerAdmin(a.Applicant.Email, a.Applicant.Name));
+
+    private static string RegionOf(string country) => country is "US" or "CA" or "MX" or "BR" or "AR" or "CL" or "CO" ? "amer"
+        : country is "AU" or "NZ" or "JP" or "CN" or "IN" or "SG" or "KR" or "HK" or "TW" ? "apac" : "emea";
+}
+
+/// <summary>
+/// Completes what a decision committed when the request that made it was cut short (at least once, idempotent): an approved
+/// application's partner is created; a rejected or expired application's reservation is given back.
+/// </summary>
+public sealed class ApplicationPartnerProjection(IApplicationStore applications, PartnerFromApplication partners) : IOutboxProjection
+{
+    public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
+    {
+        if (e.Type is not (ApplicationEvents.Approved or ApplicationEvents.Rejected or ApplicationEvents.Expired)) return;
+        var data = e.Data.Deserialize<ApplicationEvents.ApplicationData>(OutboxJson.Options)!;
+        if (e.Type != ApplicationEvents.Approved)
+        {
+            await partners.ReleaseUnlessApprovedAsync(data.ApplicationId, ct);
+            return;
+        }
+        if (await applications.GetAsync(data.ApplicationId, ct) is { } found) await partners.EnsureCreatedAsync(found.Value, ct);
+    }
+}

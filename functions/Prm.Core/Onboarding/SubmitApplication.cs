@@ -1,0 +1,121 @@
+using Prm.Core.Common;
+using Prm.Core.Identity;
+using Prm.Core.Partners;
+using Prm.Core.Settings;
+
+namespace Prm.Core.Onboarding;
+
+/// <summary>
+/// Abuse limits of the public form (configuration section "Onboarding"). Operational protection tuned by operators like the other
+/// app settings, not a program rule admins change, so they stay options outside <see cref="OnboardingSettings"/>.
+/// </summary>
+public sealed class SubmissionLimits
+{
+    public const string SectionName = "Onboarding";
+
+    /// <summary>Applications per applicant email per hour.</summary>
+    public int MaxPerEmailPerHour { get; set; } = 3;
+
+    /// <summary>Applications per client IP per hour.</summary>
+    public int MaxPerIpPerHour { get; set; } = 20;
+}
+
+/// <summary>
+/// The public "become a partner" form: rate limits per email and address, validation, screening (flags and duplicate matches for the
+/// reviewer, never a rejection at the door, and the fit score), assignment of a reviewer, and the application under review with its
+/// deadlines. The applicant gets a receipt with a signed status link, the reviewers the application with decision links.
+/// </summary>
+public sealed class SubmitApplication(IApplicationStore store, IPartnerStore partners, IStaffStore staff, ApplicationCommits commits, ProgramSettings settings, SubmissionLimits limits, TimeProvider clock)
+{
+    private static readonly SubmitApplicationValidator Validator = new();
+
+    /// <summary>Takes an application from the public form. Returns the application and the applicant's status URL.</summary>
+    /// <param name="apiBaseUrl">The API's base URL as the applicant reached it (the status link points there).</param>
+    public async Task<(PartnerApplication Application, string StatusUrl)> SubmitAsync(SubmitApplicationRequest? body, string? clientIp, string apiBaseUrl, CancellationToken ct)
+    {
+        var request = Validate.Body(body, Validator);
+        var email = Text.NormalizeEmail(request.Applicant!.Email)!;
+        var domain = Text.NormalizeDomain(request.Company!.Domain)!;
+        await LimitAsync("email:" + email, limits.MaxPerEmailPerHour, "applications from this email address", ct);
+        if (!string.IsNullOrEmpty(clientIp)) await LimitAsync("ip:" + clientIp, limits.MaxPerIpPerHour, "applications from this network address", ct);
+
+        var now = clock.GetUtcNow();
+        var id = Ids.New("app");
+        var type = Text.ParseEnum<PartnerType>(request.Company.PartnerType)!.Value;
+        var rules = await settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
+        var screening = await ScreenAsync(request, domain, email, type, rules, ct);
+        var assignee = await AssignAsync(request.Company.Country!, request.Company.Region, rules, ct);
+        var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        var application = new PartnerApplication
+        {
+            Id = id,
+            Status = ApplicationStatus.UnderReview,
+            Company = new ApplicantCompany(request.Company.LegalName!.Trim(), request.Company.Website, domain, request.Company.Country!, request.Company.Region,
+                request.Company.SizeBand, request.Company.Industries?.Select(i => i.Trim()).ToList() ?? [], type),
+            Applicant = new ApplicantPerson(request.Applicant.Name!.Trim(), email, request.Applicant.Phone, request.Applicant.JobTitle),
+            ExpectedAnnualRevenueBand = request.ExpectedAnnualRevenueBand,
+            AcceptedTermsVersion = request.AcceptedTermsVersion!,
+            AcceptedPrivacyVersion = request.AcceptedPrivacyVersion!,
+            SubmittedAt = now,
+            ClientIp = clientIp,
+            Screening = screening,
+            AssigneeId = assignee?.Id,
+            Deadlines = rules.ReviewDeadlinesFrom(now),
+            StatusTokenHash = InvitationCodes.Hash(secret),
+        };
+        var statusUrl = $"{apiBaseUrl.TrimEnd('/')}/partner-applications/{id}/status?token={Uri.EscapeDataString($"{id}.{secret}")}";
+        await commits.CreateAsync(application.Submitted(), now, new ApplicantLinks(StatusUrl: statusUrl), ct);
+        return (application, statusUrl);
+    }
+
+    private async Task<Screening> ScreenAsync(SubmitApplicationRequest request, string domain, string email, PartnerType type, OnboardingSettings rules, CancellationToken ct)
+    {
+        var flags = ApplicationScreening.AddressFlags(domain, email);
+        var matches = new List<string>();
+        if (await partners.FindByDomainAsync(domain, ct) is { } partnerId)
+        {
+            flags.Add("domainBelongsToPartner");
+            matches.Add($"partner {partnerId} owns the domain {domain}");
+        }
+        if (await store.FindOpenByDomainAsync(domain, ct) is { } openId)
+        {
+            flags.Add("openApplicationForDomain");
+            matches.Add($"application {openId} for {domain} is still open");
+        }
+        var nameKey = Text.NameKey(request.Company!.LegalName!);
+        var prefix = nameKey.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        if (prefix is { Length: >= 4 })
+        {
+            var similar = await partners.ListAsync(new PartnerQuery(null, null, null, null, prefix), new PageRequest(5, null), ct);
+            foreach (var p in similar.Items.Where(p => p.Domain != domain))
+            {
+                if (!flags.Contains("similarPartnerName")) flags.Add("similarPartnerName");
+                matches.Add($"partner {p.Id} ({p.Name}, {p.Domain}) has a similar name");
+            }
+        }
+        var (score, reasons) = ApplicationScreening.Fit(rules, request.Company.Country!, type, request.ExpectedAnnualRevenueBand);
+        return new Screening(flags, matches, score, reasons);
+    }
+
+    /// <summary>The reviewer: the first assignment rule for the country, else for the region, else the channel manager of the region; null means the admins.</summary>
+    private async Task<StaffMember?> AssignAsync(string country, string? region, OnboardingSettings rules, CancellationToken ct)
+    {
+        var all = await staff.ListAsync(ct);
+        StaffMember? Manager(string id) => all.FirstOrDefault(s => s.Id == id && s.Roles.Contains(AppRoles.ChannelManager));
+        foreach (var rule in rules.Assignments.Where(r => r.Country == country)) if (Manager(rule.ChannelManagerId) is { } m) return m;
+        if (region is null) return null;
+        foreach (var rule in rules.Assignments.Where(r => r.Region == region)) if (Manager(rule.ChannelManagerId) is { } m) return m;
+        return all.Where(s => s.Roles.Contains(AppRoles.ChannelManager) && s.Region == region).OrderBy(s => s.Id, StringComparer.Ordinal).FirstOrDefault();
+    }
+
+    private async Task LimitAsync(string key, int limit, string what, CancellationToken ct)
+    {
+        var count = await store.CountAttemptAsync(key, ct);
+        if (count > limit)
+        {
+            var now = clock.GetUtcNow();
+            var nextHour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(1);
+            throw new TooManyRequestsException($"At most {limit} {what} per hour; try again later.", nextHour - now);
+        }
+    }
+}
