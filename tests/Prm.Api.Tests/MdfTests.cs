@@ -237,9 +237,9 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
 
         // What MdfRequestOrchestrator runs when the claim deadline's timer fires (the timer itself is covered by MdfWorkflowTests).
         var steps = Api.Services.GetRequiredService<IMdfWorkflowSteps>();
-        (await steps.RunStepAsync(new MdfStep(requestId, MdfStepKind.ClaimDeadlineReminder, DaysBefore: 3), CancellationToken.None)).Should().Contain("claim reminded");
-        (await steps.RunStepAsync(new MdfStep(requestId, MdfStepKind.ClaimExpire), CancellationToken.None)).Should().Be("expired");
-        (await steps.RunStepAsync(new MdfStep(requestId, MdfStepKind.ClaimExpire), CancellationToken.None)).Should().Be("done already");
+        (await steps.RunStepAsync(new MdfStep(requestId, MdfStepKind.ClaimDeadlineReminder, DaysBefore: 3), CancellationToken.None)).Should().Be(StepOutcome.Done);
+        (await steps.RunStepAsync(new MdfStep(requestId, MdfStepKind.ClaimExpire), CancellationToken.None)).Should().Be(StepOutcome.Done);
+        (await steps.RunStepAsync(new MdfStep(requestId, MdfStepKind.ClaimExpire), CancellationToken.None)).Should().Be(StepOutcome.DoneAlready);
 
         var after = await GetBudgetAsync(budget.Str("id"));
         Amount(after, "approved").Should().Be(0m);

@@ -1,3 +1,4 @@
+using Prm.Core.Common;
 using System.Collections.Concurrent;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
@@ -13,10 +14,10 @@ public sealed class AgreementWaitTests
     {
         public ConcurrentQueue<AgreementStep> Steps { get; } = new();
 
-        public Task<string> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct)
+        public Task<StepOutcome> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct)
         {
             Steps.Enqueue(step);
-            return Task.FromResult(step.ToString());
+            return Task.FromResult(StepOutcome.Done);
         }
     }
 

@@ -1,3 +1,4 @@
+using Prm.Core.Common;
 using System.Collections.Concurrent;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
@@ -17,11 +18,11 @@ public sealed class ApplicationReviewTests
         public ApplicationWorkflowState? State { get; set; }
 
         /// <summary>What a step answers (by default that it ran).</summary>
-        public Func<ReviewStep, string> Result { get; set; } = step => "application." + step;
+        public Func<ReviewStep, StepOutcome> Result { get; set; } = _ => StepOutcome.Done;
 
         public Task<ApplicationWorkflowState?> StateAsync(string applicationId, CancellationToken ct) => Task.FromResult(State);
 
-        public Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct)
+        public Task<StepOutcome> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct)
         {
             Steps.Enqueue((step, cycle));
             return Task.FromResult(Result(step));
@@ -153,7 +154,7 @@ public sealed class ApplicationReviewTests
         var now = DateTimeOffset.UtcNow;
         var answered = UnderReview(now.AddSeconds(2), now.AddSeconds(30), now.AddSeconds(40));
         // The answer committed just before the info deadline, and its event has not arrived: the expiry step finds nothing to expire.
-        steps.Result = step => step == ReviewStep.Expire ? "closed" : "application." + step;
+        steps.Result = step => step == ReviewStep.Expire ? StepOutcome.Closed : StepOutcome.Done;
         steps.State = answered;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator),
             new ApplicationReview("app_8", now.AddSeconds(-60), now.AddSeconds(-50), now.AddSeconds(-40), now.AddSeconds(1)));
@@ -169,10 +170,10 @@ public sealed class ApplicationReviewTests
 
         public Task<ApplicationWorkflowState?> StateAsync(string applicationId, CancellationToken ct) => Task.FromResult<ApplicationWorkflowState?>(null);
 
-        public Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct)
+        public Task<StepOutcome> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct)
         {
             Interlocked.Increment(ref Calls);
-            return Task.FromResult("closed");
+            return Task.FromResult(StepOutcome.Closed);
         }
     }
 }

@@ -1,3 +1,4 @@
+using Prm.Core.Common;
 using System.Collections.Concurrent;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
@@ -9,11 +10,11 @@ namespace Prm.Workflows.Tests;
 
 public sealed class ChecklistFollowUpTests
 {
-    private sealed class Reminders(string answer) : IChecklistReminders
+    private sealed class Reminders(StepOutcome answer) : IChecklistReminders
     {
         public ConcurrentQueue<int> Numbers { get; } = new();
 
-        public Task<string> RemindChecklistAsync(string partnerId, int number, DateTimeOffset activatedAt, CancellationToken ct)
+        public Task<StepOutcome> RemindChecklistAsync(string partnerId, int number, DateTimeOffset activatedAt, CancellationToken ct)
         {
             Numbers.Enqueue(number);
             return Task.FromResult(answer);
@@ -26,7 +27,7 @@ public sealed class ChecklistFollowUpTests
     [Fact]
     public async Task Unfinished_items_get_both_reminders_in_order()
     {
-        var reminders = new Reminders("reminded");
+        var reminders = new Reminders(StepOutcome.Done);
         await using var host = await StartAsync(reminders);
         var now = DateTimeOffset.UtcNow;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(OnboardingChecklistOrchestrator), new ChecklistFollowUp("ptn_1", now, now.AddSeconds(1), now.AddSeconds(2)));
@@ -37,7 +38,7 @@ public sealed class ChecklistFollowUpTests
     [Fact]
     public async Task A_complete_checklist_ends_the_follow_up_without_the_second_reminder()
     {
-        var reminders = new Reminders("complete");
+        var reminders = new Reminders(StepOutcome.Closed);
         await using var host = await StartAsync(reminders);
         var now = DateTimeOffset.UtcNow;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(OnboardingChecklistOrchestrator), new ChecklistFollowUp("ptn_2", now, now.AddSeconds(1), now.AddSeconds(2)));

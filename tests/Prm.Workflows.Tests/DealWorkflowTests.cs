@@ -1,3 +1,4 @@
+using Prm.Core.Common;
 using System.Collections.Concurrent;
 using Microsoft.DurableTask.Client;
 using Microsoft.DurableTask.Testing;
@@ -18,10 +19,10 @@ public sealed class DealWorkflowTests
 
         public Task<DealWorkflowState?> StateAsync(string dealId, CancellationToken ct) => Task.FromResult(State);
 
-        public Task<string> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct)
+        public Task<StepOutcome> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct)
         {
             Steps.Enqueue((step, cycle));
-            return Task.FromResult(step == DealStep.Expire ? "expired" : "done");
+            return Task.FromResult(StepOutcome.Done);
         }
     }
 

@@ -16,7 +16,7 @@ namespace Prm.Workflows.Tests;
 public sealed class MdfWorkflowTests
 {
     /// <summary>The request as the workflow sees it: the test sets its state before raising "changed"; steps are recorded.</summary>
-    private sealed class RecordingSteps(Func<MdfStep, string>? outcome = null) : IMdfWorkflowSteps
+    private sealed class RecordingSteps(Func<MdfStep, StepOutcome>? outcome = null) : IMdfWorkflowSteps
     {
         private MdfWorkflowState? state;
         private int stateReads;
@@ -34,10 +34,10 @@ public sealed class MdfWorkflowTests
             return Task.FromResult(State);
         }
 
-        public Task<string> RunStepAsync(MdfStep step, CancellationToken ct)
+        public Task<StepOutcome> RunStepAsync(MdfStep step, CancellationToken ct)
         {
             Steps.Enqueue(step);
-            return Task.FromResult(outcome?.Invoke(step) ?? step.Kind.ToString());
+            return Task.FromResult(outcome?.Invoke(step) ?? StepOutcome.Done);
         }
 
         public IReadOnlyList<MdfStepKind> Kinds => Steps.Select(s => s.Kind).ToList();
@@ -107,7 +107,7 @@ public sealed class MdfWorkflowTests
     [Fact]
     public async Task Approval_opens_the_claim_window_with_the_activity_end_the_reminders_before_the_deadline_and_the_expiry()
     {
-        var steps = new RecordingSteps(s => s.Kind == MdfStepKind.ClaimExpire ? "expired" : "ok");
+        var steps = new RecordingSteps();
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
         var id = await StartRequestAsync(host, steps, "mdr_2", InReview(0, now.AddSeconds(30), now.AddSeconds(60)));
@@ -143,7 +143,7 @@ public sealed class MdfWorkflowTests
     [Fact]
     public async Task A_claim_returned_for_information_reopens_the_claim_window_and_the_deadline_still_expires_it()
     {
-        var steps = new RecordingSteps(s => s.Kind == MdfStepKind.ClaimExpire ? "expired" : "ok");
+        var steps = new RecordingSteps();
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
         var activityEnd = new MdfEvents.ScheduledStep(now.AddSeconds(1), MdfStepKind.ActivityEnded);
@@ -165,7 +165,7 @@ public sealed class MdfWorkflowTests
     [Fact]
     public async Task Second_approval_starts_a_new_review_cycle_with_its_own_deadlines()
     {
-        var steps = new RecordingSteps(s => s.Kind == MdfStepKind.ClaimExpire ? "expired" : "ok");
+        var steps = new RecordingSteps();
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
         var id = await StartRequestAsync(host, steps, "mdr_4", InReview(0, now.AddSeconds(30), now.AddSeconds(60)));
@@ -199,7 +199,7 @@ public sealed class MdfWorkflowTests
     [Fact]
     public async Task A_step_that_finds_the_request_gone_ends_the_workflow()
     {
-        var steps = new RecordingSteps(_ => "closed");
+        var steps = new RecordingSteps(_ => StepOutcome.Closed);
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
         var input = MdfRequestWorkflow.For("mdr_6", InReview(0, now, now.AddSeconds(60)))!;
@@ -228,7 +228,7 @@ public sealed class MdfWorkflowTests
     [Fact]
     public async Task A_late_or_repeated_event_is_checked_against_the_state_and_the_expiry_still_happens()
     {
-        var steps = new RecordingSteps(s => s.Kind == MdfStepKind.ClaimExpire ? "expired" : "ok");
+        var steps = new RecordingSteps();
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
         var expiry = new MdfEvents.ScheduledStep(now.AddSeconds(4), MdfStepKind.ClaimExpire);

@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using Prm.Core.Common;
 using Prm.Core.Deals;
 
 namespace Prm.Workflows.Deals;
@@ -92,16 +93,16 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
 
     private static async Task<string> StatusOf(Task<DealSignal> signal) => (await signal).Status;
 
-    private static Task<string> Step(TaskOrchestrationContext context, string dealId, DealStep step, DateTimeOffset cycle) =>
-        context.CallActivityAsync<string>(nameof(DealStepActivity), new DealWorkflowStep(dealId, step, cycle), Retry);
+    private static Task<StepOutcome> Step(TaskOrchestrationContext context, string dealId, DealStep step, DateTimeOffset cycle) =>
+        context.CallActivityAsync<StepOutcome>(nameof(DealStepActivity), new DealWorkflowStep(dealId, step, cycle), Retry);
 }
 
 /// <summary>Runs one deal step through the deal service (idempotent per cycle).</summary>
-public sealed class DealStepActivity(IDealSteps deals) : TaskActivity<DealWorkflowStep, string>
+public sealed class DealStepActivity(IDealSteps deals) : TaskActivity<DealWorkflowStep, StepOutcome>
 {
-    public override Task<string> RunAsync(TaskActivityContext context, DealWorkflowStep input) => ExecuteAsync(input, CancellationToken.None);
+    public override Task<StepOutcome> RunAsync(TaskActivityContext context, DealWorkflowStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<string> ExecuteAsync(DealWorkflowStep input, CancellationToken ct) => deals.RunDealStepAsync(input.DealId, input.Step, input.Cycle, ct);
+    public Task<StepOutcome> ExecuteAsync(DealWorkflowStep input, CancellationToken ct) => deals.RunDealStepAsync(input.DealId, input.Step, input.Cycle, ct);
 }
 
 /// <summary>Reads the registration's state for the workflow.</summary>

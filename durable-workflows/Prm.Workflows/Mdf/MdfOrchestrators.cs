@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using Prm.Core.Common;
 using Prm.Core.Mdf;
 
 namespace Prm.Workflows.Mdf;
@@ -103,7 +104,7 @@ public sealed class MdfRequestOrchestrator : TaskOrchestrator<MdfRequestWorkflow
         return Woken;
     }
 
-    internal static Task<string> Step(TaskOrchestrationContext context, MdfStep step) => context.CallActivityAsync<string>(nameof(MdfStepActivity), step, Retry);
+    internal static Task<StepOutcome> Step(TaskOrchestrationContext context, MdfStep step) => context.CallActivityAsync<StepOutcome>(nameof(MdfStepActivity), step, Retry);
 }
 
 /// <summary>Input of a claim review: one submission of a claim and its deadlines.</summary>
@@ -129,11 +130,11 @@ public sealed class MdfClaimReviewOrchestrator : TaskOrchestrator<MdfClaimReview
 }
 
 /// <summary>Runs one MDF step through Core (idempotent per step key: a retried step sends nothing twice and moves no money twice).</summary>
-public sealed class MdfStepActivity(IMdfWorkflowSteps steps) : TaskActivity<MdfStep, string>
+public sealed class MdfStepActivity(IMdfWorkflowSteps steps) : TaskActivity<MdfStep, StepOutcome>
 {
-    public override Task<string> RunAsync(TaskActivityContext context, MdfStep input) => ExecuteAsync(input, CancellationToken.None);
+    public override Task<StepOutcome> RunAsync(TaskActivityContext context, MdfStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<string> ExecuteAsync(MdfStep input, CancellationToken ct) => steps.RunStepAsync(input, ct);
+    public Task<StepOutcome> ExecuteAsync(MdfStep input, CancellationToken ct) => steps.RunStepAsync(input, ct);
 }
 
 /// <summary>Reads the fund request's state for the workflow.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using Prm.Core.Common;
 using Prm.Core.Onboarding;
 
 namespace Prm.Workflows.Onboarding;
@@ -24,14 +25,14 @@ public sealed class AgreementOrchestrator : TaskOrchestrator<AgreementWait, stri
             context,
             context.WaitForExternalEvent<string>(AgreementWait.AcceptedEvent),
             [(input.FirstReminderAt, AgreementStep.Remind), (input.SecondReminderAt, AgreementStep.Remind), (input.ExpiresAt, AgreementStep.Expire)],
-            step => context.CallActivityAsync<string>(nameof(AgreementStepActivity), new AgreementWaitStep(input.PartnerId, step), Retry),
+            step => context.CallActivityAsync<StepOutcome>(nameof(AgreementStepActivity), new AgreementWaitStep(input.PartnerId, step), Retry),
             "expired");
 }
 
 /// <summary>Runs one agreement step (idempotent at the service: nothing happens once the partner is no longer pending).</summary>
-public sealed class AgreementStepActivity(IAgreementSteps agreements) : TaskActivity<AgreementWaitStep, string>
+public sealed class AgreementStepActivity(IAgreementSteps agreements) : TaskActivity<AgreementWaitStep, StepOutcome>
 {
-    public override Task<string> RunAsync(TaskActivityContext context, AgreementWaitStep input) => ExecuteAsync(input, CancellationToken.None);
+    public override Task<StepOutcome> RunAsync(TaskActivityContext context, AgreementWaitStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<string> ExecuteAsync(AgreementWaitStep input, CancellationToken ct) => agreements.RunAgreementStepAsync(input.PartnerId, input.Step, ct);
+    public Task<StepOutcome> ExecuteAsync(AgreementWaitStep input, CancellationToken ct) => agreements.RunAgreementStepAsync(input.PartnerId, input.Step, ct);
 }

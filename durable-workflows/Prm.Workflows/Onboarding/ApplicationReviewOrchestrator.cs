@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using Prm.Core.Common;
 using Prm.Core.Onboarding;
 
 namespace Prm.Workflows.Onboarding;
@@ -71,16 +72,16 @@ public sealed class ApplicationReviewOrchestrator : TaskOrchestrator<Application
 
     private static async Task<string> StatusOf(Task<ApplicationSignal> signal) => (await signal).Status;
 
-    private static Task<string> Step(TaskOrchestrationContext context, string applicationId, ReviewStep step, DateTimeOffset cycle) =>
-        context.CallActivityAsync<string>(nameof(ApplicationReviewStepActivity), new ApplicationReviewStep(applicationId, step, cycle), Retry);
+    private static Task<StepOutcome> Step(TaskOrchestrationContext context, string applicationId, ReviewStep step, DateTimeOffset cycle) =>
+        context.CallActivityAsync<StepOutcome>(nameof(ApplicationReviewStepActivity), new ApplicationReviewStep(applicationId, step, cycle), Retry);
 }
 
 /// <summary>Runs one review step (idempotent per review cycle: a retried step sends nothing twice).</summary>
-public sealed class ApplicationReviewStepActivity(IApplicationReviewSteps applications) : TaskActivity<ApplicationReviewStep, string>
+public sealed class ApplicationReviewStepActivity(IApplicationReviewSteps applications) : TaskActivity<ApplicationReviewStep, StepOutcome>
 {
-    public override Task<string> RunAsync(TaskActivityContext context, ApplicationReviewStep input) => ExecuteAsync(input, CancellationToken.None);
+    public override Task<StepOutcome> RunAsync(TaskActivityContext context, ApplicationReviewStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<string> ExecuteAsync(ApplicationReviewStep input, CancellationToken ct) => applications.RunReviewStepAsync(input.ApplicationId, input.Step, input.Cycle, ct);
+    public Task<StepOutcome> ExecuteAsync(ApplicationReviewStep input, CancellationToken ct) => applications.RunReviewStepAsync(input.ApplicationId, input.Step, input.Cycle, ct);
 }
 
 /// <summary>Reads the application's state for the workflow.</summary>

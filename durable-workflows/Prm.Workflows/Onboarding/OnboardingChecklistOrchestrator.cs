@@ -1,4 +1,5 @@
 using Microsoft.DurableTask;
+using Prm.Core.Common;
 using Prm.Core.Partners;
 
 namespace Prm.Workflows.Onboarding;
@@ -24,17 +25,17 @@ public sealed class OnboardingChecklistOrchestrator : TaskOrchestrator<Checklist
         {
             number++;
             await context.CreateTimer(at.UtcDateTime, CancellationToken.None);
-            var outcome = await context.CallActivityAsync<string>(nameof(ChecklistReminderActivity), new ChecklistReminder(input.PartnerId, number, input.ActivatedAt), Retry);
-            if (outcome == "complete") return "complete";
+            var outcome = await context.CallActivityAsync<StepOutcome>(nameof(ChecklistReminderActivity), new ChecklistReminder(input.PartnerId, number, input.ActivatedAt), Retry);
+            if (outcome == StepOutcome.Closed) return "complete";
         }
         return "reminded";
     }
 }
 
 /// <summary>Sends one checklist reminder (idempotent at the service).</summary>
-public sealed class ChecklistReminderActivity(IChecklistReminders directory) : TaskActivity<ChecklistReminder, string>
+public sealed class ChecklistReminderActivity(IChecklistReminders directory) : TaskActivity<ChecklistReminder, StepOutcome>
 {
-    public override Task<string> RunAsync(TaskActivityContext context, ChecklistReminder input) => ExecuteAsync(input, CancellationToken.None);
+    public override Task<StepOutcome> RunAsync(TaskActivityContext context, ChecklistReminder input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<string> ExecuteAsync(ChecklistReminder input, CancellationToken ct) => directory.RemindChecklistAsync(input.PartnerId, input.Number, input.ActivatedAt, ct);
+    public Task<StepOutcome> ExecuteAsync(ChecklistReminder input, CancellationToken ct) => directory.RemindChecklistAsync(input.PartnerId, input.Number, input.ActivatedAt, ct);
 }

@@ -43,19 +43,6 @@ public sealed record DealRaised(string Type, string? Reason = null);
 /// </summary>
 public sealed record DealChange(Deal Deal, string Action, IReadOnlyList<DealRaised> Events, IReadOnlyList<DealNotice> Notices, string? Note = null);
 
-/// <summary>What a workflow deadline step found.</summary>
-public enum DealStepResult
-{
-    /// <summary>The registration moved on: nothing is left for this cycle.</summary>
-    Closed,
-
-    /// <summary>The step ran before (a redelivered activity).</summary>
-    DoneAlready,
-
-    /// <summary>The step ran now.</summary>
-    Ran,
-}
-
 /// <summary>
 /// The life of a registration: Draft → UnderReview → Approved | Rejected | Returned; Returned → UnderReview; Approved → Won | Lost | Expired;
 /// Draft, UnderReview, Approved and Returned → Withdrawn. Each transition checks the status in one place and returns a <see cref="DealChange"/>.
@@ -184,14 +171,14 @@ public sealed partial record Deal
     /// A workflow deadline of <paramref name="cycle"/> (the submission for review steps, the protection end for expiry steps) passed.
     /// Closed when the registration moved on; done already when the step ran for this cycle before (each step runs once per cycle).
     /// </summary>
-    public (DealStepResult Result, DealChange? Change) RunStep(DealStep step, DateTimeOffset cycle, DateTimeOffset now)
+    public (StepOutcome Result, DealChange? Change) RunStep(DealStep step, DateTimeOffset cycle, DateTimeOffset now)
     {
         var review = step is DealStep.ReviewRemind or DealStep.ReviewEscalate;
-        if (review && (Status != DealStatus.UnderReview || SubmittedAt != cycle)) return (DealStepResult.Closed, null);
-        if (!review && (Status != DealStatus.Approved || ProtectedUntil != cycle)) return (DealStepResult.Closed, null);
+        if (review && (Status != DealStatus.UnderReview || SubmittedAt != cycle)) return (StepOutcome.Closed, null);
+        if (!review && (Status != DealStatus.Approved || ProtectedUntil != cycle)) return (StepOutcome.Closed, null);
         var action = "deal." + Text.Camel(step);
         var stamp = cycle.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
-        if (Decisions.Any(d => d.Decision == action && d.Reason == stamp)) return (DealStepResult.DoneAlready, null);
+        if (Decisions.Any(d => d.Decision == action && d.Reason == stamp)) return (StepOutcome.DoneAlready, null);
         var updated = this with { Decisions = [.. Decisions, new DealDecision(action, stamp, Caller.System.UserId, Caller.System.DisplayName, now)] };
         DealChange change = step switch
         {
@@ -201,7 +188,7 @@ public sealed partial record Deal
             _ => new(updated.WithoutClaim() with { Status = DealStatus.Expired, UpdatedAt = now }, action, [new(DealEvents.Expired)],
                 [new("deal-expired", DealAudience.RegisteringUser), new("deal-expired", DealAudience.AssignedReviewer)]),
         };
-        return (DealStepResult.Ran, change);
+        return (StepOutcome.Done, change);
     }
 
     private DealChange Close(DealDecision decision, DealStatus status, string eventType, string template)

@@ -13,18 +13,14 @@ public sealed class DealDeadlines(IDealStore store, DealCommits commits, TimePro
         (await store.GetAsync(dealId, ct))?.Value is { } d ? new DealWorkflowState(d.Status.ToString(), d.SubmittedAt, d.ReviewRemindAt, d.ReviewEscalateAt, d.ProtectedUntil) : null;
 
     /// <summary>A deadline of the workflow passed. Idempotent: a step runs once per submission (review) or protection end (expiry).</summary>
-    public Task<string> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct) =>
+    public Task<StepOutcome> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct) =>
         ReadDecideCommit.RunAsync(async _ =>
         {
-            if (await store.GetAsync(dealId, ct) is not { } found) return "closed";
+            if (await store.GetAsync(dealId, ct) is not { } found) return StepOutcome.Closed;
             var now = clock.GetUtcNow();
             var (result, change) = found.Value.RunStep(step, cycle, now);
-            switch (result)
-            {
-                case DealStepResult.Closed: return "closed";
-                case DealStepResult.DoneAlready: return "done already";
-            }
-            await commits.CommitAsync(Caller.System, found, change!, now, ct);
-            return step == DealStep.Expire ? "expired" : change!.Action;
+            if (change is null) return result;
+            await commits.CommitAsync(Caller.System, found, change, now, ct);
+            return StepOutcome.Done;
         }, ct: ct);
 }

@@ -83,8 +83,8 @@ public interface IDealSteps
     /// <summary>The registration's current state (null when it does not exist): the workflow follows state, not the order events arrive in.</summary>
     Task<DealWorkflowState?> StateAsync(string dealId, CancellationToken ct);
 
-    /// <summary>Runs the step unless the deal moved on; <paramref name="cycle"/> is the submission or protection end the step belongs to. Returns "closed" when nothing is left.</summary>
-    Task<string> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct);
+    /// <summary>Runs the step unless the deal moved on; <paramref name="cycle"/> is the submission or protection end the step belongs to. Closed when nothing is left.</summary>
+    Task<StepOutcome> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct);
 }
 
 /// <summary>Deal ids carry their partner (the partition) and sort newest first within it.</summary>

@@ -267,58 +267,58 @@ public sealed partial record FundRequest
     }
 
     /// <summary>
-    /// A workflow deadline passed. Returns what was done ("closed" when the workflow has nothing left, "done already" for a retried step)
-    /// and the change to commit, if any. Each step runs once per cycle, claim submission and reminder (recorded in StepsDone).
+    /// A workflow deadline passed. Returns what the step found (Closed when the workflow has nothing left, DoneAlready for a retried step,
+    /// Skipped for a step of an earlier review cycle) and the change to commit, if any. Each step runs once per cycle, claim submission and reminder (recorded in StepsDone).
     /// </summary>
-    public (string Outcome, MdfChange? Change) RunStep(MdfStep step, MdfSettings rules, DateTimeOffset now)
+    public (StepOutcome Outcome, MdfChange? Change) RunStep(MdfStep step, MdfSettings rules, DateTimeOffset now)
     {
         var key = $"{step.Kind}:{step.Cycle}:{step.DaysBefore}:{step.Submission}";
-        if (StepsDone.Contains(key)) return ("done already", null);
+        if (StepsDone.Contains(key)) return (StepOutcome.DoneAlready, null);
         var marked = this with { StepsDone = [.. StepsDone, key] };
         var claimOpen = Status == FundRequestStatus.Approved && Claim?.Status is not (MdfClaimStatus.Submitted or MdfClaimStatus.Approved or MdfClaimStatus.Paid or MdfClaimStatus.Rejected);
         switch (step.Kind)
         {
             case MdfStepKind.RequestRemind or MdfStepKind.RequestEscalate:
             {
-                if (Status is FundRequestStatus.Rejected or FundRequestStatus.Cancelled or FundRequestStatus.Expired or FundRequestStatus.Closed) return ("closed", null);
-                if (!(Status is FundRequestStatus.Submitted or FundRequestStatus.AwaitingSecondApproval) || step.Cycle != Cycle) return ("not waiting", null);
+                if (Status is FundRequestStatus.Rejected or FundRequestStatus.Cancelled or FundRequestStatus.Expired or FundRequestStatus.Closed) return (StepOutcome.Closed, null);
+                if (!(Status is FundRequestStatus.Submitted or FundRequestStatus.AwaitingSecondApproval) || step.Cycle != Cycle) return (StepOutcome.Skipped, null);
                 var escalate = step.Kind == MdfStepKind.RequestEscalate;
                 var notice = new MdfNotice(escalate || Status == FundRequestStatus.AwaitingSecondApproval ? MdfAudience.AdminsButFirstApprover : MdfAudience.Reviewers,
                     escalate ? "Escalated: a fund request waits for a decision" : "Reminder: a fund request waits for your decision",
                     escalate ? $"\"{Title}\" of {PartnerName} ({RequestedAmount}) was submitted on {Format(SubmittedAt)} and is still undecided."
                              : $"\"{Title}\" of {PartnerName} ({RequestedAmount}) still waits; it is escalated to the program admins on {Format(EscalateAt)}.",
                     MdfLinkKind.RequestDecision, rules.RequestEscalateAfter);
-                return (escalate ? "escalated" : "reminded", new MdfChange(marked, escalate ? "mdf.request.escalated" : "mdf.request.reminded", null, [], [], [notice]));
+                return (StepOutcome.Done, new MdfChange(marked, escalate ? "mdf.request.escalated" : "mdf.request.reminded", null, [], [], [notice]));
             }
             case MdfStepKind.ActivityEnded or MdfStepKind.ClaimDeadlineReminder:
             {
-                if (!claimOpen) return ("closed", null);
+                if (!claimOpen) return (StepOutcome.Closed, null);
                 var ended = step.Kind == MdfStepKind.ActivityEnded;
                 var message = ended
                     ? $"\"{Title}\" ended on {BudgetDto.Iso(EndDate)}. Claim up to {MaxClaim} with proof of performance by {BudgetDto.Iso(ClaimDeadline!.Value)}."
                     : $"{step.DaysBefore} day(s) left: claim \"{Title}\" (up to {MaxClaim}) by {BudgetDto.Iso(ClaimDeadline!.Value)}, or the reserved funds return to the budget.";
-                return (ended ? "claim reminded" : $"claim reminded {step.DaysBefore} days before",
+                return (StepOutcome.Done,
                     new MdfChange(marked, "mdf.claim.reminded", null, [], [], [new MdfNotice(MdfAudience.Requester, ended ? "Time to claim your MDF" : "Your claim deadline is near", message)]));
             }
             case MdfStepKind.ClaimExpire:
             {
-                if (!claimOpen) return ("closed", null);
+                if (!claimOpen) return (StepOutcome.Closed, null);
                 const string note = "The claim deadline passed.";
                 var updated = marked with
                 {
                     Status = FundRequestStatus.Expired, Claim = Claim is null ? null : Claim with { Status = MdfClaimStatus.Expired },
                     Decisions = [.. Decisions, new MdfDecisionRecord("expired", note, Identity.Caller.System.UserId, Identity.Caller.System.DisplayName, now)],
                 };
-                return ("expired", new MdfChange(updated, MdfEvents.RequestExpired, note, [new MdfMove(LedgerEntryKind.Released, ApprovedAmount!.Value, Id)], [new MdfRaised(MdfEvents.RequestExpired)],
+                return (StepOutcome.Done, new MdfChange(updated, MdfEvents.RequestExpired, note, [new MdfMove(LedgerEntryKind.Released, ApprovedAmount!.Value, Id)], [new MdfRaised(MdfEvents.RequestExpired)],
                     [new MdfNotice(MdfAudience.Requester, "Your MDF reservation expired", $"No claim for \"{Title}\" was submitted by {BudgetDto.Iso(ClaimDeadline!.Value)}; the {ApprovedAmount} reserved returned to the budget.")]));
             }
             default:
             {
-                if (Claim is not { Status: MdfClaimStatus.Submitted } c || c.Submission != step.Submission) return ("closed", null);
+                if (Claim is not { Status: MdfClaimStatus.Submitted } c || c.Submission != step.Submission) return (StepOutcome.Closed, null);
                 var escalate = step.Kind == MdfStepKind.ClaimReviewEscalate;
                 var notice = new MdfNotice(escalate ? MdfAudience.Admins : MdfAudience.Reviewers, escalate ? "Escalated: a claim waits for review" : "Reminder: a claim waits for your review",
                     $"{PartnerName} claimed {c.ClaimedAmount} for \"{Title}\" on {Format(c.SubmittedAt!.Value)}.", MdfLinkKind.ClaimReview);
-                return (escalate ? "claim escalated" : "claim reminded", new MdfChange(marked, escalate ? "mdf.claim.escalated" : "mdf.claim.reviewReminded", null, [], [], [notice], "claim"));
+                return (StepOutcome.Done, new MdfChange(marked, escalate ? "mdf.claim.escalated" : "mdf.claim.reviewReminded", null, [], [], [notice], "claim"));
             }
         }
     }

@@ -1,3 +1,4 @@
+using Prm.Core.Common;
 using Prm.Core.Identity;
 using Prm.Core.Settings;
 
@@ -23,11 +24,11 @@ public sealed class MdfDeadlines(IMdfStore store, MdfCommits commits, ProgramSet
             claim?.ReviewRemindAt, claim?.ReviewEscalateAt, schedule);
     }
 
-    public async Task<string> RunStepAsync(MdfStep step, CancellationToken ct)
+    public async Task<StepOutcome> RunStepAsync(MdfStep step, CancellationToken ct)
     {
-        if (await store.GetRequestAsync(step.RequestId, ct) is null) return "closed";
+        if (await store.GetRequestAsync(step.RequestId, ct) is null) return StepOutcome.Closed;
         var rules = await settings.GetAsync<MdfSettings>(MdfSettings.SectionName, ct);
-        var outcome = "done";
+        var outcome = StepOutcome.Done;
         await commits.ApplyAsync(Caller.System, step.RequestId, state =>
         {
             var (result, change) = state.Request.RunStep(step, rules, clock.GetUtcNow());

@@ -329,6 +329,6 @@ public interface IMdfWorkflowSteps
     /// <summary>The request's current state (null when it does not exist): the workflow follows state, not the order events arrive in.</summary>
     Task<MdfWorkflowState?> StateAsync(string requestId, CancellationToken ct);
 
-    /// <summary>Runs the step unless it no longer applies; returns what was done, "closed" when the workflow has nothing left to do.</summary>
-    Task<string> RunStepAsync(MdfStep step, CancellationToken ct);
+    /// <summary>Runs the step unless it no longer applies; Closed when the workflow has nothing left to do.</summary>
+    Task<StepOutcome> RunStepAsync(MdfStep step, CancellationToken ct);
 }

@@ -15,18 +15,14 @@ public sealed class ApplicationDeadlines(IApplicationStore store, ApplicationCom
             : null;
 
     /// <summary>A deadline of the workflow passed. Idempotent: a step runs once per review cycle; a decided application is left alone.</summary>
-    public Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct) =>
+    public Task<StepOutcome> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct) =>
         ReadDecideCommit.RunAsync(async _ =>
         {
-            if (await store.GetAsync(applicationId, ct) is not { } found) return "closed";
+            if (await store.GetAsync(applicationId, ct) is not { } found) return StepOutcome.Closed;
             var now = clock.GetUtcNow();
             var (result, change) = found.Value.RunStep(step, cycle, now);
-            switch (result)
-            {
-                case ApplicationStepResult.Closed: return "closed";
-                case ApplicationStepResult.DoneAlready: return "done already";
-            }
-            await commits.CommitAsync(Caller.System, found, change!, now, null, ct);
-            return step == ReviewStep.Expire ? "expired" : change!.Action;
+            if (change is null) return result;
+            await commits.CommitAsync(Caller.System, found, change, now, null, ct);
+            return StepOutcome.Done;
         }, ct: ct);
 }

@@ -43,7 +43,7 @@ public interface IApplicationReviewSteps
 
     /// <summary>
     /// Runs the step unless the application moved on; <paramref name="cycle"/> is the review expiry (or, waiting for an answer, the answer's
-    /// due time) the step belongs to. Returns "closed" when nothing is left to do for it.
+    /// due time) the step belongs to. Closed when nothing is left to do for it.
     /// </summary>
-    Task<string> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct);
+    Task<StepOutcome> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct);
 }

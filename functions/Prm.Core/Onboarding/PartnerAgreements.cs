@@ -42,7 +42,7 @@ public enum AgreementStep { Remind, Expire }
 /// <summary>The port the agreement workflow calls.</summary>
 public interface IAgreementSteps
 {
-    Task<string> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct);
+    Task<StepOutcome> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct);
 }
 
 /// <summary>
@@ -144,10 +144,10 @@ public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IA
     }
 
     /// <summary>A deadline passed: remind the partner admin (with a fresh link) or expire the offer (partner AgreementExpired, channel manager told). Idempotent.</summary>
-    public async Task<string> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct)
+    public Task<StepOutcome> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct) => ReadDecideCommit.RunAsync(async _ =>
     {
         var found = await store.GetAsync(partnerId, ct);
-        if (found is null || found.Value.Status != PartnerStatus.AgreementPending) return "closed";
+        if (found is null || found.Value.Status != PartnerStatus.AgreementPending) return StepOutcome.Closed;
         var partner = found.Value;
         var now = clock.GetUtcNow();
         var audit = new List<AuditEntry>();
@@ -170,16 +170,9 @@ public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IA
                 outbox.Add(OutboxMessage.ForEmail(Ids.New("msg"), emails.Compose("agreement-expired", manager.Email, manager.DisplayName, new { userName = manager.DisplayName, partnerName = partner.Name }), now, partnerId, Correlation.Id));
             }
         }
-        try
-        {
-            await store.UpdateAsync(updated with { UpdatedAt = now }, found.ETag, new ChangeSet(audit, outbox), ct);
-        }
-        catch (PreconditionFailedException)
-        {
-            return await RunAgreementStepAsync(partnerId, step, ct);
-        }
-        return step == AgreementStep.Remind ? "reminded" : "expired";
-    }
+        await store.UpdateAsync(updated with { UpdatedAt = now }, found.ETag, new ChangeSet(audit, outbox), ct);
+        return StepOutcome.Done;
+    }, ct: ct);
 
     private async Task<PartnerUser?> FirstAdminAsync(string partnerId, CancellationToken ct)
     {

@@ -34,19 +34,6 @@ public sealed record ApplicationRaised(string Type, string? Reason = null);
 /// </summary>
 public sealed record ApplicationChange(PartnerApplication Application, string Action, IReadOnlyList<ApplicationRaised> Events, IReadOnlyList<ApplicationNotice> Notices, string? Note = null);
 
-/// <summary>What a review step of the workflow found.</summary>
-public enum ApplicationStepResult
-{
-    /// <summary>The application moved on (decided, or in another review cycle): nothing is left for this step.</summary>
-    Closed,
-
-    /// <summary>The step ran before in this review cycle (a redelivered activity).</summary>
-    DoneAlready,
-
-    /// <summary>The step ran now.</summary>
-    Ran,
-}
-
 /// <summary>
 /// The life of an application: submitted UnderReview → Approved | Rejected | InfoRequested | Expired; InfoRequested → UnderReview (the
 /// answer starts a new review cycle with fresh deadlines) | Approved | Rejected | Expired. Each transition checks the status in one place
@@ -125,11 +112,11 @@ public sealed partial record PartnerApplication
     /// and the expiry of an application under review; the answer's due time for the expiry of an application waiting for an answer.
     /// Closed when the application moved on (decided, or in another cycle); done already when the step ran in this cycle before.
     /// </summary>
-    public (ApplicationStepResult Result, ApplicationChange? Change) RunStep(ReviewStep step, DateTimeOffset cycle, DateTimeOffset now)
+    public (StepOutcome Result, ApplicationChange? Change) RunStep(ReviewStep step, DateTimeOffset cycle, DateTimeOffset now)
     {
         var underReview = Status == ApplicationStatus.UnderReview && Deadlines.ExpiresAt == cycle;
         var unanswered = Status == ApplicationStatus.InfoRequested && InfoDueAt == cycle;
-        if (!(underReview || (step == ReviewStep.Expire && unanswered))) return (ApplicationStepResult.Closed, null);
+        if (!(underReview || (step == ReviewStep.Expire && unanswered))) return (StepOutcome.Closed, null);
         var action = step switch
         {
             ReviewStep.Remind => "application.reminded",
@@ -138,7 +125,7 @@ public sealed partial record PartnerApplication
         };
         // A retried step sends nothing twice; an answered request for information starts a new cycle with its own steps.
         var cycleStart = Decisions.ToList().FindLastIndex(d => d.Decision == "infoAnswered");
-        if (Decisions.Skip(cycleStart + 1).Any(d => d.Decision == action)) return (ApplicationStepResult.DoneAlready, null);
+        if (Decisions.Skip(cycleStart + 1).Any(d => d.Decision == action)) return (StepOutcome.DoneAlready, null);
         var updated = this with { Decisions = [.. Decisions, new ApplicationDecision(action, null, Caller.System.UserId, Caller.System.DisplayName, now)] };
         ApplicationChange change = step switch
         {
@@ -147,7 +134,7 @@ public sealed partial record PartnerApplication
             _ => new(updated with { Status = ApplicationStatus.Expired }, action, [new(ApplicationEvents.Expired)],
                 [new("application-expired", ApplicationAudience.Applicant, Unanswered: unanswered)]),
         };
-        return (ApplicationStepResult.Ran, change);
+        return (StepOutcome.Done, change);
     }
 
     /// <summary>Refuses a decision once the application is decided or expired, naming who decided and when.</summary>

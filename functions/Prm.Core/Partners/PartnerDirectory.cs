@@ -10,7 +10,8 @@ namespace Prm.Core.Partners;
 /// <summary>The port the checklist follow-up workflow calls.</summary>
 public interface IChecklistReminders
 {
-    Task<string> RemindChecklistAsync(string partnerId, int number, DateTimeOffset activatedAt, CancellationToken ct);
+    /// <summary>Closed when the partner is not active or nothing is left to remind of (no email); DoneAlready for a retried reminder.</summary>
+    Task<StepOutcome> RemindChecklistAsync(string partnerId, int number, DateTimeOffset activatedAt, CancellationToken ct);
 }
 
 /// <summary>The partner directory: list, read, create and edit partner companies.</summary>
@@ -204,19 +205,19 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
     }
 
     /// <summary>
-    /// Reminder number <paramref name="number"/> of the unfinished checklist items to the partner's admins. Returns "complete" when nothing
-    /// is left (no email), "closed" when the partner is not active, "done already" for a retried reminder.
+    /// Reminder number <paramref name="number"/> of the unfinished checklist items to the partner's admins. Closed when nothing
+    /// is left (no email) or the partner is not active, DoneAlready for a retried reminder.
     /// </summary>
-    public async Task<string> RemindChecklistAsync(string partnerId, int number, DateTimeOffset activatedAt, CancellationToken ct)
+    public async Task<StepOutcome> RemindChecklistAsync(string partnerId, int number, DateTimeOffset activatedAt, CancellationToken ct)
     {
         return await ReadDecideCommit.RunAsync(async attempt =>
         {
             var found = await store.GetAsync(partnerId, ct);
-            if (found is null || found.Value.Status != PartnerStatus.Active) return "closed";
+            if (found is null || found.Value.Status != PartnerStatus.Active) return StepOutcome.Closed;
             var p = found.Value;
-            if (p.ChecklistRemindersSent >= number) return "done already";
+            if (p.ChecklistRemindersSent >= number) return StepOutcome.DoneAlready;
             var open = Checklist(p).Where(i => !i.Done).ToList();
-            if (open.Count == 0) return "complete";
+            if (open.Count == 0) return StepOutcome.Closed;
             var now = clock.GetUtcNow();
             var admins = (await store.ListUsersAsync(partnerId, new PageRequest(PageRequest.MaxLimit, null), ct)).Items
                 .Where(u => u.Role == PartnerRole.PartnerAdmin).ToList();
@@ -233,7 +234,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
                 [new FieldChange("checklistRemindersSent", p.ChecklistRemindersSent.ToString(System.Globalization.CultureInfo.InvariantCulture), number.ToString(System.Globalization.CultureInfo.InvariantCulture))],
                 "Open: " + string.Join(", ", open.Select(i => i.Key)));
             await store.UpdateAsync(p with { ChecklistRemindersSent = number, UpdatedAt = now }, found.ETag, new ChangeSet([entry], outbox), ct);
-            return "reminded";
+            return StepOutcome.Done;
         }, 5, ct: ct);
     }
 

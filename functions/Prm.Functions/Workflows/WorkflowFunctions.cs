@@ -28,7 +28,7 @@ public sealed class WorkflowFunctions(IServiceProvider services)
         new ApplicationReviewOrchestrator().RunAsync(context, context.GetInput<ApplicationReview>()!);
 
     [Function(nameof(ApplicationReviewStepActivity))]
-    public Task<string> ApplicationReviewStep([ActivityTrigger] ApplicationReviewStep input, CancellationToken ct) =>
+    public Task<Prm.Core.Common.StepOutcome> ApplicationReviewStep([ActivityTrigger] ApplicationReviewStep input, CancellationToken ct) =>
         services.GetRequiredService<ApplicationReviewStepActivity>().ExecuteAsync(input, ct);
 
     [Function(nameof(ApplicationStateActivity))]
@@ -40,7 +40,7 @@ public sealed class WorkflowFunctions(IServiceProvider services)
         new AgreementOrchestrator().RunAsync(context, context.GetInput<AgreementWait>()!);
 
     [Function(nameof(AgreementStepActivity))]
-    public Task<string> AgreementStep([ActivityTrigger] AgreementWaitStep input, CancellationToken ct) =>
+    public Task<Prm.Core.Common.StepOutcome> AgreementStep([ActivityTrigger] AgreementWaitStep input, CancellationToken ct) =>
         services.GetRequiredService<AgreementStepActivity>().ExecuteAsync(input, ct);
 
     [Function(nameof(OnboardingChecklistOrchestrator))]
@@ -48,7 +48,7 @@ public sealed class WorkflowFunctions(IServiceProvider services)
         new OnboardingChecklistOrchestrator().RunAsync(context, context.GetInput<ChecklistFollowUp>()!);
 
     [Function(nameof(ChecklistReminderActivity))]
-    public Task<string> ChecklistReminder([ActivityTrigger] ChecklistReminder input, CancellationToken ct) =>
+    public Task<Prm.Core.Common.StepOutcome> ChecklistReminder([ActivityTrigger] ChecklistReminder input, CancellationToken ct) =>
         services.GetRequiredService<ChecklistReminderActivity>().ExecuteAsync(input, ct);
 
     [Function(nameof(DealOrchestrator))]
@@ -56,7 +56,7 @@ public sealed class WorkflowFunctions(IServiceProvider services)
         new DealOrchestrator().RunAsync(context, context.GetInput<DealWorkflow>()!);
 
     [Function(nameof(DealStepActivity))]
-    public Task<string> DealStep([ActivityTrigger] DealWorkflowStep input, CancellationToken ct) =>
+    public Task<Prm.Core.Common.StepOutcome> DealStep([ActivityTrigger] DealWorkflowStep input, CancellationToken ct) =>
         services.GetRequiredService<DealStepActivity>().ExecuteAsync(input, ct);
 
     [Function(nameof(DealStateActivity))]
@@ -72,7 +72,7 @@ public sealed class WorkflowFunctions(IServiceProvider services)
         new MdfClaimReviewOrchestrator().RunAsync(context, context.GetInput<MdfClaimReview>()!);
 
     [Function(nameof(MdfStepActivity))]
-    public Task<string> MdfStep([ActivityTrigger] Prm.Core.Mdf.MdfStep input, CancellationToken ct) =>
+    public Task<Prm.Core.Common.StepOutcome> MdfStep([ActivityTrigger] Prm.Core.Mdf.MdfStep input, CancellationToken ct) =>
         services.GetRequiredService<MdfStepActivity>().ExecuteAsync(input, ct);
 
     [Function(nameof(MdfStateActivity))]

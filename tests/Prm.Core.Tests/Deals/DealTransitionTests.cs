@@ -215,12 +215,12 @@ public class DealTransitionTests
     {
         var deal = UnderReview();
         var (result, change) = deal.RunStep(DealStep.ReviewRemind, Now, Now.AddHours(24));
-        result.Should().Be(DealStepResult.Ran);
+        result.Should().Be(StepOutcome.Done);
         change!.Notices.Single().Should().Be(new DealNotice("deal-review-reminder", DealAudience.Reviewers));
 
-        change.Deal.RunStep(DealStep.ReviewRemind, Now, Now.AddHours(25)).Result.Should().Be(DealStepResult.DoneAlready);
-        deal.RunStep(DealStep.ReviewRemind, Now.AddSeconds(-1), Now.AddHours(24)).Result.Should().Be(DealStepResult.Closed);
-        Approved().RunStep(DealStep.ReviewEscalate, Now, Now.AddHours(48)).Result.Should().Be(DealStepResult.Closed);
+        change.Deal.RunStep(DealStep.ReviewRemind, Now, Now.AddHours(25)).Result.Should().Be(StepOutcome.DoneAlready);
+        deal.RunStep(DealStep.ReviewRemind, Now.AddSeconds(-1), Now.AddHours(24)).Result.Should().Be(StepOutcome.Closed);
+        Approved().RunStep(DealStep.ReviewEscalate, Now, Now.AddHours(48)).Result.Should().Be(StepOutcome.Closed);
     }
 
     [Fact]
@@ -229,12 +229,12 @@ public class DealTransitionTests
         var deal = Approved();
         var (result, change) = deal.RunStep(DealStep.Expire, deal.ProtectedUntil!.Value, deal.ProtectedUntil!.Value);
 
-        result.Should().Be(DealStepResult.Ran);
+        result.Should().Be(StepOutcome.Done);
         change!.Deal.Status.Should().Be(DealStatus.Expired);
         change.Deal.ClaimKey.Should().BeNull();
         change.Events.Single().Type.Should().Be(DealEvents.Expired);
         change.Notices.Select(n => n.To).Should().Equal(DealAudience.RegisteringUser, DealAudience.AssignedReviewer);
-        deal.RunStep(DealStep.Expire, deal.ProtectedUntil!.Value.AddDays(1), Now).Result.Should().Be(DealStepResult.Closed);
+        deal.RunStep(DealStep.Expire, deal.ProtectedUntil!.Value.AddDays(1), Now).Result.Should().Be(StepOutcome.Closed);
     }
 
     private static DealExtension Extension(string id, int days = 30) => new(id, days, "Customer delayed", "usr_rep", "Rita Rep", Now.AddDays(10), "Pending");

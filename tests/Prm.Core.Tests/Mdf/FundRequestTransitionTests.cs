@@ -131,10 +131,10 @@ public class FundRequestTransitionTests
     public void The_claim_deadline_releases_the_reservation_once()
     {
         var (outcome, change) = Approved().RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimExpire), Rules, Now);
-        outcome.Should().Be("expired");
+        outcome.Should().Be(StepOutcome.Done);
         change!.Moves.Should().Equal(new MdfMove(LedgerEntryKind.Released, Eur(5_000m), "mdr_1"));
-        change.Updated.RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimExpire), Rules, Now).Outcome.Should().Be("done already");
-        WithClaim(MdfClaimStatus.Submitted).RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimExpire), Rules, Now).Outcome.Should().Be("closed");
+        change.Updated.RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimExpire), Rules, Now).Outcome.Should().Be(StepOutcome.DoneAlready);
+        WithClaim(MdfClaimStatus.Submitted).RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimExpire), Rules, Now).Outcome.Should().Be(StepOutcome.Closed);
     }
 
     [Fact]
@@ -142,9 +142,9 @@ public class FundRequestTransitionTests
     {
         var reminded = WithClaim(MdfClaimStatus.Draft).RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimDeadlineReminder, DaysBefore: 14), Rules, Now).Change!.Updated;
         var returned = reminded with { Claim = reminded.Claim! with { Status = MdfClaimStatus.InfoRequested, Submission = 1 } };
-        returned.RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimDeadlineReminder, DaysBefore: 14), Rules, Now).Outcome.Should().Be("done already");
+        returned.RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimDeadlineReminder, DaysBefore: 14), Rules, Now).Outcome.Should().Be(StepOutcome.DoneAlready);
         var (outcome, change) = returned.RunStep(new MdfStep("mdr_1", MdfStepKind.ClaimExpire), Rules, Now);
-        outcome.Should().Be("expired");
+        outcome.Should().Be(StepOutcome.Done);
         change!.Updated.Status.Should().Be(FundRequestStatus.Expired);
         change.Updated.Claim!.Status.Should().Be(MdfClaimStatus.Expired);
         change.Moves.Should().Equal(new MdfMove(LedgerEntryKind.Released, Eur(5_000m), "mdr_1"));

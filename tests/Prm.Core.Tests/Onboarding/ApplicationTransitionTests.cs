@@ -157,28 +157,28 @@ public class ApplicationTransitionTests
         var cycle = a.Deadlines.ExpiresAt;
 
         var (result, change) = a.RunStep(ReviewStep.Remind, cycle, Now.AddHours(24));
-        result.Should().Be(ApplicationStepResult.Ran);
+        result.Should().Be(StepOutcome.Done);
         change!.Action.Should().Be("application.reminded");
         change.Notices.Should().Equal(new ApplicationNotice("application-reminder", ApplicationAudience.Reviewers));
-        change.Application.RunStep(ReviewStep.Remind, cycle, Now.AddHours(25)).Result.Should().Be(ApplicationStepResult.DoneAlready);
+        change.Application.RunStep(ReviewStep.Remind, cycle, Now.AddHours(25)).Result.Should().Be(StepOutcome.DoneAlready);
 
         var escalated = change.Application.RunStep(ReviewStep.Escalate, cycle, Now.AddHours(48)).Change!;
         escalated.Notices.Should().Equal(new ApplicationNotice("application-escalated", ApplicationAudience.Admins, DecisionLink: true));
         escalated.Events.Should().BeEmpty();
 
-        a.RunStep(ReviewStep.Remind, cycle.AddDays(1), Now).Result.Should().Be(ApplicationStepResult.Closed, "another cycle's step");
-        a.Reject(By("reject", "no")).Application.RunStep(ReviewStep.Remind, cycle, Now).Result.Should().Be(ApplicationStepResult.Closed);
+        a.RunStep(ReviewStep.Remind, cycle.AddDays(1), Now).Result.Should().Be(StepOutcome.Closed, "another cycle's step");
+        a.Reject(By("reject", "no")).Application.RunStep(ReviewStep.Remind, cycle, Now).Result.Should().Be(StepOutcome.Closed);
     }
 
     [Fact]
     public void While_information_is_requested_only_the_answer_deadline_expires_the_application()
     {
         var waiting = InfoRequested();
-        waiting.RunStep(ReviewStep.Remind, waiting.Deadlines.ExpiresAt, Now).Result.Should().Be(ApplicationStepResult.Closed);
-        waiting.RunStep(ReviewStep.Expire, waiting.Deadlines.ExpiresAt, Now).Result.Should().Be(ApplicationStepResult.Closed, "the review cycle's expiry waits for the answer");
+        waiting.RunStep(ReviewStep.Remind, waiting.Deadlines.ExpiresAt, Now).Result.Should().Be(StepOutcome.Closed);
+        waiting.RunStep(ReviewStep.Expire, waiting.Deadlines.ExpiresAt, Now).Result.Should().Be(StepOutcome.Closed, "the review cycle's expiry waits for the answer");
 
         var (result, change) = waiting.RunStep(ReviewStep.Expire, waiting.InfoDueAt!.Value, Now.AddDays(10));
-        result.Should().Be(ApplicationStepResult.Ran);
+        result.Should().Be(StepOutcome.Done);
         change!.Application.Status.Should().Be(ApplicationStatus.Expired);
         change.Events.Should().Equal(new ApplicationRaised(ApplicationEvents.Expired));
         change.Notices.Should().Equal(new ApplicationNotice("application-expired", ApplicationAudience.Applicant, Unanswered: true));
@@ -192,7 +192,7 @@ public class ApplicationTransitionTests
         var answeredAt = Now.AddDays(2);
         var answered = waiting.AnswerInfo("Litware.", answeredAt, Rules.ReviewDeadlinesFrom(answeredAt)).Application;
 
-        answered.RunStep(ReviewStep.Expire, waiting.InfoDueAt!.Value, Now.AddDays(3)).Result.Should().Be(ApplicationStepResult.Closed);
-        answered.RunStep(ReviewStep.Remind, answered.Deadlines.ExpiresAt, answeredAt.AddHours(24)).Result.Should().Be(ApplicationStepResult.Ran, "a new cycle has its own reminder");
+        answered.RunStep(ReviewStep.Expire, waiting.InfoDueAt!.Value, Now.AddDays(3)).Result.Should().Be(StepOutcome.Closed);
+        answered.RunStep(ReviewStep.Remind, answered.Deadlines.ExpiresAt, answeredAt.AddHours(24)).Result.Should().Be(StepOutcome.Done, "a new cycle has its own reminder");
     }
 }
