@@ -24,6 +24,7 @@ public static class AppRegistration
     {
         var program = configuration.GetSection(ProgramOptions.SectionName).Get<ProgramOptions>() ?? new ProgramOptions();
         services.AddSingleton(program);
+        services.AddSingleton(configuration.GetSection(ForwardingOptions.SectionName).Get<ForwardingOptions>() ?? new ForwardingOptions());
         services.AddSingleton(TimeProvider.System);
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)

@@ -187,6 +187,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     SendGrid__FromEmail: sendGridSender.fromEmail
     SendGrid__FromName: sendGridSender.fromName
     Delivery__Disabled: 'false'
+    // The Functions front end appends the client's address to X-Forwarded-For: trust exactly that one entry.
+    Http__TrustedProxyHops: '1'
     Prm__PortalBaseUrl: program.portalBaseUrl
     Prm__ApiBaseUrl: 'https://${app.properties.defaultHostName}/api'
     Prm__ProgramCurrency: program.programCurrency

@@ -1,4 +1,5 @@
 using System.Text;
+using Microsoft.AspNetCore.Http;
 using System.Net;
 using System.Text.Json;
 using Prm.Testing;
@@ -282,5 +283,63 @@ public sealed class DecisionLinkTests(ApiHostFixture fixture) : IClassFixture<Ap
         var late = await Api.Anonymous.PostAsync(path, new StringContent("{\"decision\":\"approve\"}", Encoding.UTF8, "application/json"));
         late.StatusCode.Should().Be(HttpStatusCode.Conflict);
         (await StatusAsync(id)).Should().Be("Rejected");
+    }
+}
+
+/// <summary>The client's address cannot be forged with X-Forwarded-For: only the entries trusted proxies appended count.</summary>
+public sealed class ClientAddressTests
+{
+    private static HttpRequest Request(string? forwarded, string remote = "203.0.113.9")
+    {
+        var context = new Microsoft.AspNetCore.Http.DefaultHttpContext();
+        context.Connection.RemoteIpAddress = System.Net.IPAddress.Parse(remote);
+        if (forwarded is not null) context.Request.Headers["X-Forwarded-For"] = forwarded;
+        return context.Request;
+    }
+
+    [Theory]
+    [InlineData("6.6.6.6", 0, "203.0.113.9")]
+    [InlineData("6.6.6.6, 198.51.100.7", 1, "198.51.100.7")]
+    [InlineData("198.51.100.7:51234", 1, "198.51.100.7")]
+    [InlineData("[2001:db8:1:2::7]:443", 1, "2001:db8:1:2::7")]
+    [InlineData("::ffff:198.51.100.7", 1, "198.51.100.7")]
+    [InlineData("6.6.6.6, 198.51.100.7, 10.0.0.4", 2, "198.51.100.7")]
+    [InlineData("", 1, "203.0.113.9")]
+    public void Only_the_entries_of_trusted_proxies_count(string? forwarded, int hops, string expected) =>
+        Prm.Functions.Http.ClientAddress.Of(Request(forwarded), new Prm.Functions.Http.ForwardingOptions { TrustedProxyHops = hops })!.ToString().Should().Be(expected);
+
+    [Fact]
+    public void An_ipv6_client_is_limited_by_its_64_network_and_ports_do_not_make_new_clients()
+    {
+        var one = Prm.Functions.Http.ClientAddress.RateLimitKey(Prm.Functions.Http.ClientAddress.Parse("[2001:db8:1:2::7]:443"));
+        var other = Prm.Functions.Http.ClientAddress.RateLimitKey(Prm.Functions.Http.ClientAddress.Parse("[2001:db8:1:2:ffff::1]:8080"));
+        one.Should().Be("2001:db8:1:2::/64").And.Be(other);
+        Prm.Functions.Http.ClientAddress.RateLimitKey(Prm.Functions.Http.ClientAddress.Parse("2001:db8:1:3::7")).Should().NotBe(one);
+    }
+}
+
+/// <summary>A host not behind a proxy trusts no X-Forwarded-For: a client cannot dodge the per-address limit by making entries up.</summary>
+public sealed class NoProxyHostTests : IAsyncLifetime
+{
+    private ApiHost api = null!;
+
+    public async Task InitializeAsync() => api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Http:TrustedProxyHops"] = "0", ["Onboarding:MaxPerIpPerHour"] = "3" });
+
+    public async Task DisposeAsync() => await api.DisposeAsync();
+
+    [Fact]
+    public async Task Forged_forwarding_headers_do_not_reset_the_per_address_limit()
+    {
+        var statuses = new List<int>();
+        for (var i = 0; i < 4; i++)
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Post, "partner-applications")
+            {
+                Content = Responses.Json(Applications.Form($"Spoof {i} GmbH", $"spoof{i}.example", $"boss@spoof{i}.example")),
+            };
+            request.Headers.Add("X-Forwarded-For", $"10.9.{i}.{i + 1}");
+            statuses.Add((int)(await api.Anonymous.SendAsync(request)).StatusCode);
+        }
+        statuses.Should().Equal(202, 202, 202, 429);
     }
 }

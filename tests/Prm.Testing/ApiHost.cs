@@ -43,6 +43,8 @@ public sealed class ApiHost : IAsyncDisposable
                 ["Outbox:InProcessGraceSeconds"] = "2",
                 ["Prm:MembershipCacheSeconds"] = "30",
                 ["Logging:LogLevel:Default"] = "Warning",
+                // The tests play the client behind one front end (as in Azure): X-Forwarded-For's last entry is the client.
+                ["Http:TrustedProxyHops"] = "1",
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
             builder.Configuration.AddInMemoryCollection(values);

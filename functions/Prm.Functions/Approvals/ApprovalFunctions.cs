@@ -18,7 +18,7 @@ namespace Prm.Functions.Approvals;
 /// <see cref="DecisionLinkRouter"/> resolves and claims the link and hands it to the subject of its kind; the one problem map gives
 /// the status of a failure (404 unknown, 410 expired, 409 used or decided, 403 not allowed, 400/422 bad input).
 /// </summary>
-public sealed class ApprovalFunctions(DecisionLinkRouter router)
+public sealed class ApprovalFunctions(DecisionLinkRouter router, ForwardingOptions forwarding)
 {
     [Function("ShowDecisionLink")]
     [Access(AccessPolicy.Anonymous)]
@@ -45,8 +45,7 @@ public sealed class ApprovalFunctions(DecisionLinkRouter router)
             var fields = QueryHelpers.ParseQuery(Encoding.UTF8.GetString(bytes));
             form = new DecisionForm(fields.TryGetValue("decision", out var d) ? d.ToString() : null, fields.TryGetValue("reason", out var r) ? r.ToString() : null);
         }
-        var ip = req.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault()
-            ?? req.HttpContext.Connection.RemoteIpAddress?.ToString();
+        var ip = ClientAddress.Of(req, forwarding)?.ToString();
         return await PageAsync(req, () => router.DecideAsync(token, form, new DecisionContext(ip, req.Headers.UserAgent.ToString()), ct));
     }
 

@@ -10,7 +10,7 @@ using Prm.Functions.OpenApi;
 namespace Prm.Functions.Onboarding;
 
 /// <summary>Partner applications: the public form, the vetting queue, decisions, the applicant's status view.</summary>
-public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplication decide, ApplicationInfo applicant, ApplicationQueries queries)
+public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplication decide, ApplicationInfo applicant, ApplicationQueries queries, ForwardingOptions forwarding)
 {
     [Function("SubmitPartnerApplication")]
     [Access(AccessPolicy.Anonymous)]
@@ -19,7 +19,7 @@ public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplica
     public async Task<IActionResult> Submit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications")] HttpRequest req, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<SubmitApplicationRequest>(req, ct);
-        var (application, statusUrl) = await submit.SubmitAsync(body, ClientIp(req), $"{req.Scheme}://{req.Host}/api", ct);
+        var (application, statusUrl) = await submit.SubmitAsync(body, ClientAddress.RateLimitKey(ClientAddress.Of(req, forwarding)), $"{req.Scheme}://{req.Host}/api", ct);
         return Api.Accepted(new SubmittedApplication(application.Id, application.Status.ToString(), statusUrl), statusUrl);
     }
 
@@ -66,15 +66,4 @@ public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplica
         Request = typeof(ApplicationInfoAnswer), Response = typeof(ApplicationStatusDto))]
     public async Task<IActionResult> AnswerInfo([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/info")] HttpRequest req, string applicationId, CancellationToken ct) =>
         Api.Ok(await applicant.AnswerAsync(applicationId, await ApiJson.ReadAsync<ApplicationInfoAnswer>(req, ct), ct));
-
-    /// <summary>
-    /// The client's address: the last X-Forwarded-For entry (the one the platform's front end added; earlier entries are the
-    /// client's own claims), else the connection's. An IPv4 "address:port" loses its port.
-    /// </summary>
-    private static string? ClientIp(HttpRequest req)
-    {
-        var forwarded = req.Headers["X-Forwarded-For"].ToString().Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries).LastOrDefault();
-        if (forwarded is null) return req.HttpContext.Connection.RemoteIpAddress?.ToString();
-        return forwarded.Count(c => c == ':') == 1 ? forwarded[..forwarded.IndexOf(':')] : forwarded;
-    }
 }
