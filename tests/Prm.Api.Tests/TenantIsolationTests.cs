@@ -40,7 +40,7 @@ public sealed class TenantIsolationTests(ApiHostFixture fixture) : IClassFixture
         var victimId = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
         var admin = await Api.ClientAsync(Demo.Admin);
         var victimUser = await ApiSteps.UserByEmailAsync(admin, victimId, Demo.NorthwindRep);
-        var before = await (await admin.GetAsync($"partners/{victimId}")).Content.ReadAsStringAsync();
+        var before = await SnapshotAsync(admin, victimId);
         var url = route.Replace("{partnerId}", victimId, StringComparison.Ordinal).Replace("{userId}", victimUser.Str("id"), StringComparison.Ordinal);
 
         foreach (var email in new[] { Demo.FabrikamAdmin, Demo.FabrikamRep, Demo.CmAmer })
@@ -50,18 +50,38 @@ public sealed class TenantIsolationTests(ApiHostFixture fixture) : IClassFixture
             ((int)response.StatusCode).Should().Be(404, $"{email} {method} {url}: {await response.Content.ReadAsStringAsync()}");
             (await response.Content.ReadAsStringAsync()).Should().NotContain("Northwind");
         }
-        (await (await admin.GetAsync($"partners/{victimId}")).Content.ReadAsStringAsync()).Should().Be(before, "nothing was changed");
-        (await ApiSteps.UserByEmailAsync(admin, victimId, Demo.NorthwindRep)).Str("id").Should().Be(victimUser.Str("id"));
+        (await SnapshotAsync(admin, victimId)).Should().Equal(before, "nothing a refused write could touch changed: the partner, its users, its timeline");
+    }
+
+    /// <summary>Everything a write on a partner-scoped route could change, as the admin reads it (any write also leaves a timeline entry).</summary>
+    private static async Task<IReadOnlyList<string>> SnapshotAsync(HttpClient admin, string partnerId)
+    {
+        var parts = new List<string>();
+        foreach (var path in new[] { $"partners/{partnerId}", $"partners/{partnerId}/users?limit=200", $"partners/{partnerId}/timeline?limit=200" })
+        {
+            var response = await admin.GetAsync(path);
+            parts.Add($"{path} {(int)response.StatusCode} {response.Headers.ETag} {await response.Content.ReadAsStringAsync()}");
+        }
+        return parts;
     }
 
     [Theory]
     [MemberData(nameof(PartnerScopedRoutes))]
     public async Task A_guessed_partner_id_is_404_like_a_foreign_one(string method, string route)
     {
-        var url = route.Replace("{partnerId}", Ids.New("ptn"), StringComparison.Ordinal).Replace("{userId}", Ids.New("usr"), StringComparison.Ordinal);
-        var response = await (await Api.ClientAsync(Demo.NorthwindAdmin)).SendAsync(Request(method, url));
-        ((int)response.StatusCode).Should().Be(404);
+        var client = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var foreignId = await ApiSteps.PartnerIdAsync(Api, "Fabrikam Solutions");
+        var foreignUser = await ApiSteps.UserByEmailAsync(await Api.ClientAsync(Demo.Admin), foreignId, Demo.FabrikamRep);
+        var guessed = await client.SendAsync(Request(method, route.Replace("{partnerId}", Ids.New("ptn"), StringComparison.Ordinal).Replace("{userId}", Ids.New("usr"), StringComparison.Ordinal)));
+        var foreign = await client.SendAsync(Request(method, route.Replace("{partnerId}", foreignId, StringComparison.Ordinal).Replace("{userId}", foreignUser.Str("id"), StringComparison.Ordinal)));
+        ((int)guessed.StatusCode).Should().Be(404);
+        ((int)foreign.StatusCode).Should().Be(404);
+        // The same answer, but for the request's own path and trace: nothing tells an existing partner from a made-up one.
+        Comparable(await guessed.JsonAsync()).Should().Be(Comparable(await foreign.JsonAsync()));
     }
+
+    private static string Comparable(System.Text.Json.JsonElement problem) =>
+        string.Join("|", problem.EnumerateObject().Where(p => p.Name is not ("instance" or "traceId")).Select(p => p.Name + "=" + p.Value.GetRawText()));
 
     public static TheoryData<string, string> DealScopedRoutes()
     {
