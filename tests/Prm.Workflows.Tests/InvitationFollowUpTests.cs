@@ -64,10 +64,12 @@ public sealed class InvitationFollowUpTests
         var accessor = new DurableClientAccessor { Client = host.Client };
         var workflows = new InvitationWorkflows(accessor, TimeProvider.System, new WorkflowOptions { InvitationReminderAfter = TimeSpan.FromSeconds(1) });
         await workflows.StartAsync("ptn_3", "usr_3", CancellationToken.None);
+        var first = await host.Client.GetInstanceAsync(InvitationFollowUp.InstanceId("usr_3"), getInputsAndOutputs: true);
         await workflows.StartAsync("ptn_3", "usr_3", CancellationToken.None);
         var done = await Orchestrations.CompletionAsync(host.Client, InvitationFollowUp.InstanceId("usr_3"));
         done.RuntimeStatus.Should().Be(OrchestrationRuntimeStatus.Completed);
-        await Task.Delay(500);
+        // The input carries the reminder time of its start: a replacing second start would have left a later one.
+        done.SerializedInput.Should().Be(first!.SerializedInput, "the second start found the instance and left it alone instead of replacing it");
         reminders.Calls.Should().ContainSingle("one follow-up per invited user");
     }
 

@@ -96,8 +96,9 @@ public sealed partial record PartnerApplication
     /// </summary>
     public ApplicationChange AnswerInfo(string answer, DateTimeOffset now, ReviewDeadlines deadlines)
     {
-        if (Status != ApplicationStatus.InfoRequested) throw new ConflictException($"The application is {Status}; it no longer waits for an answer.", "token");
+        // Too late is 410 whatever happened since (the expiry that followed the due time included); otherwise a decided application is 409.
         if (InfoDueAt is { } due && due <= now) throw new LinkExpiredException(due);
+        if (Status != ApplicationStatus.InfoRequested) throw new ConflictException($"The application is {Status}; it no longer waits for an answer.", "token");
         var updated = this with
         {
             Status = ApplicationStatus.UnderReview, InfoAnswer = answer, InfoTokenHash = null, Deadlines = deadlines,

@@ -182,6 +182,8 @@ public class ApplicationTransitionTests
         change!.Application.Status.Should().Be(ApplicationStatus.Expired);
         change.Events.Should().Equal(new ApplicationRaised(ApplicationEvents.Expired));
         change.Notices.Should().Equal(new ApplicationNotice("application-expired", ApplicationAudience.Applicant, Unanswered: true));
+        var late = () => change.Application.AnswerInfo("Too late.", waiting.InfoDueAt!.Value.AddSeconds(1), Rules.ReviewDeadlinesFrom(Now.AddDays(11)));
+        late.Should().Throw<LinkExpiredException>("an answer after its due time is 410, also once the application expired");
     }
 
     [Fact]
