@@ -66,8 +66,9 @@ public sealed record DealSettings
         {
             if (Text.ParseEnum<PartnerTier>(s.AutoApproveTiers[i]) is null) Fail($"autoApproveTiers[{i}]", "autoApproveTiers holds tiers: " + string.Join(", ", Enum.GetValues<PartnerTier>().Select(t => Text.Camel(t))) + ".");
         }
-        if (s.ProtectionPeriod <= TimeSpan.Zero || s.ProtectionPeriod > TimeSpan.FromDays(s.MaxProtectionDays)) Fail("protectionPeriod", "protectionPeriod must be above zero and at most maxProtectionDays.");
+        // Ranges before arithmetic: maxProtectionDays is checked before it becomes a duration.
         if (s.MaxProtectionDays is < 1 or > 730) Fail("maxProtectionDays", "maxProtectionDays must be 1 to 730.");
+        else if (s.ProtectionPeriod <= TimeSpan.Zero || s.ProtectionPeriod > TimeSpan.FromDays(s.MaxProtectionDays)) Fail("protectionPeriod", "protectionPeriod must be above zero and at most maxProtectionDays.");
         if (s.MaxExtensions is < 0 or > 10) Fail("maxExtensions", "maxExtensions must be 0 to 10.");
         if (s.MaxExtensionDays is < 1 or > 365) Fail("maxExtensionDays", "maxExtensionDays must be 1 to 365.");
         if (s.ReviewReminderAfter <= TimeSpan.Zero || s.ReviewEscalateAfter <= s.ReviewReminderAfter) Fail("reviewEscalateAfter", "Review deadlines must come in order: 0 < reviewReminderAfter < reviewEscalateAfter.");

@@ -47,6 +47,9 @@ public sealed partial record FundRequest
     /// <summary>Most proofs a claim holds.</summary>
     public const int MaxProofs = 20;
 
+    /// <summary>The claim deadline lies at most this many days after the activity ends (a domain range checked before any date arithmetic).</summary>
+    public const int MaxClaimWindowDays = 730;
+
     private static readonly string[] RequestDecisions = ["approve", "reject", "requestInfo", "firstApproval", "cancel"];
 
     /// <summary>A new request reserves its amount (pending) and asks the reviewers, with decision links.</summary>
@@ -109,6 +112,8 @@ public sealed partial record FundRequest
         var percent = maxReimbursementPercent ?? FirstApprovalPercent ?? 100m;
         var deadline = claimDeadline ?? MdfRules.ParseDate(FirstApprovalDeadline) ?? EndDate.AddDays(rules.DefaultClaimDeadlineDays);
         if (deadline < EndDate) throw new ValidationFailedException("claimDeadline", $"claimDeadline must not be before the activity ends ({BudgetDto.Iso(EndDate)}).");
+        if (deadline > EndDate.AddDays(MaxClaimWindowDays))
+            throw new ValidationFailedException("claimDeadline", $"claimDeadline must be at most {MaxClaimWindowDays} days after the activity ends ({BudgetDto.Iso(EndDate.AddDays(MaxClaimWindowDays))}).", unprocessable: true);
         record = record with { Amount = approved };
         if (!second && rules.NeedsSecondApproval(approved))
         {

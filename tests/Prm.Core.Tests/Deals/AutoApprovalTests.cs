@@ -50,3 +50,16 @@ public class AutoApprovalTests
         Allows(Rules with { AutoApprovalEnabled = false }).Should().BeFalse();
     }
 }
+
+public class DealSettingsRangeTests
+{
+    [Theory]
+    [InlineData(int.MaxValue)]
+    [InlineData(int.MinValue)]
+    [InlineData(0)]
+    public void Max_protection_days_out_of_range_names_the_field_instead_of_overflowing(int days)
+    {
+        var act = () => DealSettings.Validate(new DealSettings { MaxProtectionDays = days });
+        act.Should().Throw<Prm.Core.Common.ValidationFailedException>().Which.Errors.Should().ContainKey("maxProtectionDays");
+    }
+}

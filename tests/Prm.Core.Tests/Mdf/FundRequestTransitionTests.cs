@@ -82,6 +82,15 @@ public class FundRequestTransitionTests
     }
 
     [Fact]
+    public void A_claim_deadline_at_the_end_of_time_is_a_422_not_an_overflow()
+    {
+        var act = () => Submitted().Decide(MdfDecision.Approve, By("approve"), null, null, DateOnly.MaxValue, Rules, byAdmin: false);
+        act.Should().Throw<ValidationFailedException>().Which.Unprocessable.Should().BeTrue();
+        Submitted().Decide(MdfDecision.Approve, By("approve"), null, null, new DateOnly(2025, 4, 12).AddDays(FundRequest.MaxClaimWindowDays), Rules, byAdmin: false)
+            .Updated.Status.Should().Be(FundRequestStatus.Approved, "the last day of the window is allowed");
+    }
+
+    [Fact]
     public void Rejection_returns_the_pending_amount_and_a_second_decision_names_the_first()
     {
         var rejected = Submitted().Decide(MdfDecision.Reject, By("reject", reason: "Out of scope"), null, null, null, Rules, byAdmin: false);
