@@ -379,7 +379,7 @@ public sealed class DealDeadlineTests(ShortDealFixture fixture) : IClassFixture<
         var expired = await Responses.EventuallyAsync(async () => await (await sam.GetAsync($"deals/{id}")).JsonAsync(), d => d.Str("status") == "Expired", TimeSpan.FromSeconds(60));
         expired.Str("status").Should().Be("Expired");
         (await Mailbox.CountAsync(Api, Demo.NorthwindRep, "Protection of Expiring Customer GmbH")).Should().Be(2);
-        (await Mailbox.MessageAsync(Api, Demo.NorthwindRep, $"Deal registration {deal.Str("registrationNumber")} expired")).Should().NotBeNull();
+        (await Mailbox.MessageAsync(Api, Demo.NorthwindRep, $"Deal registration {deal.Str("registrationNumber")} expired")).Str("text").Should().Contain("Expiring Customer GmbH").And.Contain("open for registration again");
         var actions = (await (await sam.GetAsync($"deals/{id}/timeline")).JsonAsync()).GetProperty("items").EnumerateArray().Select(e => e.Str("action")).ToList();
         actions.Should().ContainInOrder("deal.expire", "deal.expirySecondReminder", "deal.expiryFirstReminder", "deal.submitted");
         await Deals.DeliveredAsync(Api, id, "deal.expired");
@@ -430,7 +430,7 @@ public sealed class DealDeadlineTests(ShortDealFixture fixture) : IClassFixture<
         var rita = await Api.ClientAsync(Demo.FabrikamRep);
         var deal = await Deals.RegisterAsync(rita, Deals.Body("Big Ticket Corp", "bigticket.example", amount: 250_000m, country: "US"));
         deal.Str("status").Should().Be("UnderReview", "above the auto-approval value");
-        (await Mailbox.MessageAsync(Api, Demo.CmAmer, $"Reminder: deal registration {deal.Str("registrationNumber")}", TimeSpan.FromSeconds(60))).Should().NotBeNull();
+        (await Mailbox.MessageAsync(Api, Demo.CmAmer, $"Reminder: deal registration {deal.Str("registrationNumber")}", TimeSpan.FromSeconds(60))).Str("text").Should().Contain("Big Ticket Corp");
         var escalated = await Mailbox.MessageAsync(Api, Demo.Admin, $"Escalated: deal registration {deal.Str("registrationNumber")}", TimeSpan.FromSeconds(60));
         var link = Mailbox.ApprovalPath(Mailbox.Link(escalated, "/approvals/"));
         var returned = await Api.Anonymous.PostAsync(link, new FormUrlEncodedContent([new("decision", "return"), new("reason", "Add the buying center contact.")]));

@@ -65,7 +65,7 @@ public sealed class SignInTests(ApiHostFixture fixture) : IClassFixture<ApiHostF
         var admin = await Api.ClientAsync(Demo.Admin);
         var user = await ApiSteps.UserByEmailAsync(admin, partnerId, Demo.FabrikamRep);
         user.Str("status").Should().Be("Active");
-        user.GetProperty("joinedAt").GetString().Should().NotBeNull();
+        DateTimeOffset.Parse(user.Str("joinedAt"), System.Globalization.CultureInfo.InvariantCulture).Should().BeOnOrAfter(DateTimeOffset.Parse(user.Str("invitedAt"), System.Globalization.CultureInfo.InvariantCulture), "joining follows the invitation");
     }
 
     [Fact]
