@@ -40,7 +40,7 @@ public sealed class AgreementWaitTests
         await using var host = await Orchestrations.StartHostAsync(new DurableTaskTestHostOptions { ConfigureServices = s => s.AddSingleton<IAgreementSteps>(steps) });
         var now = DateTimeOffset.UtcNow;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(AgreementOrchestrator), new AgreementWait("ptn_2", now.AddSeconds(30), now.AddSeconds(40), now.AddSeconds(50)));
-        await Task.Delay(500);
+        await Orchestrations.RunningAsync(host.Client, id);
         await host.Client.RaiseEventAsync(id, AgreementWait.AcceptedEvent, "accepted");
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("accepted");
         steps.Steps.Should().BeEmpty();

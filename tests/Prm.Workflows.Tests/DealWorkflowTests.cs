@@ -17,7 +17,16 @@ public sealed class DealWorkflowTests
         /// <summary>The registration's state the workflow reads when a change arrives (set before raising it).</summary>
         public DealWorkflowState? State { get; set; }
 
-        public Task<DealWorkflowState?> StateAsync(string dealId, CancellationToken ct) => Task.FromResult(State);
+        private int stateReads;
+
+        /// <summary>How often the workflow read the state (once per change it processed).</summary>
+        public int StateReads => Volatile.Read(ref stateReads);
+
+        public Task<DealWorkflowState?> StateAsync(string dealId, CancellationToken ct)
+        {
+            Interlocked.Increment(ref stateReads);
+            return Task.FromResult(State);
+        }
 
         public Task<StepOutcome> RunDealStepAsync(string dealId, DealStep step, DateTimeOffset cycle, CancellationToken ct)
         {
@@ -47,7 +56,7 @@ public sealed class DealWorkflowTests
         await using var host = await StartAsync(steps);
         var now = DateTimeOffset.UtcNow;
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator), Review("deal_1", now, 1, 2));
-        await Task.Delay(TimeSpan.FromSeconds(4));
+        await Orchestrations.UntilAsync(() => steps.Steps.Count(s => s.Step is DealStep.ReviewRemind or DealStep.ReviewEscalate) == 2, "the review reminder and escalation ran");
         var until = DateTimeOffset.UtcNow.AddSeconds(6);
         await ChangeAsync(host, id, steps, new DealWorkflowState("Approved", now, null, null, until));
         var done = await Orchestrations.CompletionAsync(host.Client, id);
@@ -99,10 +108,10 @@ public sealed class DealWorkflowTests
         await using var host = await StartAsync(steps);
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator), Review("deal_3", DateTimeOffset.UtcNow, 30, 60));
         await ChangeAsync(host, id, steps, new DealWorkflowState("Returned", null, null, null, null));
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Orchestrations.UntilAsync(() => steps.StateReads >= 1, "the workflow read the returned state");
         var resubmitted = DateTimeOffset.UtcNow;
         await ChangeAsync(host, id, steps, new DealWorkflowState("UnderReview", resubmitted, resubmitted.AddSeconds(1), resubmitted.AddSeconds(30), null));
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        await Orchestrations.UntilAsync(() => steps.Steps.Any(s => s.Step == DealStep.ReviewRemind), "the new review cycle's reminder ran");
         await ChangeAsync(host, id, steps, new DealWorkflowState("Withdrawn", resubmitted, null, null, null));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Withdrawn");
         steps.Steps.Should().Equal((DealStep.ReviewRemind, resubmitted));

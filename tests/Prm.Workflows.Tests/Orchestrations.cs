@@ -24,14 +24,14 @@ internal static class Orchestrations
         }
     }
 
-    /// <summary>Waits (at most <paramref name="timeout"/>, default 30 s) until <paramref name="condition"/> holds; fails the test when it never does.</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
+    /// <summary>Waits (at most a minute, polling) until the instance runs, so an event raised next reaches a started orchestration.</summary>
+    public static async Task RunningAsync(DurableTaskClient client, string instanceId)
     {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (!condition())
+        var deadline = DateTimeOffset.UtcNow + Patience;
+        while ((await client.GetInstanceAsync(instanceId))?.RuntimeStatus != OrchestrationRuntimeStatus.Running)
         {
-            if (DateTime.UtcNow > deadline) throw new TimeoutException("Timed out waiting until " + what + ".");
-            await Task.Delay(50);
+            if (DateTimeOffset.UtcNow > deadline) throw new TimeoutException($"Waited {Patience.TotalSeconds} s for {instanceId} to run.");
+            await Task.Delay(20);
         }
     }
 
@@ -42,13 +42,14 @@ internal static class Orchestrations
         return await client.WaitForInstanceCompletionAsync(instanceId, getInputsAndOutputs: true, timeout.Token);
     }
 
-    /// <summary>Waits (at most a minute, polling) until <paramref name="condition"/> holds; fails naming <paramref name="what"/> otherwise.</summary>
-    public static async Task UntilAsync(Func<bool> condition, string what)
+    /// <summary>Waits (at most <paramref name="timeout"/>, default a minute, polling) until <paramref name="condition"/> holds; fails naming <paramref name="what"/> otherwise.</summary>
+    public static async Task UntilAsync(Func<bool> condition, string what, TimeSpan? timeout = null)
     {
-        var deadline = DateTimeOffset.UtcNow + Patience;
+        var patience = timeout ?? Patience;
+        var deadline = DateTimeOffset.UtcNow + patience;
         while (!condition())
         {
-            if (DateTimeOffset.UtcNow > deadline) throw new TimeoutException($"Waited {Patience.TotalSeconds} s for {what}.");
+            if (DateTimeOffset.UtcNow > deadline) throw new TimeoutException($"Waited {patience.TotalSeconds} s for {what}.");
             await Task.Delay(50);
         }
     }
