@@ -195,6 +195,27 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
     }
 
     [Fact]
+    public async Task A_retried_fund_request_with_the_same_idempotency_key_is_filed_and_reserved_once()
+    {
+        var budget = await BudgetAsync("Fabrikam Solutions", "2026-Q3", 5_000m);
+        var sam = await Api.ClientAsync(Demo.FabrikamRep);
+        HttpRequestMessage Post(string key) => new(HttpMethod.Post, "mdf/requests")
+        {
+            Content = Responses.Json(RequestBody("2026-Q3", 1_200m, "Retried roadshow")),
+            Headers = { { "Idempotency-Key", key } },
+        };
+        // Three in flight at once (a client that lost its connection and retried), then one more after.
+        var responses = await Task.WhenAll(Enumerable.Range(0, 3).Select(_ => sam.SendAsync(Post("roadshow-2026-q3"))));
+        responses.Select(r => (int)r.StatusCode).Should().OnlyContain(s => s == 201, string.Join(" ", await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()))));
+        var ids = (await Task.WhenAll(responses.Select(async r => (await r.JsonAsync()).Str("id")))).Distinct().ToList();
+        ids.Should().ContainSingle();
+        (await (await sam.SendAsync(Post("roadshow-2026-q3"))).JsonAsync()).Str("id").Should().Be(ids[0]);
+        Amount(await GetBudgetAsync(budget.Str("id")), "pending").Should().Be(1_200m, "the retries reserved nothing again");
+        (await (await sam.SendAsync(Post("another-key"))).JsonAsync()).Str("id").Should().NotBe(ids[0]);
+        await AssertLedgerReplaysAsync(budget.Str("id"));
+    }
+
+    [Fact]
     public async Task A_deal_names_only_a_fund_request_of_its_own_company()
     {
         await BudgetAsync("Fabrikam Solutions", "2026-Q2", 5_000m);

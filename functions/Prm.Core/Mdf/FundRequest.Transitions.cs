@@ -47,8 +47,8 @@ public sealed partial record FundRequest
     /// <summary>Most proofs a claim holds.</summary>
     public const int MaxProofs = 20;
 
-    /// <summary>The claim deadline lies at most this many days after the activity ends (a domain range checked before any date arithmetic).</summary>
-    public const int MaxClaimWindowDays = 730;
+    /// <summary>The claim deadline lies at most this many days (ten years) after the activity ends: a domain range checked before any date arithmetic.</summary>
+    public const int MaxClaimWindowDays = 3650;
 
     private static readonly string[] RequestDecisions = ["approve", "reject", "requestInfo", "firstApproval", "cancel"];
 

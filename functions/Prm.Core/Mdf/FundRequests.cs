@@ -18,9 +18,17 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCom
 {
     private static readonly FundRequestValidator RequestValidator = new();
 
-    public async Task<Versioned<FundRequestDto>> SubmitAsync(Caller caller, FundRequestInput? body, CancellationToken ct)
+    /// <summary>
+    /// Files a fund request. With an Idempotency-Key, the request's id follows from the caller and the key: a retry (also one racing the
+    /// first) returns the request the first created, and reserves nothing again.
+    /// </summary>
+    public async Task<Versioned<FundRequestDto>> SubmitAsync(Caller caller, FundRequestInput? body, string? idempotencyKey, CancellationToken ct)
     {
         if (caller.PartnerId is null) throw new ForbiddenException("Only partner users request funds.");
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > 200)) throw new ValidationFailedException("Idempotency-Key", "The Idempotency-Key header takes 1 to 200 characters.");
+        var idempotentId = idempotencyKey is null ? null
+            : "mdr_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(caller.PartnerId + "\n" + caller.UserId + "\n" + idempotencyKey)))[..32];
+        if (idempotentId is not null && await ReplayAsync(caller, idempotentId, ct) is { } replayed) return replayed;
         var input = Validate.Body(body, RequestValidator);
         var rules = await RulesAsync(ct);
         var partner = (await partners.GetAsync(caller.PartnerId, ct))?.Value ?? throw new NotFoundException("Partner");
@@ -40,7 +48,7 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCom
         var now = clock.GetUtcNow();
         var request = new FundRequest
         {
-            Id = Ids.New("mdr"), BudgetId = budget.Budget.Id, PartnerId = partner.Id, PartnerName = partner.Name, ChannelManagerId = partner.ChannelManagerId, Period = budget.Budget.Period,
+            Id = idempotentId ?? Ids.New("mdr"), BudgetId = budget.Budget.Id, PartnerId = partner.Id, PartnerName = partner.Name, ChannelManagerId = partner.ChannelManagerId, Period = budget.Budget.Period,
             Status = FundRequestStatus.Submitted, ActivityType = type, Title = input.Title!.Trim(), Description = input.Description!.Trim(), StartDate = start, EndDate = end,
             RequestedAmount = amount, PartnerContributionPercent = input.PartnerContributionPercent ?? 0, TargetAudience = input.TargetAudience?.Trim(),
             ExpectedLeads = input.ExpectedLeads, ExpectedPipeline = input.ExpectedPipeline?.ToMoney(), RequesterId = caller.UserId, RequesterName = caller.DisplayName,
@@ -50,8 +58,24 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCom
         // Fail fast (over the available balance: 422) before the id is registered and reviewers get links.
         MdfCommits.Book(budget.Balance, change, caller, now, "requestedAmount.amount");
         await store.RegisterIdAsync(request.Id, budget.Budget.Id, request.Id, ct);
-        var etag = await commits.SubmitAsync(caller, budget, change, now, ct);
-        return new Versioned<FundRequestDto>(FundRequestDto.From(request, rules), etag);
+        try
+        {
+            var etag = await commits.SubmitAsync(caller, budget, change, now, ct);
+            return new Versioned<FundRequestDto>(FundRequestDto.From(request, rules), etag);
+        }
+        catch (Exception ex) when (ex is ConflictException or DuplicateLedgerEntryException && idempotentId is not null)
+        {
+            // A retry with the same key committed first: its request is the answer (nothing was reserved twice: the loser's transaction failed whole).
+            if (await ReplayAsync(caller, idempotentId, ct) is { } replay) return replay;
+            throw;
+        }
+    }
+
+    private async Task<Versioned<FundRequestDto>?> ReplayAsync(Caller caller, string requestId, CancellationToken ct)
+    {
+        if (await store.GetRequestAsync(requestId, ct) is not { } found) return null;
+        if (found.Request.RequesterId != caller.UserId) throw new ConflictException("This Idempotency-Key was used by someone else.", "Idempotency-Key");
+        return new Versioned<FundRequestDto>(FundRequestDto.From(found.Request, await RulesAsync(ct)), found.ETag);
     }
 
     /// <summary>approve (optionally lower, with a max reimbursement percent and a claim deadline), reject (final), requestInfo. Above the threshold an admin approves a second time.</summary>

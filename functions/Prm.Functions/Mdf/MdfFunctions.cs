@@ -50,11 +50,11 @@ public sealed class MdfFunctions(Budgets budgets, FundRequests requests, Claims 
 
     [Function("SubmitMdfRequest")]
     [Access(AccessPolicy.PartnerMember)]
-    [ApiOperation("Request funds", "Dates within a budget period of the partner; the amount moves from available to pending (422 naming the available balance when it does not fit). Reviewers get decision links.",
-        Request = typeof(FundRequestInput), Response = typeof(FundRequestDto), Status = 201)]
+    [ApiOperation("Request funds", "Dates within a budget period of the partner; the amount moves from available to pending (422 naming the available balance when it does not fit). Reviewers get decision links. Honours Idempotency-Key: a retry returns the first request and reserves nothing again.",
+        Request = typeof(FundRequestInput), Response = typeof(FundRequestDto), Status = 201, Headers = ["Idempotency-Key"])]
     public async Task<IActionResult> SubmitRequest([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "mdf/requests")] HttpRequest req, CancellationToken ct)
     {
-        var created = await requests.SubmitAsync(req.Caller(), await ApiJson.ReadAsync<FundRequestInput>(req, ct), ct);
+        var created = await requests.SubmitAsync(req.Caller(), await ApiJson.ReadAsync<FundRequestInput>(req, ct), req.Headers["Idempotency-Key"].FirstOrDefault(), ct);
         return Api.Created(created.Value, $"/api/mdf/requests/{created.Value.Id}", created.ETag);
     }
 
