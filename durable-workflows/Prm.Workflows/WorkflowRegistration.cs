@@ -15,6 +15,7 @@ public static class WorkflowRegistration
     {
         services.AddSingleton(configuration.GetSection(WorkflowOptions.SectionName).Get<WorkflowOptions>() ?? new WorkflowOptions());
         services.AddSingleton<DurableClientAccessor>();
+        services.AddSingleton<IWorkflowClientContext>(sp => sp.GetRequiredService<DurableClientAccessor>());
         services.AddSingleton<IInvitationWorkflows, InvitationWorkflows>();
         services.AddSingleton<IOutboxProjection, InvitationWorkflowProjection>();
         services.AddSingleton<IOutboxProjection, ApplicationWorkflowProjection>();
