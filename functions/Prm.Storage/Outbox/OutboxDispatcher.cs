@@ -107,6 +107,12 @@ public sealed class OutboxDispatcher(
     public async Task DeliverCommittedAsync(OutboxSignal.Work work, CancellationToken ct)
     {
         var delivered = new List<string>();
+        if (queue is not null && await HasEarlierPendingAsync(work, ct))
+        {
+            // An earlier commit of the partition waits (queued or failed): delivering this one now would overtake it.
+            await HandOffAsync(work, 0, ct);
+            return;
+        }
         try
         {
             for (var i = 0; i < work.Messages.Count; i++)
@@ -114,10 +120,7 @@ public sealed class OutboxDispatcher(
                 var message = work.Messages[i];
                 if (NeedsWorkflowClient(message))
                 {
-                    if (queue is not null)
-                    {
-                        await queue.SendAsync(new OutboxQueueMessage(work.Table, work.Partition, work.Messages.Skip(i).Select(m => m.Id).ToList()), ct);
-                    }
+                    await HandOffAsync(work, i, ct);
                     return;
                 }
                 try
@@ -208,8 +211,31 @@ public sealed class OutboxDispatcher(
         return SweepOutcome.Delivered;
     }
 
+    private async Task HandOffAsync(OutboxSignal.Work work, int from, CancellationToken ct)
+    {
+        if (queue is null) return; // the sweep delivers it
+        await queue.SendAsync(new OutboxQueueMessage(work.Table, work.Partition, work.Messages.Skip(from).Select(m => m.Id).ToList()), ct);
+    }
+
+    /// <summary>The pending pointers of one outbox partition, in commit order (one range query of its shard).</summary>
+    private async Task<List<TableEntity>> PendingAsync(string table, string partition, CancellationToken ct)
+    {
+        var prefix = $"{KeyEncoding.Encode(table)}|{KeyEncoding.Encode(partition)}|";
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {OutboxPointers.Shard(partition)} and RowKey ge {prefix} and RowKey lt {prefix + "~"}");
+        var pointers = new List<TableEntity>();
+        await foreach (var pointer in tables.OutboxPending.QueryAsync<TableEntity>(filter, cancellationToken: ct)) pointers.Add(pointer);
+        return pointers.OrderBy(p => p.GetDateTimeOffset("CreatedAt")).ThenBy(p => p.GetInt32("Sequence") ?? 0).ThenBy(p => p.RowKey, StringComparer.Ordinal).ToList();
+    }
+
+    private async Task<bool> HasEarlierPendingAsync(OutboxSignal.Work work, CancellationToken ct)
+    {
+        var own = work.Messages.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        var first = work.Messages.Count == 0 ? DateTimeOffset.MaxValue : work.Messages.Min(m => m.CreatedAt);
+        return (await PendingAsync(work.Table, work.Partition, ct)).Any(p => !own.Contains(p.GetString("MessageId") ?? "") && p.GetDateTimeOffset("CreatedAt") <= first);
+    }
+
     /// <summary>
-    /// Delivers the messages a queue message names, in order, by point reads of their rows (the outbox queue function, with the client
+    /// Delivers the messages a queue message names, in commit order with the partition's earlier pending ones, by point reads of their rows (the outbox queue function, with the client
     /// of its invocation). A row already gone was delivered by another path; a parked one is skipped. A failure is recorded on its row
     /// and thrown, so the queue retries (its visibility timeout is the back-off) and, after its maximum dequeue count, moves the message
     /// to the poison queue; the sweep still has the pointer.
@@ -218,7 +244,12 @@ public sealed class OutboxDispatcher(
     {
         var client = tables.Service.GetTableClient(work.Table);
         var delivered = 0;
-        foreach (var id in work.MessageIds)
+        // Commit order per partition, like the sweep: the partition's pending messages up to the last one named (earlier commits still
+        // waiting go first; later ones belong to their own delivery). Named messages whose pointer is gone were delivered already.
+        var named = work.MessageIds.ToHashSet(StringComparer.Ordinal);
+        var pending = (await PendingAsync(work.Table, work.Partition, ct)).Select(p => p.GetString("MessageId") ?? "").ToList();
+        var last = pending.FindLastIndex(named.Contains);
+        foreach (var id in pending.Take(last + 1))
         {
             var found = await client.GetEntityIfExistsAsync<TableEntity>(work.Partition, OutboxRows.OutboxPrefix + id, cancellationToken: ct);
             if (!found.HasValue) continue;
