@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prm.Core.Identity;
 using Prm.Functions;
@@ -116,7 +117,7 @@ public sealed class LocalHost : IAsyncDisposable
         // The queue and timer functions of the app (the outbox delivery and sweep), each call with this host's Durable client bound to
         // its [DurableClient] parameter — nothing hands a client to the dispatcher at start. Registered after the Durable worker, so it
         // stops before it.
-        builder.Services.AddSingleton(QueueTriggerSettings.FromHostJson());
+        builder.Services.TryAddSingleton(QueueTriggerSettings.FromHostJson()); // a test may register its own first
         builder.Services.AddSingleton<TriggerFunctions>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TriggerFunctions>());
         var development = builder.Environment.IsDevelopment();

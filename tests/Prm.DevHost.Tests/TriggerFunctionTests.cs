@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Configuration;
 using Prm.Functions.Http;
 using Prm.Storage.Outbox;
 using Prm.Testing;
@@ -66,5 +67,45 @@ public sealed class TriggerFunctionTests(ApiHostFixture fixture) : IClassFixture
             await Task.Delay(200);
         }
         throw new TimeoutException("The local host did not take the message from the outbox queue.");
+    }
+}
+
+/// <summary>A message the queue function cannot take lands in the poison queue after maxDequeueCount attempts, as with the Functions host.</summary>
+public sealed class PoisonQueueTests
+{
+    [Fact]
+    public async Task A_message_that_keeps_failing_moves_to_the_poison_queue()
+    {
+        var storage = await TestAzurite.FreshStorageAsync();
+        await using var host = await LocalHost.StartAsync([], builder =>
+        {
+            builder.Configuration.AddInMemoryCollection(new Dictionary<string, string?>
+            {
+                ["LocalHost:Url"] = "http://127.0.0.1:0",
+                ["Storage:ConnectionString"] = storage.ConnectionString,
+                ["Storage:TablePrefix"] = storage.TablePrefix,
+                ["LocalHost:TaskHub"] = "hub" + storage.TablePrefix,
+                ["LocalHost:Seed"] = "false",
+                ["Logging:LogLevel:Default"] = "Error",
+            });
+            builder.Services.AddSingleton(new QueueTriggerSettings(TimeSpan.FromMilliseconds(200), TimeSpan.Zero, 16, 2));
+        }, log: _ => { });
+        var queues = host.Services.GetRequiredService<PrmQueues>();
+        queues.Outbox.Name.Should().Be(storage.TablePrefix.ToLowerInvariant() + "-outbox");
+        await queues.Outbox.CreateIfNotExistsAsync();
+        await queues.Outbox.SendMessageAsync("this is not an outbox queue message");
+        var poison = queues.Service.GetQueueClient(queues.Outbox.Name + "-poison");
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (DateTime.UtcNow < deadline)
+        {
+            if ((await poison.ExistsAsync()).Value && (await poison.PeekMessagesAsync(1)).Value is [var moved])
+            {
+                moved.Body.ToString().Should().Be("this is not an outbox queue message");
+                (await queues.Outbox.PeekMessagesAsync(1)).Value.Should().BeEmpty();
+                return;
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException("The message did not reach the poison queue.");
     }
 }

@@ -24,10 +24,13 @@ public sealed class OutboxQueueTests
     {
         public List<string> Applied { get; } = [];
 
+        public List<string> Seen { get; } = [];
+
         public bool Concerns(IntegrationEvent e) => e.Type == "deal.approved";
 
         public Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
         {
+            Seen.Add(e.Id);
             if (!Concerns(e)) return Task.CompletedTask;
             if (!client.Available) throw new InvalidOperationException("no client");
             if (fail) throw new InvalidOperationException("workflow backend down");
@@ -140,6 +143,32 @@ public sealed class OutboxQueueTests
         f.Client.Available = true;
         (await f.Dispatcher.SweepAsync(None)).Should().Be(1);
         f.Workflows.Applied.Should().Equal(approved.Id);
+    }
+
+    [Fact]
+    public async Task A_commit_behind_a_queued_one_of_its_partition_is_queued_too_and_delivered_after_it()
+    {
+        var f = await CreateAsync();
+        var approved = f.Event("deal.approved");
+        await f.CommitAsync(approved);
+        f.S.Signal.Reader.TryRead(out var first).Should().BeTrue();
+        await f.Dispatcher.DeliverCommittedAsync(first!, None);
+        f.S.Clock.Advance(TimeSpan.FromMilliseconds(10));
+        var updated = f.Event("deal.updated");
+        await f.CommitAsync(updated);
+        f.S.Signal.Reader.TryRead(out var second).Should().BeTrue();
+
+        await f.Dispatcher.DeliverCommittedAsync(second!, None);
+
+        (await f.RowExistsAsync(updated)).Should().BeTrue("it must not overtake the queued deal.approved");
+        var queued = await QueuedAsync(f);
+        queued.Select(q => q.MessageIds.Single()).Should().Equal(approved.Id, updated.Id);
+        f.Client.Available = true;
+        // The later queue message alone delivers both, in commit order; the earlier one then finds nothing left.
+        (await f.Dispatcher.DeliverQueuedAsync(queued[1], None)).Should().Be(2);
+        (await f.Dispatcher.DeliverQueuedAsync(queued[0], None)).Should().Be(0);
+        f.Workflows.Applied.Should().Equal(approved.Id);
+        f.Workflows.Seen.Should().Equal(approved.Id, updated.Id);
     }
 
     [Fact]
