@@ -15,6 +15,7 @@ public static class WorkflowRegistration
     {
         services.AddSingleton(configuration.GetSection(WorkflowOptions.SectionName).Get<WorkflowOptions>() ?? new WorkflowOptions());
         services.AddSingleton<DurableClientAccessor>();
+        services.AddSingleton<IWorkflowClientContext>(sp => sp.GetRequiredService<DurableClientAccessor>());
         services.AddSingleton<IInvitationWorkflows, InvitationWorkflows>();
         services.AddSingleton<IOutboxProjection, InvitationWorkflowProjection>();
         // Activities are resolved per call; every one of them is in the one list of the registry.

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
 using Prm.Core.Identity;
 using Prm.Functions;
@@ -35,7 +36,7 @@ public sealed class LocalHostOptions
 
 /// <summary>
 /// The one-command local host: Azurite, every HTTP function of the Functions app on http://localhost:7071/api through the same
-/// request gate, the outbox dispatcher, development sign-in and mail outbox, and the demo seed.
+/// request gate, its queue and timer functions (outbox delivery and sweep) on Azurite's queues, the outbox dispatcher, development sign-in and mail outbox, and the demo seed.
 /// </summary>
 public sealed class LocalHost : IAsyncDisposable
 {
@@ -86,6 +87,16 @@ public sealed class LocalHost : IAsyncDisposable
             builder.Configuration["Storage:ConnectionString"] = azurite.ConnectionString;
         }
 
+        // What local.settings.json spells out for the Functions host: the outbox queue (one per table prefix, so hosts sharing an
+        // Azurite never take each other's messages) and the sweep schedule, read by the trigger functions' %Outbox:...% expressions.
+        var outboxDefaults = new Prm.Storage.Outbox.OutboxOptions();
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Outbox:QueueName"]))
+        {
+            var prefix = (builder.Configuration["Storage:TablePrefix"] ?? "prm").ToLowerInvariant();
+            builder.Configuration["Outbox:QueueName"] = prefix == "prm" ? outboxDefaults.QueueName : prefix + "-outbox";
+        }
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Outbox:SweepSchedule"])) builder.Configuration["Outbox:SweepSchedule"] = outboxDefaults.SweepSchedule;
+
         builder.WebHost.UseUrls(options.Url);
         builder.Services.AddPrmApplication(builder.Configuration);
 
@@ -103,6 +114,12 @@ public sealed class LocalHost : IAsyncDisposable
             client.UseGrpc(durable.Channel);
             client.RegisterDirectly();
         });
+        // The queue and timer functions of the app (the outbox delivery and sweep), each call with this host's Durable client bound to
+        // its [DurableClient] parameter — nothing hands a client to the dispatcher at start. Registered after the Durable worker, so it
+        // stops before it.
+        builder.Services.TryAddSingleton(QueueTriggerSettings.FromHostJson()); // a test may register its own first
+        builder.Services.AddSingleton<TriggerFunctions>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TriggerFunctions>());
         var development = builder.Environment.IsDevelopment();
         if (development)
         {
@@ -115,6 +132,7 @@ public sealed class LocalHost : IAsyncDisposable
         }
 
         var app = builder.Build();
+        app.Services.GetRequiredService<TriggerFunctions>().Validate();
         app.Use(async (context, next) =>
         {
             var calls = StorageCalls.BeginScope();
@@ -133,7 +151,6 @@ public sealed class LocalHost : IAsyncDisposable
         try
         {
             await app.StartAsync(ct);
-            app.Services.GetRequiredService<DurableClientAccessor>().Client = app.Services.GetRequiredService<DurableTaskClient>();
             await durable.WaitUntilStartedAsync(TimeSpan.FromSeconds(30), ct);
             var address = app.Urls.FirstOrDefault();
             if (address is not null) host.boundUrl = address.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + "/api";

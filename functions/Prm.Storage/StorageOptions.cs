@@ -17,6 +17,9 @@ public sealed class StorageOptions
     /// <summary>Blob service endpoint, e.g. https://account.blob.core.windows.net.</summary>
     public string? BlobServiceUri { get; set; }
 
+    /// <summary>Queue service endpoint, e.g. https://account.queue.core.windows.net (the outbox queue; the same account as AzureWebJobsStorage).</summary>
+    public string? QueueServiceUri { get; set; }
+
     /// <summary>Client id of the user-assigned managed identity; empty uses the default credential chain.</summary>
     public string? ManagedIdentityClientId { get; set; }
 

@@ -27,6 +27,8 @@ public static class StorageRegistration
         services.AddSingleton<PrmTables>();
         services.AddSingleton<BlobFiles>();
         services.AddSingleton<OutboxSignal>();
+        services.AddSingleton<PrmQueues>();
+        services.AddSingleton<OutboxQueue>();
         services.AddSingleton<OutboxPointers>();
         services.AddSingleton<PartitionWriter>();
         services.AddSingleton<PartnerIndex>();

@@ -179,6 +179,8 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     AzureAd__Audience: azureAd.audience
     Storage__TableServiceUri: storageTableEndpoint
     Storage__BlobServiceUri: storageBlobEndpoint
+    // The outbox queue (same account as AzureWebJobsStorage: the OutboxDeliver queue trigger reads it through AzureWebJobsStorage__queueServiceUri).
+    Storage__QueueServiceUri: storageQueueEndpoint
     Storage__ManagedIdentityClientId: identityClientId
     Storage__TablePrefix: storageTablePrefix
     ServiceBus__FullyQualifiedNamespace: serviceBusFullyQualifiedNamespace
@@ -198,6 +200,10 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     // reminder, the agreement document seeded at start and the application form's abuse limits. Program rules and deadlines of
     // onboarding, deals and MDF are not app settings: their defaults live in code and admins change them with the settings API.
     Outbox__SweepSeconds: '10'
+    // Commits that touch a workflow enqueue a message here; the OutboxDeliver queue function delivers it with its own Durable client.
+    Outbox__QueueName: 'prm-outbox'
+    // The OutboxSweep timer (safety net, carries a Durable client too): every 5 minutes, so the app can scale to zero.
+    Outbox__SweepSchedule: '0 */5 * * * *'
     Outbox__PointerGraceSeconds: '60'
     Outbox__InProcessGraceSeconds: '5'
     Outbox__MaxAttempts: '10'

@@ -59,16 +59,41 @@ public sealed class InvitationFollowUpTests
     {
         var reminders = new RecordingReminders(InvitationReminderOutcome.Sent);
         await using var host = await StartAsync(reminders);
-        var accessor = new DurableClientAccessor { Client = host.Client };
+        var accessor = new DurableClientAccessor();
         var workflows = new InvitationWorkflows(accessor, TimeProvider.System, new WorkflowOptions { InvitationReminderAfter = TimeSpan.FromSeconds(1) });
-        await workflows.StartAsync("ptn_3", "usr_3", CancellationToken.None);
+        using (accessor.Use(host.Client))
+        {
+            await workflows.StartAsync("ptn_3", "usr_3", CancellationToken.None);
+        }
         var first = await host.Client.GetInstanceAsync(InvitationFollowUp.InstanceId("usr_3"), getInputsAndOutputs: true);
-        await workflows.StartAsync("ptn_3", "usr_3", CancellationToken.None);
+        using (accessor.Use(host.Client))
+        {
+            await workflows.StartAsync("ptn_3", "usr_3", CancellationToken.None);
+        }
         var done = await Orchestrations.CompletionAsync(host.Client, InvitationFollowUp.InstanceId("usr_3"));
         done.RuntimeStatus.Should().Be(OrchestrationRuntimeStatus.Completed);
         // The input carries the reminder time of its start: a replacing second start would have left a later one.
         done.SerializedInput.Should().Be(first!.SerializedInput, "the second start found the instance and left it alone instead of replacing it");
         reminders.Calls.Should().ContainSingle("one follow-up per invited user");
+    }
+
+    [Fact]
+    public async Task The_client_is_scoped_to_the_invocation_that_lends_it()
+    {
+        await using var host = await StartAsync(new RecordingReminders(InvitationReminderOutcome.Sent));
+        var accessor = new DurableClientAccessor();
+        async Task<bool> Invocation()
+        {
+            using (accessor.Use(host.Client))
+            {
+                await Task.Yield();
+                return accessor.Available;
+            }
+        }
+        (await Invocation()).Should().BeTrue();
+        accessor.Available.Should().BeFalse("nothing outside an invocation sees its client");
+        var other = Task.Run(() => accessor.Available);
+        (await other).Should().BeFalse();
     }
 
     [Fact]

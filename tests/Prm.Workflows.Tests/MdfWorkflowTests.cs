@@ -288,9 +288,21 @@ public sealed class MdfWorkflowTests
         public Task<Prm.Core.Common.Page<AuditEntry>> TimelineAsync(PageRequest page, CancellationToken ct) => throw new NotSupportedException();
     }
 
-    private static MdfWorkflowProjection Projection(DurableTaskTestHost host) =>
-        new(new DurableClientAccessor { Client = host.Client },
-            new ProgramSettings(new DefaultSettings(), [MdfSettings.Section(new MdfSettings())], TimeProvider.System, new ProgramOptions()));
+    private static ClientBound Projection(DurableTaskTestHost host)
+    {
+        var accessor = new DurableClientAccessor();
+        return new(new MdfWorkflowProjection(accessor, new ProgramSettings(new DefaultSettings(), [MdfSettings.Section(new MdfSettings())], TimeProvider.System, new ProgramOptions())),
+            accessor, host.Client);
+    }
+
+    /// <summary>The projection called the way the outbox functions call it: with the client of the invocation in scope.</summary>
+    private sealed record ClientBound(MdfWorkflowProjection Inner, DurableClientAccessor Accessor, Microsoft.DurableTask.Client.DurableTaskClient Client)
+    {
+        public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
+        {
+            using (Accessor.Use(Client)) await Inner.ApplyAsync(e, ct);
+        }
+    }
 
     private static MdfEvents.RequestData Data(string requestId, string status, DateTimeOffset at, int cycle = 0, string? claimStatus = null, int submission = 0,
         DateTimeOffset? claimRemindAt = null, DateTimeOffset? claimEscalateAt = null, DateOnly? endDate = null, DateOnly? claimDeadline = null) =>

@@ -12,12 +12,14 @@ namespace Prm.Workflows.Deals;
 /// An instance that is not finished — running, or scheduled and not started yet — gets the event (events wait for a pending instance);
 /// one that failed or was terminated is started again from the registration's state, so an approved registration always has its expiry.
 /// </summary>
-public sealed class DealWorkflowProjection(DurableClientAccessor durable, ProgramSettings settings) : IOutboxProjection
+public sealed class DealWorkflowProjection(DurableClientAccessor durable, ProgramSettings settings) : IWorkflowProjection
 {
+    public bool Concerns(IntegrationEvent e) => e.Type is DealEvents.Submitted or DealEvents.Approved or DealEvents.Rejected or DealEvents.Returned
+        or DealEvents.Extended or DealEvents.Withdrawn or DealEvents.Won or DealEvents.Lost;
+
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
-        if (e.Type is not (DealEvents.Submitted or DealEvents.Approved or DealEvents.Rejected or DealEvents.Returned or DealEvents.Extended
-            or DealEvents.Withdrawn or DealEvents.Won or DealEvents.Lost)) return;
+        if (!Concerns(e)) return;
         var data = e.Data.Deserialize<DealEvents.DealData>(OutboxJson.Options)!;
         if (!data.Latest) return;
         var deal = data.Deal;

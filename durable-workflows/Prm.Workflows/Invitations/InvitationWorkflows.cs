@@ -27,11 +27,13 @@ public sealed class InvitationWorkflows(DurableClientAccessor durable, TimeProvi
 }
 
 /// <summary>Starts the follow-up workflow when an invitation event leaves the outbox (at least once; idempotent per user).</summary>
-public sealed class InvitationWorkflowProjection(IInvitationWorkflows workflows) : IOutboxProjection
+public sealed class InvitationWorkflowProjection(IInvitationWorkflows workflows) : IWorkflowProjection
 {
+    public bool Concerns(IntegrationEvent e) => e.Type == PartnerEvents.UserInvitedType && e.PartnerId is not null;
+
     public Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
-        if (e.Type != PartnerEvents.UserInvitedType || e.PartnerId is null) return Task.CompletedTask;
+        if (!Concerns(e) || e.PartnerId is null) return Task.CompletedTask;
         var data = System.Text.Json.JsonSerializer.Deserialize<PartnerEvents.UserData>(e.Data, OutboxJson.Options)!;
         return workflows.StartAsync(e.PartnerId, data.User.Id, ct);
     }

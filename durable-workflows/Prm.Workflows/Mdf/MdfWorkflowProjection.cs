@@ -14,11 +14,14 @@ namespace Prm.Workflows.Mdf;
 /// terminated is started again from the event's data; a completed one is left alone (it ended because the request needs no workflow).
 /// A claim submission also starts its claim review (one per submission), and a claim decision wakes that review.
 /// </summary>
-public sealed class MdfWorkflowProjection(DurableClientAccessor durable, ProgramSettings settings) : IOutboxProjection
+public sealed class MdfWorkflowProjection(DurableClientAccessor durable, ProgramSettings settings) : IWorkflowProjection
 {
+    public bool Concerns(IntegrationEvent e) =>
+        e.Type.StartsWith("mdf.request.", StringComparison.Ordinal) || e.Type.StartsWith("mdf.claim.", StringComparison.Ordinal);
+
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
-        if (!e.Type.StartsWith("mdf.request.", StringComparison.Ordinal) && !e.Type.StartsWith("mdf.claim.", StringComparison.Ordinal)) return;
+        if (!Concerns(e)) return;
         var client = durable.Client ?? throw new TransientDeliveryException("The Durable Task client is not available yet.", TimeSpan.FromSeconds(15));
         var data = e.Data.Deserialize<MdfEvents.RequestData>(OutboxJson.Options)!;
         await FollowRequestAsync(client, e, data, ct);

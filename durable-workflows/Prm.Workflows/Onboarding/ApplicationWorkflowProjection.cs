@@ -13,8 +13,11 @@ namespace Prm.Workflows.Onboarding;
 /// one that failed or was terminated is started again from the application's state); starts the agreement wait on approval, and the
 /// checklist reminders on activation.
 /// </summary>
-public sealed class ApplicationWorkflowProjection(DurableClientAccessor durable, ProgramSettings settings) : IOutboxProjection
+public sealed class ApplicationWorkflowProjection(DurableClientAccessor durable, ProgramSettings settings) : IWorkflowProjection
 {
+    public bool Concerns(IntegrationEvent e) => (e.Type == PartnerAgreements.ActivatedType && e.PartnerId is not null)
+        || e.Type is ApplicationEvents.Submitted or ApplicationEvents.Approved or ApplicationEvents.Rejected or ApplicationEvents.InfoRequested or ApplicationEvents.InfoAnswered;
+
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
         if (e.Type == PartnerAgreements.ActivatedType && e.PartnerId is not null)

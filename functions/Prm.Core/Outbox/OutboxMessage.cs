@@ -61,3 +61,19 @@ public static class OutboxJson
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     };
 }
+
+/// <summary>
+/// A projection that starts, signals or ends workflows. It needs the Durable client of the invocation delivering the message (a queue or
+/// timer function's [DurableClient] binding), so the dispatcher leaves the events it concerns to those functions.
+/// </summary>
+public interface IWorkflowProjection : IOutboxProjection
+{
+    /// <summary>Whether the event is one this projection acts on (decided from its type, without I/O).</summary>
+    bool Concerns(IntegrationEvent e);
+}
+
+/// <summary>Whether the current invocation carries a workflow client (scoped to the invocation, never set process-wide).</summary>
+public interface IWorkflowClientContext
+{
+    bool Available { get; }
+}

@@ -1,5 +1,6 @@
 using System.Reflection;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.Azure.Functions.Worker.Extensions.Abstractions;
 using Prm.Core.Identity;
 
 namespace Prm.Functions.Http;
@@ -8,6 +9,12 @@ namespace Prm.Functions.Http;
 public sealed record HttpFunction(string Name, string Route, IReadOnlyList<string> Methods, AccessPolicy? Policy, MethodInfo Method, ParameterInfo Trigger)
 {
     /// <summary>The entry point the Functions host reports (Namespace.Class.Method).</summary>
+    public string EntryPoint => $"{Method.DeclaringType!.FullName}.{Method.Name}";
+}
+
+/// <summary>A function of the app with the parameter carrying its trigger (null when it has none) and that trigger's attribute.</summary>
+public sealed record TriggeredFunction(string Name, MethodInfo Method, ParameterInfo? Trigger, TriggerBindingAttribute? Attribute)
+{
     public string EntryPoint => $"{Method.DeclaringType!.FullName}.{Method.Name}";
 }
 
@@ -26,6 +33,18 @@ public static class FunctionCatalog
         .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
         .Select(m => m.GetCustomAttribute<FunctionAttribute>()?.Name)
         .OfType<string>()
+        .ToList();
+
+    /// <summary>Every [Function] of the app with its trigger (HTTP, queue, timer, durable, or whatever is added later).</summary>
+    public static IReadOnlyList<TriggeredFunction> AllFunctions => Assembly.GetTypes()
+        .SelectMany(t => t.GetMethods(BindingFlags.Public | BindingFlags.Instance | BindingFlags.Static | BindingFlags.DeclaredOnly))
+        .Where(m => m.GetCustomAttribute<FunctionAttribute>() is not null)
+        .Select(m =>
+        {
+            var trigger = m.GetParameters().FirstOrDefault(p => p.GetCustomAttributes().OfType<TriggerBindingAttribute>().Any());
+            return new TriggeredFunction(m.GetCustomAttribute<FunctionAttribute>()!.Name, m, trigger, trigger?.GetCustomAttributes().OfType<TriggerBindingAttribute>().First());
+        })
+        .OrderBy(f => f.Name, StringComparer.Ordinal)
         .ToList();
 
     public static HttpFunction? ForEntryPoint(string entryPoint) => ByEntryPoint.Value.GetValueOrDefault(entryPoint);

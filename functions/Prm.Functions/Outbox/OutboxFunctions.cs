@@ -5,14 +5,34 @@ using Prm.Workflows;
 
 namespace Prm.Functions.Outbox;
 
-/// <summary>Sweeps the outbox on a timer, so messages are delivered even when the instance that committed them went away.</summary>
+/// <summary>
+/// Delivers outbox messages that need a workflow client. The isolated worker hands out Durable clients only through [DurableClient]
+/// bindings, so each invocation lends its own client to the dispatcher for the duration of the call (nothing is set process-wide):
+/// the queue trigger delivers what a commit enqueued at once, on whichever instance takes the message; the timer is the safety net
+/// (every 5 minutes by default, so the app can scale to zero). The local host runs these same functions on Azurite's queue service.
+/// </summary>
 public sealed class OutboxFunctions(OutboxDispatcher dispatcher, DurableClientAccessor durable)
 {
-    [Function("OutboxSweep")]
-    public Task Sweep([TimerTrigger("*/30 * * * * *")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken ct)
+    public const string QueueSetting = "Outbox:QueueName";
+    public const string ScheduleSetting = "Outbox:SweepSchedule";
+
+    [Function("OutboxDeliver")]
+    public async Task Deliver(
+        [QueueTrigger("%" + QueueSetting + "%", Connection = "AzureWebJobsStorage")] OutboxQueueMessage message,
+        [DurableClient] DurableTaskClient client, CancellationToken ct)
     {
-        // The isolated worker hands out Durable clients only through bindings; events that start workflows wait for it.
-        durable.Client = client;
-        return dispatcher.SweepAsync(ct);
+        using (durable.Use(client))
+        {
+            await dispatcher.DeliverQueuedAsync(message, ct);
+        }
+    }
+
+    [Function("OutboxSweep")]
+    public async Task Sweep([TimerTrigger("%" + ScheduleSetting + "%")] TimerInfo timer, [DurableClient] DurableTaskClient client, CancellationToken ct)
+    {
+        using (durable.Use(client))
+        {
+            await dispatcher.SweepAsync(ct);
+        }
     }
 }

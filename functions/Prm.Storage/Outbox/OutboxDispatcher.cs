@@ -10,8 +10,17 @@ public sealed class OutboxOptions
 {
     public const string SectionName = "Outbox";
 
-    /// <summary>How often pointers are swept, in seconds (committed messages are also delivered at once in-process).</summary>
+    /// <summary>
+    /// How often each instance sweeps pointers in-process, in seconds (committed messages are also delivered at once in-process). This
+    /// sweep has no Durable client: it delivers what needs none and leaves workflow events to the queue and the timer sweep.
+    /// </summary>
     public int SweepSeconds { get; set; } = 10;
+
+    /// <summary>Storage queue naming committed messages that need a workflow client (its function binds <c>%Outbox:QueueName%</c>).</summary>
+    public string QueueName { get; set; } = "prm-outbox";
+
+    /// <summary>NCRONTAB schedule (with seconds) of the <c>OutboxSweep</c> timer function, the safety net (<c>%Outbox:SweepSchedule%</c>).</summary>
+    public string SweepSchedule { get; set; } = "0 */5 * * * *";
 
     /// <summary>A pointer younger than this whose row is missing is left alone: its transaction may still be committing.</summary>
     public int PointerGraceSeconds { get; set; } = 60;
@@ -29,11 +38,25 @@ public sealed class OutboxOptions
 /// <summary>
 /// Delivers outbox messages: events to the projections and then the publisher, emails to the sender. At least once: a row and its
 /// pointer are deleted only after delivery, and the event id travels as the message id so the broker drops duplicates.
+/// An event that a workflow projection concerns needs the Durable client of the invocation (<see cref="IWorkflowClientContext"/>): without
+/// one, the in-process delivery hands it and the rest of its commit to the outbox queue (the queue function carries a client), and the
+/// in-process sweep leaves it to the timer sweep; neither counts that as a failed attempt.
 /// </summary>
 public sealed class OutboxDispatcher(
     PrmTables tables, OutboxSignal signal, IEventPublisher publisher, IEmailSender sender, IEnumerable<IOutboxProjection> projections,
-    OutboxOptions options, TimeProvider clock, ILogger<OutboxDispatcher> log) : BackgroundService
+    OutboxOptions options, TimeProvider clock, ILogger<OutboxDispatcher> log, OutboxQueue? queue = null, IWorkflowClientContext? workflowClient = null)
+    : BackgroundService
 {
+    private readonly IReadOnlyList<IWorkflowProjection> workflowProjections = projections.OfType<IWorkflowProjection>().ToList();
+
+    /// <summary>Whether delivering the message now would need a workflow client that this call does not have.</summary>
+    private bool NeedsWorkflowClient(OutboxMessage message)
+    {
+        if (message.Kind != OutboxKind.Event || workflowProjections.Count == 0 || (workflowClient?.Available ?? false)) return false;
+        var e = message.ReadEvent();
+        return workflowProjections.Any(p => p.Concerns(e));
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var sweep = Task.Run(() => SweepLoopAsync(stoppingToken), stoppingToken);
@@ -77,14 +100,29 @@ public sealed class OutboxDispatcher(
         }
     }
 
-    /// <summary>Delivers messages just committed, in order; the first failure leaves it and the rest to the sweep.</summary>
+    /// <summary>
+    /// Delivers messages just committed, in order; the first failure leaves it and the rest to the sweep. The first message that needs a
+    /// workflow client this call lacks goes, with the rest of the commit, to the outbox queue (after the transaction, best effort).
+    /// </summary>
     public async Task DeliverCommittedAsync(OutboxSignal.Work work, CancellationToken ct)
     {
         var delivered = new List<string>();
+        if (queue is not null && await HasEarlierPendingAsync(work, ct))
+        {
+            // An earlier commit of the partition waits (queued or failed): delivering this one now would overtake it.
+            await HandOffAsync(work, 0, ct);
+            return;
+        }
         try
         {
-            foreach (var message in work.Messages)
+            for (var i = 0; i < work.Messages.Count; i++)
             {
+                var message = work.Messages[i];
+                if (NeedsWorkflowClient(message))
+                {
+                    await HandOffAsync(work, i, ct);
+                    return;
+                }
                 try
                 {
                     await DeliverAsync(message, ct);
@@ -158,6 +196,7 @@ public sealed class OutboxDispatcher(
         var message = OutboxRows.ReadOutbox(row);
         var isEvent = message.Kind == OutboxKind.Event;
         if (isEvent && partitionBlocked) return SweepOutcome.HeldBack;
+        if (NeedsWorkflowClient(message)) return SweepOutcome.HeldBack; // the queue or the timer sweep, which carry a client, deliver it
         if (row.GetDateTimeOffset("NextAttemptAt") is { } next && next > clock.GetUtcNow()) return isEvent ? SweepOutcome.HeldBack : SweepOutcome.Nothing;
         try
         {
@@ -170,6 +209,67 @@ public sealed class OutboxDispatcher(
         }
         await RemoveAsync(table, partition, [message.Id], ct);
         return SweepOutcome.Delivered;
+    }
+
+    private async Task HandOffAsync(OutboxSignal.Work work, int from, CancellationToken ct)
+    {
+        if (queue is null) return; // the sweep delivers it
+        await queue.SendAsync(new OutboxQueueMessage(work.Table, work.Partition, work.Messages.Skip(from).Select(m => m.Id).ToList()), ct);
+    }
+
+    /// <summary>The pending pointers of one outbox partition, in commit order (one range query of its shard).</summary>
+    private async Task<List<TableEntity>> PendingAsync(string table, string partition, CancellationToken ct)
+    {
+        var prefix = $"{KeyEncoding.Encode(table)}|{KeyEncoding.Encode(partition)}|";
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {OutboxPointers.Shard(partition)} and RowKey ge {prefix} and RowKey lt {prefix + "~"}");
+        var pointers = new List<TableEntity>();
+        await foreach (var pointer in tables.OutboxPending.QueryAsync<TableEntity>(filter, cancellationToken: ct)) pointers.Add(pointer);
+        return pointers.OrderBy(p => p.GetDateTimeOffset("CreatedAt")).ThenBy(p => p.GetInt32("Sequence") ?? 0).ThenBy(p => p.RowKey, StringComparer.Ordinal).ToList();
+    }
+
+    private async Task<bool> HasEarlierPendingAsync(OutboxSignal.Work work, CancellationToken ct)
+    {
+        var own = work.Messages.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        var first = work.Messages.Count == 0 ? DateTimeOffset.MaxValue : work.Messages.Min(m => m.CreatedAt);
+        return (await PendingAsync(work.Table, work.Partition, ct)).Any(p => !own.Contains(p.GetString("MessageId") ?? "") && p.GetDateTimeOffset("CreatedAt") <= first);
+    }
+
+    /// <summary>
+    /// Delivers the messages a queue message names, in commit order with the partition's earlier pending ones, by point reads of their rows (the outbox queue function, with the client
+    /// of its invocation). A row already gone was delivered by another path; a parked one is skipped. A failure is recorded on its row
+    /// and thrown, so the queue retries (its visibility timeout is the back-off) and, after its maximum dequeue count, moves the message
+    /// to the poison queue; the sweep still has the pointer.
+    /// </summary>
+    public async Task<int> DeliverQueuedAsync(OutboxQueueMessage work, CancellationToken ct)
+    {
+        var client = tables.Service.GetTableClient(work.Table);
+        var delivered = 0;
+        // Commit order per partition, like the sweep: the partition's pending messages up to the last one named (earlier commits still
+        // waiting go first; later ones belong to their own delivery). Named messages whose pointer is gone were delivered already.
+        var named = work.MessageIds.ToHashSet(StringComparer.Ordinal);
+        var pending = (await PendingAsync(work.Table, work.Partition, ct)).Select(p => p.GetString("MessageId") ?? "").ToList();
+        var last = pending.FindLastIndex(named.Contains);
+        foreach (var id in pending.Take(last + 1))
+        {
+            var found = await client.GetEntityIfExistsAsync<TableEntity>(work.Partition, OutboxRows.OutboxPrefix + id, cancellationToken: ct);
+            if (!found.HasValue) continue;
+            var row = found.Value!;
+            if (row.GetBoolean("Dead") ?? false) continue;
+            var message = OutboxRows.ReadOutbox(row);
+            if (NeedsWorkflowClient(message)) throw new InvalidOperationException($"Outbox message {id} needs a Durable client; the queue function must carry one.");
+            try
+            {
+                await DeliverAsync(message, ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                await RecordFailureAsync(work.Table, work.Partition, message, ex, ct);
+                throw;
+            }
+            await RemoveAsync(work.Table, work.Partition, [message.Id], ct);
+            delivered++;
+        }
+        return delivered;
     }
 
     /// <summary>Deletes delivered rows (one transaction per partition) and their pointers (one per shard).</summary>

@@ -1,0 +1,179 @@
+using Azure.Data.Tables;
+using Microsoft.Extensions.Logging.Abstractions;
+using Prm.Core.Common;
+using Prm.Core.Outbox;
+using Prm.Core.Partners;
+using Prm.Storage.Outbox;
+
+namespace Prm.Storage.Tests;
+
+/// <summary>
+/// Events a workflow projection concerns need the Durable client of an invocation: without one the in-process delivery hands them (with
+/// the rest of their commit) to the outbox queue and the in-process sweep leaves them alone; the queue function delivers them.
+/// </summary>
+public sealed class OutboxQueueTests
+{
+    private static readonly CancellationToken None = CancellationToken.None;
+
+    private sealed class WorkflowClient : IWorkflowClientContext
+    {
+        public bool Available { get; set; }
+    }
+
+    private sealed class RecordingWorkflows(WorkflowClient client, bool fail = false) : IWorkflowProjection
+    {
+        public List<string> Applied { get; } = [];
+
+        public List<string> Seen { get; } = [];
+
+        public bool Concerns(IntegrationEvent e) => e.Type == "deal.approved";
+
+        public Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
+        {
+            Seen.Add(e.Id);
+            if (!Concerns(e)) return Task.CompletedTask;
+            if (!client.Available) throw new InvalidOperationException("no client");
+            if (fail) throw new InvalidOperationException("workflow backend down");
+            Applied.Add(e.Id);
+            return Task.CompletedTask;
+        }
+    }
+
+    private sealed record Setup(TestStores S, OutboxDispatcher Dispatcher, WorkflowClient Client, RecordingWorkflows Workflows, DevMailbox Mailbox, Azure.Storage.Queues.QueueClient Queue, string Partition)
+    {
+        public TableClient Table => S.Tables.Partners;
+
+        public OutboxMessage Event(string type) => OutboxMessage.ForEvent(IntegrationEvent.Create(Ids.New("evt"), type, S.Clock.GetUtcNow(), $"things/{Partition}", Partition, "corr", new { value = 1 }));
+
+        public OutboxMessage Email() => OutboxMessage.ForEmail(Ids.New("msg"), new EmailMessage("bob@partner.example", "Bob", "Hello", "text", "<p>html</p>", "t"), S.Clock.GetUtcNow(), Partition, "corr");
+
+        public async Task CommitAsync(params OutboxMessage[] messages) =>
+            await S.Writer.CommitAsync(Table, Partition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(Partition, "state|" + Guid.NewGuid().ToString("N")))],
+                new ChangeSet([], messages), None);
+
+        public async Task<bool> RowExistsAsync(OutboxMessage m) => (await Table.GetEntityIfExistsAsync<TableEntity>(Partition, OutboxRows.OutboxPrefix + m.Id)).HasValue;
+    }
+
+    private static async Task<Setup> CreateAsync(bool fail = false)
+    {
+        var s = await TestStores.CreateAsync();
+        var options = new OutboxOptions { QueueName = "q" + Guid.NewGuid().ToString("N")[..20], InProcessGraceSeconds = 0, PointerGraceSeconds = 60 };
+        var queues = new PrmQueues(s.Options, options);
+        var client = new WorkflowClient();
+        var workflows = new RecordingWorkflows(client, fail);
+        var mailbox = new DevMailbox(s.Tables, s.Clock);
+        var dispatcher = new OutboxDispatcher(s.Tables, s.Signal, new DevEventSink(s.Tables, s.Clock), mailbox, [workflows], options, s.Clock,
+            NullLogger<OutboxDispatcher>.Instance, new OutboxQueue(queues, NullLogger<OutboxQueue>.Instance), client);
+        return new Setup(s, dispatcher, client, workflows, mailbox, queues.Outbox, Ids.New("ptn"));
+    }
+
+    private static async Task<OutboxQueueMessage[]> QueuedAsync(Setup f)
+    {
+        if (!(await f.Queue.ExistsAsync()).Value) return [];
+        var peeked = (await f.Queue.PeekMessagesAsync(32)).Value;
+        return peeked.Select(m => OutboxQueue.Deserialize(m.Body.ToString())).ToArray();
+    }
+
+    [Fact]
+    public async Task Without_a_client_the_commit_delivers_up_to_the_workflow_event_and_enqueues_it_with_the_rest()
+    {
+        var f = await CreateAsync();
+        var email = f.Email();
+        var approved = f.Event("deal.approved");
+        var after = f.Event("deal.updated");
+        await f.CommitAsync(email, approved, after);
+        f.S.Signal.Reader.TryRead(out var work).Should().BeTrue();
+
+        await f.Dispatcher.DeliverCommittedAsync(work!, None);
+
+        (await f.RowExistsAsync(email)).Should().BeFalse("the email needs no client and went at once");
+        (await f.RowExistsAsync(approved)).Should().BeTrue();
+        (await f.RowExistsAsync(after)).Should().BeTrue("later events of the commit keep their order behind the workflow event");
+        var queued = (await QueuedAsync(f)).Should().ContainSingle().Subject;
+        queued.Table.Should().Be(f.Table.Name);
+        queued.Partition.Should().Be(f.Partition);
+        queued.MessageIds.Should().Equal(approved.Id, after.Id);
+
+        // The in-process sweep (no client) leaves it alone and records no failed attempt.
+        (await f.Dispatcher.SweepAsync(None)).Should().Be(0);
+        var row = (await f.Table.GetEntityAsync<TableEntity>(f.Partition, OutboxRows.OutboxPrefix + approved.Id)).Value;
+        (row.GetInt32("Attempts") ?? 0).Should().Be(0);
+
+        // The queue function, with a client, delivers both in order; a second delivery of the same queue message finds nothing.
+        f.Client.Available = true;
+        (await f.Dispatcher.DeliverQueuedAsync(queued, None)).Should().Be(2);
+        f.Workflows.Applied.Should().Equal(approved.Id);
+        (await f.RowExistsAsync(approved)).Should().BeFalse();
+        (await f.RowExistsAsync(after)).Should().BeFalse();
+        (await f.Dispatcher.DeliverQueuedAsync(queued, None)).Should().Be(0);
+        (await f.Dispatcher.SweepAsync(None)).Should().Be(0, "the pointers went with the rows");
+    }
+
+    [Fact]
+    public async Task A_commit_without_workflow_events_enqueues_nothing()
+    {
+        var f = await CreateAsync();
+        var e = f.Event("deal.updated");
+        await f.CommitAsync(e);
+        f.S.Signal.Reader.TryRead(out var work).Should().BeTrue();
+        await f.Dispatcher.DeliverCommittedAsync(work!, None);
+        (await f.RowExistsAsync(e)).Should().BeFalse();
+        (await QueuedAsync(f)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_failed_queued_delivery_records_the_attempt_and_throws_so_the_queue_retries()
+    {
+        var f = await CreateAsync(fail: true);
+        var approved = f.Event("deal.approved");
+        await f.CommitAsync(approved);
+        f.Client.Available = true;
+        var act = () => f.Dispatcher.DeliverQueuedAsync(new OutboxQueueMessage(f.Table.Name, f.Partition, [approved.Id]), None);
+        await act.Should().ThrowAsync<InvalidOperationException>();
+        var row = (await f.Table.GetEntityAsync<TableEntity>(f.Partition, OutboxRows.OutboxPrefix + approved.Id)).Value;
+        row.GetInt32("Attempts").Should().Be(1);
+    }
+
+    [Fact]
+    public async Task With_a_client_the_sweep_delivers_workflow_events()
+    {
+        var f = await CreateAsync();
+        var approved = f.Event("deal.approved");
+        await f.CommitAsync(approved);
+        f.Client.Available = true;
+        (await f.Dispatcher.SweepAsync(None)).Should().Be(1);
+        f.Workflows.Applied.Should().Equal(approved.Id);
+    }
+
+    [Fact]
+    public async Task A_commit_behind_a_queued_one_of_its_partition_is_queued_too_and_delivered_after_it()
+    {
+        var f = await CreateAsync();
+        var approved = f.Event("deal.approved");
+        await f.CommitAsync(approved);
+        f.S.Signal.Reader.TryRead(out var first).Should().BeTrue();
+        await f.Dispatcher.DeliverCommittedAsync(first!, None);
+        f.S.Clock.Advance(TimeSpan.FromMilliseconds(10));
+        var updated = f.Event("deal.updated");
+        await f.CommitAsync(updated);
+        f.S.Signal.Reader.TryRead(out var second).Should().BeTrue();
+
+        await f.Dispatcher.DeliverCommittedAsync(second!, None);
+
+        (await f.RowExistsAsync(updated)).Should().BeTrue("it must not overtake the queued deal.approved");
+        var queued = await QueuedAsync(f);
+        queued.Select(q => q.MessageIds.Single()).Should().Equal(approved.Id, updated.Id);
+        f.Client.Available = true;
+        // The later queue message alone delivers both, in commit order; the earlier one then finds nothing left.
+        (await f.Dispatcher.DeliverQueuedAsync(queued[1], None)).Should().Be(2);
+        (await f.Dispatcher.DeliverQueuedAsync(queued[0], None)).Should().Be(0);
+        f.Workflows.Applied.Should().Equal(approved.Id);
+        f.Workflows.Seen.Should().Equal(approved.Id, updated.Id);
+    }
+
+    [Fact]
+    public void The_queue_message_body_is_camel_case_json()
+    {
+        OutboxQueue.Serialize(new OutboxQueueMessage("prmdeals", "ptn_1", ["m1"])).Should().Be("""{"table":"prmdeals","partition":"ptn_1","messageIds":["m1"]}""");
+    }
+}
