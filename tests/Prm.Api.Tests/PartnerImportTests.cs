@@ -65,7 +65,8 @@ public sealed class PartnerImportTests(ApiHostFixture fixture, ITestOutputHelper
     public async Task Ten_thousand_rows_import()
     {
         var admin = await Api.ClientAsync(Demo.Admin);
-        admin.Timeout = TimeSpan.FromMinutes(5);
+        // About 70 s alone on 2 cores; it must also finish while a second copy of the suite shares the machine.
+        admin.Timeout = TimeSpan.FromMinutes(20);
         var csv = new StringBuilder(Header).Append('\n');
         // A program's spreadsheet: 1,000 partners with 10 people each (one partner admin, nine sales reps).
         for (var i = 0; i < 1000; i++)

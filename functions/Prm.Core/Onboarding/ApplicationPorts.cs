@@ -19,8 +19,8 @@ public interface IApplicationStore
 
     Task<Page<AuditEntry>> TimelineAsync(string applicationId, PageRequest page, CancellationToken ct);
 
-    /// <summary>Counts one more attempt for a rate-limit key in the current window and returns the count.</summary>
-    Task<int> CountAttemptAsync(string key, CancellationToken ct);
+    /// <summary>Counts one more attempt for a rate-limit key in the current hour and returns that count with the previous hour's.</summary>
+    Task<(int Current, int Previous)> CountAttemptAsync(string key, CancellationToken ct);
 
     /// <summary>The open application holding this company domain, if any.</summary>
     Task<string?> FindOpenByDomainAsync(string domain, CancellationToken ct);

@@ -108,14 +108,21 @@ public sealed class SubmitApplication(IApplicationStore store, IPartnerStore par
         return all.Where(s => s.Roles.Contains(AppRoles.ChannelManager) && s.Region == region).OrderBy(s => s.Id, StringComparer.Ordinal).FirstOrDefault();
     }
 
+    /// <summary>
+    /// At most <paramref name="limit"/> attempts per rolling hour, estimated as a sliding window: this hour's count plus the previous
+    /// hour's, weighted by the part of it that still lies within the last 60 minutes (so the top of the hour opens no fresh budget).
+    /// </summary>
     private async Task LimitAsync(string key, int limit, string what, CancellationToken ct)
     {
-        var count = await store.CountAttemptAsync(key, ct);
-        if (count > limit)
+        var (current, previous) = await store.CountAttemptAsync(key, ct);
+        var now = clock.GetUtcNow();
+        var hourStart = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero);
+        var elapsed = (now - hourStart).TotalHours;
+        if (current + previous * (1 - elapsed) > limit)
         {
-            var now = clock.GetUtcNow();
-            var nextHour = new DateTimeOffset(now.Year, now.Month, now.Day, now.Hour, 0, 0, TimeSpan.Zero).AddHours(1);
-            throw new TooManyRequestsException($"At most {limit} {what} per hour; try again later.", nextHour - now);
+            // The estimate falls back within the limit once enough of the previous hour slid out of the window (or at the next hour).
+            var until = previous > 0 && current <= limit ? hourStart.AddHours(1 - (limit - current) / (double)previous) : hourStart.AddHours(1);
+            throw new TooManyRequestsException($"At most {limit} {what} per hour; try again later.", until > now ? until - now : TimeSpan.FromSeconds(1));
         }
     }
 }

@@ -71,10 +71,19 @@ public sealed class TableApplicationStore(PrmTables tables, PartitionWriter writ
             TableClient.CreateQueryFilter($"PartitionKey eq {applicationId} and RowKey ge {OutboxRows.AuditPrefix} and RowKey lt {KeyEncoding.PrefixEnd(OutboxRows.AuditPrefix)}"),
             page, OutboxRows.ReadAudit, ct);
 
-    public async Task<int> CountAttemptAsync(string key, CancellationToken ct)
+    public async Task<(int Current, int Previous)> CountAttemptAsync(string key, CancellationToken ct)
     {
-        var window = clock.GetUtcNow().UtcDateTime.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
-        var partition = "rate:" + KeyEncoding.Encode(key) + ":" + window;
+        var now = clock.GetUtcNow().UtcDateTime;
+        string Partition(DateTime hour) => "rate:" + KeyEncoding.Encode(key) + ":" + hour.ToString("yyyyMMddHH", CultureInfo.InvariantCulture);
+        var partition = Partition(now);
+        var previous = tables.Keys.GetEntityIfExistsAsync<TableEntity>(Partition(now.AddHours(-1)), "", cancellationToken: ct);
+        var current = CountAsync(partition, ct);
+        await Task.WhenAll(previous, current);
+        return (current.Result, previous.Result.HasValue ? previous.Result.Value!.GetInt32("Count") ?? 0 : 0);
+    }
+
+    private async Task<int> CountAsync(string partition, CancellationToken ct)
+    {
         try
         {
             // Another request counting at the same moment makes this one count again.

@@ -182,7 +182,7 @@ public class DecideApplicationTests
 
         public Task<Page<AuditEntry>> TimelineAsync(string applicationId, PageRequest page, CancellationToken ct) => throw new NotSupportedException();
 
-        public Task<int> CountAttemptAsync(string key, CancellationToken ct) => throw new NotSupportedException();
+        public Task<(int Current, int Previous)> CountAttemptAsync(string key, CancellationToken ct) => throw new NotSupportedException();
 
         public Task<string?> FindOpenByDomainAsync(string domain, CancellationToken ct) => throw new NotSupportedException();
 
