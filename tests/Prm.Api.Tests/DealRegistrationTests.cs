@@ -357,9 +357,10 @@ public sealed class ShortDealFixture : ApiHostFixture
 {
     public override async Task InitializeAsync() => Api = await ApiHost.StartAsync(new Dictionary<string, string?>
     {
-        ["Deals:ProtectionPeriod"] = "00:00:08",
-        ["Deals:ExpiryFirstReminderBefore"] = "00:00:05",
-        ["Deals:ExpirySecondReminderBefore"] = "00:00:03",
+        // Protection long enough that a workflow started late on a loaded machine still sends its (late) reminders before the expiry.
+        ["Deals:ProtectionPeriod"] = "00:00:30",
+        ["Deals:ExpiryFirstReminderBefore"] = "00:00:20",
+        ["Deals:ExpirySecondReminderBefore"] = "00:00:10",
         ["Deals:ReviewReminderAfter"] = "00:00:02",
         ["Deals:ReviewEscalateAfter"] = "00:00:04",
     });
