@@ -131,5 +131,7 @@ public sealed class AgreementDeadlineTests(ShortAgreementFixture fixture) : ICla
         var offer = mail.GetProperty("items").EnumerateArray().First(x => x.Str("subject").StartsWith("Please accept")).GetProperty("links").EnumerateArray().Select(l => l.GetString()!).First(l => l.Contains("/approvals/"));
         var late = await Api.Anonymous.PostAsync("approvals/" + offer[(offer.IndexOf("/approvals/", StringComparison.Ordinal) + 11)..], new FormUrlEncodedContent([new("decision", "accept")]));
         ((int)late.StatusCode).Should().Be(410, "the offer's link expired with the offer");
+        var shown = await Api.Anonymous.GetAsync("approvals/" + offer[(offer.IndexOf("/approvals/", StringComparison.Ordinal) + 11)..]);
+        ((int)shown.StatusCode).Should().Be(410, "the page of a lapsed offer says it expired");
     }
 }

@@ -14,9 +14,12 @@ public sealed class AgreementWaitTests
     {
         public ConcurrentQueue<AgreementStep> Steps { get; } = new();
 
-        public Task<StepOutcome> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct)
+        public ConcurrentQueue<DateTimeOffset> Deadlines { get; } = new();
+
+        public Task<StepOutcome> RunAgreementStepAsync(string partnerId, AgreementStep step, DateTimeOffset expiresAt, CancellationToken ct)
         {
             Steps.Enqueue(step);
+            Deadlines.Enqueue(expiresAt);
             return Task.FromResult(StepOutcome.Done);
         }
     }
@@ -31,6 +34,7 @@ public sealed class AgreementWaitTests
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(AgreementOrchestrator), new AgreementWait("ptn_1", now.AddSeconds(1), now.AddSeconds(2), now.AddSeconds(3)));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
         steps.Steps.Should().Equal(AgreementStep.Remind, AgreementStep.Remind, AgreementStep.Expire);
+        steps.Deadlines.Should().AllSatisfy(d => d.Should().Be(now.AddSeconds(3)), "every reminder's fresh link expires with the offer");
     }
 
     [Fact]

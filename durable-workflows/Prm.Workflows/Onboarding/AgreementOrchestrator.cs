@@ -13,7 +13,7 @@ public sealed record AgreementWait(string PartnerId, DateTimeOffset FirstReminde
 }
 
 /// <summary>Input of an agreement step.</summary>
-public sealed record AgreementWaitStep(string PartnerId, AgreementStep Step);
+public sealed record AgreementWaitStep(string PartnerId, AgreementStep Step, DateTimeOffset ExpiresAt);
 
 /// <summary>Waits for the agreement to be accepted: reminders to the partner admin, then expiry (partner AgreementExpired).</summary>
 public sealed class AgreementOrchestrator : TaskOrchestrator<AgreementWait, string>
@@ -25,7 +25,7 @@ public sealed class AgreementOrchestrator : TaskOrchestrator<AgreementWait, stri
             context,
             context.WaitForExternalEvent<string>(AgreementWait.AcceptedEvent),
             [(input.FirstReminderAt, AgreementStep.Remind), (input.SecondReminderAt, AgreementStep.Remind), (input.ExpiresAt, AgreementStep.Expire)],
-            step => context.CallActivityAsync<StepOutcome>(nameof(AgreementStepActivity), new AgreementWaitStep(input.PartnerId, step), Retry),
+            step => context.CallActivityAsync<StepOutcome>(nameof(AgreementStepActivity), new AgreementWaitStep(input.PartnerId, step, input.ExpiresAt), Retry),
             "expired");
 }
 
@@ -34,5 +34,5 @@ public sealed class AgreementStepActivity(IAgreementSteps agreements) : TaskActi
 {
     public override Task<StepOutcome> RunAsync(TaskActivityContext context, AgreementWaitStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<StepOutcome> ExecuteAsync(AgreementWaitStep input, CancellationToken ct) => agreements.RunAgreementStepAsync(input.PartnerId, input.Step, ct);
+    public Task<StepOutcome> ExecuteAsync(AgreementWaitStep input, CancellationToken ct) => agreements.RunAgreementStepAsync(input.PartnerId, input.Step, input.ExpiresAt, ct);
 }

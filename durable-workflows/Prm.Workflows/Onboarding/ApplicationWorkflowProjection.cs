@@ -44,7 +44,9 @@ public sealed class ApplicationWorkflowProjection(DurableClientAccessor durable,
             var waitId = AgreementWait.InstanceId(data.PartnerId);
             if (await client.GetInstanceAsync(waitId, getInputsAndOutputs: false, ct) is not null) return;
             var rules = await Rules(ct);
-            var input = new AgreementWait(data.PartnerId, e.OccurredAt + rules.AgreementFirstReminderAfter, e.OccurredAt + rules.AgreementSecondReminderAfter, e.OccurredAt + rules.AgreementExpiresAfter);
+            // The approval event's time is the approval decision's time: the same base the offer's link was given.
+            var deadlines = rules.AgreementDeadlinesFrom(e.OccurredAt);
+            var input = new AgreementWait(data.PartnerId, deadlines.FirstReminderAt, deadlines.SecondReminderAt, deadlines.ExpiresAt);
             await client.ScheduleNewOrchestrationInstanceAsync(nameof(AgreementOrchestrator), input, new StartOrchestrationOptions(waitId), ct);
         }
     }

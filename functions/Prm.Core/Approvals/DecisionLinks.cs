@@ -83,8 +83,15 @@ public sealed class DecisionLinks(IDecisionLinkStore store, TimeProvider clock, 
     private static string Hash(string token) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.ASCII.GetBytes(token)));
 }
 
-/// <summary>A decision link whose deadline passed (410).</summary>
-public sealed class LinkExpiredException(DateTimeOffset expiredAt) : PrmException("Link expired.", $"This link expired at {expiredAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC.")
+/// <summary>A decision link whose deadline passed, or whose subject lapsed with its own deadline (410).</summary>
+public sealed class LinkExpiredException : PrmException
 {
-    public DateTimeOffset ExpiredAt { get; } = expiredAt;
+    public LinkExpiredException(DateTimeOffset expiredAt) : base("Link expired.", $"This link expired at {expiredAt.UtcDateTime:yyyy-MM-dd HH:mm} UTC.") => ExpiredAt = expiredAt;
+
+    /// <summary>The subject's own deadline ended what the link was for (<paramref name="detail"/> says how).</summary>
+    public LinkExpiredException(string detail) : base("Link expired.", detail)
+    {
+    }
+
+    public DateTimeOffset? ExpiredAt { get; }
 }

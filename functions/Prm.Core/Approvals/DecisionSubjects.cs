@@ -11,9 +11,11 @@ public sealed record DecisionContext(string? ClientIp, string? UserAgent);
 
 /// <summary>
 /// What a link decides, as its recipient sees it now: why it can no longer be decided (null while it can), and the page with an
-/// optional message — with the decision buttons when given the link that may still decide.
+/// optional message — with the decision buttons when given the link that may still decide. <paramref name="Lapsed"/> says the
+/// subject closed because its own deadline passed (an expired review or offer): the link then ended with it (410), whatever
+/// its own expiry says. A subject closed by a decision is a conflict (409).
 /// </summary>
-public sealed record DecisionView(string? ClosedMessage, Func<string?, DecisionLink?, string> Render);
+public sealed record DecisionView(string? ClosedMessage, Func<string?, DecisionLink?, string> Render, bool Lapsed = false);
 
 /// <summary>A decision that ran: the outcome recorded on the link and the page that says what happened.</summary>
 public sealed record DecisionDone(string Outcome, string Page);
@@ -49,6 +51,7 @@ public sealed class DecisionLinkRouter(DecisionLinks links, IEnumerable<IDecisio
         var view = await ViewAsync(subject, link.Value, ct);
         if (DecisionLinks.IsDeciding(link.Value)) return view.Render("This link is being used right now; open it again in a moment.", null);
         if (link.Value.UsedAt is not null) return view.Render(subject.UsedMessage(link.Value), null);
+        if (view.Lapsed && view.ClosedMessage is { } lapsed) throw Page(new LinkExpiredException(lapsed), view.Render(lapsed, null));
         return view.ClosedMessage is { } closed ? view.Render(closed, null) : view.Render(null, link.Value);
     }
 
@@ -62,7 +65,7 @@ public sealed class DecisionLinkRouter(DecisionLinks links, IEnumerable<IDecisio
         var view = await ViewAsync(subject, link.Value, ct);
         if (DecisionLinks.IsDeciding(link.Value)) throw Page(new ConflictException("This link is being used right now."), view.Render("This link is being used right now; open it again in a moment.", null));
         if (link.Value.UsedAt is not null) throw Page(new ConflictException(subject.UsedMessage(link.Value)), view.Render(subject.UsedMessage(link.Value), null));
-        if (view.ClosedMessage is { } closed) throw Page(new ConflictException(closed), view.Render(closed, null));
+        if (view.ClosedMessage is { } closed) throw Page(view.Lapsed ? new LinkExpiredException(closed) : new ConflictException(closed), view.Render(closed, null));
         if (form.Decision is not { } chosen || !link.Value.Decisions.Contains(chosen))
         {
             var message = "decision must be one of: " + string.Join(", ", link.Value.Decisions) + ".";

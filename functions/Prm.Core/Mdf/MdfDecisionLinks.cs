@@ -11,7 +11,7 @@ public sealed class MdfDecisionLinks(FundRequests requests, DecisionPages pages)
     {
         var request = (await requests.GetAsync(DecisionLinks.RecipientOf(link), link.SubjectId, ct)).Value;
         var closed = request.Status is nameof(FundRequestStatus.Submitted) or nameof(FundRequestStatus.AwaitingSecondApproval) ? null : $"This request is {request.Status}.";
-        return new DecisionView(closed, (message, decidable) => Render(message, request, decidable));
+        return new DecisionView(closed, (message, decidable) => Render(message, request, decidable), request.Status == nameof(FundRequestStatus.Expired));
     }
 
     public async Task<DecisionDone> DecideAsync(DecisionLink link, string decision, string? reason, DecisionContext context, CancellationToken ct)

@@ -17,7 +17,7 @@ public sealed class AgreementDecisionLinks(IPartnerStore partners, PartnerAgreem
         if (partner.Status != PartnerStatus.AgreementPending)
         {
             var closed = partner.AgreementAcceptedAt is { } at ? $"Already accepted at {DecisionPages.Format(at)}." : $"The partner is {partner.Status}; this agreement offer has ended.";
-            return new DecisionView(closed, (message, _) => Render(title, message, null, null));
+            return new DecisionView(closed, (message, _) => Render(title, message, null, null), partner.Status == PartnerStatus.AgreementExpired);
         }
         var document = await agreements.CurrentAsync(ct);
         return new DecisionView(null, (message, acceptable) => acceptable is null ? Render(title, message, null, null) : Render(title, message, document, acceptable));

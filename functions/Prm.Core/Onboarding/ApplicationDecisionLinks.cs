@@ -19,7 +19,7 @@ public sealed class ApplicationDecisionLinks(ApplicationQueries applications, De
         {
             closed = decided is null ? $"This application is {application.Status}." : $"Already decided by {decided.DecidedByName} at {DecisionPages.Format(decided.DecidedAt)}: {decided.Decision}.";
         }
-        return new DecisionView(closed, (message, decidable) => Render(message, application, decidable));
+        return new DecisionView(closed, (message, decidable) => Render(message, application, decidable), decided is null && application.Status == nameof(ApplicationStatus.Expired));
     }
 
     public async Task<DecisionDone> DecideAsync(DecisionLink link, string decision, string? reason, DecisionContext context, CancellationToken ct)

@@ -71,6 +71,13 @@ public sealed record OnboardingSettings
     /// <summary>The review deadlines of a review cycle that starts at <paramref name="from"/> (the submission, or the answer to a request for information).</summary>
     public ReviewDeadlines ReviewDeadlinesFrom(DateTimeOffset from) => new(from + ReviewReminderAfter, from + ReviewEscalateAfter, from + ReviewExpiresAfter);
 
+    /// <summary>
+    /// The agreement offer's deadlines, counted from the application's approval (<paramref name="approvedAt"/>): the one place they are
+    /// computed, so the links in the offer and its reminders expire exactly when the workflow expires the offer.
+    /// </summary>
+    public AgreementDeadlines AgreementDeadlinesFrom(DateTimeOffset approvedAt) =>
+        new(approvedAt + AgreementFirstReminderAfter, approvedAt + AgreementSecondReminderAfter, approvedAt + AgreementExpiresAfter);
+
     /// <summary>The section registration: <paramref name="defaults"/> (from code and configuration) for what was never saved, validation against staff and the stored agreement documents.</summary>
     public static SettingsSection<OnboardingSettings> Section(OnboardingSettings defaults, IStaffStore staff, IAgreementDocuments documents) =>
         new(SectionName, () => defaults with

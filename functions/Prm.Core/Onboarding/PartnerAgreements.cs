@@ -42,7 +42,7 @@ public enum AgreementStep { Remind, Expire }
 /// <summary>The port the agreement workflow calls.</summary>
 public interface IAgreementSteps
 {
-    Task<StepOutcome> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct);
+    Task<StepOutcome> RunAgreementStepAsync(string partnerId, AgreementStep step, DateTimeOffset expiresAt, CancellationToken ct);
 }
 
 /// <summary>
@@ -144,7 +144,7 @@ public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IA
     }
 
     /// <summary>A deadline passed: remind the partner admin (with a fresh link) or expire the offer (partner AgreementExpired, channel manager told). Idempotent.</summary>
-    public Task<StepOutcome> RunAgreementStepAsync(string partnerId, AgreementStep step, CancellationToken ct) => ReadDecideCommit.RunAsync(async _ =>
+    public Task<StepOutcome> RunAgreementStepAsync(string partnerId, AgreementStep step, DateTimeOffset expiresAt, CancellationToken ct) => ReadDecideCommit.RunAsync(async _ =>
     {
         var found = await store.GetAsync(partnerId, ct);
         if (found is null || found.Value.Status != PartnerStatus.AgreementPending) return StepOutcome.Closed;
@@ -155,8 +155,7 @@ public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IA
         var updated = partner;
         if (step == AgreementStep.Remind)
         {
-            var deadline = partner.CreatedAt + (await Settings(ct)).AgreementExpiresAfter;
-            outbox.Add(await OfferAsync(partnerId, partner.Name, deadline, reminder: true, ct));
+            outbox.Add(await OfferAsync(partnerId, partner.Name, expiresAt, reminder: true, ct));
             audit.Add(new AuditEntry(Ids.New("aud"), now, Caller.System.UserId, Caller.System.DisplayName, "partner.agreement.reminded", "partner", partnerId, []));
         }
         else

@@ -22,6 +22,9 @@ public sealed record ApplicationDecision(string Decision, string? Reason, string
 /// <summary>The review deadlines of an application.</summary>
 public sealed record ReviewDeadlines(DateTimeOffset RemindAt, DateTimeOffset EscalateAt, DateTimeOffset ExpiresAt);
 
+/// <summary>The deadlines of an agreement offer (see <see cref="OnboardingSettings.AgreementDeadlinesFrom"/>).</summary>
+public sealed record AgreementDeadlines(DateTimeOffset FirstReminderAt, DateTimeOffset SecondReminderAt, DateTimeOffset ExpiresAt);
+
 /// <summary>A "become a partner" application, from the public form to a decision (its transitions: PartnerApplication.Transitions.cs).</summary>
 public sealed partial record PartnerApplication
 {

@@ -19,7 +19,7 @@ namespace Prm.Core.Onboarding;
 /// when that was cut short: both name the same partner, so it is created once.</item>
 /// </list>
 /// </summary>
-public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationStore applications, PartnerDirectory directory, PartnerAgreements agreements, ProgramSettings settings, TimeProvider clock)
+public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationStore applications, PartnerDirectory directory, PartnerAgreements agreements, ProgramSettings settings)
 {
     /// <summary>Refuses an approval whose partner could not be created (an owner that is no channel manager, a name or domain the directory refuses).</summary>
     public Task CheckAsync(PartnerApplication application, PartnerTier tier, CancellationToken ct) => directory.CheckNewAsync(Request(application, tier), ct);
@@ -43,7 +43,7 @@ public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationS
         var adminId = PartnerApplication.AdminUserIdOf(application.Id);
         var request = Request(application, application.Tier ?? PartnerTier.Registered);
         var offer = await agreements.OfferAsync(partnerId, request.Name!.Trim(), adminId, application.Applicant.Email, application.Applicant.Name,
-            clock.GetUtcNow() + rules.AgreementExpiresAfter, reminder: false, ct);
+            rules.AgreementDeadlinesFrom(application.Decisions.Last(d => d.Decision == "approve").DecidedAt).ExpiresAt, reminder: false, ct);
         try
         {
             await directory.CreateApprovedAsync(request, partnerId, adminId, [offer], ct);
