@@ -52,6 +52,14 @@ public sealed class DurableBackend : IAsyncDisposable
                 StorageAccountClientProvider = new StorageAccountClientProvider(storageConnectionString),
                 MaxQueuePollingInterval = TimeSpan.FromSeconds(1),
                 PartitionCount = 1,
+                // A host that was killed (or stopped) leaves its dequeued messages invisible and its partition lease held: the next
+                // host takes them over after these, not after the defaults' 5 minutes. One app runs locally: no app lease to wait out.
+                ControlQueueVisibilityTimeout = TimeSpan.FromSeconds(30),
+                WorkItemQueueVisibilityTimeout = TimeSpan.FromSeconds(30),
+                LeaseInterval = TimeSpan.FromSeconds(15),
+                LeaseRenewInterval = TimeSpan.FromSeconds(5),
+                LeaseAcquireInterval = TimeSpan.FromSeconds(5),
+                UseAppLease = false,
                 LoggerFactory = loggerFactory,
             });
             await azureStorage.CreateIfNotExistsAsync();

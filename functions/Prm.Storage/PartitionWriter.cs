@@ -31,7 +31,7 @@ public sealed class PartitionWriter(OutboxPointers pointers)
         {
             throw new ConflictException("The resource already exists.");
         }
-        if (changes.Outbox.Count > 0) pointers.Notify(table.Name, partitionKey, changes.Outbox);
+        if (changes.Outbox.Count > 0) pointers.Notify(table.Name, partitionKey, changes.Outbox, responses.Skip(all.Count - changes.Outbox.Count).Select(r => r.Headers.ETag ?? default).ToList());
         return responses.Take(actions.Count).Select(r => r.Headers.ETag?.ToString() ?? "").ToList();
     }
 }

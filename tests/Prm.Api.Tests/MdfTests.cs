@@ -216,6 +216,30 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
     }
 
     [Fact]
+    public async Task Ten_concurrent_opposite_decisions_on_a_fund_request_decide_once_and_the_losers_hear_already_decided()
+    {
+        // A quarter no other test budgets for this partner (a request goes to the narrowest budget covering its dates).
+        var budget = await BudgetAsync("Fabrikam Solutions", "2026-Q1", 10_000m);
+        var rep = await Api.ClientAsync(Demo.FabrikamRep);
+        var cm = await Api.ClientAsync(Demo.Admin);
+        var requestId = (await (await rep.PostJsonAsync("mdf/requests", RequestBody("2026-Q1", 2_000m, "Racing decisions"))).JsonAsync()).Str("id");
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 10).Select(i => cm.PostJsonAsync($"mdf/requests/{requestId}/decision",
+            i % 2 == 0 ? new { decision = "approve", reason = (string?)null } : new { decision = "reject", reason = (string?)"Not this quarter." })));
+
+        var bodies = await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()));
+        responses.Select(r => (int)r.StatusCode).Should().ContainSingle(s => s == 200, string.Join(" | ", bodies))
+            .And.Subject.Count(s => s == 409).Should().Be(9, "every loser hears the request was decided already");
+        bodies.Should().NotContain(b => b.Contains("led_") || b.Contains("below zero"), "ledger internals never reach a client");
+        var after = await GetBudgetAsync(budget.Str("id"));
+        (Amount(after, "pending") + Amount(after, "approved") + Amount(after, "available")).Should().Be(10_000m);
+        Amount(after, "pending").Should().Be(0m);
+        var status = (await (await cm.GetAsync($"mdf/requests/{requestId}")).JsonAsync()).Str("status");
+        Amount(after, "approved").Should().Be(status == "Approved" ? 2_000m : 0m, $"the request ended {status}, on this budget");
+        await AssertLedgerReplaysAsync(budget.Str("id"));
+    }
+
+    [Fact]
     public async Task A_deal_names_only_a_fund_request_of_its_own_company()
     {
         await BudgetAsync("Fabrikam Solutions", "2026-Q2", 5_000m);

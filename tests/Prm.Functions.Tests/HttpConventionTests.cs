@@ -64,6 +64,43 @@ public sealed class HttpConventionTests
         if (status == 500) problem.Detail.Should().NotContain("secret-internal-detail", "internal messages never leak to clients");
     }
 
+    public static TheoryData<Exception> StorageOutages => new()
+    {
+        new Azure.RequestFailedException(0, "No connection could be made"),
+        new Azure.RequestFailedException(503, "Server busy"),
+        new Azure.RequestFailedException(500, "Operation could not be completed within the specified time"),
+        new Azure.RequestFailedException("Retry failed after 4 tries.", new HttpRequestException("Connection refused")),
+        new AggregateException(new HttpRequestException("Connection refused"), new Azure.RequestFailedException(0, "reset")),
+        new HttpRequestException("Connection refused", new System.Net.Sockets.SocketException(111)),
+        new TaskCanceledException("The operation was cancelled because it exceeded the configured timeout of 0:00:30."),
+    };
+
+    [Theory]
+    [MemberData(nameof(StorageOutages))]
+    public async Task A_storage_outage_is_a_503_with_retry_after_never_a_500(Exception outage)
+    {
+        var context = new DefaultHttpContext();
+        context.Response.Body = new MemoryStream();
+        var problem = Problems.From(outage, context);
+        problem.Status.Should().Be(503);
+        problem.RetryAfterSeconds.Should().Be(Problems.StorageRetryAfterSeconds);
+        problem.Detail.Should().NotContain("Connection refused", "internals stay inside");
+        await Problems.WriteAsync(context, problem);
+        context.Response.Headers.RetryAfter.ToString().Should().Be(Problems.StorageRetryAfterSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        context.Response.ContentType.Should().Be(Problems.ContentType);
+    }
+
+    [Fact]
+    public void A_bug_or_a_client_that_hung_up_is_not_an_outage()
+    {
+        Problems.From(new Azure.RequestFailedException(400, "The property value is invalid"), new DefaultHttpContext()).Status.Should().Be(500);
+        Problems.From(new AggregateException(new HttpRequestException("refused"), new InvalidOperationException("bug")), new DefaultHttpContext()).Status.Should().Be(500);
+        using var aborted = new CancellationTokenSource();
+        aborted.Cancel();
+        var context = new DefaultHttpContext { RequestAborted = aborted.Token };
+        Problems.From(new OperationCanceledException(aborted.Token), context).Status.Should().Be(499);
+    }
+
     [Fact]
     public void Validation_conflict_and_precondition_carry_fields()
     {

@@ -174,6 +174,35 @@ public sealed class OutboxQueueTests
     [Fact]
     public void The_queue_message_body_is_camel_case_json()
     {
-        OutboxQueue.Serialize(new OutboxQueueMessage("prmdeals", "ptn_1", ["m1"])).Should().Be("""{"table":"prmdeals","partition":"ptn_1","messageIds":["m1"]}""");
+        OutboxQueue.Serialize(new OutboxQueueMessage("prmdeals", "ptn_1", ["m1"])).Should().Be("""{"table":"prmdeals","partition":"ptn_1","messageIds":["m1"],"deferrals":0}""");
+        var older = OutboxQueue.Deserialize("""{"table":"prmdeals","partition":"ptn_1","messageIds":["m1"]}""");
+        older.Deferrals.Should().Be(0, "a message enqueued before deferrals existed reads as never deferred");
+        older.MessageIds.Should().Equal("m1");
+    }
+
+    [Fact]
+    public async Task A_queue_delivery_that_finds_an_earlier_event_claimed_by_another_deliverer_comes_back_later_instead_of_overtaking_it()
+    {
+        var f = await CreateAsync();
+        var earlier = f.Event("thing.changed");
+        var approved = f.Event("deal.approved");
+        await f.CommitAsync(earlier, approved);
+        f.S.Signal.Reader.TryRead(out _);
+        // Another deliverer (an in-process delivery, a sweep on another instance) holds the earlier event.
+        var row = (await f.Table.GetEntityAsync<TableEntity>(f.Partition, OutboxRows.OutboxPrefix + earlier.Id)).Value;
+        await f.Table.UpdateEntityAsync(new TableEntity(f.Partition, row.RowKey) { ["ClaimedUntil"] = f.S.Clock.GetUtcNow().AddSeconds(60) }, row.ETag, TableUpdateMode.Merge);
+        f.Client.Available = true;
+
+        var delivered = await f.Dispatcher.DeliverQueuedAsync(new OutboxQueueMessage(f.Table.Name, f.Partition, [approved.Id]), None);
+
+        delivered.Should().Be(0);
+        f.Workflows.Seen.Should().BeEmpty("the later event waits for the earlier one, which another deliverer holds");
+        (await f.Queue.GetPropertiesAsync()).Value.ApproximateMessagesCount.Should().Be(1, "the delivery re-sent itself, invisible for a moment");
+
+        // The claim lapses (its deliverer died): the deferred delivery takes over both, in order.
+        f.S.Clock.Advance(TimeSpan.FromSeconds(61));
+        (await f.Dispatcher.DeliverQueuedAsync(new OutboxQueueMessage(f.Table.Name, f.Partition, [approved.Id], Deferrals: 1), None)).Should().Be(2);
+        f.Workflows.Seen.Should().Equal(earlier.Id, approved.Id);
+        f.Workflows.Applied.Should().Equal(approved.Id);
     }
 }

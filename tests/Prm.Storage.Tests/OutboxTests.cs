@@ -589,6 +589,61 @@ public sealed class OutboxTests
         (await f.PointersAsync()).Should().BeEmpty();
     }
 
+    /// <summary>Counts sends per message id (and is slow enough for deliverers to overlap).</summary>
+    private sealed class CountingSender(IEmailSender inner) : IEmailSender
+    {
+        public ConcurrentDictionary<string, int> Counts { get; } = new();
+
+        public async Task SendAsync(string messageId, EmailMessage email, CancellationToken ct)
+        {
+            Counts.AddOrUpdate(messageId, 1, (_, n) => n + 1);
+            await Task.Yield();
+            await inner.SendAsync(messageId, email, ct);
+        }
+    }
+
+    [Fact]
+    public async Task Concurrent_deliverers_send_each_message_exactly_once_because_each_claims_it_with_its_etag_first()
+    {
+        var f = await CreateAsync();
+        var sender = new CountingSender(f.Mailbox);
+        var works = new List<OutboxSignal.Work>();
+        var ids = new List<string>();
+        for (var i = 0; i < 30; i++)
+        {
+            var pk = Ids.New("ptn");
+            var first = f.Email($"u{i}@partner.example", partitionKey: pk);
+            var second = f.Email($"v{i}@partner.example", partitionKey: pk);
+            await f.CommitAsync(pk, "state|" + i, first, second);
+            works.Add(f.TakeWork());
+            ids.AddRange([first.Id, second.Id]);
+        }
+        // The in-process delivery of every commit, and three sweeps (two instances) that see the same pointers at the same time.
+        using var inProcess = f.Dispatcher(sender);
+        using var one = f.Dispatcher(sender);
+        using var two = f.Dispatcher(sender);
+        var deliverers = works.Select(w => Task.Run(() => inProcess.DeliverCommittedAsync(w, None)))
+            .Concat([Task.Run(() => one.SweepAsync(None)), Task.Run(() => two.SweepAsync(None)), Task.Run(() => one.SweepAsync(None))]);
+        await Task.WhenAll(deliverers);
+        await two.SweepAsync(None); // what a claim race left (a lost claim is left to its winner, a delivered one is gone)
+
+        sender.Counts.Keys.Should().BeEquivalentTo(ids, "every message is delivered");
+        sender.Counts.Where(kv => kv.Value > 1).Should().BeEmpty("no message is sent twice");
+        (await f.PointersAsync()).Should().BeEmpty();
+        var mail = await f.Mailbox.ListAsync(null, 1000, None);
+        mail.GroupBy(m => m.Id).Where(g => g.Count() > 1).Should().BeEmpty("the dev mail outbox lists every delivery, so a duplicate would show");
+    }
+
+    [Fact]
+    public async Task The_dev_mail_outbox_lists_every_delivery_of_a_message()
+    {
+        var f = await CreateAsync();
+        var email = f.Email("dup@partner.example");
+        await f.Mailbox.SendAsync(email.Id, email.ReadEmail(), None);
+        await f.Mailbox.SendAsync(email.Id, email.ReadEmail(), None);
+        (await f.Mailbox.ListAsync("dup@partner.example", 10, None)).Should().HaveCount(2).And.OnlyContain(m => m.Id == email.Id);
+    }
+
     private sealed class FlakySender(IEmailSender inner) : IEmailSender
     {
         private int calls;

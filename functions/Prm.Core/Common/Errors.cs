@@ -60,8 +60,16 @@ public sealed class PayloadTooLargeException(long limitBytes) : PrmException("Pa
 public sealed class UnsupportedMediaTypeException(string expected, string? actual)
     : PrmException("Unsupported media type.", $"Expected Content-Type {expected}, got {(string.IsNullOrEmpty(actual) ? "none" : actual)}.");
 
-/// <summary>A dependency is unavailable (503).</summary>
-public sealed class ServiceUnavailableException(string detail) : PrmException("Service unavailable.", detail);
+/// <summary>A dependency is unavailable (503 with Retry-After).</summary>
+public sealed class ServiceUnavailableException(string detail, TimeSpan retryAfter) : PrmException("Service unavailable.", detail)
+{
+    public ServiceUnavailableException(string detail) : this(detail, TimeSpan.FromSeconds(5))
+    {
+    }
+
+    /// <summary>When to try again (the Retry-After header).</summary>
+    public TimeSpan RetryAfter { get; } = retryAfter;
+}
 
 /// <summary>Too many requests from one source; maps to 429 with Retry-After.</summary>
 public sealed class TooManyRequestsException(string detail, TimeSpan retryAfter) : PrmException("Too many requests.", detail)

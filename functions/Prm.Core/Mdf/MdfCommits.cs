@@ -73,7 +73,17 @@ public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotic
             if (change.Moves.Count > 0)
             {
                 budget = await store.GetBudgetAsync(state.Request.BudgetId, ct) ?? throw new InvalidOperationException($"Budget {state.Request.BudgetId} is missing.");
-                (balance, entries) = Book(budget.Balance, change, actor, now);
+                try
+                {
+                    (balance, entries) = Book(budget.Balance, change, actor, now);
+                }
+                catch (BudgetLedgerException)
+                {
+                    // The budget may already hold a decision made after this request was read (e.g. two reviewers deciding at once): the
+                    // moves were then computed from a stale request. Read again, so the loser hears "already decided" (409), not ledger internals.
+                    if (await ChangedSinceAsync(state, ct)) throw new PreconditionFailedException("The fund request was changed since it was read.");
+                    throw;
+                }
             }
             // The timeline of a request holds its claim's entries too (SubjectType "claim", SubjectId the request).
             var audit = new AuditEntry(Ids.New("aud"), now, actor.UserId, actor.DisplayName, change.Action, change.SubjectType, change.Updated.Id,
@@ -82,6 +92,9 @@ public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotic
             var etag = await store.CommitAsync(new MdfCommit(state.Request.BudgetId, budget?.ETag, balance, entries, change.Updated, state.ETag, new ChangeSet([audit], outbox)), ct);
             return new RequestState(change.Updated, etag);
         }, Attempts, ReadDecideCommit.Jitter(5), ct: ct);
+
+    private async Task<bool> ChangedSinceAsync(RequestState state, CancellationToken ct) =>
+        (await store.GetRequestAsync(state.Request.Id, ct))?.ETag != state.ETag;
 
     /// <summary>Commits a new request with its reservation against the budget (the request row is added); re-reads the budget when it changed meanwhile.</summary>
     public async Task<string> SubmitAsync(Caller actor, BudgetState budget, MdfChange change, DateTimeOffset now, CancellationToken ct)

@@ -13,7 +13,7 @@ public sealed record Problem(
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] string? Field = null,
     [property: JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)] Money? Available = null)
 {
-    /// <summary>Seconds for the Retry-After header of a 429 (not part of the body).</summary>
+    /// <summary>Seconds for the Retry-After header of a 429 or 503 (not part of the body).</summary>
     [JsonIgnore]
     public int? RetryAfterSeconds { get; init; }
 }
@@ -23,8 +23,17 @@ public static class Problems
 {
     public const string ContentType = "application/problem+json";
 
+    /// <summary>Seconds a client waits before it retries a request that failed because storage did not answer.</summary>
+    public const int StorageRetryAfterSeconds = 5;
+
     public static Problem From(Exception exception, HttpContext context)
     {
+        if (exception is not ServiceUnavailableException && IsStorageUnavailable(exception, context))
+        {
+            // However long the outage lasts, the client is told to come back (never a 500): nothing was half-written, since every
+            // change commits in one transaction or not at all.
+            exception = new ServiceUnavailableException("Storage does not answer right now; nothing was changed by this request. Try again shortly.", TimeSpan.FromSeconds(StorageRetryAfterSeconds));
+        }
         if (exception is Prm.Core.Mdf.InsufficientFundsException funds)
         {
             var path = funds.Data["field"] as string ?? "amount";
@@ -51,8 +60,27 @@ public static class Problems
             _ => (500, "Internal server error.", "An unexpected error occurred; quote the traceId when you report it.", (IReadOnlyDictionary<string, string[]>?)null, (string?)null),
         };
         var problem = Create(status, title, detail, context, errors, field);
-        return exception is TooManyRequestsException limited ? problem with { RetryAfterSeconds = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds)) } : problem;
+        return exception switch
+        {
+            TooManyRequestsException limited => problem with { RetryAfterSeconds = Math.Max(1, (int)Math.Ceiling(limited.RetryAfter.TotalSeconds)) },
+            ServiceUnavailableException unavailable => problem with { RetryAfterSeconds = Math.Max(1, (int)Math.Ceiling(unavailable.RetryAfter.TotalSeconds)) },
+            _ => problem,
+        };
     }
+
+    /// <summary>
+    /// Whether a failure means storage (or the network to it) did not answer: no connection, a timeout, or the service's own 5xx after
+    /// the client's retries — as opposed to a bug, which stays a 500.
+    /// </summary>
+    public static bool IsStorageUnavailable(Exception exception, HttpContext context) => exception switch
+    {
+        Azure.RequestFailedException failed => failed.Status is 0 or 408 or 500 or 502 or 503 or 504
+            || (failed.InnerException is { } inner && IsStorageUnavailable(inner, context)),
+        HttpRequestException or System.Net.Sockets.SocketException or TimeoutException or System.IO.IOException => true,
+        OperationCanceledException => !context.RequestAborted.IsCancellationRequested, // a client timeout, not the caller hanging up
+        AggregateException all => all.InnerExceptions.Count > 0 && all.InnerExceptions.All(e => IsStorageUnavailable(e, context)),
+        _ => false,
+    };
 
     public static Problem Create(int status, string title, string? detail, HttpContext context, IReadOnlyDictionary<string, string[]>? errors = null, string? field = null) =>
         new($"https://httpstatuses.io/{status}", title, status, detail, context.Request.Path.Value, TraceId(context), errors, field);

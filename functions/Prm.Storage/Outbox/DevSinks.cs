@@ -17,24 +17,22 @@ public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : I
     public async Task SendAsync(string messageId, EmailMessage email, CancellationToken ct)
     {
         var now = clock.GetUtcNow();
-        var entity = new TableEntity("mail", KeyEncoding.Inverted(now) + "|" + messageId)
+        // One row per delivery (never overwritten): a message delivered twice shows twice, so duplicates are visible.
+        var entity = new TableEntity("mail", KeyEncoding.Inverted(now) + "|" + messageId + "|" + Guid.NewGuid().ToString("N")[..8])
         {
             ["MessageId"] = messageId, ["SentAt"] = now, ["To"] = email.To, ["Subject"] = email.Subject, ["Text"] = email.Text,
             ["Html"] = email.Html, ["Template"] = email.Template,
         };
-        // Idempotent by message id: a redelivered message overwrites its own row.
-        await tables.DevMail.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+        await tables.DevMail.AddEntityAsync(entity, ct);
     }
 
-    /// <summary>Sent email, newest first, optionally only to one address.</summary>
+    /// <summary>Every delivery of an email, newest first, optionally only to one address (a message delivered twice is listed twice, with its id).</summary>
     public async Task<IReadOnlyList<DevMail>> ListAsync(string? to, int limit, CancellationToken ct)
     {
         var list = new List<DevMail>();
-        var seen = new HashSet<string>();
         await foreach (var e in tables.DevMail.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"mail"}"), cancellationToken: ct))
         {
             if (to is not null && !string.Equals(e.GetString("To"), to, StringComparison.OrdinalIgnoreCase)) continue;
-            if (!seen.Add(e.GetString("MessageId"))) continue;
             var text = e.GetString("Text") ?? "";
             var html = e.GetString("Html") ?? "";
             var links = LinkPattern().Matches(text + " " + html).Select(m => System.Net.WebUtility.HtmlDecode(m.Value)).Distinct().ToList();

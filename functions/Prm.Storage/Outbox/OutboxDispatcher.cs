@@ -33,6 +33,18 @@ public sealed class OutboxOptions
 
     /// <summary>After this many failed attempts a message is parked (row kept, marked Dead) for an operator.</summary>
     public int MaxAttempts { get; set; } = 10;
+
+    /// <summary>
+    /// How long a deliverer's claim on a message lasts (seconds). A message is claimed with its row's ETag before it is sent, so of the
+    /// in-process delivery, the queue function and the sweeps exactly one sends it; a claim whose deliverer died lapses after this.
+    /// </summary>
+    public int ClaimSeconds { get; set; } = 60;
+
+    /// <summary>A queue delivery that finds a message claimed by another deliverer comes back after this many seconds (the queue message is re-sent with this delay).</summary>
+    public int DeferSeconds { get; set; } = 1;
+
+    /// <summary>How many outbox partitions a sweep delivers at the same time (order is kept within each partition).</summary>
+    public int SweepParallelism { get; set; } = 16;
 }
 
 /// <summary>
@@ -113,12 +125,17 @@ public sealed class OutboxDispatcher(
             await HandOffAsync(work, 0, ct);
             return;
         }
+        var own = work.Messages.TakeWhile(m => !NeedsWorkflowClient(m)).Count();
+        if (own > 0 && !await ClaimCommittedAsync(work, own, ct))
+        {
+            return; // another deliverer has them (a sweep that ran while this delivery was late): it delivers the commit
+        }
         try
         {
             for (var i = 0; i < work.Messages.Count; i++)
             {
                 var message = work.Messages[i];
-                if (NeedsWorkflowClient(message))
+                if (i >= own)
                 {
                     await HandOffAsync(work, i, ct);
                     return;
@@ -152,15 +169,19 @@ public sealed class OutboxDispatcher(
             {
                 pointers.Add(pointer);
             }
-            // A partition whose event could not be delivered holds back its later events: subscribers see them in order.
-            var blocked = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var pointer in pointers.OrderBy(p => p.GetDateTimeOffset("CreatedAt")).ThenBy(p => p.GetInt32("Sequence") ?? 0).ThenBy(p => p.RowKey, StringComparer.Ordinal))
+            // Partitions are independent and delivered side by side; within one, commit order holds and a partition whose event could
+            // not be delivered holds back its later events: subscribers see them in order.
+            var owners = pointers.GroupBy(p => p.GetString("Table") + "|" + p.GetString("Partition"), StringComparer.Ordinal);
+            await Parallel.ForEachAsync(owners, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.SweepParallelism), CancellationToken = ct }, async (owner, token) =>
             {
-                var owner = pointer.GetString("Table") + "|" + pointer.GetString("Partition");
-                var outcome = await SweepOneAsync(pointer, blocked.Contains(owner), ct);
-                if (outcome == SweepOutcome.Delivered) delivered++;
-                if (outcome == SweepOutcome.HeldBack) blocked.Add(owner);
-            }
+                var blocked = false;
+                foreach (var pointer in owner.OrderBy(p => p.GetDateTimeOffset("CreatedAt")).ThenBy(p => p.GetInt32("Sequence") ?? 0).ThenBy(p => p.RowKey, StringComparer.Ordinal))
+                {
+                    var outcome = await SweepOneAsync(pointer, blocked, token);
+                    if (outcome == SweepOutcome.Delivered) Interlocked.Increment(ref delivered);
+                    if (outcome == SweepOutcome.HeldBack) blocked = true;
+                }
+            });
         }
         return delivered;
     }
@@ -198,6 +219,7 @@ public sealed class OutboxDispatcher(
         if (isEvent && partitionBlocked) return SweepOutcome.HeldBack;
         if (NeedsWorkflowClient(message)) return SweepOutcome.HeldBack; // the queue or the timer sweep, which carry a client, deliver it
         if (row.GetDateTimeOffset("NextAttemptAt") is { } next && next > clock.GetUtcNow()) return isEvent ? SweepOutcome.HeldBack : SweepOutcome.Nothing;
+        if (!await TryClaimAsync(client, row, ct)) return isEvent ? SweepOutcome.HeldBack : SweepOutcome.Nothing; // another deliverer sends it
         try
         {
             await DeliverAsync(message, ct);
@@ -249,14 +271,24 @@ public sealed class OutboxDispatcher(
         var named = work.MessageIds.ToHashSet(StringComparer.Ordinal);
         var pending = (await PendingAsync(work.Table, work.Partition, ct)).Select(p => p.GetString("MessageId") ?? "").ToList();
         var last = pending.FindLastIndex(named.Contains);
-        foreach (var id in pending.Take(last + 1))
+        var ids = pending.Take(last + 1).ToList();
+        for (var i = 0; i < ids.Count; i++)
         {
+            var id = ids[i];
             var found = await client.GetEntityIfExistsAsync<TableEntity>(work.Partition, OutboxRows.OutboxPrefix + id, cancellationToken: ct);
             if (!found.HasValue) continue;
             var row = found.Value!;
             if (row.GetBoolean("Dead") ?? false) continue;
             var message = OutboxRows.ReadOutbox(row);
             if (NeedsWorkflowClient(message)) throw new InvalidOperationException($"Outbox message {id} needs a Durable client; the queue function must carry one.");
+            if (!await TryClaimAsync(client, row, ct))
+            {
+                if (message.Kind == OutboxKind.Email) continue; // emails keep no order: its deliverer sends it
+                // Another deliverer is sending it (e.g. the in-process delivery of an earlier commit): come back shortly for it and the
+                // rest, in order, rather than overtake it; after the claim lapses this delivery takes over. The sweep is the last resort.
+                await DeferAsync(work, ids.Skip(i).Where(named.Contains).ToList(), ct);
+                return delivered;
+            }
             try
             {
                 await DeliverAsync(message, ct);
@@ -270,6 +302,74 @@ public sealed class OutboxDispatcher(
             delivered++;
         }
         return delivered;
+    }
+
+    /// <summary>
+    /// Claims a message for this deliverer: its row is updated with its ETag (If-Match), so of concurrent deliverers exactly one wins.
+    /// A claim held by another deliverer and not yet lapsed is left alone. A failed delivery gives the claim back (its row is rewritten).
+    /// </summary>
+    private async Task<bool> TryClaimAsync(TableClient client, TableEntity row, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        if (row.GetDateTimeOffset("ClaimedUntil") is { } until && until > now) return false;
+        var claim = new TableEntity(row.PartitionKey, row.RowKey) { ["ClaimedUntil"] = now + TimeSpan.FromSeconds(options.ClaimSeconds) };
+        try
+        {
+            await client.UpdateEntityAsync(claim, row.ETag, TableUpdateMode.Merge, ct);
+            return true;
+        }
+        catch (Azure.RequestFailedException lost) when (lost.Status is 404 or 412)
+        {
+            return false; // delivered, claimed or changed by another deliverer meanwhile
+        }
+    }
+
+    /// <summary>
+    /// Claims the first <paramref name="count"/> messages of a commit with the ETags the commit gave their rows: one transaction, no read.
+    /// False when any of them was touched since (another deliverer got there first); the other deliverers then send them.
+    /// </summary>
+    private async Task<bool> ClaimCommittedAsync(OutboxSignal.Work work, int count, CancellationToken ct)
+    {
+        var client = tables.Service.GetTableClient(work.Table);
+        var until = clock.GetUtcNow() + TimeSpan.FromSeconds(options.ClaimSeconds);
+        var claims = work.Messages.Take(count).Select((m, i) => (Entity: new TableEntity(work.Partition, OutboxRows.OutboxPrefix + m.Id) { ["ClaimedUntil"] = until }, ETag: work.RowETags[i])).ToList();
+        if (claims.Any(c => c.ETag == default))
+        {
+            // The commit gave no ETag (not seen with Azure or Azurite): claim each from a fresh read.
+            foreach (var m in work.Messages.Take(count))
+            {
+                var found = await client.GetEntityIfExistsAsync<TableEntity>(work.Partition, OutboxRows.OutboxPrefix + m.Id, cancellationToken: ct);
+                if (!found.HasValue || !await TryClaimAsync(client, found.Value!, ct)) return false;
+            }
+            return true;
+        }
+        try
+        {
+            if (claims.Count == 1) await client.UpdateEntityAsync(claims[0].Entity, claims[0].ETag, TableUpdateMode.Merge, ct);
+            else await client.SubmitTransactionAsync(claims.Select(c => new TableTransactionAction(TableTransactionActionType.UpdateMerge, c.Entity, c.ETag)), ct);
+            return true;
+        }
+        catch (TableTransactionFailedException lost) when (lost.Status is 404 or 412)
+        {
+            return false;
+        }
+        catch (Azure.RequestFailedException lost) when (lost.Status is 404 or 412)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Re-sends a queue delivery for later (<see cref="OutboxOptions.DeferSeconds"/>), a bounded number of times; then the sweep has it.</summary>
+    private async Task DeferAsync(OutboxQueueMessage work, IReadOnlyList<string> remaining, CancellationToken ct)
+    {
+        if (queue is null || remaining.Count == 0) return;
+        var limit = Math.Max(1, (options.ClaimSeconds + options.DeferSeconds) / Math.Max(1, options.DeferSeconds) + 5);
+        if (work.Deferrals >= limit)
+        {
+            log.LogWarning("Outbox messages {MessageIds} of {Table}/{Partition} stayed claimed by another deliverer; the sweep delivers them", string.Join(",", remaining), work.Table, work.Partition);
+            return;
+        }
+        await queue.SendAsync(work with { MessageIds = remaining, Deferrals = work.Deferrals + 1 }, ct, TimeSpan.FromSeconds(options.DeferSeconds));
     }
 
     /// <summary>Deletes delivered rows (one transaction per partition) and their pointers (one per shard).</summary>
@@ -310,6 +410,7 @@ public sealed class OutboxDispatcher(
         row["LastError"] = ex.Message.Length > 1000 ? ex.Message[..1000] : ex.Message;
         row["NextAttemptAt"] = clock.GetUtcNow() + wait;
         row["Dead"] = dead;
+        row.Remove("ClaimedUntil"); // the claim is given back: the next attempt may be any deliverer's
         try
         {
             await client.UpdateEntityAsync(row, row.ETag, TableUpdateMode.Replace, ct);

@@ -29,8 +29,8 @@ public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal)
     }
 
     /// <summary>Hands committed messages to the dispatcher for delivery now, without waiting for a sweep.</summary>
-    public void Notify(string table, string partitionKey, IReadOnlyList<OutboxMessage> messages) =>
-        signal.Post(new OutboxSignal.Work(table, partitionKey, messages));
+    public void Notify(string table, string partitionKey, IReadOnlyList<OutboxMessage> messages, IReadOnlyList<Azure.ETag> rowETags) =>
+        signal.Post(new OutboxSignal.Work(table, partitionKey, messages, rowETags));
 
     public static string Shard(string partitionKey)
     {
@@ -46,7 +46,8 @@ public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal)
 /// <summary>In-process queue of committed messages to deliver now.</summary>
 public sealed class OutboxSignal
 {
-    public sealed record Work(string Table, string Partition, IReadOnlyList<OutboxMessage> Messages);
+    /// <summary>Messages just committed in one partition, with the ETags their rows got from the commit (to claim them without a read).</summary>
+    public sealed record Work(string Table, string Partition, IReadOnlyList<OutboxMessage> Messages, IReadOnlyList<Azure.ETag> RowETags);
 
     private readonly System.Threading.Channels.Channel<Work> channel = System.Threading.Channels.Channel.CreateBounded<Work>(
         new System.Threading.Channels.BoundedChannelOptions(10_000) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest });

@@ -9,7 +9,7 @@ namespace Prm.Storage.Outbox;
 /// A queue message naming committed outbox messages (by table, partition and message id; the rows are read by point reads) that need a
 /// workflow client, for the queue-triggered <c>OutboxDeliver</c> function. Body: JSON, camelCase.
 /// </summary>
-public sealed record OutboxQueueMessage(string Table, string Partition, IReadOnlyList<string> MessageIds);
+public sealed record OutboxQueueMessage(string Table, string Partition, IReadOnlyList<string> MessageIds, int Deferrals = 0);
 
 /// <summary>The storage account's queue service (the account of AzureWebJobsStorage): the outbox queue and its poison queue.</summary>
 public sealed class PrmQueues
@@ -44,7 +44,7 @@ public sealed class OutboxQueue(PrmQueues queues, ILogger<OutboxQueue> log)
         System.Text.Json.JsonSerializer.Deserialize<OutboxQueueMessage>(body, Json) ?? throw new FormatException("Empty outbox queue message.");
 
     /// <summary>Enqueues the message; returns false (logged) when the queue could not be reached.</summary>
-    public async Task<bool> SendAsync(OutboxQueueMessage message, CancellationToken ct)
+    public async Task<bool> SendAsync(OutboxQueueMessage message, CancellationToken ct, TimeSpan? delay = null)
     {
         try
         {
@@ -53,7 +53,7 @@ public sealed class OutboxQueue(PrmQueues queues, ILogger<OutboxQueue> log)
                 await queues.Outbox.CreateIfNotExistsAsync(cancellationToken: ct);
                 created = true;
             }
-            await queues.Outbox.SendMessageAsync(Serialize(message), ct);
+            await queues.Outbox.SendMessageAsync(Serialize(message), visibilityTimeout: delay, cancellationToken: ct);
             return true;
         }
         catch (Exception ex) when (!ct.IsCancellationRequested)
