@@ -12,7 +12,11 @@ public sealed class Azurite : IAsyncDisposable
     public const string AccountName = "devstoreaccount1";
     public const string AccountKey = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==";
 
+    /// <summary>The file, in Azurite's data folder, naming the PID of the emulator a host started (so a later host can adopt it after a crash).</summary>
+    public const string PidFileName = "azurite.pid";
+
     private Process? process;
+    private string? pidFile;
 
     private Azurite(int blobPort, int queuePort, int tablePort)
     {
@@ -38,9 +42,19 @@ public sealed class Azurite : IAsyncDisposable
     public static async Task<Azurite> StartAsync(int blobPort, int queuePort, int tablePort, string? location, Action<string>? log = null, CancellationToken ct = default)
     {
         var azurite = new Azurite(blobPort, queuePort, tablePort);
+        var pidFile = location is null ? null : Path.Combine(location, PidFileName);
         if (IsListening(blobPort) && IsListening(queuePort) && IsListening(tablePort))
         {
-            log?.Invoke($"Azurite already listens on 127.0.0.1:{blobPort}/{queuePort}/{tablePort}; reusing it.");
+            if (Adoptable(pidFile) is { } orphan)
+            {
+                // A host that crashed left its Azurite running: this host takes it over explicitly and stops it when it stops.
+                azurite.process = orphan;
+                azurite.pidFile = pidFile;
+                log?.Invoke($"Adopting Azurite PID {orphan.Id} (data in {location}), left running by an earlier host that did not stop; it stops with this host.");
+                return azurite;
+            }
+            log?.Invoke($"Note: an Azurite this host did not start already listens on 127.0.0.1:{blobPort}/{queuePort}/{tablePort}. This host uses whatever data it "
+                + "holds (its data location is unknown here) and leaves it running. For a fresh one, stop it or set LocalHost__AzuriteBlobPort/QueuePort/TablePort.");
             return azurite;
         }
         var root = RepositoryRoot();
@@ -74,8 +88,46 @@ public sealed class Azurite : IAsyncDisposable
             if (deadline.Elapsed > TimeSpan.FromSeconds(60)) { await azurite.DisposeAsync(); throw new TimeoutException("Azurite did not listen within 60 s."); }
             await Task.Delay(100, ct);
         }
-        log?.Invoke($"Azurite started (PID {azurite.process.Id}) on 127.0.0.1:{blobPort}/{queuePort}/{tablePort}.");
+        if (pidFile is not null)
+        {
+            await File.WriteAllTextAsync(pidFile, azurite.process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), ct);
+            azurite.pidFile = pidFile;
+        }
+        log?.Invoke($"Azurite started (PID {azurite.process.Id}) on 127.0.0.1:{blobPort}/{queuePort}/{tablePort}{(location is null ? ", data in memory" : $", data in {location}")}.");
         return azurite;
+    }
+
+    /// <summary>Whether the emulator this host started has exited (false for one it did not start).</summary>
+    public bool HasDied
+    {
+        get
+        {
+            try
+            {
+                return process is { HasExited: true };
+            }
+            catch (InvalidOperationException)
+            {
+                return true;
+            }
+        }
+    }
+
+    /// <summary>The live Azurite named by a PID file an earlier host left (a node process running azurite), or null.</summary>
+    private static Process? Adoptable(string? pidFile)
+    {
+        if (pidFile is null || !File.Exists(pidFile) || !int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid)) return null;
+        try
+        {
+            var candidate = Process.GetProcessById(pid);
+            var commandLine = OperatingSystem.IsLinux() && File.Exists($"/proc/{pid}/cmdline") ? File.ReadAllText($"/proc/{pid}/cmdline") : candidate.ProcessName;
+            if (!candidate.HasExited && commandLine.Contains("azurite", StringComparison.OrdinalIgnoreCase)) return candidate;
+            candidate.Dispose();
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException or IOException or UnauthorizedAccessException)
+        {
+        }
+        return null;
     }
 
     /// <summary>Runs npm ci once, even when several processes (parallel test assemblies) ask at the same time.</summary>
@@ -169,5 +221,9 @@ public sealed class Azurite : IAsyncDisposable
         }
         process.Dispose();
         process = null;
+        if (pidFile is not null)
+        {
+            try { File.Delete(pidFile); } catch (IOException) { }
+        }
     }
 }

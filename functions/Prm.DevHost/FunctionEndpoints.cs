@@ -28,7 +28,17 @@ public static class FunctionEndpoints
     private static Task InvokeAsync(HttpContext context, HttpFunction function, Func<HttpContext, object?>[] binders)
     {
         var gate = context.RequestServices.GetRequiredService<RequestGate>();
-        return gate.RunAsync(context, function, async () =>
+        return RunAsync(gate, context, function, binders);
+    }
+
+    private static async Task RunAsync(RequestGate gate, HttpContext context, HttpFunction function, Func<HttpContext, object?>[] binders)
+    {
+        // Like the middleware in Azure: a function that declares its Durable client lends it to the outbox for the call (here the
+        // host's own client, which is what the [DurableClient] binding gives it). Set inside this async method, so it ends with the call.
+        using var lent = function.TakesWorkflowClient
+            ? context.RequestServices.GetRequiredService<Prm.Workflows.DurableClientAccessor>().Use(context.RequestServices.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>())
+            : null;
+        await gate.RunAsync(context, function, async () =>
         {
             var target = function.Method.IsStatic ? null : ActivatorUtilities.GetServiceOrCreateInstance(context.RequestServices, function.Method.DeclaringType!);
             object? returned;

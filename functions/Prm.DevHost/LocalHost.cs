@@ -97,6 +97,12 @@ public sealed class LocalHost : IAsyncDisposable
         }
         if (string.IsNullOrWhiteSpace(builder.Configuration["Outbox:SweepSchedule"])) builder.Configuration["Outbox:SweepSchedule"] = outboxDefaults.SweepSchedule;
 
+        // Emailed links point where this host listens, unless Prm:ApiBaseUrl is set explicitly (e.g. behind a tunnel).
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Prm:ApiBaseUrl"]) && Uri.TryCreate(options.Url, UriKind.Absolute, out var listen) && listen.Port != 0)
+        {
+            builder.Configuration["Prm:ApiBaseUrl"] = options.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + "/api";
+        }
+
         builder.WebHost.UseUrls(options.Url);
         builder.Services.AddPrmApplication(builder.Configuration);
 
@@ -154,6 +160,7 @@ public sealed class LocalHost : IAsyncDisposable
             await durable.WaitUntilStartedAsync(TimeSpan.FromSeconds(30), ct);
             var address = app.Urls.FirstOrDefault();
             if (address is not null) host.boundUrl = address.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + "/api";
+            if (azurite is { Started: true }) _ = WatchAzuriteAsync(azurite, app, log);
         }
         catch
         {
@@ -161,6 +168,20 @@ public sealed class LocalHost : IAsyncDisposable
             throw;
         }
         return host;
+    }
+
+    /// <summary>When the Azurite this host started dies, the host says so and stops, rather than logging connection errors forever.</summary>
+    private static async Task WatchAzuriteAsync(Azurite azurite, WebApplication app, Action<string> log)
+    {
+        var stopping = app.Lifetime.ApplicationStopping;
+        while (!stopping.IsCancellationRequested)
+        {
+            try { await Task.Delay(TimeSpan.FromSeconds(1), stopping); } catch (OperationCanceledException) { return; }
+            if (!azurite.HasDied) continue;
+            log($"Azurite (the storage emulator this host started) exited; the host stops. Start it again with the same command.");
+            app.Lifetime.StopApplication();
+            return;
+        }
     }
 
     public async ValueTask DisposeAsync()

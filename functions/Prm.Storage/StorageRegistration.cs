@@ -26,7 +26,7 @@ public static class StorageRegistration
 
         services.AddSingleton<PrmTables>();
         services.AddSingleton<BlobFiles>();
-        services.AddSingleton<OutboxSignal>();
+        services.AddSingleton(new OutboxSignal(Math.Max(1, outbox.DeliveryLanes)));
         services.AddSingleton<PrmQueues>();
         services.AddSingleton<OutboxQueue>();
         services.AddSingleton<OutboxPointers>();

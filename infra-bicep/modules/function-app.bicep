@@ -199,8 +199,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     // Operational settings (the defaults of the code, spelled out so operators can tune them): the outbox dispatcher, the invitation
     // reminder, the agreement document seeded at start and the application form's abuse limits. Program rules and deadlines of
     // onboarding, deals and MDF are not app settings: their defaults live in code and admins change them with the settings API.
-    // The in-process sweep of each instance (retries of email and events that need no workflow client): once a minute in Azure.
-    Outbox__SweepSeconds: '60'
+    // No in-process sweep (0): an idle app makes no storage calls of its own beyond the OutboxSweep timer, so it can scale to zero;
+    // commits are delivered at once by the instance that made them, and the timer retries failures.
+    Outbox__SweepSeconds: '0'
     // Commits that touch a workflow enqueue a message here; the OutboxDeliver queue function delivers it with its own Durable client.
     Outbox__QueueName: 'prm-outbox'
     // The OutboxSweep timer (safety net, carries a Durable client too): every 5 minutes, so the app can scale to zero.

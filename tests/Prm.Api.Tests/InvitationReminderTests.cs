@@ -33,8 +33,8 @@ public sealed class InvitationReminderTests(InvitationReminderFixture fixture) :
         var user = await ApiSteps.UserByEmailAsync(partnerAdmin, partnerId, "late@fabrikam.example");
         var timeline = await (await partnerAdmin.GetAsync($"partners/{partnerId}/timeline")).JsonAsync();
         timeline.GetProperty("items").EnumerateArray().Should().Contain(e => e.Str("action") == "partner.user.reminded" && e.Str("subjectId") == user.Str("id"));
-        await Task.Delay(TimeSpan.FromSeconds(4));
-        (await MailToAsync("late@fabrikam.example")).GetArrayLength().Should().Be(2, "one reminder per invitation");
+        (await Api.WorkflowFinishedAsync(Prm.Workflows.Invitations.InvitationFollowUp.InstanceId(user.Str("id")))).Should().Be(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
+        (await MailToAsync("late@fabrikam.example")).GetArrayLength().Should().Be(2, "one reminder per invitation, and the follow-up has ended");
 
         // The reminder carries a new code; the first one no longer works.
         string Code(System.Text.Json.JsonElement m) => System.Web.HttpUtility.ParseQueryString(new Uri(m.GetProperty("links").EnumerateArray()
@@ -56,7 +56,8 @@ public sealed class InvitationReminderTests(InvitationReminderFixture fixture) :
         await Responses.EventuallyAsync(
             async () => await (await admin.GetAsync($"partners/{partnerId}/timeline?limit=200")).JsonAsync(),
             t => t.GetProperty("items").EnumerateArray().Any(e => e.Str("action") == "partner.user.joined"), TimeSpan.FromSeconds(30));
-        await Task.Delay(TimeSpan.FromSeconds(8));
+        var user = await ApiSteps.UserByEmailAsync(partnerAdmin, partnerId, "quick@northwind.example");
+        (await Api.WorkflowFinishedAsync(Prm.Workflows.Invitations.InvitationFollowUp.InstanceId(user.Str("id")))).Should().Be(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
         var mail = await MailToAsync("quick@northwind.example");
         mail.EnumerateArray().Select(m => m.Str("subject")).Should().ContainSingle().Which.Should().NotStartWith("Reminder");
     }

@@ -222,9 +222,9 @@ public sealed class ChecklistReminderTests(ShortChecklistFixture fixture) : ICla
         first.Str("subject").Should().Be("Blue Yonder Travel: 4 onboarding steps left");
         first.Str("text").Should().Contain("- Register a first deal").And.Contain("- Invite a colleague").And.NotContain("Accept the program agreement");
         await Responses.EventuallyAsync(() => Mailbox.CountAsync(Api, "bea@blue-yonder.example", "Blue Yonder Travel: "), n => n >= 2, TimeSpan.FromSeconds(60));
-        await Task.Delay(TimeSpan.FromSeconds(3));
-        (await Mailbox.CountAsync(Api, "bea@blue-yonder.example", "Blue Yonder Travel: ")).Should().Be(2, "two reminders, each sent once");
         var partnerId = (await (await admin.GetAsync($"partner-applications/{id}")).JsonAsync()).Str("partnerId");
+        (await Api.WorkflowFinishedAsync(Prm.Workflows.Onboarding.ChecklistFollowUp.InstanceId(partnerId))).Should().Be(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
+        (await Mailbox.CountAsync(Api, "bea@blue-yonder.example", "Blue Yonder Travel: ")).Should().Be(2, "two reminders, each sent once, and the follow-up has ended");
         var reminded = (await (await admin.GetAsync($"partners/{partnerId}/timeline")).JsonAsync()).GetProperty("items").EnumerateArray().Count(e => e.Str("action") == "partner.onboarding.reminded");
         reminded.Should().Be(2);
     }

@@ -203,7 +203,7 @@ public sealed class ApplicationDeadlineTests(ShortReviewFixture fixture) : IClas
         var (id, statusUrl) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Quick Review Co", "quickreview.example", "q@quickreview.example", country: "US", region: "amer"));
         var cm = await Api.ClientAsync(Demo.CmAmer);
         (await cm.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "approve" })).StatusCode.Should().Be(HttpStatusCode.OK);
-        await Task.Delay(TimeSpan.FromSeconds(9));
+        (await Api.WorkflowFinishedAsync(Prm.Workflows.Onboarding.ApplicationReview.InstanceId(id))).Should().Be(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
         (await (await Api.Anonymous.GetAsync(statusUrl)).JsonAsync()).Str("status").Should().Be("Approved");
         var actions = (await (await cm.GetAsync($"partner-applications/{id}/timeline")).JsonAsync()).GetProperty("items").EnumerateArray().Select(e => e.Str("action")).ToList();
         // Under load the approval (partner creation, invitation, links) can take longer than the 2 s reminder, which may then run first;

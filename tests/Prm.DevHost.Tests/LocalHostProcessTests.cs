@@ -25,6 +25,55 @@ public sealed partial class LocalHostProcessTests
     }
 
     [Fact]
+    public async Task When_the_azurite_it_started_dies_the_host_says_so_and_stops()
+    {
+        var azurite = Azurite.FreePorts();
+        using var host = HostProcess.Start(Azurite.FreePorts().Blob, azurite, Settings());
+        await host.WaitHealthyAsync();
+        var match = AzuritePid().Match(host.Output);
+        match.Success.Should().BeTrue(host.Output);
+
+        await HostProcess.SignalAsync(int.Parse(match.Groups[1].Value), "-KILL");
+
+        (await host.WaitForExitAsync(TimeSpan.FromSeconds(60))).Should().BeTrue("the host stops instead of logging connection errors: " + host.Output);
+        host.Output.Should().Contain("exited; the host stops");
+    }
+
+    [Fact]
+    public async Task A_host_adopts_the_azurite_a_killed_host_left_running_and_stops_it_on_ctrl_c()
+    {
+        var location = Path.Combine(Path.GetTempPath(), "prm-azurite-" + Guid.NewGuid().ToString("N")[..8]);
+        var azurite = Azurite.FreePorts();
+        try
+        {
+            int azuritePid;
+            using (var first = HostProcess.Start(Azurite.FreePorts().Blob, azurite, Settings(("LocalHost__AzuriteLocation", location))))
+            {
+                await first.WaitHealthyAsync();
+                var match = AzuritePid().Match(first.Output);
+                match.Success.Should().BeTrue(first.Output);
+                azuritePid = int.Parse(match.Groups[1].Value);
+                (await File.ReadAllTextAsync(Path.Combine(location, Azurite.PidFileName))).Trim().Should().Be(azuritePid.ToString());
+                await HostProcess.SignalAsync(first.Process.Id, "-KILL");
+                (await first.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().BeTrue();
+            }
+            Azurite.IsListening(azurite.Table).Should().BeTrue("a killed host leaves its Azurite running");
+
+            using var second = HostProcess.Start(Azurite.FreePorts().Blob, azurite, Settings(("LocalHost__AzuriteLocation", location)));
+            await second.WaitHealthyAsync();
+            second.Output.Should().Contain($"Adopting Azurite PID {azuritePid}");
+            await HostProcess.SignalAsync(second.Process.Id, "-INT");
+            (await second.WaitForExitAsync(TimeSpan.FromSeconds(40))).Should().BeTrue(second.Output);
+            HostProcess.IsGone(azuritePid).Should().BeTrue("the adopted Azurite stops with the host that adopted it");
+            File.Exists(Path.Combine(location, Azurite.PidFileName)).Should().BeFalse();
+        }
+        finally
+        {
+            try { Directory.Delete(location, recursive: true); } catch (IOException) { }
+        }
+    }
+
+    [Fact]
     public async Task Ctrl_c_stops_the_host_and_the_azurite_it_started()
     {
         var azurite = Azurite.FreePorts();

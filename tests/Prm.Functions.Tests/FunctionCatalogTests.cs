@@ -18,6 +18,15 @@ public sealed class FunctionCatalogTests
     }
 
     [Fact]
+    public void Every_http_function_that_changes_data_declares_the_durable_client_of_its_invocation()
+    {
+        // Its commits' workflow signals are delivered at once with that client (Azure gives a client only through the binding).
+        var without = FunctionCatalog.HttpFunctions.Where(f => f.Methods.Any(m => m is not ("GET" or "get" or "HEAD" or "head")) && !f.TakesWorkflowClient).Select(f => f.Name).ToList();
+        without.Should().BeEmpty();
+        FunctionCatalog.HttpFunctions.Where(f => f.TakesWorkflowClient).Should().HaveCountGreaterThan(30);
+    }
+
+    [Fact]
     public void Function_names_and_route_methods_are_unique()
     {
         FunctionCatalog.AllFunctionNames.Should().OnlyHaveUniqueItems();

@@ -75,6 +75,42 @@ public sealed class OutboxQueueTests
     }
 
     [Fact]
+    public async Task A_commit_made_by_an_invocation_with_a_client_is_delivered_with_that_client_at_once_without_the_queue()
+    {
+        var f = await CreateAsync();
+        var email = f.Email();
+        var approved = f.Event("deal.approved");
+        await f.CommitAsync(email, approved);
+        f.S.Signal.Reader.TryRead(out var work).Should().BeTrue();
+        // What OutboxPointers captures from an HTTP invocation that declares [DurableClient]: a way back into its client's scope.
+        f.S.Signal.Post(work! with { ClientScope = () => { f.Client.Available = true; return new Scope(() => f.Client.Available = false); } });
+
+        using var stop = new CancellationTokenSource();
+        await f.Dispatcher.StartAsync(stop.Token);
+        try
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while ((f.Workflows.Applied.Count == 0 || await f.RowExistsAsync(approved) || await f.RowExistsAsync(email)) && DateTime.UtcNow < deadline) await Task.Delay(20);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await f.Dispatcher.StopAsync(None);
+        }
+
+        f.Workflows.Applied.Should().Equal(approved.Id);
+        (await f.RowExistsAsync(approved)).Should().BeFalse();
+        (await f.RowExistsAsync(email)).Should().BeFalse();
+        (await QueuedAsync(f)).Should().BeEmpty("the invocation's own client delivered it");
+        f.Client.Available.Should().BeFalse("the scope ends with the delivery");
+    }
+
+    private sealed class Scope(Action end) : IDisposable
+    {
+        public void Dispose() => end();
+    }
+
+    [Fact]
     public async Task Without_a_client_the_commit_delivers_up_to_the_workflow_event_and_enqueues_it_with_the_rest()
     {
         var f = await CreateAsync();

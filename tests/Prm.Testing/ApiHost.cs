@@ -25,6 +25,18 @@ public sealed class ApiHost : IAsyncDisposable
     /// <summary>A client without a token.</summary>
     public HttpClient Anonymous { get; }
 
+    /// <summary>
+    /// Waits until the workflow instance exists and has finished (completed, failed or terminated), and returns its status: after that
+    /// it sends nothing more, so a test can count what it sent without sleeping. Fails with the last status when the deadline passes.
+    /// </summary>
+    public async Task<Microsoft.DurableTask.Client.OrchestrationRuntimeStatus> WorkflowFinishedAsync(string instanceId, TimeSpan? timeout = null)
+    {
+        var client = Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
+        var state = await Responses.EventuallyAsync(() => client.GetInstanceAsync(instanceId, getInputsAndOutputs: false),
+            s => s is { IsCompleted: true }, timeout ?? TimeSpan.FromSeconds(120));
+        return state!.RuntimeStatus;
+    }
+
     public IServiceProvider Services => Host.Services;
 
     public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, string environment = "Development")

@@ -76,4 +76,10 @@ public interface IWorkflowProjection : IOutboxProjection
 public interface IWorkflowClientContext
 {
     bool Available { get; }
+
+    /// <summary>
+    /// The current invocation's client, captured so that work the invocation committed can be delivered with it after the call
+    /// returns (the returned function re-enters a scope with that client); null when the invocation has none.
+    /// </summary>
+    Func<IDisposable>? Capture() => null;
 }

@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http;
@@ -31,7 +32,7 @@ public sealed class ApprovalFunctions(DecisionLinkRouter router, ForwardingOptio
     [Access(AccessPolicy.Anonymous)]
     [ApiOperation("Decide through a link", "Form post from the page (fields decision and reason) or the same as JSON. Performs the decision once (concurrent posts of one link decide once) and shows the outcome page.",
         Request = typeof(DecisionForm), RequestContentType = "application/x-www-form-urlencoded", ResponseContentType = "text/html")]
-    public async Task<IActionResult> Use([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{token}")] HttpRequest req, string token, CancellationToken ct)
+    public async Task<IActionResult> Use([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{token}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string token, CancellationToken ct)
     {
         var bytes = await ApiJson.ReadBytesAsync(req, ApiJson.DefaultMaxBody, ct, "application/x-www-form-urlencoded", "application/json");
         DecisionForm form;

@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -16,7 +17,7 @@ public sealed class DealFunctions(RegisterDeal register, DealQueries queries, De
     [Access(AccessPolicy.PartnerMember)]
     [ApiOperation("Register a deal", "Partner users. The conflict check runs at once: conflict.level none/possible/likely/certain with anonymous evidence. The first registration of a customer holds its claim; later ones are certain conflicts and go to review. Auto-approved when the program's rules allow. Honours Idempotency-Key: a retry returns the first result. draft: true saves without submitting.",
         Request = typeof(RegisterDealRequest), Response = typeof(DealDto), Status = 201, Headers = ["Idempotency-Key"])]
-    public async Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals")] HttpRequest req, CancellationToken ct)
+    public async Task<IActionResult> Register([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<RegisterDealRequest>(req, ct);
         var key = req.Headers["Idempotency-Key"].FirstOrDefault();
@@ -46,33 +47,33 @@ public sealed class DealFunctions(RegisterDeal register, DealQueries queries, De
     [Function("UpdateDeal")]
     [Access(AccessPolicy.PartnerMember)]
     [ApiOperation("Edit a deal", "While Draft or Returned; only present fields change. If-Match is required.", Request = typeof(RegisterDealRequest), Response = typeof(DealDto), IfMatch = true)]
-    public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "deals/{dealId}")] HttpRequest req, string dealId, CancellationToken ct) =>
+    public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "deals/{dealId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string dealId, CancellationToken ct) =>
         Api.Versioned(await register.EditAsync(req.Caller(), dealId, req.IfMatch(), await ApiJson.ReadAsync<RegisterDealRequest>(req, ct), ct));
 
     [Function("SubmitDeal")]
     [Access(AccessPolicy.PartnerMember)]
     [ApiOperation("Submit a draft or resubmit a returned deal", "The conflict check, claim and rules run again.", Response = typeof(DealDto))]
-    public async Task<IActionResult> Submit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/submit")] HttpRequest req, string dealId, CancellationToken ct) =>
+    public async Task<IActionResult> Submit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/submit")] HttpRequest req, [DurableClient] DurableTaskClient durable, string dealId, CancellationToken ct) =>
         Api.Versioned(await register.SubmitAsync(req.Caller(), dealId, ct));
 
     [Function("WithdrawDeal")]
     [Access(AccessPolicy.PartnerMember)]
     [ApiOperation("Withdraw a deal", "Final; the customer's claim is released. Optional body: reason.", Request = typeof(WithdrawRequest), Response = typeof(DealDto))]
-    public async Task<IActionResult> Withdraw([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/withdraw")] HttpRequest req, string dealId, CancellationToken ct) =>
+    public async Task<IActionResult> Withdraw([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/withdraw")] HttpRequest req, [DurableClient] DurableTaskClient durable, string dealId, CancellationToken ct) =>
         Api.Versioned(await outcomes.WithdrawAsync(req.Caller(), dealId, (await ApiJson.ReadAsync<WithdrawRequest>(req, ct))?.Reason, ct));
 
     [Function("DecideDeal")]
     [Access(AccessPolicy.Vendor)]
     [ApiOperation("Decide a deal", "The partner's channel manager or an admin. approve (optional protectionDays): protection starts; reject (reason): final, claim released; return (reason): the partner completes and resubmits.",
         Request = typeof(DealDecisionRequest), Response = typeof(DealDto))]
-    public async Task<IActionResult> Decide([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/decision")] HttpRequest req, string dealId, CancellationToken ct) =>
+    public async Task<IActionResult> Decide([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/decision")] HttpRequest req, [DurableClient] DurableTaskClient durable, string dealId, CancellationToken ct) =>
         Api.Versioned(await decide.DecideAsync(req.Caller(), dealId, await ApiJson.ReadAsync<DealDecisionRequest>(req, ct), ct));
 
     [Function("RequestDealExtension")]
     [Access(AccessPolicy.PartnerMember)]
     [ApiOperation("Ask for a longer protection", "An approved deal; days and reason. The channel manager decides through the API or the emailed link; at most MaxExtensions approved.",
         Request = typeof(ExtensionRequestBody), Response = typeof(DealDto), Status = 201)]
-    public async Task<IActionResult> RequestExtension([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/extension-requests")] HttpRequest req, string dealId, CancellationToken ct)
+    public async Task<IActionResult> RequestExtension([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/extension-requests")] HttpRequest req, [DurableClient] DurableTaskClient durable, string dealId, CancellationToken ct)
     {
         var deal = await extensions.RequestAsync(req.Caller(), dealId, await ApiJson.ReadAsync<ExtensionRequestBody>(req, ct), ct);
         return Api.Created(deal.Value, $"/api/deals/{dealId}", deal.ETag);
@@ -82,14 +83,14 @@ public sealed class DealFunctions(RegisterDeal register, DealQueries queries, De
     [Access(AccessPolicy.Vendor)]
     [ApiOperation("Decide an extension request", "approve moves the protection end (and the running expiry timer); reject (reason) tells the partner.",
         Request = typeof(ExtensionDecisionRequest), Response = typeof(DealDto))]
-    public async Task<IActionResult> DecideExtension([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/extension-requests/{extensionId}/decision")] HttpRequest req, string dealId, string extensionId, CancellationToken ct) =>
+    public async Task<IActionResult> DecideExtension([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/extension-requests/{extensionId}/decision")] HttpRequest req, [DurableClient] DurableTaskClient durable, string dealId, string extensionId, CancellationToken ct) =>
         Api.Versioned(await extensions.DecideAsync(req.Caller(), dealId, extensionId, await ApiJson.ReadAsync<ExtensionDecisionRequest>(req, ct), ct));
 
     [Function("RecordDealOutcome")]
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Record the outcome", "The partner or its channel manager: won (amount, closeDate) or lost (reason). Ends protection and releases the claim.",
         Request = typeof(DealOutcomeRequest), Response = typeof(DealDto))]
-    public async Task<IActionResult> Outcome([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/outcome")] HttpRequest req, string dealId, CancellationToken ct) =>
+    public async Task<IActionResult> Outcome([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "deals/{dealId}/outcome")] HttpRequest req, [DurableClient] DurableTaskClient durable, string dealId, CancellationToken ct) =>
         Api.Versioned(await outcomes.RecordAsync(req.Caller(), dealId, await ApiJson.ReadAsync<DealOutcomeRequest>(req, ct), ct));
 
     [Function("GetPartnerDealStats")]
@@ -114,7 +115,7 @@ public sealed class CatalogFunctions(ProductLines lines, HouseAccounts houses)
     [Function("CreateProductLine")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Create a product line", "id (lower-case slug) and name.", Request = typeof(ProductLineRequest), Response = typeof(ProductLine), Status = 201)]
-    public async Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "product-lines")] HttpRequest req, CancellationToken ct)
+    public async Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "product-lines")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var line = await lines.CreateAsync(req.Caller(), await ApiJson.ReadAsync<ProductLineRequest>(req, ct), ct);
         return Api.Created(line.Value, $"/api/product-lines/{line.Value.Id}", line.ETag);
@@ -123,7 +124,7 @@ public sealed class CatalogFunctions(ProductLines lines, HouseAccounts houses)
     [Function("UpdateProductLine")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Rename or retire a product line", "name and/or active; If-Match is required. Retired lines are refused in new registrations.", Request = typeof(ProductLineRequest), Response = typeof(ProductLine), IfMatch = true)]
-    public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "product-lines/{productLineId}")] HttpRequest req, string productLineId, CancellationToken ct) =>
+    public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "product-lines/{productLineId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string productLineId, CancellationToken ct) =>
         Api.Versioned(await lines.UpdateAsync(req.Caller(), productLineId, req.IfMatch(), await ApiJson.ReadAsync<ProductLineRequest>(req, ct), ct));
 
     [Function("ListHouseAccounts")]
@@ -135,7 +136,7 @@ public sealed class CatalogFunctions(ProductLines lines, HouseAccounts houses)
     [Function("CreateHouseAccount")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Reserve a customer for direct sales", "name and domain; any registration matching it is a certain conflict and never auto-approved.", Request = typeof(HouseAccountRequest), Response = typeof(HouseAccountDto), Status = 201)]
-    public async Task<IActionResult> CreateHouse([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "house-accounts")] HttpRequest req, CancellationToken ct)
+    public async Task<IActionResult> CreateHouse([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "house-accounts")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var account = await houses.CreateAsync(req.Caller(), await ApiJson.ReadAsync<HouseAccountRequest>(req, ct), ct);
         return Api.Created(account.Value, $"/api/house-accounts/{account.Value.Id}", account.ETag);
@@ -150,13 +151,13 @@ public sealed class CatalogFunctions(ProductLines lines, HouseAccounts houses)
     [Function("UpdateHouseAccount")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Change a house account", "name and domain; If-Match is required.", Request = typeof(HouseAccountRequest), Response = typeof(HouseAccountDto), IfMatch = true)]
-    public async Task<IActionResult> UpdateHouse([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "house-accounts/{houseAccountId}")] HttpRequest req, string houseAccountId, CancellationToken ct) =>
+    public async Task<IActionResult> UpdateHouse([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "house-accounts/{houseAccountId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string houseAccountId, CancellationToken ct) =>
         Api.Versioned(await houses.UpdateAsync(req.Caller(), houseAccountId, req.IfMatch(), await ApiJson.ReadAsync<HouseAccountRequest>(req, ct), ct));
 
     [Function("DeleteHouseAccount")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Release a house account", "Registrations of the customer are no longer certain conflicts. If-Match optional.", Status = 204)]
-    public async Task<IActionResult> DeleteHouse([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "house-accounts/{houseAccountId}")] HttpRequest req, string houseAccountId, CancellationToken ct)
+    public async Task<IActionResult> DeleteHouse([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "house-accounts/{houseAccountId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string houseAccountId, CancellationToken ct)
     {
         await houses.DeleteAsync(req.Caller(), houseAccountId, req.IfMatch(), ct);
         return Api.NoContent();

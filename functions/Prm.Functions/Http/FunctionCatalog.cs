@@ -10,6 +10,12 @@ public sealed record HttpFunction(string Name, string Route, IReadOnlyList<strin
 {
     /// <summary>The entry point the Functions host reports (Namespace.Class.Method).</summary>
     public string EntryPoint => $"{Method.DeclaringType!.FullName}.{Method.Name}";
+
+    /// <summary>
+    /// Whether the function declares the Durable client of its invocation ([DurableClient]): every function that changes data does, so
+    /// the workflow signals its commit produces are delivered at once with that client (see <see cref="PrmHttpMiddleware"/>).
+    /// </summary>
+    public bool TakesWorkflowClient => Method.GetParameters().Any(p => p.GetCustomAttribute<DurableClientAttribute>() is not null);
 }
 
 /// <summary>A function of the app with the parameter carrying its trigger (null when it has none) and that trigger's attribute.</summary>

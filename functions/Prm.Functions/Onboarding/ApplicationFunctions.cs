@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -16,7 +17,7 @@ public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplica
     [Access(AccessPolicy.Anonymous)]
     [ApiOperation("Apply to become a partner", "The public form. Returns 202 with a statusUrl the applicant follows without an account. At most 3 applications per email and 20 per client IP per hour (429 with Retry-After). Free-mail and disposable domains, a domain that belongs to a partner or an open application, and similar partner names are flagged for the reviewer, not refused.",
         Request = typeof(SubmitApplicationRequest), Response = typeof(SubmittedApplication), Status = 202)]
-    public async Task<IActionResult> Submit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications")] HttpRequest req, CancellationToken ct)
+    public async Task<IActionResult> Submit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<SubmitApplicationRequest>(req, ct);
         var (application, statusUrl) = await submit.SubmitAsync(body, ClientAddress.RateLimitKey(ClientAddress.Of(req, forwarding)), $"{req.Scheme}://{req.Host}/api", ct);
@@ -47,7 +48,7 @@ public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplica
     [Access(AccessPolicy.Vendor)]
     [ApiOperation("Decide an application", "approve: the partner is created (AgreementPending, chosen or entry tier, owned by the assignee) and the applicant is invited as its first partner admin. reject (reason required): final, the applicant is told why. requestInfo (reason = the question): the applicant gets a single-use answer link valid for the info deadline; no answer expires the application. A decided application is 409 naming who decided when.",
         Request = typeof(ApplicationDecisionRequest), Response = typeof(ApplicationDto))]
-    public async Task<IActionResult> Decide([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/decision")] HttpRequest req, string applicationId, CancellationToken ct)
+    public async Task<IActionResult> Decide([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/decision")] HttpRequest req, [DurableClient] DurableTaskClient durable, string applicationId, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<ApplicationDecisionRequest>(req, ct);
         return Api.Versioned(await decide.DecideAsync(req.Caller(), applicationId, body, ct));
@@ -64,6 +65,6 @@ public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplica
     [Access(AccessPolicy.Anonymous)]
     [ApiOperation("Answer a request for information", "The applicant, with the single-use token from the request-info email (body: token, answer). The application is under review again with fresh deadlines; the reviewer gets the answer with new decision links. Unknown or used token 404, past the due time 410.",
         Request = typeof(ApplicationInfoAnswer), Response = typeof(ApplicationStatusDto))]
-    public async Task<IActionResult> AnswerInfo([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/info")] HttpRequest req, string applicationId, CancellationToken ct) =>
+    public async Task<IActionResult> AnswerInfo([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/info")] HttpRequest req, [DurableClient] DurableTaskClient durable, string applicationId, CancellationToken ct) =>
         Api.Ok(await applicant.AnswerAsync(applicationId, await ApiJson.ReadAsync<ApplicationInfoAnswer>(req, ct), ct));
 }

@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -27,7 +28,7 @@ public sealed class PartnerFunctions(PartnerDirectory directory)
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Create a partner", "Creates a partner directly (the migration path beside onboarding); optionally invites its first partner admin.",
         Request = typeof(CreatePartnerRequest), Response = typeof(PartnerDto), Status = 201)]
-    public async Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partners")] HttpRequest req, CancellationToken ct)
+    public async Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partners")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var created = await directory.CreateAsync(req.Caller(), await ApiJson.ReadAsync<CreatePartnerRequest>(req, ct), ct);
         return Api.Created(created.Value, $"/api/partners/{created.Value.Id}", created.ETag);
@@ -44,7 +45,7 @@ public sealed class PartnerFunctions(PartnerDirectory directory)
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Edit a partner", "Only fields present change. Partner admins edit the profile (name, website, phone, description, city); admins and the owning channel manager also tier, status, channelManagerId, country, region, partnerType. If-Match is required.",
         Request = typeof(PatchPartnerRequest), Response = typeof(PartnerDto), IfMatch = true)]
-    public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "partners/{partnerId}")] HttpRequest req, string partnerId, CancellationToken ct)
+    public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "partners/{partnerId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<PatchPartnerRequest>(req, ct);
         return Api.Versioned(await directory.PatchAsync(req.Caller(), partnerId, req.IfMatch(), body, ct));

@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -18,7 +19,7 @@ public sealed class PartnerImportFunction(PartnerImport import)
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Import partners from CSV", "text/csv with a header row (" + PartnerImport.Columns + "); one row per partner user, partners grouped by domain. dryRun=true reports row by row and writes nothing; a real run is idempotent by partner domain. Body limit 16 MiB.",
         RequestContentType = "text/csv", Response = typeof(ImportReport), Query = ["dryRun"])]
-    public async Task<IActionResult> Import([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partners/import")] HttpRequest req, CancellationToken ct)
+    public async Task<IActionResult> Import([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partners/import")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var dryRun = req.Flag("dryRun");
         var bytes = await ApiJson.ReadBytesAsync(req, MaxCsvBytes, ct, "text/csv");

@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -21,7 +22,7 @@ public sealed class PartnerUserFunctions(PartnerTeam team)
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Invite a user", "Sends an invitation email; the person joins at first sign-in with that email. Partner admins invite people of their own domain.",
         Request = typeof(InviteUserRequest), Response = typeof(PartnerUserDto), Status = 201)]
-    public async Task<IActionResult> Invite([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partners/{partnerId}/users")] HttpRequest req, string partnerId, CancellationToken ct)
+    public async Task<IActionResult> Invite([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partners/{partnerId}/users")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<InviteUserRequest>(req, ct);
         var user = await team.InviteAsync(req.Caller(), partnerId, body, ct);
@@ -38,7 +39,7 @@ public sealed class PartnerUserFunctions(PartnerTeam team)
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Change a user's name or role", "If-Match is required. The last partner admin cannot be demoted (409).",
         Request = typeof(PatchUserRequest), Response = typeof(PartnerUserDto), IfMatch = true)]
-    public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "partners/{partnerId}/users/{userId}")] HttpRequest req, string partnerId, string userId, CancellationToken ct)
+    public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "partners/{partnerId}/users/{userId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, string userId, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<PatchUserRequest>(req, ct);
         return Api.Versioned(await team.PatchAsync(req.Caller(), partnerId, userId, req.IfMatch(), body, ct));
@@ -47,7 +48,7 @@ public sealed class PartnerUserFunctions(PartnerTeam team)
     [Function("RemovePartnerUser")]
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Remove a user", "Access ends at once. The last partner admin cannot be removed (409). If-Match is honoured when sent.", Status = 204)]
-    public async Task<IActionResult> Remove([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "partners/{partnerId}/users/{userId}")] HttpRequest req, string partnerId, string userId, CancellationToken ct)
+    public async Task<IActionResult> Remove([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "partners/{partnerId}/users/{userId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, string userId, CancellationToken ct)
     {
         await team.RemoveAsync(req.Caller(), partnerId, userId, req.IfMatch(), ct);
         return Api.NoContent();

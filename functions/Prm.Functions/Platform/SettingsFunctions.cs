@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using System.Text.Json.Nodes;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
@@ -25,7 +26,7 @@ public sealed class SettingsFunctions(ProgramSettings settings, PartnerAgreement
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Replace a settings section", "The whole section; properties left out take their defaults. If-Match is required (\"defaults\" for a section never saved). Invalid values are 422 naming the field; the change is in the settings timeline.",
         Request = typeof(OnboardingSettings), Response = typeof(OnboardingSettings), IfMatch = true)]
-    public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "settings/{section}")] HttpRequest req, string section, CancellationToken ct) =>
+    public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "settings/{section}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string section, CancellationToken ct) =>
         Api.Versioned(await settings.SaveAsync(req.Caller(), section, req.IfMatch(), await ApiJson.ReadAsync<JsonObject>(req, ct), ct));
 
     [Function("GetSettingsTimeline")]
@@ -38,7 +39,7 @@ public sealed class SettingsFunctions(ProgramSettings settings, PartnerAgreement
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Upload an agreement version", "The agreement text (text/plain, UTF-8, at most 256 KiB) as a new version; versions never change (409 when it exists). It becomes the one new partners accept when the onboarding settings name it (agreementVersion).",
         Response = typeof(AgreementDocument), Status = 201, RequestContentType = "text/plain")]
-    public async Task<IActionResult> Upload([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "settings/agreements/{version}")] HttpRequest req, string version, CancellationToken ct)
+    public async Task<IActionResult> Upload([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "settings/agreements/{version}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string version, CancellationToken ct)
     {
         var bytes = await ApiJson.ReadBytesAsync(req, 256 * 1024, ct, "text/plain", "text/markdown");
         var document = await agreements.UploadAsync(req.Caller(), version, bytes, ct);

@@ -1,3 +1,4 @@
+using Microsoft.DurableTask.Client;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
@@ -50,7 +51,7 @@ public sealed class SystemFunctions(PrmTables tables, TimeProvider clock, Invita
     [Access(AccessPolicy.TokenOnly)]
     [ApiOperation("Accept an invitation", "The signed-in person presents the code from the invitation link; their account joins the partner. The code works once; an unknown or used code is 404.",
         Request = typeof(AcceptInvitationRequest), Response = typeof(MeResponse))]
-    public async Task<IActionResult> AcceptInvitation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "invitations/accept")] HttpRequest req, CancellationToken ct)
+    public async Task<IActionResult> AcceptInvitation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "invitations/accept")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<AcceptInvitationRequest>(req, ct);
         var caller = await invitations.AcceptAsync(req.HttpContext.User, body, ct);

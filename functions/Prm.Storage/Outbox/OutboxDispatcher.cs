@@ -11,10 +11,12 @@ public sealed class OutboxOptions
     public const string SectionName = "Outbox";
 
     /// <summary>
-    /// How often each instance sweeps pointers in-process, in seconds (committed messages are also delivered at once in-process). This
-    /// sweep has no Durable client: it delivers what needs none and leaves workflow events to the queue and the timer sweep.
+    /// How often each instance sweeps pointers in-process, in seconds; 0 (the default) runs no in-process sweep, so an idle app makes
+    /// no storage calls of its own beyond the <c>OutboxSweep</c> timer and can scale to zero (committed messages are delivered at once
+    /// in-process; the timer sweep retries failures). This sweep has no Durable client: it delivers what needs none and leaves workflow
+    /// events to the queue and the timer sweep. The tests run it every second.
     /// </summary>
-    public int SweepSeconds { get; set; } = 10;
+    public int SweepSeconds { get; set; }
 
     /// <summary>Storage queue naming committed messages that need a workflow client (its function binds <c>%Outbox:QueueName%</c>).</summary>
     public string QueueName { get; set; } = "prm-outbox";
@@ -44,7 +46,10 @@ public sealed class OutboxOptions
     public int DeferSeconds { get; set; } = 1;
 
     /// <summary>How many outbox partitions a sweep delivers at the same time (order is kept within each partition).</summary>
-    public int SweepParallelism { get; set; } = 16;
+    public int SweepParallelism { get; set; } = 32;
+
+    /// <summary>How many in-process delivery lanes run side by side (a partition always uses the same lane, so its commits keep their order).</summary>
+    public int DeliveryLanes { get; set; } = 8;
 }
 
 /// <summary>
@@ -71,14 +76,24 @@ public sealed class OutboxDispatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var sweep = Task.Run(() => SweepLoopAsync(stoppingToken), stoppingToken);
+        var sweep = options.SweepSeconds > 0 ? Task.Run(() => SweepLoopAsync(stoppingToken), stoppingToken) : Task.CompletedTask;
+        await Task.WhenAll(signal.Lanes.Select(lane => Task.Run(() => DeliverLaneAsync(lane, stoppingToken), stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default)));
+        await sweep.ContinueWith(_ => { }, TaskScheduler.Default);
+    }
+
+    private async Task DeliverLaneAsync(System.Threading.Channels.ChannelReader<OutboxSignal.Work> lane, CancellationToken stoppingToken)
+    {
         try
         {
-            await foreach (var work in signal.Reader.ReadAllAsync(stoppingToken))
+            await foreach (var work in lane.ReadAllAsync(stoppingToken))
             {
                 try
                 {
-                    await DeliverCommittedAsync(work, stoppingToken);
+                    // With the client of the invocation that committed it, when that invocation had one (a function that changes data).
+                    using (work.ClientScope?.Invoke())
+                    {
+                        await DeliverCommittedAsync(work, stoppingToken);
+                    }
                 }
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
@@ -89,7 +104,6 @@ public sealed class OutboxDispatcher(
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
         }
-        await sweep.ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     private async Task SweepLoopAsync(CancellationToken ct)
@@ -126,19 +140,26 @@ public sealed class OutboxDispatcher(
             return;
         }
         var own = work.Messages.TakeWhile(m => !NeedsWorkflowClient(m)).Count();
-        if (own > 0 && !await ClaimCommittedAsync(work, own, ct))
-        {
-            return; // another deliverer has them (a sweep that ran while this delivery was late): it delivers the commit
-        }
+        // One transaction claims them all with the commit's ETags; when another deliverer (a sweep) touched one meanwhile, each is
+        // claimed on its own from a fresh read, and what the other holds is left to it.
+        var claimedAll = own > 0 && await ClaimCommittedAsync(work, own, ct);
+        var table = tables.Service.GetTableClient(work.Table);
         try
         {
-            for (var i = 0; i < work.Messages.Count; i++)
+            // Events first, in commit order (a workflow waiting on one hears of it without waiting for emails), then the emails, which
+            // keep no order with events.
+            foreach (var i in Enumerable.Range(0, own).OrderBy(i => work.Messages[i].Kind == OutboxKind.Email ? 1 : 0))
             {
                 var message = work.Messages[i];
-                if (i >= own)
+                if (!claimedAll)
                 {
-                    await HandOffAsync(work, i, ct);
-                    return;
+                    var found = await table.GetEntityIfExistsAsync<TableEntity>(work.Partition, OutboxRows.OutboxPrefix + message.Id, cancellationToken: ct);
+                    if (!found.HasValue) continue; // delivered by the other
+                    if (!await TryClaimAsync(table, found.Value!, ct))
+                    {
+                        if (message.Kind == OutboxKind.Email) continue;
+                        return; // an event the other holds: the later ones wait for it (the other delivers them, or the sweep)
+                    }
                 }
                 try
                 {
@@ -151,6 +172,7 @@ public sealed class OutboxDispatcher(
                 }
                 delivered.Add(message.Id);
             }
+            if (own < work.Messages.Count) await HandOffAsync(work, own, ct);
         }
         finally
         {
@@ -175,11 +197,25 @@ public sealed class OutboxDispatcher(
             await Parallel.ForEachAsync(owners, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.SweepParallelism), CancellationToken = ct }, async (owner, token) =>
             {
                 var blocked = false;
-                foreach (var pointer in owner.OrderBy(p => p.GetDateTimeOffset("CreatedAt")).ThenBy(p => p.GetInt32("Sequence") ?? 0).ThenBy(p => p.RowKey, StringComparer.Ordinal))
+                var sent = new List<string>();
+                try
                 {
-                    var outcome = await SweepOneAsync(pointer, blocked, token);
-                    if (outcome == SweepOutcome.Delivered) Interlocked.Increment(ref delivered);
-                    if (outcome == SweepOutcome.HeldBack) blocked = true;
+                    foreach (var pointer in owner.OrderBy(p => p.GetDateTimeOffset("CreatedAt")).ThenBy(p => p.GetInt32("Sequence") ?? 0).ThenBy(p => p.RowKey, StringComparer.Ordinal))
+                    {
+                        var outcome = await SweepOneAsync(pointer, blocked, token);
+                        if (outcome == SweepOutcome.Delivered) sent.Add(pointer.GetString("MessageId")!);
+                        if (outcome == SweepOutcome.HeldBack) blocked = true;
+                    }
+                }
+                finally
+                {
+                    // What was sent leaves the partition in one transaction (and its pointers in one more), not two round trips a message.
+                    if (sent.Count > 0)
+                    {
+                        var first = owner.First();
+                        await RemoveAsync(first.GetString("Table")!, first.GetString("Partition")!, sent, CancellationToken.None);
+                        Interlocked.Add(ref delivered, sent.Count);
+                    }
                 }
             });
         }
@@ -229,8 +265,7 @@ public sealed class OutboxDispatcher(
             await RecordFailureAsync(table, partition, message, ex, ct);
             return isEvent ? SweepOutcome.HeldBack : SweepOutcome.Nothing;
         }
-        await RemoveAsync(table, partition, [message.Id], ct);
-        return SweepOutcome.Delivered;
+        return SweepOutcome.Delivered; // removed with the partition's others (its claim keeps other deliverers off meanwhile)
     }
 
     private async Task HandOffAsync(OutboxSignal.Work work, int from, CancellationToken ct)
@@ -381,6 +416,11 @@ public sealed class OutboxDispatcher(
 
     private static async Task DeleteAsync(TableClient client, string partition, IReadOnlyList<string> rowKeys, CancellationToken ct)
     {
+        if (rowKeys.Count > PartitionWriter.MaxActions)
+        {
+            foreach (var chunk in rowKeys.Chunk(PartitionWriter.MaxActions)) await DeleteAsync(client, partition, chunk, ct);
+            return;
+        }
         if (rowKeys.Count > 1)
         {
             try

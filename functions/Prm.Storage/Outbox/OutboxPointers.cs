@@ -8,7 +8,7 @@ namespace Prm.Storage.Outbox;
 /// crash after the commit never strands a message; a pointer whose transaction failed is harmless and swept later.
 /// The dispatcher finds rows through pointers by point reads, never by scanning partitions.
 /// </summary>
-public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal)
+public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal, IWorkflowClientContext? clients = null)
 {
     public const int Shards = 4;
 
@@ -30,7 +30,7 @@ public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal)
 
     /// <summary>Hands committed messages to the dispatcher for delivery now, without waiting for a sweep.</summary>
     public void Notify(string table, string partitionKey, IReadOnlyList<OutboxMessage> messages, IReadOnlyList<Azure.ETag> rowETags) =>
-        signal.Post(new OutboxSignal.Work(table, partitionKey, messages, rowETags));
+        signal.Post(new OutboxSignal.Work(table, partitionKey, messages, rowETags, clients?.Capture()));
 
     public static string Shard(string partitionKey)
     {
@@ -43,17 +43,41 @@ public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal)
         $"{KeyEncoding.Encode(table)}|{KeyEncoding.Encode(partitionKey)}|{messageId}";
 }
 
-/// <summary>In-process queue of committed messages to deliver now.</summary>
+/// <summary>
+/// In-process queues of committed messages to deliver now: one lane per group of partitions, so commits of one partition are delivered
+/// in order while different partitions are delivered side by side.
+/// </summary>
 public sealed class OutboxSignal
 {
-    /// <summary>Messages just committed in one partition, with the ETags their rows got from the commit (to claim them without a read).</summary>
-    public sealed record Work(string Table, string Partition, IReadOnlyList<OutboxMessage> Messages, IReadOnlyList<Azure.ETag> RowETags);
+    /// <summary>
+    /// Messages just committed in one partition, with the ETags their rows got from the commit (to claim them without a read) and the
+    /// committing invocation's workflow client, captured (null when it had none).
+    /// </summary>
+    public sealed record Work(string Table, string Partition, IReadOnlyList<OutboxMessage> Messages, IReadOnlyList<Azure.ETag> RowETags, Func<IDisposable>? ClientScope = null);
 
-    private readonly System.Threading.Channels.Channel<Work> channel = System.Threading.Channels.Channel.CreateBounded<Work>(
-        new System.Threading.Channels.BoundedChannelOptions(10_000) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest });
+    private readonly System.Threading.Channels.Channel<Work>[] lanes;
 
-    /// <summary>Queues work; when the queue is full the oldest is dropped and left to the sweep (its pointers remain).</summary>
-    public void Post(Work work) => channel.Writer.TryWrite(work);
+    public OutboxSignal() : this(1)
+    {
+    }
 
-    public System.Threading.Channels.ChannelReader<Work> Reader => channel.Reader;
+    public OutboxSignal(int lanes)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
+        this.lanes = Enumerable.Range(0, lanes).Select(_ => System.Threading.Channels.Channel.CreateBounded<Work>(
+            new System.Threading.Channels.BoundedChannelOptions(10_000) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest })).ToArray();
+    }
+
+    /// <summary>Queues work on its partition's lane; when the lane is full its oldest is dropped and left to the sweep (its pointers remain).</summary>
+    public void Post(Work work)
+    {
+        uint hash = 2166136261;
+        foreach (var c in work.Partition) hash = (hash ^ c) * 16777619;
+        lanes[hash % (uint)lanes.Length].Writer.TryWrite(work);
+    }
+
+    /// <summary>The first lane (the only one of a signal with one lane).</summary>
+    public System.Threading.Channels.ChannelReader<Work> Reader => lanes[0].Reader;
+
+    public IReadOnlyList<System.Threading.Channels.ChannelReader<Work>> Lanes => lanes.Select(l => l.Reader).ToList();
 }
