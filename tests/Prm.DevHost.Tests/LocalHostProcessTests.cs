@@ -119,7 +119,7 @@ public sealed partial class LocalHostProcessTests
 
             using var second = HostProcess.Start(Azurite.FreePorts().Blob, azurite, settings);
             await second.WaitHealthyAsync();
-            second.Output.Should().Contain("reusing it");
+            second.Output.Should().Contain("an Azurite this host did not start already listens", "a reused Azurite is announced");
             (await WaitForMailAsync(second.Client, "survivor@northwind.example", 2, TimeSpan.FromSeconds(90))).Should().Be(2, "the reminder timer fired in the restarted host: " + second.Output);
             await HostProcess.SignalAsync(second.Process.Id, "-TERM");
             await second.WaitForExitAsync(TimeSpan.FromSeconds(40));
