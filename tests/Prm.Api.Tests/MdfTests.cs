@@ -24,6 +24,7 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
         "2026-Q3" => ("2026-08-01", "2026-08-02"),
         "2026-Q4" => ("2026-10-01", "2026-10-02"),
         "2027" => ("2027-03-01", "2027-03-02"),
+        "2028" => ("2028-03-01", "2028-03-02"),
         _ => ("2025-06-01", "2025-06-02"),
     };
 
@@ -297,6 +298,29 @@ public sealed class MdfTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixt
         var mail = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(Demo.NorthwindRep)}")).Content.ReadAsStringAsync(),
             text => text.Contains("Your MDF reservation expired"));
         mail.Should().Contain("Your MDF reservation expired").And.Contain("Your claim deadline is near");
+    }
+
+    [Fact]
+    public async Task Opposite_decisions_through_the_link_and_the_api_at_once_decide_a_fund_request_once()
+    {
+        var budget = await BudgetAsync("Fabrikam Solutions", "2028", 5_000m);
+        var rita = await Api.ClientAsync(Demo.FabrikamRep);
+        var cm = await Api.ClientAsync(Demo.CmAmer);
+        var request = await (await rita.PostJsonAsync("mdf/requests", RequestBody("2028", 900m, "Contested roadshow"))).JsonAsync();
+        var link = Mailbox.ApprovalPath(Mailbox.Link(await Mailbox.MessageAsync(Api, Demo.CmAmer, "A fund request waits for your decision: Contested roadshow"), "/approvals/"));
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(i => i % 2 == 0
+            ? Api.Anonymous.PostAsync(link, new FormUrlEncodedContent([new("decision", i % 4 == 0 ? "approve" : "reject"), new("reason", "By link.")]))
+            : cm.PostJsonAsync($"mdf/requests/{request.Str("id")}/decision", new { decision = i % 4 == 1 ? "reject" : "approve", reason = "By API." })));
+
+        var statuses = responses.Select(r => (int)r.StatusCode).ToList();
+        statuses.Count(s => s == 200).Should().Be(1, string.Join(",", statuses));
+        statuses.Where(s => s != 200).Should().OnlyContain(s => s == 409, "every loser hears it was decided already");
+        var after = await (await rita.GetAsync($"mdf/requests/{request.Str("id")}")).JsonAsync();
+        var total = await GetBudgetAsync(budget.Str("id"));
+        Amount(total, "pending").Should().Be(0m);
+        Amount(total, "approved").Should().Be(after.Str("status") == "Approved" ? 900m : 0m);
+        await AssertLedgerReplaysAsync(budget.Str("id"));
     }
 
     [Fact]
