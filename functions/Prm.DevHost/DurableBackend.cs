@@ -60,6 +60,9 @@ public sealed class DurableBackend : IAsyncDisposable
                 LeaseRenewInterval = TimeSpan.FromSeconds(5),
                 LeaseAcquireInterval = TimeSpan.FromSeconds(5),
                 UseAppLease = false,
+                // A loaded laptop (or CI machine) takes longer than the 2 s default to read and write the partition table: that is
+                // not a failure worth a warning.
+                PartitionTableOperationTimeout = TimeSpan.FromSeconds(15),
                 LoggerFactory = loggerFactory,
             });
             await azureStorage.CreateIfNotExistsAsync();
