@@ -56,6 +56,7 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
         }
         while (requests.Count < count) requests.Add(gen.Generate(pcg, null, out _));
 
+        var verbose = Environment.GetEnvironmentVariable("PRM_FUZZ_VERBOSE") == "1";
         var failures = new ConcurrentBag<string>();
         var statuses = new ConcurrentDictionary<int, int>();
         var covered = new ConcurrentDictionary<string, bool>();
@@ -81,6 +82,7 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
                 covered[request.Operation.Key] = true;
                 var body = await response.Content.ReadAsStringAsync(ct);
                 var mediaType = response.Content.Headers.ContentType?.MediaType;
+                if (verbose) output.WriteLine($"#{index} {request.Describe(identities[request.Identity].Name)} -> {status} {Cut(body, 300)}");
                 if (status >= 500)
                 {
                     failures.Add($"#{index} {request.Describe(identities[request.Identity].Name)} -> {status} {Cut(body, 600)}");
@@ -268,13 +270,26 @@ internal sealed class FuzzValues(Dictionary<string, List<string>> knownIds)
     public static Gen<T> Pick<T>(params T[] items) => Gen.Int[0, items.Length - 1].Select(i => items[i]);
 
     /// <summary>A JSON value of the schema, an edge of it, or a value of another type.</summary>
-    public Gen<JsonNode?> Value(JsonElement document, JsonElement? schemaOrNull, int depth, string name)
+    public Gen<JsonNode?> Value(JsonElement document, JsonElement? schemaOrNull, int depth, string name, bool plausible = false)
     {
         if (schemaOrNull is not { } raw) return Any(depth);
         var schema = FuzzOperation.Resolve(document, raw);
         var types = TypesOf(schema);
         var format = schema.TryGetProperty("format", out var f) ? f.GetString() : null;
         var enums = schema.TryGetProperty("enum", out var e) ? e.EnumerateArray().Select(x => x.ToString()).ToArray() : [];
+        if (plausible)
+        {
+            // A value a real client would send, and now and then one edge in it, so requests reach past the first validation.
+            if (types.Contains("object") || schema.TryGetProperty("properties", out _))
+                return depth > 4 ? Gen.Const(0).Select(_ => (JsonNode?)new JsonObject()) : Object(document, schema, depth, plausible: true);
+            if (types.Contains("array") || schema.TryGetProperty("items", out _))
+            {
+                var item = schema.TryGetProperty("items", out var its) ? its : (JsonElement?)null;
+                return Value(document, item, depth + 1, name.TrimEnd('s'), plausible: true).Array[1, 2]
+                    .Select(values => (JsonNode?)new JsonArray(values.Select(v => v?.DeepClone()).ToArray()));
+            }
+            return Weighted([(12, Plausible(types, format, enums, name)), (1, Value(document, schemaOrNull, depth, name))]);
+        }
         var options = new List<(int, Gen<JsonNode?>)>();
         if (types.Contains("null")) options.Add((1, Gen.Const(0).Select(_ => (JsonNode?)null)));
         if (types.Contains("string"))
@@ -331,7 +346,40 @@ internal sealed class FuzzValues(Dictionary<string, List<string>> knownIds)
             return options[^1].Gen;
         });
 
-    private Gen<JsonNode?> Object(JsonElement document, JsonElement schema, int depth)
+    private Gen<JsonNode?> Plausible(HashSet<string> types, string? format, string[] enums, string name)
+    {
+        var lower = name.ToLowerInvariant();
+        if (enums.Length > 0) return Pick(enums).Select(v => (JsonNode?)JsonValue.Create(v));
+        if (types.Contains("boolean")) return Gen.Bool.Select(b => (JsonNode?)JsonValue.Create(b));
+        if (types.Contains("integer")) return Gen.Int[1, 100].Select(i => (JsonNode?)JsonValue.Create(i));
+        if (types.Contains("number")) return Gen.Int[1, 5_000_000].Select(i => (JsonNode?)JsonValue.Create(i / 100m));
+        Gen<string> text = lower switch
+        {
+            _ when format is "date-time" => Gen.Int[1, 400].Select(d => DateTimeOffset.UtcNow.Date.AddDays(d).ToString("yyyy-MM-dd'T'HH:mm:ss'Z'")),
+            _ when format is "date" => Gen.Int[1, 400].Select(d => DateTimeOffset.UtcNow.Date.AddDays(d).ToString("yyyy-MM-dd")),
+            "decision" => Pick("approve", "reject", "return", "requestInfo"),
+            "result" => Pick("won", "lost"),
+            "role" => Pick("PartnerAdmin", "PartnerUser"),
+            "status" => Pick("Active", "Suspended", "Submitted"),
+            "partnertype" => Pick("Reseller", "Distributor", "Agent", "Msp", "Referral"),
+            "expectedannualrevenueband" => Pick("<100k", "100k-1m", "1m-10m", ">10m"),
+            "period" => Pick("2026", "2026-Q4", "2027-Q1", "0001-Q1", "9999-Q4"),
+            "domain" => Gen.Int[1, 1_000_000].Select(i => $"fuzz{i}.example"),
+            "sizeband" => Pick("1-10", "11-50", "51-200", "201-1000", ">1000"),
+            "acceptedtermsversion" or "acceptedprivacyversion" => Pick("2026-01", "v1", "1"),
+            _ when lower.Contains("email") => Gen.Int[1, 1_000_000].Select(i => $"fuzz{i}@northwind.example"),
+            _ when lower.Contains("currency") => Pick("USD", "EUR", "JPY", "GBP"),
+            _ when lower.Contains("country") => Pick("US", "DE", "GB", "JP"),
+            _ when lower.Contains("region") => Pick("emea", "amer", "apac"),
+            _ when lower.Contains("website") || lower.Contains("url") || lower.Contains("domain") => Gen.Int[1, 1_000_000].Select(i => $"https://fuzz{i}.example"),
+            _ when lower.Contains("tier") => Pick("Registered", "Silver", "Gold", "Platinum"),
+            _ when lower.EndsWith("id", StringComparison.Ordinal) || lower.EndsWith("ids", StringComparison.Ordinal) => IdFor(lower.EndsWith("ids", StringComparison.Ordinal) ? name[..^1] : name),
+            _ => Gen.String[Gen.Char.AlphaNumeric, 3, 20].Select(t => "Fuzz " + t),
+        };
+        return text.Select(v => (JsonNode?)JsonValue.Create(v));
+    }
+
+    private Gen<JsonNode?> Object(JsonElement document, JsonElement schema, int depth, bool plausible = false)
     {
         var required = schema.TryGetProperty("required", out var r) ? r.EnumerateArray().Select(x => x.GetString()!).ToHashSet() : [];
         var gen = Gen.Const(0).Select(_ => new List<(string, JsonNode?)>());
@@ -340,8 +388,8 @@ internal sealed class FuzzValues(Dictionary<string, List<string>> knownIds)
             foreach (var property in properties.EnumerateObject())
             {
                 var name = property.Name;
-                var valueGen = Value(document, property.Value, depth + 1, name);
-                var keep = required.Contains(name) ? Gen.Frequency((12, Gen.Const(true)), (1, Gen.Const(false))) : Gen.Frequency((3, Gen.Const(true)), (1, Gen.Const(false)));
+                var valueGen = Value(document, property.Value, depth + 1, name, plausible);
+                var keep = required.Contains(name) ? Gen.Frequency((plausible ? 40 : 12, Gen.Const(true)), (1, Gen.Const(false))) : Gen.Frequency((plausible ? 1 : 3, Gen.Const(true)), (1, Gen.Const(false)));
                 gen = gen.SelectMany(list => keep.SelectMany(k => valueGen.Select(v =>
                 {
                     if (k) list.Add((name, v));
@@ -441,7 +489,9 @@ internal sealed class FuzzValues(Dictionary<string, List<string>> knownIds)
                 (1, Gen.Const(((string?)"{}", (string?)"application/json"))));
         }
         var value = Value(operation.Document, operation.BodySchema, 0, "body");
+        var plausible = Value(operation.Document, operation.BodySchema, 0, "body", plausible: true);
         return Gen.Frequency(
+            (20, plausible.Select(v => ((string?)(v?.ToJsonString() ?? "null"), (string?)"application/json"))),
             (20, value.Select(v => ((string?)(v?.ToJsonString() ?? "null"), (string?)"application/json"))),
             (1, Pick("", "{", "[]", "null", "\"x\"", "{\"a\":1,\"a\":2}", "{\"amount\":1e999999}", Huge).Select(b => ((string?)b, (string?)"application/json"))),
             (1, value.Select(v => ((string?)(v?.ToJsonString() ?? "null"), (string?)"text/plain"))),
