@@ -25,6 +25,32 @@ public static class FunctionEndpoints
         return FunctionCatalog.HttpFunctions;
     }
 
+    /// <summary>
+    /// What answers a path under /api that no endpoint took: 405 with Allow when a function's route matches with another method,
+    /// 404 otherwise; both as problem+json.
+    /// </summary>
+    public static void MapApiFallback(this IEndpointRouteBuilder app)
+    {
+        var routes = FunctionCatalog.HttpFunctions
+            .Select(f => (Matcher: new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse($"{RoutePrefix}/{f.Route}"), new RouteValueDictionary()), f.Methods))
+            .ToList();
+        app.Map($"/{RoutePrefix}/{{**path}}", context =>
+        {
+            var allowed = routes.Where(r => r.Matcher.TryMatch(context.Request.Path, new RouteValueDictionary())).SelectMany(r => r.Methods).Distinct(StringComparer.Ordinal).ToList();
+            if (allowed.Count == 0)
+            {
+                return Problems.WriteAsync(context, Problems.Create(404, "Not found.", $"No API route matches {context.Request.Method} {context.Request.Path}.", context));
+            }
+            var allow = string.Join(", ", allowed);
+            context.Response.OnStarting(() =>
+            {
+                context.Response.Headers.Allow = allow;
+                return Task.CompletedTask;
+            });
+            return Problems.WriteAsync(context, Problems.Create(405, "Method not allowed.", $"{context.Request.Path} answers {allow}, not {context.Request.Method}.", context));
+        });
+    }
+
     private static Task InvokeAsync(HttpContext context, HttpFunction function, Func<HttpContext, object?>[] binders)
     {
         var gate = context.RequestServices.GetRequiredService<RequestGate>();

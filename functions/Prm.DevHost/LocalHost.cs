@@ -151,7 +151,7 @@ public sealed class LocalHost : IAsyncDisposable
         });
         app.MapFunctions();
         if (development) app.MapDevEndpoints();
-        app.Map("/api/{**path}", context => Problems.WriteAsync(context, Problems.Create(404, "Not found.", $"No API route matches {context.Request.Method} {context.Request.Path}.", context)));
+        app.MapApiFallback();
 
         var host = new LocalHost(app, azurite, durable, options.Url.TrimEnd('/') + "/api");
         try

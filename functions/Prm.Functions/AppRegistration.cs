@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Authentication.JwtBearer;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using Microsoft.Identity.Web;
 using Prm.Core.Configuration;
 using Prm.Core.Identity;
@@ -29,6 +30,14 @@ public static class AppRegistration
 
         services.AddAuthentication(JwtBearerDefaults.AuthenticationScheme)
             .AddMicrosoftIdentityWebApi(configuration.GetSection(AzureAdSection));
+        // A rejected token is logged once per interval at Information (anonymous callers could otherwise flood the log with errors).
+        services.AddSingleton<RejectedTokenLog>();
+        services.AddSingleton<Microsoft.Extensions.Options.IPostConfigureOptions<JwtBearerOptions>, RejectedTokenLogSetup>();
+        services.AddLogging(logging =>
+        {
+            foreach (var category in RejectedTokenLog.NoisyCategories) logging.AddFilter(category, Microsoft.Extensions.Logging.LogLevel.Warning);
+            logging.AddFilter("Microsoft.IdentityModel.LoggingExtensions.IdentityLoggerAdapter", Microsoft.Extensions.Logging.LogLevel.None);
+        });
 
         services.AddSingleton(sp => new MembershipCache(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(program.MembershipCacheSeconds)));
         services.AddSingleton<CallerResolver>();

@@ -103,20 +103,13 @@ public sealed class PrmTables
         string? continuation = null;
         if (page.Cursor is not null)
         {
-            try
-            {
-                continuation = Encoding.UTF8.GetString(Convert.FromBase64String(page.Cursor.Replace('-', '+').Replace('_', '/') + new string('=', (4 - page.Cursor.Length % 4) % 4)));
-            }
-            catch (FormatException)
-            {
-                throw new ValidationFailedException("cursor", "cursor is not a cursor this API returned.");
-            }
+            continuation = PageCursor.Decode(page.Cursor) ?? throw new ValidationFailedException("cursor", "cursor is not a cursor this API returned.");
         }
         try
         {
             await foreach (var result in table.QueryAsync<TableEntity>(filter, page.Limit, cancellationToken: ct).AsPages(continuation, page.Limit))
             {
-                var next = result.ContinuationToken is null ? null : Convert.ToBase64String(Encoding.UTF8.GetBytes(result.ContinuationToken)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+                var next = result.ContinuationToken is null ? null : PageCursor.Encode(result.ContinuationToken);
                 return new Page<T>(result.Values.Select(map).ToList(), next);
             }
         }

@@ -30,8 +30,30 @@ public class PagingTests
         PageRequest.From(limit, null).Limit.Should().Be(expected);
 
     [Fact]
-    public void From_passes_the_cursor_through() =>
-        PageRequest.From("10", "opaque-cursor").Cursor.Should().Be("opaque-cursor");
+    public void From_passes_a_cursor_the_API_issued_through()
+    {
+        var cursor = PageCursor.Encode("1!8!cGFydG5lcg--|1!12!cHRuXzEyMw--");
+        PageRequest.From("10", cursor).Cursor.Should().Be(cursor);
+        PageCursor.Decode(cursor).Should().Be("1!8!cGFydG5lcg--|1!12!cHRuXzEyMw--");
+    }
+
+    [Theory]
+    [InlineData("opaque-cursor")]
+    [InlineData("garbage")]
+    [InlineData("AAAA")]
+    [InlineData("bm90IGEgY3Vyc29y")]
+    [InlineData("=")]
+    [InlineData("%00")]
+    public void From_refuses_a_cursor_the_API_did_not_issue_naming_cursor(string cursor) =>
+        FluentActions.Invoking(() => PageRequest.From("10", cursor)).Should().Throw<ValidationFailedException>().Which.Errors.Keys.Should().Equal("cursor");
+
+    [Fact]
+    public void An_edited_cursor_is_refused()
+    {
+        var cursor = PageCursor.Encode("next partition|next row");
+        var edited = cursor[..^2] + (cursor[^2] == 'A' ? 'B' : 'A') + cursor[^1];
+        PageCursor.Decode(edited).Should().BeNull();
+    }
 
     [Theory]
     [InlineData("0")]

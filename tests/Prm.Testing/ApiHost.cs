@@ -39,7 +39,8 @@ public sealed class ApiHost : IAsyncDisposable
 
     public IServiceProvider Services => Host.Services;
 
-    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, string environment = "Development")
+    /// <param name="configure">Runs after the test settings are added (e.g. to add a logger provider).</param>
+    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, string environment = "Development", Action<WebApplicationBuilder>? configure = null)
     {
         var storage = await TestAzurite.FreshStorageAsync();
         var host = await LocalHost.StartAsync([], builder =>
@@ -60,6 +61,7 @@ public sealed class ApiHost : IAsyncDisposable
             };
             foreach (var (key, value) in settings ?? new Dictionary<string, string?>()) values[key] = value;
             builder.Configuration.AddInMemoryCollection(values);
+            configure?.Invoke(builder);
         }, log: _ => { }, environment: environment);
         return new ApiHost(host);
     }

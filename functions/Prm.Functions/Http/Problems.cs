@@ -34,6 +34,11 @@ public static class Problems
             // change commits in one transaction or not at all.
             exception = new ServiceUnavailableException("Storage does not answer right now; nothing was changed by this request. Try again shortly.", TimeSpan.FromSeconds(StorageRetryAfterSeconds));
         }
+        if (exception is Azure.RequestFailedException { Status: 400 } && IsForeignIfMatch(context.Request))
+        {
+            // Storage refuses an If-Match that is not one of its ETags: no version of the resource ever had it, so it does not match.
+            exception = new PreconditionFailedException("If-Match is not a version this API issued; read the resource again and send its ETag.");
+        }
         if (exception is Prm.Core.Mdf.InsufficientFundsException funds)
         {
             var path = funds.Data["field"] as string ?? "amount";
@@ -81,6 +86,11 @@ public static class Problems
         AggregateException all => all.InnerExceptions.Count > 0 && all.InnerExceptions.All(e => IsStorageUnavailable(e, context)),
         _ => false,
     };
+
+    /// <summary>Whether the request carries an If-Match that is not a storage ETag (W/"datetime'…'"), which storage answers with a 400.</summary>
+    public static bool IsForeignIfMatch(HttpRequest request) =>
+        request.Headers.IfMatch.Any(v => v is not null && v.Split(',').Select(t => t.Trim()).Any(tag => tag.Length > 0 && tag != "*"
+            && !(tag.StartsWith("W/\"datetime'", StringComparison.Ordinal) && tag.EndsWith("'\"", StringComparison.Ordinal))));
 
     public static Problem Create(int status, string title, string? detail, HttpContext context, IReadOnlyDictionary<string, string[]>? errors = null, string? field = null) =>
         new($"https://httpstatuses.io/{status}", title, status, detail, context.Request.Path.Value, TraceId(context), errors, field);
