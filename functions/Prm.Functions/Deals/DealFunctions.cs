@@ -155,7 +155,7 @@ public sealed class CatalogFunctions(ProductLines lines, HouseAccounts houses)
 
     [Function("DeleteHouseAccount")]
     [Access(AccessPolicy.Admin)]
-    [ApiOperation("Release a house account", "Registrations of the customer are no longer certain conflicts. If-Match optional.", Status = 204)]
+    [ApiOperation("Release a house account", "Registrations of the customer are no longer certain conflicts. If-Match optional.", Status = 204, OptionalIfMatch = true)]
     public async Task<IActionResult> DeleteHouse([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "house-accounts/{houseAccountId}")] HttpRequest req, string houseAccountId, CancellationToken ct)
     {
         await houses.DeleteAsync(req.Caller(), houseAccountId, req.IfMatch(), ct);
