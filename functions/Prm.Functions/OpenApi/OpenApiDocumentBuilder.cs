@@ -267,7 +267,8 @@ public static class OpenApiDocumentBuilder
                 if (concrete.Enum is { Count: > 0 } values) concrete.Enum = [.. values, null!];
                 return concrete;
             }
-            return new OpenApiSchema { Type = JsonSchemaType.Null, AllOf = [schema] };
+            // OpenAPI 3.0 allows nullable only beside a type: an object that may be null and otherwise is the referenced schema.
+            return new OpenApiSchema { Type = JsonSchemaType.Object | JsonSchemaType.Null, AllOf = [schema] };
         }
 
         private static IEnumerable<PropertyInfo> Properties(Type type) =>
