@@ -171,7 +171,11 @@ public static class OpenApiDocumentBuilder
             operation.Security = [];
             if (extra.Contains(403)) Error(403, "Not allowed (e.g. the link was sent to someone else).");
         }
-        if (function.Route.Contains('{')) Error(404, "Not found, or not visible to the caller.");
+        // A path id, or a filter naming an id (partnerId, assigneeId, ...), that does not exist or is not visible.
+        if (function.Route.Contains('{') || extra.Contains(404) || (info?.Query ?? []).Any(q => q.EndsWith("Id", StringComparison.Ordinal)))
+        {
+            Error(404, "Not found, or not visible to the caller.");
+        }
         if (changes || extra.Contains(409)) Error(409, "Conflicts with current state (e.g. a key already taken, already decided).");
         if (extra.Contains(410)) Error(410, "Gone: the link or the subject's deadline has expired.");
         if (info?.IfMatch == true || info?.OptionalIfMatch == true) Error(412, "If-Match does not match the current ETag.");
@@ -181,7 +185,8 @@ public static class OpenApiDocumentBuilder
             Error(415, "Wrong Content-Type.");
         }
         if (changes || operation.RequestBody is not null || extra.Contains(422)) Error(422, "Breaks a business rule.");
-        if (info?.IfMatch == true) Error(428, "If-Match is missing.");
+        // Every PUT and PATCH refuses "If-Match: *" with 428 (RequestGate), besides a missing If-Match where it is required.
+        if (info?.IfMatch == true || method is "PUT" or "PATCH") Error(428, "If-Match is missing, or is \"*\" (never accepted: send the ETag you read).");
         if (extra.Contains(429)) Error(429, "Too many requests; retry after Retry-After seconds.", retry: true);
         Error(500, "Unexpected error; quote traceId.");
         Error(503, "Storage does not answer; nothing was changed. Retry after Retry-After seconds.", retry: true);
@@ -215,6 +220,20 @@ public static class OpenApiDocumentBuilder
         {
             var underlying = System.Nullable.GetUnderlyingType(type) ?? type;
             if (Primitive(underlying) is { } primitive) return primitive;
+            if (underlying == typeof(Money))
+            {
+                document.Components!.Schemas!.TryAdd(nameof(Money), new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Required = new HashSet<string> { "amount", "currency" },
+                    Properties = new Dictionary<string, IOpenApiSchema>
+                    {
+                        ["amount"] = new OpenApiSchema { Type = JsonSchemaType.Number, Format = "decimal" },
+                        ["currency"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "ISO 4217", MinLength = 3, MaxLength = 3 },
+                    },
+                });
+                return new OpenApiSchemaReference(nameof(Money), document);
+            }
             if (underlying == typeof(JsonElement) || underlying == typeof(object)) return new OpenApiSchema { Description = "Any JSON value." };
             if (underlying.IsEnum)
             {
@@ -227,12 +246,12 @@ public static class OpenApiDocumentBuilder
             if (Dictionary(underlying) is { } value)
             {
                 var valueInfo = info?.GenericTypeArguments.Length == 2 ? info.GenericTypeArguments[1] : null;
-                return new OpenApiSchema { Type = JsonSchemaType.Object, AdditionalProperties = OrNull(For(value, input, valueInfo), valueInfo) };
+                return new OpenApiSchema { Type = JsonSchemaType.Object, AdditionalProperties = ElementOrNull(For(value, input, valueInfo), value) };
             }
             if (Element(underlying) is { } element)
             {
                 var elementInfo = info?.ElementType ?? (info?.GenericTypeArguments.Length == 1 ? info.GenericTypeArguments[0] : null);
-                return new OpenApiSchema { Type = JsonSchemaType.Array, Items = OrNull(For(element, input, elementInfo), elementInfo) };
+                return new OpenApiSchema { Type = JsonSchemaType.Array, Items = ElementOrNull(For(element, input, elementInfo), element) };
             }
 
             var name = Name(underlying) + (input && responseTypes.Contains(underlying) ? "Input" : "");
@@ -268,8 +287,18 @@ public static class OpenApiDocumentBuilder
                 return concrete;
             }
             // OpenAPI 3.0 allows nullable only beside a type: an object that may be null and otherwise is the referenced schema.
-            return new OpenApiSchema { Type = JsonSchemaType.Object | JsonSchemaType.Null, AllOf = [schema] };
+            // (oneOf with the one reference: generators such as NSwag then use the referenced type itself, not a derived class.)
+            return new OpenApiSchema { Type = JsonSchemaType.Object | JsonSchemaType.Null, OneOf = [schema] };
         }
+
+        /// <summary>
+        /// Elements and dictionary values allow null only as Nullable&lt;T&gt; value types: the API never writes null into a list, and the
+        /// nullability of a generic argument (ListResponse&lt;T&gt;.Items) is not reliably known through reflection.
+        /// </summary>
+        private static IOpenApiSchema ElementOrNull(IOpenApiSchema schema, Type element) =>
+            System.Nullable.GetUnderlyingType(element) is not null && schema is OpenApiSchema { Type: { } type } concrete
+                ? new OpenApiSchema { Type = type | JsonSchemaType.Null, Format = concrete.Format, Enum = concrete.Enum, Description = concrete.Description }
+                : schema;
 
         private static IEnumerable<PropertyInfo> Properties(Type type) =>
             type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
@@ -300,16 +329,6 @@ public static class OpenApiDocumentBuilder
             {
                 Type = JsonSchemaType.String, Format = "duration",
                 Description = "ISO 8601 duration, e.g. PT24H or P90D (input also accepts the older \"d.hh:mm:ss\").",
-            },
-            _ when type == typeof(Money) => new OpenApiSchema
-            {
-                Type = JsonSchemaType.Object,
-                Required = new HashSet<string> { "amount", "currency" },
-                Properties = new Dictionary<string, IOpenApiSchema>
-                {
-                    ["amount"] = new OpenApiSchema { Type = JsonSchemaType.Number, Format = "decimal" },
-                    ["currency"] = new OpenApiSchema { Type = JsonSchemaType.String, Description = "ISO 4217", MinLength = 3, MaxLength = 3 },
-                },
             },
             _ => null,
         };
