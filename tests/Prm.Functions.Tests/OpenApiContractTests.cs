@@ -98,6 +98,12 @@ public sealed class OpenApiContractTests
         var register = Schema(await DocumentAsync(), "RegisterDealRequest");
         register.GetProperty("required").EnumerateArray().Select(r => r.GetString()).Should().Contain(["customer", "products", "estimatedValue", "expectedCloseDate"]);
         register.GetProperty("properties").GetProperty("notes").GetProperty("maxLength").GetInt32().Should().Be(4000);
+        var edit = await DocumentAsync();
+        var patch = Schema(edit, "RegisterDealRequestPatch");
+        patch.TryGetProperty("required", out var required).Should().Be(false, "an edit changes only the fields present: {0}", required);
+        patch.GetProperty("properties").GetProperty("notes").GetProperty("maxLength").GetInt32().Should().Be(4000);
+        edit.GetProperty("paths").GetProperty("/deals/{dealId}").GetProperty("patch").GetProperty("requestBody").GetProperty("content").GetProperty("application/json")
+            .GetProperty("schema").GetProperty("$ref").GetString().Should().Be("#/components/schemas/RegisterDealRequestPatch");
     }
 
     private static HttpResponseMessage Response(HttpStatusCode status, string body, string contentType = "application/json") =>

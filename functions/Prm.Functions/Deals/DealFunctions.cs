@@ -45,7 +45,7 @@ public sealed class DealFunctions(RegisterDeal register, DealQueries queries, De
 
     [Function("UpdateDeal")]
     [Access(AccessPolicy.PartnerMember)]
-    [ApiOperation("Edit a deal", "While Draft or Returned; only present fields change. If-Match is required.", Request = typeof(RegisterDealRequest), Response = typeof(DealDto), IfMatch = true)]
+    [ApiOperation("Edit a deal", "While Draft or Returned; only present fields change. If-Match is required.", Request = typeof(RegisterDealRequest), Response = typeof(DealDto), IfMatch = true, PartialRequest = true)]
     public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "deals/{dealId}")] HttpRequest req, string dealId, CancellationToken ct) =>
         Api.Versioned(await register.EditAsync(req.Caller(), dealId, req.IfMatch(), await ApiJson.ReadAsync<RegisterDealRequest>(req, ct), ct));
 

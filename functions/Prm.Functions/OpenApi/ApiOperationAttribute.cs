@@ -38,6 +38,9 @@ public sealed class ApiOperationAttribute(string summary, string description) : 
     /// </summary>
     public Type[] Variants { get; init; } = [];
 
+    /// <summary>True when the request body is a partial update of <see cref="Request"/>: only present fields change, none is required.</summary>
+    public bool PartialRequest { get; init; }
+
     /// <summary>Further error statuses the operation answers (e.g. 410 for an expired link, 429 for a rate limit).</summary>
     public int[] Errors { get; init; } = [];
 

@@ -130,7 +130,7 @@ public static class OpenApiDocumentBuilder
         IOpenApiSchema Variant(bool input) => new OpenApiSchema { OneOf = variants.Select(v => schemas.For(v, input)).ToList() };
         if (info?.Request is not null || variants.Length > 0 && method != "GET" || info?.RequestContentType is "text/csv" or "text/plain")
         {
-            var schema = variants.Length > 0 ? Variant(true) : info!.Request is null ? new OpenApiSchema { Type = JsonSchemaType.String } : schemas.For(info.Request, input: true);
+            var schema = variants.Length > 0 ? Variant(true) : info!.Request is null ? new OpenApiSchema { Type = JsonSchemaType.String } : schemas.For(info.Request, input: true, partial: info.PartialRequest);
             var content = new Dictionary<string, IOpenApiMediaType> { [info!.RequestContentType] = new OpenApiMediaType { Schema = schema } };
             if (info.RequestContentType == "application/x-www-form-urlencoded") content["application/json"] = new OpenApiMediaType { Schema = schema };
             operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
@@ -216,7 +216,7 @@ public static class OpenApiDocumentBuilder
             foreach (var property in Properties(underlying)) Reach(property.PropertyType, seen);
         }
 
-        public IOpenApiSchema For(Type type, bool input, NullabilityInfo? info = null)
+        public IOpenApiSchema For(Type type, bool input, NullabilityInfo? info = null, bool partial = false)
         {
             var underlying = System.Nullable.GetUnderlyingType(type) ?? type;
             if (Primitive(underlying) is { } primitive) return primitive;
@@ -254,7 +254,7 @@ public static class OpenApiDocumentBuilder
                 return new OpenApiSchema { Type = JsonSchemaType.Array, Items = ElementOrNull(For(element, input, elementInfo), element) };
             }
 
-            var name = Name(underlying) + (input && responseTypes.Contains(underlying) ? "Input" : "");
+            var name = Name(underlying) + (partial ? "Patch" : input && responseTypes.Contains(underlying) ? "Input" : "");
             if (!document.Components!.Schemas!.ContainsKey(name))
             {
                 var schema = new OpenApiSchema { Type = JsonSchemaType.Object, Properties = new Dictionary<string, IOpenApiSchema>(), Required = new HashSet<string>() };
@@ -272,6 +272,7 @@ public static class OpenApiDocumentBuilder
                     if (!input && !omittedWhenNull) schema.Required.Add(json);
                 }
                 if (input) Validation.Apply(underlying, schema);
+                if (partial) schema.Required!.Clear();
             }
             return new OpenApiSchemaReference(name, document);
         }

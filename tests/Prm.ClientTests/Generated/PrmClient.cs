@@ -962,7 +962,7 @@ namespace Prm.ClientTests.Generated
         /// <param name="if_Match">The ETag from the last read.</param>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<DealDto> UpdateDealAsync(string dealId, string if_Match, RegisterDealRequest body)
+        public virtual System.Threading.Tasks.Task<DealDto> UpdateDealAsync(string dealId, string if_Match, RegisterDealRequestPatch body)
         {
             return UpdateDealAsync(dealId, if_Match, body, System.Threading.CancellationToken.None);
         }
@@ -977,7 +977,7 @@ namespace Prm.ClientTests.Generated
         /// <param name="if_Match">The ETag from the last read.</param>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<DealDto> UpdateDealAsync(string dealId, string if_Match, RegisterDealRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<DealDto> UpdateDealAsync(string dealId, string if_Match, RegisterDealRequestPatch body, System.Threading.CancellationToken cancellationToken)
         {
             if (dealId == null)
                 throw new System.ArgumentNullException("dealId");
@@ -13585,6 +13585,44 @@ namespace Prm.ClientTests.Generated
 
         [System.Text.Json.Serialization.JsonPropertyName("currency")]
         public string? Currency { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class RegisterDealRequestPatch
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("customer")]
+        public DealCustomerInput? Customer { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("products")]
+        public System.Collections.Generic.ICollection<string>? Products { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("estimatedValue")]
+        public MoneyInput? EstimatedValue { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("expectedCloseDate")]
+        public string? ExpectedCloseDate { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("notes")]
+        [System.ComponentModel.DataAnnotations.StringLength(4000)]
+        public string? Notes { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("mdfRequestId")]
+        [System.ComponentModel.DataAnnotations.StringLength(80)]
+        public string? MdfRequestId { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("draft")]
+        public bool? Draft { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
