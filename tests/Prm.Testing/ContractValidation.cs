@@ -41,11 +41,16 @@ public sealed class OpenApiContract
 
     public JsonObject Document => document;
 
+    /// <summary>Contracts by document text (hosts differ only in their port): schemas compile once per test process.</summary>
+    private static readonly ConcurrentDictionary<string, OpenApiContract> Loaded = new();
+
     /// <summary>Loads the document the host serves at GET openapi.json.</summary>
     public static async Task<OpenApiContract> LoadAsync(Uri baseAddress)
     {
         using var http = new HttpClient { BaseAddress = baseAddress };
-        return new OpenApiContract(await http.GetStringAsync("openapi.json"));
+        var json = await http.GetStringAsync("openapi.json");
+        var server = baseAddress.GetLeftPart(UriPartial.Authority);
+        return Loaded.GetOrAdd(json.Replace(server, "http://contract.test", StringComparison.Ordinal), text => new OpenApiContract(text));
     }
 
     /// <summary>Throws <see cref="ContractViolationException"/> when the response does not match the document.</summary>
