@@ -152,7 +152,7 @@ public sealed class OnboardingSettingsTests(ApiHostFixture fixture) : IClassFixt
         saved.StatusCode.Should().Be(HttpStatusCode.OK, await saved.Content.ReadAsStringAsync());
         var newEtag = saved.Headers.ETag!.ToString();
         newEtag.Should().NotBe(etag);
-        (await saved.JsonAsync()).GetProperty("reviewReminderAfter").GetString().Should().Be("1.00:00:00", "left-out settings keep their defaults");
+        (await saved.JsonAsync()).GetProperty("reviewReminderAfter").GetString().Should().Be("P1D", "left-out settings keep their defaults, and durations are ISO 8601");
         await ApiSteps.ProblemAsync(await admin.SendAsync(Put("settings/onboarding", new { targetCountryPoints = 20 }, etag)), 412);
 
         var (id, _) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Vins de France SARL", "vins-france.example", "v@vins-france.example", country: "FR", region: "emea"));

@@ -14,15 +14,25 @@ public sealed class ApiHost : IAsyncDisposable
 {
     private readonly Dictionary<string, string> tokens = new(StringComparer.OrdinalIgnoreCase);
 
+    private readonly Lazy<Task<OpenApiContract>> contract;
+
     private ApiHost(LocalHost host)
     {
         Host = host;
-        Anonymous = new HttpClient { BaseAddress = new Uri(host.BaseUrl.TrimEnd('/') + "/") };
+        var baseAddress = new Uri(host.BaseUrl.TrimEnd('/') + "/");
+        contract = new Lazy<Task<OpenApiContract>>(() => OpenApiContract.LoadAsync(baseAddress));
+        Anonymous = NewClient(baseAddress);
     }
+
+    /// <summary>The served OpenAPI document (loaded once per host) that every client of this host checks its responses against.</summary>
+    public Task<OpenApiContract> ContractAsync() => contract.Value;
+
+    /// <summary>A client whose responses are checked against the OpenAPI document (<see cref="ContractValidatingHandler"/>).</summary>
+    private HttpClient NewClient(Uri baseAddress) => new(new ContractValidatingHandler(ContractAsync)) { BaseAddress = baseAddress };
 
     public LocalHost Host { get; }
 
-    /// <summary>A client without a token.</summary>
+    /// <summary>A client without a token (responses checked against the OpenAPI document, like every client of the host).</summary>
     public HttpClient Anonymous { get; }
 
     /// <summary>
@@ -83,7 +93,7 @@ public sealed class ApiHost : IAsyncDisposable
     /// <summary>A client presenting any token (also invalid ones).</summary>
     public HttpClient WithToken(string token)
     {
-        var client = new HttpClient { BaseAddress = Anonymous.BaseAddress };
+        var client = NewClient(Anonymous.BaseAddress!);
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
         return client;
     }

@@ -45,7 +45,7 @@ public sealed class SettingsSection<T>(string name, Func<T> defaults, Func<T, Ca
     public Task ValidateAsync(object value, CancellationToken ct) => validate((T)value, ct);
 }
 
-/// <summary>The JSON of stored settings: camelCase, enums as camelCase text, durations as "d.hh:mm:ss".</summary>
+/// <summary>The JSON of stored settings: camelCase, enums as camelCase text, durations as ISO 8601 (reads also take "d.hh:mm:ss").</summary>
 public static class SettingsJson
 {
     public static JsonSerializerOptions Options { get; } = new(JsonSerializerDefaults.Web)
@@ -53,7 +53,7 @@ public static class SettingsJson
         DictionaryKeyPolicy = null,
         UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow,
         NumberHandling = JsonNumberHandling.Strict,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new IsoDurationConverter() },
     };
 }
 
@@ -141,11 +141,11 @@ public sealed class ProgramSettings(ISettingsStore store, IEnumerable<ISettingsS
         catch (JsonException ex)
         {
             var field = string.IsNullOrEmpty(ex.Path) || ex.Path == "$" ? "body" : ex.Path.TrimStart('$', '.');
-            throw new ValidationFailedException(field, $"{field} has a value of the wrong type (durations are \"d.hh:mm:ss\", e.g. \"1.00:00:00\" for a day).");
+            throw new ValidationFailedException(field, $"{field} has a value of the wrong type (durations are ISO 8601, e.g. \"P1D\" for a day or \"PT24H\"; \"1.00:00:00\" is accepted too).");
         }
         catch (FormatException)
         {
-            throw new ValidationFailedException("body", "A duration is not in the form \"d.hh:mm:ss\".");
+            throw new ValidationFailedException("body", "A duration is not ISO 8601 (e.g. \"PT24H\") or \"d.hh:mm:ss\".");
         }
     }
 

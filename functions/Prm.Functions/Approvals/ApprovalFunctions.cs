@@ -24,14 +24,14 @@ public sealed class ApprovalFunctions(DecisionLinkRouter router, ForwardingOptio
     [Function("ShowDecisionLink")]
     [Access(AccessPolicy.Anonymous)]
     [ApiOperation("The decision page of a link", "An HTML page with what is being decided and Approve / Reject buttons. Never changes state. 404 for an unknown or tampered link, 410 when expired; a used link shows who decided when.",
-        ResponseContentType = "text/html")]
+        ResponseContentType = "text/html", ErrorContentType = "text/html", Errors = [403, 409, 410, 422])]
     public async Task<IActionResult> Show([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "approvals/{token}")] HttpRequest req, string token, CancellationToken ct) =>
         await PageAsync(req, () => router.ShowAsync(token, ct));
 
     [Function("UseDecisionLink")]
     [Access(AccessPolicy.Anonymous)]
     [ApiOperation("Decide through a link", "Form post from the page (fields decision and reason) or the same as JSON. Performs the decision once (concurrent posts of one link decide once) and shows the outcome page.",
-        Request = typeof(DecisionForm), RequestContentType = "application/x-www-form-urlencoded", ResponseContentType = "text/html")]
+        Request = typeof(DecisionForm), RequestContentType = "application/x-www-form-urlencoded", ResponseContentType = "text/html", ErrorContentType = "text/html", Errors = [403, 409, 410, 422])]
     public async Task<IActionResult> Use([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "approvals/{token}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string token, CancellationToken ct)
     {
         var bytes = await ApiJson.ReadBytesAsync(req, ApiJson.DefaultMaxBody, ct, "application/x-www-form-urlencoded", "application/json");

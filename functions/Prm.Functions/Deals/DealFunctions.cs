@@ -46,7 +46,7 @@ public sealed class DealFunctions(RegisterDeal register, DealQueries queries, De
 
     [Function("UpdateDeal")]
     [Access(AccessPolicy.PartnerMember)]
-    [ApiOperation("Edit a deal", "While Draft or Returned; only present fields change. If-Match is required.", Request = typeof(RegisterDealRequest), Response = typeof(DealDto), IfMatch = true)]
+    [ApiOperation("Edit a deal", "While Draft or Returned; only present fields change. If-Match is required.", Request = typeof(RegisterDealRequest), Response = typeof(DealDto), IfMatch = true, PartialRequest = true)]
     public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "patch", Route = "deals/{dealId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string dealId, CancellationToken ct) =>
         Api.Versioned(await register.EditAsync(req.Caller(), dealId, req.IfMatch(), await ApiJson.ReadAsync<RegisterDealRequest>(req, ct), ct));
 
@@ -156,7 +156,7 @@ public sealed class CatalogFunctions(ProductLines lines, HouseAccounts houses)
 
     [Function("DeleteHouseAccount")]
     [Access(AccessPolicy.Admin)]
-    [ApiOperation("Release a house account", "Registrations of the customer are no longer certain conflicts. If-Match optional.", Status = 204)]
+    [ApiOperation("Release a house account", "Registrations of the customer are no longer certain conflicts. If-Match optional.", Status = 204, OptionalIfMatch = true)]
     public async Task<IActionResult> DeleteHouse([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "house-accounts/{houseAccountId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string houseAccountId, CancellationToken ct)
     {
         await houses.DeleteAsync(req.Caller(), houseAccountId, req.IfMatch(), ct);

@@ -27,6 +27,7 @@ public static class ApiJson
         };
         options.Converters.Add(new UtcInstantConverter());
         options.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.CamelCase));
+        options.Converters.Add(new IsoDurationConverter());
         return options;
     }
 

@@ -16,7 +16,7 @@ public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplica
     [Function("SubmitPartnerApplication")]
     [Access(AccessPolicy.Anonymous)]
     [ApiOperation("Apply to become a partner", "The public form. Returns 202 with a statusUrl the applicant follows without an account. At most 3 applications per email and 20 per client IP per hour (429 with Retry-After). Free-mail and disposable domains, a domain that belongs to a partner or an open application, and similar partner names are flagged for the reviewer, not refused.",
-        Request = typeof(SubmitApplicationRequest), Response = typeof(SubmittedApplication), Status = 202)]
+        Request = typeof(SubmitApplicationRequest), Response = typeof(SubmittedApplication), Status = 202, Errors = [429])]
     public async Task<IActionResult> Submit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<SubmitApplicationRequest>(req, ct);
@@ -64,7 +64,7 @@ public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplica
     [Function("AnswerPartnerApplicationInfo")]
     [Access(AccessPolicy.Anonymous)]
     [ApiOperation("Answer a request for information", "The applicant, with the single-use token from the request-info email (body: token, answer). The application is under review again with fresh deadlines; the reviewer gets the answer with new decision links. Unknown or used token 404, past the due time 410.",
-        Request = typeof(ApplicationInfoAnswer), Response = typeof(ApplicationStatusDto))]
+        Request = typeof(ApplicationInfoAnswer), Response = typeof(ApplicationStatusDto), Errors = [410])]
     public async Task<IActionResult> AnswerInfo([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications/{applicationId}/info")] HttpRequest req, [DurableClient] DurableTaskClient durable, string applicationId, CancellationToken ct) =>
         Api.Ok(await applicant.AnswerAsync(applicationId, await ApiJson.ReadAsync<ApplicationInfoAnswer>(req, ct), ct));
 }

@@ -28,4 +28,22 @@ public sealed class ApiOperationAttribute(string summary, string description) : 
 
     /// <summary>True when If-Match is required (adds 412/428).</summary>
     public bool IfMatch { get; init; }
+
+    /// <summary>True when If-Match is honoured when sent (adds 412, not 428).</summary>
+    public bool OptionalIfMatch { get; init; }
+
+    /// <summary>
+    /// When the body's type depends on a path parameter (settings sections): the possible types, for request and response alike
+    /// (documented as oneOf). <see cref="Request"/> and <see cref="Response"/> are then ignored.
+    /// </summary>
+    public Type[] Variants { get; init; } = [];
+
+    /// <summary>True when the request body is a partial update of <see cref="Request"/>: only present fields change, none is required.</summary>
+    public bool PartialRequest { get; init; }
+
+    /// <summary>Further error statuses the operation answers (e.g. 410 for an expired link, 429 for a rate limit).</summary>
+    public int[] Errors { get; init; } = [];
+
+    /// <summary>Content type of error responses besides application/problem+json (text/html for decision-link pages).</summary>
+    public string? ErrorContentType { get; init; }
 }

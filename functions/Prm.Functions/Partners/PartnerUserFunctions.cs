@@ -47,7 +47,7 @@ public sealed class PartnerUserFunctions(PartnerTeam team)
 
     [Function("RemovePartnerUser")]
     [Access(AccessPolicy.SignedIn)]
-    [ApiOperation("Remove a user", "Access ends at once. The last partner admin cannot be removed (409). If-Match is honoured when sent.", Status = 204)]
+    [ApiOperation("Remove a user", "Access ends at once. The last partner admin cannot be removed (409). If-Match is honoured when sent.", Status = 204, OptionalIfMatch = true)]
     public async Task<IActionResult> Remove([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "partners/{partnerId}/users/{userId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, string userId, CancellationToken ct)
     {
         await team.RemoveAsync(req.Caller(), partnerId, userId, req.IfMatch(), ct);

@@ -50,7 +50,7 @@ public sealed class SystemFunctions(PrmTables tables, TimeProvider clock, Invita
     [Function("AcceptInvitation")]
     [Access(AccessPolicy.TokenOnly)]
     [ApiOperation("Accept an invitation", "The signed-in person presents the code from the invitation link; their account joins the partner. The code works once; an unknown or used code is 404.",
-        Request = typeof(AcceptInvitationRequest), Response = typeof(MeResponse))]
+        Request = typeof(AcceptInvitationRequest), Response = typeof(MeResponse), Errors = [404])]
     public async Task<IActionResult> AcceptInvitation([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "invitations/accept")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<AcceptInvitationRequest>(req, ct);
