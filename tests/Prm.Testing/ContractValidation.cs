@@ -61,6 +61,10 @@ public sealed class OpenApiContract
         var relative = path[basePath.Length..];
         if (relative.StartsWith("/dev/", StringComparison.Ordinal)) return; // development helpers: outside the contract
         var status = (int)response.StatusCode;
+        // Kestrel refuses some requests before any application code runs (a path holding %00, a request line over its limit), with
+        // its own empty answer; the application itself always answers errors with a body. Known gap, documented in docs/api.md.
+        if (status is 400 or 414 or 431 && body.Length == 0 && response.Content.Headers.ContentType is null
+            && (request.RequestUri!.OriginalString.Contains("%00", StringComparison.Ordinal) || request.RequestUri.OriginalString.Length > 8000)) return;
         var segments = relative.Trim('/').Split('/');
         var match = paths
             .Where(p => p.Segments.Length == segments.Length && p.Segments.Zip(segments).All(s => s.First.StartsWith('{') || string.Equals(s.First, Uri.UnescapeDataString(s.Second), StringComparison.Ordinal)))
