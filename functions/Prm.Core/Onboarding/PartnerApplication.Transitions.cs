@@ -98,6 +98,8 @@ public sealed partial record PartnerApplication
     {
         // Too late is 410 whatever happened since (the expiry that followed the due time included); otherwise a decided application is 409.
         if (InfoDueAt is { } due && due <= now) throw new LinkExpiredException(due);
+        // An application that lapsed with any of its deadlines took the answer link with it (the one lifetime policy of links).
+        if (Status == ApplicationStatus.Expired) throw new LinkExpiredException("The application expired; this link ended with it.");
         if (Status != ApplicationStatus.InfoRequested) throw new ConflictException($"The application is {Status}; it no longer waits for an answer.", "token");
         var updated = this with
         {

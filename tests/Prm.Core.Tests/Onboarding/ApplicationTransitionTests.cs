@@ -148,6 +148,8 @@ public class ApplicationTransitionTests
         notWaiting.Should().Throw<ConflictException>().Which.Field.Should().Be("token");
         var late = () => InfoRequested().AnswerInfo("x", Now.AddDays(11), Rules.ReviewDeadlinesFrom(Now.AddDays(11)));
         late.Should().Throw<LinkExpiredException>();
+        var lapsed = () => (InfoRequested() with { Status = ApplicationStatus.Expired }).AnswerInfo("x", Now.AddMinutes(1), Rules.ReviewDeadlinesFrom(Now.AddMinutes(1)));
+        lapsed.Should().Throw<LinkExpiredException>("an application that lapsed with another deadline took the answer link with it (410, not 409)");
     }
 
     [Fact]
