@@ -130,6 +130,13 @@ public sealed class Azurite : IAsyncDisposable
         return null;
     }
 
+    /// <summary>
+    /// Installs the repository's npm tools (package-lock.json) unless <paramref name="script"/> exists already: for the tools the tests
+    /// run besides Azurite (Redocly's CLI), so README's test command works on a fresh clone.
+    /// </summary>
+    public static Task EnsureNodeToolAsync(string script, Action<string>? log = null, CancellationToken ct = default) =>
+        File.Exists(script) ? Task.CompletedTask : InstallAsync(RepositoryRoot(), script, log, ct);
+
     /// <summary>Runs npm ci once, even when several processes (parallel test assemblies) ask at the same time.</summary>
     private static async Task InstallAsync(string root, string script, Action<string>? log, CancellationToken ct)
     {
