@@ -49,8 +49,6 @@ public sealed class AnswerInfoTests(AnswerInfoFixture fixture) : IClassFixture<A
 {
     private ApiHost Api => fixture.Api;
 
-    private static string Token(string answerUrl) => Uri.UnescapeDataString(answerUrl[(answerUrl.IndexOf("token=", StringComparison.Ordinal) + 6)..]);
-
     [Fact]
     public async Task The_reviewer_asks_from_the_link_the_applicant_answers_once_and_the_new_link_approves()
     {
@@ -69,7 +67,7 @@ public sealed class AnswerInfoTests(AnswerInfoFixture fixture) : IClassFixture<A
         status.Str("infoRequest").Should().Be("Which vendors do you resell today?");
         var question = await Mailbox.MessageAsync(Api, "wendy@wingtip.example", "Your partner application for Wingtip Toys AG: a question");
         question.Str("text").Should().Contain("Which vendors do you resell today?");
-        var token = Token(Mailbox.Link(question, "/info?token="));
+        var token = Applications.InfoToken(Mailbox.Link(question, "/info?token="));
 
         var cm = await Api.ClientAsync(Demo.CmEmea);
         (await ApiSteps.ProblemAsync(await cm.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "requestInfo", reason = "again" }), 409))
@@ -107,8 +105,6 @@ public sealed class RequestInfoTests(ShortInfoFixture fixture) : IClassFixture<S
 {
     private ApiHost Api => fixture.Api;
 
-    private static string Token(string answerUrl) => Uri.UnescapeDataString(answerUrl[(answerUrl.IndexOf("token=", StringComparison.Ordinal) + 6)..]);
-
     [Fact]
     public async Task Without_an_answer_the_application_expires_at_the_info_deadline()
     {
@@ -116,7 +112,7 @@ public sealed class RequestInfoTests(ShortInfoFixture fixture) : IClassFixture<S
         var cm = await Api.ClientAsync(Demo.CmEmea);
         (await cm.PostJsonAsync($"partner-applications/{id}/decision", new { decision = "requestInfo", reason = "Send your reseller certificate." })).StatusCode.Should().Be(HttpStatusCode.OK);
         var question = await Mailbox.MessageAsync(Api, "sid@silent-partner.example", "Your partner application for Silent Partner GmbH: a question");
-        var token = Token(Mailbox.Link(question, "/info?token="));
+        var token = Applications.InfoToken(Mailbox.Link(question, "/info?token="));
 
         var status = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync(statusUrl)).JsonAsync(), s => s.Str("status") == "Expired", TimeSpan.FromSeconds(60));
         status.Str("status").Should().Be("Expired");

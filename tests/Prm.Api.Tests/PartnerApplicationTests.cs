@@ -8,6 +8,9 @@ namespace Prm.Api.Tests;
 
 internal static class Applications
 {
+    /// <summary>The answer token of a request-for-information link (its token= query value).</summary>
+    public static string InfoToken(string answerUrl) => Uri.UnescapeDataString(answerUrl[(answerUrl.IndexOf("token=", StringComparison.Ordinal) + 6)..]);
+
     public static object Form(string legalName, string domain, string email, string country = "DE", string region = "emea", string partnerType = "reseller") => new
     {
         company = new { legalName, website = $"https://www.{domain}", domain, country, region, sizeBand = "11-50", industries = new[] { "software" }, partnerType },

@@ -361,23 +361,14 @@ public sealed class OutboxDispatcher(
 
     /// <summary>
     /// Claims the first <paramref name="count"/> messages of a commit with the ETags the commit gave their rows: one transaction, no read.
-    /// False when any of them was touched since (another deliverer got there first); the other deliverers then send them.
+    /// False when any of them was touched since (another deliverer got there first) or has no ETag: the caller then claims each from a read.
     /// </summary>
     private async Task<bool> ClaimCommittedAsync(OutboxSignal.Work work, int count, CancellationToken ct)
     {
         var client = tables.Service.GetTableClient(work.Table);
         var until = clock.GetUtcNow() + TimeSpan.FromSeconds(options.ClaimSeconds);
         var claims = work.Messages.Take(count).Select((m, i) => (Entity: new TableEntity(work.Partition, OutboxRows.OutboxPrefix + m.Id) { ["ClaimedUntil"] = until }, ETag: work.RowETags[i])).ToList();
-        if (claims.Any(c => c.ETag == default))
-        {
-            // The commit gave no ETag (not seen with Azure or Azurite): claim each from a fresh read.
-            foreach (var m in work.Messages.Take(count))
-            {
-                var found = await client.GetEntityIfExistsAsync<TableEntity>(work.Partition, OutboxRows.OutboxPrefix + m.Id, cancellationToken: ct);
-                if (!found.HasValue || !await TryClaimAsync(client, found.Value!, ct)) return false;
-            }
-            return true;
-        }
+        if (claims.Any(c => c.ETag == default)) return false; // no ETag from the commit (not seen with Azure or Azurite): each is claimed from a read
         try
         {
             if (claims.Count == 1) await client.UpdateEntityAsync(claims[0].Entity, claims[0].ETag, TableUpdateMode.Merge, ct);
