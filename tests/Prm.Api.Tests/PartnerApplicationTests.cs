@@ -111,6 +111,52 @@ public sealed class PartnerApplicationTests(ApiHostFixture fixture) : IClassFixt
     }
 
     [Fact]
+    public async Task A_retried_application_with_its_idempotency_key_is_filed_once_and_each_retry_gets_a_working_status_link()
+    {
+        const string email = "ivy@retry-labs.example";
+        HttpRequestMessage Post(string key)
+        {
+            var request = new HttpRequestMessage(HttpMethod.Post, "partner-applications") { Content = Responses.Json(Applications.Form("Retry Labs GmbH", "retry-labs.example", email)) };
+            request.Headers.Add("Idempotency-Key", key);
+            request.Headers.Add("X-Forwarded-For", $"10.2.{Random.Shared.Next(255)}.{Random.Shared.Next(255)}");
+            return request;
+        }
+
+        // Four in flight at once (a form whose connection dropped and was sent again), then two more: six sends, over the limit of 3 per email.
+        var first = await Task.WhenAll(Enumerable.Range(0, 4).Select(_ => Api.Anonymous.SendAsync(Post("form-7f3a"))));
+        var later = new[] { await Api.Anonymous.SendAsync(Post("form-7f3a")), await Api.Anonymous.SendAsync(Post("form-7f3a")) };
+        var responses = first.Concat(later).ToList();
+        responses.Select(r => (int)r.StatusCode).Should().OnlyContain(s => s == 202, string.Join(" | ", await Task.WhenAll(responses.Select(r => r.Content.ReadAsStringAsync()))));
+        var bodies = await Task.WhenAll(responses.Select(r => r.JsonAsync()));
+        bodies.Select(b => b.Str("applicationId")).Distinct().Should().ContainSingle("every retry names the application the first send created");
+        var id = bodies[0].Str("applicationId");
+        var links = bodies.Select(b => b.Str("statusUrl")).ToList();
+        links.Should().OnlyHaveUniqueItems("only hashes of status secrets are stored, so each retry gets a link of its own");
+        foreach (var link in links)
+        {
+            var status = await Api.Anonymous.GetAsync(link);
+            status.StatusCode.Should().Be(HttpStatusCode.OK, link);
+            (await status.JsonAsync()).Str("applicationId").Should().Be(id);
+        }
+
+        // A seventh send: the status link was given out six times, which is enough.
+        var refused = await ApiSteps.ProblemAsync(await Api.Anonymous.SendAsync(Post("form-7f3a")), 409);
+        refused.Str("field").Should().Be("Idempotency-Key");
+
+        // One receipt and one timeline entry of the submission: the retries wrote no application, sent nothing and counted against no limit.
+        async Task<List<JsonElement>> Receipts() => (await (await Api.Anonymous.GetAsync($"dev/mail?to={email}")).JsonAsync()).GetProperty("items").EnumerateArray()
+            .Where(m => m.Str("subject") == "We received the partner application of Retry Labs GmbH").ToList();
+        (await Responses.EventuallyAsync(Receipts, r => r.Count >= 1)).Should().ContainSingle();
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var actions = (await (await admin.GetAsync($"partner-applications/{id}/timeline")).JsonAsync()).GetProperty("items").EnumerateArray().Select(e => e.Str("action")).ToList();
+        actions.Count(a => a == "application.submitted").Should().Be(1);
+        actions.Count(a => a == "application.statusLinkReissued").Should().Be(5);
+        var other = await Api.Anonymous.SendAsync(Post("form-other"));
+        other.StatusCode.Should().Be(HttpStatusCode.Accepted, "the retries did not use up the applicant's 3 applications per hour");
+        (await other.JsonAsync()).Str("applicationId").Should().NotBe(id);
+    }
+
+    [Fact]
     public async Task Approval_creates_the_partner_awaiting_its_agreement_and_invites_the_applicant()
     {
         var (id, _) = await Applications.SubmitAsync(Api.Anonymous, Applications.Form("Woodgrove Partners", "woodgrove.example", "wendy@woodgrove.example"));

@@ -108,10 +108,13 @@ public sealed partial class LocalHostProcessTests
                 partnerId = me.GetProperty("partnerId").GetString()!;
                 var invite = new HttpRequestMessage(HttpMethod.Post, $"partners/{partnerId}/users") { Content = JsonContent.Create(new { email = "survivor@northwind.example", displayName = "Survivor" }) };
                 invite.Headers.Authorization = new("Bearer", token);
-                (await first.Client.SendAsync(invite)).IsSuccessStatusCode.Should().BeTrue(first.Output);
-                // The invitation email proves the outbox delivered the event that starts the workflow.
+                var invited = await first.Client.SendAsync(invite);
+                invited.IsSuccessStatusCode.Should().BeTrue(first.Output);
+                var userId = (await invited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+                // The invitation email proves the outbox delivered the event that starts the workflow; Running in the task hub, that the
+                // workflow's first episode (which schedules the reminder timer) is committed, so the kill cannot lose it.
                 (await WaitForMailAsync(first.Client, "survivor@northwind.example", 1, TimeSpan.FromSeconds(30))).Should().Be(1);
-                await Task.Delay(TimeSpan.FromSeconds(2));
+                await WaitForWorkflowRunningAsync(azurite.Table, settings["LocalHost__TaskHub"], "invitation-" + userId, TimeSpan.FromSeconds(60));
                 await HostProcess.SignalAsync(first.Process.Id, "-KILL");
                 (await first.WaitForExitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
             }
@@ -164,7 +167,7 @@ public sealed partial class LocalHostProcessTests
                 decided.IsSuccessStatusCode.Should().BeTrue(first.Output);
                 partnerId = (await decided.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("partnerId").GetString()!;
                 agreementPath = await WaitForLinkAsync(first.Client, "rita@restart.example", "Please accept", TimeSpan.FromSeconds(30));
-                await Task.Delay(TimeSpan.FromSeconds(3)); // the outbox starts the agreement workflow
+                await WaitForWorkflowRunningAsync(azurite.Table, settings["LocalHost__TaskHub"], "agreement-" + partnerId, TimeSpan.FromSeconds(60));
                 await HostProcess.SignalAsync(first.Process.Id, "-KILL");
                 (await first.WaitForExitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
             }
@@ -205,6 +208,33 @@ public sealed partial class LocalHostProcessTests
             await Task.Delay(500);
         }
         throw new TimeoutException($"No mail '{subjectStart}' to {to}.");
+    }
+
+    /// <summary>
+    /// Waits until the task hub records the instance as Running: its first episode (and the timers it scheduled) is committed to storage.
+    /// Fails with the last status seen when the deadline passes.
+    /// </summary>
+    private static async Task WaitForWorkflowRunningAsync(int tablePort, string taskHub, string instanceId, TimeSpan timeout)
+    {
+        var instances = new Azure.Data.Tables.TableClient(
+            $"DefaultEndpointsProtocol=http;AccountName={Azurite.AccountName};AccountKey={Azurite.AccountKey};TableEndpoint=http://127.0.0.1:{tablePort}/{Azurite.AccountName};", taskHub + "Instances");
+        var deadline = DateTime.UtcNow + timeout;
+        string? status = null;
+        while (DateTime.UtcNow < deadline)
+        {
+            try
+            {
+                var row = await instances.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>(instanceId, "");
+                status = row.HasValue ? row.Value!.GetString("RuntimeStatus") : null;
+                if (status == "Running") return;
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+            {
+                // The task hub's tables are not created yet.
+            }
+            await Task.Delay(200);
+        }
+        throw new TimeoutException($"Workflow {instanceId} in task hub {taskHub} was not Running within {timeout}; last status: {status ?? "none"}.");
     }
 
     private static async Task<string> TokenAsync(HttpClient client, string email)

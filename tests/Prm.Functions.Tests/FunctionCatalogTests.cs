@@ -34,6 +34,33 @@ public sealed class FunctionCatalogTests
     }
 
     [Fact]
+    public void No_two_routes_of_one_method_can_match_the_same_path()
+    {
+        // The Functions host does not order routes by ASP.NET precedence (a literal before a parameter): it takes them in function-name
+        // order (Azure/azure-functions-host#9876, Azure/azure-functions-dotnet-worker#1855). The local host does use ASP.NET precedence,
+        // so `leads/fairness` next to `leads/{leadId}` would work locally and break on Azure. Routes must not overlap at all.
+        var overlaps = new List<string>();
+        var routes = FunctionCatalog.HttpFunctions.SelectMany(f => f.Methods.Select(m => (Method: m, f.Route, f.Name))).ToList();
+        for (var i = 0; i < routes.Count; i++)
+        for (var j = i + 1; j < routes.Count; j++)
+        {
+            if (routes[i].Method == routes[j].Method && CanMatchTheSamePath(routes[i].Route, routes[j].Route))
+                overlaps.Add($"{routes[i].Method} {routes[i].Route} ({routes[i].Name}) and {routes[j].Route} ({routes[j].Name})");
+        }
+        overlaps.Should().BeEmpty();
+        CanMatchTheSamePath("leads/fairness", "leads/{leadId}").Should().BeTrue("the check itself must see a literal against a parameter");
+        CanMatchTheSamePath("leads/{leadId}/accept", "leads/{leadId}").Should().BeFalse();
+    }
+
+    private static bool CanMatchTheSamePath(string a, string b)
+    {
+        var left = a.Split('/');
+        var right = b.Split('/');
+        if (left.Length != right.Length) return false;
+        return left.Zip(right).All(pair => pair.First.StartsWith('{') || pair.Second.StartsWith('{') || string.Equals(pair.First, pair.Second, StringComparison.OrdinalIgnoreCase));
+    }
+
+    [Fact]
     public void Functions_metadata_lists_exactly_the_functions_in_code()
     {
         File.Exists(Repo.FunctionsMetadata).Should().BeTrue($"the Functions build writes {Repo.FunctionsMetadata}");

@@ -207,7 +207,8 @@ public sealed class OutboxTests
             var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
             while ((await f.PointersAsync()).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
             (await f.Events.ListAsync(10, None)).Select(e => e.Id).Should().Equal([probe.Id], "the first sweep runs at start");
-            await Task.Delay(300); // let the first sweep finish walking the shards
+            while (dispatcher.SweepsCompleted == 0 && DateTime.UtcNow < deadline) await Task.Delay(20);
+            dispatcher.SweepsCompleted.Should().Be(1, "the first sweep finished walking the shards, and the fake clock holds the next one back");
 
             var email = f.Email("ida@partner.example");
             await f.CommitAsync(email);
@@ -218,6 +219,7 @@ public sealed class OutboxTests
             while ((await f.PointersAsync()).Count > 0 && DateTime.UtcNow < deadline) await Task.Delay(50);
             (await f.OutboxRowsAsync()).Should().BeEmpty();
             (await f.PointersAsync()).Should().BeEmpty();
+            dispatcher.SweepsCompleted.Should().Be(1, "no second sweep ran: the commit's signal delivered the email");
         }
         finally
         {

@@ -16,7 +16,7 @@ public sealed class ApplicationInfo(IApplicationStore store, ApplicationCommits 
         var parts = token?.Split('.');
         if (parts is not { Length: 2 } || parts[0] != applicationId || !Ids.LooksLike(applicationId, "app")) throw new NotFoundException("Application");
         var found = await store.GetAsync(applicationId, ct);
-        if (found is null || !InvitationCodes.Matches(parts[1], found.Value.StatusTokenHash)) throw new NotFoundException("Application");
+        if (found is null || !found.Value.HasStatusSecret(parts[1])) throw new NotFoundException("Application");
         var a = found.Value;
         return new ApplicationStatusDto(a.Id, a.Status.ToString(), a.Company.LegalName, a.SubmittedAt, a.Status == ApplicationStatus.Rejected ? a.Decisions.LastOrDefault()?.Reason : null,
             a.Status == ApplicationStatus.InfoRequested ? a.InfoRequest : null, a.Status == ApplicationStatus.InfoRequested ? a.InfoDueAt : null);

@@ -22,6 +22,15 @@ public interface IApplicationStore
     /// <summary>Counts one more attempt for a rate-limit key in the current hour and returns that count with the previous hour's.</summary>
     Task<(int Current, int Previous)> CountAttemptAsync(string key, CancellationToken ct);
 
+    /// <summary>
+    /// Marks the submission of an application id (one that follows from an Idempotency-Key) as counted: true for the first send of that
+    /// id, false for every retry, so that only the first counts against the limits.
+    /// </summary>
+    Task<bool> CountSubmissionOnceAsync(string applicationId, CancellationToken ct);
+
+    /// <summary>Forgets that mark again, when the first send was refused before it created anything (over a limit).</summary>
+    Task ForgetSubmissionAsync(string applicationId, CancellationToken ct);
+
     /// <summary>The open application holding this company domain, if any.</summary>
     Task<string?> FindOpenByDomainAsync(string domain, CancellationToken ct);
 }

@@ -51,6 +51,17 @@ public sealed partial record PartnerApplication
             Screening.Flags.Count == 0 ? null : "Flags: " + string.Join(", ", Screening.Flags));
 
     /// <summary>
+    /// A retry of the submission (same applicant email and Idempotency-Key) gets a status link of its own: the hash of its secret joins the
+    /// application. No email and no event: the application did not change. More than <see cref="MaxReissuedStatusLinks"/> retries are refused.
+    /// </summary>
+    public ApplicationChange StatusLinkReissued(string secretHash)
+    {
+        if (ReissuedStatusTokenHashes.Count >= MaxReissuedStatusLinks)
+            throw new ConflictException($"This application was already submitted and its status link given out {MaxReissuedStatusLinks + 1} times; use one of those links.", "Idempotency-Key");
+        return new(this with { ReissuedStatusTokenHashes = [.. ReissuedStatusTokenHashes, secretHash] }, "application.statusLinkReissued", [], [], "A retry of the submission (same Idempotency-Key) got a status link.");
+    }
+
+    /// <summary>
     /// Approves an open application: it names the partner it becomes (<see cref="PartnerIdOf"/>) and the partner's tier. The partner is
     /// created from this committed state, never before the commit (see <see cref="PartnerFromApplication"/>).
     /// </summary>

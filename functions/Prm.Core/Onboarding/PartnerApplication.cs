@@ -59,6 +59,18 @@ public sealed partial record PartnerApplication
     /// <summary>SHA-256 of the secret in the applicant's status link.</summary>
     public required string StatusTokenHash { get; init; }
 
+    /// <summary>
+    /// SHA-256 of the secrets of the status links given to retries of the submission (same Idempotency-Key): only hashes are stored, so a
+    /// retry gets a fresh link, and every link given out keeps working. At most <see cref="MaxReissuedStatusLinks"/>.
+    /// </summary>
+    public IReadOnlyList<string> ReissuedStatusTokenHashes { get; init; } = [];
+
+    public const int MaxReissuedStatusLinks = 5;
+
+    /// <summary>Whether <paramref name="secret"/> is the secret of one of the application's status links.</summary>
+    public bool HasStatusSecret(string secret) =>
+        InvitationCodes.Matches(secret, StatusTokenHash) || ReissuedStatusTokenHashes.Any(hash => InvitationCodes.Matches(secret, hash));
+
     public bool IsOpen => Status is ApplicationStatus.UnderReview or ApplicationStatus.InfoRequested;
 
     /// <summary>

@@ -29,18 +29,38 @@ public sealed class SubmitApplication(IApplicationStore store, IPartnerStore par
 {
     private static readonly SubmitApplicationValidator Validator = new();
 
-    /// <summary>Takes an application from the public form. Returns the application and the applicant's status URL.</summary>
+    /// <summary>
+    /// Takes an application from the public form. Returns the application and the applicant's status URL. With an Idempotency-Key, the
+    /// application's id follows from the applicant's email and the key: a retry (also one racing the first) returns the application the
+    /// first created with a fresh status link, counts against no limit and sends no second receipt.
+    /// </summary>
     /// <param name="apiBaseUrl">The API's base URL as the applicant reached it (the status link points there).</param>
-    public async Task<(PartnerApplication Application, string StatusUrl)> SubmitAsync(SubmitApplicationRequest? body, string? clientIp, string apiBaseUrl, CancellationToken ct)
+    public async Task<(PartnerApplication Application, string StatusUrl)> SubmitAsync(SubmitApplicationRequest? body, string? clientIp, string apiBaseUrl, string? idempotencyKey, CancellationToken ct)
     {
+        if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > 200)) throw new ValidationFailedException("Idempotency-Key", "The Idempotency-Key header takes 1 to 200 characters.");
         var request = Validate.Body(body, Validator);
         var email = Text.NormalizeEmail(request.Applicant!.Email)!;
         var domain = Text.NormalizeDomain(request.Company!.Domain)!;
-        await LimitAsync("email:" + email, limits.MaxPerEmailPerHour, "applications from this email address", ct);
-        if (!string.IsNullOrEmpty(clientIp)) await LimitAsync("ip:" + clientIp, limits.MaxPerIpPerHour, "applications from this network address", ct);
+        var idempotentId = idempotencyKey is null ? null
+            : "app_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("application\n" + email + "\n" + idempotencyKey)))[..32];
+        if (idempotentId is not null && await ReplayAsync(idempotentId, apiBaseUrl, ct) is { } replayed) return replayed;
+        // Only the first send of a key counts against the limits: retries racing it (not committed yet, so no replay) do not.
+        if (idempotentId is null || await store.CountSubmissionOnceAsync(idempotentId, ct))
+        {
+            try
+            {
+                await LimitAsync("email:" + email, limits.MaxPerEmailPerHour, "applications from this email address", ct);
+                if (!string.IsNullOrEmpty(clientIp)) await LimitAsync("ip:" + clientIp, limits.MaxPerIpPerHour, "applications from this network address", ct);
+            }
+            catch (TooManyRequestsException) when (idempotentId is not null)
+            {
+                await store.ForgetSubmissionAsync(idempotentId, ct);
+                throw;
+            }
+        }
 
         var now = clock.GetUtcNow();
-        var id = Ids.New("app");
+        var id = idempotentId ?? Ids.New("app");
         var type = Text.ParseEnum<PartnerType>(request.Company.PartnerType)!.Value;
         var rules = await settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
         var screening = await ScreenAsync(request, domain, email, type, rules, ct);
@@ -63,10 +83,34 @@ public sealed class SubmitApplication(IApplicationStore store, IPartnerStore par
             Deadlines = rules.ReviewDeadlinesFrom(now),
             StatusTokenHash = InvitationCodes.Hash(secret),
         };
-        var statusUrl = $"{apiBaseUrl.TrimEnd('/')}/partner-applications/{id}/status?token={Uri.EscapeDataString($"{id}.{secret}")}";
-        await commits.CreateAsync(application.Submitted(), now, new ApplicantLinks(StatusUrl: statusUrl), ct);
+        var statusUrl = StatusUrl(apiBaseUrl, id, secret);
+        try
+        {
+            await commits.CreateAsync(application.Submitted(), now, new ApplicantLinks(StatusUrl: statusUrl), ct);
+        }
+        catch (ConflictException) when (idempotentId is not null)
+        {
+            // A retry with the same key committed first (the loser's transaction failed whole: no receipt, no reviewer links).
+            if (await ReplayAsync(idempotentId, apiBaseUrl, ct) is { } replay) return replay;
+            throw;
+        }
         return (application, statusUrl);
     }
+
+    private static string StatusUrl(string apiBaseUrl, string id, string secret) =>
+        $"{apiBaseUrl.TrimEnd('/')}/partner-applications/{id}/status?token={Uri.EscapeDataString($"{id}.{secret}")}";
+
+    /// <summary>The application an earlier submission with the same key created, with a fresh status link (null when there is none).</summary>
+    private async Task<(PartnerApplication Application, string StatusUrl)?> ReplayAsync(string applicationId, string apiBaseUrl, CancellationToken ct) =>
+        await ReadDecideCommit.RunAsync<(PartnerApplication, string)?>(async _ =>
+        {
+            if (await store.GetAsync(applicationId, ct) is not { } found) return null;
+            var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+            var now = clock.GetUtcNow();
+            var change = found.Value.StatusLinkReissued(InvitationCodes.Hash(secret));
+            await commits.CommitAsync(ApplicationCommits.ApplicantOf(found.Value), found, change, now, null, ct);
+            return (change.Application, StatusUrl(apiBaseUrl, applicationId, secret));
+        }, ct: ct);
 
     private async Task<Screening> ScreenAsync(SubmitApplicationRequest request, string domain, string email, PartnerType type, OnboardingSettings rules, CancellationToken ct)
     {

@@ -15,12 +15,13 @@ public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplica
 {
     [Function("SubmitPartnerApplication")]
     [Access(AccessPolicy.Anonymous)]
-    [ApiOperation("Apply to become a partner", "The public form. Returns 202 with a statusUrl the applicant follows without an account. At most 3 applications per email and 20 per client IP per hour (429 with Retry-After). Free-mail and disposable domains, a domain that belongs to a partner or an open application, and similar partner names are flagged for the reviewer, not refused.",
-        Request = typeof(SubmitApplicationRequest), Response = typeof(SubmittedApplication), Status = 202, Errors = [429])]
+    [ApiOperation("Apply to become a partner", "The public form. Returns 202 with a statusUrl the applicant follows without an account. At most 3 applications per email and 20 per client IP per hour (429 with Retry-After). Free-mail and disposable domains, a domain that belongs to a partner or an open application, and similar partner names are flagged for the reviewer, not refused. Honours Idempotency-Key (per applicant email): a retry returns the first application with a fresh status link of its own, sends no second receipt and counts against no limit.",
+        Request = typeof(SubmitApplicationRequest), Response = typeof(SubmittedApplication), Status = 202, Errors = [429], Headers = ["Idempotency-Key"])]
     public async Task<IActionResult> Submit([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partner-applications")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var body = await ApiJson.ReadAsync<SubmitApplicationRequest>(req, ct);
-        var (application, statusUrl) = await submit.SubmitAsync(body, ClientAddress.RateLimitKey(ClientAddress.Of(req, forwarding)), $"{req.Scheme}://{req.Host}/api", ct);
+        var (application, statusUrl) = await submit.SubmitAsync(body, ClientAddress.RateLimitKey(ClientAddress.Of(req, forwarding)), $"{req.Scheme}://{req.Host}/api",
+            req.Headers["Idempotency-Key"].FirstOrDefault(), ct);
         return Api.Accepted(new SubmittedApplication(application.Id, application.Status.ToString(), statusUrl), statusUrl);
     }
 

@@ -82,6 +82,22 @@ public sealed class TableApplicationStore(PrmTables tables, PartitionWriter writ
         return (current.Result, previous.Result.HasValue ? previous.Result.Value!.GetInt32("Count") ?? 0 : 0);
     }
 
+    public async Task<bool> CountSubmissionOnceAsync(string applicationId, CancellationToken ct)
+    {
+        try
+        {
+            await tables.Keys.AddEntityAsync(new TableEntity("submission:" + applicationId, "") { ["At"] = clock.GetUtcNow() }, ct);
+            return true;
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+            return false;
+        }
+    }
+
+    public async Task ForgetSubmissionAsync(string applicationId, CancellationToken ct) =>
+        await tables.Keys.DeleteEntityAsync("submission:" + applicationId, "", Azure.ETag.All, ct);
+
     private async Task<int> CountAsync(string partition, CancellationToken ct)
     {
         try

@@ -106,6 +106,11 @@ public sealed class OutboxDispatcher(
         }
     }
 
+    private int sweepsCompleted;
+
+    /// <summary>How many in-process sweeps this instance has finished (failed ones included): what the loop has done, observable.</summary>
+    public int SweepsCompleted => Volatile.Read(ref sweepsCompleted);
+
     private async Task SweepLoopAsync(CancellationToken ct)
     {
         while (!ct.IsCancellationRequested)
@@ -113,6 +118,7 @@ public sealed class OutboxDispatcher(
             try
             {
                 await SweepAsync(ct);
+                Interlocked.Increment(ref sweepsCompleted);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -120,6 +126,7 @@ public sealed class OutboxDispatcher(
             }
             catch (Exception ex)
             {
+                Interlocked.Increment(ref sweepsCompleted);
                 log.LogWarning(ex, "Outbox sweep failed; retrying");
             }
             try { await Task.Delay(TimeSpan.FromSeconds(options.SweepSeconds), clock, ct); } catch (OperationCanceledException) { return; }

@@ -8136,13 +8136,13 @@ namespace Prm.ClientTests.Generated
         /// Apply to become a partner
         /// </summary>
         /// <remarks>
-        /// The public form. Returns 202 with a statusUrl the applicant follows without an account. At most 3 applications per email and 20 per client IP per hour (429 with Retry-After). Free-mail and disposable domains, a domain that belongs to a partner or an open application, and similar partner names are flagged for the reviewer, not refused. Anonymous.
+        /// The public form. Returns 202 with a statusUrl the applicant follows without an account. At most 3 applications per email and 20 per client IP per hour (429 with Retry-After). Free-mail and disposable domains, a domain that belongs to a partner or an open application, and similar partner names are flagged for the reviewer, not refused. Honours Idempotency-Key (per applicant email): a retry returns the first application with a fresh status link of its own, sends no second receipt and counts against no limit. Anonymous.
         /// </remarks>
         /// <returns>Accepted.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<SubmittedApplication> SubmitPartnerApplicationAsync(SubmitApplicationRequest body)
+        public virtual System.Threading.Tasks.Task<SubmittedApplication> SubmitPartnerApplicationAsync(string? idempotency_Key, SubmitApplicationRequest body)
         {
-            return SubmitPartnerApplicationAsync(body, System.Threading.CancellationToken.None);
+            return SubmitPartnerApplicationAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -8150,11 +8150,11 @@ namespace Prm.ClientTests.Generated
         /// Apply to become a partner
         /// </summary>
         /// <remarks>
-        /// The public form. Returns 202 with a statusUrl the applicant follows without an account. At most 3 applications per email and 20 per client IP per hour (429 with Retry-After). Free-mail and disposable domains, a domain that belongs to a partner or an open application, and similar partner names are flagged for the reviewer, not refused. Anonymous.
+        /// The public form. Returns 202 with a statusUrl the applicant follows without an account. At most 3 applications per email and 20 per client IP per hour (429 with Retry-After). Free-mail and disposable domains, a domain that belongs to a partner or an open application, and similar partner names are flagged for the reviewer, not refused. Honours Idempotency-Key (per applicant email): a retry returns the first application with a fresh status link of its own, sends no second receipt and counts against no limit. Anonymous.
         /// </remarks>
         /// <returns>Accepted.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<SubmittedApplication> SubmitPartnerApplicationAsync(SubmitApplicationRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<SubmittedApplication> SubmitPartnerApplicationAsync(string? idempotency_Key, SubmitApplicationRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -8165,6 +8165,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");

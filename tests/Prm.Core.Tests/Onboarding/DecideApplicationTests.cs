@@ -185,6 +185,8 @@ public class DecideApplicationTests
         public Task<(int Current, int Previous)> CountAttemptAsync(string key, CancellationToken ct) => throw new NotSupportedException();
 
         public Task<string?> FindOpenByDomainAsync(string domain, CancellationToken ct) => throw new NotSupportedException();
+        public Task<bool> CountSubmissionOnceAsync(string applicationId, CancellationToken ct) => throw new NotSupportedException();
+        public Task ForgetSubmissionAsync(string applicationId, CancellationToken ct) => throw new NotSupportedException();
 
         private string NextETag() => "\"" + Interlocked.Increment(ref etags) + "\"";
     }
