@@ -9,8 +9,34 @@ targetScope = 'subscription'
 @description('Name of the azd environment; part of every resource name and the azd-env-name tag.')
 param environmentName string
 
+// The regions of the Flex Consumption plan (the one place this list lives; azd offers only these). The Durable Task Scheduler
+// backend is available in fewer regions: check its list in the Azure docs before choosing it.
 @minLength(1)
-@description('Azure region for every resource.')
+@description('Azure region for every resource: one where the Flex Consumption plan is available.')
+@allowed([
+  'australiaeast'
+  'centralindia'
+  'centralus'
+  'eastasia'
+  'eastus'
+  'eastus2'
+  'francecentral'
+  'germanywestcentral'
+  'northcentralus'
+  'northeurope'
+  'southcentralus'
+  'southeastasia'
+  'swedencentral'
+  'uksouth'
+  'westcentralus'
+  'westeurope'
+  'westus2'
+])
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
 param location string
 
 @description('Object id of the deploying principal (azd: the signed-in user); when set, it gets the same data access as the app (blob, queue, table, Service Bus, Key Vault secrets). Empty grants nothing.')
@@ -70,7 +96,7 @@ param sendGridApiKey string = ''
 param durableBackend string = 'AzureStorage'
 
 @description('Maximum number of Flex Consumption instances.')
-@minValue(40)
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int = 100
 
@@ -89,6 +115,8 @@ var tags = {
   application: 'prm-functions'
 }
 var useDurableTaskScheduler = durableBackend == 'DurableTaskScheduler'
+// The browser origin of the portal (scheme and host of portalBaseUrl): CORS of the API and of the blob service (uploads to SAS URLs).
+var portalOrigin = empty(portalBaseUrl) ? '' : join(take(split(portalBaseUrl, '/'), 3), '/')
 // Must equal extensions.durableTask.hubName in host.json.
 var taskHubName = 'PrmTaskHub'
 var effectiveTenantId = empty(tenantId) ? tenant().tenantId : tenantId
@@ -131,6 +159,7 @@ module storage 'modules/storage.bicep' = {
     location: location
     tags: tags
     deploymentContainerName: 'deployments'
+    browserOrigin: portalOrigin
   }
 }
 
@@ -232,6 +261,7 @@ module functionApp 'modules/function-app.bicep' = {
     }
     program: {
       portalBaseUrl: portalBaseUrl
+      portalOrigin: portalOrigin
       programCurrency: programCurrency
       membershipCacheSeconds: membershipCacheSeconds
     }

@@ -23,6 +23,16 @@ public sealed class SendGridOptions
     [SecretSetting]
     public string? ApiKey { get; set; }
 
+    /// <summary>
+    /// True when the app received the Key Vault reference itself instead of the secret: App Service passes the literal
+    /// <c>@Microsoft.KeyVault(...)</c> on when it cannot resolve it (no such secret, an empty one, or a role not yet propagated).
+    /// </summary>
+    public bool KeyIsUnresolvedReference => ApiKey?.TrimStart().StartsWith("@Microsoft.KeyVault(", StringComparison.OrdinalIgnoreCase) ?? false;
+
+    /// <summary>What an unresolved key means, for the log, the health check and every failed delivery.</summary>
+    public const string UnresolvedReferenceProblem =
+        "SendGrid__ApiKey is an unresolved Key Vault reference: the secret SendGrid-ApiKey is missing or empty in the vault, or the app's identity cannot read it yet (role assignments take minutes to propagate). Set the secret, then restart the app.";
+
     /// <summary>Sender address.</summary>
     public string FromEmail { get; set; } = "partners@prm.example";
 

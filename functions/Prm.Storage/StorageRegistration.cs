@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging;
 using Azure.Messaging.ServiceBus;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -55,11 +56,17 @@ public static class StorageRegistration
         {
             services.AddSingleton<IEmailSender>(sp => sp.GetRequiredService<DevMailbox>());
         }
+        else if (sendGrid.KeyIsUnresolvedReference)
+        {
+            services.AddSingleton<IEmailSender, UnresolvedKeyEmailSender>();
+        }
         else
         {
             services.AddSingleton<IEmailSender>(_ => new SendGridEmailSender(sendGrid));
         }
-        services.AddHostedService<StorageInitializer>();
+        services.AddSingleton<PlatformHealth>();
+        services.AddSingleton<StorageInitializer>();
+        services.AddHostedService(sp => sp.GetRequiredService<StorageInitializer>());
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
         return services;
@@ -107,15 +114,88 @@ public static class OnboardingStorageRegistration
     }
 }
 
-/// <summary>Creates tables and containers at start-up, before the host takes requests.</summary>
-public sealed class StorageInitializer(PrmTables tables, BlobFiles files, Onboarding.BlobAgreementDocuments agreements, Prm.Core.Onboarding.AgreementOptions agreement) : IHostedService
+/// <summary>What the health check reports beyond storage answering: start-up not finished, configuration the app cannot work with.</summary>
+public sealed class PlatformHealth(SendGridOptions sendGrid)
 {
-    public async Task StartAsync(CancellationToken cancellationToken)
+    private volatile bool storageReady;
+
+    /// <summary>Tables, containers and the agreement document exist (start-up initialization finished).</summary>
+    public bool StorageReady => storageReady;
+
+    internal void MarkStorageReady() => storageReady = true;
+
+    /// <summary>Problems that leave the app running but break a part of it (e.g. email), for operators.</summary>
+    public IReadOnlyList<string> Problems => sendGrid.KeyIsUnresolvedReference ? [SendGridOptions.UnresolvedReferenceProblem] : [];
+}
+
+/// <summary>
+/// Creates tables and containers at start-up. A fresh deployment can start before its role assignments have propagated (storage answers
+/// 403) or while the identity endpoint is not ready: then the first attempt does not crash the host; it retries in the background with
+/// a growing pause (2 s doubling to 60 s) until it succeeds, and the health check answers 503 until then. Any other failure is a bug
+/// or a misconfiguration and stops the start.
+/// </summary>
+public sealed class StorageInitializer(PrmTables tables, BlobFiles files, Onboarding.BlobAgreementDocuments agreements, Prm.Core.Onboarding.AgreementOptions agreement,
+    PlatformHealth health, ILogger<StorageInitializer> log) : BackgroundService
+{
+    private Func<CancellationToken, Task> steps = _ => Task.CompletedTask;
+
+    /// <summary>The pause before retry number <paramref name="attempt"/> (1-based); tests shorten it.</summary>
+    public Func<int, TimeSpan> Pause { get; set; } = attempt => TimeSpan.FromSeconds(Math.Min(60, 2 * Math.Pow(2, Math.Min(attempt - 1, 5))));
+
+    /// <summary>Replaces the steps of the initialization (tests); null runs the real ones.</summary>
+    public Func<CancellationToken, Task>? Steps { get; set; }
+
+    public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        await tables.EnsureCreatedAsync(cancellationToken);
-        await files.EnsureContainersAsync(cancellationToken);
-        await agreements.EnsureAsync(agreement.CurrentVersion, cancellationToken);
+        steps = Steps ?? (async ct =>
+        {
+            await tables.EnsureCreatedAsync(ct);
+            await files.EnsureContainersAsync(ct);
+            await agreements.EnsureAsync(agreement.CurrentVersion, ct);
+        });
+        try
+        {
+            await steps(cancellationToken);
+            health.MarkStorageReady();
+        }
+        catch (Exception ex) when (IsWaitingForAccess(ex))
+        {
+            log.LogWarning(ex, "Storage initialization could not reach storage yet (role assignments may still be propagating); retrying in the background, /api/health answers 503 until it succeeds");
+        }
+        await base.StartAsync(cancellationToken);
     }
 
-    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        if (health.StorageReady) return;
+        for (var attempt = 1; !stoppingToken.IsCancellationRequested; attempt++)
+        {
+            try
+            {
+                await Task.Delay(Pause(attempt), stoppingToken);
+                await steps(stoppingToken);
+                health.MarkStorageReady();
+                log.LogInformation("Storage initialization succeeded after {Attempts} retries", attempt);
+                return;
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (Exception ex) when (IsWaitingForAccess(ex))
+            {
+                log.LogWarning("Storage initialization retry {Attempt} failed: {Reason}", attempt, ex.Message);
+            }
+        }
+    }
+
+    /// <summary>Storage refusing access (401/403), not answering, or the identity not ready: conditions a fresh deployment outgrows.</summary>
+    public static bool IsWaitingForAccess(Exception ex) => ex switch
+    {
+        Azure.RequestFailedException failed => failed.Status is 0 or 401 or 403 or 408 or 429 or 500 or 502 or 503 or 504,
+        Azure.Identity.AuthenticationFailedException or Azure.Identity.CredentialUnavailableException => true,
+        HttpRequestException or TimeoutException or System.Net.Sockets.SocketException => true,
+        AggregateException all => all.InnerExceptions.Count > 0 && all.InnerExceptions.All(IsWaitingForAccess),
+        _ => false,
+    };
 }

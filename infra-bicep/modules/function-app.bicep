@@ -62,6 +62,7 @@ param azureAd {
 @description('PRM program settings (section Prm).')
 param program {
   portalBaseUrl: string
+  portalOrigin: string
   programCurrency: string
   membershipCacheSeconds: int
 }
@@ -76,7 +77,7 @@ param sendGridSender {
 }
 
 @description('Maximum number of instances the app scales out to.')
-@minValue(40)
+@minValue(1)
 @maxValue(1000)
 param maximumInstanceCount int
 
@@ -117,13 +118,12 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
     serverFarmId: plan.id
     httpsOnly: true
     keyVaultReferenceIdentity: identityResourceId
+    // Only what the Flex Consumption plan supports: ftpsState (no FTP on Flex; rejected with error 51021 in newer regions),
+    // http20Enabled and scmMinTlsVersion are not in its list and not in Microsoft's Flex reference templates.
     siteConfig: {
       minTlsVersion: '1.2'
-      scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
-      http20Enabled: true
       cors: {
-        allowedOrigins: empty(program.portalBaseUrl) ? [] : [program.portalBaseUrl]
+        allowedOrigins: empty(program.portalOrigin) ? [] : [program.portalOrigin]
         supportCredentials: false
       }
     }
@@ -141,6 +141,14 @@ resource app 'Microsoft.Web/sites@2024-11-01' = {
       scaleAndConcurrency: {
         maximumInstanceCount: maximumInstanceCount
         instanceMemoryMB: instanceMemoryMB
+        // Microsoft's guidance for Durable Functions on Flex Consumption: one always-ready instance for the durable group, so
+        // orchestrations and activities start promptly after idle (host.json polls the task hub queues at most every 10 s).
+        alwaysReady: [
+          {
+            name: 'durable'
+            instanceCount: 1
+          }
+        ]
       }
       runtime: {
         name: 'dotnet-isolated'
@@ -165,8 +173,6 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     AzureWebJobsStorage__blobServiceUri: storageBlobEndpoint
     AzureWebJobsStorage__queueServiceUri: storageQueueEndpoint
     AzureWebJobsStorage__tableServiceUri: storageTableEndpoint
-    // DefaultAzureCredential picks the user-assigned identity from here.
-    AZURE_CLIENT_ID: identityClientId
     APPLICATIONINSIGHTS_CONNECTION_STRING: applicationInsightsConnectionString
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identityClientId};Authorization=AAD'
     // Empty with the Azure Storage backend; read by host.json's azureManaged provider with the DTS backend.
@@ -216,18 +222,14 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
   }
 }
 
-// Deployments authenticate with Entra ID (azd, az); publishing passwords stay off.
-resource ftpPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
-  parent: app
-  name: 'ftp'
-  properties: {
-    allow: false
-  }
-}
-
+// Deployments authenticate with Entra ID (azd, az); publishing passwords stay off. Only scm: Flex Consumption has no FTP.
 resource scmPublishing 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@2024-11-01' = {
   parent: app
   name: 'scm'
+  // The type does not declare location, but the resource manager has refused this resource without one (error 51008,
+  // Azure/bicep-types-az#1317 and #1529); the location of the site is what it expects.
+  #disable-next-line BCP187
+  location: location
   properties: {
     allow: false
   }

@@ -14,6 +14,9 @@ param tags object
 @description('Blob container that receives the Flex Consumption deployment package.')
 param deploymentContainerName string
 
+@description('Browser origin of the partner portal (https://host), allowed to PUT uploads to SAS URLs and read downloads; empty allows no browser.')
+param browserOrigin string
+
 // Documents the application stores, plus the deployment package container.
 var appContainerNames = [
   'assets'
@@ -49,6 +52,19 @@ resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-01-01'
   parent: storage
   name: 'default'
   properties: {
+    // Partners upload proofs and assets from the portal straight to write-only SAS URLs (PUT, with a preflight OPTIONS) and the
+    // portal may fetch downloads; only the portal's origin, only what those calls need.
+    cors: {
+      corsRules: empty(browserOrigin) ? [] : [
+        {
+          allowedOrigins: [browserOrigin]
+          allowedMethods: ['PUT', 'OPTIONS', 'GET', 'HEAD']
+          allowedHeaders: ['x-ms-blob-type', 'content-type', 'x-ms-version', 'x-ms-date', 'x-ms-client-request-id']
+          exposedHeaders: ['etag', 'content-length', 'content-type', 'x-ms-request-id']
+          maxAgeInSeconds: 3600
+        }
+      ]
+    }
     deleteRetentionPolicy: {
       enabled: true
       days: 7

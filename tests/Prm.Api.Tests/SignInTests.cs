@@ -13,8 +13,25 @@ public sealed class SignInTests(ApiHostFixture fixture) : IClassFixture<ApiHostF
     {
         var response = await Api.Anonymous.GetAsync("health");
         response.StatusCode.Should().Be(HttpStatusCode.OK);
-        (await response.JsonAsync()).Str("status").Should().Be("Healthy");
+        var body = await response.JsonAsync();
+        body.Str("status").Should().Be("Healthy");
+        body.GetProperty("problems").GetArrayLength().Should().Be(0);
         response.StorageCalls().Should().Be("1");
+    }
+
+    [Fact]
+    public async Task An_email_key_that_is_an_unresolved_key_vault_reference_makes_health_degraded_naming_it()
+    {
+        await using var api = await ApiHost.StartAsync(new Dictionary<string, string?>
+        {
+            ["SendGrid:ApiKey"] = "@Microsoft.KeyVault(SecretUri=https://kv-prm.vault.azure.net/secrets/SendGrid-ApiKey/)",
+            ["LocalHost:Seed"] = "false",
+        });
+        var response = await api.Anonymous.GetAsync("health");
+        response.StatusCode.Should().Be(HttpStatusCode.OK, "everything but email works");
+        var body = await response.JsonAsync();
+        body.Str("status").Should().Be("Degraded");
+        body.GetProperty("problems").EnumerateArray().Should().ContainSingle().Which.GetString().Should().Contain("SendGrid__ApiKey is an unresolved Key Vault reference");
     }
 
     [Fact]

@@ -115,7 +115,7 @@ public sealed class OpenApiContractTests
     public async Task The_response_checker_catches_what_breaks_the_contract()
     {
         var contract = new OpenApiContract(await JsonAsync());
-        var health = """{"status":"Healthy","checkedAt":"2026-11-30T18:00:00.000Z"}""";
+        var health = """{"status":"Healthy","checkedAt":"2026-11-30T18:00:00.000Z","problems":[]}""";
         var ok = () => contract.Check(Get("health"), Response(HttpStatusCode.OK, health), health);
         ok.Should().NotThrow();
 
@@ -128,7 +128,7 @@ public sealed class OpenApiContractTests
         var noRetryAfter = () => contract.Check(Get("health"), Response(HttpStatusCode.ServiceUnavailable, "{}", Problems.ContentType), "{}");
         noRetryAfter.Should().Throw<ContractViolationException>().WithMessage("*Retry-After*");
 
-        var wrongType = """{"status":"Healthy","checkedAt":5}""";
+        var wrongType = """{"status":"Healthy","checkedAt":5,"problems":[]}""";
         var bad = () => contract.Check(Get("health"), Response(HttpStatusCode.OK, wrongType), wrongType);
         bad.Should().Throw<ContractViolationException>().WithMessage("*does not match the declared schema*");
 

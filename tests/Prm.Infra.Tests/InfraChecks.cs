@@ -127,9 +127,14 @@ internal static class InfraChecks
         }
 
         Expect(settings, "AzureWebJobsStorage__credential", v => v == "'managedidentity'", "'managedidentity'", problems);
-        foreach (var key in new[] { "AzureWebJobsStorage__clientId", "AZURE_CLIENT_ID", "Storage__ManagedIdentityClientId" })
+        foreach (var key in new[] { "AzureWebJobsStorage__clientId", "Storage__ManagedIdentityClientId" })
         {
             Expect(settings, key, v => RefersToIdentity(v, identity, "clientId"), "the client id of the app's user-assigned identity", problems);
+        }
+        if (settings.ContainsKey("AZURE_CLIENT_ID"))
+        {
+            // It steers every Azure SDK credential in the process; the code names the identity explicitly (Storage__ManagedIdentityClientId).
+            problems.Add("App setting AZURE_CLIENT_ID must not be set: the code passes the identity explicitly, and it would apply to every Azure SDK connection.");
         }
 
         Expect(settings, "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",
@@ -170,7 +175,31 @@ internal static class InfraChecks
         var app = FunctionApp(template);
         ExpectLiteral(app, "httpsOnly", "true", problems);
         ExpectLiteral(app, "siteConfig.minTlsVersion", "'1.2'", problems);
-        ExpectLiteral(app, "siteConfig.ftpsState", "'Disabled'", problems);
+        // Flex Consumption supports only part of siteConfig (ftpsState is rejected, error 51021): allow exactly what it supports and we use.
+        if (app.Json["properties"]?["siteConfig"] is JsonObject siteConfig)
+        {
+            foreach (var property in siteConfig.Select(p => p.Key).Where(k => k is not ("minTlsVersion" or "cors")))
+            {
+                problems.Add($"{app}: siteConfig.{property} is not for the Flex Consumption plan (keep siteConfig to minTlsVersion and cors).");
+            }
+        }
+        var durable = app.Json["properties"]?["functionAppConfig"]?["scaleAndConcurrency"]?["alwaysReady"] as JsonArray;
+        if (durable?.OfType<JsonObject>().Any(g => g["name"]?.GetValue<string>() == "durable" && (g["instanceCount"]?.GetValue<int>() ?? 0) >= 1) != true)
+        {
+            problems.Add($"{app}: Durable Functions on Flex Consumption need an always-ready instance for the 'durable' group (functionAppConfig.scaleAndConcurrency.alwaysReady).");
+        }
+        foreach (var policy in template.OfType("Microsoft.Web/sites/basicPublishingCredentialsPolicies"))
+        {
+            if (!policy.Name.Contains("'scm'", StringComparison.Ordinal))
+            {
+                problems.Add($"{policy}: only the scm publishing policy exists on Flex Consumption (no FTP).");
+            }
+            else if (policy.Json["location"] is null)
+            {
+                problems.Add($"{policy}: needs a location (the resource manager refused it without one, error 51008).");
+            }
+            ExpectLiteral(policy, "allow", "false", problems);
+        }
         ExpectLiteral(app, "functionAppConfig.runtime.name", "'dotnet-isolated'", problems);
         ExpectLiteral(app, "functionAppConfig.runtime.version", "'10.0'", problems);
         ExpectLiteral(app, "functionAppConfig.deployment.storage.authentication.type", "'UserAssignedIdentity'", problems);

@@ -45,7 +45,8 @@ public sealed class SecurityTests(InfraBuild build)
     public void Every_resource_with_a_location_carries_the_azd_environment_tag()
     {
         var untagged = build.Compiled.Resources
-            .Where(r => r.Json.ContainsKey("location") && r.Type != "Microsoft.Resources/deployments")
+            // The publishing policy is a child setting that carries a location only because the resource manager wants one (error 51008); it takes no tags.
+            .Where(r => r.Json.ContainsKey("location") && r.Type is not ("Microsoft.Resources/deployments" or "Microsoft.Web/sites/basicPublishingCredentialsPolicies"))
             .Where(r => !r.Resolve(r.Json["tags"]).Contains("azd-env-name", StringComparison.Ordinal))
             .Select(r => r.ToString())
             .ToList();

@@ -2,6 +2,8 @@ using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 using Prm.Storage;
 using Prm.Storage.Outbox;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Prm.Storage.Tests;
 
@@ -68,4 +70,78 @@ public sealed class DeliveryGuardTests
         await production.StartAsync(CancellationToken.None);
         devLog.Lines.Concat(prodLog.Lines).Should().BeEmpty();
     }
+
+    [Fact]
+    public async Task An_unresolved_key_vault_reference_is_never_used_as_a_key_it_is_logged_reported_and_every_send_fails_clearly()
+    {
+        const string reference = "@Microsoft.KeyVault(SecretUri=https://kv-prm.vault.azure.net/secrets/SendGrid-ApiKey/)";
+        var (guard, log) = Guard("Production", "prm.servicebus.windows.net", reference);
+        await guard.StartAsync(CancellationToken.None);
+        log.Lines.Should().ContainSingle(l => l.Level == LogLevel.Error && l.Message.Contains("unresolved Key Vault reference", StringComparison.Ordinal));
+
+        var configuration = new Microsoft.Extensions.Configuration.ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["SendGrid:ApiKey"] = reference,
+            ["Storage:ConnectionString"] = "UseDevelopmentStorage=true",
+        }).Build();
+        using var services = new Microsoft.Extensions.DependencyInjection.ServiceCollection().AddLogging().AddSingleton<TimeProvider>(TimeProvider.System)
+            .AddPrmStorage(configuration).BuildServiceProvider();
+        var sender = services.GetRequiredService<Prm.Core.Outbox.IEmailSender>();
+        sender.Should().BeOfType<UnresolvedKeyEmailSender>("the reference must never reach SendGrid as a key");
+        var failure = await FluentActions.Awaiting(() => sender.SendAsync("msg-1", new Prm.Core.Outbox.EmailMessage("a@b.example", null, "s", "t", "<p>t</p>", "test"), CancellationToken.None))
+            .Should().ThrowAsync<Prm.Core.Outbox.TransientDeliveryException>("the outbox keeps the email and retries it");
+        failure.Which.Message.Should().Contain("unresolved Key Vault reference");
+        services.GetRequiredService<PlatformHealth>().Problems.Should().ContainSingle().Which.Should().Contain("SendGrid__ApiKey");
+
+        new SendGridOptions { ApiKey = "SG.real-key" }.KeyIsUnresolvedReference.Should().BeFalse();
+        new SendGridOptions { ApiKey = " @microsoft.keyvault(VaultName=kv;SecretName=x)" }.KeyIsUnresolvedReference.Should().BeTrue();
+    }
+}
+
+/// <summary>A fresh deployment may start before its role assignments have propagated: start-up initialization waits, the host does not crash.</summary>
+public sealed class StorageInitializerTests
+{
+    private static StorageInitializer Initializer(PlatformHealth health, Func<CancellationToken, Task> steps) =>
+        new(null!, null!, null!, new Prm.Core.Onboarding.AgreementOptions(), health, Microsoft.Extensions.Logging.Abstractions.NullLogger<StorageInitializer>.Instance)
+        {
+            Steps = steps,
+            Pause = _ => TimeSpan.FromMilliseconds(1),
+        };
+
+    [Fact]
+    public async Task Storage_that_refuses_access_at_start_is_retried_in_the_background_until_it_answers()
+    {
+        var health = new PlatformHealth(new SendGridOptions());
+        var attempts = 0;
+        using var initializer = Initializer(health, _ =>
+        {
+            if (Interlocked.Increment(ref attempts) <= 3) throw new Azure.RequestFailedException(403, "This request is not authorized to perform this operation using this permission.");
+            return Task.CompletedTask;
+        });
+
+        await initializer.StartAsync(CancellationToken.None); // does not throw: the host starts
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while (!health.StorageReady && DateTime.UtcNow < deadline) await Task.Delay(10);
+        health.StorageReady.Should().BeTrue();
+        attempts.Should().Be(4, "three refusals, then the attempt that succeeded, and nothing after it");
+        await initializer.StopAsync(CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_failure_that_is_not_about_access_stops_the_start()
+    {
+        var health = new PlatformHealth(new SendGridOptions());
+        using var initializer = Initializer(health, _ => throw new InvalidOperationException("a bug"));
+        await FluentActions.Awaiting(() => initializer.StartAsync(CancellationToken.None)).Should().ThrowAsync<InvalidOperationException>();
+        health.StorageReady.Should().BeFalse();
+    }
+
+    [Theory]
+    [InlineData(403, true)]
+    [InlineData(401, true)]
+    [InlineData(503, true)]
+    [InlineData(404, false)]
+    [InlineData(409, false)]
+    public void Access_refusals_and_outages_are_waited_out_other_answers_are_not(int status, bool waits) =>
+        StorageInitializer.IsWaitingForAccess(new Azure.RequestFailedException(status, "x")).Should().Be(waits);
 }

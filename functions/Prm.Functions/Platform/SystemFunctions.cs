@@ -15,22 +15,26 @@ namespace Prm.Functions.Platform;
 public sealed record MeResponse(string UserId, string Email, string DisplayName, IReadOnlyList<string> Roles, string? PartnerId, string? PartnerRole);
 
 /// <summary>Health as the API returns it.</summary>
-public sealed record HealthResponse(string Status, DateTimeOffset CheckedAt);
+/// <param name="Status">Healthy, or Degraded when the app serves requests but a part of it cannot work (see problems).</param>
+/// <param name="Problems">What an operator must fix, e.g. an unresolved Key Vault reference of the email key.</param>
+public sealed record HealthResponse(string Status, DateTimeOffset CheckedAt, IReadOnlyList<string> Problems);
 
 /// <summary>Health, the caller, and the API description.</summary>
-public sealed class SystemFunctions(PrmTables tables, TimeProvider clock, InvitationAcceptance invitations)
+public sealed class SystemFunctions(PrmTables tables, PlatformHealth platform, TimeProvider clock, InvitationAcceptance invitations)
 {
     [Function("Health")]
     [Access(AccessPolicy.Anonymous)]
-    [ApiOperation("Health", "200 when storage answers, 503 otherwise.", Response = typeof(HealthResponse))]
+    [ApiOperation("Health", "200 when storage answers (status Degraded with the problems an operator must fix, e.g. an email key the app cannot read), 503 with Retry-After while storage does not answer or start-up initialization still waits for access.", Response = typeof(HealthResponse))]
     public async Task<IActionResult> Health([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "health")] HttpRequest req, CancellationToken ct)
     {
         try
         {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
             timeout.CancelAfter(TimeSpan.FromSeconds(5));
+            if (!platform.StorageReady) throw new ServiceUnavailableException("Starting: storage initialization waits for access (role assignments may still be propagating).", TimeSpan.FromSeconds(30));
             await tables.Keys.GetEntityIfExistsAsync<Azure.Data.Tables.TableEntity>("health", "", select: ["PartitionKey"], cancellationToken: timeout.Token);
-            return Api.Ok(new HealthResponse("Healthy", clock.GetUtcNow()));
+            var problems = platform.Problems;
+            return Api.Ok(new HealthResponse(problems.Count == 0 ? "Healthy" : "Degraded", clock.GetUtcNow(), problems));
         }
         catch (Exception ex) when (ex is Azure.RequestFailedException or OperationCanceledException or HttpRequestException or AggregateException)
         {

@@ -15,6 +15,11 @@ public sealed class DeliveryGuard(IHostEnvironment environment, ServiceBusOption
         var missing = new List<string>();
         if (string.IsNullOrWhiteSpace(serviceBus.FullyQualifiedNamespace)) missing.Add("ServiceBus__FullyQualifiedNamespace (events go to the development sink)");
         if (string.IsNullOrWhiteSpace(sendGrid.ApiKey)) missing.Add("SendGrid__ApiKey (email goes to the development mail outbox)");
+        if (sendGrid.KeyIsUnresolvedReference)
+        {
+            // Not a reason to stop the app (everything but email works, and the outbox keeps the emails until the key resolves).
+            log.LogError("Email cannot be delivered: {Problem}", SendGridOptions.UnresolvedReferenceProblem);
+        }
         if (missing.Count == 0 || environment.IsDevelopment()) return Task.CompletedTask;
         if (delivery.Disabled)
         {

@@ -6,6 +6,17 @@ using SendGrid.Helpers.Reliability;
 
 namespace Prm.Storage.Outbox;
 
+/// <summary>
+/// The email sender when the SendGrid key is an unresolved Key Vault reference: every send fails clearly, as a transient failure, so
+/// the outbox keeps the message and retries it (after the secret is set and the app restarted, it goes out) instead of sending the
+/// reference to SendGrid as a key.
+/// </summary>
+public sealed class UnresolvedKeyEmailSender : IEmailSender
+{
+    public Task SendAsync(string messageId, EmailMessage email, CancellationToken ct) =>
+        throw new TransientDeliveryException(SendGridOptions.UnresolvedReferenceProblem, TimeSpan.FromMinutes(5));
+}
+
 /// <summary>Sends email through SendGrid with the client's retries on; 429 and 5xx become transient failures the outbox retries later.</summary>
 public sealed class SendGridEmailSender : IEmailSender
 {

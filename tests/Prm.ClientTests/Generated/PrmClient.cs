@@ -2540,7 +2540,7 @@ namespace Prm.ClientTests.Generated
         /// Health
         /// </summary>
         /// <remarks>
-        /// 200 when storage answers, 503 otherwise. Anonymous.
+        /// 200 when storage answers (status Degraded with the problems an operator must fix, e.g. an email key the app cannot read), 503 with Retry-After while storage does not answer or start-up initialization still waits for access. Anonymous.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -2554,7 +2554,7 @@ namespace Prm.ClientTests.Generated
         /// Health
         /// </summary>
         /// <remarks>
-        /// 200 when storage answers, 503 otherwise. Anonymous.
+        /// 200 when storage answers (status Degraded with the problems an operator must fix, e.g. an email key the app cannot read), 503 with Retry-After while storage does not answer or start-up initialization still waits for access. Anonymous.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -13857,6 +13857,10 @@ namespace Prm.ClientTests.Generated
         [System.Text.Json.Serialization.JsonPropertyName("checkedAt")]
         [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
         public System.DateTimeOffset CheckedAt { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("problems")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.ICollection<string> Problems { get; set; } = new System.Collections.ObjectModel.Collection<string>();
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
