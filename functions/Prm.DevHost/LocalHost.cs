@@ -42,6 +42,9 @@ public sealed class LocalHost : IAsyncDisposable
 {
     public const string StorageCallsHeader = "x-prm-storage-calls";
 
+    /// <summary>The longest chain of the request's round trips that waited for each other (calls made side by side count once).</summary>
+    public const string StorageCriticalPathHeader = "x-prm-storage-critical-path";
+
     private LocalHost(WebApplication app, Azurite? azurite, DurableBackend durable, string baseUrl)
     {
         App = app;
@@ -145,6 +148,7 @@ public sealed class LocalHost : IAsyncDisposable
             context.Response.OnStarting(() =>
             {
                 context.Response.Headers[StorageCallsHeader] = calls.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                context.Response.Headers[StorageCriticalPathHeader] = calls.CriticalPath.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 return Task.CompletedTask;
             });
             await next(context);

@@ -1,20 +1,80 @@
-using System.Runtime.CompilerServices;
+using System.Diagnostics;
 using Azure.Core;
 using Azure.Core.Pipeline;
 
 namespace Prm.Storage;
 
+/// <summary>
+/// The storage round trips of one request (or any scope): how many there were, and how many had to wait for each other — the critical
+/// path, the longest chain of calls each of which started after the previous one ended. Calls made side by side count once on it.
+/// </summary>
+public sealed class StorageCallScope
+{
+    private readonly object gate = new();
+    private readonly List<(long Start, long End)> calls = [];
+    private readonly Func<long> clock;
+    private int count;
+
+    public StorageCallScope() : this(Stopwatch.GetTimestamp)
+    {
+    }
+
+    /// <summary>A scope on another clock (tests: a counter, so that no two instants coincide).</summary>
+    internal StorageCallScope(Func<long> clock) => this.clock = clock;
+
+    /// <summary>Round trips so far (every transport attempt, retries included).</summary>
+    public int Value => Volatile.Read(ref count);
+
+    /// <summary>
+    /// The longest chain of round trips that waited for each other: the most calls that do not overlap in time (a call still running
+    /// counts as running until now). Greedy by end time finds it exactly.
+    /// </summary>
+    public int CriticalPath
+    {
+        get
+        {
+            List<(long Start, long End)> snapshot;
+            lock (gate) snapshot = [.. calls];
+            var now = clock();
+            var chain = 0;
+            var lastEnd = long.MinValue;
+            foreach (var (start, end) in snapshot.Select(c => (c.Start, End: c.End == 0 ? now : c.End)).OrderBy(c => c.End))
+            {
+                if (start < lastEnd) continue;
+                chain++;
+                lastEnd = end;
+            }
+            return chain;
+        }
+    }
+
+    internal int Begin()
+    {
+        Interlocked.Increment(ref count);
+        lock (gate)
+        {
+            calls.Add((clock(), 0));
+            return calls.Count - 1;
+        }
+    }
+
+    internal void End(int index)
+    {
+        lock (gate) calls[index] = (calls[index].Start, clock());
+    }
+}
+
 /// <summary>Counts storage round trips (every HTTP request the Azure SDK sends, retries included) in the current async flow.</summary>
 public static class StorageCalls
 {
-    private static readonly AsyncLocal<StrongBox<int>?> Current = new();
+    private static readonly AsyncLocal<StorageCallScope?> Current = new();
 
-    /// <summary>Starts counting for the current request; the returned box holds the running total.</summary>
-    public static StrongBox<int> BeginScope()
+    /// <summary>Starts counting for the current request; the returned scope holds the running total and the critical path.</summary>
+    public static StorageCallScope BeginScope()
     {
-        var box = new StrongBox<int>(0);
-        Current.Value = box;
-        return box;
+        var scope = new StorageCallScope();
+        Current.Value = scope;
+        return scope;
     }
 
     private static long total;
@@ -25,18 +85,42 @@ public static class StorageCalls
     /// <summary>The count of the current scope (0 when none).</summary>
     public static int Count => Current.Value?.Value ?? 0;
 
-    internal static void Increment()
+    internal static (StorageCallScope? Scope, int Index) Begin()
     {
         Interlocked.Increment(ref total);
-        var box = Current.Value;
-        if (box is not null) Interlocked.Increment(ref box.Value);
+        var scope = Current.Value;
+        return (scope, scope?.Begin() ?? -1);
     }
 }
 
-/// <summary>Azure SDK pipeline policy feeding <see cref="StorageCalls"/>; runs once per transport attempt.</summary>
-public sealed class StorageCallCountingPolicy : HttpPipelineSynchronousPolicy
+/// <summary>Azure SDK pipeline policy feeding <see cref="StorageCalls"/>; runs once per transport attempt and times it.</summary>
+public sealed class StorageCallCountingPolicy : HttpPipelinePolicy
 {
     public static StorageCallCountingPolicy Instance { get; } = new();
 
-    public override void OnSendingRequest(HttpMessage message) => StorageCalls.Increment();
+    public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        var (scope, index) = StorageCalls.Begin();
+        try
+        {
+            await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
+        }
+        finally
+        {
+            scope?.End(index);
+        }
+    }
+
+    public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
+    {
+        var (scope, index) = StorageCalls.Begin();
+        try
+        {
+            ProcessNext(message, pipeline);
+        }
+        finally
+        {
+            scope?.End(index);
+        }
+    }
 }

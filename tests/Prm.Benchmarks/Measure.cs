@@ -3,8 +3,14 @@ using System.Globalization;
 
 namespace Prm.Benchmarks;
 
-/// <summary>One timed request: wall time and the storage round trips the host reported.</summary>
-public readonly record struct Sample(double Ms, int StorageCalls);
+/// <summary>One timed request: wall time, the storage round trips the host reported and how many of them waited for each other.</summary>
+public readonly record struct Sample(double Ms, int StorageCalls, int CriticalPath = 0);
+
+/// <summary>The critical path the last response reported (x-prm-storage-critical-path); the measured iterations run one at a time.</summary>
+public static class LastResponse
+{
+    public static int CriticalPath { get; set; }
+}
 
 /// <summary>The figures of one measured operation.</summary>
 public sealed record Result(string Operation, IReadOnlyList<Sample> Samples)
@@ -14,6 +20,8 @@ public sealed record Result(string Operation, IReadOnlyList<Sample> Samples)
     public double P99Ms => Measure.Percentile(Samples.Select(s => s.Ms), 99);
     public double MedianCalls => Measure.Percentile(Samples.Select(s => (double)s.StorageCalls), 50);
     public int MaxCalls => Samples.Max(s => s.StorageCalls);
+    public double MedianCriticalPath => Measure.Percentile(Samples.Select(s => (double)s.CriticalPath), 50);
+    public int MaxCriticalPath => Samples.Max(s => s.CriticalPath);
 }
 
 public static class Measure
@@ -26,8 +34,9 @@ public static class Measure
         for (var i = 0; i < n; i++)
         {
             var start = Stopwatch.GetTimestamp();
+            LastResponse.CriticalPath = 0;
             var calls = await iteration(i);
-            samples.Add(new Sample(Stopwatch.GetElapsedTime(start).TotalMilliseconds, calls));
+            samples.Add(new Sample(Stopwatch.GetElapsedTime(start).TotalMilliseconds, calls, LastResponse.CriticalPath));
         }
         return samples;
     }

@@ -265,6 +265,7 @@ static async Task<(int Calls, HttpResponseMessage Response)> CallAsync(HttpClien
         throw new InvalidOperationException($"{request.Method} {request.RequestUri} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");
     }
     var header = response.StorageCalls() ?? throw new InvalidOperationException($"{request.Method} {request.RequestUri} carried no storage calls header.");
+    LastResponse.CriticalPath = response.Headers.TryGetValues(Prm.DevHost.LocalHost.StorageCriticalPathHeader, out var path) ? int.Parse(path.First(), CultureInfo.InvariantCulture) : 0;
     return (int.Parse(header, CultureInfo.InvariantCulture), response);
 }
 
@@ -351,11 +352,11 @@ static string Report(List<Result> results, Result raw, Result rawAtEnd, Result r
     md.AppendLine(CultureInfo.InvariantCulture, $"- For reference, raw 50-row page query of the channel manager's index partition: n={rawQuery.N}, median {F(rawQuery.MedianMs)} ms, p99 {F(rawQuery.P99Ms)} ms");
     md.AppendLine(CultureInfo.InvariantCulture, $"- Measured in {elapsed.TotalSeconds:0.0} s (start to report)").AppendLine();
 
-    md.AppendLine("| operation | n | storage round trips (median) | storage round trips (max) | median ms | p99 ms | median / raw point read |");
+    md.AppendLine("| operation | n | storage round trips (median / max) | critical path (median / max) | median ms | p99 ms | median / raw point read |");
     md.AppendLine("|---|---:|---:|---:|---:|---:|---:|");
     foreach (var r in results)
     {
-        md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Operation} | {r.N} | {F(r.MedianCalls, "0.#")} | {r.MaxCalls} | {F(r.MedianMs)} | {F(r.P99Ms)} | {F(r.MedianMs / baseline)}x |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| {r.Operation} | {r.N} | {F(r.MedianCalls, "0.#")} / {r.MaxCalls} | {F(r.MedianCriticalPath, "0.#")} / {r.MaxCriticalPath} | {F(r.MedianMs)} | {F(r.P99Ms)} | {F(r.MedianMs / baseline)}x |");
     }
 
     md.AppendLine().AppendLine("## Targets").AppendLine();
@@ -368,6 +369,12 @@ static string Report(List<Result> results, Result raw, Result rawAtEnd, Result r
     foreach (var r in reads.Concat(lists))
     {
         Target($"median ≤ 3x raw point read — {r.Operation}: {F(r.MedianMs)} ms = {F(r.MedianMs / baseline)}x of {F(baseline)} ms", r.MedianMs <= 3 * baseline);
+    }
+    // Issue #17: every write's critical path at most 5 round trips, and its median at most 15x a raw point read.
+    foreach (var r in results.Where(r => !r.Operation.StartsWith("GET ", StringComparison.Ordinal)))
+    {
+        Target($"write critical path ≤ 5 — {r.Operation}: median {F(r.MedianCriticalPath, "0.#")}, max {r.MaxCriticalPath}", r.MaxCriticalPath <= 5);
+        Target($"write median ≤ 15x raw point read — {r.Operation}: {F(r.MedianMs / baseline)}x", r.MedianMs <= 15 * baseline);
     }
     return md.ToString();
 }

@@ -129,4 +129,37 @@ public sealed class StorageCallCountingTests
         await files.Blob(Containers.Assets, "count/" + Guid.NewGuid().ToString("N")).ExistsAsync(None);
         box.Value.Should().Be(1);
     }
+
+    [Fact]
+    public async Task Sequential_calls_make_the_critical_path_and_calls_made_side_by_side_count_once_on_it()
+    {
+        var tables = await TablesWithRowAsync();
+        var scope = StorageCalls.BeginScope();
+        for (var i = 0; i < 3; i++) await tables.Staff.GetEntityIfExistsAsync<TableEntity>("p", "present", cancellationToken: None);
+        scope.Value.Should().Be(3);
+        scope.CriticalPath.Should().Be(3, "each call waited for the one before");
+    }
+
+    [Fact]
+    public void The_critical_path_is_the_longest_chain_of_calls_that_do_not_overlap()
+    {
+        long tick = 0;
+        var scope = new StorageCallScope(() => ++tick);
+        // a and b run side by side, c after both, d overlaps c: the chain is a (or b), then c (or d) = 2.
+        var a = scope.Begin();
+        var b = scope.Begin();
+        scope.End(a);
+        scope.End(b);
+        var c = scope.Begin();
+        var d = scope.Begin();
+        scope.End(c);
+        scope.End(d);
+        scope.Value.Should().Be(4);
+        scope.CriticalPath.Should().Be(2);
+
+        var e = scope.Begin(); // still running: it counts until now, after c and d ended
+        scope.CriticalPath.Should().Be(3);
+        scope.End(e);
+        new StorageCallScope().CriticalPath.Should().Be(0);
+    }
 }
