@@ -11,13 +11,17 @@ public sealed class PartitionWriter(OutboxPointers pointers)
     public const int MaxActions = 100;
 
     /// <summary>Submits the actions plus the change set's rows; returns the ETags of the given actions, in order.</summary>
-    public async Task<IReadOnlyList<string>> CommitAsync(TableClient table, string partitionKey, IReadOnlyList<TableTransactionAction> actions, ChangeSet changes, CancellationToken ct)
+    /// <param name="alongside">
+    /// A write that must succeed before the transaction and is independent of the outbox pointers (a key row claim): it runs side by
+    /// side with them, and its failure fails the commit before the transaction.
+    /// </param>
+    public async Task<IReadOnlyList<string>> CommitAsync(TableClient table, string partitionKey, IReadOnlyList<TableTransactionAction> actions, ChangeSet changes, CancellationToken ct, Task? alongside = null)
     {
         var all = new List<TableTransactionAction>(actions);
         all.AddRange(changes.Audit.Select(a => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Audit(partitionKey, a))));
         all.AddRange(changes.Outbox.Select(m => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Outbox(partitionKey, m))));
         if (all.Count > MaxActions) throw new InvalidOperationException($"A transaction may hold at most {MaxActions} rows; this change has {all.Count}.");
-        if (changes.Outbox.Count > 0) await pointers.MarkAsync(table.Name, partitionKey, changes.Outbox, ct);
+        await Task.WhenAll(changes.Outbox.Count > 0 ? pointers.MarkAsync(table.Name, partitionKey, changes.Outbox, ct) : Task.CompletedTask, alongside ?? Task.CompletedTask);
         IReadOnlyList<Azure.Response> responses;
         try
         {

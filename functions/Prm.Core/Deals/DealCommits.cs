@@ -19,9 +19,13 @@ public sealed class DealCommits(IDealStore store, IPartnerStore partners, DealPa
     {
         var partnerId = DealIds.PartnerOf(dealId) ?? throw new NotFoundException("Deal");
         if (!DealAccess.MayAddress(caller, partnerId)) throw new NotFoundException("Deal");
-        var found = await store.GetAsync(dealId, ct) ?? throw new NotFoundException("Deal");
-        // Who owns the partner decides a channel manager's access: read it, never a cached copy.
-        var owner = DealAccess.NeedsPartnerOwner(caller) ? (await partners.GetAsync(partnerId, ct))?.Value.ChannelManagerId : null;
+        // Who owns the partner decides a channel manager's access: read it, never a cached copy. The id names the partner, so both reads
+        // run side by side.
+        var ownerRead = DealAccess.NeedsPartnerOwner(caller) ? partners.GetAsync(partnerId, ct) : null;
+        var dealRead = store.GetAsync(dealId, ct);
+        await Task.WhenAll(ownerRead is null ? [dealRead] : [dealRead, ownerRead]);
+        var found = await dealRead ?? throw new NotFoundException("Deal");
+        var owner = ownerRead is null ? null : (await ownerRead)?.Value.ChannelManagerId;
         if (!DealAccess.Allows(caller, DealOperation.Read, found.Value, owner)) throw new NotFoundException("Deal");
         if (!DealAccess.Allows(caller, operation, found.Value, owner))
         {

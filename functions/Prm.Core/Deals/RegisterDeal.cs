@@ -27,8 +27,13 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
             return (await ReplayAsync(caller, existingId, ct), false);
         }
         var request = Validate.Body(body, new RegisterDealValidator(clock));
-        var products = await CheckProductsAsync(request.Products!, ct);
-        var partner = await ActivePartnerAsync(partnerId, ct);
+        // The catalog, the partner and the fund request named are independent reads: side by side.
+        var productsChecked = CheckProductsAsync(request.Products!, ct);
+        var partnerRead = ActivePartnerAsync(partnerId, ct);
+        var fundRequestChecked = CheckFundRequestAsync(request.MdfRequestId, partnerId, ct);
+        await Task.WhenAll(productsChecked, partnerRead, fundRequestChecked);
+        var products = await productsChecked;
+        var partner = await partnerRead;
         var now = clock.GetUtcNow();
         var draft = new Deal
         {
@@ -46,7 +51,7 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
             EstimatedValue = request.EstimatedValue!.ToMoney().Round(),
             ExpectedCloseDate = MdfRules.ParseDate(request.ExpectedCloseDate)!.Value,
             Notes = request.Notes?.Trim(),
-            MdfRequestId = await CheckFundRequestAsync(request.MdfRequestId, partnerId, ct),
+            MdfRequestId = await fundRequestChecked,
             CreatedAt = now,
             Conflict = new DealConflict("none", 0, [], [], false, false),
             UpdatedAt = now,
@@ -124,7 +129,21 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
         var rules = await settings.GetAsync<DealSettings>(DealSettings.SectionName, ct);
         var customer = deal.Customer;
         var normalized = new NormalizedCustomer(customer.Domain, customer.NameKey, customer.Country, deal.Products, customer.BlockingKeys) { PartnerId = partner.Id };
-        var indexed = await store.CandidatesAsync(customer.Domain, customer.BlockingKeys, ct);
+        var claimKey = Deal.ClaimKeyOf(customer);
+        // The conflict candidates and the customer's claim row are independent: side by side. The claim row, not the registration's
+        // memory of it, says who holds the customer.
+        var claiming = store.TryClaimAsync(claimKey, deal.Id, partner.Id, ct);
+        var candidates = store.CandidatesAsync(customer.Domain, customer.BlockingKeys, ct);
+        try
+        {
+            await Task.WhenAll(claiming, candidates);
+        }
+        catch when (claiming.IsCompletedSuccessfully && claiming.Result)
+        {
+            await store.ReleaseClaimAsync(claimKey, deal.Id, CancellationToken.None);
+            throw;
+        }
+        var indexed = await candidates;
         var lookback = now.AddDays(-rules.WonLookbackDays);
         var usable = new List<(IndexedCustomer Source, ConflictCandidate Candidate)>();
         foreach (var row in indexed.Where(r => r.Id != deal.Id).DistinctBy(r => r.Kind + "|" + r.Id))
@@ -139,9 +158,7 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
             if (kind is { } k) usable.Add((row, new ConflictCandidate(k, row.PartnerId, row.Domain, row.NameKey, row.Country, row.Products)));
         }
         var assessment = ConflictEngine.Assess(normalized, usable.Select(u => u.Candidate).ToList(), rules.Conflict);
-        var claimKey = Deal.ClaimKeyOf(customer);
-        // Always through the claim row: it, not the registration's memory of it, says who holds the customer.
-        var claimHeld = await store.TryClaimAsync(claimKey, deal.Id, partner.Id, ct);
+        var claimHeld = await claiming;
         var level = assessment.Level;
         var score = assessment.Score;
         var evidence = assessment.Evidence.ToList();

@@ -30,15 +30,20 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCom
             : "mdr_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(caller.PartnerId + "\n" + caller.UserId + "\n" + idempotencyKey)))[..32];
         if (idempotentId is not null && await ReplayAsync(caller, idempotentId, ct) is { } replayed) return replayed;
         var input = Validate.Body(body, RequestValidator);
-        var rules = await RulesAsync(ct);
-        var partner = (await partners.GetAsync(caller.PartnerId, ct))?.Value ?? throw new NotFoundException("Partner");
+        // The rules, the partner and its budgets are independent reads: side by side.
+        var rulesRead = RulesAsync(ct);
+        var partnerRead = partners.GetAsync(caller.PartnerId, ct);
+        var budgetsRead = store.ListBudgetsAsync(caller.PartnerId, null, ct);
+        await Task.WhenAll(rulesRead, partnerRead, budgetsRead);
+        var rules = await rulesRead;
+        var partner = (await partnerRead)?.Value ?? throw new NotFoundException("Partner");
         var type = Text.ParseEnum<MdfActivityType>(input.ActivityType)!.Value;
         if (!rules.Allows(partner.Tier, type))
             throw new ValidationFailedException("activityType", $"Partners of tier {Text.Camel(partner.Tier)} may not request funds for {Text.Camel(type)}.", unprocessable: true);
         var start = MdfRules.ParseDate(input.StartDate)!.Value;
         var end = MdfRules.ParseDate(input.EndDate)!.Value;
         var amount = input.RequestedAmount!.ToMoney();
-        var covering = (await store.ListBudgetsAsync(partner.Id, null, ct))
+        var covering = (await budgetsRead)
             .Where(b => b.Budget.PeriodStart <= start && end <= b.Budget.PeriodEnd)
             .OrderBy(b => b.Budget.PeriodEnd.DayNumber - b.Budget.PeriodStart.DayNumber).ToList();
         if (covering.Count == 0)
@@ -57,10 +62,10 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCom
         var change = request.Submit(rules);
         // Fail fast (over the available balance: 422) before the id is registered and reviewers get links.
         MdfCommits.Book(budget.Balance, change, caller, now, "requestedAmount.amount");
-        await store.RegisterIdAsync(request.Id, budget.Budget.Id, request.Id, ct);
         try
         {
-            var etag = await commits.SubmitAsync(caller, budget, change, now, ct);
+            // The id's index row and the reviewers' links are independent writes: side by side, both before the commit.
+            var etag = await commits.SubmitAsync(caller, budget, change, now, ct, alongside: store.RegisterIdAsync(request.Id, budget.Budget.Id, request.Id, ct));
             return new Versioned<FundRequestDto>(FundRequestDto.From(request, rules), etag);
         }
         catch (Exception ex) when (ex is ConflictException or DuplicateLedgerEntryException && idempotentId is not null)

@@ -31,6 +31,7 @@ public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotic
         if (!Ids.LooksLike(id, prefix)) throw new NotFoundException(what);
         var state = await store.GetRequestAsync(id, ct);
         if (state is null || (prefix == "mdc" && state.Request.Claim?.Id != id)) throw new NotFoundException(what);
+        // Who owns the partner decides a channel manager's access: read it, never a cached copy.
         var owner = MdfAccess.NeedsPartnerOwner(caller) ? (await partners.GetAsync(state.Request.PartnerId, ct))?.Value.ChannelManagerId : null;
         if (!MdfAccess.Allows(caller, MdfOperation.Read, state.Request.PartnerId, owner)) throw new NotFoundException(what);
         return new VisibleRequest(state, owner);
@@ -97,10 +98,13 @@ public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotic
         (await store.GetRequestAsync(state.Request.Id, ct))?.ETag != state.ETag;
 
     /// <summary>Commits a new request with its reservation against the budget (the request row is added); re-reads the budget when it changed meanwhile.</summary>
-    public async Task<string> SubmitAsync(Caller actor, BudgetState budget, MdfChange change, DateTimeOffset now, CancellationToken ct)
+    /// <param name="alongside">A write that must be done before the commit and may run while the reviewers' links are made.</param>
+    public async Task<string> SubmitAsync(Caller actor, BudgetState budget, MdfChange change, DateTimeOffset now, CancellationToken ct, Task? alongside = null)
     {
         // The reviewers' emails (and their decision links) are made once, not per attempt.
-        var outbox = await notices.OutboxAsync(change, now, ct);
+        var outboxMade = notices.OutboxAsync(change, now, ct);
+        await Task.WhenAll(outboxMade, alongside ?? Task.CompletedTask);
+        var outbox = await outboxMade;
         return await ReadDecideCommit.RunAsync(async attempt =>
         {
             if (attempt > 1) budget = await store.GetBudgetAsync(budget.Budget.Id, ct) ?? throw new NotFoundException("Budget");

@@ -29,17 +29,16 @@ public sealed class MdfNotices(IStaffStore staff, DecisionLinks links, EmailComp
                 outbox.Add(Compose("mdf-update", r.RequesterEmail, r.RequesterName, r, notice, $"{program.PortalBaseUrl.TrimEnd('/')}/mdf/requests/{r.Id}", now));
                 continue;
             }
-            foreach (var reviewer in await RecipientsAsync(r, notice.To, ct))
+            // One decision link per reviewer, each its own row: issued side by side.
+            var reviewers = await RecipientsAsync(r, notice.To, ct);
+            var urls = await Task.WhenAll(reviewers.Select(async reviewer => notice.Link switch
             {
-                var url = notice.Link switch
-                {
-                    MdfLinkKind.RequestDecision => await links.IssueAsync(DecisionKind, r.Id, new Caller(reviewer.Id, reviewer.Email, reviewer.DisplayName, reviewer.Roles, null, null),
-                        ["approve", "reject", "requestInfo"], now + notice.LinkValidFor, ct),
-                    MdfLinkKind.ClaimReview => $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/mdf/claims/{r.Claim?.Id}",
-                    _ => $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/mdf/requests/{r.Id}",
-                };
-                outbox.Add(Compose("mdf-review", reviewer.Email, reviewer.DisplayName, r, notice, url, now));
-            }
+                MdfLinkKind.RequestDecision => await links.IssueAsync(DecisionKind, r.Id, new Caller(reviewer.Id, reviewer.Email, reviewer.DisplayName, reviewer.Roles, null, null),
+                    ["approve", "reject", "requestInfo"], now + notice.LinkValidFor, ct),
+                MdfLinkKind.ClaimReview => $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/mdf/claims/{r.Claim?.Id}",
+                _ => $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/mdf/requests/{r.Id}",
+            }));
+            for (var i = 0; i < reviewers.Count; i++) outbox.Add(Compose("mdf-review", reviewers[i].Email, reviewers[i].DisplayName, r, notice, urls[i], now));
         }
         return outbox;
     }

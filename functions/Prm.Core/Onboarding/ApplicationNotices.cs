@@ -30,12 +30,14 @@ public sealed class ApplicationNotices(IStaffStore staff, DecisionLinks links, E
                 outbox.Add(Email(notice.Template, a.Applicant.Email, a.Applicant.Name, a, now, notice, reviewerName: notice.AskedBy, statusUrl: applicant?.StatusUrl, answerUrl: applicant?.AnswerUrl));
                 continue;
             }
-            foreach (var member in await RecipientsAsync(a, notice.To, ct))
+            // One link per recipient, each its own row: issued side by side.
+            var members = await RecipientsAsync(a, notice.To, ct);
+            var urls = await Task.WhenAll(members.Select(async member => notice.DecisionLink
+                ? await links.IssueAsync(ApplicationDecisionLinks.Kind, a.Id, new Caller(member.Id, member.Email, member.DisplayName, member.Roles, null, null), PartnerApplication.ReviewDecisions, a.Deadlines.ExpiresAt, ct)
+                : null));
+            for (var i = 0; i < members.Count; i++)
             {
-                var url = notice.DecisionLink
-                    ? await links.IssueAsync(ApplicationDecisionLinks.Kind, a.Id, new Caller(member.Id, member.Email, member.DisplayName, member.Roles, null, null), PartnerApplication.ReviewDecisions, a.Deadlines.ExpiresAt, ct)
-                    : null;
-                outbox.Add(Email(notice.Template, member.Email, member.DisplayName, a, now, notice, reviewerName: member.DisplayName, decisionUrl: url));
+                outbox.Add(Email(notice.Template, members[i].Email, members[i].DisplayName, a, now, notice, reviewerName: members[i].DisplayName, decisionUrl: urls[i]));
             }
         }
         return outbox;

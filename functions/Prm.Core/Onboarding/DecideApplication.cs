@@ -16,6 +16,8 @@ public sealed class DecideApplication(ApplicationCommits commits, PartnerFromApp
 {
     public async Task<Versioned<ApplicationDto>> DecideAsync(Caller caller, string applicationId, ApplicationDecisionRequest? body, CancellationToken ct)
     {
+        // The rules and the application are independent reads: side by side.
+        var rulesRead = settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
         var loaded = await commits.LoadAsync(caller, applicationId, ApplicationOperation.Decide, ct);
         if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
         var decision = body.Decision?.Trim();
@@ -26,7 +28,7 @@ public sealed class DecideApplication(ApplicationCommits commits, PartnerFromApp
         if (decision == "requestInfo" && string.IsNullOrWhiteSpace(body.Reason)) throw new ValidationFailedException("reason", "reason is required to request information: it is the question the applicant answers.");
         if (body.Reason?.Length > 2000) throw new ValidationFailedException("reason", "reason takes at most 2000 characters.");
         var reason = body.Reason?.Trim();
-        var rules = await settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
+        var rules = await rulesRead;
 
         // A request for information carries a single-use secret: only its hash is stored, the applicant's email has the link.
         var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
@@ -80,7 +82,7 @@ public sealed class DecideApplication(ApplicationCommits commits, PartnerFromApp
         {
             try
             {
-                await partners.EnsureCreatedAsync(committed.Value, ct);
+                await partners.EnsureCreatedAsync(committed.Value, ct, justApproved: true);
             }
             catch (Exception) when (!ct.IsCancellationRequested)
             {

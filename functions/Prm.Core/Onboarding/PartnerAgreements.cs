@@ -95,8 +95,12 @@ public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IA
     /// <summary>The offer to a given first admin: also for a partner about to be created, whose offer commits with it.</summary>
     public async Task<OutboxMessage> OfferAsync(string partnerId, string partnerName, string adminId, string adminEmail, string adminName, DateTimeOffset deadline, bool reminder, CancellationToken ct)
     {
-        var url = await links.IssueAsync(DecisionKind, partnerId, new Caller(adminId, adminEmail, adminName, [], partnerId, PartnerRole.PartnerAdmin), ["accept"], deadline, ct);
-        var version = (await Settings(ct)).AgreementVersion;
+        // The link row and the settings are independent: side by side.
+        var issued = links.IssueAsync(DecisionKind, partnerId, new Caller(adminId, adminEmail, adminName, [], partnerId, PartnerRole.PartnerAdmin), ["accept"], deadline, ct);
+        var settingsRead = Settings(ct);
+        await Task.WhenAll(issued, settingsRead);
+        var url = await issued;
+        var version = (await settingsRead).AgreementVersion;
         var message = emails.Compose(reminder ? "agreement-reminder" : "agreement-offer", adminEmail, adminName, new
         {
             userName = adminName, partnerName, acceptUrl = url, version,

@@ -35,11 +35,16 @@ public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationS
     }
 
     /// <summary>Creates the partner of an approved application unless it exists (idempotent; concurrent calls create it once).</summary>
-    public async Task EnsureCreatedAsync(PartnerApplication application, CancellationToken ct)
+    /// <param name="justApproved">
+    /// Right after the approval committed (the request that made it): the partner cannot exist yet unless the outbox raced this call, so
+    /// the existence check is skipped and that rare race ends in the creation's conflict (an unused agreement link stays behind).
+    /// </param>
+    public async Task EnsureCreatedAsync(PartnerApplication application, CancellationToken ct, bool justApproved = false)
     {
         if (application.Status != ApplicationStatus.Approved || application.PartnerId is not { } partnerId) return;
-        if (await partners.GetAsync(partnerId, ct) is not null) return;
-        var rules = await settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
+        var rulesRead = settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
+        if (!justApproved && await partners.GetAsync(partnerId, ct) is not null) return;
+        var rules = await rulesRead;
         var adminId = PartnerApplication.AdminUserIdOf(application.Id);
         var request = Request(application, application.Tier ?? PartnerTier.Registered);
         var offer = await agreements.OfferAsync(partnerId, request.Name!.Trim(), adminId, application.Applicant.Email, application.Applicant.Name,

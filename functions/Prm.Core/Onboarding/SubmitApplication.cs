@@ -44,27 +44,20 @@ public sealed class SubmitApplication(IApplicationStore store, IPartnerStore par
         var idempotentId = idempotencyKey is null ? null
             : "app_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes("application\n" + email + "\n" + idempotencyKey)))[..32];
         if (idempotentId is not null && await ReplayAsync(idempotentId, apiBaseUrl, ct) is { } replayed) return replayed;
-        // Only the first send of a key counts against the limits: retries racing it (not committed yet, so no replay) do not.
-        if (idempotentId is null || await store.CountSubmissionOnceAsync(idempotentId, ct))
-        {
-            try
-            {
-                await LimitAsync("email:" + email, limits.MaxPerEmailPerHour, "applications from this email address", ct);
-                if (!string.IsNullOrEmpty(clientIp)) await LimitAsync("ip:" + clientIp, limits.MaxPerIpPerHour, "applications from this network address", ct);
-            }
-            catch (TooManyRequestsException) when (idempotentId is not null)
-            {
-                await store.ForgetSubmissionAsync(idempotentId, ct);
-                throw;
-            }
-        }
+        var type = Text.ParseEnum<PartnerType>(request.Company.PartnerType)!.Value;
+        // The limits, the rules, the screening reads and the reviewers are independent: they run side by side (a refused submission
+        // wasted a few reads, nothing was written for it).
+        var limited = LimitsAsync(email, clientIp, idempotentId, ct);
+        var rulesRead = settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
+        var staffRead = staff.ListAsync(ct);
+        var facts = ScreeningFactsAsync(request, domain, ct);
+        await Task.WhenAll(limited, rulesRead, staffRead, facts);
+        var rules = await rulesRead;
+        var screening = Screen(request, domain, email, type, rules, await facts);
+        var assignee = Assign(await staffRead, request.Company.Country!, request.Company.Region, rules);
 
         var now = clock.GetUtcNow();
         var id = idempotentId ?? Ids.New("app");
-        var type = Text.ParseEnum<PartnerType>(request.Company.PartnerType)!.Value;
-        var rules = await settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
-        var screening = await ScreenAsync(request, domain, email, type, rules, ct);
-        var assignee = await AssignAsync(request.Company.Country!, request.Company.Region, rules, ct);
         var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var application = new PartnerApplication
         {
@@ -112,39 +105,62 @@ public sealed class SubmitApplication(IApplicationStore store, IPartnerStore par
             return (change.Application, StatusUrl(apiBaseUrl, applicationId, secret));
         }, ct: ct);
 
-    private async Task<Screening> ScreenAsync(SubmitApplicationRequest request, string domain, string email, PartnerType type, OnboardingSettings rules, CancellationToken ct)
+    /// <summary>Only the first send of a key counts against the limits: retries racing it (not committed yet, so no replay) do not.</summary>
+    private async Task LimitsAsync(string email, string? clientIp, string? idempotentId, CancellationToken ct)
+    {
+        if (idempotentId is not null && !await store.CountSubmissionOnceAsync(idempotentId, ct)) return;
+        try
+        {
+            var perEmail = LimitAsync("email:" + email, limits.MaxPerEmailPerHour, "applications from this email address", ct);
+            var perAddress = string.IsNullOrEmpty(clientIp) ? Task.CompletedTask : LimitAsync("ip:" + clientIp, limits.MaxPerIpPerHour, "applications from this network address", ct);
+            await Task.WhenAll(perEmail, perAddress);
+        }
+        catch (TooManyRequestsException) when (idempotentId is not null)
+        {
+            await store.ForgetSubmissionAsync(idempotentId, ct);
+            throw;
+        }
+    }
+
+    /// <summary>What the screening looks up: the partner owning the domain, an open application for it, partners with a similar name.</summary>
+    private sealed record ScreeningFacts(string? PartnerId, string? OpenApplicationId, IReadOnlyList<Partner> Similar);
+
+    private async Task<ScreeningFacts> ScreeningFactsAsync(SubmitApplicationRequest request, string domain, CancellationToken ct)
+    {
+        var owner = partners.FindByDomainAsync(domain, ct);
+        var open = store.FindOpenByDomainAsync(domain, ct);
+        var prefix = Text.NameKey(request.Company!.LegalName!).Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        var similar = prefix is { Length: >= 4 } ? partners.ListAsync(new PartnerQuery(null, null, null, null, prefix), new PageRequest(5, null), ct) : null;
+        await Task.WhenAll(new Task?[] { owner, open, similar }.OfType<Task>());
+        return new ScreeningFacts(await owner, await open, similar is null ? [] : (await similar).Items);
+    }
+
+    private static Screening Screen(SubmitApplicationRequest request, string domain, string email, PartnerType type, OnboardingSettings rules, ScreeningFacts facts)
     {
         var flags = ApplicationScreening.AddressFlags(domain, email);
         var matches = new List<string>();
-        if (await partners.FindByDomainAsync(domain, ct) is { } partnerId)
+        if (facts.PartnerId is { } partnerId)
         {
             flags.Add("domainBelongsToPartner");
             matches.Add($"partner {partnerId} owns the domain {domain}");
         }
-        if (await store.FindOpenByDomainAsync(domain, ct) is { } openId)
+        if (facts.OpenApplicationId is { } openId)
         {
             flags.Add("openApplicationForDomain");
             matches.Add($"application {openId} for {domain} is still open");
         }
-        var nameKey = Text.NameKey(request.Company!.LegalName!);
-        var prefix = nameKey.Split(' ', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
-        if (prefix is { Length: >= 4 })
+        foreach (var p in facts.Similar.Where(p => p.Domain != domain))
         {
-            var similar = await partners.ListAsync(new PartnerQuery(null, null, null, null, prefix), new PageRequest(5, null), ct);
-            foreach (var p in similar.Items.Where(p => p.Domain != domain))
-            {
-                if (!flags.Contains("similarPartnerName")) flags.Add("similarPartnerName");
-                matches.Add($"partner {p.Id} ({p.Name}, {p.Domain}) has a similar name");
-            }
+            if (!flags.Contains("similarPartnerName")) flags.Add("similarPartnerName");
+            matches.Add($"partner {p.Id} ({p.Name}, {p.Domain}) has a similar name");
         }
-        var (score, reasons) = ApplicationScreening.Fit(rules, request.Company.Country!, type, request.ExpectedAnnualRevenueBand);
+        var (score, reasons) = ApplicationScreening.Fit(rules, request.Company!.Country!, type, request.ExpectedAnnualRevenueBand);
         return new Screening(flags, matches, score, reasons);
     }
 
     /// <summary>The reviewer: the first assignment rule for the country, else for the region, else the channel manager of the region; null means the admins.</summary>
-    private async Task<StaffMember?> AssignAsync(string country, string? region, OnboardingSettings rules, CancellationToken ct)
+    private static StaffMember? Assign(IReadOnlyList<StaffMember> all, string country, string? region, OnboardingSettings rules)
     {
-        var all = await staff.ListAsync(ct);
         StaffMember? Manager(string id) => all.FirstOrDefault(s => s.Id == id && s.Roles.Contains(AppRoles.ChannelManager));
         foreach (var rule in rules.Assignments.Where(r => r.Country == country)) if (Manager(rule.ChannelManagerId) is { } m) return m;
         if (region is null) return null;

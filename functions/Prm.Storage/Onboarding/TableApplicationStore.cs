@@ -25,15 +25,8 @@ public sealed class TableApplicationStore(PrmTables tables, PartitionWriter writ
     public async Task<string> CreateAsync(PartnerApplication application, ChangeSet changes, CancellationToken ct)
     {
         var etags = await writer.CommitAsync(tables.Applications, application.Id, [new(TableTransactionActionType.Add, Entity(application, application.Id, Row))], changes, ct);
-        try
-        {
-            // The first open application of a domain holds its key row (later ones are flagged as duplicates, not refused).
-            await tables.Keys.AddEntityAsync(new TableEntity(DomainKey(application.Company.Domain), "") { ["ApplicationId"] = application.Id }, ct);
-        }
-        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
-        {
-        }
-        await IndexAsync(application, ct);
+        // The domain's key row and the queue index are independent of each other: side by side.
+        await Task.WhenAll(HoldDomainAsync(application, ct), IndexAsync(application, ct));
         return etags[0];
     }
 
@@ -47,16 +40,19 @@ public sealed class TableApplicationStore(PrmTables tables, PartitionWriter writ
     {
         var etags = await writer.CommitAsync(tables.Applications, application.Id,
             [new(TableTransactionActionType.UpdateReplace, Entity(application, application.Id, Row), new Azure.ETag(etag))], changes, ct);
-        if (!application.IsOpen)
-        {
-            var key = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(DomainKey(application.Company.Domain), "", cancellationToken: ct);
-            if (key.HasValue && key.Value!.GetString("ApplicationId") == application.Id)
-            {
-                await tables.Keys.DeleteEntityAsync(key.Value.PartitionKey, key.Value.RowKey, key.Value.ETag, ct);
-            }
-        }
-        await IndexAsync(application, ct);
+        // The domain's key row and the queue index are independent of each other: side by side.
+        await Task.WhenAll(application.IsOpen ? Task.CompletedTask : LetGoOfDomainAsync(application, ct), IndexAsync(application, ct));
         return etags[0];
+    }
+
+    /// <summary>A closed application gives its domain's key row back (if it holds it).</summary>
+    private async Task LetGoOfDomainAsync(PartnerApplication application, CancellationToken ct)
+    {
+        var key = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(DomainKey(application.Company.Domain), "", cancellationToken: ct);
+        if (key.HasValue && key.Value!.GetString("ApplicationId") == application.Id)
+        {
+            await tables.Keys.DeleteEntityAsync(key.Value.PartitionKey, key.Value.RowKey, key.Value.ETag, ct);
+        }
     }
 
     public Task<Prm.Core.Common.Page<PartnerApplication>> ListAsync(string? assigneeId, ApplicationStatus? status, PageRequest page, CancellationToken ct)
@@ -130,16 +126,28 @@ public sealed class TableApplicationStore(PrmTables tables, PartitionWriter writ
         return found.HasValue ? found.Value!.GetString("ApplicationId") : null;
     }
 
+    /// <summary>The first open application of a domain holds its key row (later ones are flagged as duplicates, not refused).</summary>
+    private async Task HoldDomainAsync(PartnerApplication application, CancellationToken ct)
+    {
+        try
+        {
+            await tables.Keys.AddEntityAsync(new TableEntity(DomainKey(application.Company.Domain), "") { ["ApplicationId"] = application.Id }, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+        }
+    }
+
     private async Task IndexAsync(PartnerApplication application, CancellationToken ct)
     {
         var rowKey = KeyEncoding.Inverted(application.SubmittedAt) + "|" + application.Id;
         try
         {
-            if (application.AssigneeId is not null)
-            {
-                await tables.ApplicationIndex.UpsertEntityAsync(Entity(application, "assignee:" + application.AssigneeId, rowKey), TableUpdateMode.Replace, ct);
-            }
-            await tables.ApplicationIndex.UpsertEntityAsync(Entity(application, AllPartition, rowKey), TableUpdateMode.Replace, ct);
+            // Two partitions, two upserts, side by side.
+            await Task.WhenAll(
+                application.AssigneeId is null ? Task.CompletedTask
+                    : tables.ApplicationIndex.UpsertEntityAsync(Entity(application, "assignee:" + application.AssigneeId, rowKey), TableUpdateMode.Replace, ct),
+                tables.ApplicationIndex.UpsertEntityAsync(Entity(application, AllPartition, rowKey), TableUpdateMode.Replace, ct));
         }
         catch (Azure.RequestFailedException ex)
         {

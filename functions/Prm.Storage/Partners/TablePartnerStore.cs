@@ -27,17 +27,18 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         var claimed = new List<string>();
         try
         {
-            if (await ClaimOwnAsync(KeyRows.Domain(partner.Domain), new() { ["PartnerId"] = partner.Id }, "domain", $"A partner with the domain {partner.Domain} already exists.", ct))
+            // The domain and every email are claimed side by side; what was claimed is released in the finally when any claim (or the
+            // commit) fails.
+            var claims = new List<(string Key, Task<bool> Claim)>
             {
-                claimed.Add(KeyRows.Domain(partner.Domain));
-            }
-            foreach (var user in users)
-            {
-                if (await ClaimOwnAsync(KeyRows.Email(user.Email), EmailKey(user), "admin.email", $"{user.Email} already belongs to a user of the program.", ct)) claimed.Add(KeyRows.Email(user.Email));
-            }
+                (KeyRows.Domain(partner.Domain), ClaimOwnAsync(KeyRows.Domain(partner.Domain), new() { ["PartnerId"] = partner.Id }, "domain", $"A partner with the domain {partner.Domain} already exists.", ct)),
+            };
+            claims.AddRange(users.Select(user => (KeyRows.Email(user.Email),
+                ClaimOwnAsync(KeyRows.Email(user.Email), EmailKey(user), "admin.email", $"{user.Email} already belongs to a user of the program.", ct))));
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, PartnerRows.Profile(partner)) };
             actions.AddRange(users.Select(u => new TableTransactionAction(TableTransactionActionType.Add, PartnerRows.User(u))));
-            var etags = await writer.CommitAsync(tables.Partners, partner.Id, actions, changes, ct);
+            // The claims run side by side with the outbox pointers; the transaction waits for both.
+            var etags = await writer.CommitAsync(tables.Partners, partner.Id, actions, changes, ct, alongside: AllClaimedAsync(claims, claimed));
             claimed.Clear();
             await RefreshIndexAsync(partner, null, null, ct);
             return etags[0];
@@ -59,13 +60,13 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         try
         {
             var domain = KeyRows.Domain(reservation.Domain);
-            if (await ClaimOwnAsync(domain, new() { ["PartnerId"] = reservation.PartnerId }, "domain", $"A partner with the domain {reservation.Domain} already exists.", ct)) claimed.Add(domain);
             var email = KeyRows.Email(reservation.AdminEmail);
-            if (await ClaimOwnAsync(email, new() { ["UserId"] = reservation.AdminUserId, ["PartnerId"] = reservation.PartnerId }, "admin.email",
-                $"{reservation.AdminEmail} already belongs to a user of the program.", ct))
-            {
-                claimed.Add(email);
-            }
+            await AllClaimedAsync(
+            [
+                (domain, ClaimOwnAsync(domain, new() { ["PartnerId"] = reservation.PartnerId }, "domain", $"A partner with the domain {reservation.Domain} already exists.", ct)),
+                (email, ClaimOwnAsync(email, new() { ["UserId"] = reservation.AdminUserId, ["PartnerId"] = reservation.PartnerId }, "admin.email",
+                    $"{reservation.AdminEmail} already belongs to a user of the program.", ct)),
+            ], claimed);
             claimed.Clear();
         }
         finally
@@ -110,7 +111,8 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
 
     public async Task<string> AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct)
     {
-        await ClaimAsync(KeyRows.Email(user.Email), EmailKey(user), "email", $"{user.Email} already belongs to a user of the program.", ct);
+        // The email's key row is claimed side by side with the outbox pointers, before the transaction.
+        var claim = ClaimAsync(KeyRows.Email(user.Email), EmailKey(user), "email", $"{user.Email} already belongs to a user of the program.", ct);
         IReadOnlyList<string> etags;
         try
         {
@@ -118,11 +120,12 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             [
                 new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(partnerETag)),
                 new(TableTransactionActionType.Add, PartnerRows.User(user)),
-            ], changes, ct);
+            ], changes, ct, alongside: claim);
         }
         catch
         {
-            await tables.Keys.DeleteEntityAsync(KeyRows.Email(user.Email), "", Azure.ETag.All, CancellationToken.None);
+            // Only a claim this call made is released (a refused claim belongs to someone else).
+            if (claim.IsCompletedSuccessfully) await tables.Keys.DeleteEntityAsync(KeyRows.Email(user.Email), "", Azure.ETag.All, CancellationToken.None);
             throw;
         }
         await RefreshIndexAsync(partner, null, null, ct);
@@ -187,6 +190,22 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         {
             // The outbox event of this change refreshes the index again; the request itself succeeded.
             log.LogWarning(ex, "Partner index refresh for {PartnerId} failed; the outbox projection will repair it", partner.Id);
+        }
+    }
+
+    /// <summary>
+    /// Waits for claims made side by side; every key this call newly claimed is added to <paramref name="claimed"/> (also when another
+    /// claim failed, so the caller can release it), then the first failure, if any, is thrown.
+    /// </summary>
+    private static async Task AllClaimedAsync(IReadOnlyList<(string Key, Task<bool> Claim)> claims, List<string> claimed)
+    {
+        try
+        {
+            await Task.WhenAll(claims.Select(c => c.Claim));
+        }
+        finally
+        {
+            claimed.AddRange(claims.Where(c => c.Claim.IsCompletedSuccessfully && c.Claim.Result).Select(c => c.Key));
         }
     }
 
