@@ -90,7 +90,7 @@ public sealed class Claims(IMdfStore store, IMdfProofFiles files, MdfCommits com
         RequirePartner(caller, visible, "The partner submits the claim.");
         if (body is not null) Validate.Body(body, new ClaimValidator(visible.Request.MaxClaim));
         var rules = await settings.GetAsync<MdfSettings>(MdfSettings.SectionName, ct);
-        var result = await commits.ApplyAsync(caller, visible.Request.Id, state => Task.FromResult<MdfChange?>(state.Request.SubmitClaim(body, rules, clock.GetUtcNow())), ct);
+        var result = await commits.ApplyAsync(caller, visible.Request.Id, state => Task.FromResult<MdfChange?>(state.Request.SubmitClaim(body, rules, clock.GetUtcNow())), ct, loaded: visible.State);
         return Result(result);
     }
 
@@ -102,7 +102,7 @@ public sealed class Claims(IMdfStore store, IMdfProofFiles files, MdfCommits com
         Validate.Body(body, new ClaimDecisionValidator(visible.Request.Claim!.ClaimedAmount));
         var decision = Text.ParseEnum<MdfDecision>(body!.Decision)!.Value;
         var result = await commits.ApplyAsync(caller, visible.Request.Id, state => Task.FromResult<MdfChange?>(state.Request.DecideClaim(decision, body.Amount?.ToMoney(),
-            new MdfDecisionRecord("claim", body.Reason?.Trim(), caller.UserId, caller.DisplayName, clock.GetUtcNow()))), ct);
+            new MdfDecisionRecord("claim", body.Reason?.Trim(), caller.UserId, caller.DisplayName, clock.GetUtcNow()))), ct, loaded: visible.State);
         return Result(result);
     }
 
@@ -113,7 +113,7 @@ public sealed class Claims(IMdfStore store, IMdfProofFiles files, MdfCommits com
         if (!MdfAccess.Allows(caller, MdfOperation.Pay, visible.Request.PartnerId, visible.PartnerOwnerId)) throw new ForbiddenException("Finance (program admins) records payouts.");
         var input = Validate.Body(body, new PayoutValidator());
         var result = await commits.ApplyAsync(caller, visible.Request.Id, state => Task.FromResult<MdfChange?>(state.Request.Pay(input.PaymentReference!.Trim(), input.PaidOn!.Trim(),
-            new MdfDecisionRecord("claimPaid", null, caller.UserId, caller.DisplayName, clock.GetUtcNow()))), ct);
+            new MdfDecisionRecord("claimPaid", null, caller.UserId, caller.DisplayName, clock.GetUtcNow()))), ct, loaded: visible.State);
         return Result(result);
     }
 

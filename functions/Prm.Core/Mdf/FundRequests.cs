@@ -94,7 +94,7 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCom
         var name = decision switch { MdfDecision.Approve => "approve", MdfDecision.Reject => "reject", _ => "requestInfo" };
         var result = await commits.ApplyAsync(caller, requestId, state => Task.FromResult<MdfChange?>(state.Request.Decide(decision,
             new MdfDecisionRecord(name, body.Reason?.Trim(), caller.UserId, caller.DisplayName, clock.GetUtcNow()),
-            body.ApprovedAmount?.ToMoney(), body.MaxReimbursementPercent, MdfRules.ParseDate(body.ClaimDeadline), rules, caller.IsAdmin)), ct);
+            body.ApprovedAmount?.ToMoney(), body.MaxReimbursementPercent, MdfRules.ParseDate(body.ClaimDeadline), rules, caller.IsAdmin)), ct, loaded: visible.State);
         return new Versioned<FundRequestDto>(FundRequestDto.From(result.Request, rules), result.ETag);
     }
 

@@ -61,19 +61,24 @@ public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotic
     }
 
     /// <summary>Reads the request, decides the change, commits it with its money movements in one transaction; re-decides on a stale row.</summary>
-    public Task<RequestState> ApplyAsync(Caller actor, string requestId, Func<RequestState, Task<MdfChange?>> decide, CancellationToken ct) =>
-        ReadDecideCommit.RunAsync(async _ =>
+    /// <param name="loaded">The request as the caller just read it (to check access): the first attempt decides on it instead of reading it again.</param>
+    public Task<RequestState> ApplyAsync(Caller actor, string requestId, Func<RequestState, Task<MdfChange?>> decide, CancellationToken ct, RequestState? loaded = null) =>
+        ReadDecideCommit.RunAsync(async attempt =>
         {
-            var state = await store.GetRequestAsync(requestId, ct) ?? throw new NotFoundException("Fund request");
+            var state = attempt == 1 && loaded is not null ? loaded : await store.GetRequestAsync(requestId, ct) ?? throw new NotFoundException("Fund request");
             var change = await decide(state);
             if (change is null) return state;
             var now = clock.GetUtcNow();
             BudgetState? budget = null;
             BudgetBalance? balance = null;
             var entries = new List<LedgerEntry>();
-            if (change.Moves.Count > 0)
+            // The budget (when money moves) and the emails with their links are independent: side by side.
+            var budgetRead = change.Moves.Count > 0 ? store.GetBudgetAsync(state.Request.BudgetId, ct) : null;
+            var outboxMade = notices.OutboxAsync(change, now, ct);
+            await Task.WhenAll(budgetRead is null ? [outboxMade] : [outboxMade, budgetRead]);
+            if (budgetRead is not null)
             {
-                budget = await store.GetBudgetAsync(state.Request.BudgetId, ct) ?? throw new InvalidOperationException($"Budget {state.Request.BudgetId} is missing.");
+                budget = await budgetRead ?? throw new InvalidOperationException($"Budget {state.Request.BudgetId} is missing.");
                 try
                 {
                     (balance, entries) = Book(budget.Balance, change, actor, now);
@@ -89,7 +94,7 @@ public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotic
             // The timeline of a request holds its claim's entries too (SubjectType "claim", SubjectId the request).
             var audit = new AuditEntry(Ids.New("aud"), now, actor.UserId, actor.DisplayName, change.Action, change.SubjectType, change.Updated.Id,
                 Diff.Between(state.Request.Snapshot(), change.Updated.Snapshot()), change.Note);
-            var outbox = await notices.OutboxAsync(change, now, ct);
+            var outbox = await outboxMade;
             var etag = await store.CommitAsync(new MdfCommit(state.Request.BudgetId, budget?.ETag, balance, entries, change.Updated, state.ETag, new ChangeSet([audit], outbox)), ct);
             return new RequestState(change.Updated, etag);
         }, Attempts, ReadDecideCommit.Jitter(5), ct: ct);
