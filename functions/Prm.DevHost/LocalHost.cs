@@ -45,6 +45,9 @@ public sealed class LocalHost : IAsyncDisposable
     /// <summary>The longest chain of the request's round trips that waited for each other (calls made side by side count once).</summary>
     public const string StorageCriticalPathHeader = "x-prm-storage-critical-path";
 
+    /// <summary>Sent with any value, the response lists the request's round trips with their timing (a development aid).</summary>
+    public const string StorageTraceHeader = "x-prm-storage-trace";
+
     private LocalHost(WebApplication app, Azurite? azurite, DurableBackend durable, string baseUrl)
     {
         App = app;
@@ -149,6 +152,8 @@ public sealed class LocalHost : IAsyncDisposable
             {
                 context.Response.Headers[StorageCallsHeader] = calls.Value.ToString(System.Globalization.CultureInfo.InvariantCulture);
                 context.Response.Headers[StorageCriticalPathHeader] = calls.CriticalPath.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                // Asked for (benchmark --explain): every round trip with its timing, to see which ones waited for which.
+                if (context.Request.Headers.ContainsKey(StorageTraceHeader)) context.Response.Headers[StorageTraceHeader] = string.Join(" | ", calls.Describe().Take(60));
                 return Task.CompletedTask;
             });
             await next(context);

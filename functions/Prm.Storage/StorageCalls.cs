@@ -12,6 +12,7 @@ public sealed class StorageCallScope
 {
     private readonly object gate = new();
     private readonly List<(long Start, long End)> calls = [];
+    private readonly List<string> names = [];
     private readonly Func<long> clock;
     private int count;
 
@@ -48,13 +49,26 @@ public sealed class StorageCallScope
         }
     }
 
-    internal int Begin()
+    internal int Begin(string? name = null)
     {
         Interlocked.Increment(ref count);
         lock (gate)
         {
             calls.Add((clock(), 0));
+            names.Add(name ?? "");
             return calls.Count - 1;
+        }
+    }
+
+    /// <summary>Each call in start order with its start and end (ms after the first start): to see which calls waited for which.</summary>
+    public IReadOnlyList<string> Describe()
+    {
+        lock (gate)
+        {
+            if (calls.Count == 0) return [];
+            var origin = calls.Min(c => c.Start);
+            double Ms(long t) => (t - origin) * 1000.0 / Stopwatch.Frequency;
+            return calls.Select((c, i) => $"{Ms(c.Start),8:0.0} - {(c.End == 0 ? double.NaN : Ms(c.End)),8:0.0} ms  {names[i]}").ToList();
         }
     }
 
@@ -85,11 +99,11 @@ public static class StorageCalls
     /// <summary>The count of the current scope (0 when none).</summary>
     public static int Count => Current.Value?.Value ?? 0;
 
-    internal static (StorageCallScope? Scope, int Index) Begin()
+    internal static (StorageCallScope? Scope, int Index) Begin(HttpMessage? message = null)
     {
         Interlocked.Increment(ref total);
         var scope = Current.Value;
-        return (scope, scope?.Begin() ?? -1);
+        return (scope, scope?.Begin(message is null ? null : $"{message.Request.Method} {message.Request.Uri.Path}") ?? -1);
     }
 }
 
@@ -100,7 +114,7 @@ public sealed class StorageCallCountingPolicy : HttpPipelinePolicy
 
     public override async ValueTask ProcessAsync(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
-        var (scope, index) = StorageCalls.Begin();
+        var (scope, index) = StorageCalls.Begin(message);
         try
         {
             await ProcessNextAsync(message, pipeline).ConfigureAwait(false);
@@ -113,7 +127,7 @@ public sealed class StorageCallCountingPolicy : HttpPipelinePolicy
 
     public override void Process(HttpMessage message, ReadOnlyMemory<HttpPipelinePolicy> pipeline)
     {
-        var (scope, index) = StorageCalls.Begin();
+        var (scope, index) = StorageCalls.Begin(message);
         try
         {
             ProcessNext(message, pipeline);

@@ -12,7 +12,7 @@ using Prm.Testing;
 using static Prm.Benchmarks.Measure;
 
 // Latency and storage round trips of the main API operations on the in-process local host against Azurite,
-// next to a raw Azurite point read measured in the same run. Usage: [--quick] [--out PATH]; --deals runs the deal registration load benchmark instead;
+// next to a raw Azurite point read measured in the same run. Usage: [--quick] [--explain] [--out PATH]; --explain prints each write's round trips with their timing; --deals runs the deal registration load benchmark instead;
 // --triggers the decision-to-workflow latency through the outbox queue and the idle storage transactions; --drain the outbox backlog
 // a crashed host leaves (1,000 messages) delivered by one sweep.
 var quick = args.Contains("--quick");
@@ -254,12 +254,20 @@ finally
     Console.WriteLine($"Total run time {total.Elapsed.TotalSeconds:0.0} s.");
 }
 
+// --explain: print every round trip of each write with its timing.
+static bool Explain() => Environment.GetCommandLineArgs().Contains("--explain");
+
 static string Unique() => "b" + Guid.NewGuid().ToString("N")[..12];
 
 static async Task<(int Calls, HttpResponseMessage Response)> CallAsync(HttpClient client, HttpRequestMessage request)
 {
     // The default completion option buffers the body, so the time includes reading the whole response.
+    if (Explain()) request.Headers.Add(Prm.DevHost.LocalHost.StorageTraceHeader, "1");
     var response = await client.SendAsync(request);
+    if (Explain() && request.Method != HttpMethod.Get && response.Headers.TryGetValues(Prm.DevHost.LocalHost.StorageTraceHeader, out var trace))
+    {
+        Console.WriteLine($"{request.Method} {request.RequestUri}:\n  " + string.Join("\n  ", trace.First().Split(" | ")));
+    }
     if (!response.IsSuccessStatusCode)
     {
         throw new InvalidOperationException($"{request.Method} {request.RequestUri} answered {(int)response.StatusCode}: {await response.Content.ReadAsStringAsync()}");

@@ -56,9 +56,17 @@ public sealed class DecideApplication(ApplicationCommits commits, PartnerFromApp
                 if (decision == "approve" && !reserved)
                 {
                     // What would refuse the partner refuses the approval while the application is still open; then its keys are held for it.
-                    await partners.CheckAsync(found.Value, tier ?? PartnerTier.Registered, ct);
-                    await partners.ReserveAsync(found.Value, ct);
-                    reserved = true;
+                    // The check (reads) and the reservation (key rows) run side by side; a refused check gives the reservation back (below).
+                    var check = partners.CheckAsync(found.Value, tier ?? PartnerTier.Registered, ct);
+                    var reserve = partners.ReserveAsync(found.Value, ct);
+                    try
+                    {
+                        await Task.WhenAll(check, reserve);
+                    }
+                    finally
+                    {
+                        reserved = reserve.IsCompletedSuccessfully;
+                    }
                 }
                 var etag = await commits.CommitAsync(caller, found, change, now, links, ct);
                 return new Versioned<PartnerApplication>(change.Application, etag);

@@ -19,7 +19,8 @@ namespace Prm.Core.Onboarding;
 /// when that was cut short: both name the same partner, so it is created once.</item>
 /// </list>
 /// </summary>
-public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationStore applications, PartnerDirectory directory, PartnerAgreements agreements, ProgramSettings settings)
+public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationStore applications, PartnerDirectory directory, PartnerAgreements agreements, ProgramSettings settings,
+    IStaffStore staff)
 {
     /// <summary>Refuses an approval whose partner could not be created (an owner that is no channel manager, a name or domain the directory refuses).</summary>
     public Task CheckAsync(PartnerApplication application, PartnerTier tier, CancellationToken ct) => directory.CheckNewAsync(Request(application, tier), ct);
@@ -47,11 +48,15 @@ public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationS
         var rules = await rulesRead;
         var adminId = PartnerApplication.AdminUserIdOf(application.Id);
         var request = Request(application, application.Tier ?? PartnerTier.Registered);
-        var offer = await agreements.OfferAsync(partnerId, request.Name!.Trim(), adminId, application.Applicant.Email, application.Applicant.Name,
+        // The agreement offer (its link row) and the staff the channel manager comes from are independent: side by side.
+        var offering = agreements.OfferAsync(partnerId, request.Name!.Trim(), adminId, application.Applicant.Email, application.Applicant.Name,
             rules.AgreementDeadlinesFrom(application.Decisions.Last(d => d.Decision == "approve").DecidedAt).ExpiresAt, reminder: false, ct);
+        var staffRead = StaffForAsync(request.ChannelManagerId, ct);
+        await Task.WhenAll(offering, staffRead);
+        var offer = await offering;
         try
         {
-            await directory.CreateApprovedAsync(request, partnerId, adminId, [offer], ct);
+            await directory.CreateApprovedAsync(request, partnerId, adminId, [offer], ct, await staffRead);
         }
         catch (ConflictException)
         {
@@ -59,6 +64,10 @@ public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationS
             if (await partners.GetAsync(partnerId, ct) is null) throw;
         }
     }
+
+    /// <summary>The named channel manager (none when unknown: the creation then refuses it), or all staff for assignment by region.</summary>
+    private async Task<IReadOnlyList<StaffMember>> StaffForAsync(string? channelManagerId, CancellationToken ct) =>
+        channelManagerId is null ? await staff.ListAsync(ct) : await staff.GetAsync(channelManagerId, ct) is { } member ? [member] : [];
 
     private static PartnerReservation Reservation(PartnerApplication a) =>
         new(PartnerApplication.PartnerIdOf(a.Id), a.Company.Domain, PartnerApplication.AdminUserIdOf(a.Id), a.Applicant.Email);

@@ -86,8 +86,10 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
     /// the approval may have reserved (<see cref="IPartnerStore.ReserveAsync"/>), and <paramref name="alsoSend"/> (the agreement offer)
     /// in the same transaction. A second creation of the same partner is a conflict and writes nothing.
     /// </summary>
-    internal Task<Versioned<PartnerDto>> CreateApprovedAsync(CreatePartnerRequest body, string partnerId, string adminUserId, IReadOnlyList<OutboxMessage> alsoSend, CancellationToken ct) =>
-        CreateAsync(Caller.System, body, [], null, (partnerId, adminUserId), alsoSend, ct);
+    /// <param name="staffList">The staff the channel manager is chosen from, when the caller read it already (null: read here).</param>
+    internal Task<Versioned<PartnerDto>> CreateApprovedAsync(CreatePartnerRequest body, string partnerId, string adminUserId, IReadOnlyList<OutboxMessage> alsoSend, CancellationToken ct,
+        IReadOnlyList<StaffMember>? staffList = null) =>
+        CreateAsync(Caller.System, body, [], staffList, (partnerId, adminUserId), alsoSend, ct);
 
     private async Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers,
         IReadOnlyList<StaffMember>? staffList, (string PartnerId, string AdminUserId)? ids, IReadOnlyList<OutboxMessage> alsoSend, CancellationToken ct)

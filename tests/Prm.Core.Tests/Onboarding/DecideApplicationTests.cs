@@ -34,7 +34,7 @@ public class DecideApplicationTests
             var directory = new PartnerDirectory(Partners, staff, Clock, emails, program);
             var agreements = new PartnerAgreements(Partners, staff, new NoDocuments(), links, emails, Clock, settings);
             var commits = new ApplicationCommits(Applications, new ApplicationNotices(staff, links, emails, program));
-            FromApplication = new PartnerFromApplication(Partners, Applications, directory, agreements, settings);
+            FromApplication = new PartnerFromApplication(Partners, Applications, directory, agreements, settings, staff);
             Decide = new DecideApplication(commits, FromApplication, settings, program, Clock);
             Projection = new ApplicationPartnerProjection(Applications, FromApplication);
         }
