@@ -119,3 +119,14 @@ public sealed class StorageInitializer(PrmTables tables, BlobFiles files, Onboar
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
 }
+
+/// <summary>The storage adapters of the content library: the assets table (catalog partition, downloads) and the asset blobs.</summary>
+public static class ContentStorageRegistration
+{
+    public static IServiceCollection AddContentStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Content.IAssetStore, Content.TableAssetStore>();
+        services.AddSingleton<Prm.Core.Content.IAssetFiles, Content.BlobAssetFiles>();
+        return services;
+    }
+}

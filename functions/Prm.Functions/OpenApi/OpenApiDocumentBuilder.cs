@@ -13,7 +13,7 @@ namespace Prm.Functions.OpenApi;
 public static class OpenApiDocumentBuilder
 {
     /// <summary>The settings sections in the order of the settings variants (onboarding, deals, mdf).</summary>
-    private static readonly string[] SettingsSections = [Prm.Core.Onboarding.OnboardingSettings.SectionName, Prm.Core.Deals.DealSettings.SectionName, Prm.Core.Mdf.MdfSettings.SectionName];
+    private static readonly string[] SettingsSections = [Prm.Core.Onboarding.OnboardingSettings.SectionName, Prm.Core.Deals.DealSettings.SectionName, Prm.Core.Mdf.MdfSettings.SectionName, Prm.Core.Content.ContentSettings.SectionName];
 
     public static OpenApiDocument Build(string serverUrl)
     {
@@ -136,8 +136,15 @@ public static class OpenApiDocumentBuilder
             operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
         }
         var status = info?.Status ?? 200;
-        var success = new OpenApiResponse { Description = status switch { 201 => "Created.", 202 => "Accepted.", 204 => "No content.", _ => "Success." } };
-        if (status != 204)
+        var success = new OpenApiResponse { Description = status switch { 201 => "Created.", 202 => "Accepted.", 204 => "No content.", 302 => "Found: follow Location.", _ => "Success." } };
+        if (status == 302)
+        {
+            success.Headers = new Dictionary<string, IOpenApiHeader>
+            {
+                ["Location"] = new OpenApiHeader { Required = true, Description = "Where the resource is (a short-lived URL).", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+            };
+        }
+        else if (status != 204)
         {
             IOpenApiSchema? body = variants.Length > 0 ? Variant(false)
                 : info?.Response is { } response ? schemas.For(response, input: false)
