@@ -127,6 +127,7 @@ public static class ContentStorageRegistration
     {
         services.AddSingleton<Prm.Core.Content.IAssetStore, Content.TableAssetStore>();
         services.AddSingleton<Prm.Core.Content.IAssetFiles, Content.BlobAssetFiles>();
+        services.AddSingleton<Prm.Core.Content.IDigestStore, Content.TableDigestStore>();
         return services;
     }
 }

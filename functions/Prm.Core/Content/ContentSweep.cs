@@ -6,15 +6,22 @@ namespace Prm.Core.Content;
 /// <summary>
 /// The timer-driven sweep of the content library: reads the date index up to now (never the assets) and applies what is due —
 /// scheduled publications, expiries and the owner's expiry notice — each through the asset's own transition and commit. An entry whose
-/// asset moved on (archived, dates changed) is dropped. Runs every 15 minutes, so dates take effect within an hour.
+/// asset moved on (archived, dates changed) is dropped; then the day's supersede digests go out. Runs every 15 minutes, so dates take effect within an hour.
 /// </summary>
-public sealed class ContentSweep(IAssetStore store, AssetCommits commits, TimeProvider clock)
+public sealed class ContentSweep(IAssetStore store, AssetCommits commits, SupersedeDigest digest, TimeProvider clock)
 {
     /// <summary>Entries handled per run at most (the rest wait for the next run).</summary>
     public const int BatchSize = 500;
 
-    /// <summary>Applies every entry due now; returns how many transitions were committed.</summary>
+    /// <summary>Applies every date-index entry due now, then sends the supersede digests; returns how many transitions were committed.</summary>
     public async Task<int> RunAsync(CancellationToken ct)
+    {
+        var applied = await ApplyDueAsync(ct);
+        await digest.SendAsync(ct);
+        return applied;
+    }
+
+    private async Task<int> ApplyDueAsync(CancellationToken ct)
     {
         var applied = 0;
         foreach (var entry in await store.DueAsync(clock.GetUtcNow(), BatchSize, ct))
