@@ -128,6 +128,8 @@ public static class ContentStorageRegistration
         services.AddSingleton<Prm.Core.Content.IAssetStore, Content.TableAssetStore>();
         services.AddSingleton<Prm.Core.Content.IAssetFiles, Content.BlobAssetFiles>();
         services.AddSingleton<Prm.Core.Content.IDigestStore, Content.TableDigestStore>();
+        services.AddSingleton<Prm.Core.Content.ICoBrandRenderer, Content.PdfCoBranding>();
+        services.AddSingleton<Prm.Core.Content.IPartnerLogos, Content.BlobPartnerLogos>();
         return services;
     }
 }

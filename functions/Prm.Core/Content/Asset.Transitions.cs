@@ -40,11 +40,11 @@ public sealed partial record Asset
     public int NextVersionNumber => Versions.Count == 0 ? 1 : Versions.Max(v => v.Number) + 1;
 
     /// <summary>Records the checked content of a Pending version; from then on it never changes.</summary>
-    public AssetChange CompleteVersion(int number, long size, string sha256, string contentType, string kind, DateTimeOffset now)
+    public AssetChange CompleteVersion(int number, long size, string sha256, string contentType, string kind, DateTimeOffset now, int? pageCount = null, IReadOnlyList<PageSize>? pageSizes = null)
     {
         var version = Versions.FirstOrDefault(v => v.Number == number) ?? throw new NotFoundException("Version");
         if (version.Status != AssetVersionStatus.Pending) throw new ConflictException($"Version {number} was completed already; versions never change.", "version");
-        var ready = version with { Status = AssetVersionStatus.Ready, Size = size, Sha256 = sha256, ContentType = contentType, Kind = kind, CompletedAt = now };
+        var ready = version with { Status = AssetVersionStatus.Ready, Size = size, Sha256 = sha256, ContentType = contentType, Kind = kind, CompletedAt = now, PageCount = pageCount, PageSizes = pageSizes };
         return new AssetChange(this with { Versions = [.. Versions.Select(v => v.Number == number ? ready : v)], UpdatedAt = now }, "asset.versionCompleted", [],
             $"Version {number}: {kind}, {size} bytes, SHA-256 {sha256}.");
     }
@@ -64,6 +64,12 @@ public sealed partial record Asset
     public AssetChange Publish(DateTimeOffset now)
     {
         var latest = LatestReady ?? throw new ConflictException("Upload and complete a version before publishing.", "versions");
+        if (CoBrand is { } template)
+        {
+            var errors = new Dictionary<string, string[]>();
+            CoBranding.CheckFits(template, latest, errors);
+            if (errors.Count > 0) throw new ValidationFailedException(errors, string.Join(" ", errors.Select(e => e.Value[0])), unprocessable: true);
+        }
         if (ExpireAt is { } expireAt && expireAt <= now) throw new ConflictException("expireAt has passed; move it before publishing.", "expireAt");
         switch (Status)
         {

@@ -44,7 +44,7 @@ public sealed record VisibilityRule
 public sealed record AssetVersion(
     int Number, AssetVersionStatus Status, string BlobName, string? FileName, string? ChangeNote, string UploadedBy, string UploadedByName,
     DateTimeOffset CreatedAt, long? Size = null, string? Sha256 = null, string? ContentType = null, string? Kind = null, DateTimeOffset? CompletedAt = null,
-    DateTimeOffset? PublishedAt = null);
+    DateTimeOffset? PublishedAt = null, int? PageCount = null, IReadOnlyList<PageSize>? PageSizes = null);
 
 /// <summary>A piece of the vendor's collateral with its versions, dates and visibility rule.</summary>
 public sealed partial record Asset
@@ -60,6 +60,9 @@ public sealed partial record Asset
     public DateTimeOffset? PublishAt { get; init; }
     public DateTimeOffset? ExpireAt { get; init; }
     public required VisibilityRule Visibility { get; init; }
+
+    /// <summary>Where a partner's logo and details go on a PDF asset's pages; null when the asset is not co-branded.</summary>
+    public CoBrandTemplate? CoBrand { get; init; }
     public required AssetStatus Status { get; init; }
 
     /// <summary>True once publication was asked for a future <see cref="PublishAt"/>: the sweep publishes it then.</summary>
@@ -98,7 +101,7 @@ public sealed partial record Asset
     {
         ["title"] = Title, ["description"] = Description, ["type"] = Text.Camel(Type), ["productLines"] = string.Join(",", ProductLines),
         ["tags"] = string.Join(",", Tags), ["locale"] = Locale, ["folder"] = Folder, ["publishAt"] = Format(PublishAt), ["expireAt"] = Format(ExpireAt),
-        ["visibility"] = Visibility.ToString(), ["status"] = Status.ToString(), ["publishScheduled"] = PublishScheduled ? "true" : null,
+        ["visibility"] = Visibility.ToString(), ["coBrand"] = CoBrand is null ? null : $"{CoBrand.Zones.Count} zones, {CoBrand.Font} {CoBrand.FontSize}", ["status"] = Status.ToString(), ["publishScheduled"] = PublishScheduled ? "true" : null,
         ["currentVersion"] = CurrentVersion?.ToString(CultureInfo.InvariantCulture), ["versions"] = string.Join(",", Versions.Select(v => $"{v.Number}:{v.Status}")),
         ["archiveReason"] = ArchiveReason,
     };

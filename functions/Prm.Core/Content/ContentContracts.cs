@@ -19,9 +19,19 @@ public sealed record VisibilityInput(bool? Everyone, IReadOnlyList<string>? Tier
     private static List<string> Clean(IReadOnlyList<string>? values) => values is null ? [] : [.. values.Select(v => v?.Trim() ?? "").Distinct(StringComparer.Ordinal)];
 }
 
+/// <summary>A co-brand zone in a request body: page (from 1), x, y, width, height in points from the top-left corner; text for a text zone, none for the logo.</summary>
+public sealed record CoBrandZoneInput(int? Page, double? X, double? Y, double? Width, double? Height, string? Text);
+
+/// <summary>A co-brand template in a request body; zones: [] removes co-branding.</summary>
+public sealed record CoBrandInput(IReadOnlyList<CoBrandZoneInput>? Zones, string? Font, double? FontSize)
+{
+    public CoBrandTemplate? ToTemplate() => Zones is { Count: 0 } ? null : new(
+        [.. (Zones ?? []).Select(z => new CoBrandZone(z?.Page ?? 0, z?.X ?? -1, z?.Y ?? -1, z?.Width ?? 0, z?.Height ?? 0, z?.Text))], Font ?? "sans", FontSize ?? 10);
+}
+
 /// <summary>Body of POST /api/assets (and of PATCH /api/assets/{id}, where only present fields change). Dates are ISO 8601 with an offset.</summary>
 public sealed record AssetInput(string? Title, string? Description, string? Type, IReadOnlyList<string>? ProductLines, IReadOnlyList<string>? Tags, string? Locale,
-    string? Folder, string? PublishAt, string? ExpireAt, VisibilityInput? Visibility);
+    string? Folder, string? PublishAt, string? ExpireAt, VisibilityInput? Visibility, CoBrandInput? CoBrand = null);
 
 /// <summary>Body of POST /api/assets/{id}/versions.</summary>
 public sealed record VersionUploadInput(string? FileName, string? ChangeNote);
@@ -40,7 +50,7 @@ public sealed record AssetVersionDto(int Number, string Status, string? FileName
 public sealed record AssetDto(
     string Id, string Title, string? Description, string Type, IReadOnlyList<string> ProductLines, IReadOnlyList<string> Tags, string Locale, string? Folder,
     DateTimeOffset? PublishAt, DateTimeOffset? ExpireAt, string Status, bool PublishScheduled, int? CurrentVersion, DateTimeOffset? PublishedAt,
-    IReadOnlyList<AssetVersionDto> Versions, VisibilityRule? Visibility, string? OwnerName, string? ArchiveReason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
+    IReadOnlyList<AssetVersionDto> Versions, bool CoBranded, CoBrandTemplate? CoBrand, VisibilityRule? Visibility, string? OwnerName, string? ArchiveReason, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt)
 {
     public static AssetDto From(Asset a, bool vendorView)
     {
@@ -49,7 +59,7 @@ public sealed record AssetDto(
             a.PublishScheduled, a.CurrentVersion, a.PublishedAt,
             versions.Select(v => new AssetVersionDto(v.Number, v.Status.ToString(), v.FileName, v.ChangeNote, v.Size, v.Sha256, v.ContentType, v.Kind,
                 v.UploadedByName, v.CreatedAt, v.CompletedAt, v.PublishedAt)).ToList(),
-            vendorView ? a.Visibility : null, vendorView ? a.OwnerName : null, vendorView ? a.ArchiveReason : null, a.CreatedAt, a.UpdatedAt);
+            a.CoBrand is not null, vendorView ? a.CoBrand : null, vendorView ? a.Visibility : null, vendorView ? a.OwnerName : null, vendorView ? a.ArchiveReason : null, a.CreatedAt, a.UpdatedAt);
     }
 }
 
@@ -97,6 +107,7 @@ public static partial class AssetRules
         if (input.PublishAt is not null) result = result with { PublishAt = Date(input.PublishAt, "publishAt", errors) };
         if (input.ExpireAt is not null) result = result with { ExpireAt = Date(input.ExpireAt, "expireAt", errors) };
         if (input.Visibility is not null) result = result with { Visibility = input.Visibility.ToRule() };
+        if (input.CoBrand is not null) result = result with { CoBrand = input.CoBrand.ToTemplate() };
         return result;
     }
 
@@ -123,6 +134,12 @@ public static partial class AssetRules
         CheckList("productLines", a.ProductLines, 100);
         CheckList("tags", a.Tags, 50);
         if (a.PublishAt is { } p && a.ExpireAt is { } e && p >= e) Fail("publishAt", "publishAt must come before expireAt.");
+        if (a.CoBrand is { } template)
+        {
+            CoBranding.Check(template, errors);
+            // A zone must fit the pages of the file it will be drawn on: the newest checked version (publication checks again).
+            if (errors.Count == 0 && a.LatestReady is { } latest) CoBranding.CheckFits(template, latest, errors);
+        }
         var rule = a.Visibility;
         if (rule.Everyone && Visibility.NamesAnyone(rule)) Fail("visibility.everyone", "everyone admits every partner; leave the other inclusion dimensions empty (deniedPartners may still exclude some).");
         if (!rule.Everyone && !Visibility.NamesAnyone(rule)) Fail("visibility", "The rule admits nobody: set everyone, or name tiers, regions, partner types, partners or roles.");

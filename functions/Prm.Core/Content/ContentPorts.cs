@@ -82,4 +82,12 @@ public interface IAssetFiles
     Task SetContentTypeAsync(string blobName, string contentType, CancellationToken ct);
 
     Task DeleteAsync(string blobName, CancellationToken ct);
+
+    /// <summary>The whole blob (callers check its size first); null when there is none.</summary>
+    Task<byte[]?> ReadAllAsync(string blobName, CancellationToken ct);
+
+    /// <summary>Writes a blob (a rendered copy) with its content type.</summary>
+    Task WriteAsync(string blobName, byte[] content, string contentType, CancellationToken ct);
+
+    Task<bool> ExistsAsync(string blobName, CancellationToken ct);
 }

@@ -8,7 +8,7 @@ namespace Prm.Core.Content;
 /// The admins' side of the content library: create and edit assets, upload versions (a write-only SAS URL for one blob, then a content
 /// check: sniffed type, size limit, SHA-256; anything else is deleted and refused), publish (now, scheduled, or superseding) and archive.
 /// </summary>
-public sealed class ManageAssets(IAssetStore store, IAssetFiles files, IPartnerStore partners, AssetCommits commits, TimeProvider clock)
+public sealed class ManageAssets(IAssetStore store, IAssetFiles files, IPartnerStore partners, AssetCommits commits, ICoBrandRenderer renderer, TimeProvider clock)
 {
     public async Task<Versioned<AssetDto>> CreateAsync(Caller caller, AssetInput? body, CancellationToken ct)
     {
@@ -95,9 +95,11 @@ public sealed class ManageAssets(IAssetStore store, IAssetFiles files, IPartnerS
         var sha = await files.Sha256Async(version.BlobName, ct);
         var contentType = ContentSniffer.ContentTypes[kind];
         await files.SetContentTypeAsync(version.BlobName, contentType, ct);
+        // A PDF small enough to co-brand records its page sizes, so templates can be checked against its pages.
+        var pages = kind == ContentKind.Pdf && inspected.Size <= CoBranding.MaxSourceBytes && await files.ReadAllAsync(version.BlobName, ct) is { } pdf ? renderer.Pages(pdf) : null;
         var result = await commits.TransitionAsync(caller, assetId, (a, _, now) =>
             a.Versions.FirstOrDefault(v => v.Number == number)?.Status == AssetVersionStatus.Ready ? null
-                : a.CompleteVersion(number, inspected.Size, sha, contentType, Text.Camel(kind), now), ct);
+                : a.CompleteVersion(number, inspected.Size, sha, contentType, Text.Camel(kind), now, pages?.Count, pages?.Sizes), ct);
         return new(AssetDto.From(result.Value, vendorView: true), result.ETag);
     }
 

@@ -11,7 +11,7 @@ using Prm.Functions.OpenApi;
 namespace Prm.Functions.Content;
 
 /// <summary>The content library: assets with versions uploaded through SAS, visibility enforced where they are read, downloads, the sweep.</summary>
-public sealed class AssetFunctions(ManageAssets manage, AssetQueries queries, AssetDownloads downloads, ContentSweep sweep)
+public sealed class AssetFunctions(ManageAssets manage, AssetQueries queries, AssetDownloads downloads, CoBrandedCopies coBranded, PartnerLogos logos, ContentSweep sweep)
 {
     /// <summary>Every 15 minutes: publication and expiry take effect within an hour of their time.</summary>
     public const string SweepSchedule = "0 */15 * * * *";
@@ -82,6 +82,31 @@ public sealed class AssetFunctions(ManageAssets manage, AssetQueries queries, As
     public async Task<IActionResult> Download([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "assets/{assetId}/download")] HttpRequest req, string assetId, CancellationToken ct) =>
         new FoundResult(await downloads.DownloadAsync(req.Caller(), assetId, ct));
 
+    /// <summary>The response header that tells a partner without a logo how to get one into its copies.</summary>
+    public const string CoBrandHintHeader = "X-Prm-CoBrand-Hint";
+
+    [Function("GetCoBrandedAsset")]
+    [Access(AccessPolicy.PartnerMember)]
+    [ApiOperation("Download a co-branded copy", "302 to a read-only SAS URL (5 minutes) of the caller's own copy of a co-branded PDF asset: the partner's logo in the logo zones, partner and user details in the text zones. Cached per version, partner profile and user. A partner without a logo gets a text-only copy and the X-Prm-CoBrand-Hint header. 409 when the asset has no co-brand template.",
+        Status = 302)]
+    public async Task<IActionResult> CoBranded([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "assets/{assetId}/cobranded")] HttpRequest req, string assetId, CancellationToken ct)
+    {
+        var copy = await coBranded.GetAsync(req.Caller(), assetId, ct);
+        return new FoundResult(copy.Url, copy.WithLogo ? null : "The partner has no logo yet: a partner admin uploads one with PUT /api/partners/{partnerId}/logo (PNG or JPEG, at least 300 px wide).");
+    }
+
+    [Function("PutPartnerLogo")]
+    [Access(AccessPolicy.PartnerMember)]
+    [ApiOperation("Upload the partner's logo", "Partner admins. The body is the image: PNG or JPEG (judged by its content), at least 300 px wide, at most 2 MiB. Co-branded copies use it from then on.",
+        RequestContentType = "image/png,image/jpeg", Response = typeof(PartnerLogo))]
+    public async Task<IActionResult> PutLogo([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "partners/{partnerId}/logo")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, CancellationToken ct)
+    {
+        // Who may upload is decided before the body is read: another company's id is a 404 however the body looks.
+        await logos.EnsureMayUploadAsync(req.Caller(), partnerId, ct);
+        var image = await ApiJson.ReadBytesAsync(req, PartnerLogos.MaxBytes, ct, "image/png", "image/jpeg");
+        return Api.Ok(await logos.SaveAsync(req.Caller(), partnerId, image, ct));
+    }
+
     [Function("GetAssetVisibility")]
     [Access(AccessPolicy.Vendor)]
     [ApiOperation("A partner's view of an asset", "Whether the partner sees the asset now and, if not, which dimension (or the status) excludes it. The role dimension is not checked for a company as a whole.",
@@ -105,8 +130,8 @@ public sealed class AssetFunctions(ManageAssets manage, AssetQueries queries, As
     public async Task Sweep([TimerTrigger(SweepSchedule)] TimerInfo timer, CancellationToken ct) => await sweep.RunAsync(ct);
 }
 
-/// <summary>A 302 to a short-lived URL, never cached.</summary>
-public sealed class FoundResult(Uri location) : IActionResult
+/// <summary>A 302 to a short-lived URL, never cached, with an optional hint header.</summary>
+public sealed class FoundResult(Uri location, string? hint = null) : IActionResult
 {
     public Task ExecuteResultAsync(ActionContext context)
     {
@@ -114,6 +139,7 @@ public sealed class FoundResult(Uri location) : IActionResult
         response.StatusCode = StatusCodes.Status302Found;
         response.Headers.Location = location.ToString();
         response.Headers.CacheControl = "no-store";
+        if (hint is not null) response.Headers[AssetFunctions.CoBrandHintHeader] = hint;
         return Task.CompletedTask;
     }
 }

@@ -18,6 +18,8 @@ public static class ContentModule
         services.AddSingleton<ManageAssets>();
         services.AddSingleton<AssetQueries>();
         services.AddSingleton<AssetDownloads>();
+        services.AddSingleton<CoBrandedCopies>();
+        services.AddSingleton<PartnerLogos>();
         services.AddSingleton<SupersedeDigest>();
         services.AddSingleton<Prm.Core.Outbox.IOutboxProjection>(sp => sp.GetRequiredService<SupersedeDigest>());
         services.AddSingleton<ContentSweep>();

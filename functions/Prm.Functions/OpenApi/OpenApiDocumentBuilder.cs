@@ -128,10 +128,14 @@ public static class OpenApiDocumentBuilder
             });
         }
         IOpenApiSchema Variant(bool input) => new OpenApiSchema { OneOf = variants.Select(v => schemas.For(v, input)).ToList() };
-        if (info?.Request is not null || variants.Length > 0 && method != "GET" || info?.RequestContentType is "text/csv" or "text/plain")
+        var binaryRequest = info?.RequestContentType.StartsWith("image/", StringComparison.Ordinal) == true;
+        if (info?.Request is not null || variants.Length > 0 && method != "GET" || info?.RequestContentType is "text/csv" or "text/plain" || binaryRequest)
         {
-            var schema = variants.Length > 0 ? Variant(true) : info!.Request is null ? new OpenApiSchema { Type = JsonSchemaType.String } : schemas.For(info.Request, input: true, partial: info.PartialRequest);
-            var content = new Dictionary<string, IOpenApiMediaType> { [info!.RequestContentType] = new OpenApiMediaType { Schema = schema } };
+            var schema = variants.Length > 0 ? Variant(true)
+                : binaryRequest ? new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" }
+                : info!.Request is null ? new OpenApiSchema { Type = JsonSchemaType.String } : schemas.For(info.Request, input: true, partial: info.PartialRequest);
+            // A binary body may come in several media types ("image/png,image/jpeg").
+            var content = info!.RequestContentType.Split(',').ToDictionary(type => type, IOpenApiMediaType (_) => new OpenApiMediaType { Schema = schema });
             if (info.RequestContentType == "application/x-www-form-urlencoded") content["application/json"] = new OpenApiMediaType { Schema = schema };
             operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
         }

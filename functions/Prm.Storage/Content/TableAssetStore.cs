@@ -173,4 +173,22 @@ public sealed class BlobAssetFiles(Files.BlobFiles files) : IAssetFiles
     public Task SetContentTypeAsync(string blobName, string contentType, CancellationToken ct) => files.SetContentTypeAsync(Files.Containers.Assets, blobName, contentType, ct);
 
     public Task DeleteAsync(string blobName, CancellationToken ct) => files.DeleteAsync(Files.Containers.Assets, blobName, ct);
+
+    public async Task<byte[]?> ReadAllAsync(string blobName, CancellationToken ct)
+    {
+        try
+        {
+            return (await files.Blob(Files.Containers.Assets, blobName).DownloadContentAsync(ct)).Value.Content.ToArray();
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 404)
+        {
+            return null;
+        }
+    }
+
+    public async Task WriteAsync(string blobName, byte[] content, string contentType, CancellationToken ct) =>
+        await files.Blob(Files.Containers.Assets, blobName).UploadAsync(new BinaryData(content),
+            new Azure.Storage.Blobs.Models.BlobUploadOptions { HttpHeaders = new Azure.Storage.Blobs.Models.BlobHttpHeaders { ContentType = contentType, ContentDisposition = "attachment" } }, ct);
+
+    public async Task<bool> ExistsAsync(string blobName, CancellationToken ct) => (await files.Blob(Files.Containers.Assets, blobName).ExistsAsync(ct)).Value;
 }
