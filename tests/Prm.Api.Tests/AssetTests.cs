@@ -181,6 +181,115 @@ public sealed class AssetTests(ApiHostFixture fixture) : IClassFixture<ApiHostFi
         timeline.GetProperty("items").EnumerateArray().Select(e => e.Str("action")).Should().Contain(["asset.created", "asset.published", "asset.expired"]);
     }
 
+    private static byte[] MultiPagePdf(int pages)
+    {
+        _ = new Prm.Storage.Content.PdfCoBranding(); // the host's font resolver, installed once per process
+        using var document = new PdfSharp.Pdf.PdfDocument();
+        for (var i = 1; i <= pages; i++)
+        {
+            var page = document.AddPage();
+            page.Width = PdfSharp.Drawing.XUnit.FromPoint(595);
+            page.Height = PdfSharp.Drawing.XUnit.FromPoint(842);
+            using var graphics = PdfSharp.Drawing.XGraphics.FromPdfPage(page);
+            graphics.DrawString($"Battle card page {i}", new PdfSharp.Drawing.XFont("prm-sans", 14), PdfSharp.Drawing.XBrushes.Black, new PdfSharp.Drawing.XPoint(50, 100));
+        }
+        using var output = new MemoryStream();
+        document.Save(output, closeStream: false);
+        return output.ToArray();
+    }
+
+    private static byte[] Png(int width, int height)
+    {
+        using var image = new SixLabors.ImageSharp.Image<SixLabors.ImageSharp.PixelFormats.Rgba32>(width, height);
+        using var output = new MemoryStream();
+        SixLabors.ImageSharp.ImageExtensions.SaveAsPng(image, output);
+        return output.ToArray();
+    }
+
+    private static HttpRequestMessage Logo(string partnerId, byte[] image, string contentType = "image/png")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Put, $"partners/{partnerId}/logo") { Content = new ByteArrayContent(image) };
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(contentType);
+        return request;
+    }
+
+    private static object CoBrand(double logoX = 400) => new
+    {
+        zones = new object[]
+        {
+            new { page = 1, x = logoX, y = 20, width = 150, height = 60 },
+            new { page = 2, x = 50, y = 760, width = 450, height = 40, text = "Presented by {{user.name}}, {{partner.name}} ({{partner.phone}})" },
+        },
+        font = "sans", fontSize = 11,
+    };
+
+    [Fact]
+    public async Task A_partner_user_downloads_a_co_branded_copy_text_only_until_the_partner_has_a_logo()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var created = await admin.PostJsonAsync("assets", new
+        {
+            title = "Co-branded battle card", type = "battlecard", locale = "en", visibility = new { regions = new[] { "emea" } }, coBrand = CoBrand(),
+        });
+        ((int)created.StatusCode).Should().Be(201, await created.Content.ReadAsStringAsync());
+        var id = (await created.JsonAsync()).Str("id");
+        (await UploadAsync(admin, id, MultiPagePdf(3))).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await admin.PostAsync($"assets/{id}/publish", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var rep = await Api.ClientAsync(Demo.NorthwindRep);
+        var textOnly = await rep.GetAsync($"assets/{id}/cobranded");
+        textOnly.StatusCode.Should().Be(HttpStatusCode.Found);
+        textOnly.Headers.GetValues(Prm.Functions.Content.AssetFunctions.CoBrandHintHeader).Single().Should().Contain("logo");
+        using var http = new HttpClient();
+        using (var pdf = UglyToad.PdfPig.PdfDocument.Open(await http.GetByteArrayAsync(textOnly.Headers.Location)))
+        {
+            pdf.NumberOfPages.Should().Be(3);
+            string.Join(" ", pdf.GetPage(2).GetWords().Select(w => w.Text)).Should().Contain("Northwind Traders").And.Contain("Sam Northwind");
+            pdf.GetPage(1).GetImages().Should().BeEmpty();
+        }
+
+        var northwindId = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var partnerAdmin = await Api.ClientAsync(Demo.NorthwindAdmin);
+        (await rep.SendAsync(Logo(northwindId, Png(400, 120)))).StatusCode.Should().Be(HttpStatusCode.Forbidden, "partner admins upload the logo");
+        (await ApiSteps.ProblemAsync(await partnerAdmin.SendAsync(Logo(northwindId, Png(120, 40))), 422)).GetProperty("errors").TryGetProperty("logo", out _).Should().BeTrue();
+        await ApiSteps.ProblemAsync(await partnerAdmin.SendAsync(Logo(northwindId, Pdf)), 422);
+        (await (await Api.ClientAsync(Demo.FabrikamAdmin)).SendAsync(Logo(northwindId, Png(400, 120)))).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        var saved = await partnerAdmin.SendAsync(Logo(northwindId, Png(400, 120)));
+        ((int)saved.StatusCode).Should().Be(200, await saved.Content.ReadAsStringAsync());
+
+        var withLogo = await rep.GetAsync($"assets/{id}/cobranded");
+        withLogo.StatusCode.Should().Be(HttpStatusCode.Found);
+        withLogo.Headers.Contains(Prm.Functions.Content.AssetFunctions.CoBrandHintHeader).Should().BeFalse();
+        withLogo.Headers.Location!.AbsolutePath.Should().NotBe(textOnly.Headers.Location!.AbsolutePath, "a new logo renders a new copy");
+        using (var pdf = UglyToad.PdfPig.PdfDocument.Open(await http.GetByteArrayAsync(withLogo.Headers.Location)))
+        {
+            pdf.GetPage(1).GetImages().Should().HaveCount(1);
+        }
+        var again = await rep.GetAsync($"assets/{id}/cobranded");
+        again.Headers.Location!.AbsolutePath.Should().Be(withLogo.Headers.Location!.AbsolutePath, "the cached copy is served");
+        (await (await Api.ClientAsync(Demo.FabrikamRep)).GetAsync($"assets/{id}/cobranded")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+    }
+
+    [Fact]
+    public async Task A_zone_outside_the_page_and_an_unknown_placeholder_are_named()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var bad = await admin.PostJsonAsync("assets", new
+        {
+            title = "Bad placeholder", type = "battlecard", locale = "en", visibility = new { everyone = true },
+            coBrand = new { zones = new object[] { new { page = 1, x = 10, y = 10, width = 100, height = 20, text = "{{partner.fax}}" } } },
+        });
+        (await ApiSteps.ProblemAsync(bad, 400)).GetProperty("errors").TryGetProperty("coBrand.zones[0].text", out _).Should().BeTrue();
+
+        var created = await admin.PostJsonAsync("assets", new { title = "Zone check", type = "battlecard", locale = "en", visibility = new { everyone = true } });
+        var id = (await created.JsonAsync()).Str("id");
+        (await UploadAsync(admin, id, MultiPagePdf(2))).StatusCode.Should().Be(HttpStatusCode.OK);
+        var (_, etag) = await ApiSteps.GetWithETagAsync(admin, $"assets/{id}");
+        var outside = await admin.SendAsync(ApiSteps.Patch($"assets/{id}", new { coBrand = CoBrand(logoX: 500) }, etag));
+        (await ApiSteps.ProblemAsync(outside, 400)).GetProperty("errors").TryGetProperty("coBrand.zones[0]", out _).Should().BeTrue("595 points wide, 500 + 150 is outside");
+        (await (await admin.GetAsync($"assets/{id}")).JsonAsync()).GetProperty("coBranded").GetBoolean().Should().BeFalse("nothing was written");
+    }
+
     [Fact]
     public async Task A_renamed_executable_is_deleted_and_refused()
     {

@@ -22,13 +22,26 @@ public sealed class PdfCoBranding : ICoBrandRenderer
             for (var i = 0; i < Math.Min(document.PageCount, CoBranding.MaxPages); i++) sizes.Add(new PageSize(document.Pages[i].Width.Point, document.Pages[i].Height.Point));
             return (document.PageCount, sizes);
         }
-        catch (Exception ex) when (ex is PdfReaderException or InvalidOperationException or NotSupportedException or FormatException or ArgumentException or IndexOutOfRangeException or NullReferenceException or InvalidCastException)
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException)
         {
-            return null; // not a PDF PDFsharp can open (damaged, encrypted): it is served, but not co-branded
+            // The parser meets untrusted files and fails in many ways; a file it cannot open is served as it is, never co-branded.
+            return null;
         }
     }
 
     public byte[] Render(byte[] pdf, CoBrandTemplate template, IReadOnlyDictionary<string, string> values, byte[]? logo)
+    {
+        try
+        {
+            return Draw(pdf, template, values, logo);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException and not OutOfMemoryException and not PrmException)
+        {
+            throw new ConflictException("This file could not be co-branded (the PDF or the logo did not open); download it as it is.", "coBrand");
+        }
+    }
+
+    private static byte[] Draw(byte[] pdf, CoBrandTemplate template, IReadOnlyDictionary<string, string> values, byte[]? logo)
     {
         using var document = PdfReader.Open(new MemoryStream(pdf, writable: false), PdfDocumentOpenMode.Modify);
         var font = new XFont(InstalledFonts.Family(template.Font), template.FontSize, XFontStyleEx.Regular);
