@@ -45,7 +45,10 @@ public sealed class CoBrandedCopies(IAssetFiles files, IPartnerStore partners, I
     }
 }
 
-/// <summary>Partner logos: a partner admin uploads a PNG or JPEG at least 300 px wide, checked by the image library, never by its name.</summary>
+/// <summary>
+/// Partner logos: who manages the company's profile (its partner admins, the owning channel manager, admins; see
+/// <see cref="PartnerAccess.CanManageCompany"/>) uploads a PNG or JPEG at least 300 px wide, checked by the image library, never by its name.
+/// </summary>
 public sealed class PartnerLogos(IPartnerStore partners, IPartnerLogos logos)
 {
     public const long MaxBytes = 2 * 1024 * 1024;
@@ -54,9 +57,8 @@ public sealed class PartnerLogos(IPartnerStore partners, IPartnerLogos logos)
 
     public async Task EnsureMayUploadAsync(Caller caller, string partnerId, CancellationToken ct)
     {
-        if (!Ids.LooksLike(partnerId, "ptn") || caller.PartnerId != partnerId) throw new NotFoundException("Partner");
-        if (!caller.IsPartnerAdminOf(partnerId)) throw new ForbiddenException("Partner admins upload the company's logo.");
-        if (await partners.GetAsync(partnerId, ct) is null) throw new NotFoundException("Partner");
+        var partner = await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct);
+        if (!PartnerAccess.CanManageCompany(caller, partner.Value)) throw new ForbiddenException("Partner admins (and the partner's channel manager) upload the company's logo.");
     }
 
     public async Task<PartnerLogo> SaveAsync(Caller caller, string partnerId, byte[] image, CancellationToken ct)

@@ -96,8 +96,8 @@ public sealed class AssetFunctions(ManageAssets manage, AssetQueries queries, As
     }
 
     [Function("PutPartnerLogo")]
-    [Access(AccessPolicy.PartnerMember)]
-    [ApiOperation("Upload the partner's logo", "Partner admins. The body is the image: PNG or JPEG (judged by its content), at least 300 px wide, at most 2 MiB. Co-branded copies use it from then on.",
+    [Access(AccessPolicy.SignedIn)]
+    [ApiOperation("Upload the partner's logo", "Partner admins (and the owning channel manager, admins); another partner is a 404. The body is the image: PNG or JPEG (judged by its content), at least 300 px wide, at most 2 MiB. Co-branded copies use it from then on.",
         RequestContentType = "image/png,image/jpeg", Response = typeof(PartnerLogo))]
     public async Task<IActionResult> PutLogo([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "partners/{partnerId}/logo")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, CancellationToken ct)
     {
