@@ -46,10 +46,10 @@ public interface IAssetStore
     Task<string> UpdateAsync(Asset before, Asset after, string etag, ChangeSet changes, CancellationToken ct);
 
     /// <summary>
-    /// A page of the assets <paramref name="keep"/> accepts, newest first, reading at most <paramref name="maxReads"/> storage pages: the page
-    /// may be short with a cursor when the reads ran out.
+    /// A page of the assets the predicate accepts, newest first, reading at most <paramref name="maxReads"/> storage pages: the page may be
+    /// short with a cursor when the reads ran out. The predicate is awaited while the first page is read (it may read the caller's partner).
     /// </summary>
-    Task<Page<Asset>> ListAsync(AssetScan scan, Func<Asset, bool> keep, PageRequest page, int maxReads, CancellationToken ct);
+    Task<Page<Asset>> ListAsync(AssetScan scan, Task<Func<Asset, bool>> keep, PageRequest page, int maxReads, CancellationToken ct);
 
     /// <summary>Date-index entries due at or before <paramref name="until"/>, earliest first.</summary>
     Task<IReadOnlyList<DueEntry>> DueAsync(DateTimeOffset until, int max, CancellationToken ct);

@@ -63,8 +63,9 @@ public sealed class TableAssetStore(PrmTables tables, PartitionWriter writer) : 
         return (await writer.CommitAsync(Table, CatalogPartition, actions, changes, ct))[0];
     }
 
-    public async Task<Page<Asset>> ListAsync(AssetScan scan, Func<Asset, bool> keep, PageRequest page, int maxReads, CancellationToken ct)
+    public async Task<Page<Asset>> ListAsync(AssetScan scan, Task<Func<Asset, bool>> keepTask, PageRequest page, int maxReads, CancellationToken ct)
     {
+        Func<Asset, bool>? keep = null;
         var prefix = scan.PublishedOnly ? ListingPrefix : AssetPrefix;
         var after = prefix;
         if (page.Cursor is not null)
@@ -79,10 +80,12 @@ public sealed class TableAssetStore(PrmTables tables, PartitionWriter writer) : 
         {
             var filter = TableClient.CreateQueryFilter($"PartitionKey eq {CatalogPartition} and RowKey gt {after} and RowKey lt {KeyEncoding.PrefixEnd(prefix)}");
             if (scan.Type is not null) filter += " and " + TableClient.CreateQueryFilter($"Type eq {scan.Type}");
-            // Read what the page still needs (and some, since the rule filters some out), at least a small batch.
-            var take = Math.Clamp((page.Limit - items.Count) * 2, 50, ReadSize);
+            // Read what the page still needs and half as much again (the rule and filters drop some), more on each later read.
+            var needed = page.Limit - items.Count;
+            var take = Math.Clamp(read == 0 ? needed + needed / 2 : needed * 4, 20, ReadSize);
             Azure.Page<TableEntity>? result = null;
             await foreach (var p in Table.QueryAsync<TableEntity>(filter, take, cancellationToken: ct).AsPages(null, take)) { result = p; break; }
+            keep ??= await keepTask;
             if (result is null || result.Values.Count == 0) return new Page<Asset>(items, null);
             foreach (var entity in result.Values)
             {
