@@ -74,16 +74,12 @@ public sealed class SupersedeDigest(IAssetStore assets, IDigestStore digests, IP
         {
             var first = pending.Entries[0].Value;
             var lines = pending.Entries.Select(x => x.Value).OrderBy(x => x.Title, StringComparer.Ordinal).ToList();
+            // One line per superseded asset (the templates take plain text; the HTML keeps the line breaks).
+            var changes = string.Join("\n", lines.Select(l => $"- {l.Title}: version {l.Version} replaces version {l.PreviousVersion}."
+                + (string.IsNullOrWhiteSpace(l.ChangeNote) ? "" : " What changed: " + l.ChangeNote) + $" {program.PortalBaseUrl.TrimEnd('/')}/assets/{l.AssetId}"));
             var message = emails.Compose("asset-digest", first.Email, first.Name, new
             {
-                userName = first.Name,
-                count = lines.Count,
-                assets = lines.Select(l => new
-                {
-                    title = l.Title, version = l.Version, previousVersion = l.PreviousVersion, changeNote = l.ChangeNote ?? "",
-                    url = $"{program.PortalBaseUrl.TrimEnd('/')}/assets/{l.AssetId}",
-                }).ToList(),
-                day = today.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+                userName = first.Name, count = lines.Count, changes, libraryUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/assets",
             });
             if (await digests.SendAsync(pending.UserId, today, pending.Entries, OutboxMessage.ForEmail(Ids.New("msg"), message, now, first.PartnerId, Correlation.Id), ct)) sent++;
         }
