@@ -42,6 +42,7 @@ public sealed class AssetLimitTests(ShortContentLimitsFixture fixture) : IClassF
         var problem = await ApiSteps.ProblemAsync(await AssetTests.UploadAsync(admin, id, oversized), 422);
         problem.Str("detail").Should().Contain("65536");
         (await Api.Services.GetRequiredService<Prm.Storage.Files.BlobFiles>().Blob(Prm.Storage.Files.Containers.Assets, $"{id}/v1").ExistsAsync()).Value.Should().BeFalse();
+        (await Api.Services.GetRequiredService<Prm.Storage.Files.BlobFiles>().Blob(Prm.Storage.Files.Containers.Assets, $"uploads/{id}/v1").ExistsAsync()).Value.Should().BeFalse();
         (await (await admin.GetAsync($"assets/{id}")).JsonAsync()).GetProperty("versions").GetArrayLength().Should().Be(0);
     }
 

@@ -291,6 +291,24 @@ public sealed class AssetTests(ApiHostFixture fixture) : IClassFixture<ApiHostFi
     }
 
     [Fact]
+    public async Task A_completed_version_cannot_be_overwritten_through_its_upload_url()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var id = (await (await admin.PostJsonAsync("assets", Body("Immutable " + Guid.NewGuid().ToString("N")[..6], new { everyone = true }))).JsonAsync()).Str("id");
+        var slot = await (await admin.PostJsonAsync($"assets/{id}/versions", new { fileName = "datasheet.pdf" })).JsonAsync();
+        (await PutBlobAsync(slot.Str("uploadUrl"), Pdf)).StatusCode.Should().Be(HttpStatusCode.Created);
+        (await admin.PostAsync($"assets/{id}/versions/1/complete", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        var tampered = Pdf.Concat("% tampered\n"u8.ToArray()).ToArray();
+        (await PutBlobAsync(slot.Str("uploadUrl"), tampered)).StatusCode.Should().Be(HttpStatusCode.Created, "the URL still writes its upload blob until it expires");
+        (await admin.PostAsync($"assets/{id}/versions/1/complete", null)).StatusCode.Should().Be(HttpStatusCode.OK, "completing again changes nothing");
+        (await admin.PostAsync($"assets/{id}/publish", null)).StatusCode.Should().Be(HttpStatusCode.OK);
+        var download = await (await Api.ClientAsync(Demo.NorthwindRep)).GetAsync($"assets/{id}/download");
+        using var http = new HttpClient();
+        (await http.GetByteArrayAsync(download.Headers.Location)).Should().Equal(Pdf, "the checked file is what partners get");
+        (await (await admin.GetAsync($"assets/{id}")).JsonAsync()).GetProperty("versions")[0].Str("sha256").Should().Be(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(Pdf)));
+    }
+
+    [Fact]
     public async Task A_renamed_executable_is_deleted_and_refused()
     {
         var admin = await Api.ClientAsync(Demo.Admin);
@@ -302,6 +320,7 @@ public sealed class AssetTests(ApiHostFixture fixture) : IClassFixture<ApiHostFi
         problem.GetProperty("errors").TryGetProperty("file", out _).Should().BeTrue();
         var storage = Api.Services.GetRequiredService<Prm.Storage.Files.BlobFiles>();
         (await storage.Blob(Prm.Storage.Files.Containers.Assets, $"{id}/v1").ExistsAsync()).Value.Should().BeFalse();
+        (await storage.Blob(Prm.Storage.Files.Containers.Assets, $"uploads/{id}/v1").ExistsAsync()).Value.Should().BeFalse();
         var asset = await (await admin.GetAsync($"assets/{id}")).JsonAsync();
         asset.GetProperty("versions").GetArrayLength().Should().Be(0, "the refused slot is dropped");
         await ApiSteps.ProblemAsync(await admin.PostAsync($"assets/{id}/publish", null), 409);

@@ -83,6 +83,9 @@ public interface IAssetFiles
 
     Task DeleteAsync(string blobName, CancellationToken ct);
 
+    /// <summary>Moves an upload to its final name (never writable through a URL) and removes the upload; false when nothing was uploaded.</summary>
+    Task<bool> SealAsync(string uploadName, string finalName, CancellationToken ct);
+
     /// <summary>The whole blob (callers check its size first); null when there is none.</summary>
     Task<byte[]?> ReadAllAsync(string blobName, CancellationToken ct);
 

@@ -62,12 +62,15 @@ public sealed class ManageAssets(IAssetStore store, IAssetFiles files, IPartnerS
             return a.AddVersion(new AssetVersion(number, AssetVersionStatus.Pending, BlobOf(a.Id, number), body?.FileName?.Trim(), body?.ChangeNote?.Trim(),
                 caller.UserId, caller.DisplayName, now), s.MaxVersionsPerAsset);
         }, ct);
-        var url = await files.UploadUrlAsync(BlobOf(assetId, number), rules.UploadLinkValidFor, ct);
+        var url = await files.UploadUrlAsync(UploadBlobOf(assetId, number), rules.UploadLinkValidFor, ct);
         return new VersionUpload(assetId, number, url.ToString(), clock.GetUtcNow() + rules.UploadLinkValidFor, rules.MaxFileBytes, ContentSniffer.AllowedContentTypes);
     }
 
-    /// <summary>The blob of a version: "{assetId}/v{number}".</summary>
+    /// <summary>The blob of a version: "{assetId}/v{number}" (no URL ever grants writing it).</summary>
     public static string BlobOf(string assetId, int number) => $"{assetId}/v{number}";
+
+    /// <summary>Where a version's file is uploaded through its write-only URL; completion moves it to <see cref="BlobOf"/>.</summary>
+    public static string UploadBlobOf(string assetId, int number) => $"uploads/{assetId}/v{number}";
 
     /// <summary>Checks the uploaded file (size, sniffed type), records its SHA-256; anything else is deleted, the slot dropped, and refused (422).</summary>
     public async Task<Versioned<AssetDto>> CompleteVersionAsync(Caller caller, string assetId, string versionText, CancellationToken ct)
@@ -80,6 +83,11 @@ public sealed class ManageAssets(IAssetStore store, IAssetFiles files, IPartnerS
         var version = found.Value.Versions.FirstOrDefault(v => v.Number == number) ?? throw new NotFoundException("Version");
         if (version.Status == AssetVersionStatus.Ready) return new(AssetDto.From(found.Value, vendorView: true), found.ETag);
         var rules = await commits.SettingsAsync(ct);
+        // The file is moved where no upload URL reaches before it is checked: what is checked and hashed is what stays.
+        if (!await files.SealAsync(UploadBlobOf(assetId, number), version.BlobName, ct) && await files.InspectAsync(version.BlobName, 1, ct) is null)
+        {
+            throw new ValidationFailedException("version", "Nothing was uploaded for this version yet; PUT the file to the upload URL first.", unprocessable: true);
+        }
         var inspected = await files.InspectAsync(version.BlobName, ContentSniffer.HeadBytes, ct)
             ?? throw new ValidationFailedException("version", "Nothing was uploaded for this version yet; PUT the file to the upload URL first.", unprocessable: true);
         var kind = ContentSniffer.Detect(inspected.Head);

@@ -177,6 +177,8 @@ public sealed class BlobAssetFiles(Files.BlobFiles files) : IAssetFiles
 
     public Task DeleteAsync(string blobName, CancellationToken ct) => files.DeleteAsync(Files.Containers.Assets, blobName, ct);
 
+    public Task<bool> SealAsync(string uploadName, string finalName, CancellationToken ct) => files.SealAsync(Files.Containers.Assets, uploadName, finalName, ct);
+
     public async Task<byte[]?> ReadAllAsync(string blobName, CancellationToken ct)
     {
         try

@@ -90,6 +90,20 @@ public sealed class BlobFiles
 
     public Task DeleteAsync(string container, string name, CancellationToken ct) => Blob(container, name).DeleteIfExistsAsync(cancellationToken: ct);
 
+    /// <summary>
+    /// Copies an uploaded blob to a name no upload URL ever granted, then deletes the upload: what was copied can no longer be
+    /// overwritten through the upload URL. False when nothing was uploaded.
+    /// </summary>
+    public async Task<bool> SealAsync(string container, string uploadName, string finalName, CancellationToken ct)
+    {
+        if (!(await Blob(container, uploadName).ExistsAsync(ct)).Value) return false;
+        var source = await ReadUrlAsync(container, uploadName, TimeSpan.FromMinutes(30), ct);
+        var copy = await Blob(container, finalName).StartCopyFromUriAsync(source, cancellationToken: ct);
+        await copy.WaitForCompletionAsync(ct);
+        await Blob(container, uploadName).DeleteIfExistsAsync(cancellationToken: ct);
+        return true;
+    }
+
     private async Task<Uri> SasAsync(string container, string name, BlobSasPermissions permissions, TimeSpan lifetime, CancellationToken ct, string? fileName = null)
     {
         var blob = Blob(container, name);
