@@ -268,6 +268,7 @@ public sealed class AssetTests(ApiHostFixture fixture) : IClassFixture<ApiHostFi
         var again = await rep.GetAsync($"assets/{id}/cobranded");
         again.Headers.Location!.AbsolutePath.Should().Be(withLogo.Headers.Location!.AbsolutePath, "the cached copy is served");
         (await (await Api.ClientAsync(Demo.FabrikamRep)).GetAsync($"assets/{id}/cobranded")).StatusCode.Should().Be(HttpStatusCode.NotFound);
+        (await (await admin.GetAsync($"assets/{id}/downloads")).JsonAsync()).GetProperty("total").GetInt32().Should().Be(3, "each co-branded copy fetched counts as a download");
     }
 
     [Fact]

@@ -15,7 +15,7 @@ public sealed record CoBrandedCopy(Uri Url, bool WithLogo);
 /// the text zones. Rendered once and cached in Blob, keyed by (version, partner profile version, user): a profile or logo change, a
 /// new version or a template edit renders anew. A partner without a logo gets a text-only copy.
 /// </summary>
-public sealed class CoBrandedCopies(IAssetFiles files, IPartnerStore partners, IPartnerLogos logos, ICoBrandRenderer renderer, AssetCommits commits)
+public sealed class CoBrandedCopies(IAssetStore store, IAssetFiles files, IPartnerStore partners, IPartnerLogos logos, ICoBrandRenderer renderer, AssetCommits commits, TimeProvider clock)
 {
     public async Task<CoBrandedCopy> GetAsync(Caller caller, string assetId, CancellationToken ct)
     {
@@ -41,6 +41,10 @@ public sealed class CoBrandedCopies(IAssetFiles files, IPartnerStore partners, I
             };
             await files.WriteAsync(blob, renderer.Render(source, template, values, logo?.Image), "application/pdf", ct);
         }
+        // A co-branded copy is a download of the version like any other (counted, and its user hears when it is superseded).
+        var now = clock.GetUtcNow();
+        await store.RecordDownloadAsync(new AssetDownload(Ids.New("dl"), asset.Id, version.Number, caller.UserId, caller.Email, caller.DisplayName, partnerId, now),
+            Outbox.OutboxMessage.ForEvent(ContentEvents.Download(asset, version.Number, caller.UserId, partnerId, now)), ct);
         return new CoBrandedCopy(await files.ReadUrlAsync(blob, rules.DownloadLinkValidFor, Path.GetFileNameWithoutExtension(version.FileName ?? "asset") + " (co-branded).pdf", ct), logo is not null);
     }
 }
