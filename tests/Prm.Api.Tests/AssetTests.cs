@@ -19,8 +19,16 @@ public sealed class AssetTests(ApiHostFixture fixture) : IClassFixture<ApiHostFi
 
     internal static object Body(string title, object visibility, string? expireAt = null, string? publishAt = null, string[]? tags = null) => new
     {
-        title, description = "For partners.", type = "datasheet", productLines = new[] { "edge" }, tags = tags ?? ["pricing"], locale = "en", folder = "Datasheets",
-        publishAt, expireAt, visibility,
+        title,
+        description = "For partners.",
+        type = "datasheet",
+        productLines = new[] { "edge" },
+        tags = tags ?? ["pricing"],
+        locale = "en",
+        folder = "Datasheets",
+        publishAt,
+        expireAt,
+        visibility,
     };
 
     internal static async Task<HttpResponseMessage> PutBlobAsync(string url, byte[] content)
@@ -220,7 +228,8 @@ public sealed class AssetTests(ApiHostFixture fixture) : IClassFixture<ApiHostFi
             new { page = 1, x = logoX, y = 20, width = 150, height = 60 },
             new { page = 2, x = 50, y = 760, width = 450, height = 40, text = "Presented by {{user.name}}, {{partner.name}} ({{partner.phone}})" },
         },
-        font = "sans", fontSize = 11,
+        font = "sans",
+        fontSize = 11,
     };
 
     [Fact]
@@ -229,7 +238,11 @@ public sealed class AssetTests(ApiHostFixture fixture) : IClassFixture<ApiHostFi
         var admin = await Api.ClientAsync(Demo.Admin);
         var created = await admin.PostJsonAsync("assets", new
         {
-            title = "Co-branded battle card", type = "battlecard", locale = "en", visibility = new { regions = new[] { "emea" } }, coBrand = CoBrand(),
+            title = "Co-branded battle card",
+            type = "battlecard",
+            locale = "en",
+            visibility = new { regions = new[] { "emea" } },
+            coBrand = CoBrand(),
         });
         ((int)created.StatusCode).Should().Be(201, await created.Content.ReadAsStringAsync());
         var id = (await created.JsonAsync()).Str("id");
@@ -277,7 +290,10 @@ public sealed class AssetTests(ApiHostFixture fixture) : IClassFixture<ApiHostFi
         var admin = await Api.ClientAsync(Demo.Admin);
         var bad = await admin.PostJsonAsync("assets", new
         {
-            title = "Bad placeholder", type = "battlecard", locale = "en", visibility = new { everyone = true },
+            title = "Bad placeholder",
+            type = "battlecard",
+            locale = "en",
+            visibility = new { everyone = true },
             coBrand = new { zones = new object[] { new { page = 1, x = 10, y = 10, width = 100, height = 20, text = "{{partner.fax}}" } } },
         });
         (await ApiSteps.ProblemAsync(bad, 400)).GetProperty("errors").TryGetProperty("coBrand.zones[0].text", out _).Should().BeTrue();

@@ -43,9 +43,22 @@ public static class AssetBenchmark
             var version = new AssetVersion(1, AssetVersionStatus.Ready, $"{id}/v1", "file.pdf", null, "bench", "Bench", at, 1000, new string('a', 64), "application/pdf", "pdf", at, at);
             var asset = new Asset
             {
-                Id = id, Title = $"Bench asset {i:0000} {(i % 10 == 0 ? "Gateway" : "Router")}", Type = (AssetType)(i % 7), Locale = "en", Tags = ["bench", $"t{i % 20}"],
-                ProductLines = ["edge"], Visibility = visibility, Status = AssetStatus.Published, OwnerId = "bench", OwnerName = "Bench", OwnerEmail = "bench@vendor.example",
-                Versions = [version], CurrentVersion = 1, PublishedAt = at, CreatedAt = at, UpdatedAt = at,
+                Id = id,
+                Title = $"Bench asset {i:0000} {(i % 10 == 0 ? "Gateway" : "Router")}",
+                Type = (AssetType)(i % 7),
+                Locale = "en",
+                Tags = ["bench", $"t{i % 20}"],
+                ProductLines = ["edge"],
+                Visibility = visibility,
+                Status = AssetStatus.Published,
+                OwnerId = "bench",
+                OwnerName = "Bench",
+                OwnerEmail = "bench@vendor.example",
+                Versions = [version],
+                CurrentVersion = 1,
+                PublishedAt = at,
+                CreatedAt = at,
+                UpdatedAt = at,
             };
             await store.CreateAsync(asset, new ChangeSet([], []), ct);
         });
@@ -78,7 +91,10 @@ public static class AssetBenchmark
         var admin = await api.ClientAsync(Demo.Admin);
         using var created = await admin.PostAsync("assets", Responses.Json(new
         {
-            title = "Bench co-branded deck", type = "presentation", locale = "en", visibility = new { everyone = true },
+            title = "Bench co-branded deck",
+            type = "presentation",
+            locale = "en",
+            visibility = new { everyone = true },
             coBrand = new { zones = Enumerable.Range(1, 10).Select(p => new { page = p, x = 50, y = 760, width = 450, height = 40, text = "{{partner.name}} · {{user.name}} · {{user.email}}" }).ToArray() },
         }));
         var assetId = (await created.JsonAsync()).Str("id");

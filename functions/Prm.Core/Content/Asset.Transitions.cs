@@ -82,7 +82,8 @@ public sealed partial record Asset
                 var previous = CurrentVersion!.Value;
                 var superseding = this with
                 {
-                    CurrentVersion = latest.Number, UpdatedAt = now,
+                    CurrentVersion = latest.Number,
+                    UpdatedAt = now,
                     Versions = [.. Versions.Select(v => v.Number == latest.Number ? v with { PublishedAt = now } : v)],
                 };
                 return new AssetChange(superseding, "asset.superseded", [new(ContentEvents.Superseded, latest.Number, previous)], $"Version {latest.Number} supersedes version {previous}.");
@@ -102,7 +103,11 @@ public sealed partial record Asset
     {
         var published = this with
         {
-            Status = AssetStatus.Published, PublishScheduled = false, CurrentVersion = number, PublishedAt = now, UpdatedAt = now,
+            Status = AssetStatus.Published,
+            PublishScheduled = false,
+            CurrentVersion = number,
+            PublishedAt = now,
+            UpdatedAt = now,
             Versions = [.. Versions.Select(v => v.Number == number ? v with { PublishedAt = now } : v)],
         };
         return new AssetChange(published, "asset.published", [new(ContentEvents.Published, number)]);

@@ -99,10 +99,21 @@ public sealed partial record Asset
 
     public IReadOnlyDictionary<string, string?> Snapshot() => new Dictionary<string, string?>
     {
-        ["title"] = Title, ["description"] = Description, ["type"] = Text.Camel(Type), ["productLines"] = string.Join(",", ProductLines),
-        ["tags"] = string.Join(",", Tags), ["locale"] = Locale, ["folder"] = Folder, ["publishAt"] = Format(PublishAt), ["expireAt"] = Format(ExpireAt),
-        ["visibility"] = Visibility.ToString(), ["coBrand"] = CoBrand is null ? null : $"{CoBrand.Zones.Count} zones, {CoBrand.Font} {CoBrand.FontSize}", ["status"] = Status.ToString(), ["publishScheduled"] = PublishScheduled ? "true" : null,
-        ["currentVersion"] = CurrentVersion?.ToString(CultureInfo.InvariantCulture), ["versions"] = string.Join(",", Versions.Select(v => $"{v.Number}:{v.Status}")),
+        ["title"] = Title,
+        ["description"] = Description,
+        ["type"] = Text.Camel(Type),
+        ["productLines"] = string.Join(",", ProductLines),
+        ["tags"] = string.Join(",", Tags),
+        ["locale"] = Locale,
+        ["folder"] = Folder,
+        ["publishAt"] = Format(PublishAt),
+        ["expireAt"] = Format(ExpireAt),
+        ["visibility"] = Visibility.ToString(),
+        ["coBrand"] = CoBrand is null ? null : $"{CoBrand.Zones.Count} zones, {CoBrand.Font} {CoBrand.FontSize}",
+        ["status"] = Status.ToString(),
+        ["publishScheduled"] = PublishScheduled ? "true" : null,
+        ["currentVersion"] = CurrentVersion?.ToString(CultureInfo.InvariantCulture),
+        ["versions"] = string.Join(",", Versions.Select(v => $"{v.Number}:{v.Status}")),
         ["archiveReason"] = ArchiveReason,
     };
 

@@ -73,7 +73,8 @@ public sealed class AssetCommits(IAssetStore store, IPartnerStore partners, Prog
             var a = change.Asset;
             var message = emails.Compose("asset-expiring", a.OwnerEmail, a.OwnerName, new
             {
-                userName = a.OwnerName, title = a.Title,
+                userName = a.OwnerName,
+                title = a.Title,
                 expireAt = a.ExpireAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
                 assetUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/assets/{a.Id}",
             });

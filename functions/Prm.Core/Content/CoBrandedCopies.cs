@@ -36,8 +36,11 @@ public sealed class CoBrandedCopies(IAssetStore store, IAssetFiles files, IPartn
             var p = partner.Value;
             var values = new Dictionary<string, string>
             {
-                ["partner.name"] = p.Name, ["partner.website"] = p.Website ?? "", ["partner.phone"] = p.Phone ?? "",
-                ["user.name"] = caller.DisplayName, ["user.email"] = caller.Email,
+                ["partner.name"] = p.Name,
+                ["partner.website"] = p.Website ?? "",
+                ["partner.phone"] = p.Phone ?? "",
+                ["user.name"] = caller.DisplayName,
+                ["user.email"] = caller.Email,
             };
             await files.WriteAsync(blob, renderer.Render(source, template, values, logo?.Image), "application/pdf", ct);
         }

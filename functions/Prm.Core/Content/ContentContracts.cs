@@ -12,8 +12,13 @@ public sealed record VisibilityInput(bool? Everyone, IReadOnlyList<string>? Tier
 {
     public VisibilityRule ToRule() => new()
     {
-        Everyone = Everyone ?? false, Tiers = Clean(Tiers), Regions = Clean(Regions), PartnerTypes = Clean(PartnerTypes),
-        AllowedPartners = Clean(AllowedPartners), DeniedPartners = Clean(DeniedPartners), PartnerRoles = Clean(PartnerRoles),
+        Everyone = Everyone ?? false,
+        Tiers = Clean(Tiers),
+        Regions = Clean(Regions),
+        PartnerTypes = Clean(PartnerTypes),
+        AllowedPartners = Clean(AllowedPartners),
+        DeniedPartners = Clean(DeniedPartners),
+        PartnerRoles = Clean(PartnerRoles),
     };
 
     private static List<string> Clean(IReadOnlyList<string>? values) => values is null ? [] : [.. values.Select(v => v?.Trim() ?? "").Distinct(StringComparer.Ordinal)];

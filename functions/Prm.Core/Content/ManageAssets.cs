@@ -22,8 +22,17 @@ public sealed class ManageAssets(IAssetStore store, IAssetFiles files, IPartnerS
         var now = clock.GetUtcNow();
         var blank = new Asset
         {
-            Id = AssetIds.New(now), Title = "", Type = AssetType.Collateral, Locale = "", Visibility = new VisibilityRule(), Status = AssetStatus.Draft,
-            OwnerId = caller.UserId, OwnerName = caller.DisplayName, OwnerEmail = caller.Email, CreatedAt = now, UpdatedAt = now,
+            Id = AssetIds.New(now),
+            Title = "",
+            Type = AssetType.Collateral,
+            Locale = "",
+            Visibility = new VisibilityRule(),
+            Status = AssetStatus.Draft,
+            OwnerId = caller.UserId,
+            OwnerName = caller.DisplayName,
+            OwnerEmail = caller.Email,
+            CreatedAt = now,
+            UpdatedAt = now,
         };
         var asset = AssetRules.Apply(blank, body, errors);
         await AssetRules.ValidateAsync(asset, errors, PartnerExistsAsync(ct));

@@ -79,7 +79,10 @@ public sealed class SupersedeDigest(IAssetStore assets, IDigestStore digests, IP
                 + (string.IsNullOrWhiteSpace(l.ChangeNote) ? "" : " What changed: " + l.ChangeNote) + $" {program.PortalBaseUrl.TrimEnd('/')}/assets/{l.AssetId}"));
             var message = emails.Compose("asset-digest", first.Email, first.Name, new
             {
-                userName = first.Name, count = lines.Count, changes, libraryUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/assets",
+                userName = first.Name,
+                count = lines.Count,
+                changes,
+                libraryUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/assets",
             });
             if (await digests.SendAsync(pending.UserId, today, pending.Entries, OutboxMessage.ForEmail(Ids.New("msg"), message, now, first.PartnerId, Correlation.Id), ct)) sent++;
         }

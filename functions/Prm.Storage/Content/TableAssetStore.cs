@@ -124,8 +124,12 @@ public sealed class TableAssetStore(PrmTables tables, PartitionWriter writer) : 
     {
         var row = new TableEntity(DownloadPartitionPrefix + download.AssetId, KeyEncoding.Inverted(download.At) + "|" + download.Id)
         {
-            ["Version"] = download.Version, ["UserId"] = download.UserId, ["UserEmail"] = download.UserEmail, ["UserName"] = download.UserName,
-            ["PartnerId"] = download.PartnerId, ["At"] = download.At,
+            ["Version"] = download.Version,
+            ["UserId"] = download.UserId,
+            ["UserEmail"] = download.UserEmail,
+            ["UserName"] = download.UserName,
+            ["PartnerId"] = download.PartnerId,
+            ["At"] = download.At,
         };
         await writer.CommitAsync(Table, row.PartitionKey, [new(TableTransactionActionType.Add, row)], new ChangeSet([], [downloaded]), ct);
     }

@@ -10,8 +10,17 @@ public class AssetRulesTests
 
     private static Asset Blank() => new()
     {
-        Id = AssetIds.New(Now), Title = "", Type = AssetType.Collateral, Locale = "", Visibility = new VisibilityRule(), Status = AssetStatus.Draft,
-        OwnerId = "usr_1", OwnerName = "Ada", OwnerEmail = "ada@vendor.example", CreatedAt = Now, UpdatedAt = Now,
+        Id = AssetIds.New(Now),
+        Title = "",
+        Type = AssetType.Collateral,
+        Locale = "",
+        Visibility = new VisibilityRule(),
+        Status = AssetStatus.Draft,
+        OwnerId = "usr_1",
+        OwnerName = "Ada",
+        OwnerEmail = "ada@vendor.example",
+        CreatedAt = Now,
+        UpdatedAt = Now,
     };
 
     private static async Task<IReadOnlyDictionary<string, string[]>> ErrorsAsync(AssetInput input)

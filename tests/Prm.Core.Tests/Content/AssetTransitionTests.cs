@@ -11,9 +11,19 @@ public class AssetTransitionTests
 
     private static Asset Draft(DateTimeOffset? publishAt = null, DateTimeOffset? expireAt = null) => new()
     {
-        Id = AssetIds.New(Now), Title = "Datasheet", Type = AssetType.Datasheet, Locale = "en", Visibility = new VisibilityRule { Everyone = true },
-        Status = AssetStatus.Draft, OwnerId = "usr_1", OwnerName = "Ada", OwnerEmail = "ada@vendor.example", CreatedAt = Now, UpdatedAt = Now,
-        PublishAt = publishAt, ExpireAt = expireAt,
+        Id = AssetIds.New(Now),
+        Title = "Datasheet",
+        Type = AssetType.Datasheet,
+        Locale = "en",
+        Visibility = new VisibilityRule { Everyone = true },
+        Status = AssetStatus.Draft,
+        OwnerId = "usr_1",
+        OwnerName = "Ada",
+        OwnerEmail = "ada@vendor.example",
+        CreatedAt = Now,
+        UpdatedAt = Now,
+        PublishAt = publishAt,
+        ExpireAt = expireAt,
     };
 
     private static Asset WithReadyVersion(Asset a, string? note = null)

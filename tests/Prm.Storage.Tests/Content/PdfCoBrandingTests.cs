@@ -42,8 +42,11 @@ public class PdfCoBrandingTests
 
     private static readonly Dictionary<string, string> Values = new()
     {
-        ["partner.name"] = "Northwind Traders", ["partner.website"] = "https://northwind.example", ["partner.phone"] = "+49 30 1234",
-        ["user.name"] = "Anna Northwind", ["user.email"] = "anna@northwind.example",
+        ["partner.name"] = "Northwind Traders",
+        ["partner.website"] = "https://northwind.example",
+        ["partner.phone"] = "+49 30 1234",
+        ["user.name"] = "Anna Northwind",
+        ["user.email"] = "anna@northwind.example",
     };
 
     private static readonly CoBrandTemplate Template = new([
