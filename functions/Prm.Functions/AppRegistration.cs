@@ -7,6 +7,7 @@ using Prm.Core.Configuration;
 using Prm.Core.Identity;
 using Prm.Core.Notifications;
 using Prm.Core.Partners;
+using Prm.Functions.Content;
 using Prm.Functions.Deals;
 using Prm.Functions.Http;
 using Prm.Functions.Mdf;
@@ -57,6 +58,7 @@ public static class AppRegistration
         services.AddOnboarding(configuration);
         services.AddDeals(configuration);
         services.AddMdf(configuration);
+        services.AddContent(configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

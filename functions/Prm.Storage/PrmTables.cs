@@ -37,7 +37,11 @@ public sealed class PrmTables
         Catalog = Service.GetTableClient(prefix + "catalog");
         MdfBudgets = Service.GetTableClient(prefix + "mdfbudgets");
         MdfIndex = Service.GetTableClient(prefix + "mdfindex");
+        Assets = Service.GetTableClient(prefix + "assets");
     }
+
+    /// <summary>The content library: the catalog partition (assets, listing rows, date index, timeline, outbox) and a partition per asset's downloads.</summary>
+    public TableClient Assets { get; }
 
     /// <summary>Deal registrations: a partition per partner (deals, idempotency keys, counters, timeline, outbox rows).</summary>
     public TableClient Deals { get; }
@@ -89,7 +93,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -199,3 +199,17 @@ public sealed class StorageInitializer(PrmTables tables, BlobFiles files, Onboar
         _ => false,
     };
 }
+
+/// <summary>The storage adapters of the content library: the assets table (catalog partition, downloads) and the asset blobs.</summary>
+public static class ContentStorageRegistration
+{
+    public static IServiceCollection AddContentStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Content.IAssetStore, Content.TableAssetStore>();
+        services.AddSingleton<Prm.Core.Content.IAssetFiles, Content.BlobAssetFiles>();
+        services.AddSingleton<Prm.Core.Content.IDigestStore, Content.TableDigestStore>();
+        services.AddSingleton<Prm.Core.Content.ICoBrandRenderer, Content.PdfCoBranding>();
+        services.AddSingleton<Prm.Core.Content.IPartnerLogos, Content.BlobPartnerLogos>();
+        return services;
+    }
+}

@@ -122,6 +122,7 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
             ["applicationId"] = "partner-applications?limit=20",
             ["productLineId"] = "product-lines",
             ["houseAccountId"] = "house-accounts",
+            ["assetId"] = "assets?limit=20",
         };
         var ids = new Dictionary<string, List<string>>(StringComparer.Ordinal);
         foreach (var (name, url) in lists)

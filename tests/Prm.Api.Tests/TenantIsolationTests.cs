@@ -150,6 +150,69 @@ public sealed class TenantIsolationTests(ApiHostFixture fixture) : IClassFixture
         return request;
     }
 
+    public static TheoryData<string, string> AssetScopedRoutes()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var function in FunctionCatalog.HttpFunctions.Where(f => f.Route.Contains("{assetId}", StringComparison.Ordinal)))
+        {
+            foreach (var method in function.Methods) data.Add(method, function.Route);
+        }
+        return data;
+    }
+
+    [Fact]
+    public void The_matrix_covers_asset_scoped_routes()
+    {
+        AssetScopedRoutes().Count.Should().BeGreaterThanOrEqualTo(10);
+    }
+
+    /// <summary>An asset only Northwind (Gold, EMEA) sees, in every route: Fabrikam's people get 404 (or the gate's role refusal), and nothing changes.</summary>
+    [Theory]
+    [MemberData(nameof(AssetScopedRoutes))]
+    public async Task Partners_the_rule_excludes_get_404_on_an_asset(string method, string route)
+    {
+        var northwindId = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var title = "Isolated asset " + Guid.NewGuid().ToString("N")[..8];
+        var assetId = await AssetTests.PublishedAsync(Api, title, new { allowedPartners = new[] { northwindId } });
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var before = await (await admin.GetAsync($"assets/{assetId}")).Content.ReadAsStringAsync();
+        var url = route.Replace("{assetId}", assetId, StringComparison.Ordinal).Replace("{version}", "1", StringComparison.Ordinal);
+        foreach (var email in new[] { Demo.FabrikamAdmin, Demo.FabrikamRep })
+        {
+            var response = await (await Api.ClientAsync(email)).SendAsync(AssetRequest(method, url));
+            await NotFoundOrRoleRefusedAsync(response, $"{email} {method} {url}");
+            (await response.Content.ReadAsStringAsync()).Should().NotContain(title);
+        }
+        (await (await admin.GetAsync($"assets/{assetId}")).Content.ReadAsStringAsync()).Should().Be(before, "nothing was changed");
+        (await (await admin.GetAsync($"assets/{assetId}/downloads")).JsonAsync()).GetProperty("total").GetInt32().Should().Be(0, "no download was recorded");
+    }
+
+    [Theory]
+    [MemberData(nameof(AssetScopedRoutes))]
+    public async Task A_guessed_asset_id_is_404(string method, string route)
+    {
+        foreach (var guess in new[] { Prm.Core.Content.AssetIds.New(DateTimeOffset.UtcNow), "ast_" + new string('f', 32), "not-an-asset" })
+        {
+            var url = route.Replace("{assetId}", guess, StringComparison.Ordinal).Replace("{version}", "1", StringComparison.Ordinal);
+            foreach (var email in new[] { Demo.NorthwindAdmin, Demo.Admin })
+            {
+                var response = await (await Api.ClientAsync(email)).SendAsync(AssetRequest(method, url));
+                await NotFoundOrRoleRefusedAsync(response, $"{email} {method} {url}");
+            }
+        }
+    }
+
+    private static HttpRequestMessage AssetRequest(string method, string url)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), url.Contains("/visibility", StringComparison.Ordinal) ? url + "?partnerId=ptn_0123456789abcdef0123456789abcdef" : url);
+        if (method is "POST" or "PATCH" or "PUT")
+        {
+            request.Content = Responses.Json(new { title = "pwned", reason = "pwned", fileName = "x.pdf", visibility = new { everyone = true } });
+            request.Headers.TryAddWithoutValidation("If-Match", StaleETag);
+        }
+        return request;
+    }
+
     [Fact]
     public async Task A_user_of_another_partner_cannot_be_reached_through_ones_own_partner()
     {

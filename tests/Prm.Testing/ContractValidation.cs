@@ -208,7 +208,7 @@ public sealed class OpenApiContract
 }
 
 /// <summary>Checks every response of a test client against the served OpenAPI document (see <see cref="OpenApiContract"/>).</summary>
-public sealed class ContractValidatingHandler(Func<Task<OpenApiContract>> contract) : DelegatingHandler(new HttpClientHandler())
+public sealed class ContractValidatingHandler(Func<Task<OpenApiContract>> contract) : DelegatingHandler(new HttpClientHandler { AllowAutoRedirect = false })
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {

@@ -1,4 +1,5 @@
 using System.Text;
+using Prm.Core.Common;
 
 namespace Prm.Core.Mdf;
 
@@ -50,8 +51,6 @@ public static class ProofSniffer
     /// <summary>The accepted content types.</summary>
     public static IReadOnlyCollection<string> AllowedContentTypes => [.. ContentTypes.Values];
 
-    private static readonly byte[] PngSignature = [0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A];
-    private static readonly byte[] ZipLocalHeader = [0x50, 0x4B, 0x03, 0x04];
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
 
     /// <summary>True when a file of that size is over <see cref="MaxSize"/>.</summary>
@@ -68,41 +67,11 @@ public static class ProofSniffer
         if (head.Length > HeadBytes) head = head[..HeadBytes];
         var truncated = totalSize > head.Length;
 
-        if (head.StartsWith("%PDF-"u8)) return ProofType.Pdf;
-        if (head.StartsWith(PngSignature)) return ProofType.Png;
-        if (head.Length >= 3 && head[0] == 0xFF && head[1] == 0xD8 && head[2] == 0xFF) return ProofType.Jpeg;
-        if (head.StartsWith(ZipLocalHeader)) return IsSpreadsheetPackage(head) ? ProofType.Xlsx : ProofType.Unknown;
+        if (FileSignatures.IsPdf(head)) return ProofType.Pdf;
+        if (FileSignatures.IsPng(head)) return ProofType.Png;
+        if (FileSignatures.IsJpeg(head)) return ProofType.Jpeg;
+        if (FileSignatures.IsZip(head)) return FileSignatures.ZipKind(head) is ZipPackageKind.Spreadsheet or ZipPackageKind.OfficeUnknown ? ProofType.Xlsx : ProofType.Unknown;
         return IsDelimitedText(head, truncated) ? ProofType.Csv : ProofType.Unknown;
-    }
-
-    /// <summary>
-    /// Reads the entry names of the ZIP local file headers found in the head. A spreadsheet has an "xl/" entry; a package
-    /// showing only "[Content_Types].xml" so far counts as well unless a word processing ("word/") or presentation
-    /// ("ppt/") part shows it is another Office document. Headers are found by signature rather than by walking sizes,
-    /// since writers that stream use data descriptors and leave sizes at zero.
-    /// </summary>
-    private static bool IsSpreadsheetPackage(ReadOnlySpan<byte> head)
-    {
-        bool contentTypes = false, spreadsheet = false, otherOffice = false;
-        var offset = 0;
-        while (offset + 30 <= head.Length)
-        {
-            var found = head[offset..].IndexOf(ZipLocalHeader);
-            if (found < 0) break;
-            var start = offset + found;
-            if (start + 30 > head.Length) break;
-            var nameLength = head[start + 26] | (head[start + 27] << 8);
-            var nameEnd = start + 30 + nameLength;
-            if (nameLength > 0 && nameEnd <= head.Length)
-            {
-                var name = head[(start + 30)..nameEnd];
-                if (name.SequenceEqual("[Content_Types].xml"u8)) contentTypes = true;
-                else if (name.StartsWith("xl/"u8)) spreadsheet = true;
-                else if (name.StartsWith("word/"u8) || name.StartsWith("ppt/"u8)) otherOffice = true;
-            }
-            offset = start + 4;
-        }
-        return !otherOffice && (spreadsheet || contentTypes);
     }
 
     /// <summary>

@@ -13,7 +13,7 @@ namespace Prm.Functions.OpenApi;
 public static class OpenApiDocumentBuilder
 {
     /// <summary>The settings sections in the order of the settings variants (onboarding, deals, mdf).</summary>
-    private static readonly string[] SettingsSections = [Prm.Core.Onboarding.OnboardingSettings.SectionName, Prm.Core.Deals.DealSettings.SectionName, Prm.Core.Mdf.MdfSettings.SectionName];
+    private static readonly string[] SettingsSections = [Prm.Core.Onboarding.OnboardingSettings.SectionName, Prm.Core.Deals.DealSettings.SectionName, Prm.Core.Mdf.MdfSettings.SectionName, Prm.Core.Content.ContentSettings.SectionName];
 
     public static OpenApiDocument Build(string serverUrl)
     {
@@ -128,16 +128,27 @@ public static class OpenApiDocumentBuilder
             });
         }
         IOpenApiSchema Variant(bool input) => new OpenApiSchema { OneOf = variants.Select(v => schemas.For(v, input)).ToList() };
-        if (info?.Request is not null || variants.Length > 0 && method != "GET" || info?.RequestContentType is "text/csv" or "text/plain")
+        var binaryRequest = info?.RequestContentType.StartsWith("image/", StringComparison.Ordinal) == true;
+        if (info?.Request is not null || variants.Length > 0 && method != "GET" || info?.RequestContentType is "text/csv" or "text/plain" || binaryRequest)
         {
-            var schema = variants.Length > 0 ? Variant(true) : info!.Request is null ? new OpenApiSchema { Type = JsonSchemaType.String } : schemas.For(info.Request, input: true, partial: info.PartialRequest);
-            var content = new Dictionary<string, IOpenApiMediaType> { [info!.RequestContentType] = new OpenApiMediaType { Schema = schema } };
+            var schema = variants.Length > 0 ? Variant(true)
+                : binaryRequest ? new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" }
+                : info!.Request is null ? new OpenApiSchema { Type = JsonSchemaType.String } : schemas.For(info.Request, input: true, partial: info.PartialRequest);
+            // A binary body may come in several media types ("image/png,image/jpeg").
+            var content = info!.RequestContentType.Split(',').ToDictionary(type => type, IOpenApiMediaType (_) => new OpenApiMediaType { Schema = schema });
             if (info.RequestContentType == "application/x-www-form-urlencoded") content["application/json"] = new OpenApiMediaType { Schema = schema };
             operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
         }
         var status = info?.Status ?? 200;
-        var success = new OpenApiResponse { Description = status switch { 201 => "Created.", 202 => "Accepted.", 204 => "No content.", _ => "Success." } };
-        if (status != 204)
+        var success = new OpenApiResponse { Description = status switch { 201 => "Created.", 202 => "Accepted.", 204 => "No content.", 302 => "Found: follow Location.", _ => "Success." } };
+        if (status == 302)
+        {
+            success.Headers = new Dictionary<string, IOpenApiHeader>
+            {
+                ["Location"] = new OpenApiHeader { Required = true, Description = "Where the resource is (a short-lived URL).", Schema = new OpenApiSchema { Type = JsonSchemaType.String } },
+            };
+        }
+        else if (status != 204)
         {
             IOpenApiSchema? body = variants.Length > 0 ? Variant(false)
                 : info?.Response is { } response ? schemas.For(response, input: false)
