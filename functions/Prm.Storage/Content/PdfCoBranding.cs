@@ -69,22 +69,23 @@ public sealed class PdfCoBranding : ICoBrandRenderer
 }
 
 /// <summary>
-/// The faces the template fonts map to (sans, serif, mono), read from the fonts installed on the host (Liberation or DejaVu on Linux,
-/// Arial/Times/Courier on Windows). PDFsharp embeds the glyphs it uses, so the copy looks the same everywhere.
+/// The faces the template fonts map to (sans, serif, mono): DejaVu Sans, Serif and Sans Mono, embedded in this assembly, so rendering
+/// needs no font on the host (the Azure Functions image has none to rely on) and looks the same everywhere. PDFsharp embeds the glyphs
+/// it uses in the copy.
 /// </summary>
 internal sealed class InstalledFonts : IFontResolver
 {
     private static readonly object Gate = new();
     private static bool installed;
 
-    private static readonly string[] Folders = ["/usr/share/fonts/truetype/liberation", "/usr/share/fonts/truetype/liberation2", "/usr/share/fonts/truetype/dejavu", "/usr/share/fonts/liberation", "/usr/share/fonts/dejavu", @"C:\Windows\Fonts"];
-
-    private static readonly Dictionary<string, string[]> Faces = new()
+    private static readonly Dictionary<string, string> Faces = new()
     {
-        ["sans"] = ["LiberationSans-Regular.ttf", "DejaVuSans.ttf", "arial.ttf"],
-        ["serif"] = ["LiberationSerif-Regular.ttf", "DejaVuSerif.ttf", "times.ttf"],
-        ["mono"] = ["LiberationMono-Regular.ttf", "DejaVuSansMono.ttf", "cour.ttf"],
+        ["sans"] = "DejaVuSans.ttf",
+        ["serif"] = "DejaVuSerif.ttf",
+        ["mono"] = "DejaVuSansMono.ttf",
     };
+
+    private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte[]> Loaded = new();
 
     public static void Install()
     {
@@ -101,18 +102,14 @@ internal sealed class InstalledFonts : IFontResolver
     public FontResolverInfo? ResolveTypeface(string familyName, bool isBold, bool isItalic) =>
         familyName.StartsWith("prm-", StringComparison.Ordinal) && Faces.ContainsKey(familyName[4..]) ? new FontResolverInfo(familyName[4..]) : new FontResolverInfo("sans");
 
-    public byte[]? GetFont(string faceName)
+    public byte[]? GetFont(string faceName) => Loaded.GetOrAdd(Faces.GetValueOrDefault(faceName, Faces["sans"]), file =>
     {
-        foreach (var file in Faces.GetValueOrDefault(faceName, Faces["sans"]))
-        {
-            foreach (var folder in Folders)
-            {
-                var path = Path.Combine(folder, file);
-                if (File.Exists(path)) return File.ReadAllBytes(path);
-            }
-        }
-        throw new ServiceUnavailableException($"No font for \"{faceName}\" is installed on this host (Liberation or DejaVu fonts); co-branded copies cannot be rendered.", TimeSpan.FromMinutes(5));
-    }
+        using var stream = typeof(InstalledFonts).Assembly.GetManifestResourceStream("Prm.Storage.Content.Fonts." + file)
+            ?? throw new InvalidOperationException($"The font {file} is not embedded in Prm.Storage.");
+        using var copy = new MemoryStream();
+        stream.CopyTo(copy);
+        return copy.ToArray();
+    });
 }
 
 /// <summary>Partner logos in the "assets" container ("logos/{partnerId}"), checked with ImageSharp (header only, never decoded in full).</summary>
