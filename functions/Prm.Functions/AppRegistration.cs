@@ -9,6 +9,7 @@ using Prm.Core.Notifications;
 using Prm.Core.Partners;
 using Prm.Functions.Deals;
 using Prm.Functions.Http;
+using Prm.Functions.Leads;
 using Prm.Functions.Mdf;
 using Prm.Functions.Onboarding;
 using Prm.Storage;
@@ -57,6 +58,7 @@ public static class AppRegistration
         services.AddOnboarding(configuration);
         services.AddDeals(configuration);
         services.AddMdf(configuration);
+        services.AddLeads(configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

@@ -37,7 +37,19 @@ public sealed class PrmTables
         Catalog = Service.GetTableClient(prefix + "catalog");
         MdfBudgets = Service.GetTableClient(prefix + "mdfbudgets");
         MdfIndex = Service.GetTableClient(prefix + "mdfindex");
+        Leads = Service.GetTableClient(prefix + "leads");
+        LeadIndex = Service.GetTableClient(prefix + "leadindex");
+        LeadRouting = Service.GetTableClient(prefix + "leadrouting");
     }
+
+    /// <summary>Leads: a partition per lead (lead row, timeline, outbox rows).</summary>
+    public TableClient Leads { get; }
+
+    /// <summary>Lead lists ("all", "p:{partnerId}", newest first) and the offer log ("offers", by time).</summary>
+    public TableClient LeadIndex { get; }
+
+    /// <summary>The routing index ("all", "r:{region}", "c:{country}": bucket rows of partner entries) and partner figures ("fig:{partnerId}").</summary>
+    public TableClient LeadRouting { get; }
 
     /// <summary>Deal registrations: a partition per partner (deals, idempotency keys, counters, timeline, outbox rows).</summary>
     public TableClient Deals { get; }
@@ -89,7 +101,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Leads, LeadIndex, LeadRouting];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

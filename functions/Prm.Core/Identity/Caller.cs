@@ -6,6 +6,9 @@ public static class AppRoles
     public const string Admin = "Prm.Admin";
     public const string ChannelManager = "Prm.ChannelManager";
 
+    /// <summary>The app role of machine clients (client-credentials, app-only tokens): lead intake from marketing systems.</summary>
+    public const string Integration = "Prm.Integration";
+
     /// <summary>The delegated scope the API exposes (Expose an API → access_as_user); a user's token must grant it.</summary>
     public const string ApiScope = "access_as_user";
 }
@@ -28,6 +31,9 @@ public sealed record Caller(
     public bool IsAdmin => Roles.Contains(AppRoles.Admin);
     public bool IsChannelManager => Roles.Contains(AppRoles.ChannelManager);
 
+    /// <summary>A machine client with the app role Prm.Integration (never a person, never vendor staff).</summary>
+    public bool IsIntegration => Roles.Contains(AppRoles.Integration);
+
     /// <summary>Vendor staff: program admin or channel manager.</summary>
     public bool IsVendor => IsAdmin || IsChannelManager;
 
@@ -49,6 +55,8 @@ public enum AccessPolicy
     Admin,
     /// <summary>Members of a partner company (partner admins and sales reps).</summary>
     PartnerMember,
+    /// <summary>Program admins, channel managers and machine clients with the app role Prm.Integration (lead intake).</summary>
+    VendorOrIntegration,
     /// <summary>Any valid access token, also of someone not a member yet (accepting an invitation). The function reads the token itself.</summary>
     TokenOnly,
 }
@@ -71,6 +79,7 @@ public static class AccessRules
         AccessPolicy.Vendor => caller.IsVendor,
         AccessPolicy.Admin => caller.IsAdmin,
         AccessPolicy.PartnerMember => caller.PartnerId is not null,
+        AccessPolicy.VendorOrIntegration => caller.PartnerId is null && (caller.IsVendor || caller.IsIntegration),
         AccessPolicy.TokenOnly => true,
         _ => false,
     };
@@ -83,6 +92,7 @@ public static class AccessRules
         AccessPolicy.Vendor => [AppRoles.Admin, AppRoles.ChannelManager],
         AccessPolicy.Admin => [AppRoles.Admin],
         AccessPolicy.PartnerMember => [nameof(PartnerRole.PartnerAdmin), nameof(PartnerRole.PartnerUser)],
+        AccessPolicy.VendorOrIntegration => [AppRoles.Admin, AppRoles.ChannelManager, AppRoles.Integration],
         AccessPolicy.TokenOnly => ["any signed-in person"],
         _ => [],
     };

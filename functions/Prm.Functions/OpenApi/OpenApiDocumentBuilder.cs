@@ -146,6 +146,10 @@ public static class OpenApiDocumentBuilder
             if (body is not null) success.Content = new Dictionary<string, IOpenApiMediaType> { [info!.ResponseContentType] = new OpenApiMediaType { Schema = body } };
         }
         operation.Responses[Code(status)] = success;
+        foreach (var also in info?.AlsoStatus ?? [])
+        {
+            operation.Responses[Code(also)] = new OpenApiResponse { Description = also == 200 ? "Success (an existing resource was updated)." : "Success.", Content = success.Content };
+        }
 
         var retryAfter = new Dictionary<string, IOpenApiHeader>
         {
