@@ -86,6 +86,7 @@ public sealed class WorkLead(LeadCommits commits, LeadRouter router, IPartnerSto
         if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
         if (!Ids.LooksLike(body.PartnerId?.Trim(), "ptn")) throw new ValidationFailedException("partnerId", "partnerId is required: an Active partner's id.");
         var s = await Settings(ct);
+        await commits.LoadAsync(caller, leadId, LeadOperation.Steer, ct); // an unknown lead is 404 before the partner is looked at
         var entry = await router.EntryAsync(body.PartnerId!.Trim(), ct) ?? throw new ValidationFailedException("partnerId", "partnerId must be an Active partner.", unprocessable: true);
         return await commits.TransitionAsync(caller, leadId, LeadOperation.Steer, (lead, now) =>
         {
