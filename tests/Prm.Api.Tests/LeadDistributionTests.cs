@@ -269,3 +269,26 @@ public sealed class LeadDeadlineTests(ShortLeadFixture fixture) : IClassFixture<
         pool.Should().Contain("vendor pool");
     }
 }
+
+/// <summary>Machine clients: an app-only token with the app role Prm.Integration creates leads, and nothing else.</summary>
+public sealed class LeadIntegrationTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task An_app_only_integration_token_creates_leads_and_may_not_read_the_program()
+    {
+        var response = await Api.Anonymous.PostJsonAsync("dev/token", new { app = "marketing-automation" });
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        var crm = Api.WithToken((await response.JsonAsync()).Str("accessToken"));
+        var domain = Leads.Unique("machine") + ".example";
+        var created = await Leads.CreateAsync(crm, Leads.Body("Machine Corp", domain, "m@" + domain, externalId: Leads.Unique("mkto")));
+        created.GetProperty("lead").Str("status").Should().Be("Offered");
+        (await crm.GetAsync("partners")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await crm.GetAsync("leads")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await crm.GetAsync("me")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        // A person's token never carries the integration role into a caller; partner users may not create leads.
+        var partner = await Api.ClientAsync(Demo.NorthwindAdmin);
+        (await partner.PostJsonAsync("leads", Leads.Body("Nope", domain, "n@" + domain))).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+    }
+}

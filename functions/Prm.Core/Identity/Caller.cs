@@ -47,7 +47,7 @@ public enum AccessPolicy
 {
     /// <summary>No sign-in (the token, if any, is ignored). Must be declared explicitly.</summary>
     Anonymous,
-    /// <summary>Any signed-in member of the program: vendor staff or partner user.</summary>
+    /// <summary>Any signed-in member of the program: vendor staff or partner user (not a machine client).</summary>
     SignedIn,
     /// <summary>Program admins and channel managers.</summary>
     Vendor,
@@ -75,7 +75,7 @@ public static class AccessRules
     public static bool Allows(AccessPolicy policy, Caller caller) => policy switch
     {
         AccessPolicy.Anonymous => true,
-        AccessPolicy.SignedIn => true,
+        AccessPolicy.SignedIn => caller.PartnerId is not null || caller.IsVendor,
         AccessPolicy.Vendor => caller.IsVendor,
         AccessPolicy.Admin => caller.IsAdmin,
         AccessPolicy.PartnerMember => caller.PartnerId is not null,
