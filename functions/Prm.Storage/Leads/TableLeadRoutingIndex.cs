@@ -17,6 +17,12 @@ public sealed class TableLeadRoutingIndex(PrmTables tables) : ILeadRoutingIndex
     public const string FiguresRow = "figures";
     public const string AllPartition = "all";
 
+    /// <summary>Index entries leave out nulls (thousands of partners share 16 rows per partition; zeros stay: weight 0 must not read as the default 1).</summary>
+    internal static readonly System.Text.Json.JsonSerializerOptions EntryJson = new(TableDealStore.Json)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+
     public static string BucketOf(string partnerId) => "b" + char.ToLowerInvariant(partnerId[^1]);
 
     public static string FiguresPartition(string partnerId) => "fig:" + partnerId;
@@ -64,7 +70,7 @@ public sealed class TableLeadRoutingIndex(PrmTables tables) : ILeadRoutingIndex
     }
 
     public static IReadOnlyList<RoutingEntry> Entries(TableEntity row) =>
-        JsonSerializer.Deserialize<List<RoutingEntry>>(ChunkedText.Read(row, "Entries"), TableDealStore.Json) ?? [];
+        JsonSerializer.Deserialize<List<RoutingEntry>>(ChunkedText.Read(row, "Entries"), EntryJson) ?? [];
 
     /// <summary>
     /// Changes one partner's entry in a partition (null removes it), read-modify-write of its bucket row with the ETag; a lost race reads again.
@@ -81,7 +87,7 @@ public sealed class TableLeadRoutingIndex(PrmTables tables) : ILeadRoutingIndex
             entries.RemoveAll(e => e.PartnerId == partnerId);
             if (next is not null) entries.Add(next);
             var row = new TableEntity(partition, bucket);
-            ChunkedText.Write(row, "Entries", JsonSerializer.Serialize(entries.OrderBy(e => e.PartnerId, StringComparer.Ordinal), TableDealStore.Json));
+            ChunkedText.Write(row, "Entries", JsonSerializer.Serialize(entries.OrderBy(e => e.PartnerId, StringComparer.Ordinal), EntryJson));
             if (found.HasValue) await tables.LeadRouting.UpdateEntityAsync(row, found.Value!.ETag, TableUpdateMode.Replace, ct);
             else await tables.LeadRouting.AddEntityAsync(row, ct);
         }, attempts: 20, pause: ReadDecideCommit.Jitter(20), retryWhen: LostRace.IsConflictOrGone, ct: ct);
@@ -92,7 +98,7 @@ public sealed class TableLeadRoutingIndex(PrmTables tables) : ILeadRoutingIndex
         foreach (var bucket in entries.GroupBy(e => BucketOf(e.PartnerId)))
         {
             var row = new TableEntity(partition, bucket.Key);
-            ChunkedText.Write(row, "Entries", JsonSerializer.Serialize(bucket.OrderBy(e => e.PartnerId, StringComparer.Ordinal), TableDealStore.Json));
+            ChunkedText.Write(row, "Entries", JsonSerializer.Serialize(bucket.OrderBy(e => e.PartnerId, StringComparer.Ordinal), EntryJson));
             await tables.LeadRouting.UpsertEntityAsync(row, TableUpdateMode.Replace, ct);
         }
     }
