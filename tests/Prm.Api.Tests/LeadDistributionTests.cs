@@ -292,3 +292,43 @@ public sealed class LeadIntegrationTests(ApiHostFixture fixture) : IClassFixture
         (await partner.PostJsonAsync("leads", Leads.Body("Nope", domain, "n@" + domain))).StatusCode.Should().Be(HttpStatusCode.Forbidden);
     }
 }
+
+/// <summary>CSV import of leads: a dry run reports row by row and writes nothing; a real run routes each valid row, idempotent by externalId.</summary>
+public sealed class LeadImportTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task A_dry_run_writes_nothing_and_a_real_run_creates_then_updates_by_external_id()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var ext = Leads.Unique("csv");
+        var domain = Leads.Unique("csv") + ".example";
+        var csv = "companyName,domain,country,industry,contactName,contactEmail,productLines,grade,amount,currency,externalId,consentToShare\n"
+            + $"Csv Corp,{domain},DE,Retail,Carla Csv,carla@{domain},cloud-backup;endpoint-security,A,1000.00,EUR,{ext},true\n"
+            + $"Bad Corp,{domain},XX,Retail,Bob,not-an-email,no-such-line,Z,,,,maybe\n";
+        async Task<System.Text.Json.JsonElement> ImportAsync(bool dryRun)
+        {
+            using var content = new StringContent(csv, System.Text.Encoding.UTF8, "text/csv");
+            var response = await admin.PostAsync($"leads/import?dryRun={(dryRun ? "true" : "false")}", content);
+            response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+            return await response.JsonAsync();
+        }
+        var dry = await ImportAsync(true);
+        dry.GetProperty("created").GetInt32().Should().Be(1);
+        dry.GetProperty("rejected").GetInt32().Should().Be(1);
+        var rejected = dry.GetProperty("results")[1].GetProperty("reasons").EnumerateArray().Select(r => r.GetString()!).ToList();
+        rejected.Should().Contain(r => r.StartsWith("consentToShare", StringComparison.Ordinal));
+        rejected.Should().Contain(r => r.StartsWith("company.country", StringComparison.Ordinal));
+        rejected.Should().Contain(r => r.StartsWith("contact.email", StringComparison.Ordinal));
+        rejected.Should().Contain(r => r.StartsWith("grade", StringComparison.Ordinal));
+        (await Leads.CreateAsync(admin, Leads.Body("Probe", Leads.Unique("probe") + ".example", "p@probe.example", externalId: ext), 201))
+            .GetProperty("lead").Str("externalId").Should().Be(ext, "the dry run wrote no key row for the externalId");
+
+        var real = await ImportAsync(false);
+        real.GetProperty("results")[0].Str("outcome").Should().Be("updated", "the probe above took the externalId first");
+        real.GetProperty("rejected").GetInt32().Should().Be(1);
+        var again = await ImportAsync(false);
+        again.GetProperty("results")[0].Str("leadId").Should().Be(real.GetProperty("results")[0].Str("leadId"));
+    }
+}

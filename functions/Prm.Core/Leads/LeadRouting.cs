@@ -54,7 +54,7 @@ public sealed record RoutingDecision(RoutingEntry? Partner, RoutingTrace Trace, 
 public static class LeadRouting
 {
     /// <summary>The most candidates a trace keeps (the trace lives on the lead's row); <see cref="RoutingTrace.CandidateCount"/> tells all.</summary>
-    public const int TraceCandidates = 200;
+    public const int TraceCandidates = 100;
 
     /// <summary>The index partitions the rules that match this lead read: "all", "r:{region}", "c:{country}".</summary>
     public static IReadOnlyList<string> PartitionsNeeded(LeadFacts lead, LeadSettings settings) =>

@@ -12,8 +12,20 @@ using Prm.Functions.OpenApi;
 namespace Prm.Functions.Leads;
 
 /// <summary>Lead distribution: intake, routing, masked offers, accept/decline, work and convert, vendor steering, figures and fairness.</summary>
-public sealed class LeadFunctions(CaptureLead capture, WorkLead work, LeadQueries queries)
+public sealed class LeadFunctions(CaptureLead capture, WorkLead work, LeadQueries queries, LeadImport import)
 {
+    [Function("ImportLeads")]
+    [Access(AccessPolicy.Admin)]
+    [ApiOperation("Import leads from CSV", "Admins. text/csv with a header row (" + LeadImport.Columns + "); productLines separated by ';', consentToShare true or false. Every row is validated as an intake. dryRun=true reports row by row (create, update, rejected with reasons) and writes nothing; a real run routes each valid row and is idempotent by externalId. Body limit 16 MiB, at most 5,000 rows.",
+        RequestContentType = "text/csv", Response = typeof(LeadImportReport), Query = ["dryRun"])]
+    public async Task<IActionResult> Import([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "leads/import")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
+    {
+        var dryRun = req.Flag("dryRun");
+        var bytes = await ApiJson.ReadBytesAsync(req, Prm.Functions.Partners.PartnerImportFunction.MaxCsvBytes, ct, "text/csv");
+        using var stream = new MemoryStream(bytes, writable: false);
+        return Api.Ok(await import.RunAsync(req.Caller(), stream, dryRun, ct));
+    }
+
     [Function("CreateLead")]
     [Access(AccessPolicy.VendorOrIntegration)]
     [ApiOperation("Create a lead", "Admins, channel managers and machine clients (app-only token with the app role Prm.Integration). The lead is routed at once by the rules of the settings section leads: the answer carries the lead and the routing outcome (offered, vendorPool, vendorOnly). consentToShare false keeps the lead with the vendor (VendorOnly). The same externalId again updates the lead (200); the same contact email at the same domain within 30 days merges into the open lead (200, outcome merged).",

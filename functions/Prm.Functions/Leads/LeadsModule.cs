@@ -21,6 +21,7 @@ public static class LeadsModule
         services.AddSingleton<CaptureLead>();
         services.AddSingleton<WorkLead>();
         services.AddSingleton<LeadQueries>();
+        services.AddSingleton<LeadImport>();
         services.AddSingleton<LeadDeadlines>();
         services.AddSingleton<ILeadSteps>(sp => sp.GetRequiredService<LeadDeadlines>());
         services.AddLeadStorage();

@@ -36,24 +36,30 @@ public sealed class LeadProjection(PrmTables tables, TableLeadRoutingIndex index
         if (!LeadEvents.All.Contains(e.Type)) return;
         var data = e.Data.Deserialize<LeadEvents.LeadData>(OutboxJson.Options)!;
         var s = await settings.GetAsync<LeadSettings>(LeadSettings.SectionName, ct);
-        if (data.Latest) await ListAsync(data.Lead.Id, ct);
-        if (e.Type == LeadEvents.Offered && data.Lead.Offers.LastOrDefault(o => o.PartnerId == data.PartnerId) is { } offer) await OfferLogAsync(offer, ct);
+        var stored = data.Latest || e.Type == LeadEvents.Offered ? await StoredAsync(data.Lead.Id, ct) : null;
+        if (data.Latest && stored is not null) await ListAsync(stored.Value.Lead, stored.Value.Body, ct);
+        // The offer log keeps the offer with its whole trace (the event carries it without the candidate list).
+        if (e.Type == LeadEvents.Offered && stored?.Lead is { } lead && data.Lead.Offers.LastOrDefault(o => o.PartnerId == data.PartnerId) is { } offered
+            && LeadDto.Vendor(lead).Offers.FirstOrDefault(o => o.Id == offered.Id) is { } offer) await OfferLogAsync(offer, ct);
         // The partner the event concerns counts it; every partner of the lead keeps its open-lead set in step.
         var partners = data.Lead.Offers.Select(o => o.PartnerId).Append(data.PartnerId).Where(p => p is not null).Distinct(StringComparer.Ordinal).ToList();
         foreach (var partnerId in partners) await FiguresAsync(partnerId!, partnerId == data.PartnerId ? e : null, data.Lead, s, ct);
     }
 
-    /// <summary>The lead's list rows, written from the stored lead (so a late or repeated event writes the current state).</summary>
-    private async Task ListAsync(string leadId, CancellationToken ct)
+    private async Task<(Lead Lead, string Body)?> StoredAsync(string leadId, CancellationToken ct)
     {
         var found = await tables.Leads.GetEntityIfExistsAsync<TableEntity>(leadId, TableLeadStore.LeadRow, cancellationToken: ct);
-        if (!found.HasValue) return;
-        var lead = TableLeadStore.Read(found.Value!);
+        return found.HasValue ? (TableLeadStore.Read(found.Value!), ChunkedText.Read(found.Value!, "Body")) : null;
+    }
+
+    /// <summary>The lead's list rows, written from the stored lead (so a late or repeated event writes the current state).</summary>
+    private async Task ListAsync(Lead lead, string body, CancellationToken ct)
+    {
         var rowKey = TimeKey(DateTimeOffset.MaxValue - (lead.CreatedAt - DateTimeOffset.MinValue)) + "|" + lead.Id;
         TableEntity Row(string partition, bool pending)
         {
             var row = new TableEntity(partition, rowKey) { ["LeadId"] = lead.Id, ["Status"] = lead.Status.ToString(), ["AssignedTo"] = lead.AssignedTo, ["Pending"] = pending };
-            ChunkedText.Write(row, "Body", ChunkedText.Read(found.Value!, "Body"));
+            ChunkedText.Write(row, "Body", body);
             return row;
         }
         var writes = new List<Task> { tables.LeadIndex.UpsertEntityAsync(Row(AllPartition, lead.PendingOffer is not null), TableUpdateMode.Replace, ct) };
