@@ -332,3 +332,83 @@ public sealed class LeadImportTests(ApiHostFixture fixture) : IClassFixture<ApiH
         again.GetProperty("results")[0].Str("leadId").Should().Be(real.GetProperty("results")[0].Str("leadId"));
     }
 }
+
+/// <summary>A partner's lead routing profile: the holiday (partner admins too) and the weight (channel manager, admins) steer routing at once.</summary>
+public sealed class LeadRoutingProfileTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    private static async Task<HttpResponseMessage> PutAsync(HttpClient client, string partnerId, string etag, object body)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, $"partners/{partnerId}/lead-routing") { Content = Responses.Json(body) };
+        request.Headers.TryAddWithoutValidation("If-Match", etag);
+        return await client.SendAsync(request);
+    }
+
+    [Fact]
+    public async Task A_partner_on_holiday_gets_no_offer_weight_zero_gets_none_and_only_the_vendor_sets_the_weight()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var northwind = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var fabrikam = await ApiSteps.PartnerIdAsync(Api, "Fabrikam Solutions");
+        var (profile, etag) = await ApiSteps.GetWithETagAsync(anna, $"partners/{northwind}/lead-routing");
+        profile.GetProperty("weight").GetDouble().Should().Be(1);
+        (await PutAsync(anna, northwind, etag, new { weight = 5 })).StatusCode.Should().Be(HttpStatusCode.Forbidden, "a partner admin does not set its own weight");
+        (await ApiSteps.ProblemAsync(await PutAsync(anna, northwind, etag, new { weight = 1, holidayUntil = "1999-01-01" }), 400)).GetProperty("errors").TryGetProperty("holidayUntil", out _).Should().BeTrue();
+        var holiday = await PutAsync(anna, northwind, etag, new { weight = 1, holidayUntil = DateTime.UtcNow.AddDays(3).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) });
+        holiday.StatusCode.Should().Be(HttpStatusCode.OK, await holiday.Content.ReadAsStringAsync());
+        (await PutAsync(anna, northwind, etag, new { weight = 1 })).StatusCode.Should().Be(HttpStatusCode.PreconditionFailed, "the ETag is stale");
+
+        var domain = Leads.Unique("holiday") + ".example";
+        var created = await Leads.CreateAsync(admin, Leads.Body("Holiday Corp", domain, "h@" + domain));
+        created.Str("offeredTo").Should().Be(fabrikam);
+        var candidates = created.GetProperty("lead").GetProperty("offers")[0].GetProperty("trace").GetProperty("candidates").EnumerateArray().ToList();
+        candidates.Single(c => c.Str("partnerId") == northwind).Str("excludedBecause").Should().Be("on holiday");
+
+        var (_, fabrikamETag) = await ApiSteps.GetWithETagAsync(admin, $"partners/{fabrikam}/lead-routing");
+        (await PutAsync(admin, fabrikam, fabrikamETag, new { weight = 0 })).StatusCode.Should().Be(HttpStatusCode.OK);
+        var pooledDomain = Leads.Unique("weight0") + ".example";
+        var pooled = await Leads.CreateAsync(admin, Leads.Body("Nobody Corp", pooledDomain, "n@" + pooledDomain));
+        pooled.Str("outcome").Should().Be("vendorPool");
+        pooled.Str("poolReason").Should().Be("noCandidate");
+    }
+}
+
+/// <summary>Repeated expiries pause a partner from routing (two strikes here, by configuration), its channel manager is told.</summary>
+public sealed class ShortLeadPauseFixture : ApiHostFixture
+{
+    public override async Task InitializeAsync() => Api = await ApiHost.StartAsync(new Dictionary<string, string?>
+    {
+        ["Leads:AcceptWindow"] = "00:00:03",
+        ["Leads:PauseAfterStrikes"] = "2",
+    });
+}
+
+public sealed class LeadPauseTests(ShortLeadPauseFixture fixture) : IClassFixture<ShortLeadPauseFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task Two_expired_offers_pause_the_partner_its_channel_manager_is_told_and_new_leads_skip_it()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var northwind = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var ids = new List<string>();
+        foreach (var i in new[] { 1, 2 })
+        {
+            var domain = Leads.Unique("pause" + i) + ".example";
+            ids.Add((await Leads.CreateAsync(admin, Leads.Body("Pause Corp " + i, domain, "p@" + domain))).GetProperty("lead").Str("id"));
+        }
+        foreach (var id in ids) await Responses.EventuallyAsync(() => Leads.GetAsync(admin, id), l => l.Str("status") == "VendorPool", TimeSpan.FromSeconds(90));
+        var stats = await Responses.EventuallyAsync(async () => await (await admin.GetAsync($"partners/{northwind}/lead-stats")).JsonAsync(),
+            s => s.GetProperty("pausedUntil").ValueKind == System.Text.Json.JsonValueKind.String);
+        stats.GetProperty("expired").GetInt32().Should().Be(2);
+        await Responses.EventuallyAsync(
+            async () => await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(Demo.CmEmea)}")).Content.ReadAsStringAsync(),
+            text => text.Contains("paused from lead routing", StringComparison.Ordinal));
+        var domain3 = Leads.Unique("paused") + ".example";
+        var next = await Leads.CreateAsync(admin, Leads.Body("After Pause", domain3, "a@" + domain3));
+        next.GetProperty("lead").GetProperty("offers").EnumerateArray().Should().NotContain(o => o.Str("partnerId") == northwind, "a paused partner gets no offers");
+    }
+}

@@ -75,6 +75,12 @@ public sealed record LeadContactDto(string Name, string Email, string? Phone, st
 /// <summary>The answer of POST /api/leads: the lead, whether the intake merged into an existing one, and the routing result.</summary>
 public sealed record LeadIntakeResult(LeadDto Lead, string Outcome, string? OfferedTo, string? PoolReason);
 
+/// <summary>A partner's lead routing profile: its weight (0 to 100; 0 never receives leads) and the end of its holiday (no offers until then).</summary>
+public sealed record LeadRoutingProfile(string PartnerId, double Weight, DateTimeOffset? HolidayUntil);
+
+/// <summary>Body of PUT /api/partners/{partnerId}/lead-routing: both fields replace the profile (weight: owning channel manager and admins; holidayUntil: also the partner's admins).</summary>
+public sealed record LeadRoutingProfileRequest(double? Weight, string? HolidayUntil);
+
 /// <summary>A partner's lead figures.</summary>
 public sealed record LeadStats(string PartnerId, int Offers, int Accepted, int Declined, int Expired, int Recalled, int Converted, double? AcceptanceRate,
     double? MedianHoursToAccept, double? ConversionRate, int OpenLeads, DateTimeOffset? PausedUntil, int RecentStrikes);

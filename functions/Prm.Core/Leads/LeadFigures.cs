@@ -32,6 +32,10 @@ public sealed record LeadPartnerFigures
     public DateTimeOffset? PausedUntil { get; init; }
     public List<string> Seen { get; init; } = [];
 
+    /// <summary>The partner's routing weight (0 never receives leads) and holiday end: its lead routing profile, set through the API.</summary>
+    public double Weight { get; init; } = 1;
+    public DateTimeOffset? HolidayUntil { get; init; }
+
     /// <summary>Applied event ids kept for idempotency (redeliveries come soon after the first delivery).</summary>
     public const int SeenKept = 200;
 
@@ -112,7 +116,7 @@ public sealed record LeadPartnerFigures
         var recent = Outcomes.Where(o => o.At >= rateFrom).ToList();
         return entry with
         {
-            OpenLeads = OpenLeadIds.Count, Day = Day, OfferedOnDay = OfferedOnDay, LastOfferedAt = LastOfferedAt, PausedUntil = PausedUntil,
+            Weight = Weight, HolidayUntil = HolidayUntil, OpenLeads = OpenLeadIds.Count, Day = Day, OfferedOnDay = OfferedOnDay, LastOfferedAt = LastOfferedAt, PausedUntil = PausedUntil,
             RateOffers = recent.Count, RateAccepted = recent.Count(o => o.Accepted),
         };
     }

@@ -96,6 +96,43 @@ public sealed class LeadQueries(ILeadStore store, ILeadRoutingIndex index, IPart
         return new FairnessReport(start, end, rules);
     }
 
+    /// <summary>A partner's lead routing profile with its ETag: members, the owning channel manager, admins.</summary>
+    public async Task<Versioned<LeadRoutingProfile>> ProfileAsync(Caller caller, string partnerId, CancellationToken ct)
+    {
+        await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct);
+        var (figures, etag) = await index.FiguresWithETagAsync(partnerId, ct);
+        return new Versioned<LeadRoutingProfile>(new LeadRoutingProfile(partnerId, figures.Weight, figures.HolidayUntil), etag ?? NeverSavedETag);
+    }
+
+    /// <summary>The ETag of a profile never saved (If-Match with it creates it).</summary>
+    public const string NeverSavedETag = "\"defaults\"";
+
+    /// <summary>
+    /// Replaces the profile (If-Match required): the weight only by the owning channel manager and admins (a partner admin sending another
+    /// weight is 403), the holiday also by the partner's admins. Ranges before arithmetic: weight 0 to 100, holiday within a year.
+    /// </summary>
+    public async Task<Versioned<LeadRoutingProfile>> SaveProfileAsync(Caller caller, string partnerId, string? ifMatch, LeadRoutingProfileRequest? body, CancellationToken ct)
+    {
+        var partner = await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct);
+        if (!PartnerAccess.CanManageCompany(caller, partner.Value)) throw new ForbiddenException("Only the partner's admins, its channel manager and program admins change its lead routing.");
+        if (string.IsNullOrEmpty(ifMatch)) throw new PreconditionFailedException("PUT requires an If-Match header with the ETag from GET (\"defaults\" when never saved).", required: true);
+        if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
+        var now = clock.GetUtcNow();
+        var errors = new Dictionary<string, string[]>();
+        if (body.Weight is not { } weight || double.IsNaN(weight) || weight < 0 || weight > 100) errors["weight"] = ["weight is required: 0 to 100 (0 never receives leads)."];
+        DateTimeOffset? holiday = null;
+        if (body.HolidayUntil is not null)
+        {
+            if (DateTimeOffset.TryParse(body.HolidayUntil, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal | DateTimeStyles.AdjustToUniversal, out var until) && until > now && until <= now.AddDays(366)) holiday = until;
+            else errors["holidayUntil"] = ["holidayUntil must be a future date or instant within a year, or null."];
+        }
+        if (errors.Count > 0) throw new ValidationFailedException(errors);
+        var (current, _) = await index.FiguresWithETagAsync(partnerId, ct);
+        if (body.Weight != current.Weight && !PartnerAccess.CanManageProgram(caller, partner.Value)) throw new ForbiddenException("Only the partner's channel manager and program admins change its routing weight.");
+        var etag = await index.SaveProfileAsync(partnerId, body.Weight!.Value, holiday, ifMatch == NeverSavedETag ? null : ifMatch, ct);
+        return new Versioned<LeadRoutingProfile>(new LeadRoutingProfile(partnerId, body.Weight.Value, holiday), etag);
+    }
+
     public static LeadDto View(Caller caller, Lead lead) => caller.PartnerId is { } p ? LeadDto.ForPartner(lead, p) : LeadDto.Vendor(lead);
 
     private static DateTimeOffset Instant(string? text, string field, DateTimeOffset fallback, Dictionary<string, string[]> errors)

@@ -144,5 +144,19 @@ public sealed class LeadFunctions(CaptureLead capture, WorkLead work, LeadQuerie
     public async Task<IActionResult> Stats([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partners/{partnerId}/lead-stats")] HttpRequest req, string partnerId, CancellationToken ct) =>
         Api.Ok(await queries.StatsAsync(req.Caller(), partnerId, ct));
 
+    [Function("GetPartnerLeadRouting")]
+    [Access(AccessPolicy.SignedIn)]
+    [ApiOperation("A partner's lead routing profile", "weight (0 to 100; 0 never receives leads; default 1) and holidayUntil (no offers until then), with the ETag for If-Match. Members, the owning channel manager, admins.",
+        Response = typeof(LeadRoutingProfile))]
+    public async Task<IActionResult> GetRouting([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partners/{partnerId}/lead-routing")] HttpRequest req, string partnerId, CancellationToken ct) =>
+        Api.Versioned(await queries.ProfileAsync(req.Caller(), partnerId, ct));
+
+    [Function("UpdatePartnerLeadRouting")]
+    [Access(AccessPolicy.SignedIn)]
+    [ApiOperation("Change a partner's lead routing profile", "If-Match required (\"defaults\" when never saved). weight: the owning channel manager and admins; holidayUntil (a future date within a year, or null): also the partner's admins. The routing index follows at once.",
+        Request = typeof(LeadRoutingProfileRequest), Response = typeof(LeadRoutingProfile), IfMatch = true)]
+    public async Task<IActionResult> UpdateRouting([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "partners/{partnerId}/lead-routing")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, CancellationToken ct) =>
+        Api.Versioned(await queries.SaveProfileAsync(req.Caller(), partnerId, req.IfMatch(), await ApiJson.ReadAsync<LeadRoutingProfileRequest>(req, ct), ct));
+
     private static Prm.Core.Common.Versioned<LeadDto> Vendor(Prm.Core.Common.Versioned<Lead> lead) => new(LeadDto.Vendor(lead.Value), lead.ETag);
 }

@@ -81,7 +81,7 @@ public sealed class LeadProjection(PrmTables tables, TableLeadRoutingIndex index
     private async Task FiguresAsync(string partnerId, IntegrationEvent? e, LeadDto lead, LeadSettings s, CancellationToken ct)
     {
         var partition = TableLeadRoutingIndex.FiguresPartition(partnerId);
-        var figures = await ReadDecideCommit.RunAsync(async _ =>
+        await ReadDecideCommit.RunAsync(async _ =>
         {
             var (current, etag) = await index.ReadFiguresAsync(partnerId, ct);
             var (next, pausedNow) = e is null ? (current.WithOpen(lead), false) : current.Apply(e.Id, e.Type, lead, e.OccurredAt, s);
@@ -95,6 +95,9 @@ public sealed class LeadProjection(PrmTables tables, TableLeadRoutingIndex index
                 outbox.Add(OutboxMessage.ForEvent(IntegrationEvent.Create(Ids.New("evt"), LeadEvents.PartnerPaused, now, $"partners/{partnerId}/lead-stats", partnerId, Correlation.Id, next.ToStats(now))));
                 outbox.AddRange(await notices.PausedAsync(partnerId, next.PausedUntil!.Value, now, ct));
             }
+            // The index entries first: once the figures (and a pause's email) are committed, routing sees them already. An attempt that
+            // loses the race writes the entries again from the figures it re-decides; a redelivered event finds them applied.
+            await EntryFiguresAsync(partnerId, next, s, ct);
             var action = etag is null ? new TableTransactionAction(TableTransactionActionType.Add, row) : new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, new Azure.ETag(etag));
             try
             {
@@ -106,7 +109,6 @@ public sealed class LeadProjection(PrmTables tables, TableLeadRoutingIndex index
             }
             return next;
         }, attempts: 20, pause: ReadDecideCommit.Jitter(20), ct: ct);
-        await EntryFiguresAsync(partnerId, figures, s, ct);
     }
 
     private async Task EntryFiguresAsync(string partnerId, LeadPartnerFigures figures, LeadSettings s, CancellationToken ct)

@@ -61,6 +61,36 @@ public sealed class TableLeadRoutingIndex(PrmTables tables) : ILeadRoutingIndex
     public async Task<LeadPartnerFigures> FiguresAsync(string partnerId, CancellationToken ct) =>
         (await ReadFiguresAsync(partnerId, ct)).Figures;
 
+    public Task<(LeadPartnerFigures Figures, string? ETag)> FiguresWithETagAsync(string partnerId, CancellationToken ct) => ReadFiguresAsync(partnerId, ct);
+
+    public async Task<string> SaveProfileAsync(string partnerId, double weight, DateTimeOffset? holidayUntil, string? etag, CancellationToken ct)
+    {
+        var (figures, current) = await ReadFiguresAsync(partnerId, ct);
+        if (etag is not null && etag != current || etag is null && current is not null) throw new PreconditionFailedException("The lead routing profile was changed since you read it; read it again and retry.");
+        var row = new TableEntity(FiguresPartition(partnerId), FiguresRow);
+        ChunkedText.Write(row, "Body", JsonSerializer.Serialize(figures with { Weight = weight, HolidayUntil = holidayUntil }, TableDealStore.Json));
+        string written;
+        try
+        {
+            written = current is null
+                ? (await tables.LeadRouting.AddEntityAsync(row, ct)).Headers.ETag.ToString()!
+                : (await tables.LeadRouting.UpdateEntityAsync(row, new Azure.ETag(current), TableUpdateMode.Replace, ct)).Headers.ETag.ToString()!;
+        }
+        catch (Exception ex) when (LostRace.IsConflictOrGone(ex))
+        {
+            throw new PreconditionFailedException("The lead routing profile was changed since you read it; read it again and retry.");
+        }
+        // The entries follow at once (a partner not in the index — not Active — gets them when it joins, from the figures).
+        if ((await EntriesAsync([partnerId], ct)).GetValueOrDefault(partnerId) is { } entry)
+        {
+            foreach (var partition in LeadProjection.PartitionsOf(entry))
+            {
+                await PutAsync(partition, partnerId, e => e is null ? null : e with { Weight = weight, HolidayUntil = holidayUntil }, ct);
+            }
+        }
+        return written;
+    }
+
     internal async Task<(LeadPartnerFigures Figures, string? ETag)> ReadFiguresAsync(string partnerId, CancellationToken ct)
     {
         var found = await tables.LeadRouting.GetEntityIfExistsAsync<TableEntity>(FiguresPartition(partnerId), FiguresRow, cancellationToken: ct);
