@@ -85,9 +85,7 @@ public sealed class LeadWorkflowTests
         lead.Routes.Enqueue(() => Offer("lof_2", 30));
         var id = await StartLeadAsync(host, lead, "lead_expiry", Offer("lof_1", 2));
         await Orchestrations.UntilAsync(() => lead.Steps.Any(s => s.Step == LeadStep.OfferExpire), "the first offer expired");
-        await Orchestrations.CustomStatusAsync(host.Client, id, "Offer");
-        var instance = await host.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
-        instance!.ReadInputAs<LeadWorkflow>()!.Cycle.Should().Be("lof_2", "the workflow follows the new offer");
+        (await GenerationAsync(host.Client, id, w => w.Cycle == "lof_2")).Phase.Should().Be(LeadPhase.Offer, "the workflow follows the new offer");
         lead.Steps.Select(s => (s.Step, s.Cycle)).Should().Equal((LeadStep.OfferReminder, "lof_1#1"), (LeadStep.OfferReminder, "lof_1#2"), (LeadStep.OfferExpire, "lof_1"));
         await host.Client.TerminateInstanceAsync(id);
     }
@@ -131,7 +129,7 @@ public sealed class LeadWorkflowTests
         lead.Routes.Enqueue(() => Offer("lof_next", 30));
         var id = await StartLeadAsync(host, lead, "lead_recall", new LeadWorkflowState(nameof(LeadStatus.Accepted), null, null, null, by, recall));
         await Orchestrations.UntilAsync(() => lead.Steps.Any(s => s.Step == LeadStep.Recall), "the lead was recalled");
-        await Orchestrations.CustomStatusAsync(host.Client, id, "Offer");
+        (await GenerationAsync(host.Client, id, w => w.Phase == LeadPhase.Offer)).Cycle.Should().Be("lof_next");
         lead.Steps.Select(s => (s.Step, s.Cycle)).Should().Equal((LeadStep.ConversionReminder, Lead.Stamp(by)), (LeadStep.Recall, Lead.Stamp(recall)));
         await host.Client.TerminateInstanceAsync(id);
     }
@@ -146,16 +144,24 @@ public sealed class LeadWorkflowTests
         lead.State = new LeadWorkflowState(nameof(LeadStatus.Contacted), null, null, null, DateTimeOffset.UtcNow.AddMinutes(10), DateTimeOffset.UtcNow.AddMinutes(20));
         await host.Client.RaiseEventAsync(id, LeadWorkflow.ChangedEvent, "Contacted");
         var wanted = lead.State.RecallAt!.Value;
-        var patience = DateTimeOffset.UtcNow.AddSeconds(60);
-        while ((await host.Client.GetInstanceAsync(id, getInputsAndOutputs: true))?.ReadInputAs<LeadWorkflow>()?.Deadline != wanted)
-        {
-            if (DateTimeOffset.UtcNow > patience) throw new TimeoutException("Waited 60 s for the workflow to take the new conversion clock.");
-            await Task.Delay(50);
-        }
+        await GenerationAsync(host.Client, id, w => w.Deadline == wanted);
         // The new generation runs (its input carries the new clock): the old reminder and recall ended with the generation before.
         await Orchestrations.CustomStatusAsync(host.Client, id, "Conversion");
         lead.Steps.Should().BeEmpty("the old reminder and recall were cancelled");
         await host.Client.TerminateInstanceAsync(id);
+    }
+
+    /// <summary>Waits (at most a minute, polling) until the running generation's input satisfies <paramref name="wanted"/>; returns it.</summary>
+    private static async Task<LeadWorkflow> GenerationAsync(DurableTaskClient client, string id, Func<LeadWorkflow, bool> wanted)
+    {
+        var patience = DateTimeOffset.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var instance = await client.GetInstanceAsync(id, getInputsAndOutputs: true);
+            if (instance is { IsRunning: true } && instance.ReadInputAs<LeadWorkflow>() is { } input && wanted(input)) return input;
+            if (DateTimeOffset.UtcNow > patience) throw new TimeoutException($"Waited 60 s for a generation of {id} (it runs {instance?.SerializedInput}).");
+            await Task.Delay(50);
+        }
     }
 
     [Fact]
