@@ -412,3 +412,35 @@ public sealed class LeadPauseTests(ShortLeadPauseFixture fixture) : IClassFixtur
         next.GetProperty("lead").GetProperty("offers").EnumerateArray().Should().NotContain(o => o.Str("partnerId") == northwind, "a paused partner gets no offers");
     }
 }
+
+/// <summary>The fairness report: per weighted rule, each partner's share of offers against its share of effective weight.</summary>
+public sealed class LeadFairnessTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task The_report_counts_the_offers_of_the_weighted_rule_and_compares_shares()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var from = DateTime.UtcNow.AddMinutes(-1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        for (var i = 0; i < 6; i++)
+        {
+            var domain = Leads.Unique("fair" + i) + ".example";
+            // APAC leads match neither demo region rule: the weighted fallback over all Active partners decides.
+            (await Leads.CreateAsync(admin, Leads.Body("Fair Corp " + i, domain, "f@" + domain, country: "JP"))).Str("outcome").Should().Be("offered");
+        }
+        var to = DateTime.UtcNow.AddMinutes(1).ToString("O", System.Globalization.CultureInfo.InvariantCulture);
+        var report = await Responses.EventuallyAsync(
+            async () => await (await admin.GetAsync($"leads/fairness?from={Uri.EscapeDataString(from)}&to={Uri.EscapeDataString(to)}")).JsonAsync(),
+            r => r.GetProperty("rules").EnumerateArray().Any(x => x.Str("rule") == "Weighted over all Active partners" && x.GetProperty("offers").GetInt32() == 6));
+        var rule = report.GetProperty("rules").EnumerateArray().Single(x => x.Str("rule") == "Weighted over all Active partners");
+        var partners = rule.GetProperty("partners").EnumerateArray().ToList();
+        partners.Sum(p => p.GetProperty("offers").GetInt32()).Should().Be(6);
+        partners.Sum(p => p.GetProperty("offerShare").GetDouble()).Should().BeApproximately(1, 0.001);
+        partners.Sum(p => p.GetProperty("weightShare").GetDouble()).Should().BeApproximately(1, 0.001);
+        partners.Should().OnlyContain(p => p.GetProperty("flagged").GetBoolean() == Math.Abs(p.GetProperty("deviation").GetDouble()) > 0.2);
+
+        (await (await Api.ClientAsync(Demo.NorthwindAdmin)).GetAsync("leads/fairness")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await ApiSteps.ProblemAsync(await admin.GetAsync($"leads/fairness?from={Uri.EscapeDataString(to)}&to={Uri.EscapeDataString(from)}"), 400)).GetProperty("errors").TryGetProperty("to", out _).Should().BeTrue();
+    }
+}
