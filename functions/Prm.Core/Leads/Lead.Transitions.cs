@@ -113,6 +113,9 @@ public sealed partial record Lead
         return new LeadChange(expired, LeadEvents.Expired, [new LeadRaised(LeadEvents.Expired, offer.PartnerId)], [], "offer to " + offer.PartnerName + " expired");
     }
 
+    /// <summary>The reason of the automatic recall (the conversion clock ran out): it counts against the partner, a vendor's recall does not.</summary>
+    public const string AutomaticRecallReason = "no conversion or status update before the conversion deadline";
+
     /// <summary>
     /// Recalls a worked lead from its partner (the conversion clock ran out, or the vendor recalls it): the use case routes it on.
     /// <paramref name="strike"/>: the automatic recall counts against the partner.

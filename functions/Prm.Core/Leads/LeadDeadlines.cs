@@ -42,7 +42,7 @@ public sealed class LeadDeadlines(ILeadStore store, LeadCommits commits, LeadRou
                 case LeadStep.Recall:
                 {
                     if (!lead.IsWorked || lead.RecallAt is not { } at || Lead.Stamp(at) != cycle) return StepOutcome.Closed;
-                    var recalled = lead.Recall(Caller.System.DisplayName, "no conversion or status update before the conversion deadline", now);
+                    var recalled = lead.Recall(Caller.System.DisplayName, Lead.AutomaticRecallReason, now);
                     change = recalled.Lead.Route(await router.DecideAsync(recalled.Lead, s, now, ct), s, now, recalled.Action, recalled.Events, recalled.Notices, recalled.Note);
                     break;
                 }

@@ -45,7 +45,8 @@ public sealed record LeadPartnerFigures
     /// Applies one lead event concerning this partner (<paramref name="type"/>, the lead after it, the event id and time). Returns the new
     /// figures and whether the partner got paused now (3 strikes within the window, settings).
     /// </summary>
-    public (LeadPartnerFigures Figures, bool PausedNow) Apply(string eventId, string type, LeadDto lead, DateTimeOffset at, LeadSettings s)
+    /// <param name="reason">The event's reason: a recall counts as a strike only when automatic (<see cref="Lead.AutomaticRecallReason"/>).</param>
+    public (LeadPartnerFigures Figures, bool PausedNow) Apply(string eventId, string type, LeadDto lead, DateTimeOffset at, LeadSettings s, string? reason = null)
     {
         if (Seen.Contains(eventId)) return (this, false);
         var f = this with { Seen = [.. Seen.TakeLast(SeenKept - 1), eventId] };
@@ -84,7 +85,8 @@ public sealed record LeadPartnerFigures
         }
         f = f with { Outcomes = outcomes.TakeLast(1000).ToList() };
         var paused = false;
-        if (type is LeadEvents.Expired or LeadEvents.Recalled && offer is not null)
+        var strike = type == LeadEvents.Expired || (type == LeadEvents.Recalled && reason == Lead.AutomaticRecallReason);
+        if (strike && offer is not null)
         {
             var windowFrom = at - s.PauseWindow;
             var strikes = f.Strikes.Where(x => x.At >= windowFrom).ToList();

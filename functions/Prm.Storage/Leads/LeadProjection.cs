@@ -43,7 +43,7 @@ public sealed class LeadProjection(PrmTables tables, TableLeadRoutingIndex index
             && LeadDto.Vendor(lead).Offers.FirstOrDefault(o => o.Id == offered.Id) is { } offer) await OfferLogAsync(offer, ct);
         // The partner the event concerns counts it; every partner of the lead keeps its open-lead set in step.
         var partners = data.Lead.Offers.Select(o => o.PartnerId).Append(data.PartnerId).Where(p => p is not null).Distinct(StringComparer.Ordinal).ToList();
-        foreach (var partnerId in partners) await FiguresAsync(partnerId!, partnerId == data.PartnerId ? e : null, data.Lead, s, ct);
+        foreach (var partnerId in partners) await FiguresAsync(partnerId!, partnerId == data.PartnerId ? e : null, data.Lead, data.Reason, s, ct);
     }
 
     private async Task<(Lead Lead, string Body)?> StoredAsync(string leadId, CancellationToken ct)
@@ -78,13 +78,13 @@ public sealed class LeadProjection(PrmTables tables, TableLeadRoutingIndex index
     }
 
     /// <summary>Applies the event to the partner's figures (idempotent by event id) and copies the routing figures into its index entries.</summary>
-    private async Task FiguresAsync(string partnerId, IntegrationEvent? e, LeadDto lead, LeadSettings s, CancellationToken ct)
+    private async Task FiguresAsync(string partnerId, IntegrationEvent? e, LeadDto lead, string? reason, LeadSettings s, CancellationToken ct)
     {
         var partition = TableLeadRoutingIndex.FiguresPartition(partnerId);
         await ReadDecideCommit.RunAsync(async _ =>
         {
             var (current, etag) = await index.ReadFiguresAsync(partnerId, ct);
-            var (next, pausedNow) = e is null ? (current.WithOpen(lead), false) : current.Apply(e.Id, e.Type, lead, e.OccurredAt, s);
+            var (next, pausedNow) = e is null ? (current.WithOpen(lead), false) : current.Apply(e.Id, e.Type, lead, e.OccurredAt, s, reason);
             if (next == current) return current;
             var row = new TableEntity(partition, TableLeadRoutingIndex.FiguresRow);
             ChunkedText.Write(row, "Body", JsonSerializer.Serialize(next, TableDealStore.Json));

@@ -139,6 +139,22 @@ public class LeadTransitionTests
     }
 
     [Fact]
+    public void An_automatic_recall_is_a_strike_and_a_vendor_recall_is_not()
+    {
+        var s = new LeadSettings();
+        var worked = Offered(Own).Accept(Make.PartnerAdmin(Own), s, Now).Lead;
+        var automatic = LeadDto.Vendor(worked.Recall("PrmFunctions", Lead.AutomaticRecallReason, Now.AddDays(38)).Lead);
+        var byVendor = LeadDto.Vendor(worked.Recall("Ada", "customer asked for another partner", Now.AddDays(2)).Lead);
+        var (struck, _) = LeadPartnerFigures.Empty(Own).Apply("evt_a", LeadEvents.Recalled, automatic, Now.AddDays(38), s, Lead.AutomaticRecallReason);
+        struck.Strikes.Should().ContainSingle();
+        struck.Recalled.Should().Be(1);
+        var (spared, _) = LeadPartnerFigures.Empty(Own).Apply("evt_v", LeadEvents.Recalled, byVendor, Now.AddDays(2), s, "customer asked for another partner");
+        spared.Strikes.Should().BeEmpty();
+        spared.Recalled.Should().Be(1);
+        spared.OpenLeadIds.Should().BeEmpty("a recalled lead is no longer open for the partner");
+    }
+
+    [Fact]
     public void Settings_out_of_range_are_refused_naming_the_field()
     {
         FluentActions.Invoking(() => LeadSettings.Validate(new LeadSettings { MaxHops = 0 })).Should().Throw<ValidationFailedException>().Which.Errors.Should().ContainKey("maxHops");
