@@ -9,7 +9,8 @@ namespace Prm.DevHost;
 public sealed record DemoUser(string Email, string Name, string Role, string? Company);
 
 /// <summary>Seeds a demo program idempotently: a program admin, two channel managers (two regions), two partners each with a partner admin and a sales rep.</summary>
-public sealed class DemoSeed(IStaffStore staff, IPartnerStore partners, PartnerDirectory directory, PartnerTeam team, Prm.Core.Deals.IProductLineStore productLines, Prm.Core.Deals.IHouseAccountStore houseAccounts)
+public sealed class DemoSeed(IStaffStore staff, IPartnerStore partners, PartnerDirectory directory, PartnerTeam team, Prm.Core.Deals.IProductLineStore productLines, Prm.Core.Deals.IHouseAccountStore houseAccounts,
+    Prm.Core.Settings.ProgramSettings settings, Prm.Storage.Leads.LeadProjection leadIndex)
 {
     public static readonly IReadOnlyList<DemoUser> Users =
     [
@@ -46,7 +47,35 @@ public sealed class DemoSeed(IStaffStore staff, IPartnerStore partners, PartnerD
             var key = Prm.Core.Deals.CustomerNormalizer.CompanyNameKey("Woodgrove Bank");
             await houseAccounts.SaveAsync(new Prm.Core.Deals.HouseAccount(houseId, "Woodgrove Bank", "woodgrovebank.example", key, Prm.Core.Deals.CustomerNormalizer.BlockingKeys(key), admin.DisplayName, DateTimeOffset.UtcNow), null, null, ct);
         }
+        await LeadRulesAsync(seeder, ct);
     }
+
+    /// <summary>
+    /// The demo's lead routing: EMEA leads to Northwind, AMER leads to Fabrikam, and a weighted pick over all Active partners as the
+    /// fallback (saved once: a section an admin saved is left alone). The demo partners join the routing index at once.
+    /// </summary>
+    private async Task LeadRulesAsync(Caller seeder, CancellationToken ct)
+    {
+        var northwind = await partners.FindByDomainAsync("northwind.example", ct);
+        var fabrikam = await partners.FindByDomainAsync("fabrikam.example", ct);
+        if (northwind is null || fabrikam is null) return;
+        foreach (var id in new[] { northwind, fabrikam })
+        {
+            if ((await partners.GetAsync(id, ct))?.Value is { } p) await leadIndex.IndexPartnerAsync(PartnerDto.From(p), ct);
+        }
+        var current = await settings.ReadAsync(seeder, Prm.Core.Leads.LeadSettings.SectionName, ct);
+        if (current.ETag != Prm.Core.Settings.ProgramSettings.DefaultsETag) return;
+        var rules = new System.Text.Json.Nodes.JsonArray(
+            Rule("EMEA leads to Northwind", "emea", northwind),
+            Rule("AMER leads to Fabrikam", "amer", fabrikam),
+            new System.Text.Json.Nodes.JsonObject { ["name"] = "Weighted over all Active partners", ["action"] = "weighted", ["scope"] = "all" });
+        await settings.SaveAsync(seeder, Prm.Core.Leads.LeadSettings.SectionName, current.ETag, new System.Text.Json.Nodes.JsonObject { ["rules"] = rules }, ct);
+    }
+
+    private static System.Text.Json.Nodes.JsonObject Rule(string name, string region, string partnerId) => new()
+    {
+        ["name"] = name, ["when"] = new System.Text.Json.Nodes.JsonObject { ["regions"] = new System.Text.Json.Nodes.JsonArray(region) }, ["action"] = "partner", ["partnerId"] = partnerId,
+    };
 
     /// <summary>The demo catalog deals are registered for.</summary>
     public static readonly IReadOnlyList<Prm.Core.Deals.ProductLine> ProductLines =

@@ -10,6 +10,7 @@ using Prm.Core.Partners;
 using Prm.Functions.Content;
 using Prm.Functions.Deals;
 using Prm.Functions.Http;
+using Prm.Functions.Leads;
 using Prm.Functions.Mdf;
 using Prm.Functions.Onboarding;
 using Prm.Storage;
@@ -59,6 +60,7 @@ public static class AppRegistration
         services.AddDeals(configuration);
         services.AddMdf(configuration);
         services.AddContent(configuration);
+        services.AddLeads(configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

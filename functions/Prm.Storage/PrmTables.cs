@@ -38,10 +38,22 @@ public sealed class PrmTables
         MdfBudgets = Service.GetTableClient(prefix + "mdfbudgets");
         MdfIndex = Service.GetTableClient(prefix + "mdfindex");
         Assets = Service.GetTableClient(prefix + "assets");
+        Leads = Service.GetTableClient(prefix + "leads");
+        LeadIndex = Service.GetTableClient(prefix + "leadindex");
+        LeadRouting = Service.GetTableClient(prefix + "leadrouting");
     }
 
     /// <summary>The content library: the catalog partition (assets, listing rows, date index, timeline, outbox) and a partition per asset's downloads.</summary>
     public TableClient Assets { get; }
+
+    /// <summary>Leads: a partition per lead (lead row, timeline, outbox rows).</summary>
+    public TableClient Leads { get; }
+
+    /// <summary>Lead lists ("all", "p:{partnerId}", newest first) and the offer log ("offers", by time).</summary>
+    public TableClient LeadIndex { get; }
+
+    /// <summary>The routing index ("all", "r:{region}", "c:{country}": bucket rows of partner entries) and partner figures ("fig:{partnerId}").</summary>
+    public TableClient LeadRouting { get; }
 
     /// <summary>Deal registrations: a partition per partner (deals, idempotency keys, counters, timeline, outbox rows).</summary>
     public TableClient Deals { get; }
@@ -93,7 +105,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -213,3 +213,17 @@ public static class ContentStorageRegistration
         return services;
     }
 }
+
+/// <summary>The storage adapters of lead distribution: lead partitions and key rows, the lead lists, the routing index and partner figures (kept from the outbox).</summary>
+public static class LeadStorageRegistration
+{
+    public static IServiceCollection AddLeadStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Leads.ILeadStore, Leads.TableLeadStore>();
+        services.AddSingleton<Leads.TableLeadRoutingIndex>();
+        services.AddSingleton<Prm.Core.Leads.ILeadRoutingIndex>(sp => sp.GetRequiredService<Leads.TableLeadRoutingIndex>());
+        services.AddSingleton<Leads.LeadProjection>();
+        services.AddSingleton<IOutboxProjection>(sp => sp.GetRequiredService<Leads.LeadProjection>());
+        return services;
+    }
+}

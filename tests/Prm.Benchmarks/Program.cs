@@ -14,7 +14,7 @@ using static Prm.Benchmarks.Measure;
 // Latency and storage round trips of the main API operations on the in-process local host against Azurite,
 // next to a raw Azurite point read measured in the same run. Usage: [--quick] [--explain] [--out PATH]; --explain prints each write's round trips with their timing; --deals runs the deal registration load benchmark instead;
 // --triggers the decision-to-workflow latency through the outbox queue and the idle storage transactions; --drain the outbox backlog
-// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering.
+// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners.
 var quick = args.Contains("--quick");
 var outIndex = Array.IndexOf(args, "--out");
 var outPath = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "benchmark-results.md");
@@ -41,6 +41,14 @@ try
         var assetReport = "# PrmFunctions content library benchmark\n" + await AssetBenchmark.RunAsync(api, azurite.ConnectionString, quick, GetAsync);
         Console.WriteLine(assetReport);
         await File.WriteAllTextAsync(outPath, assetReport);
+        Console.WriteLine($"Written to {outPath}");
+        return;
+    }
+    if (args.Contains("--leads"))
+    {
+        var leadReport = "# PrmFunctions lead routing benchmark\n" + await LeadBenchmark.RunAsync(api, quick, SettleAsync);
+        Console.WriteLine(leadReport);
+        await File.WriteAllTextAsync(outPath, leadReport);
         Console.WriteLine($"Written to {outPath}");
         return;
     }

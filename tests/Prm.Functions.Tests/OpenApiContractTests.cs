@@ -34,7 +34,7 @@ public sealed class OpenApiContractTests
     public async Task Durations_are_iso_8601_strings()
     {
         var doc = await DocumentAsync();
-        foreach (var (schema, property) in new[] { ("OnboardingSettings", "reviewReminderAfter"), ("DealSettings", "protectionPeriod"), ("MdfSettings", "requestReminderAfter") })
+        foreach (var (schema, property) in new[] { ("OnboardingSettings", "reviewReminderAfter"), ("DealSettings", "protectionPeriod"), ("MdfSettings", "requestReminderAfter"), ("LeadSettings", "acceptWindow") })
         {
             var field = Schema(doc, schema).GetProperty("properties").GetProperty(property);
             field.GetProperty("type").GetString().Should().Be("string");
@@ -56,10 +56,10 @@ public sealed class OpenApiContractTests
         var doc = await DocumentAsync();
         var path = doc.GetProperty("paths").GetProperty("/settings/{section}");
         var get = path.GetProperty("get");
-        get.GetProperty("parameters")[0].GetProperty("schema").GetProperty("enum").EnumerateArray().Select(e => e.GetString()).Should().Equal("onboarding", "deals", "mdf", "content");
+        get.GetProperty("parameters")[0].GetProperty("schema").GetProperty("enum").EnumerateArray().Select(e => e.GetString()).Should().Equal("onboarding", "deals", "mdf", "content", "leads");
         get.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("oneOf")
             .EnumerateArray().Select(s => s.GetProperty("$ref").GetString()).Should().Equal(
-                "#/components/schemas/OnboardingSettings", "#/components/schemas/DealSettings", "#/components/schemas/MdfSettings", "#/components/schemas/ContentSettings");
+                "#/components/schemas/OnboardingSettings", "#/components/schemas/DealSettings", "#/components/schemas/MdfSettings", "#/components/schemas/ContentSettings", "#/components/schemas/LeadSettings");
     }
 
     [Fact]

@@ -39,6 +39,9 @@ public sealed partial record Deal
     public required DateOnly ExpectedCloseDate { get; init; }
     public string? Notes { get; init; }
     public string? MdfRequestId { get; init; }
+
+    /// <summary>The lead this registration was converted from, if any (the lead links back with its dealId).</summary>
+    public string? LeadId { get; init; }
     public required DateTimeOffset CreatedAt { get; init; }
 
     /// <summary>Server time of the (latest) submission: the time stamp that decides who was first.</summary>

@@ -38,14 +38,14 @@ public sealed record DealDto(
     string Id, string RegistrationNumber, string PartnerId, string PartnerName, string SubmittedBy, string SubmittedByName, string Status,
     DealCustomerDto Customer, IReadOnlyList<string> Products, Money EstimatedValue, DateOnly ExpectedCloseDate, string? Notes, string? MdfRequestId,
     DateTimeOffset CreatedAt, DateTimeOffset? SubmittedAt, DealConflictDto Conflict, DateTimeOffset? ApprovedAt, DateTimeOffset? ProtectedUntil,
-    IReadOnlyList<DealExtension> Extensions, DealOutcome? Outcome, IReadOnlyList<DealDecision> Decisions, DateTimeOffset UpdatedAt)
+    IReadOnlyList<DealExtension> Extensions, DealOutcome? Outcome, IReadOnlyList<DealDecision> Decisions, DateTimeOffset UpdatedAt, string? LeadId = null)
 {
     public static DealDto From(Deal d, bool vendorView) => new(
         d.Id, d.RegistrationNumber, d.PartnerId, d.PartnerName, d.SubmittedBy, d.SubmittedByName, d.Status.ToString(),
         new DealCustomerDto(d.Customer.CompanyName, d.Customer.Domain, d.Customer.Country, d.Customer.ContactName, d.Customer.ContactEmail),
         d.Products, d.EstimatedValue, d.ExpectedCloseDate, d.Notes, d.MdfRequestId, d.CreatedAt, d.SubmittedAt,
         new DealConflictDto(d.Conflict.Level, d.Conflict.Score, d.Conflict.Evidence, vendorView ? d.Conflict.MatchedDealIds : null, vendorView ? d.Conflict.HouseAccount : null, d.Conflict.ClaimHeld),
-        d.ApprovedAt, d.ProtectedUntil, d.Extensions, d.Outcome, d.Decisions, d.UpdatedAt);
+        d.ApprovedAt, d.ProtectedUntil, d.Extensions, d.Outcome, d.Decisions, d.UpdatedAt, d.LeadId);
 }
 
 /// <summary>Dashboard counters of a partner's deal registrations.</summary>

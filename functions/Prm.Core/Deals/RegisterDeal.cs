@@ -17,7 +17,8 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
     IMdfStore fundRequests, ProgramSettings settings, ProgramOptions program, TimeProvider clock)
 {
     /// <summary>Registers a deal (or saves a draft). Returns the registration and whether it was created now (false: an Idempotency-Key replay).</summary>
-    public async Task<(Versioned<DealDto> Deal, bool Created)> RegisterAsync(Caller caller, RegisterDealRequest? body, string? idempotencyKey, CancellationToken ct)
+    /// <param name="leadId">The lead this registration converts (set by lead conversion only, never by a request body).</param>
+    public async Task<(Versioned<DealDto> Deal, bool Created)> RegisterAsync(Caller caller, RegisterDealRequest? body, string? idempotencyKey, CancellationToken ct, string? leadId = null)
     {
         if (caller.PartnerId is not { } partnerId) throw new ForbiddenException("Deals are registered by partner users.");
         if (idempotencyKey is not null && (idempotencyKey.Length is 0 or > 200)) throw new ValidationFailedException("Idempotency-Key", "The Idempotency-Key header takes 1 to 200 characters.");
@@ -52,6 +53,7 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
             ExpectedCloseDate = MdfRules.ParseDate(request.ExpectedCloseDate)!.Value,
             Notes = request.Notes?.Trim(),
             MdfRequestId = await fundRequestChecked,
+            LeadId = leadId,
             CreatedAt = now,
             Conflict = new DealConflict("none", 0, [], [], false, false),
             UpdatedAt = now,

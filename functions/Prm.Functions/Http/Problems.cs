@@ -52,6 +52,7 @@ public static class Problems
             ValidationFailedException v => (v.Unprocessable ? 422 : 400, v.Title, v.Message, v.Errors, v.Errors.Count == 1 ? v.Errors.Keys.First() : null),
             NotFoundException n => (404, n.Title, n.Message, null, null),
             Prm.Core.Approvals.LinkExpiredException e => (410, e.Title, e.Message, null, null),
+            Prm.Core.Leads.OfferExpiredException e => (410, e.Title, e.Message, null, null),
             ConflictException c => (409, c.Title, c.Message, null, c.Field),
             PreconditionFailedException p => (p.Required ? 428 : 412, p.Title, p.Message, null, p.Required ? "If-Match" : null),
             ForbiddenException f => (403, f.Title, f.Message, null, null),

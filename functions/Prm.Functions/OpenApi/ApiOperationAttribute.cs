@@ -20,6 +20,9 @@ public sealed class ApiOperationAttribute(string summary, string description) : 
     /// <summary>Success status code.</summary>
     public int Status { get; init; } = 200;
 
+    /// <summary>Further success statuses with the same body (e.g. 200 when an intake updates what a 201 would create).</summary>
+    public int[] AlsoStatus { get; init; } = [];
+
     /// <summary>Query parameters the operation reads.</summary>
     public string[] Query { get; init; } = [];
 

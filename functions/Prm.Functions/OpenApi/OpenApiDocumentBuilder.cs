@@ -13,7 +13,7 @@ namespace Prm.Functions.OpenApi;
 public static class OpenApiDocumentBuilder
 {
     /// <summary>The settings sections in the order of the settings variants (onboarding, deals, mdf).</summary>
-    private static readonly string[] SettingsSections = [Prm.Core.Onboarding.OnboardingSettings.SectionName, Prm.Core.Deals.DealSettings.SectionName, Prm.Core.Mdf.MdfSettings.SectionName, Prm.Core.Content.ContentSettings.SectionName];
+    private static readonly string[] SettingsSections = [Prm.Core.Onboarding.OnboardingSettings.SectionName, Prm.Core.Deals.DealSettings.SectionName, Prm.Core.Mdf.MdfSettings.SectionName, Prm.Core.Content.ContentSettings.SectionName, Prm.Core.Leads.LeadSettings.SectionName];
 
     public static OpenApiDocument Build(string serverUrl)
     {
@@ -157,6 +157,10 @@ public static class OpenApiDocumentBuilder
             if (body is not null) success.Content = new Dictionary<string, IOpenApiMediaType> { [info!.ResponseContentType] = new OpenApiMediaType { Schema = body } };
         }
         operation.Responses[Code(status)] = success;
+        foreach (var also in info?.AlsoStatus ?? [])
+        {
+            operation.Responses[Code(also)] = new OpenApiResponse { Description = also == 200 ? "Success (an existing resource was updated)." : "Success.", Content = success.Content };
+        }
 
         var retryAfter = new Dictionary<string, IOpenApiHeader>
         {

@@ -5,6 +5,7 @@ using Prm.Core.Partners;
 using Prm.Workflows.Deals;
 using Prm.Workflows.Invitations;
 using Prm.Workflows.Mdf;
+using Prm.Workflows.Leads;
 using Prm.Workflows.Onboarding;
 
 namespace Prm.Functions.Workflows;
@@ -70,6 +71,18 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(MdfClaimReviewOrchestrator))]
     public Task<string> MdfClaimReview([OrchestrationTrigger] TaskOrchestrationContext context) =>
         new MdfClaimReviewOrchestrator().RunAsync(context, context.GetInput<MdfClaimReview>()!);
+
+    [Function(nameof(LeadOrchestrator))]
+    public Task<string> Lead([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new LeadOrchestrator().RunAsync(context, context.GetInput<LeadWorkflow>()!);
+
+    [Function(nameof(LeadStepActivity))]
+    public Task<Prm.Core.Common.StepOutcome> LeadStep([ActivityTrigger] LeadWorkflowStep input, CancellationToken ct) =>
+        services.GetRequiredService<LeadStepActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(LeadStateActivity))]
+    public Task<Prm.Core.Leads.LeadWorkflowState?> LeadState([ActivityTrigger] string leadId, CancellationToken ct) =>
+        services.GetRequiredService<LeadStateActivity>().ExecuteAsync(leadId, ct);
 
     [Function(nameof(MdfStepActivity))]
     public Task<Prm.Core.Common.StepOutcome> MdfStep([ActivityTrigger] Prm.Core.Mdf.MdfStep input, CancellationToken ct) =>
