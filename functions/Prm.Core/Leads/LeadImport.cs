@@ -116,35 +116,5 @@ public sealed class LeadImport(CaptureLead capture, ILeadStore store, Deals.Prod
         return (request, reasons);
     }
 
-    private static List<(int Line, LeadImportRow Row)> Read(Stream csv)
-    {
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture)
-        {
-            PrepareHeaderForMatch = args => args.Header.Trim().Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant(),
-            HeaderValidated = null,
-            MissingFieldFound = null,
-            TrimOptions = TrimOptions.Trim,
-            DetectDelimiter = true,
-        };
-        using var reader = new StreamReader(csv);
-        using var parser = new CsvReader(reader, config);
-        var rows = new List<(int, LeadImportRow)>();
-        try
-        {
-            if (!parser.Read() || !parser.ReadHeader()) throw new ValidationFailedException("body", $"The CSV is empty; expected a header row with: {Columns}.");
-            var header = parser.HeaderRecord!.Select(h => h.Trim().Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant()).ToHashSet();
-            var missing = new[] { "companyname", "country", "contactname", "contactemail", "productlines", "consenttoshare" }.Where(c => !header.Contains(c)).ToList();
-            if (missing.Count > 0) throw new ValidationFailedException("body", $"The CSV header lacks the column(s) {string.Join(", ", missing)}; expected: {Columns}.");
-            while (parser.Read())
-            {
-                if (rows.Count >= MaxRows) throw new ValidationFailedException("body", $"At most {MaxRows} rows are imported at once.");
-                rows.Add((parser.Parser.RawRow, parser.GetRecord<LeadImportRow>()));
-            }
-        }
-        catch (CsvHelperException ex)
-        {
-            throw new ValidationFailedException("body", $"The CSV could not be read near line {ex.Context?.Parser?.RawRow}: malformed quoting or delimiters.");
-        }
-        return rows;
-    }
+    private static List<(int Line, LeadImportRow Row)> Read(Stream csv) => CsvRows.Read<LeadImportRow>(csv, Columns, ["companyname", "country", "contactname", "contactemail", "productlines", "consenttoshare"], MaxRows);
 }

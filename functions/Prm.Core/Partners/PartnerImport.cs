@@ -269,42 +269,5 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         : [ex.Message];
 
     /// <summary>Parses the CSV (header required, columns in any order, unknown columns ignored).</summary>
-    private static List<(int Line, PartnerImportRow Row)> Read(Stream csv)
-    {
-        var config = new CsvConfiguration(CultureInfo.InvariantCulture)
-        {
-            PrepareHeaderForMatch = args => args.Header.Trim().Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant(),
-            HeaderValidated = null,
-            MissingFieldFound = null,
-            TrimOptions = TrimOptions.Trim,
-            DetectDelimiter = true,
-        };
-        using var reader = new StreamReader(csv);
-        using var parser = new CsvReader(reader, config);
-        var rows = new List<(int, PartnerImportRow)>();
-        try
-        {
-            if (!parser.Read() || !parser.ReadHeader())
-            {
-                throw new ValidationFailedException("body", $"The CSV is empty; expected a header row with: {Columns}.");
-            }
-            var header = parser.HeaderRecord!.Select(h => h.Trim().Replace(" ", "", StringComparison.Ordinal).ToLowerInvariant()).ToHashSet();
-            var missing = new[] { "partnername", "domain", "country", "region" }.Where(c => !header.Contains(c)).ToList();
-            if (missing.Count > 0)
-            {
-                throw new ValidationFailedException("body", $"The CSV header lacks the column(s) {string.Join(", ", missing)}; expected: {Columns}.");
-            }
-            while (parser.Read())
-            {
-                if (rows.Count >= MaxRows) throw new ValidationFailedException("body", $"At most {MaxRows} rows are imported at once.");
-                var row = parser.GetRecord<PartnerImportRow>();
-                rows.Add((parser.Parser.RawRow, row));
-            }
-        }
-        catch (CsvHelperException ex)
-        {
-            throw new ValidationFailedException("body", $"The CSV could not be read at line {ex.Context?.Parser?.RawRow}: {ex.Message.Split('\n')[0]}");
-        }
-        return rows;
-    }
+    private static List<(int Line, PartnerImportRow Row)> Read(Stream csv) => CsvRows.Read<PartnerImportRow>(csv, Columns, ["partnername", "domain", "country", "region"], MaxRows);
 }
