@@ -34,4 +34,8 @@ public static class WorkflowRegistration
     /// <summary>What starts and follows the MDF workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
     public static IServiceCollection AddMdfWorkflows(this IServiceCollection services) =>
         services.AddSingleton<IOutboxProjection, Mdf.MdfWorkflowProjection>();
+
+    /// <summary>What starts and follows the award workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
+    public static IServiceCollection AddTrainingWorkflows(this IServiceCollection services) =>
+        services.AddSingleton<IOutboxProjection, Training.AwardWorkflowProjection>();
 }

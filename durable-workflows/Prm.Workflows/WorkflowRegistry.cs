@@ -3,6 +3,7 @@ using Prm.Workflows.Deals;
 using Prm.Workflows.Invitations;
 using Prm.Workflows.Mdf;
 using Prm.Workflows.Onboarding;
+using Prm.Workflows.Training;
 
 namespace Prm.Workflows;
 
@@ -10,10 +11,10 @@ namespace Prm.Workflows;
 public static class WorkflowRegistry
 {
     /// <summary>Every orchestrator: the one list the hosts, the Functions wrappers' test and <see cref="Register"/> read.</summary>
-    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator), typeof(OnboardingChecklistOrchestrator), typeof(DealOrchestrator), typeof(MdfRequestOrchestrator), typeof(MdfClaimReviewOrchestrator)];
+    public static readonly IReadOnlyList<Type> Orchestrators = [typeof(InvitationFollowUpOrchestrator), typeof(ApplicationReviewOrchestrator), typeof(AgreementOrchestrator), typeof(OnboardingChecklistOrchestrator), typeof(DealOrchestrator), typeof(MdfRequestOrchestrator), typeof(MdfClaimReviewOrchestrator), typeof(AwardOrchestrator)];
 
     /// <summary>Every activity (registered for dependency injection and with the worker from here).</summary>
-    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(ApplicationStateActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity), typeof(DealStepActivity), typeof(DealStateActivity), typeof(MdfStepActivity), typeof(MdfStateActivity)];
+    public static readonly IReadOnlyList<Type> Activities = [typeof(SendInvitationReminderActivity), typeof(ApplicationReviewStepActivity), typeof(ApplicationStateActivity), typeof(AgreementStepActivity), typeof(ChecklistReminderActivity), typeof(DealStepActivity), typeof(DealStateActivity), typeof(MdfStepActivity), typeof(MdfStateActivity), typeof(AwardStepActivity), typeof(AwardStateActivity)];
 
     /// <summary>Registers every orchestrator and activity of the lists above (function name = class name).</summary>
     public static void Register(DurableTaskRegistry registry)

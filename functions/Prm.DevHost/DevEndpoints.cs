@@ -9,7 +9,7 @@ using Prm.Storage.Outbox;
 namespace Prm.DevHost;
 
 /// <summary>Body of POST /api/dev/token.</summary>
-public sealed record DevTokenRequest(string? Email);
+public sealed record DevTokenRequest(string? Email, string? App = null);
 
 /// <summary>Development-only endpoints: sign in as a seeded user, read sent email and published events. Mapped only in Development.</summary>
 public static class DevEndpoints
@@ -43,6 +43,13 @@ public static class DevEndpoints
         try
         {
             var body = await ApiJson.ReadAsync<DevTokenRequest>(context.Request, context.RequestAborted);
+            if (body?.App is { } app)
+            {
+                // {"app": "crm"}: an app-only token of a machine client with the app role Prm.Integration (lead intake).
+                if (app.Trim().Length is 0 or > 100) throw new ValidationFailedException("app", "app takes 1 to 100 characters: the client's name.");
+                await new ApiResult(200, new { accessToken = tokens.IssueApp(app.Trim()), tokenType = "Bearer", expiresIn = 3600 }).ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = context });
+                return;
+            }
             var email = Text.NormalizeEmail(body?.Email) ?? throw new ValidationFailedException("email", "email must be the email address of a known user.");
             var registration = await identities.FindEmailAsync(email, context.RequestAborted) ?? throw new NotFoundException($"A user with email {email}");
             string token;

@@ -53,6 +53,26 @@ public sealed class DevTokens(string tenantId, string audience)
         });
     }
 
+    /// <summary>An app-only token as the client-credentials flow issues it: no scope, no person, the app role Prm.Integration.</summary>
+    public string IssueApp(string appName, TimeSpan? lifetime = null)
+    {
+        var now = DateTime.UtcNow;
+        return new JsonWebTokenHandler().CreateToken(new SecurityTokenDescriptor
+        {
+            Issuer = Issuer,
+            Audience = Audience,
+            Claims = new Dictionary<string, object>
+            {
+                ["tid"] = TenantId, ["oid"] = ObjectIdFor("app:" + appName), ["azp"] = ObjectIdFor("client:" + appName), ["idtyp"] = "app", ["ver"] = "2.0",
+                ["app_displayname"] = appName, ["roles"] = new[] { Prm.Core.Identity.AppRoles.Integration },
+            },
+            IssuedAt = now,
+            NotBefore = now.AddSeconds(-5),
+            Expires = now + (lifetime ?? TimeSpan.FromHours(1)),
+            SigningCredentials = new SigningCredentials(key, SecurityAlgorithms.RsaSha256),
+        });
+    }
+
     /// <summary>Points the bearer handler at the local key and issuer (no metadata download).</summary>
     public void Configure(JwtBearerOptions options)
     {

@@ -11,6 +11,7 @@ using Prm.Functions.Deals;
 using Prm.Functions.Http;
 using Prm.Functions.Mdf;
 using Prm.Functions.Onboarding;
+using Prm.Functions.Training;
 using Prm.Storage;
 using Prm.Workflows;
 
@@ -57,6 +58,7 @@ public static class AppRegistration
         services.AddOnboarding(configuration);
         services.AddDeals(configuration);
         services.AddMdf(configuration);
+        services.AddTraining(configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

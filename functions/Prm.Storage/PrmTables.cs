@@ -37,7 +37,11 @@ public sealed class PrmTables
         Catalog = Service.GetTableClient(prefix + "catalog");
         MdfBudgets = Service.GetTableClient(prefix + "mdfbudgets");
         MdfIndex = Service.GetTableClient(prefix + "mdfindex");
+        Training = Service.GetTableClient(prefix + "training");
     }
+
+    /// <summary>Training and certification: a partition per person (enrollments, attempts, awards, statements), courses, definitions, look-up rows.</summary>
+    public TableClient Training { get; }
 
     /// <summary>Deal registrations: a partition per partner (deals, idempotency keys, counters, timeline, outbox rows).</summary>
     public TableClient Deals { get; }
@@ -89,7 +93,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Training];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -6,6 +6,9 @@ public static class AppRoles
     public const string Admin = "Prm.Admin";
     public const string ChannelManager = "Prm.ChannelManager";
 
+    /// <summary>The app role of machine clients (client-credentials, app-only tokens): lead intake from marketing systems.</summary>
+    public const string Integration = "Prm.Integration";
+
     /// <summary>The delegated scope the API exposes (Expose an API → access_as_user); a user's token must grant it.</summary>
     public const string ApiScope = "access_as_user";
 }
@@ -28,6 +31,9 @@ public sealed record Caller(
     public bool IsAdmin => Roles.Contains(AppRoles.Admin);
     public bool IsChannelManager => Roles.Contains(AppRoles.ChannelManager);
 
+    /// <summary>A machine client with the app role Prm.Integration (never a person, never vendor staff).</summary>
+    public bool IsIntegration => Roles.Contains(AppRoles.Integration);
+
     /// <summary>Vendor staff: program admin or channel manager.</summary>
     public bool IsVendor => IsAdmin || IsChannelManager;
 
@@ -41,7 +47,7 @@ public enum AccessPolicy
 {
     /// <summary>No sign-in (the token, if any, is ignored). Must be declared explicitly.</summary>
     Anonymous,
-    /// <summary>Any signed-in member of the program: vendor staff or partner user.</summary>
+    /// <summary>Any signed-in member of the program: vendor staff or partner user (not a machine client).</summary>
     SignedIn,
     /// <summary>Program admins and channel managers.</summary>
     Vendor,
@@ -49,6 +55,8 @@ public enum AccessPolicy
     Admin,
     /// <summary>Members of a partner company (partner admins and sales reps).</summary>
     PartnerMember,
+    /// <summary>Program admins, channel managers and machine clients with the app role Prm.Integration (lead intake).</summary>
+    VendorOrIntegration,
     /// <summary>Any valid access token, also of someone not a member yet (accepting an invitation). The function reads the token itself.</summary>
     TokenOnly,
 }
@@ -67,10 +75,11 @@ public static class AccessRules
     public static bool Allows(AccessPolicy policy, Caller caller) => policy switch
     {
         AccessPolicy.Anonymous => true,
-        AccessPolicy.SignedIn => true,
+        AccessPolicy.SignedIn => caller.PartnerId is not null || caller.IsVendor,
         AccessPolicy.Vendor => caller.IsVendor,
         AccessPolicy.Admin => caller.IsAdmin,
         AccessPolicy.PartnerMember => caller.PartnerId is not null,
+        AccessPolicy.VendorOrIntegration => caller.PartnerId is null && (caller.IsVendor || caller.IsIntegration),
         AccessPolicy.TokenOnly => true,
         _ => false,
     };
@@ -83,6 +92,7 @@ public static class AccessRules
         AccessPolicy.Vendor => [AppRoles.Admin, AppRoles.ChannelManager],
         AccessPolicy.Admin => [AppRoles.Admin],
         AccessPolicy.PartnerMember => [nameof(PartnerRole.PartnerAdmin), nameof(PartnerRole.PartnerUser)],
+        AccessPolicy.VendorOrIntegration => [AppRoles.Admin, AppRoles.ChannelManager, AppRoles.Integration],
         AccessPolicy.TokenOnly => ["any signed-in person"],
         _ => [],
     };

@@ -26,6 +26,9 @@ public interface IIdentityDirectory
 /// <summary>What PrmFunctions reads from a validated access token.</summary>
 public sealed record TokenIdentity(string TenantId, string ObjectId, string? Email, string Name, IReadOnlyList<string> Roles, bool EmailVerified)
 {
+    /// <summary>An app-only token (client-credentials flow): no delegated scope, only app roles. Its caller is the app, never a person.</summary>
+    public bool AppOnly { get; init; }
+
     public const string TenantClaim = "http://schemas.microsoft.com/identity/claims/tenantid";
     public const string ObjectClaim = "http://schemas.microsoft.com/identity/claims/objectidentifier";
 
@@ -38,14 +41,16 @@ public sealed record TokenIdentity(string TenantId, string ObjectId, string? Ema
         var roles = principal.Claims
             .Where(c => c.Type is "roles" or ClaimTypes.Role)
             .Select(c => c.Value)
-            .Where(r => r is AppRoles.Admin or AppRoles.ChannelManager)
+            .Where(r => r is AppRoles.Admin or AppRoles.ChannelManager or AppRoles.Integration)
             .Distinct()
             .Order(StringComparer.Ordinal)
             .ToList();
         var email = Text.NormalizeEmail(First(principal, "email", "preferred_username", ClaimTypes.Email, ClaimTypes.Upn, "upn"));
         // Entra's optional claim xms_edov: the email's domain is verified by its owner. Without it an email claim proves nothing.
         var verified = string.Equals(First(principal, "xms_edov"), "true", StringComparison.OrdinalIgnoreCase) || First(principal, "xms_edov") == "1";
-        return new TokenIdentity(tenantId, objectId, email, First(principal, "name", ClaimTypes.Name) ?? email ?? "Unknown user", roles, verified);
+        var appOnly = First(principal, "scp", "http://schemas.microsoft.com/identity/claims/scope") is null;
+        var name = First(principal, "name", ClaimTypes.Name, "app_displayname") ?? email ?? (appOnly ? "Integration app " + objectId : "Unknown user");
+        return new TokenIdentity(tenantId, objectId, email, name, roles, verified) { AppOnly = appOnly };
     }
 
     private static string? First(ClaimsPrincipal principal, params string[] types)
@@ -69,6 +74,11 @@ public sealed class CallerResolver(IIdentityDirectory directory, MembershipCache
     public async Task<Caller> ResolveAsync(ClaimsPrincipal principal, CancellationToken ct)
     {
         var token = TokenIdentity.From(principal);
+        if (token.AppOnly && token.Roles.Contains(AppRoles.Integration) && !token.Roles.Any(r => r is AppRoles.Admin or AppRoles.ChannelManager))
+        {
+            // A machine client (client credentials) with Prm.Integration: it acts as the app, never as a person or staff (no directory entry).
+            return new Caller("app:" + token.ObjectId, "", token.Name, [AppRoles.Integration], null, null);
+        }
         var link = cache.Get(token.TenantId, token.ObjectId);
         if (link is null)
         {
@@ -82,7 +92,8 @@ public sealed class CallerResolver(IIdentityDirectory directory, MembershipCache
     public static Caller ToCaller(IdentityLink link, IReadOnlyList<string> tokenRoles)
     {
         if (link.Disabled) throw new ForbiddenException("This account has been removed from the partner program.");
-        var roles = link.PartnerId is null ? tokenRoles : [];
+        // Prm.Integration belongs to app-only tokens: a person's token never carries it into a caller.
+        var roles = link.PartnerId is null ? tokenRoles.Where(r => r != AppRoles.Integration).ToList() : [];
         if (link.PartnerId is null && roles.Count == 0) throw new ForbiddenException("You are not a member of the partner program.");
         return new Caller(link.UserId, link.Email, link.DisplayName, roles, link.PartnerId, link.PartnerRole);
     }
