@@ -98,13 +98,16 @@ public static class TrainingBenchmark
         while (watch.Elapsed < deadline)
         {
             finished = 0;
+            var byStatus = new Dictionary<string, int>();
             foreach (var chunk in ids.Chunk(200))
             {
-                var states = await Task.WhenAll(chunk.Select(id => client.GetInstanceAsync(AwardWorkflow.InstanceId(id), getInputsAndOutputs: false)));
+                var states = await Task.WhenAll(chunk.Select(id => client.GetInstanceAsync(AwardWorkflow.InstanceId(id), getInputsAndOutputs: true)));
                 finished += states.Count(s => s is { RuntimeStatus: OrchestrationRuntimeStatus.Completed });
+                foreach (var s in states) byStatus[s?.RuntimeStatus.ToString() ?? "missing"] = byStatus.GetValueOrDefault(s?.RuntimeStatus.ToString() ?? "missing") + 1;
+                if (states.FirstOrDefault(s => s?.RuntimeStatus == OrchestrationRuntimeStatus.Failed) is { } failed) throw new InvalidOperationException($"Award workflow {failed.InstanceId} failed: {failed.FailureDetails?.ErrorMessage}");
             }
             if (finished == awards) break;
-            Console.WriteLine($"  {finished}/{awards} expired after {watch.Elapsed.TotalSeconds:0} s");
+            Console.WriteLine($"  {finished}/{awards} processed after {watch.Elapsed.TotalSeconds:0} s ({string.Join(", ", byStatus.Select(kv => kv.Key + " " + kv.Value))})");
             await Task.Delay(TimeSpan.FromSeconds(2));
         }
         watch.Stop();
