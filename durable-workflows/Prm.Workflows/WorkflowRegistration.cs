@@ -38,4 +38,8 @@ public static class WorkflowRegistration
     /// <summary>What starts and follows the lead workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
     public static IServiceCollection AddLeadWorkflows(this IServiceCollection services) =>
         services.AddSingleton<IOutboxProjection, Leads.LeadWorkflowProjection>();
+
+    /// <summary>What starts and follows the award workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
+    public static IServiceCollection AddTrainingWorkflows(this IServiceCollection services) =>
+        services.AddSingleton<IOutboxProjection, Training.AwardWorkflowProjection>();
 }

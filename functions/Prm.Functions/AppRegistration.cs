@@ -13,6 +13,7 @@ using Prm.Functions.Http;
 using Prm.Functions.Leads;
 using Prm.Functions.Mdf;
 using Prm.Functions.Onboarding;
+using Prm.Functions.Training;
 using Prm.Storage;
 using Prm.Workflows;
 
@@ -61,6 +62,7 @@ public static class AppRegistration
         services.AddMdf(configuration);
         services.AddContent(configuration);
         services.AddLeads(configuration);
+        services.AddTraining(configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

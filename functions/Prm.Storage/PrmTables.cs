@@ -41,6 +41,7 @@ public sealed class PrmTables
         Leads = Service.GetTableClient(prefix + "leads");
         LeadIndex = Service.GetTableClient(prefix + "leadindex");
         LeadRouting = Service.GetTableClient(prefix + "leadrouting");
+        Training = Service.GetTableClient(prefix + "training");
     }
 
     /// <summary>The content library: the catalog partition (assets, listing rows, date index, timeline, outbox) and a partition per asset's downloads.</summary>
@@ -54,6 +55,9 @@ public sealed class PrmTables
 
     /// <summary>The routing index ("all", "r:{region}", "c:{country}": bucket rows of partner entries) and partner figures ("fig:{partnerId}").</summary>
     public TableClient LeadRouting { get; }
+
+    /// <summary>Training and certification: a partition per person (enrollments, attempts, awards, statements), courses, definitions, look-up rows.</summary>
+    public TableClient Training { get; }
 
     /// <summary>Deal registrations: a partition per partner (deals, idempotency keys, counters, timeline, outbox rows).</summary>
     public TableClient Deals { get; }
@@ -105,7 +109,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -86,6 +86,16 @@ public static class DealStorageRegistration
     }
 }
 
+/// <summary>The storage adapter of training and certification (one table).</summary>
+public static class TrainingStorageRegistration
+{
+    public static IServiceCollection AddTrainingStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Training.ITrainingStore, Training.TableTrainingStore>();
+        return services;
+    }
+}
+
 /// <summary>The storage adapters of MDF: budget partitions (budget, ledger, requests, claims), proof blobs, and the deal attribution it reads.</summary>
 public static class MdfStorageRegistration
 {

@@ -333,6 +333,76 @@ public sealed class TenantIsolationTests(ApiHostFixture fixture) : IClassFixture
     }
 }
 
+/// <summary>Every route of a person's training data (attempts, awards), tried by another partner's people, a colleague and a foreign channel manager: 404 (or the gate's role refusal), never a hint.</summary>
+public sealed class TrainingIsolationTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    public static TheoryData<string, string> PersonScopedRoutes()
+    {
+        var data = new TheoryData<string, string>();
+        foreach (var function in FunctionCatalog.HttpFunctions.Where(f => f.Route.Contains("{awardId}", StringComparison.Ordinal) || f.Route.Contains("{attemptId}", StringComparison.Ordinal)))
+        {
+            foreach (var method in function.Methods) data.Add(method, function.Route);
+        }
+        return data;
+    }
+
+    [Fact]
+    public void The_matrix_covers_attempt_and_award_routes() => PersonScopedRoutes().Count.Should().BeGreaterThanOrEqualTo(3);
+
+    [Theory]
+    [MemberData(nameof(PersonScopedRoutes))]
+    public async Task Another_partners_people_a_colleague_and_a_foreign_channel_manager_get_404(string method, string route)
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var owner = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var passed = await Training.CourseAsync(admin, Training.CourseBody("Isolation " + Guid.NewGuid().ToString("N")[..8], questions: 1));
+        var definition = await Training.CertificationAsync(admin, "Isolation " + Guid.NewGuid().ToString("N")[..8], [passed]);
+        await Training.PassAsync(owner, passed);
+        var open = await Training.CourseAsync(admin, Training.CourseBody("Open attempt " + Guid.NewGuid().ToString("N")[..8], questions: 1));
+        var attempt = await (await owner.PostAsync($"courses/{open}/attempts", null)).JsonAsync();
+        var mine = await Responses.EventuallyAsync(async () => await (await owner.GetAsync("people/me/certifications")).JsonAsync(),
+            m => m.GetProperty("awards").EnumerateArray().Any(a => a.Str("definitionId") == definition.Str("id")));
+        var awardId = mine.GetProperty("awards").EnumerateArray().First(a => a.Str("definitionId") == definition.Str("id")).Str("id");
+        var before = await (await owner.GetAsync("people/me/certifications")).Content.ReadAsStringAsync();
+        var url = route.Replace("{awardId}", awardId, StringComparison.Ordinal).Replace("{attemptId}", attempt.Str("id"), StringComparison.Ordinal);
+        foreach (var email in new[] { Demo.FabrikamAdmin, Demo.FabrikamRep, Demo.CmAmer, Demo.NorthwindRep })
+        {
+            var response = await (await Api.ClientAsync(email)).SendAsync(Request(method, url));
+            var body = await response.Content.ReadAsStringAsync();
+            if (response.StatusCode == HttpStatusCode.Forbidden) body.Should().Contain("Your role does not allow this operation.", $"{email} {method} {url}");
+            else ((int)response.StatusCode).Should().Be(404, $"{email} {method} {url}: {body}");
+            body.Should().NotContain("Anna");
+        }
+        (await (await owner.GetAsync("people/me/certifications")).Content.ReadAsStringAsync()).Should().Be(before, "nothing was changed");
+    }
+
+    [Theory]
+    [MemberData(nameof(PersonScopedRoutes))]
+    public async Task Guessed_and_tampered_ids_are_404(string method, string route)
+    {
+        foreach (var guess in new[] { "crt_" + new string('0', 48), "att_" + new string('f', 48), "not-an-id" })
+        {
+            var url = route.Replace("{awardId}", guess, StringComparison.Ordinal).Replace("{attemptId}", guess, StringComparison.Ordinal);
+            foreach (var email in new[] { Demo.NorthwindAdmin, Demo.Admin })
+            {
+                var response = await (await Api.ClientAsync(email)).SendAsync(Request(method, url));
+                var body = await response.Content.ReadAsStringAsync();
+                if (response.StatusCode == HttpStatusCode.Forbidden) body.Should().Contain("Your role does not allow this operation.");
+                else ((int)response.StatusCode).Should().Be(404, $"{email} {method} {url}: {body}");
+            }
+        }
+    }
+
+    private static HttpRequestMessage Request(string method, string url)
+    {
+        var request = new HttpRequestMessage(new HttpMethod(method), url);
+        if (method is "POST" or "PUT") request.Content = Responses.Json(new { reason = "pwned", answers = new[] { new { questionId = "q1", selected = new[] { "a" } } } });
+        return request;
+    }
+}
+
 /// <summary>Lost updates: no PATCH or PUT route accepts "If-Match: *" (one check in the request gate, proven over the whole catalog).</summary>
 public sealed class WildcardIfMatchTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
 {

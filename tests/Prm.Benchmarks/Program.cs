@@ -14,7 +14,7 @@ using static Prm.Benchmarks.Measure;
 // Latency and storage round trips of the main API operations on the in-process local host against Azurite,
 // next to a raw Azurite point read measured in the same run. Usage: [--quick] [--explain] [--out PATH]; --explain prints each write's round trips with their timing; --deals runs the deal registration load benchmark instead;
 // --triggers the decision-to-workflow latency through the outbox queue and the idle storage transactions; --drain the outbox backlog
-// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners.
+// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners; --training the exam submit and 10,000 awards expiring at once (--awards N).
 var quick = args.Contains("--quick");
 var outIndex = Array.IndexOf(args, "--out");
 var outPath = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "benchmark-results.md");
@@ -23,7 +23,10 @@ int Scale(int n) => quick ? Math.Max(1, n / 10) : n;
 var total = Stopwatch.StartNew();
 Console.WriteLine("Starting Azurite and the local host...");
 // --triggers runs with the in-process sweep of the Azure settings (off: 0), as its idle figure extrapolates to the app there.
-var api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Outbox:SweepSeconds"] = args.Contains("--triggers") ? "0" : "5" });
+var hostSettings = new Dictionary<string, string?> { ["Outbox:SweepSeconds"] = args.Contains("--triggers") ? "0" : "5" };
+// --training: a certification day of one second (the award expiry figure; exam rules are unaffected).
+if (args.Contains("--training")) hostSettings["Training:DayLength"] = "00:00:01";
+var api = await ApiHost.StartAsync(hostSettings);
 var azurite = await TestAzurite.GetAsync();
 try
 {
@@ -49,6 +52,16 @@ try
         var leadReport = "# PrmFunctions lead routing benchmark\n" + await LeadBenchmark.RunAsync(api, quick, SettleAsync);
         Console.WriteLine(leadReport);
         await File.WriteAllTextAsync(outPath, leadReport);
+        Console.WriteLine($"Written to {outPath}");
+        return;
+    }
+    if (args.Contains("--training"))
+    {
+        var awardsIndex = Array.IndexOf(args, "--awards");
+        var awards = awardsIndex >= 0 && awardsIndex + 1 < args.Length && int.TryParse(args[awardsIndex + 1], out var a) && a is > 0 and <= 100_000 ? a : quick ? 1000 : 10_000;
+        var trainingReport = "# PrmFunctions training benchmark\n" + await TrainingBenchmark.RunAsync(api, quick, awards);
+        Console.WriteLine(trainingReport);
+        await File.WriteAllTextAsync(outPath, trainingReport);
         Console.WriteLine($"Written to {outPath}");
         return;
     }

@@ -35,6 +35,20 @@ public sealed class ContentApiResult(int status, string content, string contentT
     }
 }
 
+/// <summary>A binary response (documents such as a certificate PDF), offered as a download under <paramref name="fileName"/>.</summary>
+public sealed class BytesApiResult(int status, byte[] content, string contentType, string? fileName = null) : IActionResult
+{
+    public async Task ExecuteResultAsync(ActionContext context)
+    {
+        var response = context.HttpContext.Response;
+        response.StatusCode = status;
+        response.ContentType = contentType;
+        response.ContentLength = content.Length;
+        if (fileName is not null) response.Headers.ContentDisposition = $"attachment; filename=\"{fileName}\"";
+        await response.Body.WriteAsync(content, context.HttpContext.RequestAborted);
+    }
+}
+
 /// <summary>Shorthands the functions use.</summary>
 public static class Api
 {

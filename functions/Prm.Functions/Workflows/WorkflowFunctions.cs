@@ -3,6 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Prm.Core.Partners;
 using Prm.Workflows.Deals;
+using Prm.Workflows.Training;
 using Prm.Workflows.Invitations;
 using Prm.Workflows.Mdf;
 using Prm.Workflows.Leads;
@@ -91,4 +92,16 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(MdfStateActivity))]
     public Task<Prm.Core.Mdf.MdfWorkflowState?> MdfState([ActivityTrigger] string requestId, CancellationToken ct) =>
         services.GetRequiredService<MdfStateActivity>().ExecuteAsync(requestId, ct);
+
+    [Function(nameof(AwardOrchestrator))]
+    public Task<string> Award([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new AwardOrchestrator().RunAsync(context, context.GetInput<AwardWorkflow>()!);
+
+    [Function(nameof(AwardStepActivity))]
+    public Task<Prm.Core.Common.StepOutcome> AwardStep([ActivityTrigger] AwardWorkflowStep input, CancellationToken ct) =>
+        services.GetRequiredService<AwardStepActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(AwardStateActivity))]
+    public Task<Prm.Core.Training.AwardWorkflowState?> AwardState([ActivityTrigger] string awardId, CancellationToken ct) =>
+        services.GetRequiredService<AwardStateActivity>().ExecuteAsync(awardId, ct);
 }

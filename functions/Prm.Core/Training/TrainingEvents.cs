@@ -1,0 +1,35 @@
+using Prm.Core.Common;
+using Prm.Core.Outbox;
+
+namespace Prm.Core.Training;
+
+/// <summary>The integration events of training and certification.</summary>
+public static class TrainingEvents
+{
+    public const string CourseCompleted = "course.completed";
+    public const string ExamPassed = "exam.passed";
+    public const string ExamFailed = "exam.failed";
+    public const string CertificationEarned = "certification.earned";
+    public const string CertificationExpiringSoon = "certification.expiringSoon";
+    public const string CertificationExpired = "certification.expired";
+    public const string CertificationRenewed = "certification.renewed";
+    public const string CertificationRevoked = "certification.revoked";
+    public const string CertificationGap = "certification.gap";
+
+    /// <summary>Data of course and exam events.</summary>
+    public sealed record CourseData(string UserId, string CourseId, int CourseVersion, string Source, string? AttemptId, int? Score, string? StatementId);
+
+    /// <summary>Data of certification events (never the verification code).</summary>
+    public sealed record AwardData(string AwardId, string Number, string UserId, string PersonName, string DefinitionId, string CertificationName, string Track, string Level,
+        DateTimeOffset EarnedAt, DateTimeOffset ExpiresAt, DateTimeOffset GraceEndsAt, string Status, string? Reason);
+
+    /// <summary>Data of certification.gap: the partner lost a certified person; <see cref="People"/> is its count of the track and level now.</summary>
+    public sealed record GapData(string PartnerId, string UserId, string AwardId, string DefinitionId, string CertificationName, string Track, string Level, int People);
+
+    public static IntegrationEvent Course(string type, CourseData data, string? partnerId, DateTimeOffset at) =>
+        IntegrationEvent.Create(Ids.New("evt"), type, at, data.CourseId, partnerId, null, data);
+
+    public static IntegrationEvent ForAward(string type, Award a, string? partnerId, DateTimeOffset at, string? reason = null) =>
+        IntegrationEvent.Create(Ids.New("evt"), type, at, a.Id, partnerId, null,
+            new AwardData(a.Id, a.Number, a.UserId, a.PersonName, a.DefinitionId, a.CertificationName, Text.Camel(a.Track), Text.Camel(a.Level), a.EarnedAt, a.ExpiresAt, a.GraceEndsAt, a.Status.ToString(), reason));
+}
