@@ -69,6 +69,7 @@ public sealed class EventCatalogCheck
         if (compiled.TryGetValue(key, out var schema)) return schema;
         var node = document["components"]!["schemas"]![key]!.DeepClone().AsObject();
         node["$schema"] = "https://json-schema.org/draft/2020-12/schema";
+        node.Remove("$id"); // standalone here: "#/..." references resolve against this root anyway
         schema = JsonSchema.FromText(node.ToJsonString(), new BuildOptions { SchemaRegistry = new SchemaRegistry() });
         compiled[key] = schema;
         return schema;

@@ -45,7 +45,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
         builder.Logging.ClearProviders();
         var app = builder.Build();
         var receiver = new WebhookReceiver(app);
-        app.MapPost("/hook", receiver.HandleAsync);
+        app.MapPost("/hook", (Delegate)receiver.HandleAsync);
         await app.StartAsync();
         return receiver;
     }
@@ -57,17 +57,20 @@ public sealed class WebhookReceiver : IAsyncDisposable
         var body = await reader.ReadToEndAsync();
         string? why = null;
         var verified = false;
-        foreach (var secret in Secrets.ToList())
+        // The spec accepts a request when any of its signatures matches; the served library checks the first only, so each entry is checked.
+        var signatures = context.Request.Headers["webhook-signature"].ToString().Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var (secret, signature) in Secrets.ToList().SelectMany(s => signatures.Select(sig => (s, sig))))
         {
             try
             {
-                new StandardWebhook(secret).Verify(body, context.Request.Headers);
+                var headers = new HeaderDictionary { ["webhook-id"] = context.Request.Headers["webhook-id"], ["webhook-timestamp"] = context.Request.Headers["webhook-timestamp"], ["webhook-signature"] = signature };
+                new StandardWebhook(secret).Verify(body, headers);
                 verified = true;
                 break;
             }
-            catch (WebhookVerificationException ex)
+            catch (Exception ex) when (ex is WebhookVerificationException or FormatException or ArgumentException)
             {
-                why = ex.Message;
+                why = ex.GetType().Name + ": " + ex.Message;
             }
         }
         if (!verified)
@@ -82,6 +85,7 @@ public sealed class WebhookReceiver : IAsyncDisposable
             Verified.Enqueue(new Received(n, context.Request.Headers["webhook-id"].ToString(), ce.GetProperty("type").GetString()!, ce.GetProperty("subject").GetString()!,
                 ce.GetProperty("id").GetString()!, ce, DateTimeOffset.UtcNow, context.Request.Headers["webhook-signature"].ToString()));
         }
+        if (status is 204 or 304) return Results.StatusCode(status);
         return Results.Text(status == 410 ? "gone for good" : $"answer {status}", statusCode: status);
     }
 

@@ -101,7 +101,7 @@ public sealed partial class ExternalIds(ICrmInbox inbox, IDealStore deals, IPart
         if (!(caller.IsVendor || caller.IsIntegration) || caller.PartnerId is not null) throw new ForbiddenException("Only vendor staff and integration apps link external ids.");
         var sys = ValidSystem(system);
         var externalId = ValidExternalId(body?.ExternalId);
-        if (!Ids.LooksLike(dealId, "deal") || await deals.GetAsync(dealId, ct) is null) throw new NotFoundException("The deal");
+        if (dealId.Length > 200 || await deals.GetAsync(dealId, ct) is null) throw new NotFoundException("The deal");
         return await LinkAsync("deal", dealId, sys, externalId, caller.DisplayName, ct);
     }
 
@@ -118,7 +118,7 @@ public sealed partial class ExternalIds(ICrmInbox inbox, IDealStore deals, IPart
     public async Task<IReadOnlyList<ExternalIdDto>> OfDealAsync(Caller caller, string dealId, CancellationToken ct)
     {
         if (!(caller.IsVendor || caller.IsIntegration) || caller.PartnerId is not null) throw new ForbiddenException("Only vendor staff and integration apps read external ids.");
-        if (!Ids.LooksLike(dealId, "deal") || await deals.GetAsync(dealId, ct) is null) throw new NotFoundException("The deal");
+        if (dealId.Length > 200 || await deals.GetAsync(dealId, ct) is null) throw new NotFoundException("The deal");
         return await inbox.OfRecordAsync("deal", dealId, ct);
     }
 
@@ -130,6 +130,15 @@ public sealed partial class ExternalIds(ICrmInbox inbox, IDealStore deals, IPart
     }
 }
 
+/// <summary>The kinds of CRM events PrmFunctions accepts (incoming, so not part of the outgoing event catalog).</summary>
+public static class CrmKinds
+{
+    public const string StageChanged = "opportunity.stageChanged";
+    public const string Linked = "opportunity.linked";
+    public const string OwnerChanged = "account.ownerChanged";
+    public static readonly IReadOnlyList<string> All = [StageChanged, Linked, OwnerChanged];
+}
+
 /// <summary>
 /// CRM events in: applied once per sender event id, in the sender's order per record (an older version after a newer one is recorded and
 /// ignored; an equal version from another event is applied, so a timestamp tie never drops an update), unknown external ids parked for review.
@@ -139,10 +148,10 @@ public sealed partial class ExternalIds(ICrmInbox inbox, IDealStore deals, IPart
 public sealed class CrmEvents(ICrmInbox inbox, ExternalIds externalIds, DealOutcomes outcomes, IDealStore deals, PartnerDirectory partners, IStaffStore staff,
     CrmOptions options, TimeProvider clock)
 {
-    public const string StageChanged = "opportunity.stageChanged";
-    public const string Linked = "opportunity.linked";
-    public const string OwnerChanged = "account.ownerChanged";
-    public static readonly IReadOnlyList<string> Kinds = [StageChanged, Linked, OwnerChanged];
+    private const string StageChanged = CrmKinds.StageChanged;
+    private const string Linked = CrmKinds.Linked;
+    private const string OwnerChanged = CrmKinds.OwnerChanged;
+    private static readonly IReadOnlyList<string> Kinds = CrmKinds.All;
 
     public async Task<(CrmEventResult Result, bool Accepted)> ReceiveAsync(Caller caller, CrmEventRequest? body, CancellationToken ct)
     {
@@ -196,7 +205,7 @@ public sealed class CrmEvents(ICrmInbox inbox, ExternalIds externalIds, DealOutc
         {
             recordId = body.Data?.DealId;
             if (string.IsNullOrWhiteSpace(recordId)) throw new ValidationFailedException("data.dealId", "data.dealId (the registration to link) is required.");
-            if (!Ids.LooksLike(recordId, "deal") || await deals.GetAsync(recordId, ct) is null)
+            if (recordId.Length > 200 || await deals.GetAsync(recordId, ct) is null)
                 return await ParkAsync(id, system, kind, externalId, body, $"data.dealId {recordId} is not a registration.");
         }
         else if (kind == OwnerChanged && body.Data?.PartnerId is { Length: > 0 } partnerId)

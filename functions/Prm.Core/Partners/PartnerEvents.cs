@@ -15,6 +15,8 @@ public static class PartnerEvents
     public const string UserInvitedType = "partner.user.invited";
     [EventPayload(typeof(UserData))]
     public const string UserChangedType = "partner.user.changed";
+    [EventPayload(typeof(UserData), Summary = "An invited person signed in for the first time and joined the partner.")]
+    public const string UserJoinedType = "partner.user.joined";
     [EventPayload(typeof(UserData))]
     public const string UserRemovedType = "partner.user.removed";
 

@@ -80,9 +80,12 @@ internal sealed record Subscription(string Id, string Url, IReadOnlyList<string>
 
     public bool Wants(string eventType) => EventTypes.Any(p => WebhookRules.Matches(p, eventType));
 
-    /// <summary>The secrets that sign now: the current one, and the previous one during its overlap.</summary>
+    /// <summary>
+    /// The secrets that sign now: the current one, and during its overlap the previous one, first: the served .NET Standard Webhooks library
+    /// (1.1.2) checks only the first signature of the header, so receivers built on it that have not switched yet keep verifying.
+    /// </summary>
     public IReadOnlyList<string> SigningSecrets(DateTimeOffset now) =>
-        PreviousSecret is not null && PreviousSecretExpiresAt > now ? [Secret, PreviousSecret] : [Secret];
+        PreviousSecret is not null && PreviousSecretExpiresAt > now ? [PreviousSecret, Secret] : [Secret];
 
     public WebhookDto ToDto() => new(Id, Url, EventTypes, Description, Status, DisabledReason, CreatedAt, DisabledAt, ConsecutiveFailures, FirstFailureAt, LastSuccessAt,
         SecretRotatedAt, PreviousSecretExpiresAt);

@@ -44,7 +44,7 @@ public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : I
 }
 
 /// <summary>Development event sink: stores published events in a table (Service Bus cannot run locally).</summary>
-public sealed class DevEventSink(PrmTables tables, TimeProvider clock, CloudEventEnvelope envelope) : IEventPublisher
+public sealed class DevEventSink(PrmTables tables, TimeProvider clock, CloudEventEnvelope? envelope = null) : IEventPublisher
 {
     public async Task PublishAsync(IntegrationEvent e, CancellationToken ct)
     {
@@ -53,7 +53,7 @@ public sealed class DevEventSink(PrmTables tables, TimeProvider clock, CloudEven
             ["EventId"] = e.Id, ["Type"] = e.Type, ["Subject"] = e.Subject, ["PartnerId"] = e.PartnerId, ["OccurredAt"] = e.OccurredAt,
             ["Body"] = JsonSerializer.Serialize(e, OutboxJson.Options),
             // The envelope exactly as Service Bus would carry it (structured CloudEvent), for the catalog check and for a look.
-            ["CloudEvent"] = System.Text.Encoding.UTF8.GetString(envelope.Encode(e).Span),
+            ["CloudEvent"] = System.Text.Encoding.UTF8.GetString((envelope ?? CloudEventEnvelope.Default).Encode(e).Span),
         };
         await tables.DevEvents.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
     }
