@@ -28,7 +28,7 @@ public sealed class EventCatalogTests
         found["sample.other"].Version.Should().Be(2);
         found.Should().NotContainKey("NotAnEvent");
         var doc = AsyncApiDocument.Build("http://localhost/api", found);
-        doc["components"]!["schemas"]!["sample.other.v2"]!["properties"]!["count"]!["type"]!.GetValue<string>().Should().Be("integer");
+        doc["components"]!["schemas"]!["sample.other.v2"]!["properties"]!["count"]!["type"]!.ToJsonString().Should().Contain("integer");
         doc["components"]!["messages"]!["sample.happened"]!["title"]!.GetValue<string>().Should().Be("com.prmfunctions.sample.happened");
     }
 

@@ -33,7 +33,7 @@ public sealed class CrmFunctions(CrmEvents crm, ExternalIds externalIds)
     [Access(AccessPolicy.VendorOrIntegration)]
     [ApiOperation("Link a registration to a CRM record", "Admins, channel managers and machine clients. Sets the registration's id in the system (salesforce, hubspot, dynamics, …); its previous id there is released. 409 when that id belongs to another registration. Look-ups by external id are point reads.",
         Request = typeof(ExternalIdRequest), Response = typeof(ExternalIdDto), Errors = [409])]
-    public async Task<IActionResult> SetDeal([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "deals/{dealId}/external-ids/{system}")] HttpRequest req, string dealId, string system, CancellationToken ct) =>
+    public async Task<IActionResult> SetDeal([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "deals/{dealId}/external-ids/{system}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string dealId, string system, CancellationToken ct) =>
         Api.Ok(await externalIds.LinkDealAsync(req.Caller(), dealId, system, await ApiJson.ReadAsync<ExternalIdRequest>(req, ct), ct));
 
     [Function("ListDealExternalIds")]
@@ -46,6 +46,6 @@ public sealed class CrmFunctions(CrmEvents crm, ExternalIds externalIds)
     [Access(AccessPolicy.VendorOrIntegration)]
     [ApiOperation("Link a partner to a CRM account", "Admins, channel managers and machine clients. Sets the partner's account id in the system (account.ownerChanged events find the partner by it). 409 when that id belongs to another partner.",
         Request = typeof(ExternalIdRequest), Response = typeof(ExternalIdDto), Errors = [409])]
-    public async Task<IActionResult> SetPartner([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "partners/{partnerId}/external-ids/{system}")] HttpRequest req, string partnerId, string system, CancellationToken ct) =>
+    public async Task<IActionResult> SetPartner([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "partners/{partnerId}/external-ids/{system}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, string system, CancellationToken ct) =>
         Api.Ok(await externalIds.LinkPartnerAsync(req.Caller(), partnerId, system, await ApiJson.ReadAsync<ExternalIdRequest>(req, ct), ct));
 }
