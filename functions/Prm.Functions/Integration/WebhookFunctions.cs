@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using Prm.Core.Identity;
 using Prm.Core.Integration;
 using Prm.Functions.Http;
@@ -18,7 +19,7 @@ public sealed class WebhookFunctions(Webhooks webhooks, WebhookDeliverer deliver
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Subscribe a webhook", "Admins. url: HTTPS, not resolving to loopback, private, link-local or metadata addresses (checked again at every delivery; http://localhost only in Development). eventTypes: event types of GET /api/asyncapi.json or patterns (deal.*, *). The answer carries the signing secret (Standard Webhooks, whsec_…): the only time it is shown.",
         Request = typeof(CreateWebhookRequest), Response = typeof(WebhookCreated), Status = 201)]
-    public async Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks")] HttpRequest req, CancellationToken ct)
+    public async Task<IActionResult> Create([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
     {
         var created = await webhooks.CreateAsync(req.Caller(), await ApiJson.ReadAsync<CreateWebhookRequest>(req, ct), ct);
         return Api.Created(created, $"/api/webhooks/{created.Webhook.Id}");
@@ -39,7 +40,7 @@ public sealed class WebhookFunctions(Webhooks webhooks, WebhookDeliverer deliver
     [Function("DeleteWebhook")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Delete a webhook subscription", "Admins. Nothing more is sent to it.", Status = 204)]
-    public async Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "webhooks/{webhookId}")] HttpRequest req, string webhookId, CancellationToken ct)
+    public async Task<IActionResult> Delete([HttpTrigger(AuthorizationLevel.Anonymous, "delete", Route = "webhooks/{webhookId}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string webhookId, CancellationToken ct)
     {
         await webhooks.DeleteAsync(req.Caller(), webhookId, ct);
         return Api.NoContent();
@@ -48,14 +49,14 @@ public sealed class WebhookFunctions(Webhooks webhooks, WebhookDeliverer deliver
     [Function("EnableWebhook")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Enable a disabled webhook subscription", "Admins. The failure count starts over and queued deliveries go out again.", Response = typeof(WebhookDto))]
-    public async Task<IActionResult> Enable([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/{webhookId}/enable")] HttpRequest req, string webhookId, CancellationToken ct) =>
+    public async Task<IActionResult> Enable([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/{webhookId}/enable")] HttpRequest req, [DurableClient] DurableTaskClient durable, string webhookId, CancellationToken ct) =>
         Api.Ok(await webhooks.EnableAsync(req.Caller(), webhookId, ct));
 
     [Function("RotateWebhookSecret")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Rotate a webhook's signing secret", "Admins. A new secret (shown once); during the overlap (overlapHours, default 24, 0 to 168) every request carries a signature with each secret, so the receiver can switch without losing events.",
         Request = typeof(RotateSecretRequest), Response = typeof(WebhookSecret), Errors = [409])]
-    public async Task<IActionResult> Rotate([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/{webhookId}/rotate-secret")] HttpRequest req, string webhookId, CancellationToken ct) =>
+    public async Task<IActionResult> Rotate([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/{webhookId}/rotate-secret")] HttpRequest req, [DurableClient] DurableTaskClient durable, string webhookId, CancellationToken ct) =>
         Api.Ok(await webhooks.RotateSecretAsync(req.Caller(), webhookId, await ApiJson.ReadAsync<RotateSecretRequest>(req, ct), ct));
 
     [Function("ListWebhookDeliveries")]
@@ -75,20 +76,20 @@ public sealed class WebhookFunctions(Webhooks webhooks, WebhookDeliverer deliver
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Retry a webhook delivery", "Admins. A pending delivery is due at once; a succeeded or failed one is queued again behind its subject's queued events. The request returns before anything is sent.",
         Response = typeof(WebhookDeliveryDto), Status = 202, Errors = [409])]
-    public async Task<IActionResult> Retry([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/{webhookId}/deliveries/{deliveryId}/retry")] HttpRequest req, string webhookId, string deliveryId, CancellationToken ct) =>
+    public async Task<IActionResult> Retry([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/{webhookId}/deliveries/{deliveryId}/retry")] HttpRequest req, [DurableClient] DurableTaskClient durable, string webhookId, string deliveryId, CancellationToken ct) =>
         Api.Accepted(await webhooks.RetryAsync(req.Caller(), webhookId, deliveryId, ct));
 
     [Function("PingWebhook")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Ping a webhook", "Admins. Queues a webhook.ping event to this subscription only; follow it in the delivery log.", Response = typeof(WebhookDeliveryDto), Status = 202, Errors = [409])]
-    public async Task<IActionResult> Ping([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/{webhookId}/ping")] HttpRequest req, string webhookId, CancellationToken ct) =>
+    public async Task<IActionResult> Ping([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/{webhookId}/ping")] HttpRequest req, [DurableClient] DurableTaskClient durable, string webhookId, CancellationToken ct) =>
         Api.Accepted(await webhooks.PingAsync(req.Caller(), webhookId, ct));
 
     [Function("ReplayWebhook")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Replay events to a webhook", "Admins. Every event since the instant (the event log keeps 30 days) that the subscription wants is queued again, in the order it happened, with its original id (receivers deduplicate by webhook-id).",
         Request = typeof(ReplayRequest), Response = typeof(ReplayResult), Status = 202, Errors = [409])]
-    public async Task<IActionResult> Replay([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/{webhookId}/replay")] HttpRequest req, string webhookId, CancellationToken ct) =>
+    public async Task<IActionResult> Replay([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "webhooks/{webhookId}/replay")] HttpRequest req, [DurableClient] DurableTaskClient durable, string webhookId, CancellationToken ct) =>
         Api.Accepted(await webhooks.ReplayAsync(req.Caller(), webhookId, await ApiJson.ReadAsync<ReplayRequest>(req, ct), ct));
 
     /// <summary>Delivers webhook retries that came due (the due-time queue's sweep; first attempts go out at once in-process).</summary>
