@@ -98,27 +98,26 @@ public sealed partial class ExternalIds(ICrmInbox inbox, IDealStore deals, IPart
     /// <summary>Sets the deal's id in the system (vendor staff and integration apps).</summary>
     public async Task<ExternalIdDto> LinkDealAsync(Caller caller, string dealId, string? system, ExternalIdRequest? body, CancellationToken ct)
     {
-        if (!(caller.IsVendor || caller.IsIntegration) || caller.PartnerId is not null) throw new ForbiddenException("Only vendor staff and integration apps link external ids.");
+        await RequireDealAsync(caller, dealId, ct);
         var sys = ValidSystem(system);
         var externalId = ValidExternalId(body?.ExternalId);
-        if (dealId.Length > 200 || await deals.GetAsync(dealId, ct) is null) throw new NotFoundException("The deal");
         return await LinkAsync("deal", dealId, sys, externalId, caller.DisplayName, ct);
     }
 
-    /// <summary>Sets the partner's account id in the system.</summary>
-    public async Task<ExternalIdDto> LinkPartnerAsync(Caller caller, string partnerId, string? system, ExternalIdRequest? body, CancellationToken ct)
+    /// <summary>The deal exists and the caller may see it (integration apps all; a channel manager the deals of partners it owns): 404 otherwise.</summary>
+    private async Task RequireDealAsync(Caller caller, string dealId, CancellationToken ct)
     {
-        if (!(caller.IsVendor || caller.IsIntegration) || caller.PartnerId is not null) throw new ForbiddenException("Only vendor staff and integration apps link external ids.");
-        var sys = ValidSystem(system);
-        var externalId = ValidExternalId(body?.ExternalId);
-        if (!Ids.LooksLike(partnerId, "ptn") || await partners.GetAsync(partnerId, ct) is null) throw new NotFoundException("The partner");
-        return await LinkAsync("partner", partnerId, sys, externalId, caller.DisplayName, ct);
+        if (!(caller.IsVendor || caller.IsIntegration) || caller.PartnerId is not null) throw new ForbiddenException("Only vendor staff and integration apps use external ids.");
+        var deal = dealId.Length > 200 ? null : await deals.GetAsync(dealId, ct);
+        if (deal is null) throw new NotFoundException("The deal");
+        if (!caller.IsVendor) return;
+        var owner = DealAccess.NeedsPartnerOwner(caller) ? (await partners.GetAsync(deal.Value.PartnerId, ct))?.Value.ChannelManagerId : null;
+        if (!DealAccess.Allows(caller, DealOperation.Read, deal.Value, owner)) throw new NotFoundException("The deal");
     }
 
     public async Task<IReadOnlyList<ExternalIdDto>> OfDealAsync(Caller caller, string dealId, CancellationToken ct)
     {
-        if (!(caller.IsVendor || caller.IsIntegration) || caller.PartnerId is not null) throw new ForbiddenException("Only vendor staff and integration apps read external ids.");
-        if (dealId.Length > 200 || await deals.GetAsync(dealId, ct) is null) throw new NotFoundException("The deal");
+        await RequireDealAsync(caller, dealId, ct);
         return await inbox.OfRecordAsync("deal", dealId, ct);
     }
 

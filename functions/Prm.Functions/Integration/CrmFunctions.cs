@@ -41,11 +41,4 @@ public sealed class CrmFunctions(CrmEvents crm, ExternalIds externalIds)
     [ApiOperation("A registration's CRM ids", "Admins, channel managers and machine clients: the registration's id per system.", Response = typeof(IReadOnlyList<ExternalIdDto>))]
     public async Task<IActionResult> ListDeal([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "deals/{dealId}/external-ids")] HttpRequest req, string dealId, CancellationToken ct) =>
         Api.Ok(await externalIds.OfDealAsync(req.Caller(), dealId, ct));
-
-    [Function("SetPartnerExternalId")]
-    [Access(AccessPolicy.VendorOrIntegration)]
-    [ApiOperation("Link a partner to a CRM account", "Admins, channel managers and machine clients. Sets the partner's account id in the system (account.ownerChanged events find the partner by it). 409 when that id belongs to another partner.",
-        Request = typeof(ExternalIdRequest), Response = typeof(ExternalIdDto), Errors = [409])]
-    public async Task<IActionResult> SetPartner([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "partners/{partnerId}/external-ids/{system}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, string system, CancellationToken ct) =>
-        Api.Ok(await externalIds.LinkPartnerAsync(req.Caller(), partnerId, system, await ApiJson.ReadAsync<ExternalIdRequest>(req, ct), ct));
 }

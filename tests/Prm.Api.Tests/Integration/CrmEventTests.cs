@@ -86,11 +86,10 @@ public sealed class CrmEventTests(ApiHostFixture fixture) : IClassFixture<ApiHos
     {
         var partnerId = await ApiSteps.PartnerIdAsync(Api, "Fabrikam Solutions");
         var admin = await Api.ClientAsync(Demo.Admin);
-        (await admin.PutAsync($"partners/{partnerId}/external-ids/salesforce", Responses.Json(new { externalId = "001FABRIKAM" }))).StatusCode.Should().Be(HttpStatusCode.OK);
         var crm = await CrmAsync();
 
         var moved = await crm.PostJsonAsync("integrations/crm/events", new { id = "sf-owner-1", kind = "account.ownerChanged", system = "salesforce", externalId = "001FABRIKAM",
-            occurredAt = DateTimeOffset.UtcNow.ToString("O"), data = new { ownerEmail = Demo.CmEmea } });
+            occurredAt = DateTimeOffset.UtcNow.ToString("O"), data = new { ownerEmail = Demo.CmEmea, partnerId } });
         moved.StatusCode.Should().Be(HttpStatusCode.OK, await moved.Content.ReadAsStringAsync());
         var partner = await (await admin.GetAsync($"partners/{partnerId}")).JsonAsync();
         var staff = await (await (await Api.ClientAsync(Demo.CmEmea)).GetAsync("me")).JsonAsync();
