@@ -33,6 +33,12 @@ public static class DevEndpoints
             var events = await sink.ListAsync(Limit(context), context.RequestAborted);
             await new ApiResult(200, new { items = events }).ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = context });
         });
+        // The same events as the CloudEvents envelopes Service Bus and webhooks carry.
+        app.MapGet("/api/dev/cloudevents", async (HttpContext context, DevEventSink sink) =>
+        {
+            var events = await sink.ListCloudEventsAsync(Limit(context), context.RequestAborted);
+            await new ApiResult(200, new { items = events }).ExecuteResultAsync(new Microsoft.AspNetCore.Mvc.ActionContext { HttpContext = context });
+        });
     }
 
     private static int Limit(HttpContext context) =>

@@ -102,6 +102,7 @@ public sealed class LocalHost : IAsyncDisposable
             builder.Configuration["Outbox:QueueName"] = prefix == "prm" ? outboxDefaults.QueueName : prefix + "-outbox";
         }
         if (string.IsNullOrWhiteSpace(builder.Configuration["Outbox:SweepSchedule"])) builder.Configuration["Outbox:SweepSchedule"] = outboxDefaults.SweepSchedule;
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Webhooks:SweepSchedule"])) builder.Configuration["Webhooks:SweepSchedule"] = new Prm.Core.Integration.WebhookOptions().SweepSchedule;
 
         // Emailed links point where this host listens, unless Prm:ApiBaseUrl is set explicitly (e.g. behind a tunnel).
         if (string.IsNullOrWhiteSpace(builder.Configuration["Prm:ApiBaseUrl"]) && Uri.TryCreate(options.Url, UriKind.Absolute, out var listen) && listen.Port != 0)

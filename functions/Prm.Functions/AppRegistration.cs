@@ -63,6 +63,7 @@ public static class AppRegistration
         services.AddContent(configuration);
         services.AddLeads(configuration);
         services.AddTraining(configuration);
+        Integration.IntegrationModule.AddIntegration(services, configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

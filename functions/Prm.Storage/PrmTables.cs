@@ -42,7 +42,23 @@ public sealed class PrmTables
         LeadIndex = Service.GetTableClient(prefix + "leadindex");
         LeadRouting = Service.GetTableClient(prefix + "leadrouting");
         Training = Service.GetTableClient(prefix + "training");
+        Webhooks = Service.GetTableClient(prefix + "webhooks");
+        WebhookLanes = Service.GetTableClient(prefix + "webhooklanes");
+        EventLog = Service.GetTableClient(prefix + "eventlog");
+        Integration = Service.GetTableClient(prefix + "integration");
     }
+
+    /// <summary>Webhook subscriptions (partition "sub") and, per subscription, its deliveries, queue, delivery log and fan-out key rows.</summary>
+    public TableClient Webhooks { get; }
+
+    /// <summary>Webhook lanes: a row per (subscription, subject) with deliveries queued, and when it is next due (the due-time queue).</summary>
+    public TableClient WebhookLanes { get; }
+
+    /// <summary>Every published event, by hour (partition yyyyMMddHH, row time|id), kept for replay.</summary>
+    public TableClient EventLog { get; }
+
+    /// <summary>CRM events in: per record ("rec:{system}:{kind}:{externalId}") the last applied version and the inbox of received events; parked events ("parked").</summary>
+    public TableClient Integration { get; }
 
     /// <summary>The content library: the catalog partition (assets, listing rows, date index, timeline, outbox) and a partition per asset's downloads.</summary>
     public TableClient Assets { get; }
@@ -109,7 +125,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -42,6 +42,8 @@ public static class StorageRegistration
         services.AddSingleton<IOutboxProjection, PartnerProjection>();
         services.AddSingleton<DevMailbox>();
         services.AddSingleton<DevEventSink>();
+        services.AddSingleton(configuration.GetSection(EventEnvelopeOptions.SectionName).Get<EventEnvelopeOptions>() ?? new EventEnvelopeOptions());
+        services.AddSingleton<CloudEventEnvelope>();
 
         if (string.IsNullOrWhiteSpace(serviceBus.FullyQualifiedNamespace))
         {
@@ -50,7 +52,7 @@ public static class StorageRegistration
         else
         {
             services.AddSingleton(_ => new ServiceBusClient(serviceBus.FullyQualifiedNamespace, Credentials.For(storage)));
-            services.AddSingleton<IEventPublisher>(sp => new ServiceBusEventPublisher(sp.GetRequiredService<ServiceBusClient>().CreateSender(serviceBus.TopicName)));
+            services.AddSingleton<IEventPublisher>(sp => new ServiceBusEventPublisher(sp.GetRequiredService<ServiceBusClient>().CreateSender(serviceBus.TopicName), sp.GetRequiredService<CloudEventEnvelope>()));
         }
         if (string.IsNullOrWhiteSpace(sendGrid.ApiKey))
         {

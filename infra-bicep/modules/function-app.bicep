@@ -215,6 +215,12 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     Outbox__PointerGraceSeconds: '60'
     Outbox__InProcessGraceSeconds: '5'
     Outbox__MaxAttempts: '10'
+    // Webhook retries that came due: the WebhookSweep timer looks every minute (first attempts go out at once from the instance that
+    // fanned the event out). Loopback targets are refused outside Development whatever this says.
+    Webhooks__SweepSchedule: '0 * * * * *'
+    Webhooks__SweepSeconds: '0'
+    Webhooks__TimeoutSeconds: '10'
+    Webhooks__DisableAfterFailures: '50'
     Workflows__InvitationReminderAfter: '3.00:00:00'
     Agreement__CurrentVersion: '2026-01'
     Onboarding__MaxPerEmailPerHour: '3'

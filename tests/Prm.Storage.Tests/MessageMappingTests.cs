@@ -29,30 +29,33 @@ public sealed class MessageMappingTests
         message.MessageId.Should().Be(e.Id);
         message.Subject.Should().Be("partner.created");
         message.CorrelationId.Should().Be("corr-42");
-        message.ContentType.Should().Be("application/json");
+        message.ContentType.Should().Be("application/cloudevents+json; charset=utf-8");
         message.ApplicationProperties["partnerId"].Should().Be(e.PartnerId);
         message.ApplicationProperties["eventType"].Should().Be("partner.created");
         message.ApplicationProperties["subject"].Should().Be("partners/ptn_1");
     }
 
     [Fact]
-    public void Service_bus_message_body_round_trips_to_the_event()
+    public void Service_bus_message_body_is_a_structured_cloud_event_of_the_outbox_event()
     {
         var e = Event();
 
         var body = ServiceBusEventPublisher.ToMessage(e).Body;
-        var back = JsonSerializer.Deserialize<IntegrationEvent>(body.ToString(), OutboxJson.Options)!;
+        var back = CloudEventEnvelope.Decode(body.ToMemory());
 
-        back.Id.Should().Be(e.Id);
-        back.Type.Should().Be(e.Type);
-        back.OccurredAt.Should().Be(e.OccurredAt);
+        back.Id.Should().Be(e.Id, "id is the outbox event id");
+        back.Type.Should().Be("com.prmfunctions.partner.created");
+        back.Time.Should().Be(e.OccurredAt);
         back.Subject.Should().Be(e.Subject);
-        back.PartnerId.Should().Be(e.PartnerId);
-        back.CorrelationId.Should().Be(e.CorrelationId);
-        back.Data.GetRawText().Should().Be(e.Data.GetRawText());
+        back.Source!.ToString().Should().Be("http://localhost:7071/api");
+        back.DataContentType.Should().Be("application/json");
+        back.DataSchema!.ToString().Should().EndWith("/asyncapi.json#/components/schemas/partner.created.v1");
+        back[CloudEventEnvelope.PartnerIdAttribute].Should().Be(e.PartnerId);
+        back[CloudEventEnvelope.CorrelationIdAttribute].Should().Be("corr-42");
         using var json = JsonDocument.Parse(body.ToString());
-        json.RootElement.GetProperty("type").GetString().Should().Be("partner.created", "the body is camelCase JSON");
-        json.RootElement.GetProperty("data").GetProperty("tier").GetString().Should().Be("gold");
+        json.RootElement.GetProperty("specversion").GetString().Should().Be("1.0");
+        json.RootElement.GetProperty("data").GetProperty("tier").GetString().Should().Be("gold", "data is the event's payload as JSON, camelCase");
+        json.RootElement.GetProperty("data").GetProperty("users").GetArrayLength().Should().Be(2);
     }
 
     [Fact]

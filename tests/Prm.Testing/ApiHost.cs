@@ -64,6 +64,8 @@ public sealed class ApiHost : IAsyncDisposable
                 ["Outbox:SweepSeconds"] = "1",
                 ["Outbox:PointerGraceSeconds"] = "2",
                 ["Outbox:InProcessGraceSeconds"] = "2",
+                ["Webhooks:SweepSeconds"] = "1",
+                ["Webhooks:FirstBackoffSeconds"] = "1",
                 ["Prm:MembershipCacheSeconds"] = "30",
                 ["Logging:LogLevel:Default"] = "Warning",
                 // The tests play the client behind one front end (as in Azure): X-Forwarded-For's last entry is the client.

@@ -6,9 +6,13 @@ namespace Prm.Core.Content;
 /// <summary>Integration events of the content library.</summary>
 public static class ContentEvents
 {
+    [EventPayload(typeof(AssetData))]
     public const string Published = "asset.published";
+    [EventPayload(typeof(AssetData))]
     public const string Superseded = "asset.superseded";
+    [EventPayload(typeof(AssetData))]
     public const string Expired = "asset.expired";
+    [EventPayload(typeof(DownloadData))]
     public const string Downloaded = "asset.downloaded";
 
     /// <summary>Event data of an asset's transition: the asset, the version it speaks of and the one it replaced (supersede), with that version's change note.</summary>

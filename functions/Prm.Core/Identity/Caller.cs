@@ -59,6 +59,8 @@ public enum AccessPolicy
     VendorOrIntegration,
     /// <summary>Any valid access token, also of someone not a member yet (accepting an invitation). The function reads the token itself.</summary>
     TokenOnly,
+    /// <summary>Machine clients only: app-only tokens with the app role Prm.Integration (CRM events in); people, staff included, get 403.</summary>
+    Integration,
 }
 
 /// <summary>Declares who may call an HTTP function. Every HTTP function must carry one.</summary>
@@ -81,6 +83,7 @@ public static class AccessRules
         AccessPolicy.PartnerMember => caller.PartnerId is not null,
         AccessPolicy.VendorOrIntegration => caller.PartnerId is null && (caller.IsVendor || caller.IsIntegration),
         AccessPolicy.TokenOnly => true,
+        AccessPolicy.Integration => caller.PartnerId is null && caller.IsIntegration && !caller.IsVendor,
         _ => false,
     };
 
@@ -94,6 +97,7 @@ public static class AccessRules
         AccessPolicy.PartnerMember => [nameof(PartnerRole.PartnerAdmin), nameof(PartnerRole.PartnerUser)],
         AccessPolicy.VendorOrIntegration => [AppRoles.Admin, AppRoles.ChannelManager, AppRoles.Integration],
         AccessPolicy.TokenOnly => ["any signed-in person"],
+        AccessPolicy.Integration => [AppRoles.Integration],
         _ => [],
     };
 }

@@ -17,6 +17,7 @@ public static class LeadEvents
     public const string Closed = "lead.closed";
 
     /// <summary>A partner was paused from routing after repeated expired or recalled offers (from the partner's figures).</summary>
+    [EventPayload(typeof(LeadStats))]
     public const string PartnerPaused = "lead.partnerPaused";
 
     public static readonly IReadOnlyList<string> All = [Created, Offered, Accepted, Declined, Expired, Recalled, Assigned, Converted, Closed];

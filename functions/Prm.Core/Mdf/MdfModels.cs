@@ -266,21 +266,37 @@ public sealed record MdfRoiDto(string? RequestId, string? PartnerId, string? Per
 /// <summary>Integration events of MDF (mdf.request.*, mdf.claim.*, mdf.budget.*).</summary>
 public static class MdfEvents
 {
+    [EventPayload(typeof(BudgetData))]
     public const string BudgetCreated = "mdf.budget.created";
+    [EventPayload(typeof(BudgetData))]
     public const string BudgetAdjusted = "mdf.budget.adjusted";
+    [EventPayload(typeof(RequestData))]
     public const string RequestSubmitted = "mdf.request.submitted";
+    [EventPayload(typeof(RequestData))]
     public const string RequestFirstApproved = "mdf.request.firstApproved";
+    [EventPayload(typeof(RequestData))]
     public const string RequestApproved = "mdf.request.approved";
+    [EventPayload(typeof(RequestData))]
     public const string RequestRejected = "mdf.request.rejected";
+    [EventPayload(typeof(RequestData))]
     public const string RequestInfoRequested = "mdf.request.infoRequested";
+    [EventPayload(typeof(RequestData))]
     public const string RequestInfoAnswered = "mdf.request.infoAnswered";
+    [EventPayload(typeof(RequestData))]
     public const string RequestCancelled = "mdf.request.cancelled";
+    [EventPayload(typeof(RequestData))]
     public const string RequestExpired = "mdf.request.expired";
+    [EventPayload(typeof(RequestData))]
     public const string RequestClosed = "mdf.request.closed";
+    [EventPayload(typeof(RequestData))]
     public const string ClaimSubmitted = "mdf.claim.submitted";
+    [EventPayload(typeof(RequestData))]
     public const string ClaimApproved = "mdf.claim.approved";
+    [EventPayload(typeof(RequestData))]
     public const string ClaimRejected = "mdf.claim.rejected";
+    [EventPayload(typeof(RequestData))]
     public const string ClaimInfoRequested = "mdf.claim.infoRequested";
+    [EventPayload(typeof(RequestData))]
     public const string ClaimPaid = "mdf.claim.paid";
 
     /// <summary>A step the claim-phase workflow runs at a moment.</summary>

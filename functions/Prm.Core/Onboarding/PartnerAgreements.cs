@@ -52,7 +52,9 @@ public interface IAgreementSteps
 public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IAgreementDocuments documents, DecisionLinks links, EmailComposer emails, TimeProvider clock, Settings.ProgramSettings settings) : IAgreementSteps
 {
     public const string DecisionKind = "agreement";
+    [Outbox.EventPayload(typeof(Partners.PartnerEvents.PartnerData), Summary = "A partner accepted the program agreement and is Active.")]
     public const string ActivatedType = "partner.activated";
+    [Outbox.EventPayload(typeof(Partners.PartnerEvents.PartnerData), Summary = "The agreement offer expired unaccepted.")]
     public const string ExpiredType = "partner.agreement.expired";
 
     public async Task<AgreementDocument> CurrentAsync(CancellationToken ct) => await documents.GetAsync((await Settings(ct)).AgreementVersion, ct);

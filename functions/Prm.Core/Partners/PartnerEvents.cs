@@ -7,10 +7,17 @@ namespace Prm.Core.Partners;
 /// <summary>The integration events of the partner directory.</summary>
 public static class PartnerEvents
 {
+    [EventPayload(typeof(PartnerData))]
     public const string CreatedType = "partner.created";
+    [EventPayload(typeof(PartnerData))]
     public const string UpdatedType = "partner.updated";
+    [EventPayload(typeof(UserData))]
     public const string UserInvitedType = "partner.user.invited";
+    [EventPayload(typeof(UserData))]
     public const string UserChangedType = "partner.user.changed";
+    [EventPayload(typeof(UserData), Summary = "An invited person signed in for the first time and joined the partner.")]
+    public const string UserJoinedType = "partner.user.joined";
+    [EventPayload(typeof(UserData))]
     public const string UserRemovedType = "partner.user.removed";
 
     /// <summary>Event data: the partner after the change, plus its previous name and owner so index rows can move.</summary>

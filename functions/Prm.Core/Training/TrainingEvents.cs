@@ -6,14 +6,23 @@ namespace Prm.Core.Training;
 /// <summary>The integration events of training and certification.</summary>
 public static class TrainingEvents
 {
+    [EventPayload(typeof(CourseData))]
     public const string CourseCompleted = "course.completed";
+    [EventPayload(typeof(CourseData))]
     public const string ExamPassed = "exam.passed";
+    [EventPayload(typeof(CourseData))]
     public const string ExamFailed = "exam.failed";
+    [EventPayload(typeof(AwardData))]
     public const string CertificationEarned = "certification.earned";
+    [EventPayload(typeof(AwardData))]
     public const string CertificationExpiringSoon = "certification.expiringSoon";
+    [EventPayload(typeof(AwardData))]
     public const string CertificationExpired = "certification.expired";
+    [EventPayload(typeof(AwardData))]
     public const string CertificationRenewed = "certification.renewed";
+    [EventPayload(typeof(AwardData))]
     public const string CertificationRevoked = "certification.revoked";
+    [EventPayload(typeof(GapData))]
     public const string CertificationGap = "certification.gap";
 
     /// <summary>Data of course and exam events.</summary>

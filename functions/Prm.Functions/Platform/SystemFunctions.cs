@@ -70,4 +70,10 @@ public sealed class SystemFunctions(PrmTables tables, PlatformHealth platform, T
         var server = $"{req.Scheme}://{req.Host}/api";
         return new ContentApiResult(200, await OpenApiDocumentBuilder.ToJsonAsync(server, ct), "application/json; charset=utf-8");
     }
+
+    [Function("AsyncApiDocument")]
+    [Access(AccessPolicy.Anonymous)]
+    [ApiOperation("Event catalog (AsyncAPI 3)", "Every integration event PrmFunctions emits, generated from the event types in code: the CloudEvents envelope, one message per event type, and a JSON schema per event's data (components.schemas.{event}.v{version}, what each event's dataschema names). The same events travel on Service Bus and to webhook subscriptions.", ResponseContentType = "application/json")]
+    public IActionResult AsyncApi([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "asyncapi.json")] HttpRequest req) =>
+        new ContentApiResult(200, Prm.Functions.OpenApi.AsyncApiDocument.ToJson($"{req.Scheme}://{req.Host}/api"), "application/json; charset=utf-8");
 }

@@ -55,7 +55,7 @@ public sealed class TableIdentityDirectory(PrmTables tables, PartitionWriter wri
             {
                 await writer.CommitAsync(tables.Partners, user.PartnerId,
                     [new(TableTransactionActionType.UpdateReplace, PartnerRows.User(joined), userRow.Value!.ETag)],
-                    new ChangeSet([entry], [Core.Outbox.OutboxMessage.ForEvent(PartnerEvents.User("partner.user.joined", joined, entry.Changes, now))]), ct);
+                    new ChangeSet([entry], [Core.Outbox.OutboxMessage.ForEvent(PartnerEvents.User(PartnerEvents.UserJoinedType, joined, entry.Changes, now))]), ct);
             }
             catch (PreconditionFailedException)
             {

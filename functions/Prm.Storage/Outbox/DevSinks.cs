@@ -44,7 +44,7 @@ public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : I
 }
 
 /// <summary>Development event sink: stores published events in a table (Service Bus cannot run locally).</summary>
-public sealed class DevEventSink(PrmTables tables, TimeProvider clock) : IEventPublisher
+public sealed class DevEventSink(PrmTables tables, TimeProvider clock, CloudEventEnvelope? envelope = null) : IEventPublisher
 {
     public async Task PublishAsync(IntegrationEvent e, CancellationToken ct)
     {
@@ -52,8 +52,22 @@ public sealed class DevEventSink(PrmTables tables, TimeProvider clock) : IEventP
         {
             ["EventId"] = e.Id, ["Type"] = e.Type, ["Subject"] = e.Subject, ["PartnerId"] = e.PartnerId, ["OccurredAt"] = e.OccurredAt,
             ["Body"] = JsonSerializer.Serialize(e, OutboxJson.Options),
+            // The envelope exactly as Service Bus would carry it (structured CloudEvent), for the catalog check and for a look.
+            ["CloudEvent"] = System.Text.Encoding.UTF8.GetString((envelope ?? CloudEventEnvelope.Default).Encode(e).Span),
         };
         await tables.DevEvents.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+    }
+
+    /// <summary>The published CloudEvents (structured JSON), newest first.</summary>
+    public async Task<IReadOnlyList<JsonElement>> ListCloudEventsAsync(int limit, CancellationToken ct)
+    {
+        var list = new List<JsonElement>();
+        await foreach (var e in tables.DevEvents.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"event"}"), cancellationToken: ct))
+        {
+            if (e.GetString("CloudEvent") is { } body) list.Add(JsonDocument.Parse(body).RootElement.Clone());
+            if (list.Count >= limit) break;
+        }
+        return list;
     }
 
     public async Task<IReadOnlyList<IntegrationEvent>> ListAsync(int limit, CancellationToken ct)

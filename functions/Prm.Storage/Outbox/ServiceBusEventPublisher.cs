@@ -3,19 +3,22 @@ using Prm.Core.Outbox;
 
 namespace Prm.Storage.Outbox;
 
-/// <summary>Publishes integration events to the Service Bus topic: event id as MessageId (duplicate detection), type as Subject.</summary>
-public sealed class ServiceBusEventPublisher(ServiceBusSender sender) : IEventPublisher, IAsyncDisposable
+/// <summary>
+/// Publishes integration events to the Service Bus topic as CloudEvents (structured JSON, <see cref="CloudEventEnvelope"/>): event id as
+/// MessageId (duplicate detection), type as Subject, the request's correlation id as CorrelationId.
+/// </summary>
+public sealed class ServiceBusEventPublisher(ServiceBusSender sender, CloudEventEnvelope? envelope = null) : IEventPublisher, IAsyncDisposable
 {
-    public Task PublishAsync(IntegrationEvent e, CancellationToken ct) => sender.SendMessageAsync(ToMessage(e), ct);
+    public Task PublishAsync(IntegrationEvent e, CancellationToken ct) => sender.SendMessageAsync(ToMessage(e, envelope), ct);
 
-    /// <summary>The Service Bus message for an event.</summary>
-    public static ServiceBusMessage ToMessage(IntegrationEvent e)
+    /// <summary>The Service Bus message for an event: the CloudEvent as the body, the routing facts as properties.</summary>
+    public static ServiceBusMessage ToMessage(IntegrationEvent e, CloudEventEnvelope? envelope = null)
     {
-        var message = new ServiceBusMessage(BinaryData.FromObjectAsJson(e, OutboxJson.Options))
+        var message = new ServiceBusMessage(new BinaryData((envelope ?? CloudEventEnvelope.Default).Encode(e)))
         {
             MessageId = e.Id,
             Subject = e.Type,
-            ContentType = "application/json",
+            ContentType = CloudEventEnvelope.ContentType,
             CorrelationId = e.CorrelationId,
         };
         message.ApplicationProperties["eventType"] = e.Type;
