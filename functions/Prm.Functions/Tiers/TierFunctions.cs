@@ -59,7 +59,7 @@ public sealed class TierFunctions(TierCommands tiers, FxRates fx)
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Set the FX rates of a month", "rates: { \"USD\": 0.92, ... } — units of the program currency per unit of each ISO 4217 currency (above 0, at most 10 decimals, not the program currency). Creates the month; replacing it needs If-Match with the ETag from GET (428 without). Won deals of that close month count through these rates; a currency without a rate is reported as a gap.",
         Request = typeof(FxRatesRequest), Response = typeof(FxMonthDto), OptionalIfMatch = true)]
-    public async Task<IActionResult> PutFx([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "fx-rates/{month}")] HttpRequest req, string month, CancellationToken ct) =>
+    public async Task<IActionResult> PutFx([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "fx-rates/{month}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string month, CancellationToken ct) =>
         Api.Versioned(await fx.PutAsync(req.Caller(), month, req.IfMatch(), await ApiJson.ReadAsync<FxRatesRequest>(req, ct), ct));
 }
 
