@@ -30,16 +30,17 @@ public sealed class FxRates(ITierStore store, ProgramOptions program, TimeProvid
         if (!caller.IsAdmin) throw new ForbiddenException("Only program admins maintain FX rates.");
         month = ParseMonth(month);
         if (body?.Rates is null) throw new ValidationFailedException("rates", "rates is an object of currency codes to rates, e.g. { \"USD\": 0.92 }.");
-        var errors = new Dictionary<string, string[]>();
-        if (body.Rates.Count is 0 or > 100) errors["rates"] = ["rates holds 1 to 100 currencies."];
+        var problems = new List<string>();
+        if (body.Rates.Count is 0 or > 100) problems.Add("rates holds 1 to 100 currencies.");
         foreach (var (currency, rate) in body.Rates)
         {
-            if (!Currencies.IsKnown(currency)) errors[$"rates.{currency}"] = ["Not an ISO 4217 currency the program accepts."];
-            else if (currency == program.ProgramCurrency) errors[$"rates.{currency}"] = [$"{currency} is the program currency (its rate is 1)."];
-            else if (rate <= 0 || rate > 1_000_000m) errors[$"rates.{currency}"] = ["A rate is above 0 and at most 1,000,000."];
-            else if (decimal.Round(rate, 10) != rate) errors[$"rates.{currency}"] = ["A rate has at most 10 decimals."];
+            if (!Currencies.IsKnown(currency)) problems.Add($"{currency}: not an ISO 4217 currency the program accepts.");
+            else if (currency == program.ProgramCurrency) problems.Add($"{currency}: the program currency (its rate is 1).");
+            else if (rate <= 0 || rate > 1_000_000m) problems.Add($"{currency}: a rate is above 0 and at most 1,000,000.");
+            else if (decimal.Round(rate, 10) != rate) problems.Add($"{currency}: a rate has at most 10 decimals.");
         }
-        if (errors.Count > 0) throw new ValidationFailedException(errors);
+        // One field (rates) naming each currency: field names are not case-preserving, currency codes are.
+        if (problems.Count > 0) throw new ValidationFailedException(new Dictionary<string, string[]> { ["rates"] = [.. problems] }, string.Join(" ", problems));
         var value = new FxMonth(month, program.ProgramCurrency, body.Rates.OrderBy(r => r.Key, StringComparer.Ordinal).ToDictionary(r => r.Key, r => r.Value, StringComparer.Ordinal), caller.DisplayName, clock.GetUtcNow());
         if (string.IsNullOrEmpty(ifMatch) && await store.GetFxMonthAsync(month, ct) is not null)
             throw new PreconditionFailedException($"The rates of {month} exist; send If-Match with the ETag from GET to replace them.", required: true);
