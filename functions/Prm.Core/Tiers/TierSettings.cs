@@ -156,15 +156,17 @@ public sealed record TierSettings
             if (Text.ParseEnum<PartnerTier>(t.Tier) is not { } value) { Fail($"{at}.tier", $"tier is one of: {TierNames}."); continue; }
             if (previous is { } p && value <= p) Fail($"{at}.tier", "Tiers are listed lowest first, each once (" + TierNames + ").");
             previous = value;
-            var c = t.Criteria ?? new TierCriteria();
+            if (t.Criteria is null || t.Criteria.CertifiedPeople is null || t.Criteria.Manual is null) { Fail($"{at}.criteria", "criteria is an object; certifiedPeople and manual are lists (empty when not asked)."); continue; }
+            if (t.Benefits is null || t.Benefits.Text is null) { Fail($"{at}.benefits", "benefits is an object with text (may be empty), mdfSharePercent, dealAutoApprovalLimit and discountPercent."); continue; }
+            var c = t.Criteria;
             if (i == 0 && !c.IsEmpty) Fail($"{at}.criteria", "The first tier has no criteria: every partner qualifies for it.");
             if (c.WonDealValue is < 0 or > 1_000_000_000_000m) Fail($"{at}.criteria.wonDealValue", "wonDealValue is 0 to 1,000,000,000,000.");
             if (c.ApprovedRegistrations is < 0 or > 1_000_000) Fail($"{at}.criteria.approvedRegistrations", "approvedRegistrations is 0 to 1,000,000.");
             if (c.ActiveCertifications is < 0 or > 1_000_000) Fail($"{at}.criteria.activeCertifications", "activeCertifications is 0 to 1,000,000.");
             var seen = new HashSet<string>(StringComparer.Ordinal);
-            for (var j = 0; j < (c.CertifiedPeople?.Count ?? 0); j++)
+            for (var j = 0; j < c.CertifiedPeople.Count; j++)
             {
-                var cp = c.CertifiedPeople![j];
+                var cp = c.CertifiedPeople[j];
                 var f = $"{at}.criteria.certifiedPeople[{j}]";
                 if (cp is null || Text.ParseEnum<CourseTrack>(cp.Track) is null) Fail($"{f}.track", "track is one of: " + string.Join(", ", Enum.GetValues<CourseTrack>().Select(x => Text.Camel(x))) + ".");
                 else if (Text.ParseEnum<CertificationLevel>(cp.Level) is null) Fail($"{f}.level", "level is one of: " + string.Join(", ", Enum.GetValues<CertificationLevel>().Select(x => Text.Camel(x))) + ".");
@@ -172,16 +174,16 @@ public sealed record TierSettings
                 else if (!seen.Add(Text.Camel(Text.ParseEnum<CourseTrack>(cp.Track)!.Value) + "." + Text.Camel(Text.ParseEnum<CertificationLevel>(cp.Level)!.Value))) Fail(f, "Each track and level appears once per tier.");
             }
             var keys = new HashSet<string>(StringComparer.Ordinal);
-            for (var j = 0; j < (c.Manual?.Count ?? 0); j++)
+            for (var j = 0; j < c.Manual.Count; j++)
             {
-                var m = c.Manual![j];
+                var m = c.Manual[j];
                 var f = $"{at}.criteria.manual[{j}]";
                 if (m is null || !ManualKey.IsValid(m.Key)) Fail($"{f}.key", "key is 1-40 letters or digits, starting with a letter (e.g. businessPlan).");
                 else if (!keys.Add(m.Key)) Fail($"{f}.key", "Each manual criterion appears once per tier.");
                 else if (string.IsNullOrWhiteSpace(m.Title) || m.Title.Length > 200) Fail($"{f}.title", "title is 1 to 200 characters.");
             }
-            var b = t.Benefits ?? new TierBenefits();
-            if (b.Text?.Length > 2000) Fail($"{at}.benefits.text", "text takes at most 2000 characters.");
+            var b = t.Benefits;
+            if (b.Text.Length > 2000) Fail($"{at}.benefits.text", "text takes at most 2000 characters.");
             if (b.MdfSharePercent is < 0 or > 100) Fail($"{at}.benefits.mdfSharePercent", "mdfSharePercent is 0 to 100.");
             if (b.DiscountPercent is < 0 or > 100) Fail($"{at}.benefits.discountPercent", "discountPercent is 0 to 100.");
             if (b.DealAutoApprovalLimit is < 0 or > 1_000_000_000m) Fail($"{at}.benefits.dealAutoApprovalLimit", "dealAutoApprovalLimit is 0 to 1,000,000,000.");

@@ -29,21 +29,21 @@ public sealed class TierFunctions(TierCommands tiers, FxRates fx)
         Api.Ok(await tiers.SetManualAsync(req.Caller(), partnerId, key, await ApiJson.ReadAsync<ManualCriterionRequest>(req, ct), ct));
 
     [Function("EvaluatePartnerTier")]
-    [Access(AccessPolicy.Vendor)]
+    [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Evaluate a partner's tier now", "Evaluates and commits what follows (upgrade at once, downgrade scheduled after graceDays, a pending downgrade cancelled). The owning channel manager and admins.",
         Response = typeof(PartnerTierDto))]
     public async Task<IActionResult> Evaluate([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partners/{partnerId}/tier/evaluate")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, CancellationToken ct) =>
         Api.Ok(await tiers.EvaluateAsync(req.Caller(), partnerId, ct));
 
     [Function("ConfirmTierUpgrade")]
-    [Access(AccessPolicy.Vendor)]
+    [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Confirm a pending upgrade", "When the program's upgradeNeedsConfirmation is on, an upgrade waits for the channel manager; this makes it effective. 409 when none waits.",
         Response = typeof(PartnerTierDto))]
     public async Task<IActionResult> Confirm([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partners/{partnerId}/tier/confirm-upgrade")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, CancellationToken ct) =>
         Api.Ok(await tiers.ConfirmUpgradeAsync(req.Caller(), partnerId, ct));
 
     [Function("OverridePartnerTier")]
-    [Access(AccessPolicy.Admin)]
+    [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Override a partner's tier", "tier, reason (required) and until (after now, within a year): the tier is set at once and evaluations do not move it until then; a pending downgrade is cancelled. Admins.",
         Request = typeof(TierOverrideRequest), Response = typeof(PartnerTierDto))]
     public async Task<IActionResult> Override([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "partners/{partnerId}/tier/override")] HttpRequest req, [DurableClient] DurableTaskClient durable, string partnerId, CancellationToken ct) =>

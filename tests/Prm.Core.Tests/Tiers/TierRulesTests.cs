@@ -138,6 +138,8 @@ public class TierRulesTests
         Fails(Program with { Tiers = [Program.Tiers[0], Program.Tiers[1] with { Criteria = new() { CertifiedPeople = [new() { Track = "juggling" }] } }] }, "tiers[1].criteria.certifiedPeople[0].track");
         Fails(Program with { Tiers = [Program.Tiers[0], Program.Tiers[1] with { Criteria = new() { Manual = [new() { Key = "has space", Title = "x" }] } }] }, "tiers[1].criteria.manual[0].key");
         Fails(Program with { WarningDaysBefore = [60, 120] }, "warningDaysBefore");
+        Fails(Program with { Tiers = [Program.Tiers[0], Program.Tiers[1] with { Criteria = new() { CertifiedPeople = null! } }] }, "tiers[1].criteria");
+        Fails(Program with { Tiers = [Program.Tiers[0], Program.Tiers[1] with { Benefits = null! }] }, "tiers[1].benefits");
     }
 
     private static void Fails(TierSettings s, string field)
