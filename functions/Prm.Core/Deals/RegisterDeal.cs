@@ -129,7 +129,6 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
     private async Task<DealChange> SubmitAsync(Deal deal, Partner partner, DateTimeOffset now, CancellationToken ct)
     {
         var rules = await settings.GetAsync<DealSettings>(DealSettings.SectionName, ct);
-        var tiers = await settings.GetAsync<Tiers.TierSettings>(Tiers.TierSettings.SectionName, ct);
         var customer = deal.Customer;
         var normalized = new NormalizedCustomer(customer.Domain, customer.NameKey, customer.Country, deal.Products, customer.BlockingKeys) { PartnerId = partner.Id };
         var claimKey = Deal.ClaimKeyOf(customer);
@@ -173,6 +172,8 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
         }
         var house = assessment.Matches.Any(m => m.Kind == ConflictCandidateKind.HouseAccount && m.Level >= ConflictLevel.Likely);
         var conflict = new DealConflict(Text.Camel(level), score, evidence, assessment.Matches.Select(m => usable[m.CandidateIndex].Source.Id).Distinct().ToList(), house, claimHeld);
+        // Read after the assessment (cached per instance): nothing is added before the conflict look-up.
+        var tiers = await settings.GetAsync<Tiers.TierSettings>(Tiers.TierSettings.SectionName, ct);
         var auto = AutoApproval.Allows(rules, program.ProgramCurrency, partner.Tier, level, claimHeld, house, deal.EstimatedValue, tiers.Find(partner.Tier)?.Benefits.DealAutoApprovalLimit);
         return deal.Submit(conflict, claimHeld ? claimKey : null, auto, rules, now);
     }
