@@ -42,4 +42,8 @@ public static class WorkflowRegistration
     /// <summary>What starts and follows the award workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
     public static IServiceCollection AddTrainingWorkflows(this IServiceCollection services) =>
         services.AddSingleton<IOutboxProjection, Training.AwardWorkflowProjection>();
+
+    /// <summary>What starts and follows the tier downgrade workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
+    public static IServiceCollection AddTierWorkflows(this IServiceCollection services) =>
+        services.AddSingleton<IOutboxProjection, Tiers.TierWorkflowProjection>();
 }

@@ -13,6 +13,7 @@ using Prm.Functions.Http;
 using Prm.Functions.Leads;
 using Prm.Functions.Mdf;
 using Prm.Functions.Onboarding;
+using Prm.Functions.Tiers;
 using Prm.Functions.Training;
 using Prm.Storage;
 using Prm.Workflows;
@@ -64,6 +65,8 @@ public static class AppRegistration
         services.AddLeads(configuration);
         services.AddTraining(configuration);
         Integration.IntegrationModule.AddIntegration(services, configuration);
+        // After deals and training: the tier projection reads the counters their projections keep.
+        services.AddTiers(configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

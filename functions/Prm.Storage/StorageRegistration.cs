@@ -88,6 +88,16 @@ public static class DealStorageRegistration
     }
 }
 
+/// <summary>The storage adapter of tiers (rows in the partner's partition, FX rows in the settings table).</summary>
+public static class TierStorageRegistration
+{
+    public static IServiceCollection AddTierStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Tiers.ITierStore, Tiers.TableTierStore>();
+        return services;
+    }
+}
+
 /// <summary>The storage adapter of training and certification (one table).</summary>
 public static class TrainingStorageRegistration
 {

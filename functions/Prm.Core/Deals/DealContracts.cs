@@ -49,7 +49,12 @@ public sealed record DealDto(
 }
 
 /// <summary>Dashboard counters of a partner's deal registrations.</summary>
-public sealed record DealStats(string PartnerId, int Submitted, int Approved, int Won, int Lost, int Active, IReadOnlyDictionary<string, decimal> PipelineValue, IReadOnlyDictionary<string, decimal> WonValue);
+/// <remarks>
+/// <see cref="WonByMonth"/> is won value by close month ("yyyy-MM") and currency, <see cref="ApprovedByMonth"/> approved registrations by
+/// approval month: the month buckets the tier evaluation sums over its trailing 12 months.
+/// </remarks>
+public sealed record DealStats(string PartnerId, int Submitted, int Approved, int Won, int Lost, int Active, IReadOnlyDictionary<string, decimal> PipelineValue, IReadOnlyDictionary<string, decimal> WonValue,
+    IReadOnlyDictionary<string, IReadOnlyDictionary<string, decimal>>? WonByMonth = null, IReadOnlyDictionary<string, int>? ApprovedByMonth = null);
 
 public sealed record HouseAccountDto(string Id, string Name, string? Domain, string CreatedByName, DateTimeOffset CreatedAt)
 {

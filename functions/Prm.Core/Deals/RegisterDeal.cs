@@ -172,7 +172,9 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
         }
         var house = assessment.Matches.Any(m => m.Kind == ConflictCandidateKind.HouseAccount && m.Level >= ConflictLevel.Likely);
         var conflict = new DealConflict(Text.Camel(level), score, evidence, assessment.Matches.Select(m => usable[m.CandidateIndex].Source.Id).Distinct().ToList(), house, claimHeld);
-        var auto = AutoApproval.Allows(rules, program.ProgramCurrency, partner.Tier, level, claimHeld, house, deal.EstimatedValue);
+        // Read after the assessment (cached per instance): nothing is added before the conflict look-up.
+        var tiers = await settings.GetAsync<Tiers.TierSettings>(Tiers.TierSettings.SectionName, ct);
+        var auto = AutoApproval.Allows(rules, program.ProgramCurrency, partner.Tier, level, claimHeld, house, deal.EstimatedValue, tiers.Find(partner.Tier)?.Benefits.DealAutoApprovalLimit);
         return deal.Submit(conflict, claimHeld ? claimKey : null, auto, rules, now);
     }
 

@@ -3,6 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Prm.Core.Partners;
 using Prm.Workflows.Deals;
+using Prm.Workflows.Tiers;
 using Prm.Workflows.Training;
 using Prm.Workflows.Invitations;
 using Prm.Workflows.Mdf;
@@ -104,4 +105,24 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(AwardStateActivity))]
     public Task<Prm.Core.Training.AwardWorkflowState?> AwardState([ActivityTrigger] string awardId, CancellationToken ct) =>
         services.GetRequiredService<AwardStateActivity>().ExecuteAsync(awardId, ct);
+
+    [Function(nameof(TierDowngradeOrchestrator))]
+    public Task<string> TierDowngrade([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new TierDowngradeOrchestrator().RunAsync(context, context.GetInput<TierDowngradeWorkflow>()!);
+
+    [Function(nameof(TierDowngradeStepActivity))]
+    public Task<Prm.Core.Common.StepOutcome> TierDowngradeStep([ActivityTrigger] TierDowngradeStep input, CancellationToken ct) =>
+        services.GetRequiredService<TierDowngradeStepActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(TierNightlyOrchestrator))]
+    public Task<TierNightlySummary> TierNightly([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new TierNightlyOrchestrator().RunAsync(context, context.GetInput<TierNightly>()!);
+
+    [Function(nameof(TierNightlyPageActivity))]
+    public Task<Prm.Core.Common.Page<string>> TierNightlyPage([ActivityTrigger] TierNightlyPage input, CancellationToken ct) =>
+        services.GetRequiredService<TierNightlyPageActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(TierEvaluateBatchActivity))]
+    public Task<Prm.Core.Tiers.NightlyBatchResult> TierEvaluateBatch([ActivityTrigger] IReadOnlyList<string> input, CancellationToken ct) =>
+        services.GetRequiredService<TierEvaluateBatchActivity>().ExecuteAsync(input, ct);
 }

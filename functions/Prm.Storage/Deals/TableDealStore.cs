@@ -180,7 +180,9 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer, Tim
 /// <summary>The dashboard counters of a partner, kept exact by per-deal contribution rows (a redelivered event changes nothing).</summary>
 internal static class DealCounters
 {
-    public sealed record Contribution(bool Submitted, bool Approved, bool Won, bool Lost, bool Active, string Currency, decimal Pipeline, decimal WonValue, DateTimeOffset? WonAt, string? MdfRequestId, string Status, decimal Value);
+    /// <summary>A deal's part of the counters; <see cref="WonMonth"/> (close month) and <see cref="ApprovedMonth"/> place it in the month buckets (null in rows written before them).</summary>
+    public sealed record Contribution(bool Submitted, bool Approved, bool Won, bool Lost, bool Active, string Currency, decimal Pipeline, decimal WonValue, DateTimeOffset? WonAt, string? MdfRequestId, string Status, decimal Value,
+        string? WonMonth = null, string? ApprovedMonth = null);
 
     public static Contribution Of(DealDto d) => new(
         d.SubmittedAt is not null, d.ApprovedAt is not null, d.Status == nameof(DealStatus.Won), d.Status == nameof(DealStatus.Lost),
@@ -189,11 +191,15 @@ internal static class DealCounters
         d.Status is nameof(DealStatus.UnderReview) or nameof(DealStatus.Approved) ? d.EstimatedValue.Amount : 0m,
         d.Status == nameof(DealStatus.Won) ? d.Outcome?.Amount?.Amount ?? d.EstimatedValue.Amount : 0m,
         d.Status == nameof(DealStatus.Won) ? d.Outcome?.RecordedAt : null,
-        d.MdfRequestId, d.Status, d.EstimatedValue.Amount);
+        d.MdfRequestId, d.Status, d.EstimatedValue.Amount,
+        d.Status == nameof(DealStatus.Won) ? Prm.Core.Tiers.TierRules.Month(d.Outcome?.CloseDate ?? DateOnly.FromDateTime((d.Outcome?.RecordedAt ?? d.UpdatedAt).UtcDateTime)) : null,
+        d.ApprovedAt is { } approvedAt ? Prm.Core.Tiers.TierRules.Month(approvedAt.UtcDateTime) : null);
 
     public static DealStats Read(string partnerId, TableEntity e) => new(partnerId,
         e.GetInt32("Submitted") ?? 0, e.GetInt32("Approved") ?? 0, e.GetInt32("Won") ?? 0, e.GetInt32("Lost") ?? 0, e.GetInt32("Active") ?? 0,
-        JsonSerializer.Deserialize<Dictionary<string, decimal>>(e.GetString("Pipeline") ?? "{}")!, JsonSerializer.Deserialize<Dictionary<string, decimal>>(e.GetString("WonValue") ?? "{}")!);
+        JsonSerializer.Deserialize<Dictionary<string, decimal>>(e.GetString("Pipeline") ?? "{}")!, JsonSerializer.Deserialize<Dictionary<string, decimal>>(e.GetString("WonValue") ?? "{}")!,
+        JsonSerializer.Deserialize<Dictionary<string, Dictionary<string, decimal>>>(e.GetString("WonByMonth") ?? "{}")!.ToDictionary(m => m.Key, m => (IReadOnlyDictionary<string, decimal>)m.Value, StringComparer.Ordinal),
+        JsonSerializer.Deserialize<Dictionary<string, int>>(e.GetString("ApprovedByMonth") ?? "{}")!);
 
     public static DealStats Apply(DealStats s, Contribution? before, Contribution after)
     {
@@ -213,6 +219,28 @@ internal static class DealCounters
         }
         Add(pipeline, after.Currency, after.Pipeline);
         Add(won, after.Currency, after.WonValue);
+        var wonByMonth = (s.WonByMonth ?? new Dictionary<string, IReadOnlyDictionary<string, decimal>>()).ToDictionary(m => m.Key, m => new Dictionary<string, decimal>(m.Value), StringComparer.Ordinal);
+        var approvedByMonth = new Dictionary<string, int>(s.ApprovedByMonth ?? new Dictionary<string, int>(), StringComparer.Ordinal);
+        void AddMonth(string? month, string currency, decimal delta)
+        {
+            if (month is null || delta == 0) return;
+            if (!wonByMonth.TryGetValue(month, out var byCurrency)) wonByMonth[month] = byCurrency = new Dictionary<string, decimal>(StringComparer.Ordinal);
+            Add(byCurrency, currency, delta);
+            if (byCurrency.Count == 0) wonByMonth.Remove(month);
+        }
+        void CountMonth(string? month, int delta)
+        {
+            if (month is null || delta == 0) return;
+            var value = approvedByMonth.GetValueOrDefault(month) + delta;
+            if (value == 0) approvedByMonth.Remove(month); else approvedByMonth[month] = value;
+        }
+        if (before is not null)
+        {
+            AddMonth(before.WonMonth, before.Currency, -before.WonValue);
+            if (before.Approved) CountMonth(before.ApprovedMonth, -1);
+        }
+        AddMonth(after.WonMonth, after.Currency, after.WonValue);
+        if (after.Approved) CountMonth(after.ApprovedMonth, 1);
         return s with
         {
             Submitted = s.Submitted + D(before?.Submitted, after.Submitted),
@@ -222,6 +250,8 @@ internal static class DealCounters
             Active = s.Active + D(before?.Active, after.Active),
             PipelineValue = pipeline,
             WonValue = won,
+            WonByMonth = wonByMonth.ToDictionary(m => m.Key, m => (IReadOnlyDictionary<string, decimal>)m.Value, StringComparer.Ordinal),
+            ApprovedByMonth = approvedByMonth,
         };
     }
 
@@ -229,5 +259,7 @@ internal static class DealCounters
     {
         ["Submitted"] = s.Submitted, ["Approved"] = s.Approved, ["Won"] = s.Won, ["Lost"] = s.Lost, ["Active"] = s.Active,
         ["Pipeline"] = JsonSerializer.Serialize(s.PipelineValue), ["WonValue"] = JsonSerializer.Serialize(s.WonValue),
+        ["WonByMonth"] = JsonSerializer.Serialize(s.WonByMonth ?? new Dictionary<string, IReadOnlyDictionary<string, decimal>>()),
+        ["ApprovedByMonth"] = JsonSerializer.Serialize(s.ApprovedByMonth ?? new Dictionary<string, int>()),
     };
 }

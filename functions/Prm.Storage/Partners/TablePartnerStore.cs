@@ -83,9 +83,16 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         await DeleteIfHeldAsync(KeyRows.Email(reservation.AdminEmail), reservation.PartnerId, reservation.AdminUserId, ct);
     }
 
-    public async Task<string> UpdateAsync(Partner partner, string etag, ChangeSet changes, CancellationToken ct)
+    public async Task<string> UpdateAsync(Partner partner, string etag, ChangeSet changes, CancellationToken ct) => (await UpdateWithAsync(partner, etag, [], changes, ct))[0];
+
+    /// <summary>
+    /// Replaces the partner (If-Match) together with other rows of its partition (the tier record) in one transaction, then refreshes the
+    /// list index. Returns the ETags: the partner's first, then those of <paramref name="alongside"/>.
+    /// </summary>
+    public async Task<IReadOnlyList<string>> UpdateWithAsync(Partner partner, string etag, IReadOnlyList<TableTransactionAction> alongside, ChangeSet changes, CancellationToken ct)
     {
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(etag)) };
+        actions.AddRange(alongside);
         var etags = await writer.CommitAsync(tables.Partners, partner.Id, actions, changes, ct);
         var previous = changes.Audit.SelectMany(a => a.Changes).ToList();
         await RefreshIndexAsync(partner,
@@ -93,7 +100,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             // With an unchanged owner the previous owner is the current one: a rename must move that row too.
             previous.FirstOrDefault(c => c.Field == "channelManagerId") is { } ownerChange ? ownerChange.Before : partner.ChannelManagerId,
             ct);
-        return etags[0];
+        return etags;
     }
 
     public Task<Prm.Core.Common.Page<Partner>> ListAsync(PartnerQuery query, PageRequest page, CancellationToken ct) => index.ListAsync(query, page, ct);

@@ -23,6 +23,14 @@ public class AutoApprovalTests
     }
 
     [Fact]
+    public void A_tier_benefit_limit_replaces_the_sections_limit()
+    {
+        AutoApproval.Allows(Rules, "EUR", PartnerTier.Silver, ConflictLevel.None, true, false, new Money(40_000m, "EUR"), tierLimit: 40_000m).Should().BeTrue();
+        AutoApproval.Allows(Rules, "EUR", PartnerTier.Silver, ConflictLevel.None, true, false, new Money(40_000.01m, "EUR"), tierLimit: 40_000m).Should().BeFalse();
+        AutoApproval.Allows(Rules, "EUR", PartnerTier.Platinum, ConflictLevel.None, true, false, new Money(90_000m, "EUR"), tierLimit: 100_000m).Should().BeTrue("above the section's 50,000");
+    }
+
+    [Fact]
     public void Another_currency_goes_to_review_whatever_the_amount() => Allows(amount: 1m, currency: "USD").Should().BeFalse();
 
     [Fact]

@@ -1,0 +1,73 @@
+using Microsoft.Extensions.Logging.Abstractions;
+using Prm.Core.Common;
+using Prm.Core.Deals;
+using Prm.Core.Outbox;
+using Prm.Core.Tiers;
+using Prm.Storage.Deals;
+using Prm.Storage.Tiers;
+
+namespace Prm.Storage.Tests;
+
+/// <summary>The counters the tier evaluation reads are kept on write: month buckets of won value and approvals, and the certification counters.</summary>
+public sealed class TierCounterTests
+{
+    private static readonly DateTimeOffset Approved = new(2026, 9, 20, 10, 0, 0, TimeSpan.Zero);
+
+    private static Deal Deal(string partnerId, DealStatus status, DateTimeOffset updated, DealOutcome? outcome = null, string currency = "EUR") => new()
+    {
+        Id = DealIds.New(partnerId, Approved), RegistrationNumber = DealIds.RegistrationNumber(Approved), PartnerId = partnerId, PartnerName = "P", SubmittedBy = "usr_x",
+        SubmittedByName = "X", SubmittedByEmail = "x@p.example", Status = status, Customer = new DealCustomer("Acme", "acme.example", "DE", null, null, "acme", ["t-acme"]),
+        Products = ["cloud-backup"], EstimatedValue = new Money(10_000m, currency), ExpectedCloseDate = new DateOnly(2026, 10, 30),
+        CreatedAt = Approved, SubmittedAt = Approved, ApprovedAt = Approved, Conflict = new DealConflict("none", 0, [], [], false, true), UpdatedAt = updated, Outcome = outcome,
+    };
+
+    private static IntegrationEvent Event(string type, Deal d) => DealEvents.Create(type, d, d.UpdatedAt);
+
+    [Fact]
+    public async Task Won_value_goes_to_its_close_month_and_currency_approvals_to_their_month_and_a_redelivery_or_an_older_event_changes_nothing()
+    {
+        var s = await TestStores.CreateAsync();
+        var projection = new DealProjection(s.Tables, NullLogger<DealProjection>.Instance);
+        var partnerId = Ids.New("ptn");
+        var approved = Deal(partnerId, DealStatus.Approved, Approved);
+        Deal Same(Deal d) => d with { Id = approved.Id };
+        var won = Same(Deal(partnerId, DealStatus.Won, Approved.AddDays(40), new DealOutcome("won", new Money(12_345.67m, "USD"), new DateOnly(2026, 10, 28), null, "X", Approved.AddDays(40)), "USD"));
+        await projection.ApplyAsync(Event(DealEvents.Approved, approved), CancellationToken.None);
+        await projection.ApplyAsync(Event(DealEvents.Won, won), CancellationToken.None);
+        await projection.ApplyAsync(Event(DealEvents.Won, won), CancellationToken.None);
+        await projection.ApplyAsync(Event(DealEvents.Approved, approved), CancellationToken.None); // late: older than the won event
+
+        var stats = await s.Deals.StatsAsync(partnerId, CancellationToken.None);
+        stats.ApprovedByMonth.Should().Equal(new Dictionary<string, int> { ["2026-09"] = 1 });
+        stats.WonByMonth!.Keys.Should().Equal("2026-10");
+        stats.WonByMonth["2026-10"].Should().Equal(new Dictionary<string, decimal> { ["USD"] = 12_345.67m });
+
+        // Reported lost afterwards: the won value leaves its bucket; the approval stays.
+        var lost = Same(Deal(partnerId, DealStatus.Lost, Approved.AddDays(50), new DealOutcome("lost", null, null, "budget cut", "X", Approved.AddDays(50)), "USD"));
+        await projection.ApplyAsync(Event(DealEvents.Lost, lost), CancellationToken.None);
+        stats = await s.Deals.StatsAsync(partnerId, CancellationToken.None);
+        stats.WonByMonth.Should().BeEmpty();
+        stats.ApprovedByMonth.Should().Equal(new Dictionary<string, int> { ["2026-09"] = 1 });
+    }
+
+    [Fact]
+    public async Task Concurrent_certification_events_of_one_partner_all_land_in_its_counters()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableTierStore(s.Tables, s.Writer, s.Store);
+        var partnerId = Ids.New("ptn");
+        await Parallel.ForEachAsync(Enumerable.Range(0, 20), new ParallelOptions { MaxDegreeOfParallelism = 20 }, async (i, ct) =>
+        {
+            var award = new Prm.Core.Training.TrainingEvents.AwardData($"crt_{i}", "CERT", $"usr_{i % 7}", "P", "def", "C", "sales", "associate", Approved, Approved.AddYears(2), Approved.AddYears(2), "Active", null);
+            await ReadDecideCommit.RunAsync(async _ =>
+            {
+                var found = await store.GetCertificationsAsync(partnerId, ct);
+                var next = CertificationFactsRules.Apply(found?.Value ?? new CertificationFacts(), award, Approved.AddMinutes(i));
+                if (next is not null) await store.SaveCertificationsAsync(partnerId, next, found?.ETag, ct);
+            }, attempts: 50, ReadDecideCommit.Jitter(10), ct: ct);
+        });
+        var facts = (await store.GetCertificationsAsync(partnerId, CancellationToken.None))!.Value;
+        facts.Awards.Should().HaveCount(20);
+        facts.Awards.Values.Select(a => a.UserId).Distinct().Should().HaveCount(7);
+    }
+}
