@@ -9,6 +9,19 @@ namespace Prm.DevHost.Tests;
 /// <summary>The local host as a person runs it: a process that starts Azurite, serves the API, and leaves nothing behind on Ctrl+C.</summary>
 public sealed partial class LocalHostProcessTests
 {
+    /// <summary>
+    /// A free port for the host that is none of the Azurite ports chosen for it: those are free only until Azurite binds them, so a
+    /// second pick can return one of them (seen with a second copy of the suite running), and the host then fails to bind.
+    /// </summary>
+    private static int HostPort((int Blob, int Queue, int Table) azurite)
+    {
+        for (var i = 0; ; i++)
+        {
+            var port = Azurite.FreePorts().Blob;
+            if ((port != azurite.Blob && port != azurite.Queue && port != azurite.Table) || i >= 20) return port;
+        }
+    }
+
     [GeneratedRegex(@"Azurite started \(PID (\d+)\)")]
     private static partial Regex AzuritePid();
 
@@ -28,7 +41,7 @@ public sealed partial class LocalHostProcessTests
     public async Task When_the_azurite_it_started_dies_the_host_says_so_and_stops()
     {
         var azurite = Azurite.FreePorts();
-        using var host = HostProcess.Start(Azurite.FreePorts().Blob, azurite, Settings());
+        using var host = HostProcess.Start(HostPort(azurite), azurite, Settings());
         await host.WaitHealthyAsync();
         var match = AzuritePid().Match(host.Output);
         match.Success.Should().BeTrue(host.Output);
@@ -47,7 +60,7 @@ public sealed partial class LocalHostProcessTests
         try
         {
             int azuritePid;
-            using (var first = HostProcess.Start(Azurite.FreePorts().Blob, azurite, Settings(("LocalHost__AzuriteLocation", location))))
+            using (var first = HostProcess.Start(HostPort(azurite), azurite, Settings(("LocalHost__AzuriteLocation", location))))
             {
                 await first.WaitHealthyAsync();
                 var match = AzuritePid().Match(first.Output);
@@ -59,7 +72,7 @@ public sealed partial class LocalHostProcessTests
             }
             Azurite.IsListening(azurite.Table).Should().BeTrue("a killed host leaves its Azurite running");
 
-            using var second = HostProcess.Start(Azurite.FreePorts().Blob, azurite, Settings(("LocalHost__AzuriteLocation", location)));
+            using var second = HostProcess.Start(HostPort(azurite), azurite, Settings(("LocalHost__AzuriteLocation", location)));
             await second.WaitHealthyAsync();
             second.Output.Should().Contain($"Adopting Azurite PID {azuritePid}");
             await HostProcess.SignalAsync(second.Process.Id, "-INT");
@@ -77,7 +90,7 @@ public sealed partial class LocalHostProcessTests
     public async Task Ctrl_c_stops_the_host_and_the_azurite_it_started()
     {
         var azurite = Azurite.FreePorts();
-        using var host = HostProcess.Start(Azurite.FreePorts().Blob, azurite, Settings());
+        using var host = HostProcess.Start(HostPort(azurite), azurite, Settings());
         await host.WaitHealthyAsync();
         (await host.Client.PostAsync("dev/token", new StringContent("{\"email\":\"admin@vendor.example\"}", Encoding.UTF8, "application/json"))).IsSuccessStatusCode.Should().BeTrue(host.Output);
         var match = AzuritePid().Match(host.Output);
@@ -99,7 +112,7 @@ public sealed partial class LocalHostProcessTests
         try
         {
             string partnerId;
-            using (var first = HostProcess.Start(Azurite.FreePorts().Blob, azurite, settings))
+            using (var first = HostProcess.Start(HostPort(azurite), azurite, settings))
             {
                 await first.WaitHealthyAsync();
                 azuritePid = int.Parse(AzuritePid().Match(first.Output).Groups[1].Value);
@@ -120,7 +133,7 @@ public sealed partial class LocalHostProcessTests
             }
             Azurite.IsListening(azurite.Table).Should().BeTrue("a killed host leaves its Azurite running, with the workflow state in it");
 
-            using var second = HostProcess.Start(Azurite.FreePorts().Blob, azurite, settings);
+            using var second = HostProcess.Start(HostPort(azurite), azurite, settings);
             await second.WaitHealthyAsync();
             second.Output.Should().Contain("an Azurite this host did not start already listens", "a reused Azurite is announced");
             (await WaitForMailAsync(second.Client, "survivor@northwind.example", 2, TimeSpan.FromSeconds(90))).Should().Be(2, "the reminder timer fired in the restarted host: " + second.Output);
@@ -147,7 +160,7 @@ public sealed partial class LocalHostProcessTests
         {
             string partnerId;
             string agreementPath;
-            using (var first = HostProcess.Start(Azurite.FreePorts().Blob, azurite, settings))
+            using (var first = HostProcess.Start(HostPort(azurite), azurite, settings))
             {
                 await first.WaitHealthyAsync();
                 azuritePid = int.Parse(AzuritePid().Match(first.Output).Groups[1].Value);
@@ -172,7 +185,7 @@ public sealed partial class LocalHostProcessTests
                 (await first.WaitForExitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
             }
 
-            using var second = HostProcess.Start(Azurite.FreePorts().Blob, azurite, settings);
+            using var second = HostProcess.Start(HostPort(azurite), azurite, settings);
             await second.WaitHealthyAsync();
             var accepted = await second.Client.PostAsync(agreementPath, new FormUrlEncodedContent([new("decision", "accept")]));
             accepted.IsSuccessStatusCode.Should().BeTrue(await accepted.Content.ReadAsStringAsync());

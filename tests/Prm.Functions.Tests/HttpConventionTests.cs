@@ -49,6 +49,26 @@ public sealed class HttpConventionTests
         (await act.Should().ThrowAsync<ValidationFailedException>()).Which.Errors.Keys.Should().ContainSingle().Which.Should().Be("admin.email");
     }
 
+    private sealed record Stamped(DateTimeOffset? Until);
+
+    [Theory]
+    [InlineData("\"\"")]
+    [InlineData("\"tomorrow\"")]
+    [InlineData("42")]
+    [InlineData("true")]
+    public async Task An_instant_that_is_no_date_is_400_naming_the_field(string value)
+    {
+        var act = () => ApiJson.ReadAsync<Stamped>(Request("{\"until\":" + value + "}"), CancellationToken.None);
+        (await act.Should().ThrowAsync<ValidationFailedException>()).Which.Errors.Keys.Should().ContainSingle().Which.Should().Be("until");
+    }
+
+    [Fact]
+    public async Task An_instant_is_read_in_utc()
+    {
+        var read = await ApiJson.ReadAsync<Stamped>(Request("""{"until":"2027-03-01T10:00:00+02:00"}"""), CancellationToken.None);
+        read!.Until.Should().Be(new DateTimeOffset(2027, 3, 1, 8, 0, 0, TimeSpan.Zero));
+    }
+
     [Theory]
     [InlineData(typeof(NotFoundException), 404)]
     [InlineData(typeof(ForbiddenException), 403)]

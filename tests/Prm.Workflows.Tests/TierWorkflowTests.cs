@@ -59,7 +59,7 @@ public sealed class TierWorkflowTests
     {
         var steps = new RecordingSteps();
         await using var host = await StartAsync(steps);
-        var input = Downgrade("tdg_1", 3, 2, 1);
+        var input = Downgrade("tdg_1", 12, 9, 3);
         var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(TierDowngradeOrchestrator), input, new Microsoft.DurableTask.StartOrchestrationOptions(TierDowngradeWorkflow.InstanceId("tdg_1")));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("downgraded");
         steps.Steps.Should().Equal((DowngradeStepKind.Warn, 60), (DowngradeStepKind.Warn, 30), (DowngradeStepKind.Apply, 0));
@@ -70,7 +70,7 @@ public sealed class TierWorkflowTests
     {
         var steps = new RecordingSteps { Outcome = (kind, days) => days == 30 ? StepOutcome.Closed : StepOutcome.Done };
         await using var host = await StartAsync(steps);
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(TierDowngradeOrchestrator), Downgrade("tdg_2", 3, 2, 1));
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(TierDowngradeOrchestrator), Downgrade("tdg_2", 12, 9, 3));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be(DeadlineRace.Closed);
         steps.Steps.Should().Equal((DowngradeStepKind.Warn, 60), (DowngradeStepKind.Warn, 30));
     }
