@@ -84,7 +84,7 @@ public sealed class TierEvaluations(ITierStore store, IPartnerStore partners, ID
             await store.CommitAsync(new TierCommit(partnerId, kept, snap.State?.ETag, after == partner ? null : after, after == partner ? null : snap.Partner.ETag,
                 new ChangeSet(audit, outbox)), ct);
             return step;
-        }, ct: ct);
+        }, attempts: 10, pause: ReadDecideCommit.Jitter(25), ct: ct);
 
     /// <summary>The evaluation's outcome without its time: what decides whether anything new was learned.</summary>
     private static string Fingerprint(object? value) => value switch
