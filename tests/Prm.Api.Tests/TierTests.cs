@@ -40,7 +40,7 @@ internal static class Tiers
     public static async Task<JsonElement> TierAsync(HttpClient client, string partnerId) => await (await client.GetAsync($"partners/{partnerId}/tier")).JsonAsync();
 
     public static Task<JsonElement> UntilAsync(HttpClient client, string partnerId, Func<JsonElement, bool> done, TimeSpan? timeout = null) =>
-        Responses.EventuallyAsync(() => TierAsync(client, partnerId), done, timeout ?? TimeSpan.FromSeconds(90));
+        Responses.EventuallyAsync(() => TierAsync(client, partnerId), done, timeout ?? TimeSpan.FromSeconds(180));
 
     public static async Task<string> DealAsync(HttpClient client, decimal amount, string status, string currency = "EUR")
     {
@@ -141,7 +141,7 @@ public sealed class TierTests(ShortTierFixture fixture) : IClassFixture<ShortTie
         kept.GetProperty("manualCriteria").EnumerateArray().Single(m => m.Str("key") == "businessPlan").GetProperty("met").GetBoolean().Should().BeTrue();
         await Training.EventAsync(Api, "tier.downgradeCancelled", e => e.GetProperty("data").Str("downgradeId") == firstDowngrade);
         (await Api.WorkflowFinishedAsync("tier-" + firstDowngrade)).Should().Be(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
-        await Mailbox.MessageAsync(Api, Demo.NorthwindAdmin, "Northwind Traders: keeps gold", TimeSpan.FromSeconds(60));
+        await Mailbox.MessageAsync(Api, Demo.NorthwindAdmin, "Northwind Traders: keeps gold", TimeSpan.FromSeconds(180));
 
         // Sam leaves: no certified sales person is left. The downgrade is scheduled, both warnings name the gap, then it happens.
         var samUser = await ApiSteps.UserByEmailAsync(anna, partnerId, Demo.NorthwindRep);
@@ -152,9 +152,9 @@ public sealed class TierTests(ShortTierFixture fixture) : IClassFixture<ShortTie
         gap.GetProperty("actual").GetDecimal().Should().Be(0);
         gap.GetProperty("gap").GetDecimal().Should().Be(1);
 
-        var warning = await Mailbox.MessageAsync(Api, Demo.NorthwindAdmin, "Northwind Traders: drops to registered on", TimeSpan.FromSeconds(60));
+        var warning = await Mailbox.MessageAsync(Api, Demo.NorthwindAdmin, "Northwind Traders: drops to registered on", TimeSpan.FromSeconds(180));
         warning.Str("text").Should().Contain("People certified in sales, associate or above: 0 of 1 (1 more)");
-        await Mailbox.MessageAsync(Api, Demo.CmEmea, "Northwind Traders: drops to registered on", TimeSpan.FromSeconds(60));
+        await Mailbox.MessageAsync(Api, Demo.CmEmea, "Northwind Traders: drops to registered on", TimeSpan.FromSeconds(180));
         var down = await Tiers.UntilAsync(anna, partnerId, t => t.Str("tier") == "registered");
         down.GetProperty("pendingDowngrade").ValueKind.Should().Be(JsonValueKind.Null);
         down.GetProperty("pendingDowngrade").ValueKind.Should().Be(JsonValueKind.Null);
@@ -163,7 +163,7 @@ public sealed class TierTests(ShortTierFixture fixture) : IClassFixture<ShortTie
         var mail = await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(Demo.NorthwindAdmin)}&limit=500")).JsonAsync();
         mail.GetProperty("items").EnumerateArray().Count(m => m.Str("subject").StartsWith("Northwind Traders: drops to registered on", StringComparison.Ordinal))
             .Should().Be(2, "one warning 6 and one 3 days before");
-        await Mailbox.MessageAsync(Api, Demo.NorthwindAdmin, "Northwind Traders: now registered (was gold)", TimeSpan.FromSeconds(30));
+        await Mailbox.MessageAsync(Api, Demo.NorthwindAdmin, "Northwind Traders: now registered (was gold)", TimeSpan.FromSeconds(180));
     }
 }
 

@@ -15,10 +15,24 @@ public sealed class TierCounterTests
 
     private static Deal Deal(string partnerId, DealStatus status, DateTimeOffset updated, DealOutcome? outcome = null, string currency = "EUR") => new()
     {
-        Id = DealIds.New(partnerId, Approved), RegistrationNumber = DealIds.RegistrationNumber(Approved), PartnerId = partnerId, PartnerName = "P", SubmittedBy = "usr_x",
-        SubmittedByName = "X", SubmittedByEmail = "x@p.example", Status = status, Customer = new DealCustomer("Acme", "acme.example", "DE", null, null, "acme", ["t-acme"]),
-        Products = ["cloud-backup"], EstimatedValue = new Money(10_000m, currency), ExpectedCloseDate = new DateOnly(2026, 10, 30),
-        CreatedAt = Approved, SubmittedAt = Approved, ApprovedAt = Approved, Conflict = new DealConflict("none", 0, [], [], false, true), UpdatedAt = updated, Outcome = outcome,
+        Id = DealIds.New(partnerId, Approved),
+        RegistrationNumber = DealIds.RegistrationNumber(Approved),
+        PartnerId = partnerId,
+        PartnerName = "P",
+        SubmittedBy = "usr_x",
+        SubmittedByName = "X",
+        SubmittedByEmail = "x@p.example",
+        Status = status,
+        Customer = new DealCustomer("Acme", "acme.example", "DE", null, null, "acme", ["t-acme"]),
+        Products = ["cloud-backup"],
+        EstimatedValue = new Money(10_000m, currency),
+        ExpectedCloseDate = new DateOnly(2026, 10, 30),
+        CreatedAt = Approved,
+        SubmittedAt = Approved,
+        ApprovedAt = Approved,
+        Conflict = new DealConflict("none", 0, [], [], false, true),
+        UpdatedAt = updated,
+        Outcome = outcome,
     };
 
     private static IntegrationEvent Event(string type, Deal d) => DealEvents.Create(type, d, d.UpdatedAt);

@@ -90,6 +90,12 @@ public static class TierTransitions
         }
         if (state.Downgrade is { } pending)
         {
+            if (now >= pending.EffectiveAt)
+            {
+                // The date passed without the workflow acting (it failed or was lost): the evaluation carries the downgrade out.
+                moves.Add(TierMove.Downgraded);
+                return new TierDecision(Record(state with { Downgrade = null }, current, qualifies, reason + " (downgrade date passed)", "PrmFunctions", now), qualifies, moves, reason);
+            }
             // Still below: the date stays; the target follows the evaluation.
             return new TierDecision(pending.To == evaluation.QualifiesFor ? state : state with { Downgrade = pending with { To = evaluation.QualifiesFor } }, current, moves, reason);
         }

@@ -15,9 +15,9 @@ public sealed class TierCommands(IPartnerStore partners, TierEvaluations evaluat
     /// <summary>The partner's tier with a fresh evaluation (not written: reading never changes anything).</summary>
     public async Task<PartnerTierDto> GetAsync(Caller caller, string partnerId, CancellationToken ct)
     {
-        await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct);
+        var visible = await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct);
         var now = clock.GetUtcNow();
-        var snap = await evaluations.ReadAsync(partnerId, now, ct) ?? throw new NotFoundException("Partner");
+        var snap = await evaluations.ReadAsync(partnerId, now, ct, visible) ?? throw new NotFoundException("Partner");
         var state = snap.State?.Value ?? PartnerTierState.New(partnerId);
         return View(snap.Partner.Value, state, TierRules.Evaluate(snap.Facts, snap.Fx, snap.Settings, snap.Partner.Value.Tier, now), snap.Settings, now);
     }

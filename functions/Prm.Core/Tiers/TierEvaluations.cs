@@ -26,9 +26,10 @@ public sealed class TierEvaluations(ITierStore store, IPartnerStore partners, ID
     public Task<TierSettings> SettingsAsync(CancellationToken ct) => settings.GetAsync<TierSettings>(TierSettings.SectionName, ct);
 
     /// <summary>Reads everything an evaluation needs (null when the partner does not exist).</summary>
-    public async Task<TierSnapshot?> ReadAsync(string partnerId, DateTimeOffset now, CancellationToken ct)
+    /// <param name="known">The partner as the caller just read it (an access check), so it is not read twice.</param>
+    public async Task<TierSnapshot?> ReadAsync(string partnerId, DateTimeOffset now, CancellationToken ct, Versioned<Partner>? known = null)
     {
-        var partner = partners.GetAsync(partnerId, ct);
+        var partner = known is not null ? Task.FromResult<Versioned<Partner>?>(known) : partners.GetAsync(partnerId, ct);
         var state = store.GetStateAsync(partnerId, ct);
         var certs = store.GetCertificationsAsync(partnerId, ct);
         var stats = deals.StatsAsync(partnerId, ct);
@@ -66,11 +67,13 @@ public sealed class TierEvaluations(ITierStore store, IPartnerStore partners, ID
             var step = decide(snap, state, evaluation, now);
             if (step.Decision is not { } decision) return step;
             var after = decision.Tier == partner.Tier ? partner : partner with { Tier = decision.Tier, UpdatedAt = now };
-            var outcomeChanged = Fingerprint(stored.Evaluation) != Fingerprint(decision.State.Evaluation);
-            if (after == partner && decision.Moves.Count == 0 && step.Audit is null && Fingerprint(stored with { Evaluation = null }) == Fingerprint(decision.State with { Evaluation = null }) && !outcomeChanged)
+            // The notices name the gaps of the tier held when deciding; the record keeps the evaluation against the tier held after it.
+            var kept = after.Tier == partner.Tier ? decision.State : decision.State with { Evaluation = TierRules.Evaluate(facts, snap.Fx, snap.Settings, after.Tier, now) };
+            var outcomeChanged = Fingerprint(stored.Evaluation) != Fingerprint(kept.Evaluation);
+            if (after == partner && decision.Moves.Count == 0 && step.Audit is null && Fingerprint(stored with { Evaluation = null }) == Fingerprint(kept with { Evaluation = null }) && !outcomeChanged)
                 return step; // nothing new: no write
             var outbox = await notices.OutboxAsync(partner, after, stored.Downgrade, decision, now, ct);
-            if (outcomeChanged) outbox.Add(OutboxMessage.ForEvent(TierEvaluationEvents.Create(partnerId, Text.Camel(after.Tier), trigger, decision.State.Evaluation!)));
+            if (outcomeChanged) outbox.Add(OutboxMessage.ForEvent(TierEvaluationEvents.Create(partnerId, Text.Camel(after.Tier), trigger, kept.Evaluation!)));
             var audit = new List<AuditEntry>();
             if (step.Audit is not null) audit.Add(step.Audit);
             if (after.Tier != partner.Tier)
@@ -78,10 +81,10 @@ public sealed class TierEvaluations(ITierStore store, IPartnerStore partners, ID
                 audit.Add(new AuditEntry(Ids.New("aud"), now, actor.UserId, actor.DisplayName, "partner.tier.changed", "partner", partnerId,
                     [new FieldChange("tier", Text.Camel(partner.Tier), Text.Camel(after.Tier))], decision.Reason));
             }
-            await store.CommitAsync(new TierCommit(partnerId, decision.State, snap.State?.ETag, after == partner ? null : after, after == partner ? null : snap.Partner.ETag,
+            await store.CommitAsync(new TierCommit(partnerId, kept, snap.State?.ETag, after == partner ? null : after, after == partner ? null : snap.Partner.ETag,
                 new ChangeSet(audit, outbox)), ct);
             return step;
-        }, ct: ct);
+        }, attempts: 10, pause: ReadDecideCommit.Jitter(25), ct: ct);
 
     /// <summary>The evaluation's outcome without its time: what decides whether anything new was learned.</summary>
     private static string Fingerprint(object? value) => value switch

@@ -66,7 +66,11 @@ public sealed class TierNotices(IPartnerStore partners, IStaffStore staff, Email
                 if (managerOnly && !manager) continue;
                 var message = emails.Compose("tier-notice", email, name, new
                 {
-                    userName = name, partnerName = after.Name, headline, detail, gapList = string.Join("\n", gaps.Select(g => "- " + g)),
+                    userName = name,
+                    partnerName = after.Name,
+                    headline,
+                    detail,
+                    gapList = string.Join("\n", gaps.Select(g => "- " + g)),
                     tierUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/partners/{after.Id}/tier",
                 });
                 outbox.Add(OutboxMessage.ForEmail(Ids.New("msg"), message, now, after.Id, Correlation.Id));

@@ -77,26 +77,27 @@ public sealed class TierProjection(ITierStore store, TierEvaluations evaluations
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
         if (e.PartnerId is not { } partnerId) return;
+        Func<CertificationFacts, CertificationFacts?>? change;
         switch (e.Type)
         {
-            case DealEvents.Approved or DealEvents.Won or DealEvents.Lost:
+            case DealEvents.Approved or DealEvents.Won or DealEvents.Lost or TrainingEvents.CertificationGap:
+                change = null;
                 break;
             case TrainingEvents.CertificationEarned or TrainingEvents.CertificationRenewed or TrainingEvents.CertificationExpiringSoon
                 or TrainingEvents.CertificationExpired or TrainingEvents.CertificationRevoked:
                 var award = e.Data.Deserialize<TrainingEvents.AwardData>(OutboxJson.Options)!;
-                await UpdateAsync(partnerId, facts => CertificationFactsRules.Apply(facts, award, e.OccurredAt), ct);
+                change = facts => CertificationFactsRules.Apply(facts, award, e.OccurredAt);
                 break;
             case PartnerEvents.UserRemovedType:
                 var user = e.Data.Deserialize<PartnerEvents.UserData>(OutboxJson.Options)!;
-                await UpdateAsync(partnerId, facts => CertificationFactsRules.RemovePerson(facts, user.User.Id, e.OccurredAt), ct);
-                break;
-            case TrainingEvents.CertificationGap:
+                change = facts => CertificationFactsRules.RemovePerson(facts, user.User.Id, e.OccurredAt);
                 break;
             default:
                 return;
         }
         try
         {
+            if (change is not null) await UpdateAsync(partnerId, change, ct);
             await evaluations.EvaluateAsync(partnerId, e.Type, ct);
         }
         catch (NotFoundException)
@@ -105,7 +106,8 @@ public sealed class TierProjection(ITierStore store, TierEvaluations evaluations
         }
         catch (PreconditionFailedException ex)
         {
-            throw new TransientDeliveryException("The partner's tier record stayed contended.", TimeSpan.FromSeconds(2), ex);
+            // Contended past the retries: delivered again shortly (the counters apply an event once; an unchanged evaluation writes nothing).
+            throw new TransientDeliveryException("The partner's tier rows stayed contended.", TimeSpan.FromSeconds(2), ex);
         }
     }
 

@@ -74,6 +74,18 @@ public class TierTransitionTests
     }
 
     [Fact]
+    public void An_evaluation_after_the_date_carries_out_a_downgrade_the_workflow_missed()
+    {
+        var scheduled = TierTransitions.AfterEvaluation(State(), PartnerTier.Gold, Qualifying("silver"), Program, Now, "x").State;
+        var before = TierTransitions.AfterEvaluation(scheduled, PartnerTier.Gold, Qualifying("silver"), Program, Now.AddDays(89), "nightly");
+        before.Moves.Should().BeEmpty();
+        var after = TierTransitions.AfterEvaluation(scheduled, PartnerTier.Gold, Qualifying("silver"), Program, Now.AddDays(91), "nightly");
+        after.Tier.Should().Be(PartnerTier.Silver);
+        after.Moves.Should().Equal(TierMove.Downgraded);
+        after.State.Downgrade.Should().BeNull();
+    }
+
+    [Fact]
     public void With_no_grace_the_downgrade_is_immediate()
     {
         var d = TierTransitions.AfterEvaluation(State(), PartnerTier.Gold, Qualifying("registered"), Program with { GraceDays = 0, WarningDaysBefore = [] }, Now, "x");
