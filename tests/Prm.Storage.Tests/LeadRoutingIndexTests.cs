@@ -107,4 +107,29 @@ public sealed class LeadRoutingIndexTests
         {
         }
     }
+    [Fact]
+    public async Task The_profile_etag_survives_the_lead_events_figures_in_the_same_row_and_a_competing_save_makes_it_stale()
+    {
+        var s = await TestStores.CreateAsync();
+        var index = new TableLeadRoutingIndex(s.Tables);
+        var partnerId = "ptn_" + Guid.NewGuid().ToString("N");
+        (await index.FiguresAsync(partnerId, CancellationToken.None)).ProfileETag.Should().Be(LeadPartnerFigures.NeverSavedProfileETag);
+        var first = await index.SaveProfileAsync(partnerId, 2, null, LeadPartnerFigures.NeverSavedProfileETag, CancellationToken.None);
+
+        // A lead event rewrites the figures row (an offer counted) after the client read the profile.
+        var (figures, rowETag) = await index.ReadFiguresAsync(partnerId, CancellationToken.None);
+        var row = new Azure.Data.Tables.TableEntity(TableLeadRoutingIndex.FiguresPartition(partnerId), TableLeadRoutingIndex.FiguresRow);
+        ChunkedText.Write(row, "Body", System.Text.Json.JsonSerializer.Serialize(figures with { Offers = figures.Offers + 1 }, Prm.Storage.Deals.TableDealStore.Json));
+        await s.Tables.LeadRouting.UpdateEntityAsync(row, new Azure.ETag(rowETag!), Azure.Data.Tables.TableUpdateMode.Replace);
+
+        var second = await index.SaveProfileAsync(partnerId, 0, null, first, CancellationToken.None);
+        second.Should().NotBe(first);
+        var after = await index.FiguresAsync(partnerId, CancellationToken.None);
+        after.Offers.Should().Be(1, "the save keeps what the lead event wrote");
+        after.Weight.Should().Be(0);
+        after.ProfileETag.Should().Be(second);
+        var stale = () => index.SaveProfileAsync(partnerId, 3, null, first, CancellationToken.None);
+        await stale.Should().ThrowAsync<Prm.Core.Common.PreconditionFailedException>("another save came in between");
+        (await index.FiguresAsync(partnerId, CancellationToken.None)).Weight.Should().Be(0);
+    }
 }

@@ -36,6 +36,18 @@ public sealed record LeadPartnerFigures
     public double Weight { get; init; } = 1;
     public DateTimeOffset? HolidayUntil { get; init; }
 
+    /// <summary>
+    /// Counts the profile's saves: the profile's ETag is made from it, not from the row's, so the offer figures that the lead events
+    /// keep in the same row do not turn a client's ETag stale.
+    /// </summary>
+    public int ProfileVersion { get; init; }
+
+    /// <summary>The profile's ETag: "defaults" while never saved, then one per save.</summary>
+    public string ProfileETag => ProfileVersion == 0 ? NeverSavedProfileETag : $"\"profile-{ProfileVersion}\"";
+
+    /// <summary>The ETag of a profile never saved (If-Match with it saves the first version).</summary>
+    public const string NeverSavedProfileETag = "\"defaults\"";
+
     /// <summary>Applied event ids kept for idempotency (redeliveries come soon after the first delivery).</summary>
     public const int SeenKept = 200;
 

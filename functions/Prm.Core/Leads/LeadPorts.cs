@@ -58,11 +58,11 @@ public interface ILeadRoutingIndex
     /// <summary>A partner's lead figures.</summary>
     Task<LeadPartnerFigures> FiguresAsync(string partnerId, CancellationToken ct);
 
-    /// <summary>A partner's figures with their ETag (null while never written).</summary>
-    Task<(LeadPartnerFigures Figures, string? ETag)> FiguresWithETagAsync(string partnerId, CancellationToken ct);
-
-    /// <summary>Saves the routing profile into the figures (If-Match the ETag; 412 when stale) and into the partner's index entries; the new ETag.</summary>
-    Task<string> SaveProfileAsync(string partnerId, double weight, DateTimeOffset? holidayUntil, string? etag, CancellationToken ct);
+    /// <summary>
+    /// Saves the routing profile into the figures when <paramref name="profileETag"/> is the current <see cref="LeadPartnerFigures.ProfileETag"/>
+    /// (412 when stale; the lead events' own updates of the row are retried over, not reported) and into the partner's index entries; the new profile ETag.
+    /// </summary>
+    Task<string> SaveProfileAsync(string partnerId, double weight, DateTimeOffset? holidayUntil, string profileETag, CancellationToken ct);
 }
 
 /// <summary>The steps the lead workflow runs when a deadline passes.</summary>

@@ -100,12 +100,9 @@ public sealed class LeadQueries(ILeadStore store, ILeadRoutingIndex index, IPart
     public async Task<Versioned<LeadRoutingProfile>> ProfileAsync(Caller caller, string partnerId, CancellationToken ct)
     {
         await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct);
-        var (figures, etag) = await index.FiguresWithETagAsync(partnerId, ct);
-        return new Versioned<LeadRoutingProfile>(new LeadRoutingProfile(partnerId, figures.Weight, figures.HolidayUntil), etag ?? NeverSavedETag);
+        var figures = await index.FiguresAsync(partnerId, ct);
+        return new Versioned<LeadRoutingProfile>(new LeadRoutingProfile(partnerId, figures.Weight, figures.HolidayUntil), figures.ProfileETag);
     }
-
-    /// <summary>The ETag of a profile never saved (If-Match with it creates it).</summary>
-    public const string NeverSavedETag = "\"defaults\"";
 
     /// <summary>
     /// Replaces the profile (If-Match required): the weight only by the owning channel manager and admins (a partner admin sending another
@@ -127,9 +124,9 @@ public sealed class LeadQueries(ILeadStore store, ILeadRoutingIndex index, IPart
             else errors["holidayUntil"] = ["holidayUntil must be a future date or instant within a year, or null."];
         }
         if (errors.Count > 0) throw new ValidationFailedException(errors);
-        var (current, _) = await index.FiguresWithETagAsync(partnerId, ct);
+        var current = await index.FiguresAsync(partnerId, ct);
         if (body.Weight != current.Weight && !PartnerAccess.CanManageProgram(caller, partner.Value)) throw new ForbiddenException("Only the partner's channel manager and program admins change its routing weight.");
-        var etag = await index.SaveProfileAsync(partnerId, body.Weight!.Value, holiday, ifMatch == NeverSavedETag ? null : ifMatch, ct);
+        var etag = await index.SaveProfileAsync(partnerId, body.Weight!.Value, holiday, ifMatch, ct);
         return new Versioned<LeadRoutingProfile>(new LeadRoutingProfile(partnerId, body.Weight.Value, holiday), etag);
     }
 

@@ -317,11 +317,13 @@ public sealed class WebhookDeliverer : BackgroundService
         WebhookMetrics.Attempt(e.Type, outcome, watch.Elapsed, now - e.OccurredAt);
         if (succeeded)
         {
+            // The subscription's failure count is reset before the delivery reads Succeeded, so whoever sees the delivery
+            // succeed also sees the reset; a crash in between only repeats the delivery (at least once).
+            if (s.ConsecutiveFailures > 0 || s.LastSuccessAt is null || now - s.LastSuccessAt > TimeSpan.FromMinutes(1))
+                await UpdateSubscriptionAsync(s.Id, current => current with { ConsecutiveFailures = 0, FirstFailureAt = null, LastSuccessAt = now }, ct);
             delivery["Status"] = "Succeeded";
             delivery["DeliveredAt"] = now;
             await tables.Webhooks.UpdateEntityAsync(delivery, delivery.ETag, TableUpdateMode.Replace, ct);
-            if (s.ConsecutiveFailures > 0 || s.LastSuccessAt is null || now - s.LastSuccessAt > TimeSpan.FromMinutes(1))
-                await UpdateSubscriptionAsync(s.Id, current => current with { ConsecutiveFailures = 0, FirstFailureAt = null, LastSuccessAt = now }, ct);
             return AttemptOutcome.Continue;
         }
         var createdAt = delivery.GetDateTimeOffset("CreatedAt") ?? now;

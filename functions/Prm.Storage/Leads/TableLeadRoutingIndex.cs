@@ -61,24 +61,30 @@ public sealed class TableLeadRoutingIndex(PrmTables tables) : ILeadRoutingIndex
     public async Task<LeadPartnerFigures> FiguresAsync(string partnerId, CancellationToken ct) =>
         (await ReadFiguresAsync(partnerId, ct)).Figures;
 
-    public Task<(LeadPartnerFigures Figures, string? ETag)> FiguresWithETagAsync(string partnerId, CancellationToken ct) => ReadFiguresAsync(partnerId, ct);
-
-    public async Task<string> SaveProfileAsync(string partnerId, double weight, DateTimeOffset? holidayUntil, string? etag, CancellationToken ct)
+    public async Task<string> SaveProfileAsync(string partnerId, double weight, DateTimeOffset? holidayUntil, string profileETag, CancellationToken ct)
     {
-        var (figures, current) = await ReadFiguresAsync(partnerId, ct);
-        if (etag is not null && etag != current || etag is null && current is not null) throw new PreconditionFailedException("The lead routing profile was changed since you read it; read it again and retry.");
-        var row = new TableEntity(FiguresPartition(partnerId), FiguresRow);
-        ChunkedText.Write(row, "Body", JsonSerializer.Serialize(figures with { Weight = weight, HolidayUntil = holidayUntil }, TableDealStore.Json));
-        string written;
-        try
+        LeadPartnerFigures saved;
+        for (var attempt = 1; ; attempt++)
         {
-            written = current is null
-                ? (await tables.LeadRouting.AddEntityAsync(row, ct)).Headers.ETag.ToString()!
-                : (await tables.LeadRouting.UpdateEntityAsync(row, new Azure.ETag(current), TableUpdateMode.Replace, ct)).Headers.ETag.ToString()!;
-        }
-        catch (Exception ex) when (LostRace.IsConflictOrGone(ex))
-        {
-            throw new PreconditionFailedException("The lead routing profile was changed since you read it; read it again and retry.");
+            var (figures, current) = await ReadFiguresAsync(partnerId, ct);
+            if (profileETag != figures.ProfileETag) throw new PreconditionFailedException("The lead routing profile was changed since you read it; read it again and retry.");
+            saved = figures with { Weight = weight, HolidayUntil = holidayUntil, ProfileVersion = figures.ProfileVersion + 1 };
+            var row = new TableEntity(FiguresPartition(partnerId), FiguresRow);
+            ChunkedText.Write(row, "Body", JsonSerializer.Serialize(saved, TableDealStore.Json));
+            try
+            {
+                if (current is null) await tables.LeadRouting.AddEntityAsync(row, ct);
+                else await tables.LeadRouting.UpdateEntityAsync(row, new Azure.ETag(current), TableUpdateMode.Replace, ct);
+                break;
+            }
+            // A lead event moved the figures in between (or a save won): read again; a competing save shows as a new profile ETag above.
+            catch (Exception ex) when (LostRace.IsConflictOrGone(ex) && attempt < 10)
+            {
+            }
+            catch (Exception ex) when (LostRace.IsConflictOrGone(ex))
+            {
+                throw new ServiceUnavailableException("The lead routing figures are being updated; retry.", TimeSpan.FromSeconds(1));
+            }
         }
         // The entries follow at once (a partner not in the index — not Active — gets them when it joins, from the figures).
         if ((await EntriesAsync([partnerId], ct)).GetValueOrDefault(partnerId) is { } entry)
@@ -88,7 +94,7 @@ public sealed class TableLeadRoutingIndex(PrmTables tables) : ILeadRoutingIndex
                 await PutAsync(partition, partnerId, e => e is null ? null : e with { Weight = weight, HolidayUntil = holidayUntil }, ct);
             }
         }
-        return written;
+        return saved.ProfileETag;
     }
 
     internal async Task<(LeadPartnerFigures Figures, string? ETag)> ReadFiguresAsync(string partnerId, CancellationToken ct)
