@@ -91,6 +91,15 @@ public sealed class TrainingTests(ApiHostFixture fixture) : IClassFixture<ApiHos
         var attempt = JsonDocument.Parse(raw).RootElement;
         attempt.GetProperty("questions").GetArrayLength().Should().Be(4);
         var answers = attempt.GetProperty("questions").EnumerateArray().Select(q => new { questionId = q.Str("id"), selected = new[] { "a" } }).ToList();
+        // The Location header reads the open attempt back: the same questions, still without answers.
+        started.Headers.Location!.ToString().Should().Be($"/api/attempts/{attempt.Str("id")}");
+        var open = await sam.GetAsync($"attempts/{attempt.Str("id")}");
+        var openRaw = await open.Content.ReadAsStringAsync();
+        open.StatusCode.Should().Be(HttpStatusCode.OK, openRaw);
+        openRaw.Should().NotContain("correct");
+        var reread = JsonDocument.Parse(openRaw).RootElement;
+        reread.Str("status").Should().Be("Open");
+        reread.GetProperty("questions").EnumerateArray().Select(q => q.Str("id")).Should().Equal(attempt.GetProperty("questions").EnumerateArray().Select(q => q.Str("id")));
 
         // Bad answers name the field and write nothing; then the right ones pass.
         var unknown = await sam.PostJsonAsync($"attempts/{attempt.Str("id")}/submit", new { answers = new[] { new { questionId = "nope", selected = new[] { "a" } } } });
@@ -104,7 +113,11 @@ public sealed class TrainingTests(ApiHostFixture fixture) : IClassFixture<ApiHos
         result.GetProperty("passed").GetBoolean().Should().BeTrue();
         (await submitted.Content.ReadAsStringAsync()).Should().NotContain("correct");
         await ApiSteps.ProblemAsync(await sam.PostJsonAsync($"attempts/{attempt.Str("id")}/submit", new { answers }), 409);
+        var closed = await (await sam.GetAsync($"attempts/{attempt.Str("id")}")).JsonAsync();
+        closed.Str("status").Should().Be("Passed");
+        closed.GetProperty("score").GetInt32().Should().Be(100);
         // Another person's attempt does not exist for them.
+        await ApiSteps.ProblemAsync(await anna.GetAsync($"attempts/{attempt.Str("id")}"), 404);
         await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"attempts/{attempt.Str("id")}/submit", new { answers }), 404);
 
         // The certification is awarded: earned event, the person's list, the checklist item, the verification URL.
@@ -207,6 +220,55 @@ public sealed class TrainingTests(ApiHostFixture fixture) : IClassFixture<ApiHos
         var stale = new HttpRequestMessage(HttpMethod.Put, $"courses/{courseId}") { Content = Responses.Json(Training.CourseBody("v3")) };
         stale.Headers.TryAddWithoutValidation("If-Match", etag);
         await ApiSteps.ProblemAsync(await admin.SendAsync(stale), 412);
+    }
+
+    [Fact]
+    public async Task A_new_course_version_invalidates_older_awards_from_a_date_with_a_notice_and_passing_it_restores_the_expiry()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var rita = await Api.ClientAsync(Demo.FabrikamRep);
+                var title = "Invalidated course " + Guid.NewGuid().ToString("N")[..8];
+        var courseId = await Training.CourseAsync(admin, Training.CourseBody(title, questions: 1));
+        var definition = await Training.CertificationAsync(admin, title + " certification", [courseId]);
+        (await Training.PassAsync(rita, courseId)).GetProperty("passed").GetBoolean().Should().BeTrue();
+        var earned = await Training.EventAsync(Api, "certification.earned", e => e.GetProperty("data").Str("definitionId") == definition.Str("id"));
+        var awardId = earned.GetProperty("data").Str("awardId");
+        var originalExpiry = earned.GetProperty("data").GetProperty("expiresAt").GetDateTimeOffset();
+
+        // Version 1 cannot invalidate anything; bad dates name the field; only admins mark.
+        var from = DateTime.UtcNow.Date.AddDays(40).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        (await ApiSteps.ProblemAsync(await admin.PostJsonAsync($"courses/{courseId}/invalidate-older-awards", new { from }), 422)).GetProperty("errors").TryGetProperty("from", out _).Should().BeTrue();
+        var (_, etag) = await ApiSteps.GetWithETagAsync(admin, $"courses/{courseId}");
+        var put = new HttpRequestMessage(HttpMethod.Put, $"courses/{courseId}") { Content = Responses.Json(Training.CourseBody(title + " v2", questions: 1)) };
+        put.Headers.TryAddWithoutValidation("If-Match", etag);
+        (await (await admin.SendAsync(put)).JsonAsync()).GetProperty("version").GetInt32().Should().Be(2);
+        foreach (var bad in new object[] { new { }, new { from = "2001-01-01" }, new { from = "someday" }, new { from = DateTime.UtcNow.AddYears(2).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture) } })
+            (await ApiSteps.ProblemAsync(await admin.PostJsonAsync($"courses/{courseId}/invalidate-older-awards", bad), 400)).GetProperty("errors").TryGetProperty("from", out _).Should().BeTrue();
+        (await rita.PostJsonAsync($"courses/{courseId}/invalidate-older-awards", new { from })).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+
+        var marked = await admin.PostJsonAsync($"courses/{courseId}/invalidate-older-awards", new { from });
+        marked.StatusCode.Should().Be(HttpStatusCode.OK, await marked.Content.ReadAsStringAsync());
+        (await marked.JsonAsync()).GetProperty("awardInvalidations").EnumerateArray().Should().ContainSingle().Which.GetProperty("version").GetInt32().Should().Be(2);
+
+        // The award now expires at the date (Grace after it), the holder and the partner's admins get a notice at once.
+        var invalidated = await Training.EventAsync(Api, "certification.invalidated", e => e.GetProperty("data").Str("awardId") == awardId, TimeSpan.FromSeconds(90));
+        invalidated.GetProperty("data").GetProperty("expiresAt").GetDateTimeOffset().Should().Be(new DateTimeOffset(DateTime.Parse(from, System.Globalization.CultureInfo.InvariantCulture), TimeSpan.Zero));
+        var mine = (await (await rita.GetAsync("people/me/certifications")).JsonAsync()).GetProperty("awards").EnumerateArray().Single(a => a.Str("id") == awardId);
+        mine.GetProperty("expiresAt").GetDateTimeOffset().Should().Be(invalidated.GetProperty("data").GetProperty("expiresAt").GetDateTimeOffset());
+        foreach (var to in new[] { Demo.FabrikamRep, Demo.FabrikamAdmin })
+        {
+            // The holder and the partner's admins.
+            await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(to)}&limit=500")).Content.ReadAsStringAsync(),
+                m => m.Contains(title + " certification: must be requalified on the new course version"), TimeSpan.FromSeconds(60));
+        }
+
+        // Passing version 2 restores the expiry it had.
+        (await Training.PassAsync(rita, courseId)).GetProperty("courseVersion").GetInt32().Should().Be(2);
+        var requalified = await Training.EventAsync(Api, "certification.requalified", e => e.GetProperty("data").Str("awardId") == awardId, TimeSpan.FromSeconds(90));
+        requalified.GetProperty("data").GetProperty("expiresAt").GetDateTimeOffset().Should().Be(originalExpiry);
+        var back = (await (await rita.GetAsync("people/me/certifications")).JsonAsync()).GetProperty("awards").EnumerateArray().Single(a => a.Str("id") == awardId);
+        back.GetProperty("expiresAt").GetDateTimeOffset().Should().BeCloseTo(originalExpiry, TimeSpan.FromMilliseconds(1), "the API writes instants to the millisecond");
+        back.Str("status").Should().Be("Active");
     }
 
     [Fact]

@@ -12,7 +12,8 @@ namespace Prm.Workflows.Training;
 /// </summary>
 public sealed class AwardWorkflowProjection(DurableClientAccessor durable, IAwardSteps awards) : IWorkflowProjection
 {
-    public bool Concerns(IntegrationEvent e) => e.Type is TrainingEvents.CertificationEarned or TrainingEvents.CertificationRenewed or TrainingEvents.CertificationRevoked;
+    public bool Concerns(IntegrationEvent e) => e.Type is TrainingEvents.CertificationEarned or TrainingEvents.CertificationRenewed or TrainingEvents.CertificationRevoked
+        or TrainingEvents.CertificationInvalidated or TrainingEvents.CertificationRequalified;
 
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {

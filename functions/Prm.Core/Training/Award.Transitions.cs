@@ -65,6 +65,53 @@ public static class AwardTransitions
         }, "certification.renewed", [TrainingEvents.CertificationRenewed], "certification-renewed");
     }
 
+    /// <summary>
+    /// A course version invalidated the version of <paramref name="courseId"/> the award rests on: the award expires at <paramref name="from"/>
+    /// (it enters Grace then, with the definition's grace, and its holder gets a notice now) unless the holder passes the new version, which
+    /// restores the expiry it had (<see cref="Requalify(Award, IReadOnlyDictionary{string, int}, DateTimeOffset)"/>). Null when nothing changes:
+    /// not resting on an older version, revoked or expired, or ending by then anyway. Idempotent: a second delivery finds the mark.
+    /// </summary>
+    public static AwardChange? Invalidate(this Award award, string courseId, int version, DateTimeOffset from, CertificationDefinition? definition, CertificationCalendar calendar, string note)
+    {
+        if (award.Status is AwardStatus.Revoked or AwardStatus.Expired) return null;
+        if (award.VersionOf(courseId) is not { } rests || rests >= version) return null;
+        var mark = $"{courseId}@{version}";
+        if (award.Requalify.Contains(mark) || award.ExpiresAt <= from) return null;
+        return new AwardChange(award with
+        {
+            ExpiresBeforeInvalidation = award.ExpiresBeforeInvalidation ?? award.ExpiresAt,
+            ExpiresAt = from,
+            GraceEndsAt = from + calendar.Days(definition?.GraceDays ?? 30),
+            Requalify = [.. award.Requalify.Where(r => !r.StartsWith(courseId + "@", StringComparison.Ordinal)), mark],
+        }, "certification.invalidated", [TrainingEvents.CertificationInvalidated], "certification-invalidated", note);
+    }
+
+    /// <summary>
+    /// Requalification: the holder passed every course version <see cref="Award.Requalify"/> names (<paramref name="passed"/>: course id to
+    /// the version passed) before the end of grace; the award gets back the expiry it had and rests on the new versions. Null when some are missing.
+    /// </summary>
+    public static AwardChange? Requalify(this Award award, IReadOnlyDictionary<string, int> passed, DateTimeOffset now)
+    {
+        if (award.Requalify.Count == 0 || !award.IsValidAt(now)) return null;
+        foreach (var mark in award.Requalify)
+        {
+            var parts = mark.Split('@');
+            if (!passed.TryGetValue(parts[0], out var v) || v < int.Parse(parts[1], System.Globalization.CultureInfo.InvariantCulture)) return null;
+        }
+        var expires = award.ExpiresBeforeInvalidation ?? award.ExpiresAt;
+        var grace = award.GraceEndsAt - award.ExpiresAt;
+        var basedOn = award.BasedOn.Select(b => b.Split('@')[0] is var c && passed.TryGetValue(c, out var v) ? $"{c}@{v}" : b).ToList();
+        return new AwardChange(award with
+        {
+            ExpiresAt = expires,
+            GraceEndsAt = expires + grace,
+            ExpiresBeforeInvalidation = null,
+            Requalify = [],
+            BasedOn = basedOn,
+            Status = award.Renewals > 0 ? AwardStatus.Renewed : AwardStatus.Active,
+        }, "certification.requalified", [TrainingEvents.CertificationRequalified], "certification-requalified");
+    }
+
     /// <summary>Revocation (admin with a reason, or a voided completion it rested on); final.</summary>
     public static AwardChange Revoke(this Award award, string reason, DateTimeOffset now)
     {

@@ -113,3 +113,38 @@ public sealed class CourseStatsProjection(ITrainingStore store) : IOutboxProject
         return store.IndexEnrollmentAsync(data.CourseId, data.UserId, status, ct);
     }
 }
+
+/// <summary>
+/// course.invalidatesAwards: every person who passed the course gets each award resting on an older version invalidated
+/// (<see cref="AwardTransitions.Invalidate"/>), a person who already passed the new version excepted. At least once: each person's
+/// commit is idempotent (the award carries the mark), so a redelivery after a partial run finishes the rest.
+/// </summary>
+public sealed class AwardInvalidationProjection(ITrainingStore store, Certifications certifications, TrainingCommits commits) : IOutboxProjection
+{
+    public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
+    {
+        if (e.Type != TrainingEvents.CourseInvalidatesAwards) return;
+        var data = System.Text.Json.JsonSerializer.Deserialize<TrainingEvents.InvalidationData>(e.Data, OutboxJson.Options)!;
+        var definitions = (await store.ListDefinitionsAsync(ct)).ToDictionary(d => d.Id, StringComparer.Ordinal);
+        var calendar = await commits.CalendarAsync(ct);
+        var note = $"Version {data.Version} of the course \"{data.Title}\" replaces the one this certification rests on: pass it by "
+            + data.From.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture) + " (or within the grace period after it) to keep the certification.";
+        var people = await store.CoursePeopleAsync(data.CourseId, ct);
+        await Parallel.ForEachAsync(people, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (userId, token) =>
+        {
+            if (!userId.StartsWith("usr_", StringComparison.Ordinal) || userId.Length != 36) return;
+            var first = (await store.ReadPersonAsync(userId, token)).Awards.Select(a => a.Value).FirstOrDefault(a => a.VersionOf(data.CourseId) is { } v && v < data.Version);
+            if (first is null) return;
+            var partnerId = await certifications.CurrentPartnerAsync(first, token);
+            await commits.CommitAsync(Caller.System, new PersonFacts(userId, first.PersonEmail, first.PersonName, partnerId), (training, now) =>
+            {
+                var passedNew = training.Enrollments.Any(x => x.Value.CourseId == data.CourseId && x.Value.IsDone && x.Value.CourseVersion >= data.Version);
+                if (passedNew) return null;
+                var changes = training.Awards
+                    .Select(a => (Change: a.Value.Invalidate(data.CourseId, data.Version, data.From, definitions.GetValueOrDefault(a.Value.DefinitionId), calendar, note), a.ETag))
+                    .Where(c => c.Change is not null).Select(c => (c.Change!, (string?)c.ETag)).ToList();
+                return changes.Count == 0 ? null : new ProgressChange([], [], [], [], null, changes, "certification.invalidated", data.CourseId);
+            }, token);
+        });
+    }
+}

@@ -68,6 +68,17 @@ public sealed record Award
     public string? RevokedReason { get; init; }
     /// <summary>The steps the workflow ran, each stamped with the expiry it belonged to ("remind:90@2028-01-01T00:00:00Z").</summary>
     public IReadOnlyList<string> StepsDone { get; init; } = [];
+    /// <summary>
+    /// The course versions (id@version) the holder must pass to keep the award after a course version invalidated the one it rested on;
+    /// empty when none. <see cref="ExpiresBeforeInvalidation"/> is the expiry that passing them restores.
+    /// </summary>
+    public IReadOnlyList<string> Requalify { get; init; } = [];
+    public DateTimeOffset? ExpiresBeforeInvalidation { get; init; }
+
+    /// <summary>The version of <paramref name="courseId"/> the award rests on, or null when it does not rest on that course.</summary>
+    public int? VersionOf(string courseId) =>
+        BasedOn.Select(b => b.Split('@')).Where(p => p.Length == 2 && p[0] == courseId && int.TryParse(p[1], System.Globalization.CultureInfo.InvariantCulture, out _))
+            .Select(p => (int?)int.Parse(p[1], System.Globalization.CultureInfo.InvariantCulture)).FirstOrDefault();
 
     /// <summary>Still counts: not revoked and not past grace at <paramref name="now"/>.</summary>
     public bool IsValidAt(DateTimeOffset now) => Status is not (AwardStatus.Revoked or AwardStatus.Expired) && now < GraceEndsAt;

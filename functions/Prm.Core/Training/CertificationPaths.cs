@@ -17,9 +17,20 @@ public static class CertificationPaths
         foreach (var d in definitions)
         {
             var renewalCourses = d.Renewal.RequiredCourses.Count > 0 ? d.Renewal.RequiredCourses : d.RequiredCourses;
-            if (!d.RequiredCourses.Contains(completedCourseId) && !renewalCourses.Contains(completedCourseId)) continue;
+            if (!d.RequiredCourses.Contains(completedCourseId) && !renewalCourses.Contains(completedCourseId)
+                && !awards.Any(a => a.Value.DefinitionId == d.Id && a.Value.Requalify.Any(r => r.StartsWith(completedCourseId + "@", StringComparison.Ordinal)))) continue;
             var mine = awards.Where(a => a.Value.DefinitionId == d.Id).OrderByDescending(a => a.Value.EarnedAt).ToList();
             var live = mine.FirstOrDefault(a => a.Value.IsValidAt(now));
+            if (live is not null && live.Value.Requalify.Count > 0)
+            {
+                // An invalidated award: passing the new course versions restores it (the renewal window does not apply).
+                if (live.Value.Requalify.Any(r => r.StartsWith(completedCourseId + "@", StringComparison.Ordinal))
+                    && live.Value.Requalify(done.ToDictionary(p => p.Key, p => p.Value.CourseVersion, StringComparer.Ordinal), now) is { } requalified)
+                {
+                    changes.Add((requalified, live.ETag));
+                }
+                continue;
+            }
             if (live is not null)
             {
                 var windowStart = live.Value.ExpiresAt - calendar.Days(d.Renewal.WindowDaysBefore);

@@ -1,3 +1,5 @@
+using Prm.Core.Common;
+
 namespace Prm.Core.Training;
 
 public enum CourseTrack { Sales, Presales, Technical }
@@ -36,6 +38,8 @@ public sealed record Course
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
     public IReadOnlyList<string> ExternalActivities { get; init; } = [];
+    /// <summary>The marks of versions that invalidate awards resting on older versions (latest per version).</summary>
+    public IReadOnlyList<AwardInvalidation> Invalidations { get; init; } = [];
 
     /// <summary>
     /// The course after an edit: a published course gets the next version (published at once: the edit is the new release); a draft
@@ -55,7 +59,21 @@ public sealed record Course
     };
 
     public Course Publish(DateTimeOffset now) => Published ? this : this with { Published = true, PublishedAt = now, UpdatedAt = now };
+
+    /// <summary>
+    /// Marks the current version as invalidating the awards that rest on an older version of this course from <paramref name="from"/>:
+    /// only a published course with an older version can (422 naming the field otherwise). Marking the same version again replaces its date.
+    /// </summary>
+    public Course InvalidateOlderAwards(DateTimeOffset from, DateTimeOffset now)
+    {
+        if (!Published || Version < 2)
+            throw new ValidationFailedException("from", "Only a published course with an older version invalidates awards: edit the published course first (the edit is version 2).", unprocessable: true);
+        return this with { Invalidations = [.. Invalidations.Where(i => i.Version != Version), new AwardInvalidation(Version, from, now)], UpdatedAt = now };
+    }
 }
+
+/// <summary>Awards resting on a version of the course older than <see cref="Version"/> enter Grace at <see cref="From"/> unless their holder passes the new version.</summary>
+public sealed record AwardInvalidation(int Version, DateTimeOffset From, DateTimeOffset MarkedAt);
 
 /// <summary>A course's editable content (validated).</summary>
 public sealed record CourseContent(string Title, string? Description, IReadOnlyList<string> ProductLines, CourseTrack Track, IReadOnlyList<CourseModule> Modules, Exam? Exam);

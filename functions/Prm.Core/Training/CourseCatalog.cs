@@ -1,6 +1,7 @@
 using Prm.Core.Audit;
 using Prm.Core.Common;
 using Prm.Core.Identity;
+using Prm.Core.Outbox;
 using Prm.Core.Partners;
 
 namespace Prm.Core.Training;
@@ -66,6 +67,26 @@ public sealed class CourseCatalog(ITrainingStore store, TrainingCommits commits,
             var now = clock.GetUtcNow();
             var course = found.Value with { ExternalActivities = ids.ToList(), UpdatedAt = now };
             var etag = await store.UpdateCourseAsync(course, found.Value, found.ETag, Changes(caller, now, "course.activitiesMapped", course.Id), ct);
+            return new Versioned<CourseDto>(CourseDto.From(course), etag);
+        }, ct: ct);
+    }
+
+    /// <summary>
+    /// Marks the course's current version as invalidating the awards that rest on older versions from <c>from</c> (today up to a year
+    /// ahead; a past instant of today counts as now). The awards follow from the outbox (<see cref="AwardInvalidationProjection"/>).
+    /// </summary>
+    public async Task<Versioned<CourseDto>> InvalidateOlderAwardsAsync(Caller caller, string courseId, InvalidateAwardsRequest? body, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
+        var from = TrainingInput.InvalidationFrom(body, now);
+        return await ReadDecideCommit.RunAsync(async _ =>
+        {
+            var found = await LoadAsync(courseId, ct);
+            var course = found.Value.InvalidateOlderAwards(from, now);
+            var changes = Changes(caller, now, "course.invalidatesAwards", course.Id);
+            var e = IntegrationEvent.Create(Ids.New("evt"), TrainingEvents.CourseInvalidatesAwards, now, course.Id, null, null,
+                new TrainingEvents.InvalidationData(course.Id, course.Title, course.Version, from));
+            var etag = await store.UpdateCourseAsync(course, found.Value, found.ETag, changes with { Outbox = [.. changes.Outbox, OutboxMessage.ForEvent(e)] }, ct);
             return new Versioned<CourseDto>(CourseDto.From(course), etag);
         }, ct: ct);
     }

@@ -36,12 +36,20 @@ public sealed class TakeExam(ITrainingStore store, TrainingCommits commits)
         return AttemptDto.From(started!);
     }
 
+    /// <summary>An attempt as its taker sees it: the questions without answers, after the submit the score and result (anyone else: 404).</summary>
+    public async Task<AttemptDto> GetAsync(Caller caller, string attemptId, CancellationToken ct)
+    {
+        if (TrainingIds.UserOf(attemptId, "att") != caller.UserId) throw new NotFoundException("Attempt");
+        var found = await store.GetAttemptAsync(attemptId, ct);
+        if (found is null || !TrainingAccess.MayUseAttempt(caller, found.Value)) throw new NotFoundException("Attempt");
+        return AttemptDto.From(found.Value);
+    }
+
     public async Task<AttemptDto> SubmitAsync(Caller caller, string attemptId, SubmitAttemptRequest? body, CancellationToken ct)
     {
         if (body?.Answers is not { } answers) throw new ValidationFailedException("answers", "answers is required: a list of { questionId, selected }.");
         if (answers.Count > 500) throw new ValidationFailedException("answers", "answers holds at most 500 answers.");
-        var userId = TrainingIds.UserOf(attemptId, "att");
-        if (userId is null || userId != caller.UserId) throw new NotFoundException("Attempt");
+        if (TrainingIds.UserOf(attemptId, "att") != caller.UserId) throw new NotFoundException("Attempt");
         var person = Person(caller);
         var submitted = answers.Select(a => new SubmittedAnswer(a?.QuestionId, a?.Selected)).ToList();
         Attempt? result = null;

@@ -10,6 +10,12 @@ public sealed record ExamRequest(IReadOnlyList<QuestionRequest>? Questions, int?
 /// <summary>Body of POST /api/courses and PUT /api/courses/{id}.</summary>
 public sealed record CourseRequest(string? Title, string? Description, IReadOnlyList<string>? ProductLines, string? Track, IReadOnlyList<ModuleRequest>? Modules, ExamRequest? Exam, bool? Publish);
 
+/// <summary>Body of POST /api/courses/{id}/invalidate-older-awards: from when (a date or instant, today up to a year ahead) older-version awards expire.</summary>
+public sealed record InvalidateAwardsRequest(string? From);
+
+/// <summary>A version's mark: awards resting on older versions expire at <see cref="From"/> unless requalified.</summary>
+public sealed record AwardInvalidationDto(int Version, DateTimeOffset From, DateTimeOffset MarkedAt);
+
 /// <summary>Body of PUT /api/courses/{id}/external-activities: the xAPI activity ids (IRIs) that complete the course.</summary>
 public sealed record ExternalActivitiesRequest(IReadOnlyList<string>? ActivityIds);
 
@@ -21,12 +27,12 @@ public sealed record ModuleDto(string Title, string Kind, string? Body, string? 
 
 /// <summary>A course (the exam's bank is not listed: questions reach a person only inside an attempt, without answers).</summary>
 public sealed record CourseDto(string Id, int Version, string Title, string? Description, IReadOnlyList<string> ProductLines, string Track, IReadOnlyList<ModuleDto> Modules,
-    ExamDto? Exam, bool Published, DateTimeOffset? PublishedAt, DateTimeOffset UpdatedAt, IReadOnlyList<string> ExternalActivities)
+    ExamDto? Exam, bool Published, DateTimeOffset? PublishedAt, DateTimeOffset UpdatedAt, IReadOnlyList<string> ExternalActivities, IReadOnlyList<AwardInvalidationDto> AwardInvalidations)
 {
     public static CourseDto From(Course c) => new(c.Id, c.Version, c.Title, c.Description, c.ProductLines, Text.Camel(c.Track),
         c.Modules.Select(m => new ModuleDto(m.Title, Text.Camel(m.Kind), m.Body, m.Url, m.AssetId)).ToList(),
         c.Exam is { } e ? new ExamDto(e.Questions.Count, e.QuestionsPerAttempt, e.PassScore, e.MaxAttempts, (int)e.Cooldown.TotalHours, (int)Math.Ceiling(e.TimeLimit.TotalMinutes)) : null,
-        c.Published, c.PublishedAt, c.UpdatedAt, c.ExternalActivities);
+        c.Published, c.PublishedAt, c.UpdatedAt, c.ExternalActivities, c.Invalidations.Select(i => new AwardInvalidationDto(i.Version, i.From, i.MarkedAt)).ToList());
 }
 
 /// <summary>An attempt: its questions without answers; after the submit its score and result.</summary>

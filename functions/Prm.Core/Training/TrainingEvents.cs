@@ -24,6 +24,18 @@ public static class TrainingEvents
     public const string CertificationRevoked = "certification.revoked";
     [EventPayload(typeof(GapData))]
     public const string CertificationGap = "certification.gap";
+    /// <summary>A course version invalidated the version the award rests on: it expires at the new expiresAt unless its holder passes the new version.</summary>
+    [EventPayload(typeof(AwardData))]
+    public const string CertificationInvalidated = "certification.invalidated";
+    /// <summary>The holder of an invalidated award passed the new course version: the award has its expiry back.</summary>
+    [EventPayload(typeof(AwardData))]
+    public const string CertificationRequalified = "certification.requalified";
+    /// <summary>An admin marked a course version as invalidating the awards that rest on older versions, from a date.</summary>
+    [EventPayload(typeof(InvalidationData))]
+    public const string CourseInvalidatesAwards = "course.invalidatesAwards";
+
+    /// <summary>Data of course.invalidatesAwards.</summary>
+    public sealed record InvalidationData(string CourseId, string Title, int Version, DateTimeOffset From);
 
     /// <summary>Data of course and exam events.</summary>
     public sealed record CourseData(string UserId, string CourseId, int CourseVersion, string Source, string? AttemptId, int? Score, string? StatementId);

@@ -130,4 +130,14 @@ public static class TrainingInput
             CreatedAt = now,
         };
     }
+
+    /// <summary>The date older-version awards expire from: a date or instant from today (UTC) up to 366 days ahead; earlier today counts as now.</summary>
+    public static DateTimeOffset InvalidationFrom(InvalidateAwardsRequest? body, DateTimeOffset now)
+    {
+        if (body?.From is not { } text) throw new ValidationFailedException("from", "from is required: the date or instant from which awards on older versions expire (e.g. 2027-01-31).");
+        if (!DateTimeOffset.TryParse(text, System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal | System.Globalization.DateTimeStyles.AdjustToUniversal, out var from)
+            || from < new DateTimeOffset(now.UtcDateTime.Date, TimeSpan.Zero) || from > now.AddDays(366))
+            throw new ValidationFailedException("from", "from must be a date or instant from today (UTC) up to a year ahead.");
+        return from < now ? now : from;
+    }
 }

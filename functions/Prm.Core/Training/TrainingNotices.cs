@@ -22,7 +22,7 @@ public sealed class TrainingNotices(IPartnerStore partners, EmailComposer emails
         var outbox = change.Events.Select(type => OutboxMessage.ForEvent(TrainingEvents.ForAward(type, a, currentPartnerId, now, change.Note))).ToList();
         if (change.EmailTemplate is not { } kind) return outbox;
         var recipients = new List<(string Email, string Name)> { (a.PersonEmail, a.PersonName) };
-        if (kind is "certification-reminder" or "certification-grace" or "certification-expired" && currentPartnerId is not null)
+        if (kind is "certification-reminder" or "certification-grace" or "certification-expired" or "certification-invalidated" && currentPartnerId is not null)
         {
             var page = await partners.ListUsersAsync(currentPartnerId, new PageRequest(100, null), ct);
             recipients.AddRange(page.Items.Where(u => u.Role == PartnerRole.PartnerAdmin && u.Id != a.UserId).Select(u => (u.Email, u.DisplayName)));
@@ -34,6 +34,8 @@ public sealed class TrainingNotices(IPartnerStore partners, EmailComposer emails
             "certification-revoked" => "revoked",
             "certification-reminder" => "expires soon",
             "certification-grace" => "expired, in its grace period",
+            "certification-invalidated" => "must be requalified on the new course version",
+            "certification-requalified" => "requalified on the new course version",
             _ => "expired",
         };
         static string Day(DateTimeOffset at) => at.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture);

@@ -88,4 +88,7 @@ public interface ITrainingStore
     /// <summary>The course-stats index row of a person (from the outbox, idempotent: the person's latest status).</summary>
     Task IndexEnrollmentAsync(string courseId, string userId, EnrollmentStatus status, CancellationToken ct);
     Task<CourseStats> CourseStatsAsync(string courseId, CancellationToken ct);
+
+    /// <summary>The people who passed or completed the course (any version), from the course-stats index.</summary>
+    Task<IReadOnlyList<string>> CoursePeopleAsync(string courseId, CancellationToken ct);
 }

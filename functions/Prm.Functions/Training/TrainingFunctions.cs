@@ -55,6 +55,13 @@ public sealed class CourseFunctions(CourseCatalog courses, TakeExam exams)
     public async Task<IActionResult> MapActivities([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "courses/{courseId}/external-activities")] HttpRequest req, [DurableClient] DurableTaskClient durable, string courseId, CancellationToken ct) =>
         Api.Versioned(await courses.MapActivitiesAsync(req.Caller(), courseId, await ApiJson.ReadAsync<ExternalActivitiesRequest>(req, ct), ct));
 
+    [Function("InvalidateOlderCourseAwards")]
+    [Access(AccessPolicy.Admin)]
+    [ApiOperation("Invalidate awards resting on older versions of a course", "Marks the course's current version (a published course edited at least once): the certifications that rest on an older version expire at `from` (a date or instant, today up to a year ahead) and then run their grace period, unless their holder passes the new version, which restores the expiry. Holders and their partner admins get a notice at once; certification.invalidated and certification.requalified follow. Marking the same version again moves the date for awards not yet marked.",
+        Request = typeof(InvalidateAwardsRequest), Response = typeof(CourseDto))]
+    public async Task<IActionResult> InvalidateOlderAwards([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "courses/{courseId}/invalidate-older-awards")] HttpRequest req, string courseId, CancellationToken ct) =>
+        Api.Versioned(await courses.InvalidateOlderAwardsAsync(req.Caller(), courseId, await ApiJson.ReadAsync<InvalidateAwardsRequest>(req, ct), ct));
+
     [Function("StartAttempt")]
     [Access(AccessPolicy.PartnerMember)]
     [ApiOperation("Start an exam attempt", "Draws questionsPerAttempt questions at random and returns them without answers, with the deadline (time limit). 429 with Retry-After beyond maxAttempts in 30 days or inside the cooldown after a failure; 409 while another attempt is open.",
@@ -64,6 +71,13 @@ public sealed class CourseFunctions(CourseCatalog courses, TakeExam exams)
         var attempt = await exams.StartAsync(req.Caller(), courseId, ct);
         return Api.Created(attempt, $"/api/attempts/{attempt.Id}");
     }
+
+    [Function("GetAttempt")]
+    [Access(AccessPolicy.PartnerMember)]
+    [ApiOperation("An exam attempt", "Its taker's alone (anyone else: 404): the drawn questions without answers and the deadline; after the submit the score and pass/fail, never the correct answers.",
+        Response = typeof(AttemptDto))]
+    public async Task<IActionResult> GetAttempt([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "attempts/{attemptId}")] HttpRequest req, string attemptId, CancellationToken ct) =>
+        Api.Ok(await exams.GetAsync(req.Caller(), attemptId, ct));
 
     [Function("SubmitAttempt")]
     [Access(AccessPolicy.PartnerMember)]

@@ -26,6 +26,7 @@ public static class TrainingModule
         services.AddSingleton<IAwardSteps>(sp => sp.GetRequiredService<AwardDeadlines>());
         services.AddSingleton<IOutboxProjection, CertificationGapProjection>();
         services.AddSingleton<IOutboxProjection, CourseStatsProjection>();
+        services.AddSingleton<IOutboxProjection, AwardInvalidationProjection>();
         services.AddTrainingStorage();
         services.AddTrainingWorkflows();
         return services;

@@ -237,6 +237,16 @@ public sealed class TableTrainingStore(PrmTables tables, PartitionWriter writer)
             else if (Enum.TryParse<EnrollmentStatus>(found.Value!.GetString("Status"), out var before) && Rank(before) < Rank(status)) await Table.UpdateEntityAsync(row, found.Value.ETag, TableUpdateMode.Replace, ct);
         }, retryWhen: LostRace.IsConflictOrGone, ct: ct);
 
+    public async Task<IReadOnlyList<string>> CoursePeopleAsync(string courseId, CancellationToken ct)
+    {
+        var people = new List<string>();
+        await foreach (var e in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"stats|" + courseId}"), select: ["RowKey", "Status"], cancellationToken: ct))
+        {
+            if (e.GetString("Status") is nameof(EnrollmentStatus.Passed) or nameof(EnrollmentStatus.Completed)) people.Add(e.RowKey);
+        }
+        return people;
+    }
+
     public async Task<CourseStats> CourseStatsAsync(string courseId, CancellationToken ct)
     {
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);

@@ -378,3 +378,101 @@ public class TrainingInputTests
     [InlineData("", false)]
     public void Only_well_formed_codes_reach_storage(string code, bool formed) => (TrainingIds.CodeHash(code) is not null).Should().Be(formed);
 }
+
+/// <summary>A course version invalidating awards resting on older versions: Grace at the date unless the holder passes the new version.</summary>
+public class CourseInvalidationTests
+{
+    private static readonly DateTimeOffset Expiry = new(2028, 6, 30, 12, 0, 0, TimeSpan.Zero);
+    private static readonly DateTimeOffset From = new(2027, 3, 1, 0, 0, 0, TimeSpan.Zero);
+    private static readonly CertificationCalendar Calendar = CertificationCalendar.Real;
+    private static readonly PersonFacts Person = new("usr_" + new string('b', 32), "p@x.com", "P", "ptn_1");
+
+    private static readonly CertificationDefinition Definition = new()
+    {
+        Id = "cdef_1", Name = "Sales Associate", Track = CourseTrack.Sales, Level = CertificationLevel.Associate, RequiredCourses = ["crs_a", "crs_b"],
+        ValidityMonths = 24, GraceDays = 30, Renewal = new RenewalRule(90, ["crs_b"]), CreatedAt = Expiry.AddMonths(-24),
+    };
+
+    private static Award Award(params string[] basedOn) => new()
+    {
+        Id = "crt_" + new string('b', 48), Number = "CERT-1", VerificationCode = "c", UserId = Person.UserId, PersonName = "P", PersonEmail = "p@x.com",
+        DefinitionId = "cdef_1", CertificationName = "Sales Associate", Track = CourseTrack.Sales, Level = CertificationLevel.Associate,
+        EarnedAt = Expiry.AddMonths(-24), ExpiresAt = Expiry, GraceEndsAt = Expiry.AddDays(30), BasedOn = basedOn.Length == 0 ? ["crs_a@1", "crs_b@1"] : basedOn,
+    };
+
+    private static Enrollment Passed(string course, int version, DateTimeOffset at) => new()
+    {
+        UserId = Person.UserId, CourseId = course, CourseVersion = version, Status = EnrollmentStatus.Passed, StartedAt = at.AddDays(-1), LastPassedAt = at,
+    };
+
+    [Fact]
+    public void An_award_on_an_older_version_expires_at_the_date_then_runs_its_grace_and_a_second_delivery_changes_nothing()
+    {
+        var change = Award().Invalidate("crs_a", 2, From, Definition, Calendar, "note")!;
+        change.Action.Should().Be(TrainingEvents.CertificationInvalidated);
+        change.EmailTemplate.Should().Be("certification-invalidated");
+        var a = change.Award;
+        a.ExpiresAt.Should().Be(From);
+        a.GraceEndsAt.Should().Be(From.AddDays(30));
+        a.ExpiresBeforeInvalidation.Should().Be(Expiry);
+        a.Requalify.Should().Equal("crs_a@2");
+        a.StatusAt(From.AddDays(-1), TimeSpan.FromDays(90)).Should().Be(AwardStatus.ExpiringSoon);
+        a.StatusAt(From, TimeSpan.FromDays(90)).Should().Be(AwardStatus.Grace);
+        a.StatusAt(From.AddDays(30), TimeSpan.FromDays(90)).Should().Be(AwardStatus.Expired);
+        a.Invalidate("crs_a", 2, From, Definition, Calendar, "note").Should().BeNull("the mark makes a redelivery a no-op");
+    }
+
+    [Theory]
+    [InlineData("crs_a@2", "the award rests on the new version already")]
+    [InlineData("crs_a@3", "the award rests on a later version")]
+    [InlineData("crs_c@1", "the award does not rest on the course")]
+    public void Awards_not_on_an_older_version_of_the_course_are_untouched(string basedOn, string because) =>
+        Award(basedOn, "crs_b@1").Invalidate("crs_a", 2, From, Definition, Calendar, "note").Should().BeNull(because);
+
+    [Fact]
+    public void Revoked_expired_and_awards_ending_before_the_date_are_untouched()
+    {
+        (Award() with { Status = AwardStatus.Revoked }).Invalidate("crs_a", 2, From, Definition, Calendar, "n").Should().BeNull();
+        (Award() with { Status = AwardStatus.Expired }).Invalidate("crs_a", 2, From, Definition, Calendar, "n").Should().BeNull();
+        (Award() with { ExpiresAt = From.AddDays(-1) }).Invalidate("crs_a", 2, From, Definition, Calendar, "n").Should().BeNull("it ends before the date anyway");
+    }
+
+    [Fact]
+    public void Passing_the_new_version_before_the_end_of_grace_restores_the_expiry_outside_any_renewal_window()
+    {
+        var invalidated = Award().Invalidate("crs_a", 2, From, Definition, Calendar, "n")!.Award;
+        var awards = new List<Versioned<Award>> { new(invalidated, "e1") };
+        // The old version passed again (a retake on v1) does not requalify.
+        CertificationPaths.Evaluate("crs_a", [Passed("crs_a", 1, From.AddDays(-200)), Passed("crs_b", 1, From.AddDays(-700))], awards, [Definition], Person, Calendar, From.AddDays(-200)).Should().BeEmpty();
+        // Version 2 passed 200 days before the date (far outside the 90-day renewal window): requalified, the expiry is back.
+        var requalified = CertificationPaths.Evaluate("crs_a", [Passed("crs_a", 2, From.AddDays(-200)), Passed("crs_b", 1, From.AddDays(-700))], awards, [Definition], Person, Calendar, From.AddDays(-200));
+        var change = requalified.Should().ContainSingle().Subject;
+        change.ETag.Should().Be("e1");
+        change.Change.Action.Should().Be(TrainingEvents.CertificationRequalified);
+        change.Change.Award.ExpiresAt.Should().Be(Expiry);
+        change.Change.Award.GraceEndsAt.Should().Be(Expiry.AddDays(30));
+        change.Change.Award.BasedOn.Should().Equal("crs_a@2", "crs_b@1");
+        change.Change.Award.Requalify.Should().BeEmpty();
+        change.Change.Award.Status.Should().Be(AwardStatus.Active);
+        // On the last day of grace it still requalifies; the day after grace it is a new award (the full path).
+        CertificationPaths.Evaluate("crs_a", [Passed("crs_a", 2, From.AddDays(29.9)), Passed("crs_b", 1, From.AddDays(-700))], awards, [Definition], Person, Calendar, From.AddDays(29.9))
+            .Should().ContainSingle().Which.Change.Action.Should().Be(TrainingEvents.CertificationRequalified);
+        CertificationPaths.Evaluate("crs_a", [Passed("crs_a", 2, From.AddDays(31)), Passed("crs_b", 2, From.AddDays(30.5))], awards, [Definition], Person, Calendar, From.AddDays(31))
+            .Should().ContainSingle().Which.Change.Action.Should().Be(TrainingEvents.CertificationEarned);
+    }
+
+    [Fact]
+    public void Only_a_published_course_with_an_older_version_invalidates_and_a_second_mark_of_the_version_replaces_its_date()
+    {
+        var now = From.AddDays(-10);
+        var course = new Course
+        {
+            Id = "crs_a", Version = 1, Title = "T", ProductLines = [], Track = CourseTrack.Sales, Modules = [], CreatedAt = now, UpdatedAt = now, Published = true,
+        };
+        var act = () => course.InvalidateOlderAwards(From, now);
+        act.Should().Throw<ValidationFailedException>().Which.Errors.Should().ContainKey("from");
+        var v2 = course with { Version = 2 };
+        var marked = v2.InvalidateOlderAwards(From, now).InvalidateOlderAwards(From.AddDays(5), now);
+        marked.Invalidations.Should().ContainSingle().Which.From.Should().Be(From.AddDays(5));
+    }
+}
