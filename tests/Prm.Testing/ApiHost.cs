@@ -47,6 +47,23 @@ public sealed class ApiHost : IAsyncDisposable
         return state!.RuntimeStatus;
     }
 
+    /// <summary>
+    /// Waits until the running generation of a workflow instance has an input that satisfies <paramref name="done"/> (a generation that
+    /// continued as new carries its new deadlines there): a test sees that a timer moved without waiting for the old one's time.
+    /// </summary>
+    public async Task<System.Text.Json.JsonElement> WorkflowInputAsync(string instanceId, Func<System.Text.Json.JsonElement, bool> done, TimeSpan? timeout = null)
+    {
+        var client = Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
+        var input = await Responses.EventuallyAsync(async () =>
+            {
+                var state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true);
+                return state is { RuntimeStatus: Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Running or Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Pending, SerializedInput: { } json }
+                    ? System.Text.Json.JsonDocument.Parse(json).RootElement.Clone() : default;
+            },
+            i => i.ValueKind == System.Text.Json.JsonValueKind.Object && done(i), timeout ?? TimeSpan.FromSeconds(120));
+        return input;
+    }
+
     public IServiceProvider Services => Host.Services;
 
     /// <param name="configure">Runs after the test settings are added (e.g. to add a logger provider).</param>
