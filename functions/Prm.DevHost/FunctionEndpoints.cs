@@ -10,7 +10,7 @@ namespace Prm.DevHost;
 /// <summary>Serves every HTTP function of the Functions assembly with its own route, methods and parameter binding, through the same request gate.</summary>
 public static class FunctionEndpoints
 {
-    public const string RoutePrefix = "api";
+    public const string RoutePrefix = FunctionCatalog.RoutePrefix;
 
     /// <summary>Maps each function; throws at start-up for a parameter this host cannot bind, so nothing fails later at request time.</summary>
     public static IReadOnlyList<HttpFunction> MapFunctions(this IEndpointRouteBuilder app)
@@ -26,29 +26,14 @@ public static class FunctionEndpoints
     }
 
     /// <summary>
-    /// What answers a path under /api that no endpoint took: 405 with Allow when a function's route matches with another method,
-    /// 404 otherwise; both as problem+json.
+    /// What answers a path under /api that no endpoint took: the app's unmatched-route function (404, or 405 with Allow), mapped as the
+    /// lowest-precedence route, as the Functions host reaches it in Azure.
     /// </summary>
     public static void MapApiFallback(this IEndpointRouteBuilder app)
     {
-        var routes = FunctionCatalog.HttpFunctions
-            .Select(f => (Matcher: new Microsoft.AspNetCore.Routing.Template.TemplateMatcher(Microsoft.AspNetCore.Routing.Template.TemplateParser.Parse($"{RoutePrefix}/{f.Route}"), new RouteValueDictionary()), f.Methods))
-            .ToList();
-        app.Map($"/{RoutePrefix}/{{**path}}", context =>
-        {
-            var allowed = routes.Where(r => r.Matcher.TryMatch(context.Request.Path, new RouteValueDictionary())).SelectMany(r => r.Methods).Distinct(StringComparer.Ordinal).ToList();
-            if (allowed.Count == 0)
-            {
-                return Problems.WriteAsync(context, Problems.Create(404, "Not found.", $"No API route matches {context.Request.Method} {context.Request.Path}.", context));
-            }
-            var allow = string.Join(", ", allowed);
-            context.Response.OnStarting(() =>
-            {
-                context.Response.Headers.Allow = allow;
-                return Task.CompletedTask;
-            });
-            return Problems.WriteAsync(context, Problems.Create(405, "Method not allowed.", $"{context.Request.Path} answers {allow}, not {context.Request.Method}.", context));
-        });
+        var function = FunctionCatalog.Unmatched;
+        var binders = function.Method.GetParameters().Select(p => Binder(function, p)).ToArray();
+        app.MapMethods($"/{RoutePrefix}/{function.Route}", function.Methods, context => InvokeAsync(context, function, binders)).WithName(function.Name).WithMetadata(function);
     }
 
     private static Task InvokeAsync(HttpContext context, HttpFunction function, Func<HttpContext, object?>[] binders)

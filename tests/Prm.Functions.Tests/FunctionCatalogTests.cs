@@ -52,6 +52,25 @@ public sealed class FunctionCatalogTests
         CanMatchTheSamePath("leads/{leadId}/accept", "leads/{leadId}").Should().BeFalse();
     }
 
+    [Fact]
+    public void The_unmatched_route_function_takes_every_method_and_sorts_after_every_other_function_name()
+    {
+        // The Functions host tries routes in function-name order: the catch-all must come last, compared either way the host might.
+        var unmatched = FunctionCatalog.Unmatched;
+        unmatched.Route.Should().Be("{*path}");
+        unmatched.Methods.Should().BeEquivalentTo(["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]);
+        unmatched.Policy.Should().Be(Prm.Core.Identity.AccessPolicy.Anonymous);
+        FunctionCatalog.HttpFunctions.Should().NotContain(f => f.Name == unmatched.Name, "it is no API operation: not in the OpenAPI document, the fuzzer or the matrix");
+        foreach (var name in FunctionCatalog.AllFunctionNames.Where(n => n != unmatched.Name))
+        {
+            string.CompareOrdinal(name, unmatched.Name).Should().BeNegative(name);
+            string.Compare(name, unmatched.Name, StringComparison.OrdinalIgnoreCase).Should().BeNegative(name);
+            string.Compare(name, unmatched.Name, StringComparison.InvariantCultureIgnoreCase).Should().BeNegative(name);
+        }
+        UnmatchedRouteFunction.AllowedMethods("/api/partners").Should().Contain(["GET", "POST"]);
+        UnmatchedRouteFunction.AllowedMethods("/api/no-such-thing").Should().BeEmpty();
+    }
+
     private static bool CanMatchTheSamePath(string a, string b)
     {
         var left = a.Split('/');
@@ -79,7 +98,7 @@ public sealed class FunctionCatalogTests
                 }
             }
         }
-        var fromCode = FunctionCatalog.HttpFunctions.SelectMany(f => f.Methods.Select(m => $"{f.Name} {m} {f.Route} {f.EntryPoint}"));
+        var fromCode = FunctionCatalog.HttpFunctions.Append(FunctionCatalog.Unmatched).SelectMany(f => f.Methods.Select(m => $"{f.Name} {m} {f.Route} {f.EntryPoint}"));
         fromMetadata.Should().BeEquivalentTo(fromCode);
         names.Should().BeEquivalentTo(FunctionCatalog.AllFunctionNames);
     }

@@ -27,12 +27,20 @@ public sealed record TriggeredFunction(string Name, MethodInfo Method, Parameter
 /// <summary>Every function of the app, found by reflection; the single source for hosts, the OpenAPI document and the tests.</summary>
 public static class FunctionCatalog
 {
-    private static readonly Lazy<IReadOnlyList<HttpFunction>> Http = new(Discover);
-    private static readonly Lazy<IReadOnlyDictionary<string, HttpFunction>> ByEntryPoint = new(() => Http.Value.ToDictionary(f => f.EntryPoint, StringComparer.Ordinal));
+    private static readonly Lazy<IReadOnlyList<HttpFunction>> Http = new(() => Discover(unmatched: false));
+    private static readonly Lazy<HttpFunction> UnmatchedFunction = new(() => Discover(unmatched: true).Single());
+    private static readonly Lazy<IReadOnlyDictionary<string, HttpFunction>> ByEntryPoint = new(() => Http.Value.Append(UnmatchedFunction.Value).ToDictionary(f => f.EntryPoint, StringComparer.Ordinal));
+
+    /// <summary>The route prefix of every HTTP function (host.json extensions.http.routePrefix).</summary>
+    public const string RoutePrefix = "api";
 
     public static Assembly Assembly => typeof(FunctionCatalog).Assembly;
 
+    /// <summary>The API's operations: every HTTP function but the one answering unmatched routes.</summary>
     public static IReadOnlyList<HttpFunction> HttpFunctions => Http.Value;
+
+    /// <summary>The function that answers what no operation takes (404, or 405 with Allow); see <see cref="UnmatchedRouteFunction"/>.</summary>
+    public static HttpFunction Unmatched => UnmatchedFunction.Value;
 
     /// <summary>Names of every [Function] in the app (HTTP, timer, durable).</summary>
     public static IReadOnlyList<string> AllFunctionNames => Assembly.GetTypes()
@@ -55,7 +63,7 @@ public static class FunctionCatalog
 
     public static HttpFunction? ForEntryPoint(string entryPoint) => ByEntryPoint.Value.GetValueOrDefault(entryPoint);
 
-    private static IReadOnlyList<HttpFunction> Discover()
+    private static IReadOnlyList<HttpFunction> Discover(bool unmatched)
     {
         var list = new List<HttpFunction>();
         foreach (var type in Assembly.GetTypes())
@@ -65,7 +73,7 @@ public static class FunctionCatalog
                 var function = method.GetCustomAttribute<FunctionAttribute>();
                 if (function is null) continue;
                 var trigger = method.GetParameters().FirstOrDefault(p => p.GetCustomAttribute<HttpTriggerAttribute>() is not null);
-                if (trigger is null) continue;
+                if (trigger is null || (method.GetCustomAttribute<UnmatchedRouteAttribute>() is not null) != unmatched) continue;
                 var http = trigger.GetCustomAttribute<HttpTriggerAttribute>()!;
                 var methods = (http.Methods ?? ["get", "post", "put", "patch", "delete"]).Select(m => m.ToUpperInvariant()).ToList();
                 list.Add(new HttpFunction(function.Name, http.Route ?? function.Name, methods, method.GetCustomAttribute<AccessAttribute>()?.Policy, method, trigger));

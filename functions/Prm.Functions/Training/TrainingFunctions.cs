@@ -59,7 +59,7 @@ public sealed class CourseFunctions(CourseCatalog courses, TakeExam exams)
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Invalidate awards resting on older versions of a course", "Marks the course's current version (a published course edited at least once): the certifications that rest on an older version expire at `from` (a date or instant, today up to a year ahead) and then run their grace period, unless their holder passes the new version, which restores the expiry. Holders and their partner admins get a notice at once; certification.invalidated and certification.requalified follow. Marking the same version again moves the date for awards not yet marked.",
         Request = typeof(InvalidateAwardsRequest), Response = typeof(CourseDto))]
-    public async Task<IActionResult> InvalidateOlderAwards([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "courses/{courseId}/invalidate-older-awards")] HttpRequest req, string courseId, CancellationToken ct) =>
+    public async Task<IActionResult> InvalidateOlderAwards([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "courses/{courseId}/invalidate-older-awards")] HttpRequest req, [DurableClient] DurableTaskClient durable, string courseId, CancellationToken ct) =>
         Api.Versioned(await courses.InvalidateOlderAwardsAsync(req.Caller(), courseId, await ApiJson.ReadAsync<InvalidateAwardsRequest>(req, ct), ct));
 
     [Function("StartAttempt")]
