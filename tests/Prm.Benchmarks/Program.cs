@@ -14,7 +14,7 @@ using static Prm.Benchmarks.Measure;
 // Latency and storage round trips of the main API operations on the in-process local host against Azurite,
 // next to a raw Azurite point read measured in the same run. Usage: [--quick] [--explain] [--out PATH]; --explain prints each write's round trips with their timing; --deals runs the deal registration load benchmark instead;
 // --triggers the decision-to-workflow latency through the outbox queue and the idle storage transactions; --drain the outbox backlog
-// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners; --training the exam submit and 10,000 awards expiring at once (--awards N); --tiers the nightly evaluation of 10,000 partners (--partners N) and one event-driven re-evaluation.
+// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners; --training the exam submit and 10,000 awards expiring at once (--awards N); --tiers the nightly evaluation of 10,000 partners (--partners N) and one event-driven re-evaluation; --import the 10,000-row partner CSV import.
 var quick = args.Contains("--quick");
 var outIndex = Array.IndexOf(args, "--out");
 var outPath = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "benchmark-results.md");
@@ -72,6 +72,14 @@ try
         var tierReport = "# PrmFunctions tier benchmark\n" + await TierBenchmark.RunAsync(api, quick, count);
         Console.WriteLine(tierReport);
         await File.WriteAllTextAsync(outPath, tierReport);
+        Console.WriteLine($"Written to {outPath}");
+        return;
+    }
+    if (args.Contains("--import"))
+    {
+        var importReport = "# PrmFunctions partner import benchmark\n" + await ImportBenchmark.RunAsync(api, azurite.ConnectionString, quick, SettleAsync);
+        Console.WriteLine(importReport);
+        await File.WriteAllTextAsync(outPath, importReport);
         Console.WriteLine($"Written to {outPath}");
         return;
     }

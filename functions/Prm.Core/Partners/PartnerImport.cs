@@ -36,6 +36,12 @@ public sealed record ImportReport(bool DryRun, int Rows, int Created, int Update
 public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, IPartnerStore store, IStaffStore staff)
 {
     public const int MaxRows = 50_000;
+
+    /// <summary>
+    /// Partners imported side by side. Each is a few dependent round trips (its key rows claimed concurrently, then one transaction of
+    /// the partner's partition with its users); storage latency, not CPU, bounds one, so many run at once.
+    /// </summary>
+    public const int ImportParallelism = 8;
     public const string Columns = "partnerName,domain,country,region,tier,partnerType,status,channelManagerEmail,website,phone,city,userEmail,userName,userRole";
     private static readonly CreatePartnerValidator PartnerValidator = new();
     private static readonly InviteUserValidator UserValidator = new();
@@ -63,7 +69,7 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
             list.Add(i);
         }
 
-        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = 8, CancellationToken = ct }, async (group, token) =>
+        await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = ImportParallelism, CancellationToken = ct }, async (group, token) =>
         {
             var seenEmails = new HashSet<string>(StringComparer.Ordinal);
             string? partnerId = await store.FindByDomainAsync(group.Key, token);
