@@ -45,6 +45,7 @@ public static class AppRegistration
 
         services.AddSingleton(sp => new MembershipCache(sp.GetRequiredService<TimeProvider>(), TimeSpan.FromSeconds(program.MembershipCacheSeconds)));
         services.AddSingleton<CallerResolver>();
+        services.AddSingleton<IdempotentCreates>();
         services.AddSingleton<RequestGate>();
         services.AddSingleton<EmailComposer>();
         services.AddSingleton<PartnerDirectory>();

@@ -39,7 +39,7 @@ public sealed class DemoFlowTests(ApiHostFixture fixture) : IClassFixture<ApiHos
     public async Task A_house_account_registration_goes_to_review_and_the_channel_manager_approves_it()
     {
         var admin = await ClientAsync(Demo.Admin);
-        await admin.CreateHouseAccountAsync(new HouseAccountRequest { Name = "Generated House AG", Domain = "generated-house.example" });
+        await admin.CreateHouseAccountAsync(null, new HouseAccountRequest { Name = "Generated House AG", Domain = "generated-house.example" });
         var sam = await ClientAsync(Demo.NorthwindRep);
         var deal = await sam.RegisterDealAsync(null, Deal("Generated House AG", "generated-house.example"));
         deal.Status.Should().NotBe("Approved", "a house account is never auto-approved");
@@ -56,7 +56,7 @@ public sealed class DemoFlowTests(ApiHostFixture fixture) : IClassFixture<ApiHos
     {
         var admin = await ClientAsync(Demo.Admin);
         var northwind = (await admin.ListPartnersAsync("all", null, null, null, null, "Northwind", null, null)).Items.Single(p => p.Name == "Northwind Traders");
-        var budget = await admin.CreateMdfBudgetAsync(new CreateBudgetRequest { PartnerId = northwind.Id, Period = "2027", Amount = new MoneyInput { Amount = 20000m, Currency = "EUR" } });
+        var budget = await admin.CreateMdfBudgetAsync(Guid.NewGuid().ToString(), new CreateBudgetRequest { PartnerId = northwind.Id, Period = "2027", Amount = new MoneyInput { Amount = 20000m, Currency = "EUR" } });
         budget.Available.Amount.Should().Be(20000m);
 
         var rep = await ClientAsync(Demo.NorthwindRep);

@@ -14,6 +14,13 @@ public sealed class ApiResult(int status, object? value, string? etag = null, st
     public async Task ExecuteResultAsync(ActionContext context)
     {
         var response = context.HttpContext.Response;
+        // A create holding an Idempotency-Key stores its answer before writing it (the Functions host executes the result after the gate).
+        if (context.HttpContext.Items.Remove(IdempotentCreates.PendingKey, out var pending) && pending is IdempotencyClaim claim)
+        {
+            if (Status is >= 200 and < 300)
+                await claim.CompleteAsync(Status, etag, location, contentType, Value is null ? "" : JsonSerializer.Serialize(Value, Value.GetType(), ApiJson.Options), context.HttpContext.RequestAborted);
+            else await claim.ReleaseAsync();
+        }
         response.StatusCode = Status;
         if (etag is not null) response.Headers.ETag = etag;
         if (location is not null) response.Headers.Location = location;

@@ -11,7 +11,7 @@ namespace Prm.Functions.Http;
 /// The one place every HTTP request passes in every host: correlation id, authentication (Microsoft.Identity.Web bearer),
 /// caller resolution, the function's declared access policy, and problem responses for every failure.
 /// </summary>
-public sealed class RequestGate(CallerResolver callers, ILogger<RequestGate> log)
+public sealed class RequestGate(CallerResolver callers, IdempotentCreates idempotency, ILogger<RequestGate> log)
 {
     public const string CorrelationHeader = "x-correlation-id";
 
@@ -49,12 +49,21 @@ public sealed class RequestGate(CallerResolver callers, ILogger<RequestGate> log
                     throw new ForbiddenException("Your role does not allow this operation.");
                 }
                 context.Items[typeof(Caller)] = caller;
+                if (!await idempotency.BeginAsync(context, function, caller)) return;
             }
             RefuseWildcardIfMatch(context.Request);
             await next();
         }
         catch (Exception ex)
         {
+            try
+            {
+                await IdempotentCreates.ReleaseAsync(context);
+            }
+            catch (Exception release) when (release is Azure.RequestFailedException or OperationCanceledException or HttpRequestException)
+            {
+                log.LogWarning(release, "The Idempotency-Key of a failed {Method} {Path} could not be given back; it frees itself after {Seconds} s", context.Request.Method, context.Request.Path, IdempotentCreates.RunningFor.TotalSeconds);
+            }
             var problem = Problems.From(ex, context);
             if (problem.Status >= 500) log.LogError(ex, "Request {Method} {Path} failed", context.Request.Method, context.Request.Path);
             await Problems.WriteAsync(context, problem);

@@ -119,6 +119,14 @@ public static class OpenApiDocumentBuilder
         {
             operation.Parameters.Add(new OpenApiParameter { Name = header, In = ParameterLocation.Header, Required = false, Schema = new OpenApiSchema { Type = JsonSchemaType.String } });
         }
+        if (method == "POST" && IdempotentCreates.Applies(function))
+        {
+            operation.Parameters.Add(new OpenApiParameter
+            {
+                Name = IdempotentCreates.Header, In = ParameterLocation.Header, Required = false, Schema = new OpenApiSchema { Type = JsonSchemaType.String, MinLength = 1, MaxLength = 200 },
+                Description = "A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.",
+            });
+        }
         if (info?.IfMatch == true || info?.OptionalIfMatch == true)
         {
             operation.Parameters.Add(new OpenApiParameter

@@ -439,11 +439,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// A Draft with its metadata and visibility rule (dimensions everyone, tiers, regions, partnerTypes, allowedPartners, deniedPartners, partnerRoles: AND across dimensions, OR within, a denied partner never sees it). publishAt must come before expireAt; named partners and tiers must exist. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<AssetDto> CreateAssetAsync(AssetInput body)
+        public virtual System.Threading.Tasks.Task<AssetDto> CreateAssetAsync(string? idempotency_Key, AssetInput body)
         {
-            return CreateAssetAsync(body, System.Threading.CancellationToken.None);
+            return CreateAssetAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -453,9 +454,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// A Draft with its metadata and visibility rule (dimensions everyone, tiers, regions, partnerTypes, allowedPartners, deniedPartners, partnerRoles: AND across dimensions, OR within, a denied partner never sees it). publishAt must come before expireAt; named partners and tiers must exist. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<AssetDto> CreateAssetAsync(AssetInput body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<AssetDto> CreateAssetAsync(string? idempotency_Key, AssetInput body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -466,6 +468,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -2185,11 +2190,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Returns the version number and a write-only SAS URL for one blob: PUT the file there (x-ms-blob-type: BlockBlob), then complete the version. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<VersionUpload> AddAssetVersionAsync(string assetId, VersionUploadInput body)
+        public virtual System.Threading.Tasks.Task<VersionUpload> AddAssetVersionAsync(string assetId, string? idempotency_Key, VersionUploadInput body)
         {
-            return AddAssetVersionAsync(assetId, body, System.Threading.CancellationToken.None);
+            return AddAssetVersionAsync(assetId, idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -2199,9 +2205,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Returns the version number and a write-only SAS URL for one blob: PUT the file there (x-ms-blob-type: BlockBlob), then complete the version. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<VersionUpload> AddAssetVersionAsync(string assetId, VersionUploadInput body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<VersionUpload> AddAssetVersionAsync(string assetId, string? idempotency_Key, VersionUploadInput body, System.Threading.CancellationToken cancellationToken)
         {
             if (assetId == null)
                 throw new System.ArgumentNullException("assetId");
@@ -2215,6 +2222,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -3560,11 +3570,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// name, track, level (associate, professional, expert), requiredCourses, validityMonths (1-120, default 24), reminderDaysBefore (default [90, 60, 30, 7]), graceDays (default 30), renewal { windowDaysBefore (90), requiredCourses (default: the required courses) }. Awarded automatically when a person's path is complete. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<CertificationDto> CreateCertificationAsync(CertificationRequest body)
+        public virtual System.Threading.Tasks.Task<CertificationDto> CreateCertificationAsync(string? idempotency_Key, CertificationRequest body)
         {
-            return CreateCertificationAsync(body, System.Threading.CancellationToken.None);
+            return CreateCertificationAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -3574,9 +3585,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// name, track, level (associate, professional, expert), requiredCourses, validityMonths (1-120, default 24), reminderDaysBefore (default [90, 60, 30, 7]), graceDays (default 30), renewal { windowDaysBefore (90), requiredCourses (default: the required courses) }. Awarded automatically when a person's path is complete. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<CertificationDto> CreateCertificationAsync(CertificationRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<CertificationDto> CreateCertificationAsync(string? idempotency_Key, CertificationRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -3587,6 +3599,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -4021,11 +4036,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// title, description, productLines, track (sales, presales, technical), modules (text: body, video: https url, asset: assetId), optional exam (question bank with single/multiple choice and points, questionsPerAttempt, passScore 1-100 (default 80), maxAttempts per 30 days (3), cooldownHours after a failure (24), timeLimitMinutes (30)). publish: true publishes at once. Correct answers are never returned. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<CourseDto> CreateCourseAsync(CourseRequest body)
+        public virtual System.Threading.Tasks.Task<CourseDto> CreateCourseAsync(string? idempotency_Key, CourseRequest body)
         {
-            return CreateCourseAsync(body, System.Threading.CancellationToken.None);
+            return CreateCourseAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -4035,9 +4051,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// title, description, productLines, track (sales, presales, technical), modules (text: body, video: https url, asset: assetId), optional exam (question bank with single/multiple choice and points, questionsPerAttempt, passScore 1-100 (default 80), maxAttempts per 30 days (3), cooldownHours after a failure (24), timeLimitMinutes (30)). publish: true publishes at once. Correct answers are never returned. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<CourseDto> CreateCourseAsync(CourseRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<CourseDto> CreateCourseAsync(string? idempotency_Key, CourseRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -4048,6 +4065,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -4729,11 +4749,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Draws questionsPerAttempt questions at random and returns them without answers, with the deadline (time limit). 429 with Retry-After beyond maxAttempts in 30 days or inside the cooldown after a failure; 409 while another attempt is open. Roles: PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<AttemptDto> StartAttemptAsync(string courseId)
+        public virtual System.Threading.Tasks.Task<AttemptDto> StartAttemptAsync(string courseId, string? idempotency_Key)
         {
-            return StartAttemptAsync(courseId, System.Threading.CancellationToken.None);
+            return StartAttemptAsync(courseId, idempotency_Key, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -4743,9 +4764,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Draws questionsPerAttempt questions at random and returns them without answers, with the deadline (time limit). 429 with Retry-After beyond maxAttempts in 30 days or inside the cooldown after a failure; 409 while another attempt is open. Roles: PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<AttemptDto> StartAttemptAsync(string courseId, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<AttemptDto> StartAttemptAsync(string courseId, string? idempotency_Key, System.Threading.CancellationToken cancellationToken)
         {
             if (courseId == null)
                 throw new System.ArgumentNullException("courseId");
@@ -4756,6 +4778,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     request_.Content = new System.Net.Http.StringContent(string.Empty, System.Text.Encoding.UTF8, "application/json");
                     request_.Method = new System.Net.Http.HttpMethod("POST");
                     request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
@@ -6609,11 +6634,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// An approved deal; days and reason. The channel manager decides through the API or the emailed link; at most MaxExtensions approved. Roles: PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<DealDto> RequestDealExtensionAsync(string dealId, ExtensionRequestBody body)
+        public virtual System.Threading.Tasks.Task<DealDto> RequestDealExtensionAsync(string dealId, string? idempotency_Key, ExtensionRequestBody body)
         {
-            return RequestDealExtensionAsync(dealId, body, System.Threading.CancellationToken.None);
+            return RequestDealExtensionAsync(dealId, idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -6623,9 +6649,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// An approved deal; days and reason. The channel manager decides through the API or the emailed link; at most MaxExtensions approved. Roles: PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<DealDto> RequestDealExtensionAsync(string dealId, ExtensionRequestBody body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<DealDto> RequestDealExtensionAsync(string dealId, string? idempotency_Key, ExtensionRequestBody body, System.Threading.CancellationToken cancellationToken)
         {
             if (dealId == null)
                 throw new System.ArgumentNullException("dealId");
@@ -6639,6 +6666,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -8634,11 +8664,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// name and domain; any registration matching it is a certain conflict and never auto-approved. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<HouseAccountDto> CreateHouseAccountAsync(HouseAccountRequest body)
+        public virtual System.Threading.Tasks.Task<HouseAccountDto> CreateHouseAccountAsync(string? idempotency_Key, HouseAccountRequest body)
         {
-            return CreateHouseAccountAsync(body, System.Threading.CancellationToken.None);
+            return CreateHouseAccountAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -8648,9 +8679,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// name and domain; any registration matching it is a certain conflict and never auto-approved. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<HouseAccountDto> CreateHouseAccountAsync(HouseAccountRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<HouseAccountDto> CreateHouseAccountAsync(string? idempotency_Key, HouseAccountRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -8661,6 +8693,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -10219,11 +10254,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Admins, channel managers and machine clients (app-only token with the app role Prm.Integration). The lead is routed at once by the rules of the settings section leads: the answer carries the lead and the routing outcome (offered, vendorPool, vendorOnly). consentToShare false keeps the lead with the vendor (VendorOnly). The same externalId again updates the lead (200); the same contact email at the same domain within 30 days merges into the open lead (200, outcome merged). Roles: Prm.Admin, Prm.ChannelManager, Prm.Integration.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Success (an existing resource was updated).</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<LeadIntakeResult> CreateLeadAsync(CreateLeadRequest body)
+        public virtual System.Threading.Tasks.Task<LeadIntakeResult> CreateLeadAsync(string? idempotency_Key, CreateLeadRequest body)
         {
-            return CreateLeadAsync(body, System.Threading.CancellationToken.None);
+            return CreateLeadAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -10233,9 +10269,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Admins, channel managers and machine clients (app-only token with the app role Prm.Integration). The lead is routed at once by the rules of the settings section leads: the answer carries the lead and the routing outcome (offered, vendorPool, vendorOnly). consentToShare false keeps the lead with the vendor (VendorOnly). The same externalId again updates the lead (200); the same contact email at the same domain within 30 days merges into the open lead (200, outcome merged). Roles: Prm.Admin, Prm.ChannelManager, Prm.Integration.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Success (an existing resource was updated).</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<LeadIntakeResult> CreateLeadAsync(CreateLeadRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<LeadIntakeResult> CreateLeadAsync(string? idempotency_Key, CreateLeadRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -10246,6 +10283,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -11305,11 +11345,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// The holding partner's admins and the assigned rep: registers a deal prefilled from the lead (customer, contact, product lines, value; the MDF request of its campaign kept) through the deal registration rules, linked both ways (the deal's leadId, the lead's dealId). 409 when converted before. Optional body: expectedCloseDate (default in 90 days), estimatedValue (default the lead's), notes. Roles: PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<DealDto> ConvertLeadAsync(string leadId, ConvertLeadRequest body)
+        public virtual System.Threading.Tasks.Task<DealDto> ConvertLeadAsync(string leadId, string? idempotency_Key, ConvertLeadRequest body)
         {
-            return ConvertLeadAsync(leadId, body, System.Threading.CancellationToken.None);
+            return ConvertLeadAsync(leadId, idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -11319,9 +11360,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// The holding partner's admins and the assigned rep: registers a deal prefilled from the lead (customer, contact, product lines, value; the MDF request of its campaign kept) through the deal registration rules, linked both ways (the deal's leadId, the lead's dealId). 409 when converted before. Optional body: expectedCloseDate (default in 90 days), estimatedValue (default the lead's), notes. Roles: PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<DealDto> ConvertLeadAsync(string leadId, ConvertLeadRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<DealDto> ConvertLeadAsync(string leadId, string? idempotency_Key, ConvertLeadRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (leadId == null)
                 throw new System.ArgumentNullException("leadId");
@@ -11335,6 +11377,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -12682,11 +12727,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// For a partner and fiscal period ("2026" or "2026-Q4", per the program's fiscal calendar): a fixed amount, or coopPercent + currency: a percentage of the partner's won deal value in the previous period. One budget per partner, period and currency (409). Roles: Prm.Admin, Prm.ChannelManager.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<BudgetDto> CreateMdfBudgetAsync(CreateBudgetRequest body)
+        public virtual System.Threading.Tasks.Task<BudgetDto> CreateMdfBudgetAsync(string? idempotency_Key, CreateBudgetRequest body)
         {
-            return CreateMdfBudgetAsync(body, System.Threading.CancellationToken.None);
+            return CreateMdfBudgetAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -12696,9 +12742,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// For a partner and fiscal period ("2026" or "2026-Q4", per the program's fiscal calendar): a fixed amount, or coopPercent + currency: a percentage of the partner's won deal value in the previous period. One budget per partner, period and currency (409). Roles: Prm.Admin, Prm.ChannelManager.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<BudgetDto> CreateMdfBudgetAsync(CreateBudgetRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<BudgetDto> CreateMdfBudgetAsync(string? idempotency_Key, CreateBudgetRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -12709,6 +12756,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -14098,11 +14148,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Returns a proof id and a write-only SAS URL for one blob, valid 15 minutes: PUT the file there (x-ms-blob-type: BlockBlob), then complete it. Roles: PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<ProofUpload> AddMdfProofAsync(string claimId, ProofUploadInput body)
+        public virtual System.Threading.Tasks.Task<ProofUpload> AddMdfProofAsync(string claimId, string? idempotency_Key, ProofUploadInput body)
         {
-            return AddMdfProofAsync(claimId, body, System.Threading.CancellationToken.None);
+            return AddMdfProofAsync(claimId, idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -14112,9 +14163,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Returns a proof id and a write-only SAS URL for one blob, valid 15 minutes: PUT the file there (x-ms-blob-type: BlockBlob), then complete it. Roles: PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<ProofUpload> AddMdfProofAsync(string claimId, ProofUploadInput body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<ProofUpload> AddMdfProofAsync(string claimId, string? idempotency_Key, ProofUploadInput body, System.Threading.CancellationToken cancellationToken)
         {
             if (claimId == null)
                 throw new System.ArgumentNullException("claimId");
@@ -14128,6 +14180,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -15556,11 +15611,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// A draft with the claimed amount (at most approved amount x max reimbursement percent) and results; add proofs, then submit. Roles: PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<ClaimDto> CreateMdfClaimAsync(string requestId, ClaimInput body)
+        public virtual System.Threading.Tasks.Task<ClaimDto> CreateMdfClaimAsync(string requestId, string? idempotency_Key, ClaimInput body)
         {
-            return CreateMdfClaimAsync(requestId, body, System.Threading.CancellationToken.None);
+            return CreateMdfClaimAsync(requestId, idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -15570,9 +15626,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// A draft with the claimed amount (at most approved amount x max reimbursement percent) and results; add proofs, then submit. Roles: PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<ClaimDto> CreateMdfClaimAsync(string requestId, ClaimInput body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<ClaimDto> CreateMdfClaimAsync(string requestId, string? idempotency_Key, ClaimInput body, System.Threading.CancellationToken cancellationToken)
         {
             if (requestId == null)
                 throw new System.ArgumentNullException("requestId");
@@ -15586,6 +15643,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -18104,11 +18164,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Creates a partner directly (the migration path beside onboarding); optionally invites its first partner admin. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<PartnerDto> CreatePartnerAsync(CreatePartnerRequest body)
+        public virtual System.Threading.Tasks.Task<PartnerDto> CreatePartnerAsync(string? idempotency_Key, CreatePartnerRequest body)
         {
-            return CreatePartnerAsync(body, System.Threading.CancellationToken.None);
+            return CreatePartnerAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -18118,9 +18179,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Creates a partner directly (the migration path beside onboarding); optionally invites its first partner admin. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<PartnerDto> CreatePartnerAsync(CreatePartnerRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<PartnerDto> CreatePartnerAsync(string? idempotency_Key, CreatePartnerRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -18131,6 +18193,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -21353,11 +21418,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Sends an invitation email; the person joins at first sign-in with that email. Partner admins invite people of their own domain. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<PartnerUserDto> InvitePartnerUserAsync(string partnerId, InviteUserRequest body)
+        public virtual System.Threading.Tasks.Task<PartnerUserDto> InvitePartnerUserAsync(string partnerId, string? idempotency_Key, InviteUserRequest body)
         {
-            return InvitePartnerUserAsync(partnerId, body, System.Threading.CancellationToken.None);
+            return InvitePartnerUserAsync(partnerId, idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -21367,9 +21433,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Sends an invitation email; the person joins at first sign-in with that email. Partner admins invite people of their own domain. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<PartnerUserDto> InvitePartnerUserAsync(string partnerId, InviteUserRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<PartnerUserDto> InvitePartnerUserAsync(string partnerId, string? idempotency_Key, InviteUserRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (partnerId == null)
                 throw new System.ArgumentNullException("partnerId");
@@ -21383,6 +21450,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -22439,11 +22509,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// id (lower-case slug) and name. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<ProductLine> CreateProductLineAsync(ProductLineRequest body)
+        public virtual System.Threading.Tasks.Task<ProductLine> CreateProductLineAsync(string? idempotency_Key, ProductLineRequest body)
         {
-            return CreateProductLineAsync(body, System.Threading.CancellationToken.None);
+            return CreateProductLineAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -22453,9 +22524,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// id (lower-case slug) and name. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<ProductLine> CreateProductLineAsync(ProductLineRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<ProductLine> CreateProductLineAsync(string? idempotency_Key, ProductLineRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -22466,6 +22538,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -23888,11 +23963,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Admins. url: HTTPS, not resolving to loopback, private, link-local or metadata addresses (checked again at every delivery; http://localhost only in Development). eventTypes: event types of GET /api/asyncapi.json or patterns (deal.*, *). The answer carries the signing secret (Standard Webhooks, whsec_…): the only time it is shown. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<WebhookCreated> CreateWebhookAsync(CreateWebhookRequest body)
+        public virtual System.Threading.Tasks.Task<WebhookCreated> CreateWebhookAsync(string? idempotency_Key, CreateWebhookRequest body)
         {
-            return CreateWebhookAsync(body, System.Threading.CancellationToken.None);
+            return CreateWebhookAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -23902,9 +23978,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// Admins. url: HTTPS, not resolving to loopback, private, link-local or metadata addresses (checked again at every delivery; http://localhost only in Development). eventTypes: event types of GET /api/asyncapi.json or patterns (deal.*, *). The answer carries the signing secret (Standard Webhooks, whsec_…): the only time it is shown. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<WebhookCreated> CreateWebhookAsync(CreateWebhookRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<WebhookCreated> CreateWebhookAsync(string? idempotency_Key, CreateWebhookRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -23915,6 +23992,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
