@@ -20,7 +20,7 @@ namespace Prm.Functions.Telemetry;
 /// Functions worker's spans in Azure, and the meters <c>Prm</c> (deals registered by conflict level, workflow steps), <c>Prm.Outbox</c>
 /// (lag, pending, dead letters, deliveries) and <c>Prm.Webhooks</c> (attempts, failures, latency).
 /// Where it goes, in this order: Application Insights when <c>APPLICATIONINSIGHTS_CONNECTION_STRING</c> is set (Azure Monitor exporter,
-/// authenticated with the app's managed identity — the Bicep disables local auth, so no instrumentation key is used); OTLP when
+/// authenticated with the app's managed identity, <see cref="ClientIdOf"/> — the Bicep disables local auth, so no instrumentation key is used); OTLP when
 /// <c>OTEL_EXPORTER_OTLP_ENDPOINT</c> is set; the console when <c>Telemetry:Exporter</c> is <c>console</c> (the local host's default);
 /// nowhere otherwise (<c>none</c>: the tests, which add their own in-memory exporter).
 /// </summary>
@@ -47,6 +47,18 @@ public static class TelemetryRegistration
         };
     }
 
+    /// <summary>
+    /// The managed identity that signs in to Application Insights: the ClientId of APPLICATIONINSIGHTS_AUTHENTICATION_STRING (what the Bicep
+    /// sets for the Functions host), else AZURE_CLIENT_ID, else the storage identity; null for the default credential chain.
+    /// </summary>
+    public static string? ClientIdOf(IConfiguration configuration)
+    {
+        var authentication = configuration["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] ?? "";
+        var fromAuthentication = authentication.Split(';', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(part => part.Split('=', 2)).Where(kv => kv.Length == 2 && kv[0].Equals("ClientId", StringComparison.OrdinalIgnoreCase)).Select(kv => kv[1]).FirstOrDefault();
+        return new[] { fromAuthentication, configuration["AZURE_CLIENT_ID"], configuration["Storage:ManagedIdentityClientId"] }.FirstOrDefault(v => !string.IsNullOrWhiteSpace(v));
+    }
+
     public static IServiceCollection AddPrmTelemetry(this IServiceCollection services, IConfiguration configuration, bool functionsHost)
     {
         // Touch the meters so their instruments exist before the first export (the outbox gauges are observed from the start).
@@ -65,7 +77,7 @@ public static class TelemetryRegistration
                 {
                     options.ConnectionString = configuration["APPLICATIONINSIGHTS_CONNECTION_STRING"];
                     // Local authentication is disabled on the Application Insights resource: the app's user-assigned identity signs in.
-                    var clientId = configuration["AZURE_CLIENT_ID"] ?? configuration["Storage:ManagedIdentityClientId"];
+                    var clientId = ClientIdOf(configuration);
                     options.Credential = string.IsNullOrWhiteSpace(clientId)
                         ? new DefaultAzureCredential()
                         : new ManagedIdentityCredential(ManagedIdentityId.FromUserAssignedClientId(clientId));

@@ -116,4 +116,16 @@ public sealed class TelemetryTests(TelemetryHostFixture fixture) : IClassFixture
         }).Build();
         TelemetryRegistration.ExporterOf(configuration).Should().Be(expected);
     }
+
+    [Fact]
+    public void Application_Insights_is_reached_with_the_apps_managed_identity()
+    {
+        var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
+        {
+            ["APPLICATIONINSIGHTS_AUTHENTICATION_STRING"] = "ClientId=11111111-2222-3333-4444-555555555555;Authorization=AAD",
+            ["Storage:ManagedIdentityClientId"] = "99999999-0000-0000-0000-000000000000",
+        }).Build();
+        TelemetryRegistration.ClientIdOf(configuration).Should().Be("11111111-2222-3333-4444-555555555555");
+        TelemetryRegistration.ClientIdOf(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:ManagedIdentityClientId"] = "9" }).Build()).Should().Be("9");
+    }
 }
