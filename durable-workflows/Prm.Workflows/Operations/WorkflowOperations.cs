@@ -64,13 +64,13 @@ public sealed partial class WorkflowOperations(
                 return [new Target("application", ApplicationReview.InstanceId(Id(id)), nameof(ApplicationReviewOrchestrator),
                     async c => ApplicationReview.For(id, await applications.StateAsync(id, c)))];
             case ["mdf", "requests", var id]:
-            {
-                var targets = new List<Target>
+                {
+                    var targets = new List<Target>
                 {
                     new("mdfRequest", MdfRequestWorkflow.InstanceId(Id(id)), nameof(MdfRequestOrchestrator), async c => MdfRequestWorkflow.For(id, await mdf.StateAsync(id, c))),
                 };
-                return targets;
-            }
+                    return targets;
+                }
             case ["leads", var id]:
                 return [new Target("lead", LeadWorkflow.InstanceId(Id(id)), nameof(LeadOrchestrator), async c =>
                 {
@@ -80,16 +80,16 @@ public sealed partial class WorkflowOperations(
             case ["awards", var id]:
                 return [new Target("award", AwardWorkflow.InstanceId(Id(id)), nameof(AwardOrchestrator), async c => AwardWorkflow.For(id, await awards.StateAsync(id, c)))];
             case ["partners", var id]:
-            {
-                Id(id);
-                var list = new List<Target>
+                {
+                    Id(id);
+                    var list = new List<Target>
                 {
                     new("agreement", AgreementWait.InstanceId(id), nameof(AgreementOrchestrator), null),
                     new("checklist", ChecklistFollowUp.InstanceId(id), nameof(OnboardingChecklistOrchestrator), null),
                 };
-                if (await DowngradeAsync(id, ct) is { } downgrade) list.Add(downgrade);
-                return list;
-            }
+                    if (await DowngradeAsync(id, ct) is { } downgrade) list.Add(downgrade);
+                    return list;
+                }
             case ["partners", var id, "tier"]:
                 return await DowngradeAsync(Id(id), ct) is { } pending ? [pending] : [];
             case ["partners", var id, "users", var userId]:

@@ -374,29 +374,29 @@ public sealed class PersonalData(PrmTables tables, PrivacyOptions options, TimeP
             switch (node)
             {
                 case JsonObject o:
-                {
-                    var holds = HoldsEmail(o, person);
-                    foreach (var key in o.Select(p => p.Key).ToList())
                     {
-                        var child = o[key];
-                        if (holds && ContactFields.Contains(key) && child is JsonValue cv && cv.TryGetValue<string>(out var contact) && contact.Length > 0)
+                        var holds = HoldsEmail(o, person);
+                        foreach (var key in o.Select(p => p.Key).ToList())
                         {
-                            o[key] = null;
-                            changed = true;
+                            var child = o[key];
+                            if (holds && ContactFields.Contains(key) && child is JsonValue cv && cv.TryGetValue<string>(out var contact) && contact.Length > 0)
+                            {
+                                o[key] = null;
+                                changed = true;
+                            }
+                            else if (holds && NameFields.Contains(key) && child is JsonValue nv && nv.TryGetValue<string>(out var n) && n != person.Pseudonym && !n.Contains('@'))
+                            {
+                                o[key] = person.Pseudonym;
+                                changed = true;
+                            }
+                            else
+                            {
+                                var replaced = Walk(child);
+                                if (!ReferenceEquals(replaced, child)) o[key] = replaced;
+                            }
                         }
-                        else if (holds && NameFields.Contains(key) && child is JsonValue nv && nv.TryGetValue<string>(out var n) && n != person.Pseudonym && !n.Contains('@'))
-                        {
-                            o[key] = person.Pseudonym;
-                            changed = true;
-                        }
-                        else
-                        {
-                            var replaced = Walk(child);
-                            if (!ReferenceEquals(replaced, child)) o[key] = replaced;
-                        }
+                        return o;
                     }
-                    return o;
-                }
                 case JsonArray a:
                     for (var i = 0; i < a.Count; i++)
                     {

@@ -112,7 +112,9 @@ public sealed class TelemetryTests(TelemetryHostFixture fixture) : IClassFixture
     {
         var configuration = new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?>
         {
-            ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = appInsights, ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp, ["Telemetry:Exporter"] = setting,
+            ["APPLICATIONINSIGHTS_CONNECTION_STRING"] = appInsights,
+            ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp,
+            ["Telemetry:Exporter"] = setting,
         }).Build();
         TelemetryRegistration.ExporterOf(configuration).Should().Be(expected);
     }
