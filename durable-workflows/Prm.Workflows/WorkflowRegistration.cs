@@ -18,6 +18,7 @@ public static class WorkflowRegistration
         services.AddSingleton<IWorkflowClientContext>(sp => sp.GetRequiredService<DurableClientAccessor>());
         services.AddSingleton<IInvitationWorkflows, InvitationWorkflows>();
         services.AddSingleton<IOutboxProjection, InvitationWorkflowProjection>();
+        services.AddSingleton<Operations.WorkflowOperations>();
         // Activities are resolved per call; every one of them is in the one list of the registry.
         foreach (var activity in WorkflowRegistry.Activities) services.AddTransient(activity);
         return services;

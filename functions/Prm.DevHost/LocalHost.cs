@@ -112,6 +112,8 @@ public sealed class LocalHost : IAsyncDisposable
 
         builder.WebHost.UseUrls(options.Url);
         builder.Services.AddPrmApplication(builder.Configuration);
+        // OpenTelemetry as in Azure; exported to the console (Telemetry:Exporter, appsettings.json) or to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+        Prm.Functions.Telemetry.TelemetryRegistration.AddPrmTelemetry(builder.Services, builder.Configuration, functionsHost: false);
 
         var durableLogs = LoggerFactory.Create(logging => logging.AddConsole().SetMinimumLevel(LogLevel.Warning));
         var durable = await DurableBackend.StartAsync(

@@ -71,6 +71,9 @@ public static class StorageRegistration
         services.AddHostedService(sp => sp.GetRequiredService<StorageInitializer>());
         services.AddSingleton<OutboxDispatcher>();
         services.AddHostedService(sp => sp.GetRequiredService<OutboxDispatcher>());
+        services.AddSingleton<OutboxOperations>();
+        services.AddSingleton(configuration.GetSection(Privacy.PrivacyOptions.SectionName).Get<Privacy.PrivacyOptions>() ?? new Privacy.PrivacyOptions());
+        services.AddSingleton<Privacy.PersonalData>();
         return services;
     }
 }

@@ -14,7 +14,7 @@ using static Prm.Benchmarks.Measure;
 // Latency and storage round trips of the main API operations on the in-process local host against Azurite,
 // next to a raw Azurite point read measured in the same run. Usage: [--quick] [--explain] [--out PATH]; --explain prints each write's round trips with their timing; --deals runs the deal registration load benchmark instead;
 // --triggers the decision-to-workflow latency through the outbox queue and the idle storage transactions; --drain the outbox backlog
-// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners; --training the exam submit and 10,000 awards expiring at once (--awards N); --tiers the nightly evaluation of 10,000 partners (--partners N) and one event-driven re-evaluation; --import the 10,000-row partner CSV import.
+// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners; --training the exam submit and 10,000 awards expiring at once (--awards N); --tiers the nightly evaluation of 10,000 partners (--partners N) and one event-driven re-evaluation; --import the 10,000-row partner CSV import; --webhooks commit-to-receipt latency of webhook deliveries to three loopback receivers (--registrations N), then with one receiver failing.
 var quick = args.Contains("--quick");
 var outIndex = Array.IndexOf(args, "--out");
 var outPath = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "benchmark-results.md");
@@ -36,6 +36,16 @@ try
         var dealReport = "# PrmFunctions deal registration benchmark\n" + await DealBenchmark.RunAsync(api, azurite.ConnectionString, quick, SettleAsync);
         Console.WriteLine(dealReport);
         await File.WriteAllTextAsync(outPath, dealReport);
+        Console.WriteLine($"Written to {outPath}");
+        return;
+    }
+    if (args.Contains("--webhooks"))
+    {
+        var eventsIndex = Array.IndexOf(args, "--registrations");
+        int? registrations = eventsIndex >= 0 && eventsIndex + 1 < args.Length ? int.Parse(args[eventsIndex + 1], CultureInfo.InvariantCulture) : null;
+        var webhookReport = "# PrmFunctions webhook delivery latency\n" + await WebhookBenchmark.RunAsync(api, quick, registrations);
+        Console.WriteLine(webhookReport);
+        await File.WriteAllTextAsync(outPath, webhookReport);
         Console.WriteLine($"Written to {outPath}");
         return;
     }

@@ -33,6 +33,7 @@ internal sealed class HostProcess : IDisposable
         info.Environment["LocalHost__AzuriteQueuePort"] = azurite.Queue.ToString();
         info.Environment["LocalHost__AzuriteTablePort"] = azurite.Table.ToString();
         info.Environment["LocalHost__AzuriteLocation"] = "";
+        info.Environment["Telemetry__Exporter"] = "none";
         foreach (var (key, value) in settings) info.Environment[key] = value;
         var host = new HostProcess(Process.Start(info)!, httpPort);
         host.Process.OutputDataReceived += (_, e) => { lock (host.output) host.output.AppendLine(e.Data); };

@@ -477,8 +477,54 @@ public sealed class OutboxTests
         row.GetBoolean("Dead").Should().BeTrue();
         row.GetInt32("Attempts").Should().Be(3);
         row.GetString("LastError").Should().Contain("(400)");
-        (await f.PointersAsync()).Should().BeEmpty("a parked message is no longer swept");
+        (await f.PointersAsync()).Where(p => p.PartitionKey.StartsWith('p')).Should().BeEmpty("a parked message is no longer swept");
+        (await f.PointersAsync()).Should().Contain(p => p.PartitionKey == DeadLetters.ListPartition && p.GetString("MessageId") == email.Id, "it is indexed as dead for the operations API");
         (await f.Mailbox.ListAsync(null, 10, None)).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task An_operator_finds_a_dead_message_puts_it_back_and_the_next_sweep_delivers_it_once()
+    {
+        var f = await CreateAsync();
+        var email = f.Email("dora@partner.example");
+        await f.CommitAsync(email);
+        var sender = new FlakySender(f.Mailbox) { Failure = () => new InvalidOperationException("SendGrid refused the email (400)") };
+        using var dispatcher = f.Dispatcher(sender, maxAttempts: 2);
+        await dispatcher.DeliverCommittedAsync(f.TakeWork(), None);
+        f.S.Clock.Advance(TimeSpan.FromMinutes(1));
+        await dispatcher.SweepAsync(None);
+        (await f.OutboxRowAsync(email)).GetBoolean("Dead").Should().BeTrue();
+
+        var queues = new PrmQueues(f.S.Options, new OutboxOptions { QueueName = "ops-" + Guid.NewGuid().ToString("N")[..8] });
+        var operations = new OutboxOperations(f.S.Tables, new OutboxQueue(queues, NullLogger<OutboxQueue>.Instance), f.S.Clock);
+        var admin = new Prm.Core.Identity.Caller("usr_ops", "ops@vendor.example", "Ops", [Prm.Core.Identity.AppRoles.Admin], null, null);
+        var dead = await operations.ListAsync(admin, "Dead", new PageRequest(50, null), None);
+        var listed = dead.Items.Should().ContainSingle(m => m.Id == email.Id).Subject;
+        listed.Status.Should().Be("Dead");
+        listed.Attempts.Should().Be(2);
+        listed.LastError.Should().Contain("(400)");
+        listed.Table.Should().Be(f.Table.Name);
+        (await operations.LagAsync(None)).Dead.Should().Be(1);
+
+        var retried = await operations.RetryAsync(admin, email.Id, None);
+        retried.Status.Should().Be("Pending");
+        (await f.OutboxRowAsync(email)).GetInt32("Attempts").Should().Be(0);
+        (await operations.ListAsync(admin, "Dead", new PageRequest(50, null), None)).Items.Should().BeEmpty();
+        (await operations.ListAsync(admin, "Pending", new PageRequest(50, null), None)).Items.Should().ContainSingle(m => m.Id == email.Id);
+        var lag = await operations.LagAsync(None);
+        lag.Pending.Should().Be(1);
+        lag.OldestPendingAt!.Value.Should().BeCloseTo(email.CreatedAt, TimeSpan.FromMilliseconds(1), "the message keeps its commit time: it goes first in its partition");
+
+        sender.Failure = null;
+        f.S.Clock.Advance(TimeSpan.FromMinutes(1));
+        await dispatcher.SweepAsync(None);
+        (await f.Mailbox.ListAsync(null, 10, None)).Should().ContainSingle(m => m.Id == email.Id);
+        (await f.OutboxRowsAsync()).Should().BeEmpty();
+        (await operations.LagAsync(None)).Should().Be(new Prm.Core.Operations.OutboxLag(0, null, 0, 0));
+        var again = () => operations.RetryAsync(admin, email.Id, None);
+        await again.Should().ThrowAsync<NotFoundException>();
+        var partnerUser = admin with { Roles = [], PartnerId = "ptn_1", PartnerRole = Prm.Core.Identity.PartnerRole.PartnerAdmin };
+        await FluentActions.Awaiting(() => operations.ListAsync(partnerUser, null, new PageRequest(50, null), None)).Should().ThrowAsync<ForbiddenException>();
     }
 
     [Fact]

@@ -85,6 +85,8 @@ public sealed class ApiHost : IAsyncDisposable
                 ["Webhooks:FirstBackoffSeconds"] = "1",
                 ["Prm:MembershipCacheSeconds"] = "30",
                 ["Logging:LogLevel:Default"] = "Warning",
+                // No exporter: a test that looks at traces or metrics adds an in-memory one (TelemetryTests).
+                ["Telemetry:Exporter"] = "none",
                 // The tests play the client behind one front end (as in Azure): X-Forwarded-For's last entry is the client.
                 ["Http:TrustedProxyHops"] = "1",
             };

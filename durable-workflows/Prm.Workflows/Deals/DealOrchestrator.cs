@@ -102,7 +102,8 @@ public sealed class DealStepActivity(IDealSteps deals) : TaskActivity<DealWorkfl
 {
     public override Task<StepOutcome> RunAsync(TaskActivityContext context, DealWorkflowStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<StepOutcome> ExecuteAsync(DealWorkflowStep input, CancellationToken ct) => deals.RunDealStepAsync(input.DealId, input.Step, input.Cycle, ct);
+    public Task<StepOutcome> ExecuteAsync(DealWorkflowStep input, CancellationToken ct) =>
+        StepMetrics.Counted("deal", input.Step.ToString(), deals.RunDealStepAsync(input.DealId, input.Step, input.Cycle, ct));
 }
 
 /// <summary>Reads the registration's state for the workflow.</summary>

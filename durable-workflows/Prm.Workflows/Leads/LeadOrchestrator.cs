@@ -75,7 +75,8 @@ public sealed class LeadStepActivity(ILeadSteps leads) : TaskActivity<LeadWorkfl
 {
     public override Task<StepOutcome> RunAsync(TaskActivityContext context, LeadWorkflowStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<StepOutcome> ExecuteAsync(LeadWorkflowStep input, CancellationToken ct) => leads.RunLeadStepAsync(input.LeadId, input.Step, input.Cycle, ct);
+    public Task<StepOutcome> ExecuteAsync(LeadWorkflowStep input, CancellationToken ct) =>
+        StepMetrics.Counted("lead", input.Step.ToString(), leads.RunLeadStepAsync(input.LeadId, input.Step, input.Cycle, ct));
 }
 
 /// <summary>Reads the lead's state for the workflow.</summary>

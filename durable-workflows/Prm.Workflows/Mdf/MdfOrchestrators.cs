@@ -134,7 +134,8 @@ public sealed class MdfStepActivity(IMdfWorkflowSteps steps) : TaskActivity<MdfS
 {
     public override Task<StepOutcome> RunAsync(TaskActivityContext context, MdfStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<StepOutcome> ExecuteAsync(MdfStep input, CancellationToken ct) => steps.RunStepAsync(input, ct);
+    public Task<StepOutcome> ExecuteAsync(MdfStep input, CancellationToken ct) =>
+        StepMetrics.Counted("mdf", input.Kind.ToString(), steps.RunStepAsync(input, ct));
 }
 
 /// <summary>Reads the fund request's state for the workflow.</summary>

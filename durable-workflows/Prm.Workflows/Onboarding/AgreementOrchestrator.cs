@@ -34,5 +34,6 @@ public sealed class AgreementStepActivity(IAgreementSteps agreements) : TaskActi
 {
     public override Task<StepOutcome> RunAsync(TaskActivityContext context, AgreementWaitStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<StepOutcome> ExecuteAsync(AgreementWaitStep input, CancellationToken ct) => agreements.RunAgreementStepAsync(input.PartnerId, input.Step, input.ExpiresAt, ct);
+    public Task<StepOutcome> ExecuteAsync(AgreementWaitStep input, CancellationToken ct) =>
+        StepMetrics.Counted("agreement", input.Step.ToString(), agreements.RunAgreementStepAsync(input.PartnerId, input.Step, input.ExpiresAt, ct));
 }

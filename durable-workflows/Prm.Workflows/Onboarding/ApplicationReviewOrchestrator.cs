@@ -81,7 +81,8 @@ public sealed class ApplicationReviewStepActivity(IApplicationReviewSteps applic
 {
     public override Task<StepOutcome> RunAsync(TaskActivityContext context, ApplicationReviewStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<StepOutcome> ExecuteAsync(ApplicationReviewStep input, CancellationToken ct) => applications.RunReviewStepAsync(input.ApplicationId, input.Step, input.Cycle, ct);
+    public Task<StepOutcome> ExecuteAsync(ApplicationReviewStep input, CancellationToken ct) =>
+        StepMetrics.Counted("application", input.Step.ToString(), applications.RunReviewStepAsync(input.ApplicationId, input.Step, input.Cycle, ct));
 }
 
 /// <summary>Reads the application's state for the workflow.</summary>

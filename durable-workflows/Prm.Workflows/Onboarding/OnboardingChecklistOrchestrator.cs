@@ -37,5 +37,6 @@ public sealed class ChecklistReminderActivity(IChecklistReminders directory) : T
 {
     public override Task<StepOutcome> RunAsync(TaskActivityContext context, ChecklistReminder input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<StepOutcome> ExecuteAsync(ChecklistReminder input, CancellationToken ct) => directory.RemindChecklistAsync(input.PartnerId, input.Number, input.ActivatedAt, ct);
+    public Task<StepOutcome> ExecuteAsync(ChecklistReminder input, CancellationToken ct) =>
+        StepMetrics.Counted("checklist", "Reminder" + input.Number, directory.RemindChecklistAsync(input.PartnerId, input.Number, input.ActivatedAt, ct));
 }

@@ -52,5 +52,6 @@ public sealed class TierDowngradeStepActivity(IDowngradeSteps steps) : TaskActiv
 {
     public override Task<StepOutcome> RunAsync(TaskActivityContext context, TierDowngradeStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<StepOutcome> ExecuteAsync(TierDowngradeStep input, CancellationToken ct) => steps.RunStepAsync(input.PartnerId, input.DowngradeId, input.Kind, input.DaysBefore, ct);
+    public Task<StepOutcome> ExecuteAsync(TierDowngradeStep input, CancellationToken ct) =>
+        StepMetrics.Counted("tierDowngrade", input.Kind.ToString(), steps.RunStepAsync(input.PartnerId, input.DowngradeId, input.Kind, input.DaysBefore, ct));
 }

@@ -70,7 +70,8 @@ public sealed class AwardStepActivity(IAwardSteps awards) : TaskActivity<AwardWo
 {
     public override Task<StepOutcome> RunAsync(TaskActivityContext context, AwardWorkflowStep input) => ExecuteAsync(input, CancellationToken.None);
 
-    public Task<StepOutcome> ExecuteAsync(AwardWorkflowStep input, CancellationToken ct) => awards.RunStepAsync(input.AwardId, input.Kind, input.DaysBefore, input.Cycle, ct);
+    public Task<StepOutcome> ExecuteAsync(AwardWorkflowStep input, CancellationToken ct) =>
+        StepMetrics.Counted("award", input.Kind.ToString(), awards.RunStepAsync(input.AwardId, input.Kind, input.DaysBefore, input.Cycle, ct));
 }
 
 /// <summary>Reads the award's state for the workflow.</summary>

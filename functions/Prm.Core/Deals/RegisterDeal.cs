@@ -65,6 +65,7 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
             var outbox = await notices.OutboxAsync(deal, change, now, ct);
             var audit = DealCommits.Entry(caller, now, change.Action, deal.Id, Diff.Between(null, deal.Snapshot()), change.Note);
             var etag = await store.CreateAsync(deal, idempotency, new Partners.ChangeSet([audit], outbox), ct);
+            if (request.Draft != true) PrmTelemetry.CountDealRegistered(deal.Conflict.Level, deal.Status.ToString());
             return (new Versioned<DealDto>(DealDto.From(deal, caller.IsVendor), etag), true);
         }
         catch (Exception ex) when (ex is ConflictException or PreconditionFailedException)
@@ -116,6 +117,7 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
         try
         {
             var (submitted, etag) = await commits.CommitAsync(caller, found, change, now, ct);
+            PrmTelemetry.CountDealRegistered(submitted.Conflict.Level, submitted.Status.ToString());
             return new Versioned<DealDto>(DealDto.From(submitted, caller.IsVendor), etag);
         }
         catch

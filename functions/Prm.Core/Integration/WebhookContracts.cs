@@ -29,10 +29,11 @@ public sealed record ReplayResult(string WebhookId, DateTimeOffset Since, int Ev
 
 /// <summary>One delivery of one event to one subscription.</summary>
 /// <param name="Status">Pending (queued or waiting for a retry), Succeeded, or Failed (retries exhausted, or the subscription was disabled).</param>
+/// <param name="CorrelationId">The correlation id of the request that caused the event (the x-correlation-id header the receiver gets).</param>
 public sealed record WebhookDeliveryDto(string Id, string WebhookId, string EventId, string EventType, string Subject, string Status, int Attempts,
-    DateTimeOffset CreatedAt, DateTimeOffset? NextAttemptAt, int? LastStatusCode, string? LastError, DateTimeOffset? DeliveredAt, bool Replay);
+    DateTimeOffset CreatedAt, DateTimeOffset? NextAttemptAt, int? LastStatusCode, string? LastError, DateTimeOffset? DeliveredAt, bool Replay, string? CorrelationId);
 
 /// <summary>One attempt of a delivery: the delivery log.</summary>
 /// <param name="Outcome">Succeeded, Failed, or Gone (410: the subscription was disabled).</param>
 public sealed record WebhookAttemptDto(string DeliveryId, string EventId, string EventType, string Subject, int Attempt, DateTimeOffset At, int? StatusCode,
-    long LatencyMs, string Outcome, string? ResponseExcerpt, string? Error);
+    long LatencyMs, string Outcome, string? ResponseExcerpt, string? Error, string? CorrelationId);

@@ -270,6 +270,12 @@ public sealed class WebhookDeliverer : BackgroundService
         var e = JsonSerializer.Deserialize<IntegrationEvent>(delivery.GetString("Event"), OutboxJson.Options)!;
         var body = Encoding.UTF8.GetString(envelope.Encode(e).Span);
         var attempt = (delivery.GetInt32("Attempts") ?? 0) + 1;
+        // A span of the request's trace (its correlation id), like the outbox delivery that queued it.
+        using var activity = Prm.Core.Common.PrmTelemetry.StartFromCorrelation("webhook.deliver " + e.Type, e.CorrelationId, ActivityKind.Producer);
+        activity?.SetTag("prm.webhook.id", s.Id);
+        activity?.SetTag("prm.event.id", e.Id);
+        activity?.SetTag("prm.subject", e.Subject);
+        activity?.SetTag("prm.webhook.attempt", attempt);
         var started = clock.GetUtcNow();
         var watch = Stopwatch.StartNew();
         int? status = null;
@@ -310,7 +316,11 @@ public sealed class WebhookDeliverer : BackgroundService
         {
             ["DeliveryId"] = delivery.RowKey[2..], ["EventId"] = e.Id, ["EventType"] = e.Type, ["Subject"] = e.Subject, ["Attempt"] = attempt, ["At"] = started,
             ["StatusCode"] = status, ["LatencyMs"] = watch.ElapsedMilliseconds, ["Outcome"] = outcome, ["ResponseExcerpt"] = excerpt, ["Error"] = error,
+            ["CorrelationId"] = e.CorrelationId,
         }, ct);
+        activity?.SetTag("http.response.status_code", status);
+        activity?.SetTag("prm.webhook.outcome", outcome);
+        if (outcome != "Succeeded") activity?.SetStatus(ActivityStatusCode.Error, error ?? $"HTTP {status}");
         delivery["Attempts"] = attempt;
         delivery["LastStatusCode"] = status;
         delivery["LastError"] = error ?? (succeeded ? null : Excerpt.Of(excerpt, 300));

@@ -64,11 +64,26 @@ internal static class WebhookRows
     public static WebhookDeliveryDto ReadDelivery(TableEntity e) => new(
         e.RowKey[2..], e.PartitionKey, e.GetString("EventId"), e.GetString("EventType"), e.GetString("Subject"), e.GetString("Status"), e.GetInt32("Attempts") ?? 0,
         e.GetDateTimeOffset("CreatedAt") ?? default, e.GetString("Status") == "Pending" ? e.GetDateTimeOffset("NextAttemptAt") : null, e.GetInt32("LastStatusCode"),
-        e.GetString("LastError"), e.GetDateTimeOffset("DeliveredAt"), e.GetBoolean("Replay") ?? false);
+        e.GetString("LastError"), e.GetDateTimeOffset("DeliveredAt"), e.GetBoolean("Replay") ?? false, CorrelationOf(e.GetString("Event")));
+
+    /// <summary>The correlation id of a stored event (the delivery row keeps the whole event).</summary>
+    private static string? CorrelationOf(string? eventJson)
+    {
+        if (string.IsNullOrEmpty(eventJson)) return null;
+        try
+        {
+            using var doc = System.Text.Json.JsonDocument.Parse(eventJson);
+            return doc.RootElement.TryGetProperty("correlationId", out var c) && c.ValueKind == System.Text.Json.JsonValueKind.String ? c.GetString() : null;
+        }
+        catch (System.Text.Json.JsonException)
+        {
+            return null;
+        }
+    }
 
     public static WebhookAttemptDto ReadAttempt(TableEntity e) => new(
         e.GetString("DeliveryId"), e.GetString("EventId"), e.GetString("EventType"), e.GetString("Subject"), e.GetInt32("Attempt") ?? 0, e.GetDateTimeOffset("At") ?? default,
-        e.GetInt32("StatusCode"), e.GetInt64("LatencyMs") ?? 0, e.GetString("Outcome"), e.GetString("ResponseExcerpt"), e.GetString("Error"));
+        e.GetInt32("StatusCode"), e.GetInt64("LatencyMs") ?? 0, e.GetString("Outcome"), e.GetString("ResponseExcerpt"), e.GetString("Error"), e.GetString("CorrelationId"));
 }
 
 /// <summary>A stored subscription (with its secrets, which never leave the service).</summary>

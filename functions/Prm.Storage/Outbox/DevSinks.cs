@@ -6,7 +6,7 @@ using Prm.Core.Outbox;
 namespace Prm.Storage.Outbox;
 
 /// <summary>A sent email as the development mail outbox shows it.</summary>
-public sealed record DevMail(string Id, DateTimeOffset SentAt, string To, string Subject, string Text, string Html, string Template, IReadOnlyList<string> Links);
+public sealed record DevMail(string Id, DateTimeOffset SentAt, string To, string Subject, string Text, string Html, string Template, IReadOnlyList<string> Links, string? CorrelationId = null);
 
 /// <summary>Development mail outbox: stores email in a table instead of sending it.</summary>
 public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : IEmailSender
@@ -22,6 +22,8 @@ public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : I
         {
             ["MessageId"] = messageId, ["SentAt"] = now, ["To"] = email.To, ["Subject"] = email.Subject, ["Text"] = email.Text,
             ["Html"] = email.Html, ["Template"] = email.Template,
+            // The request's correlation id (the outbox delivery sets it from the message), as SendGrid carries it in custom_args.
+            ["CorrelationId"] = Prm.Core.Common.Correlation.Id,
         };
         await tables.DevMail.AddEntityAsync(entity, ct);
     }
@@ -36,7 +38,7 @@ public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : I
             var text = e.GetString("Text") ?? "";
             var html = e.GetString("Html") ?? "";
             var links = LinkPattern().Matches(text + " " + html).Select(m => System.Net.WebUtility.HtmlDecode(m.Value)).Distinct().ToList();
-            list.Add(new DevMail(e.GetString("MessageId"), e.GetDateTimeOffset("SentAt") ?? default, e.GetString("To"), e.GetString("Subject"), text, html, e.GetString("Template"), links));
+            list.Add(new DevMail(e.GetString("MessageId"), e.GetDateTimeOffset("SentAt") ?? default, e.GetString("To"), e.GetString("Subject"), text, html, e.GetString("Template"), links, e.GetString("CorrelationId")));
             if (list.Count >= limit) break;
         }
         return list;
@@ -46,8 +48,15 @@ public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : I
 /// <summary>Development event sink: stores published events in a table (Service Bus cannot run locally).</summary>
 public sealed class DevEventSink(PrmTables tables, TimeProvider clock, CloudEventEnvelope? envelope = null) : IEventPublisher
 {
+    /// <summary>
+    /// Fault injection for tests and local experiments: an event this returns true for is refused (a failed delivery attempt, as a broker
+    /// outage would be), so the outbox's retries and dead letters can be seen without a broker.
+    /// </summary>
+    public Func<IntegrationEvent, bool>? Refuse { get; set; }
+
     public async Task PublishAsync(IntegrationEvent e, CancellationToken ct)
     {
+        if (Refuse?.Invoke(e) == true) throw new InvalidOperationException($"The development event sink refuses {e.Type} of {e.Subject} (fault injection).");
         var entity = new TableEntity("event", KeyEncoding.Inverted(clock.GetUtcNow()) + "|" + e.Id)
         {
             ["EventId"] = e.Id, ["Type"] = e.Type, ["Subject"] = e.Subject, ["PartnerId"] = e.PartnerId, ["OccurredAt"] = e.OccurredAt,

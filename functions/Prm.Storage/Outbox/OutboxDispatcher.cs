@@ -191,13 +191,17 @@ public sealed class OutboxDispatcher(
     public async Task<int> SweepAsync(CancellationToken ct)
     {
         var delivered = 0;
+        var seen = 0;
+        DateTimeOffset? oldest = null;
         for (var shard = 0; shard < OutboxPointers.Shards; shard++)
         {
             var pointers = new List<TableEntity>();
             await foreach (var pointer in tables.OutboxPending.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {"p" + shard}"), cancellationToken: ct))
             {
                 pointers.Add(pointer);
+                if (pointer.GetDateTimeOffset("CreatedAt") is { } created && (oldest is null || created < oldest)) oldest = created;
             }
+            seen += pointers.Count;
             // Partitions are independent and delivered side by side; within one, commit order holds and a partition whose event could
             // not be delivered holds back its later events: subscribers see them in order.
             var owners = pointers.GroupBy(p => p.GetString("Table") + "|" + p.GetString("Partition"), StringComparer.Ordinal);
@@ -226,6 +230,7 @@ public sealed class OutboxDispatcher(
                 }
             });
         }
+        OutboxMetrics.Observe(seen, oldest, null, clock.GetUtcNow()); // the backlog as this sweep found it (the outbox lag gauge)
         return delivered;
     }
 
@@ -254,6 +259,8 @@ public sealed class OutboxDispatcher(
         var row = found.Value!;
         if (row.GetBoolean("Dead") ?? false)
         {
+            // Parked: in the dead-letter index (again, should the failure that parked it have stopped before it) before its pointer goes.
+            await DeadLetters.RecordAsync(tables, table!, partition!, row, pointer.GetInt32("Sequence"), clock.GetUtcNow(), ct);
             await tables.OutboxPending.DeleteEntityAsync(pointer.PartitionKey, pointer.RowKey, Azure.ETag.All, ct);
             return SweepOutcome.Nothing;
         }
@@ -457,18 +464,50 @@ public sealed class OutboxDispatcher(
         {
             return; // delivered or updated by another dispatcher meanwhile
         }
-        if (dead) await tables.OutboxPending.DeleteEntityAsync(OutboxPointers.Shard(partition), OutboxPointers.RowKey(table, partition, message.Id), Azure.ETag.All, ct);
+        OutboxMetrics.CountFailure(message.Kind.ToString().ToLowerInvariant());
+        if (!dead) return;
+        // Parked for an operator: indexed as dead (GET /api/ops/outbox) before its pointer goes, so it is never lost from sight.
+        OutboxMetrics.CountDead(message.Kind.ToString().ToLowerInvariant(), message.Type);
+        var pointerKey = OutboxPointers.RowKey(table, partition, message.Id);
+        var pointer = await tables.OutboxPending.GetEntityIfExistsAsync<TableEntity>(OutboxPointers.Shard(partition), pointerKey, cancellationToken: ct);
+        var updated = await client.GetEntityIfExistsAsync<TableEntity>(partition, OutboxRows.OutboxPrefix + message.Id, cancellationToken: ct);
+        if (updated.HasValue) await DeadLetters.RecordAsync(tables, table, partition, updated.Value!, pointer.HasValue ? pointer.Value!.GetInt32("Sequence") : null, clock.GetUtcNow(), ct);
+        await tables.OutboxPending.DeleteEntityAsync(OutboxPointers.Shard(partition), pointerKey, Azure.ETag.All, ct);
     }
 
     private async Task DeliverAsync(OutboxMessage message, CancellationToken ct)
     {
-        if (message.Kind == OutboxKind.Email)
+        // The request's correlation id follows its messages: what a projection commits (events, emails, workflow starts) carries it on,
+        // and the delivery is a span of the request's trace (Prm.Telemetry).
+        var previous = Prm.Core.Common.Correlation.Id;
+        Prm.Core.Common.Correlation.Id = message.CorrelationId ?? previous;
+        using var activity = Prm.Core.Common.PrmTelemetry.StartFromCorrelation("outbox.deliver " + message.Type, message.CorrelationId,
+            System.Diagnostics.ActivityKind.Consumer);
+        activity?.SetTag("prm.outbox.message_id", message.Id);
+        activity?.SetTag("prm.outbox.kind", message.Kind.ToString().ToLowerInvariant());
+        try
         {
-            await sender.SendAsync(message.Id, message.ReadEmail(), ct);
-            return;
+            if (message.Kind == OutboxKind.Email)
+            {
+                await sender.SendAsync(message.Id, message.ReadEmail(), ct);
+            }
+            else
+            {
+                var e = message.ReadEvent();
+                activity?.SetTag("prm.subject", e.Subject);
+                foreach (var projection in projections) await projection.ApplyAsync(e, ct);
+                await publisher.PublishAsync(e, ct);
+            }
+            OutboxMetrics.CountDelivered(message.Kind.ToString().ToLowerInvariant());
         }
-        var e = message.ReadEvent();
-        foreach (var projection in projections) await projection.ApplyAsync(e, ct);
-        await publisher.PublishAsync(e, ct);
+        catch (Exception ex)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+        finally
+        {
+            Prm.Core.Common.Correlation.Id = previous;
+        }
     }
 }

@@ -69,6 +69,8 @@ public sealed class SendGridEmailSender : IEmailSender
     {
         var message = MailHelper.CreateSingleEmail(new EmailAddress(options.FromEmail, options.FromName), new EmailAddress(email.To, email.ToName), email.Subject, email.Text, email.Html);
         message.AddCustomArg("prmMessageId", messageId);
+        // The request's correlation id follows the email into SendGrid's activity feed and event webhook (custom_args).
+        if (Prm.Core.Common.Correlation.Id is { } correlation) message.AddCustomArg("prmCorrelationId", correlation);
         message.AddCategory(email.Template);
         return message;
     }
