@@ -87,6 +87,28 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
 
     public async Task<(int Checked, int Corrected)> RecountAsync(string partnerId, CancellationToken ct)
     {
+        try
+        {
+            // The buckets are read before the contributions and written If-Match: an event applied in between changed a bucket it touches
+            // (in the transaction with its contribution), so that write fails and the recount starts again; every write that succeeds is right.
+            return await ReadDecideCommit.RunAsync(_ => RecountOnceAsync(partnerId, ct), attempts: 10, ReadDecideCommit.Jitter(50), LostRace.IsConflict, ct);
+        }
+        catch (Exception ex) when (LostRace.IsConflict(ex))
+        {
+            throw new PreconditionFailedException("The partner's KPI buckets stayed contended.");
+        }
+    }
+
+    private async Task<(int Checked, int Corrected)> RecountOnceAsync(string partnerId, CancellationToken ct)
+    {
+        var stored = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        foreach (var prefix in BucketPrefixes)
+        {
+            await foreach (var b in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter(
+                $"PartitionKey eq {partnerId} and RowKey ge {prefix} and RowKey lt {KeyEncoding.PrefixEnd(prefix)}"), cancellationToken: ct)) stored[b.RowKey] = b;
+        }
+        var total = await Table.GetEntityIfExistsAsync<TableEntity>(partnerId, KpiRows.Total, cancellationToken: ct);
+        if (total.HasValue) stored[KpiRows.Total] = total.Value!;
         var expected = new Dictionary<string, Dictionary<string, decimal>>(StringComparer.Ordinal);
         DateOnly? lastDay = null;
         await foreach (var c in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter(
@@ -96,14 +118,6 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
             foreach (var (row, change) in KpiFactRules.Delta([], facts)) expected[row] = KpiFactRules.Add(expected.GetValueOrDefault(row), change);
             if (facts.Count > 0) lastDay = Max(lastDay, facts.Max(f => f.Day));
         }
-        var stored = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        foreach (var prefix in BucketPrefixes)
-        {
-            await foreach (var b in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter(
-                $"PartitionKey eq {partnerId} and RowKey ge {prefix} and RowKey lt {KeyEncoding.PrefixEnd(prefix)}"), cancellationToken: ct)) stored[b.RowKey] = b;
-        }
-        var total = await Table.GetEntityIfExistsAsync<TableEntity>(partnerId, KpiRows.Total, cancellationToken: ct);
-        if (total.HasValue) stored[KpiRows.Total] = total.Value!;
         var corrected = 0;
         foreach (var row in stored.Keys.Union(expected.Keys, StringComparer.Ordinal).ToList())
         {
