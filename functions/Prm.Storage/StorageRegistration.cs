@@ -94,6 +94,7 @@ public static class AnalyticsStorageRegistration
     public static IServiceCollection AddAnalyticsStorage(this IServiceCollection services)
     {
         services.AddSingleton<Prm.Core.Analytics.IKpiStore, Analytics.TableKpiStore>();
+        services.AddSingleton<Prm.Core.Pos.IPosStore, Pos.TablePosStore>();
         return services;
     }
 }

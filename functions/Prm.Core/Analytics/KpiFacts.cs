@@ -9,7 +9,8 @@ namespace Prm.Core.Analytics;
 /// amount and currency (money facts) and its duration in hours (decision and acceptance times). <see cref="Key"/> tells facts of the same
 /// subject apart (a lead offered twice to one partner).
 /// </summary>
-public sealed record KpiFact(string Metric, DateOnly Day, string ProductLine, string SubjectId, string Key, decimal Amount = 0, string? Currency = null, double? Hours = null);
+/// <see cref="Count"/> is how many events the fact stands for (POS lines of a day are one fact).
+public sealed record KpiFact(string Metric, DateOnly Day, string ProductLine, string SubjectId, string Key, decimal Amount = 0, string? Currency = null, double? Hours = null, int Count = 1);
 
 /// <summary>The fact kinds (the metric names of GET /api/analytics/rows).</summary>
 public static class KpiMetrics
@@ -26,8 +27,14 @@ public static class KpiMetrics
     public const string LeadExpired = "leadsExpired";
     public const string LeadConverted = "leadsConverted";
 
+    /// <summary>POS lines whose end customer is registered (active or won) by the reseller: partner-sourced revenue.</summary>
+    public const string PosSourced = "posSourced";
+
+    /// <summary>Other POS lines of a matched reseller: partner-influenced revenue.</summary>
+    public const string PosInfluenced = "posInfluenced";
+
     /// <summary>Every fact kind, in the order the documentation lists them.</summary>
-    public static readonly IReadOnlyList<string> All = [Submitted, Approved, Rejected, Won, Lost, ProtectionEnded, LeadOffered, LeadAccepted, LeadDeclined, LeadExpired, LeadConverted];
+    public static readonly IReadOnlyList<string> All = [Submitted, Approved, Rejected, Won, Lost, ProtectionEnded, LeadOffered, LeadAccepted, LeadDeclined, LeadExpired, LeadConverted, PosSourced, PosInfluenced];
 
     /// <summary>Product line of a record that names none.</summary>
     public const string NoProductLine = "none";
@@ -148,7 +155,7 @@ public static class KpiFactRules
     {
         ArgumentNullException.ThrowIfNull(fact);
         var p = fact.ProductLine + "|";
-        if (fact.Metric != KpiMetrics.ProtectionEnded) yield return new(p + fact.Metric, 1);
+        if (fact.Metric != KpiMetrics.ProtectionEnded) yield return new(p + fact.Metric, fact.Count);
         switch (fact.Metric)
         {
             case KpiMetrics.Approved:
@@ -159,6 +166,9 @@ public static class KpiFactRules
                 break;
             case KpiMetrics.Won:
                 yield return new(p + "wonRevenue:" + fact.Currency, fact.Amount);
+                break;
+            case KpiMetrics.PosSourced or KpiMetrics.PosInfluenced:
+                yield return new(p + fact.Metric + "Revenue:" + fact.Currency, fact.Amount);
                 break;
         }
         if (fact.Hours is { } hours)

@@ -43,7 +43,8 @@ public static class KpiFigures
             Money(stock, "pipeline:"),
             won, lost, Rate(won, won + lost), Money(flows, "wonRevenue:"),
             N(KpiMetrics.LeadOffered), accepted, declined, expired, Rate(accepted, accepted + declined + expired), Median(flows, "acceptHours:"),
-            converted, Rate(converted, accepted));
+            converted, Rate(converted, accepted),
+            N(KpiMetrics.PosSourced), Money(flows, KpiMetrics.PosSourced + "Revenue:"), N(KpiMetrics.PosInfluenced), Money(flows, KpiMetrics.PosInfluenced + "Revenue:"));
     }
 
     /// <summary>A share rounded to 4 decimals, null without a denominator.</summary>

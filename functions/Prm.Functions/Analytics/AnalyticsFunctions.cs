@@ -18,7 +18,7 @@ public sealed class AnalyticsFunctions(AnalyticsQueries queries, KpiRebuild rebu
 {
     private const string TableText = "from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). " +
         "Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, " +
-        "leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV.";
+        "leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV.";
 
     [Function("GetProgramAnalytics")]
     [Access(AccessPolicy.Vendor)]
@@ -71,6 +71,8 @@ public static class KpiCsv
         ArgumentNullException.ThrowIfNull(table);
         var pipeline = table.Rows.SelectMany(r => r.Metrics.Pipeline.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var won = table.Rows.SelectMany(r => r.Metrics.WonRevenue.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var posSourced = table.Rows.SelectMany(r => r.Metrics.PosSourcedRevenue.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var posInfluenced = table.Rows.SelectMany(r => r.Metrics.PosInfluencedRevenue.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return Write(csv =>
         {
             string[] header =
@@ -78,6 +80,7 @@ public static class KpiCsv
                 "period", "from", "to", "group", "groupName", "partners", "registrationsSubmitted", "registrationsApproved", "registrationsRejected", "approvalRate", "medianDecisionHours",
                 .. pipeline.Select(c => "pipeline." + c), "won", "lost", "winRate", .. won.Select(c => "wonRevenue." + c),
                 "leadsOffered", "leadsAccepted", "leadsDeclined", "leadsExpired", "leadAcceptanceRate", "medianAcceptHours", "leadsConverted", "leadConversionRate",
+                "posSourcedLines", .. posSourced.Select(c => "posSourcedRevenue." + c), "posInfluencedLines", .. posInfluenced.Select(c => "posInfluencedRevenue." + c),
             ];
             foreach (var h in header) csv.WriteField(h);
             csv.NextRecord();
@@ -89,6 +92,7 @@ public static class KpiCsv
                     r.Period, AnalyticsCalendar.Iso(r.From), AnalyticsCalendar.Iso(r.To), r.Group, r.GroupName, m.Partners, m.RegistrationsSubmitted, m.RegistrationsApproved, m.RegistrationsRejected, m.ApprovalRate, m.MedianDecisionHours,
                     .. pipeline.Select(c => (object?)m.Pipeline.GetValueOrDefault(c)), m.Won, m.Lost, m.WinRate, .. won.Select(c => (object?)m.WonRevenue.GetValueOrDefault(c)),
                     m.LeadsOffered, m.LeadsAccepted, m.LeadsDeclined, m.LeadsExpired, m.LeadAcceptanceRate, m.MedianAcceptHours, m.LeadsConverted, m.LeadConversionRate,
+                    m.PosSourcedLines, .. posSourced.Select(c => (object?)m.PosSourcedRevenue.GetValueOrDefault(c)), m.PosInfluencedLines, .. posInfluenced.Select(c => (object?)m.PosInfluencedRevenue.GetValueOrDefault(c)),
                 ];
                 foreach (var f in fields) csv.WriteField(Format(f));
                 csv.NextRecord();

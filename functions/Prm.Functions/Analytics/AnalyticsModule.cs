@@ -15,6 +15,7 @@ public static class AnalyticsModule
         services.AddSingleton(AnalyticsCalendar.From(options));
         services.AddSingleton<AnalyticsQueries>();
         services.AddSingleton<KpiRebuild>();
+        services.AddSingleton<Prm.Core.Pos.PosImport>();
         services.AddSingleton<IOutboxProjection, KpiProjection>();
         services.AddAnalyticsStorage();
         return services;
