@@ -56,6 +56,11 @@ public sealed class AnalyticsTests(ApiHostFixture fixture) : IClassFixture<ApiHo
         m.GetProperty("pipeline").GetProperty("EUR").GetDecimal().Should().Be(15_000m, "the won registration left the pipeline, the other is still protected");
         m.GetProperty("winRate").GetDouble().Should().Be(1);
         table.GetProperty("rows")[0].Str("group").Should().Be(partnerId);
+        // The activation funnel: created active today, first registration today.
+        m.GetProperty("partnersOnboarded").GetInt64().Should().Be(1);
+        m.GetProperty("partnersActivated").GetInt64().Should().Be(1);
+        m.GetProperty("partnersFirstDeal").GetInt64().Should().Be(1);
+        m.GetProperty("medianActivationToFirstDealHours").GetDouble().Should().Be(1, "the first registration came within the hour");
 
         var approved = await TableAsync(boss, $"analytics/rows?metric=registrationsApproved&partnerId={partnerId}&{Range}");
         approved.GetProperty("items").EnumerateArray().Select(r => r.Str("record")).Should().BeEquivalentTo($"deals/{first}", $"deals/{second}");

@@ -37,7 +37,8 @@ public sealed record KpiValues(
     long Won, long Lost, double? WinRate, IReadOnlyDictionary<string, decimal> WonRevenue,
     long LeadsOffered, long LeadsAccepted, long LeadsDeclined, long LeadsExpired, double? LeadAcceptanceRate, double? MedianAcceptHours,
     long LeadsConverted, double? LeadConversionRate,
-    long PosSourcedLines, IReadOnlyDictionary<string, decimal> PosSourcedRevenue, long PosInfluencedLines, IReadOnlyDictionary<string, decimal> PosInfluencedRevenue);
+    long PosSourcedLines, IReadOnlyDictionary<string, decimal> PosSourcedRevenue, long PosInfluencedLines, IReadOnlyDictionary<string, decimal> PosInfluencedRevenue,
+    long CertificationsEarned, long PartnersOnboarded, long PartnersActivated, long PartnersFirstDeal, double? MedianActivationToFirstDealHours);
 
 /// <summary>One row of a KPI table: a period and a group (a partner, region, tier, channel manager or product line).</summary>
 public sealed record KpiRow(string Period, DateOnly From, DateOnly To, string Group, string? GroupName, KpiValues Metrics);
@@ -51,7 +52,10 @@ public sealed record KpiFactRow(string Metric, DateOnly Date, string Record, str
     public static KpiFactRow From(KpiFact f)
     {
         ArgumentNullException.ThrowIfNull(f);
-        var kind = f.SubjectId.StartsWith("lead", StringComparison.Ordinal) ? "leads/" : f.SubjectId.StartsWith("pos", StringComparison.Ordinal) ? "pos/batches/" : "deals/";
+        var kind = f.SubjectId.StartsWith("lead", StringComparison.Ordinal) ? "leads/"
+            : f.SubjectId.StartsWith("pos", StringComparison.Ordinal) ? "pos/batches/"
+            : f.SubjectId.StartsWith("ptn", StringComparison.Ordinal) ? "partners/"
+            : f.SubjectId.StartsWith("deal", StringComparison.Ordinal) ? "deals/" : "awards/";
         return new(f.Metric, f.Day, kind + f.SubjectId, f.ProductLine, f.Currency is null ? null : f.Amount, f.Currency, f.Hours);
     }
 }

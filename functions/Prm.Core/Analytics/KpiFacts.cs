@@ -27,6 +27,18 @@ public static class KpiMetrics
     public const string LeadExpired = "leadsExpired";
     public const string LeadConverted = "leadsConverted";
 
+    /// <summary>Certifications earned by the partner's people (earning day; a revoked award leaves).</summary>
+    public const string CertificationsEarned = "certificationsEarned";
+
+    /// <summary>Activation funnel: the partner was created (an approved application or an admin).</summary>
+    public const string PartnersOnboarded = "partnersOnboarded";
+
+    /// <summary>Activation funnel: the partner became active (agreement accepted; created active: its creation).</summary>
+    public const string PartnersActivated = "partnersActivated";
+
+    /// <summary>Activation funnel: the partner's first deal registration (with the hours from activation).</summary>
+    public const string PartnersFirstDeal = "partnersFirstDeal";
+
     /// <summary>POS lines whose end customer is registered (active or won) by the reseller: partner-sourced revenue.</summary>
     public const string PosSourced = "posSourced";
 
@@ -34,7 +46,7 @@ public static class KpiMetrics
     public const string PosInfluenced = "posInfluenced";
 
     /// <summary>Every fact kind, in the order the documentation lists them.</summary>
-    public static readonly IReadOnlyList<string> All = [Submitted, Approved, Rejected, Won, Lost, ProtectionEnded, LeadOffered, LeadAccepted, LeadDeclined, LeadExpired, LeadConverted, PosSourced, PosInfluenced];
+    public static readonly IReadOnlyList<string> All = [Submitted, Approved, Rejected, Won, Lost, ProtectionEnded, LeadOffered, LeadAccepted, LeadDeclined, LeadExpired, LeadConverted, PosSourced, PosInfluenced, CertificationsEarned, PartnersOnboarded, PartnersActivated, PartnersFirstDeal];
 
     /// <summary>Product line of a record that names none.</summary>
     public const string NoProductLine = "none";
@@ -148,6 +160,33 @@ public static class KpiFactRules
     }
 
     /// <summary>
+    /// The activation funnel of a partner: onboarded on its creation day, activated when its agreement was accepted (or on creation when
+    /// it was created Active without one), first deal on its first registration (with the hours from activation).
+    /// <paramref name="firstDeal"/> stands in while the partner record does not yet carry its first registration.
+    /// </summary>
+    public static IReadOnlyList<KpiFact> OfPartner(Partners.Partner partner, AnalyticsCalendar calendar, DateTimeOffset? firstDeal = null)
+    {
+        ArgumentNullException.ThrowIfNull(partner);
+        ArgumentNullException.ThrowIfNull(calendar);
+        var facts = new List<KpiFact> { new(KpiMetrics.PartnersOnboarded, calendar.DayOf(partner.CreatedAt), KpiMetrics.NoProductLine, partner.Id, "") };
+        var activated = partner.AgreementAcceptedAt ?? (partner.Status == Partners.PartnerStatus.Active ? partner.CreatedAt : null);
+        if (activated is { } a) facts.Add(new KpiFact(KpiMetrics.PartnersActivated, calendar.DayOf(a), KpiMetrics.NoProductLine, partner.Id, ""));
+        if ((partner.FirstDealRegisteredAt ?? firstDeal) is { } first)
+        {
+            facts.Add(new KpiFact(KpiMetrics.PartnersFirstDeal, calendar.DayOf(first), KpiMetrics.NoProductLine, partner.Id, "", Hours: activated is { } from ? Hours(from, first) : null));
+        }
+        return facts;
+    }
+
+    /// <summary>A certification counts on the day it was earned, under no product line; a revoked one counts nothing.</summary>
+    public static IReadOnlyList<KpiFact> OfAward(Training.TrainingEvents.AwardData award, AnalyticsCalendar calendar)
+    {
+        ArgumentNullException.ThrowIfNull(award);
+        ArgumentNullException.ThrowIfNull(calendar);
+        return award.Status == "Revoked" ? [] : [new KpiFact(KpiMetrics.CertificationsEarned, calendar.DayOf(award.EarnedAt), KpiMetrics.NoProductLine, award.AwardId, "")];
+    }
+
+    /// <summary>
     /// The counters a fact adds to its buckets, keyed "{productLine}|{counter}": a count per fact kind, money per kind and currency
     /// ("won:EUR", "pipeline:EUR" which protectionEnded takes back out), and one histogram bin per duration ("decisionHours:le24").
     /// </summary>
@@ -173,7 +212,12 @@ public static class KpiFactRules
         }
         if (fact.Hours is { } hours)
         {
-            var histogram = fact.Metric == KpiMetrics.LeadAccepted ? "acceptHours:" : "decisionHours:";
+            var histogram = fact.Metric switch
+            {
+                KpiMetrics.LeadAccepted => "acceptHours:",
+                KpiMetrics.PartnersFirstDeal => "activationHours:",
+                _ => "decisionHours:",
+            };
             yield return new(p + histogram + Bin(hours), 1);
         }
     }

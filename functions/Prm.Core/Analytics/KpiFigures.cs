@@ -44,7 +44,8 @@ public static class KpiFigures
             won, lost, Rate(won, won + lost), Money(flows, "wonRevenue:"),
             N(KpiMetrics.LeadOffered), accepted, declined, expired, Rate(accepted, accepted + declined + expired), Median(flows, "acceptHours:"),
             converted, Rate(converted, accepted),
-            N(KpiMetrics.PosSourced), Money(flows, KpiMetrics.PosSourced + "Revenue:"), N(KpiMetrics.PosInfluenced), Money(flows, KpiMetrics.PosInfluenced + "Revenue:"));
+            N(KpiMetrics.PosSourced), Money(flows, KpiMetrics.PosSourced + "Revenue:"), N(KpiMetrics.PosInfluenced), Money(flows, KpiMetrics.PosInfluenced + "Revenue:"),
+            N(KpiMetrics.CertificationsEarned), N(KpiMetrics.PartnersOnboarded), N(KpiMetrics.PartnersActivated), N(KpiMetrics.PartnersFirstDeal), Median(flows, "activationHours:"));
     }
 
     /// <summary>A share rounded to 4 decimals, null without a denominator.</summary>

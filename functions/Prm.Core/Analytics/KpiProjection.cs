@@ -11,13 +11,29 @@ namespace Prm.Core.Analytics;
 /// (<see cref="KpiFactRules"/>) become its contribution to the partner's buckets. A redelivered event changes nothing, an older event
 /// delivered late is ignored (the contribution keeps the record's UpdatedAt).
 /// </summary>
-public sealed class KpiProjection(IKpiStore store, AnalyticsCalendar calendar) : IOutboxProjection
+public sealed class KpiProjection(IKpiStore store, Partners.IPartnerStore partners, AnalyticsCalendar calendar) : IOutboxProjection
 {
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(e);
         try
         {
+            if (e.Type is Partners.PartnerEvents.CreatedType or Partners.PartnerEvents.UpdatedType or DealEvents.Submitted && e.PartnerId is { } funnelPartnerId)
+            {
+                // The activation funnel: from the partner record (a first registration stands in until the record carries it).
+                if (await partners.GetAsync(funnelPartnerId, ct) is { } partner)
+                {
+                    var firstDeal = e.Type == DealEvents.Submitted ? e.OccurredAt : (DateTimeOffset?)null;
+                    var version = Math.Max(partner.Value.UpdatedAt.UtcTicks, e.OccurredAt.UtcTicks);
+                    await store.ApplyAsync(funnelPartnerId, SubjectKey(funnelPartnerId), version, KpiFactRules.OfPartner(partner.Value, calendar, firstDeal), ct);
+                }
+            }
+            if (e.Type is Training.TrainingEvents.CertificationEarned or Training.TrainingEvents.CertificationRenewed or Training.TrainingEvents.CertificationExpired
+                or Training.TrainingEvents.CertificationRevoked && e.PartnerId is { } holder)
+            {
+                var award = e.Data.Deserialize<Training.TrainingEvents.AwardData>(OutboxJson.Options)!;
+                await store.ApplyAsync(holder, SubjectKey(award.AwardId), e.OccurredAt.UtcTicks, KpiFactRules.OfAward(award, calendar), ct);
+            }
             if (e.Type.StartsWith("deal.", StringComparison.Ordinal))
             {
                 var data = e.Data.Deserialize<DealEvents.DealData>(OutboxJson.Options)!;
@@ -61,6 +77,9 @@ public sealed class KpiRebuild(IKpiStore store, Partners.IPartnerStore partners,
         {
             foreach (var partner in batch.Items)
             {
+                var partnerFacts = KpiFactRules.OfPartner(partner, calendar);
+                await store.ApplyAsync(partner.Id, KpiProjection.SubjectKey(partner.Id), partner.UpdatedAt.UtcTicks, partnerFacts, ct);
+                records++;
                 await foreach (var deal in AllAsync<DealDto>((p, c) => deals.ListAsync(new DealQuery(partner.Id, null, null, null, null, null), p, c), ct))
                 {
                     await store.ApplyAsync(partner.Id, KpiProjection.SubjectKey(deal.Id), deal.UpdatedAt.UtcTicks, KpiFactRules.OfDeal(deal, calendar), ct);

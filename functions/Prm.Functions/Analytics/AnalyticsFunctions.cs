@@ -18,7 +18,7 @@ public sealed class AnalyticsFunctions(AnalyticsQueries queries, KpiRebuild rebu
 {
     private const string TableText = "from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). " +
         "Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, " +
-        "leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV.";
+        "leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV.";
 
     [Function("GetProgramAnalytics")]
     [Access(AccessPolicy.Vendor)]
@@ -42,7 +42,7 @@ public sealed class AnalyticsFunctions(AnalyticsQueries queries, KpiRebuild rebu
 
     [Function("GetAnalyticsRows")]
     [Access(AccessPolicy.SignedIn)]
-    [ApiOperation("The records behind a number", "metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV.",
+    [ApiOperation("The records behind a number", "metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV.",
         Response = typeof(ListResponse<KpiFactRow>), AlsoCsv = true, Query = ["metric", "from", "to", "partnerId", "limit", "cursor"])]
     public async Task<IActionResult> Rows([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "analytics/rows")] HttpRequest req, CancellationToken ct)
     {
@@ -81,6 +81,7 @@ public static class KpiCsv
                 .. pipeline.Select(c => "pipeline." + c), "won", "lost", "winRate", .. won.Select(c => "wonRevenue." + c),
                 "leadsOffered", "leadsAccepted", "leadsDeclined", "leadsExpired", "leadAcceptanceRate", "medianAcceptHours", "leadsConverted", "leadConversionRate",
                 "posSourcedLines", .. posSourced.Select(c => "posSourcedRevenue." + c), "posInfluencedLines", .. posInfluenced.Select(c => "posInfluencedRevenue." + c),
+                "certificationsEarned", "partnersOnboarded", "partnersActivated", "partnersFirstDeal", "medianActivationToFirstDealHours",
             ];
             foreach (var h in header) csv.WriteField(h);
             csv.NextRecord();
@@ -93,6 +94,7 @@ public static class KpiCsv
                     .. pipeline.Select(c => (object?)m.Pipeline.GetValueOrDefault(c)), m.Won, m.Lost, m.WinRate, .. won.Select(c => (object?)m.WonRevenue.GetValueOrDefault(c)),
                     m.LeadsOffered, m.LeadsAccepted, m.LeadsDeclined, m.LeadsExpired, m.LeadAcceptanceRate, m.MedianAcceptHours, m.LeadsConverted, m.LeadConversionRate,
                     m.PosSourcedLines, .. posSourced.Select(c => (object?)m.PosSourcedRevenue.GetValueOrDefault(c)), m.PosInfluencedLines, .. posInfluenced.Select(c => (object?)m.PosInfluencedRevenue.GetValueOrDefault(c)),
+                    m.CertificationsEarned, m.PartnersOnboarded, m.PartnersActivated, m.PartnersFirstDeal, m.MedianActivationToFirstDealHours,
                 ];
                 foreach (var f in fields) csv.WriteField(Format(f));
                 csv.NextRecord();

@@ -108,4 +108,36 @@ public class KpiFactTests
         values.Pipeline.Should().Equal(new Dictionary<string, decimal> { ["EUR"] = 5m });
         KpiFigures.Values(0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>()).WinRate.Should().BeNull();
     }
+
+    [Fact]
+    public void The_activation_funnel_counts_creation_activation_and_the_first_registration_with_the_hours_between()
+    {
+        var created = new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
+        var partner = new Prm.Core.Partners.Partner
+        {
+            Id = "ptn_" + new string('3', 32), Name = "P", Domain = "p.example", Status = Prm.Core.Partners.PartnerStatus.Active, Tier = Prm.Core.Partners.PartnerTier.Silver,
+            Type = Prm.Core.Partners.PartnerType.Reseller, Country = "DE", Region = "emea", CreatedAt = created, UpdatedAt = created, AgreementAcceptedAt = created.AddDays(2),
+        };
+        var facts = KpiFactRules.OfPartner(partner, Utc, firstDeal: created.AddDays(2).AddHours(30));
+        facts.Select(f => (f.Metric, f.Day)).Should().Equal(
+            (KpiMetrics.PartnersOnboarded, new DateOnly(2026, 3, 1)), (KpiMetrics.PartnersActivated, new DateOnly(2026, 3, 3)), (KpiMetrics.PartnersFirstDeal, new DateOnly(2026, 3, 4)));
+        facts[2].Hours.Should().Be(30);
+        KpiFactRules.Counters(facts[2]).Should().Contain(new KeyValuePair<string, decimal>("none|activationHours:le48", 1));
+        // The record's own first registration wins over the stand-in; without an agreement a partner created Active is active from its creation.
+        var recorded = partner with { AgreementAcceptedAt = null, FirstDealRegisteredAt = created.AddHours(5) };
+        KpiFactRules.OfPartner(recorded, Utc, firstDeal: created.AddDays(9)).Select(f => (f.Metric, f.Day, f.Hours)).Should().Equal(
+            (KpiMetrics.PartnersOnboarded, new DateOnly(2026, 3, 1), (double?)null), (KpiMetrics.PartnersActivated, new DateOnly(2026, 3, 1), null), (KpiMetrics.PartnersFirstDeal, new DateOnly(2026, 3, 1), 5d));
+        KpiFactRules.OfPartner(partner with { Status = Prm.Core.Partners.PartnerStatus.AgreementPending, AgreementAcceptedAt = null }, Utc).Select(f => f.Metric).Should().Equal(KpiMetrics.PartnersOnboarded);
+    }
+
+    [Fact]
+    public void A_certification_counts_on_its_earning_day_until_it_is_revoked()
+    {
+        var earned = new DateTimeOffset(2026, 5, 31, 23, 30, 0, TimeSpan.Zero);
+        var award = new Prm.Core.Training.TrainingEvents.AwardData("awd_1", "C-1", "usr_1", "Pat", "def_1", "Sales", "sales", "associate", earned, earned.AddYears(2), earned.AddYears(2), "Active", null);
+        KpiFactRules.OfAward(award, Utc).Should().ContainSingle().Which.Day.Should().Be(new DateOnly(2026, 5, 31));
+        KpiFactRules.OfAward(award, new AnalyticsCalendar(TimeZoneInfo.FindSystemTimeZoneById("Europe/Berlin"))).Single().Day.Should().Be(new DateOnly(2026, 6, 1));
+        KpiFactRules.OfAward(award with { Status = "Expired" }, Utc).Should().HaveCount(1, "an expired certification was still earned in its period");
+        KpiFactRules.OfAward(award with { Status = "Revoked" }, Utc).Should().BeEmpty();
+    }
 }
