@@ -62,7 +62,7 @@ namespace Prm.ClientTests.Generated
         /// A partner's KPIs
         /// </summary>
         /// <remarks>
-        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -76,7 +76,7 @@ namespace Prm.ClientTests.Generated
         /// A partner's KPIs
         /// </summary>
         /// <remarks>
-        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -230,7 +230,7 @@ namespace Prm.ClientTests.Generated
         /// Program KPIs
         /// </summary>
         /// <remarks>
-        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own. Roles: Prm.Admin, Prm.ChannelManager.
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own. Roles: Prm.Admin, Prm.ChannelManager.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -244,7 +244,7 @@ namespace Prm.ClientTests.Generated
         /// Program KPIs
         /// </summary>
         /// <remarks>
-        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own. Roles: Prm.Admin, Prm.ChannelManager.
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own. Roles: Prm.Admin, Prm.ChannelManager.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -559,7 +559,7 @@ namespace Prm.ClientTests.Generated
         /// The records behind a number
         /// </summary>
         /// <remarks>
-        /// metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -573,7 +573,7 @@ namespace Prm.ClientTests.Generated
         /// The records behind a number
         /// </summary>
         /// <remarks>
-        /// metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -27342,6 +27342,21 @@ namespace Prm.ClientTests.Generated
         [System.Text.Json.Serialization.JsonPropertyName("posInfluencedRevenue")]
         [System.ComponentModel.DataAnnotations.Required]
         public System.Collections.Generic.IDictionary<string, decimal> PosInfluencedRevenue { get; set; } = new System.Collections.Generic.Dictionary<string, decimal>();
+
+        [System.Text.Json.Serialization.JsonPropertyName("certificationsEarned")]
+        public long CertificationsEarned { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("partnersOnboarded")]
+        public long PartnersOnboarded { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("partnersActivated")]
+        public long PartnersActivated { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("partnersFirstDeal")]
+        public long PartnersFirstDeal { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("medianActivationToFirstDealHours")]
+        public double? MedianActivationToFirstDealHours { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
