@@ -35,7 +35,14 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
                 var before = stored is null ? [] : JsonSerializer.Deserialize<List<KpiFact>>(stored.GetString("Body"), Json)!;
                 if (before.SequenceEqual(facts))
                 {
-                    return; // redelivered, or a change that moves no number
+                    // Redelivered, or a change that moves no number: a newer version is still recorded, so an older event delivered later
+                    // (an intermediate state) cannot pass for newer than this one.
+                    if (stored is not null && stored.GetInt64("Version") < version)
+                    {
+                        stored["Version"] = version;
+                        await Table.UpdateEntityAsync(stored, stored.ETag, TableUpdateMode.Replace, ct);
+                    }
+                    return;
                 }
                 var delta = KpiFactRules.Delta(before, facts);
                 var buckets = await ReadEntitiesAsync(partnerId, delta.Keys.ToList(), ct);

@@ -107,4 +107,18 @@ public sealed class KpiBucketTests
         (await CountersAsync(store, partnerId, "d|20200101")).Should().BeEmpty();
         (await store.RecountAsync(partnerId, CancellationToken.None)).Corrected.Should().Be(0);
     }
+
+    [Fact]
+    public async Task An_intermediate_state_delivered_after_a_newer_one_with_the_same_numbers_changes_nothing()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableKpiStore(s.Tables);
+        var partnerId = Ids.New("ptn");
+        KpiFact Fact(string metric) => new(metric, new DateOnly(2026, 9, 20), "cloud-backup", "deal_x", "");
+        await store.ApplyAsync(partnerId, "deal_x", 1, [Fact(KpiMetrics.Submitted)], CancellationToken.None);
+        await store.ApplyAsync(partnerId, "deal_x", 3, [Fact(KpiMetrics.Submitted)], CancellationToken.None); // newer, the same numbers
+        await store.ApplyAsync(partnerId, "deal_x", 2, [Fact(KpiMetrics.Submitted), Fact(KpiMetrics.Lost)], CancellationToken.None); // late and older
+
+        (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 1 });
+    }
 }
