@@ -48,7 +48,10 @@ public class KpiFactTests
         var counters = facts.SelectMany(KpiFactRules.Counters).ToDictionary(c => c.Key, c => c.Value);
         counters.Should().Equal(new Dictionary<string, decimal>
         {
-            ["cloud-backup|registrationsSubmitted"] = 1, ["cloud-backup|registrationsApproved"] = 1, ["cloud-backup|pipeline:EUR"] = 10_000m, ["cloud-backup|decisionHours:le48"] = 1,
+            ["cloud-backup|registrationsSubmitted"] = 1,
+            ["cloud-backup|registrationsApproved"] = 1,
+            ["cloud-backup|pipeline:EUR"] = 10_000m,
+            ["cloud-backup|decisionHours:le48"] = 1,
         });
     }
 
@@ -115,8 +118,17 @@ public class KpiFactTests
         var created = new DateTimeOffset(2026, 3, 1, 8, 0, 0, TimeSpan.Zero);
         var partner = new Prm.Core.Partners.Partner
         {
-            Id = "ptn_" + new string('3', 32), Name = "P", Domain = "p.example", Status = Prm.Core.Partners.PartnerStatus.Active, Tier = Prm.Core.Partners.PartnerTier.Silver,
-            Type = Prm.Core.Partners.PartnerType.Reseller, Country = "DE", Region = "emea", CreatedAt = created, UpdatedAt = created, AgreementAcceptedAt = created.AddDays(2),
+            Id = "ptn_" + new string('3', 32),
+            Name = "P",
+            Domain = "p.example",
+            Status = Prm.Core.Partners.PartnerStatus.Active,
+            Tier = Prm.Core.Partners.PartnerTier.Silver,
+            Type = Prm.Core.Partners.PartnerType.Reseller,
+            Country = "DE",
+            Region = "emea",
+            CreatedAt = created,
+            UpdatedAt = created,
+            AgreementAcceptedAt = created.AddDays(2),
         };
         var facts = KpiFactRules.OfPartner(partner, Utc, firstDeal: created.AddDays(2).AddHours(30));
         facts.Select(f => (f.Metric, f.Day)).Should().Equal(

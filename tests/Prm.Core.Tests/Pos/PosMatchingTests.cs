@@ -12,8 +12,16 @@ public class PosMatchingTests
 
     private static Partner P(string id, string name, string domain) => new()
     {
-        Id = id, Name = name, Domain = domain, Status = PartnerStatus.Active, Tier = PartnerTier.Gold, Type = PartnerType.Reseller, Country = "DE", Region = "emea",
-        CreatedAt = T, UpdatedAt = T,
+        Id = id,
+        Name = name,
+        Domain = domain,
+        Status = PartnerStatus.Active,
+        Tier = PartnerTier.Gold,
+        Type = PartnerType.Reseller,
+        Country = "DE",
+        Region = "emea",
+        CreatedAt = T,
+        UpdatedAt = T,
     };
 
     private static readonly string Northwind = "ptn_" + new string('1', 32);

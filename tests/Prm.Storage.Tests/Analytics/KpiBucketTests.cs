@@ -53,7 +53,10 @@ public sealed class KpiBucketTests
         await projection.ApplyAsync(Event(DealEvents.Approved, approved), CancellationToken.None);
         (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(new Dictionary<string, decimal>
         {
-            ["cloud-backup|registrationsSubmitted"] = 1, ["cloud-backup|registrationsApproved"] = 1, ["cloud-backup|pipeline:EUR"] = 10_000m, ["cloud-backup|decisionHours:le8"] = 1,
+            ["cloud-backup|registrationsSubmitted"] = 1,
+            ["cloud-backup|registrationsApproved"] = 1,
+            ["cloud-backup|pipeline:EUR"] = 10_000m,
+            ["cloud-backup|decisionHours:le8"] = 1,
         });
         await projection.ApplyAsync(Event(DealEvents.Won, won), CancellationToken.None);
         await projection.ApplyAsync(Event(DealEvents.Won, won), CancellationToken.None);
@@ -66,7 +69,9 @@ public sealed class KpiBucketTests
         (await CountersAsync(store, partnerId, "m|202609")).Should().ContainKey("cloud-backup|pipeline:EUR").WhoseValue.Should().Be(10_000m);
         (await CountersAsync(store, partnerId, "m|202610")).Should().Equal(new Dictionary<string, decimal>
         {
-            ["cloud-backup|won"] = 1, ["cloud-backup|wonRevenue:EUR"] = 12_000m, ["cloud-backup|pipeline:EUR"] = -10_000m,
+            ["cloud-backup|won"] = 1,
+            ["cloud-backup|wonRevenue:EUR"] = 12_000m,
+            ["cloud-backup|pipeline:EUR"] = -10_000m,
         });
         var rows = await store.FactsAsync(partnerId, KpiMetrics.Won, new DateOnly(2026, 10, 1), new DateOnly(2026, 10, 31), new PageRequest(50, null), CancellationToken.None);
         rows.Items.Should().ContainSingle().Which.SubjectId.Should().Be(approved.Id);
