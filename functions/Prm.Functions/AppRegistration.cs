@@ -68,6 +68,7 @@ public static class AppRegistration
         Integration.IntegrationModule.AddIntegration(services, configuration);
         // After deals and training: the tier projection reads the counters their projections keep.
         services.AddTiers(configuration);
+        Analytics.AnalyticsModule.AddAnalytics(services, configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

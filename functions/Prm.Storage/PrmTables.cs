@@ -46,7 +46,15 @@ public sealed class PrmTables
         WebhookLanes = Service.GetTableClient(prefix + "webhooklanes");
         EventLog = Service.GetTableClient(prefix + "eventlog");
         Integration = Service.GetTableClient(prefix + "integration");
+        Analytics = Service.GetTableClient(prefix + "analytics");
+        Pos = Service.GetTableClient(prefix + "pos");
     }
+
+    /// <summary>KPIs: a partition per partner with each record's contribution, the fact rows (drill-down) and the day/month/year/all-time buckets.</summary>
+    public TableClient Analytics { get; }
+
+    /// <summary>POS batches: key rows per reporter, lines per batch, batch rows with the current batch per reporter and period.</summary>
+    public TableClient Pos { get; }
 
     /// <summary>Webhook subscriptions (partition "sub") and, per subscription, its deliveries, queue, delivery log and fan-out key rows.</summary>
     public TableClient Webhooks { get; }
@@ -125,7 +133,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration, Analytics, Pos];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -91,6 +91,17 @@ public static class DealStorageRegistration
     }
 }
 
+/// <summary>The storage adapter of the KPIs (one table, a partition per partner).</summary>
+public static class AnalyticsStorageRegistration
+{
+    public static IServiceCollection AddAnalyticsStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Analytics.IKpiStore, Analytics.TableKpiStore>();
+        services.AddSingleton<Prm.Core.Pos.IPosStore, Pos.TablePosStore>();
+        return services;
+    }
+}
+
 /// <summary>The storage adapter of tiers (rows in the partner's partition, FX rows in the settings table).</summary>
 public static class TierStorageRegistration
 {

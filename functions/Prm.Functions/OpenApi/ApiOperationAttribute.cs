@@ -17,6 +17,9 @@ public sealed class ApiOperationAttribute(string summary, string description) : 
 
     public string ResponseContentType { get; init; } = "application/json";
 
+    /// <summary>The success response may also come as text/csv (when the request's Accept asks for it).</summary>
+    public bool AlsoCsv { get; init; }
+
     /// <summary>Success status code.</summary>
     public int Status { get; init; } = 200;
 

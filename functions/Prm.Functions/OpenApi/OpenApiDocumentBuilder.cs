@@ -164,6 +164,7 @@ public static class OpenApiDocumentBuilder
                 : info?.ResponseContentType is "application/pdf" ? new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" }
                 : info is not null ? new OpenApiSchema { Type = JsonSchemaType.Object, Description = "A JSON document." } : null;
             if (body is not null) success.Content = new Dictionary<string, IOpenApiMediaType> { [info!.ResponseContentType] = new OpenApiMediaType { Schema = body } };
+            if (body is not null && info!.AlsoCsv) success.Content!["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The same table as CSV with a header row (Accept: text/csv)." } };
         }
         operation.Responses[Code(status)] = success;
         foreach (var also in info?.AlsoStatus ?? [])

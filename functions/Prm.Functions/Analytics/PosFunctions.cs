@@ -1,0 +1,27 @@
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
+using Prm.Core.Identity;
+using Prm.Core.Pos;
+using Prm.Functions.Http;
+using Prm.Functions.OpenApi;
+
+namespace Prm.Functions.Analytics;
+
+/// <summary>POS import: a distributor's sell-through CSV, reported line by line (dry run) or committed.</summary>
+public sealed class PosFunctions(PosImport import)
+{
+    [Function("ImportPosBatch")]
+    [Access(AccessPolicy.VendorOrIntegration)]
+    [ApiOperation("Import a POS batch", "text/csv with a header row (" + PosImport.Columns + "), at most 100,000 lines and 16 MiB. Admins and integration clients (Prm.Integration); channel managers get 403. " +
+        "Dry run by default: per line accepted or rejected (errors by field), the reseller matched exactly (partner id, domain or name), fuzzily (similar name) or unmatched, the end customer matched to an approved or won registration of that partner (reseller), of another partner (otherPartner) or none, and a duplicate flag ((reporter, invoiceNo, line) imported before or repeated). " +
+        "commit=true stores a batch whose lines are all accepted (400 naming each rejected line's field otherwise): duplicates count once, a batch of the same reporter and period replaces the previous one (superseded, its KPI contributions reversed), POS revenue enters the KPIs (sourced/influenced), and lines on another partner's registration are emailed to the reseller's channel manager.",
+        RequestContentType = "text/csv", Response = typeof(PosBatchReport), Query = ["commit"])]
+    public async Task<IActionResult> Import([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "pos/batches")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct)
+    {
+        var commit = req.Flag("commit");
+        var bytes = await ApiJson.ReadBytesAsync(req, PosImport.MaxBytes, ct, "text/csv");
+        return Api.Ok(await import.RunAsync(req.Caller(), bytes, commit, ct));
+    }
+}

@@ -1,0 +1,171 @@
+using System.Globalization;
+using System.Text.Json;
+using Azure;
+using Azure.Data.Tables;
+using Prm.Core.Analytics;
+using Prm.Core.Common;
+
+namespace Prm.Storage.Analytics;
+
+/// <summary>
+/// The KPI table: a partition per partner holding, for each record, its contribution ("c|{recordId}": the facts and the record's version),
+/// its fact rows ("f|{metric}|{yyyyMMdd}|{recordId}|{key}", the drill-down) and the buckets ("d|yyyyMMdd", "m|yyyyMM", "y|yyyy", "t") with
+/// the counters as JSON. A change of a contribution is one transaction of the partition (contribution, fact rows, buckets, each bucket
+/// If-Match), the way the deal counters are kept: exact under redelivery and concurrent events.
+/// </summary>
+public sealed class TableKpiStore(PrmTables tables) : IKpiStore
+{
+    private const string ContributionPrefix = "c|";
+    private const string FactPrefix = "f|";
+    private static readonly string[] BucketPrefixes = ["d|", "m|", "y|"];
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    private TableClient Table => tables.Analytics;
+
+    public async Task ApplyAsync(string partnerId, string subjectKey, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct)
+    {
+        var contributionRow = ContributionPrefix + subjectKey;
+        try
+        {
+            await ReadDecideCommit.RunAsync(async _ =>
+            {
+                var found = await Table.GetEntityIfExistsAsync<TableEntity>(partnerId, contributionRow, cancellationToken: ct);
+                var stored = found.HasValue ? found.Value : null;
+                if (stored?.GetInt64("Version") is { } storedVersion && storedVersion > version) return; // an older event, delivered late
+                var before = stored is null ? [] : JsonSerializer.Deserialize<List<KpiFact>>(stored.GetString("Body"), Json)!;
+                if (before.SequenceEqual(facts))
+                {
+                    // Redelivered, or a change that moves no number: a newer version is still recorded, so an older event delivered later
+                    // (an intermediate state) cannot pass for newer than this one.
+                    if (stored is not null && stored.GetInt64("Version") < version)
+                    {
+                        stored["Version"] = version;
+                        await Table.UpdateEntityAsync(stored, stored.ETag, TableUpdateMode.Replace, ct);
+                    }
+                    return;
+                }
+                var delta = KpiFactRules.Delta(before, facts);
+                var buckets = await ReadEntitiesAsync(partnerId, delta.Keys.ToList(), ct);
+                var actions = new List<TableTransactionAction>();
+                var contribution = new TableEntity(partnerId, contributionRow) { ["Body"] = JsonSerializer.Serialize(facts, Json), ["Version"] = version };
+                actions.Add(stored is null ? new(TableTransactionActionType.Add, contribution) : new(TableTransactionActionType.UpdateReplace, contribution, stored.ETag));
+                var lastDay = facts.Count == 0 ? (DateOnly?)null : facts.Max(f => f.Day);
+                foreach (var (row, change) in delta)
+                {
+                    var current = buckets.GetValueOrDefault(row);
+                    var counters = KpiFactRules.Add(current is null ? null : Counters(current), change);
+                    var entity = Bucket(partnerId, row, counters, row == KpiRows.Total ? Max(LastDay(current), lastDay) : null);
+                    actions.Add(current is null ? new(TableTransactionActionType.Add, entity) : new(TableTransactionActionType.UpdateReplace, entity, current.ETag));
+                }
+                var afterRows = facts.ToDictionary(KpiFactRules.FactRow, f => f, StringComparer.Ordinal);
+                foreach (var old in before.Select(KpiFactRules.FactRow).Where(r => !afterRows.ContainsKey(r)).Distinct(StringComparer.Ordinal))
+                {
+                    actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partnerId, old), ETag.All));
+                }
+                var beforeSet = before.ToHashSet();
+                foreach (var (row, fact) in afterRows)
+                {
+                    if (beforeSet.Contains(fact)) continue;
+                    actions.Add(new(TableTransactionActionType.UpsertReplace, FactEntity(partnerId, row, fact)));
+                }
+                if (actions.Count > 100) throw new InvalidOperationException($"The KPI change of {subjectKey} needs {actions.Count} writes, more than one transaction holds.");
+                await Table.SubmitTransactionAsync(actions, ct);
+            }, attempts: 10, ReadDecideCommit.Jitter(25), LostRace.IsConflict, ct);
+        }
+        catch (Exception ex) when (LostRace.IsConflict(ex))
+        {
+            throw new PreconditionFailedException("The partner's KPI buckets stayed contended.");
+        }
+    }
+
+    public async Task<IReadOnlyDictionary<string, KpiBucket>> ReadAsync(string partnerId, IReadOnlyCollection<string> rows, CancellationToken ct)
+    {
+        var found = await ReadEntitiesAsync(partnerId, rows, ct);
+        return found.ToDictionary(e => e.Key, e => new KpiBucket(Counters(e.Value), LastDay(e.Value)), StringComparer.Ordinal);
+    }
+
+    public async Task<Prm.Core.Common.Page<KpiFact>> FactsAsync(string partnerId, string metric, DateOnly from, DateOnly to, PageRequest page, CancellationToken ct)
+    {
+        var low = FactPrefix + metric + "|" + from.ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        var high = FactPrefix + metric + "|" + to.AddDays(1).ToString("yyyyMMdd", CultureInfo.InvariantCulture);
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {partnerId} and RowKey ge {low} and RowKey lt {high}");
+        return await PrmTables.PageAsync(Table, filter, page, ReadFact, ct);
+    }
+
+    public async Task<(int Checked, int Corrected)> RecountAsync(string partnerId, CancellationToken ct)
+    {
+        try
+        {
+            // The buckets are read before the contributions and written If-Match: an event applied in between changed a bucket it touches
+            // (in the transaction with its contribution), so that write fails and the recount starts again; every write that succeeds is right.
+            return await ReadDecideCommit.RunAsync(_ => RecountOnceAsync(partnerId, ct), attempts: 10, ReadDecideCommit.Jitter(50), LostRace.IsConflict, ct);
+        }
+        catch (Exception ex) when (LostRace.IsConflict(ex))
+        {
+            throw new PreconditionFailedException("The partner's KPI buckets stayed contended.");
+        }
+    }
+
+    private async Task<(int Checked, int Corrected)> RecountOnceAsync(string partnerId, CancellationToken ct)
+    {
+        var stored = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        foreach (var prefix in BucketPrefixes)
+        {
+            await foreach (var b in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter(
+                $"PartitionKey eq {partnerId} and RowKey ge {prefix} and RowKey lt {KeyEncoding.PrefixEnd(prefix)}"), cancellationToken: ct)) stored[b.RowKey] = b;
+        }
+        var total = await Table.GetEntityIfExistsAsync<TableEntity>(partnerId, KpiRows.Total, cancellationToken: ct);
+        if (total.HasValue) stored[KpiRows.Total] = total.Value!;
+        var expected = new Dictionary<string, Dictionary<string, decimal>>(StringComparer.Ordinal);
+        DateOnly? lastDay = null;
+        await foreach (var c in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partnerId} and RowKey ge {ContributionPrefix} and RowKey lt {KeyEncoding.PrefixEnd(ContributionPrefix)}"), cancellationToken: ct))
+        {
+            var facts = JsonSerializer.Deserialize<List<KpiFact>>(c.GetString("Body"), Json)!;
+            foreach (var (row, change) in KpiFactRules.Delta([], facts)) expected[row] = KpiFactRules.Add(expected.GetValueOrDefault(row), change);
+            if (facts.Count > 0) lastDay = Max(lastDay, facts.Max(f => f.Day));
+        }
+        var corrected = 0;
+        foreach (var row in stored.Keys.Union(expected.Keys, StringComparer.Ordinal).ToList())
+        {
+            var want = expected.GetValueOrDefault(row) ?? new Dictionary<string, decimal>(StringComparer.Ordinal);
+            var have = stored.GetValueOrDefault(row);
+            var haveCounters = have is null ? new Dictionary<string, decimal>(StringComparer.Ordinal) : Counters(have);
+            if (want.Count == haveCounters.Count && want.All(w => haveCounters.TryGetValue(w.Key, out var v) && v == w.Value)) continue;
+            var entity = Bucket(partnerId, row, want, row == KpiRows.Total ? Max(LastDay(have), lastDay) : null);
+            if (have is null) await Table.AddEntityAsync(entity, ct);
+            else await Table.UpdateEntityAsync(entity, have.ETag, TableUpdateMode.Replace, ct);
+            corrected++;
+        }
+        return (stored.Count, corrected);
+    }
+
+    private async Task<Dictionary<string, TableEntity>> ReadEntitiesAsync(string partnerId, IReadOnlyCollection<string> rows, CancellationToken ct)
+    {
+        var reads = await Task.WhenAll(rows.Select(r => Table.GetEntityIfExistsAsync<TableEntity>(partnerId, r, cancellationToken: ct)));
+        return reads.Where(r => r.HasValue).Select(r => r.Value!).ToDictionary(e => e.RowKey, StringComparer.Ordinal);
+    }
+
+    private static TableEntity Bucket(string partnerId, string row, Dictionary<string, decimal> counters, DateOnly? lastDay)
+    {
+        var entity = new TableEntity(partnerId, row) { ["Body"] = JsonSerializer.Serialize(counters, Json) };
+        if (lastDay is { } day) entity["LastDay"] = day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture);
+        return entity;
+    }
+
+    private static Dictionary<string, decimal> Counters(TableEntity e) =>
+        JsonSerializer.Deserialize<Dictionary<string, decimal>>(e.GetString("Body") ?? "{}", Json) ?? new Dictionary<string, decimal>(StringComparer.Ordinal);
+
+    private static DateOnly? LastDay(TableEntity? e) =>
+        e?.GetString("LastDay") is { } text ? DateOnly.ParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture) : null;
+
+    private static DateOnly? Max(DateOnly? a, DateOnly? b) => a is null ? b : b is null ? a : a > b ? a : b;
+
+    private static TableEntity FactEntity(string partnerId, string row, KpiFact f)
+    {
+        var e = new TableEntity(partnerId, row) { ["Body"] = JsonSerializer.Serialize(f, Json) };
+        return e;
+    }
+
+    private static KpiFact ReadFact(TableEntity e) => JsonSerializer.Deserialize<KpiFact>(e.GetString("Body"), Json)!;
+}

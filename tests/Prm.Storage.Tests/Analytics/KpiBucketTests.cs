@@ -1,0 +1,129 @@
+using Azure.Data.Tables;
+using Prm.Core.Analytics;
+using Prm.Core.Common;
+using Prm.Core.Deals;
+using Prm.Core.Outbox;
+using Prm.Storage.Analytics;
+
+namespace Prm.Storage.Tests.Analytics;
+
+/// <summary>The KPI buckets are kept on write from the outbox, exact under redelivery, late delivery and concurrent events; the recount repairs a bucket.</summary>
+public sealed class KpiBucketTests
+{
+    private static readonly DateTimeOffset Submitted = new(2026, 9, 20, 10, 0, 0, TimeSpan.Zero);
+    private static readonly AnalyticsCalendar Utc = new(TimeZoneInfo.Utc);
+
+    private static Deal Deal(string partnerId, DealStatus status, DateTimeOffset updated, DealOutcome? outcome = null, string? id = null) => new()
+    {
+        Id = id ?? DealIds.New(partnerId, Submitted),
+        RegistrationNumber = DealIds.RegistrationNumber(Submitted),
+        PartnerId = partnerId,
+        PartnerName = "P",
+        SubmittedBy = "usr_x",
+        SubmittedByName = "X",
+        SubmittedByEmail = "x@p.example",
+        Status = status,
+        Customer = new DealCustomer("Acme", "acme.example", "DE", null, null, "acme", ["t-acme"]),
+        Products = ["cloud-backup"],
+        EstimatedValue = new Money(10_000m, "EUR"),
+        ExpectedCloseDate = new DateOnly(2026, 10, 30),
+        CreatedAt = Submitted,
+        SubmittedAt = Submitted,
+        ApprovedAt = status == DealStatus.UnderReview ? null : Submitted.AddHours(5),
+        Conflict = new DealConflict("none", 0, [], [], false, true),
+        UpdatedAt = updated,
+        Outcome = outcome,
+    };
+
+    private static IntegrationEvent Event(string type, Deal d) => DealEvents.Create(type, d, d.UpdatedAt);
+
+    private static async Task<Dictionary<string, decimal>> CountersAsync(IKpiStore store, string partnerId, string row) =>
+        (await store.ReadAsync(partnerId, [row], CancellationToken.None)).GetValueOrDefault(row)?.Counters.ToDictionary(c => c.Key, c => c.Value) ?? [];
+
+    [Fact]
+    public async Task A_redelivered_or_late_event_changes_no_bucket_and_a_won_deal_moves_from_pipeline_to_revenue()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableKpiStore(s.Tables);
+        var projection = new KpiProjection(store, s.Store, Utc);
+        var partnerId = Ids.New("ptn");
+        var approved = Deal(partnerId, DealStatus.Approved, Submitted.AddHours(5));
+        var won = Deal(partnerId, DealStatus.Won, Submitted.AddDays(30), new DealOutcome("won", new Money(12_000m, "EUR"), new DateOnly(2026, 10, 15), null, "X", Submitted.AddDays(30)), approved.Id);
+
+        await projection.ApplyAsync(Event(DealEvents.Approved, approved), CancellationToken.None);
+        (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(new Dictionary<string, decimal>
+        {
+            ["cloud-backup|registrationsSubmitted"] = 1,
+            ["cloud-backup|registrationsApproved"] = 1,
+            ["cloud-backup|pipeline:EUR"] = 10_000m,
+            ["cloud-backup|decisionHours:le8"] = 1,
+        });
+        await projection.ApplyAsync(Event(DealEvents.Won, won), CancellationToken.None);
+        await projection.ApplyAsync(Event(DealEvents.Won, won), CancellationToken.None);
+        await projection.ApplyAsync(Event(DealEvents.Approved, approved), CancellationToken.None); // late: older than the won event
+
+        var total = await CountersAsync(store, partnerId, KpiRows.Total);
+        total["cloud-backup|won"].Should().Be(1);
+        total["cloud-backup|wonRevenue:EUR"].Should().Be(12_000m);
+        total.Should().NotContainKey("cloud-backup|pipeline:EUR", "the deal left the pipeline when it was won");
+        (await CountersAsync(store, partnerId, "m|202609")).Should().ContainKey("cloud-backup|pipeline:EUR").WhoseValue.Should().Be(10_000m);
+        (await CountersAsync(store, partnerId, "m|202610")).Should().Equal(new Dictionary<string, decimal>
+        {
+            ["cloud-backup|won"] = 1,
+            ["cloud-backup|wonRevenue:EUR"] = 12_000m,
+            ["cloud-backup|pipeline:EUR"] = -10_000m,
+        });
+        var rows = await store.FactsAsync(partnerId, KpiMetrics.Won, new DateOnly(2026, 10, 1), new DateOnly(2026, 10, 31), new PageRequest(50, null), CancellationToken.None);
+        rows.Items.Should().ContainSingle().Which.SubjectId.Should().Be(approved.Id);
+        (await store.FactsAsync(partnerId, KpiMetrics.Won, new DateOnly(2026, 10, 16), new DateOnly(2026, 10, 31), new PageRequest(50, null), CancellationToken.None)).Items.Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task Concurrent_events_of_one_partner_count_exactly_once_each()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableKpiStore(s.Tables);
+        var projection = new KpiProjection(store, s.Store, Utc);
+        var partnerId = Ids.New("ptn");
+        var deals = Enumerable.Range(0, 12).Select(_ => Deal(partnerId, DealStatus.UnderReview, Submitted)).ToList();
+        // Each event twice, all at once: redelivery racing the first delivery.
+        await Task.WhenAll(deals.Concat(deals).Select(d => projection.ApplyAsync(Event(DealEvents.Submitted, d), CancellationToken.None)));
+        (await CountersAsync(store, partnerId, "d|20260920")).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 12 });
+        (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 12 });
+    }
+
+    [Fact]
+    public async Task The_recount_finds_the_live_buckets_right_and_repairs_a_damaged_one()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableKpiStore(s.Tables);
+        var projection = new KpiProjection(store, s.Store, Utc);
+        var partnerId = Ids.New("ptn");
+        await projection.ApplyAsync(Event(DealEvents.Approved, Deal(partnerId, DealStatus.Approved, Submitted.AddHours(5))), CancellationToken.None);
+        await projection.ApplyAsync(Event(DealEvents.Submitted, Deal(partnerId, DealStatus.UnderReview, Submitted)), CancellationToken.None);
+        var before = await CountersAsync(store, partnerId, "m|202609");
+
+        (await store.RecountAsync(partnerId, CancellationToken.None)).Should().Be((4, 0), "the day (submission and approval fall on one), month, year and all-time rows kept on write equal the sum of the contributions");
+
+        await s.Tables.Analytics.UpsertEntityAsync(new TableEntity(partnerId, "m|202609") { ["Body"] = "{\"cloud-backup|registrationsSubmitted\":7}" }, TableUpdateMode.Replace);
+        await s.Tables.Analytics.UpsertEntityAsync(new TableEntity(partnerId, "d|20200101") { ["Body"] = "{\"x|won\":1}" }, TableUpdateMode.Replace);
+        (await store.RecountAsync(partnerId, CancellationToken.None)).Corrected.Should().Be(2);
+        (await CountersAsync(store, partnerId, "m|202609")).Should().Equal(before);
+        (await CountersAsync(store, partnerId, "d|20200101")).Should().BeEmpty();
+        (await store.RecountAsync(partnerId, CancellationToken.None)).Corrected.Should().Be(0);
+    }
+
+    [Fact]
+    public async Task An_intermediate_state_delivered_after_a_newer_one_with_the_same_numbers_changes_nothing()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableKpiStore(s.Tables);
+        var partnerId = Ids.New("ptn");
+        KpiFact Fact(string metric) => new(metric, new DateOnly(2026, 9, 20), "cloud-backup", "deal_x", "");
+        await store.ApplyAsync(partnerId, "deal_x", 1, [Fact(KpiMetrics.Submitted)], CancellationToken.None);
+        await store.ApplyAsync(partnerId, "deal_x", 3, [Fact(KpiMetrics.Submitted)], CancellationToken.None); // newer, the same numbers
+        await store.ApplyAsync(partnerId, "deal_x", 2, [Fact(KpiMetrics.Submitted), Fact(KpiMetrics.Lost)], CancellationToken.None); // late and older
+
+        (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 1 });
+    }
+}
