@@ -59,6 +59,679 @@ namespace Prm.ClientTests.Generated
         partial void ProcessResponse(System.Net.Http.HttpClient client, System.Net.Http.HttpResponseMessage response);
 
         /// <summary>
+        /// A partner's KPIs
+        /// </summary>
+        /// <remarks>
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// </remarks>
+        /// <returns>Success.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<KpiTable> GetPartnerAnalyticsAsync(string partnerId, string? from, string? to, string? period)
+        {
+            return GetPartnerAnalyticsAsync(partnerId, from, to, period, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// A partner's KPIs
+        /// </summary>
+        /// <remarks>
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// </remarks>
+        /// <returns>Success.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<KpiTable> GetPartnerAnalyticsAsync(string partnerId, string? from, string? to, string? period, System.Threading.CancellationToken cancellationToken)
+        {
+            if (partnerId == null)
+                throw new System.ArgumentNullException("partnerId");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = new System.Net.Http.HttpMethod("GET");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                
+                    // Operation Path: "analytics/partners/{partnerId}"
+                    urlBuilder_.Append("analytics/partners/");
+                    urlBuilder_.Append(System.Uri.EscapeDataString(ConvertToString(partnerId, System.Globalization.CultureInfo.InvariantCulture)));
+                    urlBuilder_.Append('?');
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(from, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(to, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (period != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("period")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(period, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<KpiTable>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Invalid input; errors name the fields.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("No valid bearer token.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("The caller\'s role does not allow this.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Not found, or not visible to the caller.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Unexpected error; quote traceId.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 503)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var responseData_ = response_.Content == null ? null : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new PrmApiException("The HTTP status code of the response was not expected (" + status_ + ").", status_, responseData_, headers_, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Program KPIs
+        /// </summary>
+        /// <remarks>
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own. Roles: Prm.Admin, Prm.ChannelManager.
+        /// </remarks>
+        /// <returns>Success.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<KpiTable> GetProgramAnalyticsAsync(string? from, string? to, string? groupBy, string? period)
+        {
+            return GetProgramAnalyticsAsync(from, to, groupBy, period, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Program KPIs
+        /// </summary>
+        /// <remarks>
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own. Roles: Prm.Admin, Prm.ChannelManager.
+        /// </remarks>
+        /// <returns>Success.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<KpiTable> GetProgramAnalyticsAsync(string? from, string? to, string? groupBy, string? period, System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = new System.Net.Http.HttpMethod("GET");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                
+                    // Operation Path: "analytics/program"
+                    urlBuilder_.Append("analytics/program");
+                    urlBuilder_.Append('?');
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(from, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(to, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (groupBy != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("groupBy")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(groupBy, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (period != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("period")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(period, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<KpiTable>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Invalid input; errors name the fields.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("No valid bearer token.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("The caller\'s role does not allow this.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Unexpected error; quote traceId.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 503)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var responseData_ = response_.Content == null ? null : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new PrmApiException("The HTTP status code of the response was not expected (" + status_ + ").", status_, responseData_, headers_, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Rebuild the KPI buckets
+        /// </summary>
+        /// <remarks>
+        /// A page of partners (limit, default 50) at a time: recomputes each record's facts from the deal registrations and leads, sums them and corrects every bucket row that differs from the sum. Resumable: call again with nextCursor until it is null. Reports partners, records, bucket rows checked and corrected (0 when the live counters were right). Admins. Roles: Prm.Admin.
+        /// </remarks>
+        /// <returns>Success.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<KpiRebuildReport> RebuildAnalyticsAsync(int? limit, string? cursor)
+        {
+            return RebuildAnalyticsAsync(limit, cursor, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Rebuild the KPI buckets
+        /// </summary>
+        /// <remarks>
+        /// A page of partners (limit, default 50) at a time: recomputes each record's facts from the deal registrations and leads, sums them and corrects every bucket row that differs from the sum. Resumable: call again with nextCursor until it is null. Reports partners, records, bucket rows checked and corrected (0 when the live counters were right). Admins. Roles: Prm.Admin.
+        /// </remarks>
+        /// <returns>Success.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<KpiRebuildReport> RebuildAnalyticsAsync(int? limit, string? cursor, System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Content = new System.Net.Http.StringContent(string.Empty, System.Text.Encoding.UTF8, "application/json");
+                    request_.Method = new System.Net.Http.HttpMethod("POST");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                
+                    // Operation Path: "analytics/rebuild"
+                    urlBuilder_.Append("analytics/rebuild");
+                    urlBuilder_.Append('?');
+                    if (limit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("limit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(limit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cursor != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cursor")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cursor, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<KpiRebuildReport>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Invalid input; errors name the fields.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("No valid bearer token.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("The caller\'s role does not allow this.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 409)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Conflicts with current state (e.g. a key already taken, already decided).", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 422)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Breaks a business rule.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Unexpected error; quote traceId.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 503)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var responseData_ = response_.Content == null ? null : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new PrmApiException("The HTTP status code of the response was not expected (" + status_ + ").", status_, responseData_, headers_, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// The records behind a number
+        /// </summary>
+        /// <remarks>
+        /// metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// </remarks>
+        /// <returns>Success.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<ListResponseOfKpiFactRow> GetAnalyticsRowsAsync(string? metric, string? from, string? to, string? partnerId, int? limit, string? cursor)
+        {
+            return GetAnalyticsRowsAsync(metric, from, to, partnerId, limit, cursor, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// The records behind a number
+        /// </summary>
+        /// <remarks>
+        /// metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// </remarks>
+        /// <returns>Success.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<ListResponseOfKpiFactRow> GetAnalyticsRowsAsync(string? metric, string? from, string? to, string? partnerId, int? limit, string? cursor, System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Method = new System.Net.Http.HttpMethod("GET");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                
+                    // Operation Path: "analytics/rows"
+                    urlBuilder_.Append("analytics/rows");
+                    urlBuilder_.Append('?');
+                    if (metric != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("metric")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(metric, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (from != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("from")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(from, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (to != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("to")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(to, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (partnerId != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("partnerId")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(partnerId, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (limit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("limit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(limit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    if (cursor != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("cursor")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cursor, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<ListResponseOfKpiFactRow>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Invalid input; errors name the fields.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("No valid bearer token.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("The caller\'s role does not allow this.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 404)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Not found, or not visible to the caller.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Unexpected error; quote traceId.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 503)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var responseData_ = response_.Content == null ? null : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new PrmApiException("The HTTP status code of the response was not expected (" + status_ + ").", status_, responseData_, headers_, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
         /// The decision page of a link
         /// </summary>
         /// <remarks>
@@ -23851,6 +24524,199 @@ namespace Prm.ClientTests.Generated
         }
 
         /// <summary>
+        /// Import a POS batch
+        /// </summary>
+        /// <remarks>
+        /// text/csv with a header row (reporter, invoiceNo, line, date, productLine (or sku), quantity, unitPrice, currency, customerName, customerDomain, customerCountry, reseller), at most 100,000 lines and 16 MiB. Admins and integration clients (Prm.Integration); channel managers get 403. Dry run by default: per line accepted or rejected (errors by field), the reseller matched exactly (partner id, domain or name), fuzzily (similar name) or unmatched, the end customer matched to an approved or won registration of that partner (reseller), of another partner (otherPartner) or none, and a duplicate flag ((reporter, invoiceNo, line) imported before or repeated). commit=true stores a batch whose lines are all accepted (400 naming each rejected line's field otherwise): duplicates count once, a batch of the same reporter and period replaces the previous one (superseded, its KPI contributions reversed), POS revenue enters the KPIs (sourced/influenced), and lines on another partner's registration are emailed to the reseller's channel manager. Roles: Prm.Admin, Prm.ChannelManager, Prm.Integration.
+        /// </remarks>
+        /// <returns>Success.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<PosBatchReport> ImportPosBatchAsync(string? commit, string body)
+        {
+            return ImportPosBatchAsync(commit, body, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Import a POS batch
+        /// </summary>
+        /// <remarks>
+        /// text/csv with a header row (reporter, invoiceNo, line, date, productLine (or sku), quantity, unitPrice, currency, customerName, customerDomain, customerCountry, reseller), at most 100,000 lines and 16 MiB. Admins and integration clients (Prm.Integration); channel managers get 403. Dry run by default: per line accepted or rejected (errors by field), the reseller matched exactly (partner id, domain or name), fuzzily (similar name) or unmatched, the end customer matched to an approved or won registration of that partner (reseller), of another partner (otherPartner) or none, and a duplicate flag ((reporter, invoiceNo, line) imported before or repeated). commit=true stores a batch whose lines are all accepted (400 naming each rejected line's field otherwise): duplicates count once, a batch of the same reporter and period replaces the previous one (superseded, its KPI contributions reversed), POS revenue enters the KPIs (sourced/influenced), and lines on another partner's registration are emailed to the reseller's channel manager. Roles: Prm.Admin, Prm.ChannelManager, Prm.Integration.
+        /// </remarks>
+        /// <returns>Success.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<PosBatchReport> ImportPosBatchAsync(string? commit, string body, System.Threading.CancellationToken cancellationToken)
+        {
+            if (body == null)
+                throw new System.ArgumentNullException("body");
+
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
+                    var content_ = new System.Net.Http.ByteArrayContent(json_);
+                    content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("text/csv");
+                    request_.Content = content_;
+                    request_.Method = new System.Net.Http.HttpMethod("POST");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                
+                    // Operation Path: "pos/batches"
+                    urlBuilder_.Append("pos/batches");
+                    urlBuilder_.Append('?');
+                    if (commit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("commit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(commit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 200)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<PosBatchReport>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Invalid input; errors name the fields.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("No valid bearer token.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("The caller\'s role does not allow this.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 409)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Conflicts with current state (e.g. a key already taken, already decided).", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 413)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Body too large.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 415)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Wrong Content-Type.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 422)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Breaks a business rule.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Unexpected error; quote traceId.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 503)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var responseData_ = response_.Content == null ? null : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new PrmApiException("The HTTP status code of the response was not expected (" + status_ + ").", status_, responseData_, headers_, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
         /// Create a product line
         /// </summary>
         /// <remarks>
@@ -27734,6 +28600,283 @@ namespace Prm.ClientTests.Generated
         [System.ComponentModel.DataAnnotations.Required]
         [System.ComponentModel.DataAnnotations.StringLength(3, MinimumLength = 3)]
         public string Currency { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class KpiTable
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("from")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        [System.Text.Json.Serialization.JsonConverter(typeof(DateFormatConverter))]
+        public System.DateTimeOffset From { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("to")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        [System.Text.Json.Serialization.JsonConverter(typeof(DateFormatConverter))]
+        public System.DateTimeOffset To { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("groupBy")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string GroupBy { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("period")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Period { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("timeZone")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string TimeZone { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("rows")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.ICollection<KpiRow> Rows { get; set; } = new System.Collections.ObjectModel.Collection<KpiRow>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class KpiRow
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("period")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Period { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("from")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        [System.Text.Json.Serialization.JsonConverter(typeof(DateFormatConverter))]
+        public System.DateTimeOffset From { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("to")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        [System.Text.Json.Serialization.JsonConverter(typeof(DateFormatConverter))]
+        public System.DateTimeOffset To { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("group")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Group { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("groupName")]
+        public string? GroupName { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("metrics")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public KpiValues Metrics { get; set; } = new KpiValues();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class KpiValues
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("partners")]
+        public int Partners { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("registrationsSubmitted")]
+        public long RegistrationsSubmitted { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("registrationsApproved")]
+        public long RegistrationsApproved { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("registrationsRejected")]
+        public long RegistrationsRejected { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("approvalRate")]
+        public double? ApprovalRate { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("medianDecisionHours")]
+        public double? MedianDecisionHours { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("pipeline")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, decimal> Pipeline { get; set; } = new System.Collections.Generic.Dictionary<string, decimal>();
+
+        [System.Text.Json.Serialization.JsonPropertyName("won")]
+        public long Won { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("lost")]
+        public long Lost { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("winRate")]
+        public double? WinRate { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("wonRevenue")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, decimal> WonRevenue { get; set; } = new System.Collections.Generic.Dictionary<string, decimal>();
+
+        [System.Text.Json.Serialization.JsonPropertyName("leadsOffered")]
+        public long LeadsOffered { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("leadsAccepted")]
+        public long LeadsAccepted { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("leadsDeclined")]
+        public long LeadsDeclined { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("leadsExpired")]
+        public long LeadsExpired { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("leadAcceptanceRate")]
+        public double? LeadAcceptanceRate { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("medianAcceptHours")]
+        public double? MedianAcceptHours { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("leadsConverted")]
+        public long LeadsConverted { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("leadConversionRate")]
+        public double? LeadConversionRate { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("posSourcedLines")]
+        public long PosSourcedLines { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("posSourcedRevenue")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, decimal> PosSourcedRevenue { get; set; } = new System.Collections.Generic.Dictionary<string, decimal>();
+
+        [System.Text.Json.Serialization.JsonPropertyName("posInfluencedLines")]
+        public long PosInfluencedLines { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("posInfluencedRevenue")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, decimal> PosInfluencedRevenue { get; set; } = new System.Collections.Generic.Dictionary<string, decimal>();
+
+        [System.Text.Json.Serialization.JsonPropertyName("certificationsEarned")]
+        public long CertificationsEarned { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("partnersOnboarded")]
+        public long PartnersOnboarded { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("partnersActivated")]
+        public long PartnersActivated { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("partnersFirstDeal")]
+        public long PartnersFirstDeal { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("medianActivationToFirstDealHours")]
+        public double? MedianActivationToFirstDealHours { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class KpiRebuildReport
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("partners")]
+        public int Partners { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("records")]
+        public int Records { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("bucketsChecked")]
+        public int BucketsChecked { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("bucketsCorrected")]
+        public int BucketsCorrected { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("nextCursor")]
+        public string? NextCursor { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class ListResponseOfKpiFactRow
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("items")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.ICollection<KpiFactRow> Items { get; set; } = new System.Collections.ObjectModel.Collection<KpiFactRow>();
+
+        [System.Text.Json.Serialization.JsonPropertyName("nextCursor")]
+        public string? NextCursor { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class KpiFactRow
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("metric")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Metric { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("date")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        [System.Text.Json.Serialization.JsonConverter(typeof(DateFormatConverter))]
+        public System.DateTimeOffset Date { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("record")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Record { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("productLine")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string ProductLine { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("amount")]
+        public decimal? Amount { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("currency")]
+        public string? Currency { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("hours")]
+        public double? Hours { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
@@ -34164,6 +35307,159 @@ namespace Prm.ClientTests.Generated
         [System.Text.Json.Serialization.JsonPropertyName("data")]
         [System.ComponentModel.DataAnnotations.Required]
         public object Data { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class PosBatchReport
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("batchId")]
+        public string? BatchId { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("committed")]
+        public bool Committed { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("reporter")]
+        public string? Reporter { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("period")]
+        public string? Period { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("lines")]
+        public int Lines { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("accepted")]
+        public int Accepted { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("rejected")]
+        public int Rejected { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("duplicates")]
+        public int Duplicates { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("conflicts")]
+        public int Conflicts { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("supersededBatchId")]
+        public string? SupersededBatchId { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("report")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.ICollection<PosLineReport> Report { get; set; } = new System.Collections.ObjectModel.Collection<PosLineReport>();
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class PosLineReport
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("line")]
+        public int Line { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("status")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Status { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("errors")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, string> Errors { get; set; } = new System.Collections.Generic.Dictionary<string, string>();
+
+        [System.Text.Json.Serialization.JsonPropertyName("invoiceNo")]
+        public string? InvoiceNo { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("invoiceLine")]
+        public int? InvoiceLine { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("date")]
+        [System.Text.Json.Serialization.JsonConverter(typeof(DateFormatConverter))]
+        public System.DateTimeOffset? Date { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("reseller")]
+        public PosResellerMatch? Reseller { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("customer")]
+        public PosCustomerMatch? Customer { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("duplicate")]
+        public bool Duplicate { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("amount")]
+        public decimal? Amount { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("currency")]
+        public string? Currency { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class PosResellerMatch
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("kind")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Kind { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("partnerId")]
+        public string? PartnerId { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("partnerName")]
+        public string? PartnerName { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("similarity")]
+        public double? Similarity { get; set; } = default!;
+
+        private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
+
+        [System.Text.Json.Serialization.JsonExtensionData]
+        public System.Collections.Generic.IDictionary<string, object> AdditionalProperties
+        {
+            get { return _additionalProperties ?? (_additionalProperties = new System.Collections.Generic.Dictionary<string, object>()); }
+            set { _additionalProperties = value; }
+        }
+
+    }
+
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class PosCustomerMatch
+    {
+
+        [System.Text.Json.Serialization.JsonPropertyName("kind")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Kind { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("dealId")]
+        public string? DealId { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("partnerId")]
+        public string? PartnerId { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
