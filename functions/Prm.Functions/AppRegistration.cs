@@ -67,6 +67,8 @@ public static class AppRegistration
         Integration.IntegrationModule.AddIntegration(services, configuration);
         // After deals and training: the tier projection reads the counters their projections keep.
         services.AddTiers(configuration);
+        // After deals: the incentive projection turns the deal events into ledger inputs.
+        Incentives.IncentivesModule.AddIncentives(services);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

@@ -46,7 +46,15 @@ public sealed class PrmTables
         WebhookLanes = Service.GetTableClient(prefix + "webhooklanes");
         EventLog = Service.GetTableClient(prefix + "eventlog");
         Integration = Service.GetTableClient(prefix + "integration");
+        Incentives = Service.GetTableClient(prefix + "incentives");
     }
+
+    /// <summary>
+    /// Incentives: programs and their versions ("programs"), period records ("periods|{programId}") and members
+    /// ("members|{programId}|{period}"), and a partition per partner: its ledgers (head, inputs, key rows, entries, balances, deals per
+    /// program), payouts and tax form, with timeline and outbox rows.
+    /// </summary>
+    public TableClient Incentives { get; }
 
     /// <summary>Webhook subscriptions (partition "sub") and, per subscription, its deliveries, queue, delivery log and fan-out key rows.</summary>
     public TableClient Webhooks { get; }
@@ -125,7 +133,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration, Incentives];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)
