@@ -132,7 +132,7 @@ public sealed class IncentiveIsolationTests(IncentiveIsolationFixture fixture) :
     public async Task The_partners_own_people_read_theirs_and_guessed_ids_are_404(string method, string route)
     {
         var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
-        if (method == "GET") ((int)(await anna.SendAsync(Request(method, Url(route)))).StatusCode).Should().Be(200, route);
+        if (method == "GET" && !route.EndsWith("/recompute", StringComparison.Ordinal)) ((int)(await anna.SendAsync(Request(method, Url(route)))).StatusCode).Should().Be(200, route);
         else ((int)(await anna.SendAsync(Request(method, Url(route)))).StatusCode).Should().Be(403, $"{method} {route}: members read, vendor staff act");
         var admin = await Api.ClientAsync(Demo.Admin);
         foreach (var url in new[] { Url(route, partnerId: Ids.New("ptn")), Url(route, programId: Ids.New("inp")), Url(route, programId: "not-a-program"), Url(route, payoutId: Ids.New("pay")) })

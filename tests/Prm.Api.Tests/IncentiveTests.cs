@@ -204,6 +204,12 @@ public sealed class IncentiveTests(ApiHostFixture fixture) : IClassFixture<ApiHo
         after.GetProperty("balance").GetProperty("final").GetDecimal().Should().Be(2_900m);
         Incentives.Entries(after).Should().Be(Incentives.Entries(ledger), "nothing is written to a closed period");
 
+        // The ledger is exactly what its source events make: recomputed from its inputs and the program versions, it matches.
+        var recompute = await (await admin.GetAsync($"partners/{northwind}/incentives/{programId}/recompute")).JsonAsync();
+        recompute.GetProperty("matches").GetBoolean().Should().BeTrue(recompute.GetRawText());
+        recompute.GetProperty("inputs").GetInt32().Should().Be(4 + 1 + 1 + 1 + 1, "four wins, a loss, the close, the payment, the late loss");
+        await ApiSteps.ProblemAsync(await anna.GetAsync($"partners/{northwind}/incentives/{programId}/recompute"), 403);
+
         var balances = await (await anna.GetAsync($"partners/{northwind}/incentives")).JsonAsync();
         balances.GetProperty("items").EnumerateArray().Where(b => b.Str("programId") == programId).Select(b => b.Str("period")).Should().BeEquivalentTo(quarter.Text, current);
         await ApiSteps.ProblemAsync(await frank.GetAsync($"partners/{northwind}/incentives"), 404);

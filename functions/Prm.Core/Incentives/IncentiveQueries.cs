@@ -23,6 +23,9 @@ public sealed record IncentiveLedgerDto(string PartnerId, IncentiveBalanceDto Ba
 public sealed record StatementLine(long Sequence, string Kind, DateTimeOffset At, string? DealId, string? RegistrationNumber, string? Customer, DateOnly? CloseDate, Money? DealAmount,
     decimal? FxRate, decimal? Value, decimal? Rate, Money Amount, string? PayeeId, string? PayeeName, string? OriginPeriod, string? Reason);
 
+/// <summary>A recompute of a partner's ledger of a program next to what is stored.</summary>
+public sealed record RecomputeDto(string PartnerId, string ProgramId, int Inputs, int Entries, bool Matches, string? Difference);
+
 /// <summary>What each payee earned in the period (a SPIF paid to registering people has one per person; otherwise the partner).</summary>
 public sealed record PayeeTotal(string? PayeeId, string PayeeName, Money Earned);
 
@@ -55,6 +58,21 @@ public sealed class IncentiveQueries(IIncentiveStore store, IPartnerStore partne
             list.AddRange(group.Select(b => IncentiveBalanceDto.From(program, b.Balance, records.GetValueOrDefault(b.Balance.Period))));
         }
         return list.OrderBy(b => b.ProgramName, StringComparer.OrdinalIgnoreCase).ThenByDescending(b => b.Period, StringComparer.Ordinal).ToList();
+    }
+
+    /// <summary>Admins: recomputes the partner's ledger of the program from its inputs and the versions they name, and compares it with what is stored.</summary>
+    public async Task<RecomputeDto> RecomputeAsync(Caller caller, string partnerId, string programId, IncentiveLedgers ledgers, CancellationToken ct)
+    {
+        await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct);
+        if (!caller.IsAdmin) throw new ForbiddenException("Only program admins recompute a ledger.");
+        if (!Ids.LooksLike(programId, "inp")) throw new NotFoundException("Incentive program");
+        await programs.CachedAsync(programId, ct);
+        var r = await ledgers.RecomputeAsync(partnerId, programId, ct);
+        var firstDifference = r.Recomputed.Zip(r.Stored).Select((pair, i) => (pair, i)).FirstOrDefault(x => x.pair.First != x.pair.Second);
+        string? difference = r.Matches ? null
+            : r.Recomputed.Count != r.Stored.Count ? $"{r.Recomputed.Count} entries recomputed, {r.Stored.Count} stored."
+            : firstDifference.pair.First is { } e ? $"Entry {e.Period} #{e.Sequence} differs." : "The balances differ.";
+        return new RecomputeDto(partnerId, programId, r.Inputs, r.Stored.Count, r.Matches, difference);
     }
 
     public async Task<IncentiveLedgerDto> LedgerAsync(Caller caller, string partnerId, string programId, string period, CancellationToken ct)

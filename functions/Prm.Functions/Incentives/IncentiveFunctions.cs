@@ -67,7 +67,7 @@ public sealed class IncentiveProgramFunctions(IncentivePrograms programs, Incent
 }
 
 /// <summary>A partner's incentives: balances, a period's ledger and statement, adjustments, payouts and the tax form.</summary>
-public sealed class PartnerIncentiveFunctions(IncentiveQueries queries, IncentiveAdjustments adjustments, Payouts payouts)
+public sealed class PartnerIncentiveFunctions(IncentiveQueries queries, IncentiveAdjustments adjustments, Payouts payouts, IncentiveLedgers ledgers)
 {
     [Function("ListPartnerIncentives")]
     [Access(AccessPolicy.SignedIn)]
@@ -99,6 +99,13 @@ public sealed class PartnerIncentiveFunctions(IncentiveQueries queries, Incentiv
         var (csv, fileName) = await queries.StatementCsvAsync(req.Caller(), partnerId, programId, period, ct);
         return new BytesApiResult(StatusCodes.Status200OK, System.Text.Encoding.UTF8.GetBytes(csv), "text/csv; charset=utf-8", fileName);
     }
+
+    [Function("RecomputeIncentiveLedger")]
+    [Access(AccessPolicy.SignedIn)]
+    [ApiOperation("Recompute a partner's ledger", "Admins: folds the ledger's stored inputs (deal events, closes, adjustments, payments) with the program versions they name and compares the result with the stored entries and balances — matches is true when the ledger is exactly what its source events make. Reads only. Partner users and channel managers 403; another partner's is 404.",
+        Response = typeof(RecomputeDto))]
+    public async Task<IActionResult> Recompute([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partners/{partnerId}/incentives/{programId}/recompute")] HttpRequest req, string partnerId, string programId, CancellationToken ct) =>
+        Api.Ok(await queries.RecomputeAsync(req.Caller(), partnerId, programId, ledgers, ct));
 
     [Function("AdjustIncentiveLedger")]
     [Access(AccessPolicy.SignedIn)]
