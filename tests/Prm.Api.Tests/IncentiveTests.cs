@@ -119,6 +119,13 @@ public sealed class IncentiveTests(ApiHostFixture fixture) : IClassFixture<ApiHo
             await Incentives.LedgerAsync(anna, northwind, programId, quarter.Text, l => Incentives.Entries(l, "accrued") == deals.Count);
         }
         await Incentives.WonDealAsync(Api, sam, cm, 40_000m, "EUR", closeDay, "endpoint-security"); // not a product line of the program
+        // A deal in GBP, which the month's FX rates lack: not counted, named on the statement — never guessed.
+        var pounds = await Incentives.WonDealAsync(Api, sam, cm, 10_000m, "GBP", closeDay, "cloud-backup");
+        var open = await Responses.EventuallyAsync(async () => await (await anna.GetAsync($"partners/{northwind}/incentives/{programId}/periods/{quarter.Text}/statement")).JsonAsync(),
+            st => st.GetProperty("notCounted").GetArrayLength() == 1, TimeSpan.FromSeconds(120));
+        open.Str("status").Should().Be("Open");
+        open.GetProperty("notCounted")[0].Str("dealId").Should().Be(pounds);
+        open.GetProperty("notCounted")[0].Str("reason").Should().StartWith("No FX rate for GBP in");
         var lost = await cm.PostJsonAsync($"deals/{deals[3]}/outcome", new { result = "lost", reason = "The customer withdrew the order." });
         lost.StatusCode.Should().Be(HttpStatusCode.OK, await lost.Content.ReadAsStringAsync());
         var ledger = await Incentives.LedgerAsync(anna, northwind, programId, quarter.Text, l => Incentives.Entries(l, "reversed") == 1);
@@ -133,6 +140,13 @@ public sealed class IncentiveTests(ApiHostFixture fixture) : IClassFixture<ApiHo
         await ApiSteps.ProblemAsync(await frank.GetAsync($"partners/{northwind}/incentives/{programId}/periods/{quarter.Text}/statement.csv"), 404);
         await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"partners/{northwind}/incentives/{programId}/adjustments", new { period = quarter.Text, amount = new { amount = 5, currency = "EUR" }, reason = "x" }), 403);
 
+        // The GBP rate arrives before the close: the close prices the deal at its close month's rate (10,000 GBP at 1.2 = 12,000 EUR).
+        var month = closeDay.ToString("yyyy-MM", CultureInfo.InvariantCulture);
+        var (_, ratesETag) = await ApiSteps.GetWithETagAsync(admin, $"fx-rates/{month}");
+        var replace = new HttpRequestMessage(HttpMethod.Put, $"fx-rates/{month}") { Content = Responses.Json(new { rates = new Dictionary<string, decimal> { ["USD"] = 0.9m, ["GBP"] = 1.2m } }) };
+        replace.Headers.TryAddWithoutValidation("If-Match", ratesETag);
+        (await admin.SendAsync(replace)).StatusCode.Should().Be(HttpStatusCode.OK);
+
         // Two closes at once: one begins it (202), the other is refused (409); the workflow closes the quarter.
         var closes = await Task.WhenAll(
             admin.PostAsync($"incentive-programs/{programId}/periods/{quarter.Text}/close", null),
@@ -140,7 +154,7 @@ public sealed class IncentiveTests(ApiHostFixture fixture) : IClassFixture<ApiHo
         closes.Select(c => (int)c.StatusCode).Order().Should().Equal(202, 409);
         var closed = await Incentives.PeriodAsync(admin, programId, quarter.Text, "Closed");
         closed.GetProperty("partners").GetInt32().Should().Be(1);
-        closed.GetProperty("final").GetProperty("amount").GetDecimal().Should().Be(2_900m, "72,500 at 4 %");
+        closed.GetProperty("final").GetProperty("amount").GetDecimal().Should().Be(3_380m, "84,500 at 4 %");
         await Training.EventAsync(Api, "incentive.periodClosed", e => e.GetProperty("data").Str("programId") == programId && e.Str("partnerId") == northwind);
         await ApiSteps.ProblemAsync(await admin.PostAsync($"incentive-programs/{programId}/periods/{quarter.Text}/close", null), 409);
 
@@ -148,10 +162,14 @@ public sealed class IncentiveTests(ApiHostFixture fixture) : IClassFixture<ApiHo
         ledger = await Incentives.LedgerAsync(anna, northwind, programId, quarter.Text, l => Incentives.Entries(l, "rerated") == 1);
         ledger.GetProperty("balance").Str("status").Should().Be("Closed");
         var statement = await (await anna.GetAsync($"partners/{northwind}/incentives/{programId}/periods/{quarter.Text}/statement")).JsonAsync();
-        statement.GetProperty("final").GetDecimal().Should().Be(2_900m);
-        statement.GetProperty("earned").GetDecimal().Should().Be(2_900m);
-        statement.GetProperty("lines").GetArrayLength().Should().Be(6);
+        statement.GetProperty("final").GetDecimal().Should().Be(3_380m);
+        statement.GetProperty("earned").GetDecimal().Should().Be(3_380m);
+        statement.GetProperty("basis").GetDecimal().Should().Be(84_500m);
+        statement.GetProperty("notCounted").GetArrayLength().Should().Be(0);
+        statement.GetProperty("lines").GetArrayLength().Should().Be(7);
+        deals.Add(pounds);
         statement.GetProperty("lines").EnumerateArray().Where(l => l.Str("kind") is "accrued" or "reversed").Should().OnlyContain(l => deals.Contains(l.Str("dealId")));
+        statement.GetProperty("lines").EnumerateArray().Single(l => l.Str("dealId") == pounds).GetProperty("fxRate").GetDecimal().Should().Be(1.2m);
         var csvResponse = await anna.GetAsync($"partners/{northwind}/incentives/{programId}/periods/{quarter.Text}/statement.csv");
         csvResponse.StatusCode.Should().Be(HttpStatusCode.OK);
         csvResponse.Content.Headers.ContentType!.MediaType.Should().Be("text/csv");
@@ -159,17 +177,17 @@ public sealed class IncentiveTests(ApiHostFixture fixture) : IClassFixture<ApiHo
         var header = rows[0].ToList();
         rows.Should().HaveCount(1 + Incentives.Entries(ledger));
         var amountColumn = header.IndexOf("amount");
-        rows.Skip(1).Sum(r => decimal.Parse(r[amountColumn], CultureInfo.InvariantCulture)).Should().Be(Incentives.Sum(ledger)).And.Be(2_900m);
+        rows.Skip(1).Sum(r => decimal.Parse(r[amountColumn], CultureInfo.InvariantCulture)).Should().Be(Incentives.Sum(ledger)).And.Be(3_380m);
         rows.Skip(1).Where(r => r[header.IndexOf("kind")] is "accrued" or "reversed").Should().OnlyContain(r => deals.Contains(r[header.IndexOf("dealId")]));
 
         // Payout: above the balance is refused; the channel manager drafts and approves, above 1,000 a second admin approves; paid once.
-        var above = await ApiSteps.ProblemAsync(await cm.PostJsonAsync($"partners/{northwind}/payouts", new { programId, period = quarter.Text, amount = new { amount = 2_900.01m, currency = "EUR" } }), 422);
+        var above = await ApiSteps.ProblemAsync(await cm.PostJsonAsync($"partners/{northwind}/payouts", new { programId, period = quarter.Text, amount = new { amount = 3_380.01m, currency = "EUR" } }), 422);
         above.GetProperty("errors").TryGetProperty("amount", out _).Should().BeTrue();
         await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"partners/{northwind}/payouts", new { programId, period = quarter.Text }), 403);
         var draft = await cm.PostJsonAsync($"partners/{northwind}/payouts", new { programId, period = quarter.Text });
         draft.StatusCode.Should().Be(HttpStatusCode.Created, await draft.Content.ReadAsStringAsync());
         var payout = await draft.JsonAsync();
-        payout.GetProperty("amount").GetProperty("amount").GetDecimal().Should().Be(2_900m);
+        payout.GetProperty("amount").GetProperty("amount").GetDecimal().Should().Be(3_380m);
         payout.GetProperty("needsSecondApproval").GetBoolean().Should().BeTrue();
         var payoutUrl = $"partners/{northwind}/payouts/{payout.Str("id")}";
         await ApiSteps.ProblemAsync(await cm.PostJsonAsync($"partners/{northwind}/payouts", new { programId, period = quarter.Text }), 422);
@@ -198,16 +216,16 @@ public sealed class IncentiveTests(ApiHostFixture fixture) : IClassFixture<ApiHo
         var next = await Incentives.LedgerAsync(anna, northwind, programId, current, l => Incentives.Entries(l, "reversed") == 1);
         var claw = next.GetProperty("entries")[0];
         claw.Str("originPeriod").Should().Be(quarter.Text);
-        claw.GetProperty("amount").GetProperty("amount").GetDecimal().Should().Be(-2_050m, "42,500 at 2 % = 850 instead of 2,900");
+        claw.GetProperty("amount").GetProperty("amount").GetDecimal().Should().Be(-1_200m, "54,500 at 4 % = 2,180 instead of 3,380");
         var after = await Incentives.LedgerAsync(anna, northwind, programId, quarter.Text, _ => true);
-        after.GetProperty("balance").GetProperty("paid").GetDecimal().Should().Be(2_900m);
-        after.GetProperty("balance").GetProperty("final").GetDecimal().Should().Be(2_900m);
+        after.GetProperty("balance").GetProperty("paid").GetDecimal().Should().Be(3_380m);
+        after.GetProperty("balance").GetProperty("final").GetDecimal().Should().Be(3_380m);
         Incentives.Entries(after).Should().Be(Incentives.Entries(ledger), "nothing is written to a closed period");
 
         // The ledger is exactly what its source events make: recomputed from its inputs and the program versions, it matches.
         var recompute = await (await admin.GetAsync($"partners/{northwind}/incentives/{programId}/recompute")).JsonAsync();
         recompute.GetProperty("matches").GetBoolean().Should().BeTrue(recompute.GetRawText());
-        recompute.GetProperty("inputs").GetInt32().Should().Be(4 + 1 + 1 + 1 + 1, "four wins, a loss, the close, the payment, the late loss");
+        recompute.GetProperty("inputs").GetInt32().Should().Be(4 + 1 + 1 + 1 + 1 + 1 + 1, "four wins, the GBP win awaiting its rate, a loss, its pricing at the close, the close, the payment, the late loss");
         await ApiSteps.ProblemAsync(await anna.GetAsync($"partners/{northwind}/incentives/{programId}/recompute"), 403);
 
         var balances = await (await anna.GetAsync($"partners/{northwind}/incentives")).JsonAsync();

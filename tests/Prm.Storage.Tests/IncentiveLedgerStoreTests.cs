@@ -27,7 +27,7 @@ public sealed class IncentiveLedgerStoreTests
         var fx = new FxRates(new TableTierStore(s.Tables, s.Writer, s.Store), options, s.Clock);
         var programs = new IncentivePrograms(store, new ProductLines(new TableProductLineStore(s.Tables), s.Clock, options), fx, options, s.Clock);
         var ledgers = new IncentiveLedgers(store, programs, TimeProvider.System);
-        return new Harness(s, store, programs, ledgers, new IncentiveProjection(ledgers, programs, s.Store, fx), new IncentiveCloses(store, programs, ledgers, TimeProvider.System));
+        return new Harness(s, store, programs, ledgers, new IncentiveProjection(ledgers, programs, s.Store, fx), new IncentiveCloses(store, programs, ledgers, fx, TimeProvider.System));
     }
 
     /// <summary>A quarterly retrospective rebate in EUR from 2025 with 5 days of grace: 1 % to 50,000, 2 % above.</summary>

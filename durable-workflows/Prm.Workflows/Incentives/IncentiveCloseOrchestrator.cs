@@ -57,15 +57,16 @@ public sealed class IncentiveCloseStepActivity(IIncentiveCloseSteps steps) : Tas
 }
 
 /// <summary>
-/// Starts a period's close workflow when money first joins the period (incentive.accrued, incentive.reversed) and wakes it when an admin
-/// begins the close early (incentive.periodClosing). At least once and idempotent: the instance id is the program's and the period's.
+/// Starts a period's close workflow when money first joins the period (incentive.periodOpened, committed with the period's record) and
+/// wakes it when an admin begins the close early (incentive.periodClosing). At least once and idempotent: the instance id is the
+/// program's and the period's.
 /// </summary>
 public sealed class IncentiveWorkflowProjection(DurableClientAccessor durable, IIncentiveCloseSteps steps) : IWorkflowProjection
 {
     /// <summary>Instances this process started or found (so an accrual does not cost a status read each time).</summary>
     private readonly ConcurrentDictionary<string, bool> known = new(StringComparer.Ordinal);
 
-    public bool Concerns(IntegrationEvent e) => e.Type is IncentiveEvents.Accrued or IncentiveEvents.Reversed or IncentiveEvents.PeriodClosing;
+    public bool Concerns(IntegrationEvent e) => e.Type is IncentiveEvents.PeriodOpened or IncentiveEvents.PeriodClosing;
 
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
@@ -78,7 +79,7 @@ public sealed class IncentiveWorkflowProjection(DurableClientAccessor durable, I
         }
         else
         {
-            var data = e.Data.Deserialize<IncentiveEvents.EntryData>(OutboxJson.Options)!;
+            var data = e.Data.Deserialize<IncentiveEvents.PeriodOpenedData>(OutboxJson.Options)!;
             (programId, period) = (data.ProgramId, data.Period);
         }
         var instanceId = IncentiveClose.InstanceId(programId, period);

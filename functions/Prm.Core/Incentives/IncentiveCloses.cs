@@ -20,7 +20,7 @@ public sealed record PeriodDto(string ProgramId, string Period, string Status, D
 /// admin may begin the close earlier once the period has ended; transactions then stop joining it at once. The record's status, changed
 /// with its ETag, decides which of two concurrent closes runs (the other gets 409); every partner's close is idempotent (its key).
 /// </summary>
-public sealed class IncentiveCloses(IIncentiveStore store, IncentivePrograms programs, IncentiveLedgers ledgers, TimeProvider clock) : IIncentiveCloseSteps
+public sealed class IncentiveCloses(IIncentiveStore store, IncentivePrograms programs, IncentiveLedgers ledgers, Tiers.FxRates fx, TimeProvider clock) : IIncentiveCloseSteps
 {
     /// <summary>How many partners' ledgers close side by side.</summary>
     public const int Parallelism = 8;
@@ -63,6 +63,27 @@ public sealed class IncentiveCloses(IIncentiveStore store, IncentivePrograms pro
             }
             return PeriodDto.From(closing);
         }, attempts: 3, ct: ct);
+    }
+
+    /// <summary>
+    /// Deals of the period that awaited an FX rate are priced again just before the partner's close, with the rates the table holds now:
+    /// one deal input each (keyed by the deal and period, so a retried close prices once). Still missing: they stay not counted, named.
+    /// </summary>
+    private async Task RepriceAsync(string partnerId, string programId, string period, DateTimeOffset at, CancellationToken ct)
+    {
+        var awaiting = (await store.DealsAsync(partnerId, programId, ct)).Where(d => d.AwaitingPeriod == period && d.AwaitingFx is { FxMonth: not null }).ToList();
+        if (awaiting.Count == 0) return;
+        var table = await fx.TableAsync(awaiting.Select(d => d.AwaitingFx!.FxMonth!).Distinct(StringComparer.Ordinal), ct);
+        foreach (var d in awaiting)
+        {
+            var f = d.AwaitingFx!;
+            await ledgers.RunAsync(partnerId, programId, $"fx:{d.DealId}:{period}", d.DealId, view =>
+            {
+                var facts = f with { DealRate = table.Rate(f.FxMonth!, f.WonAmount!.Value.Currency), ProgramRate = table.Rate(f.FxMonth!, view.Program.Currency) };
+                return Task.FromResult<IncentiveInput?>(facts.DealRate is null || facts.ProgramRate is null ? null
+                    : new IncentiveInput(InputKinds.Deal, $"fx:{d.DealId}:{period}", at, view.Program.Version, "PrmFunctions", facts, []) { Reprice = true });
+            }, null, ct);
+        }
     }
 
     public async Task<DateTimeOffset?> CutoffAsync(string programId, string period, CancellationToken ct)
@@ -114,6 +135,7 @@ public sealed class IncentiveCloses(IIncentiveStore store, IncentivePrograms pro
             if (members.Count == 0) break;
             await Parallel.ForEachAsync(members, new ParallelOptions { MaxDegreeOfParallelism = Parallelism, CancellationToken = ct }, async (partnerId, token) =>
             {
+                await RepriceAsync(partnerId, programId, p.Text, closedAt, token);
                 await ledgers.RunAsync(partnerId, programId, "close:" + p.Text, null, view =>
                     Task.FromResult<IncentiveInput?>(new IncentiveInput(InputKinds.Close, "close:" + p.Text, closedAt, view.Program.Version, "PrmFunctions", Period: p.Text)), null, token);
             });

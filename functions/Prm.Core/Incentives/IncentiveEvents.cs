@@ -18,6 +18,9 @@ public static class IncentiveEvents
     [EventPayload(typeof(PeriodClosingData), Summary = "An admin began the close of a program's period before its cutoff (the close workflow runs at once).")]
     public const string PeriodClosing = "incentive.periodClosing";
 
+    [EventPayload(typeof(PeriodOpenedData), Summary = "Money first joined a program's period: its close workflow waits for the cutoff.")]
+    public const string PeriodOpened = "incentive.periodOpened";
+
     /// <summary>
     /// An accrual or reversal: the partner, program, period (and the period a reversed deal was counted in, when that one was closed),
     /// the entry, the deal, the signed amount, the period's counted value after it, the rate reached, the payee, and when the period
@@ -31,6 +34,13 @@ public static class IncentiveEvents
 
     /// <summary>A program's period whose close began: by whom and when.</summary>
     public sealed record PeriodClosingData(string ProgramId, string Period, string ClosingBy, DateTimeOffset ClosingSince, DateTimeOffset CutoffAt);
+
+    /// <summary>A program's period that money first joined: when it closes by itself, in which currency.</summary>
+    public sealed record PeriodOpenedData(string ProgramId, string Period, DateTimeOffset CutoffAt, string Currency);
+
+    public static IntegrationEvent Opened(PeriodRecord r, DateTimeOffset at) =>
+        IntegrationEvent.Create(Ids.New("evt"), PeriodOpened, at, $"incentive-programs/{r.ProgramId}/periods/{r.Period}", null, Correlation.Id,
+            new PeriodOpenedData(r.ProgramId, r.Period, r.CutoffAt, r.Currency));
 
     public static IntegrationEvent Entry(IncentiveEntry e, IncentiveProgram program, DateTimeOffset cutoffAt) =>
         IntegrationEvent.Create(Ids.New("evt"), e.Kind == EntryKinds.Accrued ? Accrued : Reversed, e.At, $"partners/{e.PartnerId}/incentives/{e.ProgramId}/periods/{e.Period}", e.PartnerId,

@@ -68,8 +68,13 @@ public sealed record PeriodBalance
     public static PeriodBalance Empty(string period, string currency) => new() { Period = period, Currency = currency };
 }
 
-/// <summary>Where a deal's accrual lives (null period: not counted, with the reason in <see cref="Note"/>) and what it counted.</summary>
-public sealed record DealAccrual(string DealId, string? Period, decimal Value, decimal Accrued, DateTimeOffset LastEventAt, string? PayeeId, string? PayeeName, string? Note, EntryDeal? Deal);
+/// <summary>
+/// Where a deal's accrual lives (null period: not counted, with the reason in <see cref="Note"/>) and what it counted. A deal that would
+/// count but for a missing FX rate awaits it: <see cref="AwaitingFx"/> keeps its facts and <see cref="AwaitingPeriod"/> the period it
+/// belongs to; that period's close prices it again with the rates then known (still missing: not counted, named on the statement).
+/// </summary>
+public sealed record DealAccrual(string DealId, string? Period, decimal Value, decimal Accrued, DateTimeOffset LastEventAt, string? PayeeId, string? PayeeName, string? Note, EntryDeal? Deal,
+    DealFacts? AwaitingFx = null, string? AwaitingPeriod = null);
 
 /// <summary>The kinds of ledger input (source event).</summary>
 public static class InputKinds
@@ -99,6 +104,9 @@ public sealed record IncentiveInput(string Kind, string Key, DateTimeOffset At, 
     IReadOnlyList<string>? ClosedPeriods = null, string? Period = null, decimal? Amount = null, string? Reason = null)
 {
     public long Sequence { get; init; }
+
+    /// <summary>A deal that awaited an FX rate, priced again by its period's close (just before the close, with the rates then known).</summary>
+    public bool Reprice { get; init; }
 }
 
 /// <summary>A partner's ledger of one program: the inputs applied so far, the balances of its periods, where each deal's accrual lives.</summary>
@@ -184,14 +192,27 @@ public static class IncentiveLedgerRules
     }
 
     /// <summary>Whether the program counts the deal, and its value when it does; otherwise why not.</summary>
-    public static (decimal? Value, string? Why) Qualify(IncentiveProgram program, DealFacts f)
+    public static (decimal? Value, string? Why) Qualify(IncentiveProgram program, DealFacts f) => Check(program, f, out _);
+
+    /// <summary>True when the program would count the deal but for a missing FX rate of its close month.</summary>
+    public static bool AwaitsRate(IncentiveProgram program, DealFacts f)
     {
+        Check(program, f, out var fxMissing);
+        return fxMissing;
+    }
+
+    private static (decimal? Value, string? Why) Check(IncentiveProgram program, DealFacts f, out bool fxMissing)
+    {
+        fxMissing = false;
         if (f.Status != "Won" || f.WonAmount is null || f.CloseDate is not { } closeDate) return (null, "not won");
         if (!program.Active) return (null, "the program is inactive");
         if (!program.Runs(closeDate)) return (null, "closed outside the program's run");
         if (!program.Eligibility.Admits(f.PartnerTier, f.PartnerRegion, f.Products)) return (null, "not eligible (tier, region or product line)");
         if (ValueOf(f, program.Currency) is not { } value)
+        {
+            fxMissing = true;
             return (null, $"No FX rate for {(f.DealRate is null ? f.WonAmount.Value.Currency : program.Currency)} in {f.FxMonth}: not counted");
+        }
         if (program.Spif is { } spif)
         {
             if (spif.ProductLines.Count > 0 && !f.Products.Any(p => spif.ProductLines.Contains(p, StringComparer.Ordinal))) return (null, "no product line of the SPIF");
@@ -255,7 +276,7 @@ public static class IncentiveLedgerRules
             var f = input.Deal ?? throw new ArgumentException("A deal input carries the deal's facts.");
             var prior = state.Deals.GetValueOrDefault(f.DealId);
             if (prior is not null && input.At < prior.LastEventAt) return; // an older event delivered late: the newer one was applied
-            var (value, why) = Qualify(program, f);
+            var (value, why) = Check(program, f, out var awaiting);
             var spifToPerson = program.Spif?.PayeeValue == SpifPayee.RegisteringPerson;
             var (payeeId, payeeName) = spifToPerson ? (f.SubmittedBy, f.SubmittedByName) : ((string?)null, (string?)null);
             var fx = f.WonAmount is { } won && won.Currency != program.Currency && f.DealRate is { } dr && f.ProgramRate is { } pr && pr != 0 ? dr / pr : (decimal?)null;
@@ -265,7 +286,12 @@ public static class IncentiveLedgerRules
             {
                 return; // counted as it is (a redelivered or unrelated change of the registration)
             }
-            if (prior?.Period is null && value is null) return; // never counted and still not: nothing to record
+            if (prior?.Period is null && value is null && !awaiting)
+            {
+                // Never counted and still not: nothing to record — unless it awaited a rate, which it no longer does.
+                if (prior?.AwaitingFx is not null) deal = prior with { AwaitingFx = null, AwaitingPeriod = null, Note = why, LastEventAt = input.At };
+                return;
+            }
             if (prior?.Period is { } p0) Reverse(prior, p0);
             if (value is { } v)
             {
@@ -287,6 +313,12 @@ public static class IncentiveLedgerRules
                 }
                 Add(target.Text, EntryKinds.Accrued, amount, f.DealId + "@" + input.Sequence.ToString(CultureInfo.InvariantCulture), v, info, rate, payeeId, payeeName);
                 deal = new DealAccrual(f.DealId, target.Text, v, amount, input.At, payeeId, payeeName, null, info);
+            }
+            else if (awaiting)
+            {
+                var target = Place(program.PeriodOf(f.CloseDate!.Value), f.RecordedAt ?? input.At);
+                Set(Get(target.Text)); // the period's balance exists: its statement names the deal
+                deal = new DealAccrual(f.DealId, null, 0m, 0m, input.At, payeeId, payeeName, why, info, f, target.Text);
             }
             else
             {

@@ -40,7 +40,18 @@ public sealed class IncentiveLedgers(IIncentiveStore store, IncentivePrograms pr
             var known = new Dictionary<int, IncentiveProgram> { [program.Version] = program };
             foreach (var v in read.Periods.Select(p => p.ClosedVersion).OfType<int>().Distinct().Where(v => !known.ContainsKey(v)))
                 known[v] = await programs.VersionAsync(programId, v, ct);
-            var step = IncentiveLedgerRules.Apply(state, input, v => known[v]);
+            LedgerStep step;
+            try
+            {
+                step = IncentiveLedgerRules.Apply(state, input, v => known[v]);
+            }
+            catch (Exception ex) when (ex is ValidationFailedException or ConflictException)
+            {
+                // The reads ran side by side, so the key row may predate a commit the balances already show (a concurrent retry of the same
+                // input): when the key is applied now, this input was applied — not refused.
+                if ((await store.ReadLedgerAsync(partnerId, programId, null, key, ct)).KeyApplied) return null;
+                throw;
+            }
             if (!step.Changed) return step;
             await JoinPeriodsAsync(partnerId, program, input, step, ct);
             var more = extras?.Invoke(view, step) ?? new LedgerExtras();
@@ -64,10 +75,11 @@ public sealed class IncentiveLedgers(IIncentiveStore store, IncentivePrograms pr
     private async Task JoinPeriodsAsync(string partnerId, IncentiveProgram program, IncentiveInput input, LedgerStep step, CancellationToken ct)
     {
         var joining = step.Entries.Where(e => e.Kind is EntryKinds.Accrued or EntryKinds.Adjusted || (e.Kind == EntryKinds.Reversed && e.OriginPeriod is not null))
-            .Select(e => e.Period).Distinct(StringComparer.Ordinal).ToList();
+            .Select(e => e.Period).Append(step.Deal?.AwaitingPeriod).OfType<string>().Distinct(StringComparer.Ordinal).ToList();
         foreach (var period in joining)
         {
             await store.AddMemberAsync(program.Id, period, partnerId, ct);
+            if (input.Reprice) continue; // priced by the period's own close, which visits this member next
             var record = await EnsurePeriodAsync(program, period, ct);
             if (record.StatusValue != PeriodStatus.Open && !(input.ClosedPeriods?.Contains(period) ?? false))
             {
@@ -77,7 +89,10 @@ public sealed class IncentiveLedgers(IIncentiveStore store, IncentivePrograms pr
         }
     }
 
-    /// <summary>The program's record of the period, created open (its cutoff from the current terms) when it does not exist yet.</summary>
+    /// <summary>
+    /// The program's record of the period, created open (its cutoff from the current terms) when it does not exist yet, with
+    /// incentive.periodOpened, which starts the period's close workflow.
+    /// </summary>
     public async Task<PeriodRecord> EnsurePeriodAsync(IncentiveProgram program, string period, CancellationToken ct)
     {
         for (var attempt = 0; ; attempt++)
@@ -87,7 +102,7 @@ public sealed class IncentiveLedgers(IIncentiveStore store, IncentivePrograms pr
             var record = new PeriodRecord(program.Id, period, nameof(PeriodStatus.Open), program.CutoffOf(p), program.Currency);
             try
             {
-                await store.SavePeriodAsync(record, null, new ChangeSet([], []), ct);
+                await store.SavePeriodAsync(record, null, new ChangeSet([], [OutboxMessage.ForEvent(IncentiveEvents.Opened(record, clock.GetUtcNow()))]), ct);
                 return record;
             }
             catch (ConflictException) when (attempt < 3)

@@ -20,7 +20,10 @@ public sealed record PeriodRecord(string ProgramId, string Period, string Status
 /// <summary>A partner's balance of one program and period.</summary>
 public sealed record ProgramBalance(string ProgramId, PeriodBalance Balance);
 
-/// <summary>What the ledger path reads before applying an input: the head (input count and ETag), every period balance, the deal's accrual, whether the key was applied.</summary>
+/// <summary>
+/// What the ledger path reads before applying an input: the head (input count and ETag) — read before the rest, so nothing read is older
+/// than the head the commit is guarded by — every period balance, the deal's accrual, whether the key was applied.
+/// </summary>
 public sealed record LedgerRead(long Sequence, string? HeadETag, IReadOnlyList<PeriodBalance> Periods, DealAccrual? Deal, bool KeyApplied);
 
 /// <summary>

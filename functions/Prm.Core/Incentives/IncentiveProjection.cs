@@ -37,8 +37,8 @@ public sealed class IncentiveProjection(IncentiveLedgers ledgers, IncentiveProgr
                 await ledgers.RunAsync(partnerId, program.Id, "evt:" + e.Id, deal.Id, async view =>
                 {
                     var facts = Facts(deal, partner, view.Program, table, month);
-                    var counted = view.State.Deals.TryGetValue(deal.Id, out var prior) && prior.Period is not null;
-                    if (!counted && IncentiveLedgerRules.Qualify(view.Program, facts).Value is null) return null; // never counted, and not now either
+                    var known = view.State.Deals.TryGetValue(deal.Id, out var prior) && (prior.Period is not null || prior.AwaitingFx is not null);
+                    if (!known && IncentiveLedgerRules.Qualify(view.Program, facts).Value is null && !IncentiveLedgerRules.AwaitsRate(view.Program, facts)) return null; // never counted, and not now either
                     var dated = facts.CloseDate is { } d ? view.Program.PeriodOf(d).Text : view.Program.PeriodOf(DateOnly.FromDateTime(e.OccurredAt.UtcDateTime)).Text;
                     var closing = await ledgers.ClosedPeriodsAsync(program.Id, dated, ct);
                     return new IncentiveInput(InputKinds.Deal, "evt:" + e.Id, e.OccurredAt, view.Program.Version, "PrmFunctions", facts, closing);

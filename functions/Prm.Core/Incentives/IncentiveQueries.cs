@@ -26,6 +26,9 @@ public sealed record StatementLine(long Sequence, string Kind, DateTimeOffset At
 /// <summary>A recompute of a partner's ledger of a program next to what is stored.</summary>
 public sealed record RecomputeDto(string PartnerId, string ProgramId, int Inputs, int Entries, bool Matches, string? Difference);
 
+/// <summary>A won deal of the period that is not counted because its close month has no FX rate for its (or the program's) currency: named, never guessed.</summary>
+public sealed record NotCountedDeal(string DealId, string? RegistrationNumber, string? Customer, DateOnly? CloseDate, Money? Amount, string Reason);
+
 /// <summary>What each payee earned in the period (a SPIF paid to registering people has one per person; otherwise the partner).</summary>
 public sealed record PayeeTotal(string? PayeeId, string PayeeName, Money Earned);
 
@@ -36,7 +39,7 @@ public sealed record PayeeTotal(string? PayeeId, string PayeeName, Money Earned)
 /// </summary>
 public sealed record StatementDto(string PartnerId, string PartnerName, string ProgramId, string ProgramName, string Type, string? Method, int ProgramVersion, string Period,
     string Status, string Currency, decimal Basis, decimal? Final, decimal Accrued, decimal Reversed, decimal Rerated, decimal Carried, decimal Adjusted, decimal Paid, decimal Earned,
-    decimal Payable, IReadOnlyList<PayeeTotal> Payees, IReadOnlyList<StatementLine> Lines);
+    decimal Payable, IReadOnlyList<PayeeTotal> Payees, IReadOnlyList<StatementLine> Lines, IReadOnlyList<NotCountedDeal> NotCounted);
 
 /// <summary>
 /// What partners and vendor staff read of a partner's incentives: the balances, a period's ledger and its statement (JSON or CSV). A
@@ -85,7 +88,12 @@ public sealed class IncentiveQueries(IIncentiveStore store, IPartnerStore partne
     public async Task<StatementDto> StatementAsync(Caller caller, string partnerId, string programId, string period, CancellationToken ct)
     {
         var (partner, program, p, b, record) = await LoadAsync(caller, partnerId, programId, period, ct);
-        var entries = await store.EntriesAsync(partnerId, program.Id, p.Text, ct);
+        var entriesTask = store.EntriesAsync(partnerId, program.Id, p.Text, ct);
+        var dealsTask = store.DealsAsync(partnerId, program.Id, ct);
+        await Task.WhenAll(entriesTask, dealsTask);
+        var entries = await entriesTask;
+        var notCounted = (await dealsTask).Where(d => d.AwaitingPeriod == p.Text && d.Period is null)
+            .Select(d => new NotCountedDeal(d.DealId, d.Deal?.RegistrationNumber, d.Deal?.Customer, d.Deal?.CloseDate, d.Deal?.Amount, d.Note ?? "not counted")).ToList();
         var version = b.ClosedVersion is { } v ? await programs.VersionAsync(program.Id, v, ct) : program;
         var lines = entries.Select(e => new StatementLine(e.Sequence, e.Kind, e.At, e.Deal?.DealId, e.Deal?.RegistrationNumber, e.Deal?.Customer, e.Deal?.CloseDate, e.Deal?.Amount,
             e.Deal?.FxRate, e.Deal?.Value, e.Rate, e.Amount, e.PayeeId, e.PayeeName, e.OriginPeriod, e.Reason)).ToList();
@@ -94,7 +102,7 @@ public sealed class IncentiveQueries(IIncentiveStore store, IPartnerStore partne
             .OrderBy(t => t.PayeeName, StringComparer.OrdinalIgnoreCase).ToList();
         return new StatementDto(partnerId, partner.Name, program.Id, program.Name, program.Type, version.Rebate?.Method, version.Version, p.Text,
             b.Closed ? nameof(PeriodStatus.Closed) : record?.Status ?? nameof(PeriodStatus.Open), b.Currency, b.Basis, b.Final, b.Accrued, b.Reversed, b.Rerated, b.Carried, b.Adjusted,
-            b.Paid, b.Earned, b.Payable, payees, lines);
+            b.Paid, b.Earned, b.Payable, payees, lines, notCounted);
     }
 
     /// <summary>The statement as text/csv (RFC 4180, a header row): one row per ledger entry with its deal; the amount column adds up to the payable balance (payments are negative).</summary>

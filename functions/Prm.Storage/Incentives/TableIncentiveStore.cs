@@ -56,12 +56,13 @@ public sealed class TableIncentiveStore(PrmTables tables, PartitionWriter writer
 
     public async Task<LedgerRead> ReadLedgerAsync(string partnerId, string programId, string? dealId, string key, CancellationToken ct)
     {
-        var head = Table.GetEntityIfExistsAsync<TableEntity>(partnerId, "head|" + programId, cancellationToken: ct);
+        // The head first: every row read after it is at least as new, and a commit made after it fails on its ETag — so a decision never
+        // rests on rows older than the head it commits against.
+        var h = await Table.GetEntityIfExistsAsync<TableEntity>(partnerId, "head|" + programId, cancellationToken: ct);
         var balances = RangeAsync<PeriodBalance>(partnerId, "bal|" + programId + "|", ct);
         var deal = dealId is null ? Task.FromResult<Versioned<DealAccrual>?>(null) : GetAsync<DealAccrual>(partnerId, "deal|" + programId + "|" + dealId, ct);
         var keyRow = Table.GetEntityIfExistsAsync<TableEntity>(partnerId, KeyRow(programId, key), select: ["PartitionKey"], cancellationToken: ct);
-        await Task.WhenAll(head, balances, deal, keyRow);
-        var h = await head;
+        await Task.WhenAll(balances, deal, keyRow);
         return new LedgerRead(h.HasValue ? h.Value!.GetInt64("Seq") ?? 0 : 0, h.HasValue ? h.Value!.ETag.ToString() : null, await balances, (await deal)?.Value, (await keyRow).HasValue);
     }
 

@@ -142,8 +142,29 @@ public class IncentiveLedgerTests
 
         var (missing, none) = Fold(Rebate(), Deal(Won("d4", 10_000m, new(2026, 11, 3), Nov, "USD"), Nov));
         none.Should().BeEmpty();
-        missing.Deals.Should().NotContainKey("d4", "a deal never counted leaves nothing on the ledger");
+        missing.Deals["d4"].AwaitingPeriod.Should().Be("2026-Q4", "it awaits its rate");
         IncentiveLedgerRules.Qualify(Rebate(), Won("d4", 10_000m, new(2026, 11, 3), Nov, "USD")).Should().Be(((decimal?)null, "No FX rate for USD in 2026-11: not counted"));
+    }
+
+    [Fact]
+    public void A_deal_awaiting_an_fx_rate_is_named_and_its_periods_close_prices_it_with_the_rate_then_known()
+    {
+        var program = Rebate();
+        var gbp = Won("d1", 10_000m, new(2026, 11, 3), Nov, "GBP");
+        var (waiting, none) = Fold(program, Deal(gbp, Nov));
+        none.Should().BeEmpty("never guessed");
+        waiting.Deals["d1"].Should().BeEquivalentTo(new { Period = (string?)null, AwaitingPeriod = "2026-Q4", Note = "No FX rate for GBP in 2026-11: not counted" });
+        waiting.Periods.Should().ContainKey("2026-Q4");
+
+        var reprice = Deal(gbp with { DealRate = 1.2m, ProgramRate = 1m }, EndQ4.AddDays(6), closing: []) with { Reprice = true };
+        var (state, entries) = Fold(program, Deal(gbp, Nov), reprice, Close("2026-Q4", EndQ4.AddDays(6)));
+        entries.Single().Should().BeEquivalentTo(new { Kind = "accrued", Period = "2026-Q4" }, "its recorded time, not the close's, places it");
+        entries.Single().Amount.Amount.Should().Be(120m, "10,000 GBP at 1.2 = 12,000 EUR at 1 %");
+        state.Deals["d1"].AwaitingFx.Should().BeNull();
+        state.Periods["2026-Q4"].Final.Should().Be(120m);
+
+        var (lost, _) = Fold(program, Deal(gbp, Nov), Deal(Lost("d1"), Nov.AddDays(1)));
+        lost.Deals["d1"].AwaitingPeriod.Should().BeNull("a lost deal awaits nothing");
     }
 
     [Fact]
