@@ -47,4 +47,8 @@ public static class WorkflowRegistration
     /// <summary>What starts and follows the tier downgrade workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
     public static IServiceCollection AddTierWorkflows(this IServiceCollection services) =>
         services.AddSingleton<IOutboxProjection, Tiers.TierWorkflowProjection>();
+
+    /// <summary>What starts and wakes the incentive period-close workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
+    public static IServiceCollection AddIncentiveWorkflows(this IServiceCollection services) =>
+        services.AddSingleton<IOutboxProjection, Incentives.IncentiveWorkflowProjection>();
 }

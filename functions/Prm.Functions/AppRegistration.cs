@@ -69,6 +69,8 @@ public static class AppRegistration
         // After deals and training: the tier projection reads the counters their projections keep.
         services.AddTiers(configuration);
         Analytics.AnalyticsModule.AddAnalytics(services, configuration);
+        // After deals: the incentive projection turns the deal events into ledger inputs.
+        Incentives.IncentivesModule.AddIncentives(services);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

@@ -48,6 +48,7 @@ public sealed class PrmTables
         Integration = Service.GetTableClient(prefix + "integration");
         Analytics = Service.GetTableClient(prefix + "analytics");
         Pos = Service.GetTableClient(prefix + "pos");
+        Incentives = Service.GetTableClient(prefix + "incentives");
     }
 
     /// <summary>KPIs: a partition per partner with each record's contribution, the fact rows (drill-down) and the day/month/year/all-time buckets.</summary>
@@ -55,6 +56,13 @@ public sealed class PrmTables
 
     /// <summary>POS batches: key rows per reporter, lines per batch, batch rows with the current batch per reporter and period.</summary>
     public TableClient Pos { get; }
+
+    /// <summary>
+    /// Incentives: programs and their versions ("programs"), period records ("periods|{programId}") and members
+    /// ("members|{programId}|{period}"), and a partition per partner: its ledgers (head, inputs, key rows, entries, balances, deals per
+    /// program), payouts and tax form, with timeline and outbox rows.
+    /// </summary>
+    public TableClient Incentives { get; }
 
     /// <summary>Webhook subscriptions (partition "sub") and, per subscription, its deliveries, queue, delivery log and fan-out key rows.</summary>
     public TableClient Webhooks { get; }
@@ -133,7 +141,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration, Analytics, Pos];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration, Analytics, Pos, Incentives];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -112,6 +112,16 @@ public static class TierStorageRegistration
     }
 }
 
+/// <summary>The storage adapter of incentives (one table: programs, periods, a partition per partner's ledgers and payouts).</summary>
+public static class IncentiveStorageRegistration
+{
+    public static IServiceCollection AddIncentiveStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Incentives.IIncentiveStore, Incentives.TableIncentiveStore>();
+        return services;
+    }
+}
+
 /// <summary>The storage adapter of training and certification (one table).</summary>
 public static class TrainingStorageRegistration
 {

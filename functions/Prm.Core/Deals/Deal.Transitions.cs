@@ -168,6 +168,28 @@ public sealed partial record Deal
     }
 
     /// <summary>
+    /// Changes the outcome of a won registration (its channel manager or an admin, with a reason): lost (deal.lost) or won with a corrected
+    /// amount or close date (deal.outcomeChanged). Incentives follow: the accrual is reversed, and accrued again for a corrected win.
+    /// </summary>
+    public DealChange ChangeOutcome(DealOutcome outcome, bool byVendor)
+    {
+        if (Status != DealStatus.Won) throw new ConflictException($"Only a won registration's outcome can be changed; this one is {Status}.", "result");
+        if (!byVendor) throw new ConflictException("The registration is won; its outcome is changed by the partner's channel manager or an admin.", "result");
+        if (string.IsNullOrWhiteSpace(outcome.Reason)) throw new ValidationFailedException("reason", "reason is required to change a won registration's outcome.");
+        if (outcome.Result == "won")
+        {
+            if (outcome.Amount?.Currency != EstimatedValue.Currency)
+                throw new ValidationFailedException("amount.currency", $"amount.currency must be {EstimatedValue.Currency}, the currency of the registration.", unprocessable: true);
+            if (Outcome is { } before && before.Amount == outcome.Amount && before.CloseDate == outcome.CloseDate)
+                throw new ConflictException("The registration is won with this amount and close date already.", "result");
+            var corrected = this with { Outcome = outcome, UpdatedAt = outcome.RecordedAt };
+            return new DealChange(corrected, "deal.outcomeChanged", [new(DealEvents.OutcomeChanged, outcome.Reason)], [], outcome.Reason);
+        }
+        var lost = this with { Status = DealStatus.Lost, Outcome = outcome, UpdatedAt = outcome.RecordedAt };
+        return new DealChange(lost, "deal.lost", [new(DealEvents.Lost, outcome.Reason)], [], outcome.Reason);
+    }
+
+    /// <summary>
     /// A workflow deadline of <paramref name="cycle"/> (the submission for review steps, the protection end for expiry steps) passed.
     /// Closed when the registration moved on; done already when the step ran for this cycle before (each step runs once per cycle).
     /// </summary>

@@ -14,6 +14,9 @@ public static class DealEvents
     public const string Expired = "deal.expired";
     public const string Won = "deal.won";
     public const string Lost = "deal.lost";
+
+    /// <summary>A won registration's outcome was corrected by its channel manager or an admin (amount or close date); a change to lost is deal.lost.</summary>
+    public const string OutcomeChanged = "deal.outcomeChanged";
     public const string Withdrawn = "deal.withdrawn";
     public const string Updated = "deal.updated";
     public const string ExtensionRequested = "deal.extensionRequested";

@@ -11,7 +11,10 @@ namespace Prm.Core.Deals;
 /// </summary>
 public sealed class DealOutcomes(DealCommits commits, TimeProvider clock)
 {
-    /// <summary>Records the outcome (partner or channel manager): won (amount, close date) or lost (reason).</summary>
+    /// <summary>
+    /// Records the outcome (partner or channel manager): won (amount, close date) or lost (reason). A won registration's outcome is changed
+    /// only by its channel manager or an admin, with a reason: lost, or won with a corrected amount or close date.
+    /// </summary>
     public Task<Versioned<DealDto>> RecordAsync(Caller caller, string dealId, DealOutcomeRequest? body, CancellationToken ct)
     {
         if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
@@ -31,7 +34,10 @@ public sealed class DealOutcomes(DealCommits commits, TimeProvider clock)
         if (body.Reason?.Length > 2000) errors["reason"] = ["reason takes at most 2000 characters."];
         if (errors.Count > 0) throw new ValidationFailedException(errors);
         return commits.TransitionAsync(caller, dealId, caller.IsVendor ? DealOperation.Decide : DealOperation.Change, (deal, now) =>
-            deal.RecordOutcome(new DealOutcome(result!, result == "won" ? body.Amount!.ToMoney().Round() : null, MdfRules.ParseDate(body.CloseDate), body.Reason?.Trim(), caller.DisplayName, now)), ct);
+        {
+            var outcome = new DealOutcome(result!, result == "won" ? body.Amount!.ToMoney().Round() : null, MdfRules.ParseDate(body.CloseDate), body.Reason?.Trim(), caller.DisplayName, now);
+            return deal.Status == DealStatus.Won ? deal.ChangeOutcome(outcome, caller.IsVendor) : deal.RecordOutcome(outcome);
+        }, ct);
     }
 
     /// <summary>The partner withdraws the registration: final, the claim is released.</summary>

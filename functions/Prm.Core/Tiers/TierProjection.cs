@@ -80,7 +80,7 @@ public sealed class TierProjection(ITierStore store, TierEvaluations evaluations
         Func<CertificationFacts, CertificationFacts?>? change;
         switch (e.Type)
         {
-            case DealEvents.Approved or DealEvents.Won or DealEvents.Lost or TrainingEvents.CertificationGap:
+            case DealEvents.Approved or DealEvents.Won or DealEvents.Lost or DealEvents.OutcomeChanged or TrainingEvents.CertificationGap:
                 change = null;
                 break;
             case TrainingEvents.CertificationEarned or TrainingEvents.CertificationRenewed or TrainingEvents.CertificationExpiringSoon

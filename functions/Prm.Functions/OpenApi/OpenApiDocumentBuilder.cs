@@ -160,7 +160,7 @@ public static class OpenApiDocumentBuilder
         {
             IOpenApiSchema? body = variants.Length > 0 ? Variant(false)
                 : info?.Response is { } response ? schemas.For(response, input: false)
-                : info?.ResponseContentType is "text/html" or "text/plain" ? new OpenApiSchema { Type = JsonSchemaType.String }
+                : info?.ResponseContentType is "text/html" or "text/plain" or "text/csv" ? new OpenApiSchema { Type = JsonSchemaType.String }
                 : info?.ResponseContentType is "application/pdf" ? new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" }
                 : info is not null ? new OpenApiSchema { Type = JsonSchemaType.Object, Description = "A JSON document." } : null;
             if (body is not null) success.Content = new Dictionary<string, IOpenApiMediaType> { [info!.ResponseContentType] = new OpenApiMediaType { Schema = body } };

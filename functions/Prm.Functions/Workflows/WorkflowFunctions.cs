@@ -3,6 +3,7 @@ using Microsoft.DurableTask;
 using Microsoft.Extensions.DependencyInjection;
 using Prm.Core.Partners;
 using Prm.Workflows.Deals;
+using Prm.Workflows.Incentives;
 using Prm.Workflows.Tiers;
 using Prm.Workflows.Training;
 using Prm.Workflows.Invitations;
@@ -125,4 +126,12 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(TierEvaluateBatchActivity))]
     public Task<Prm.Core.Tiers.NightlyBatchResult> TierEvaluateBatch([ActivityTrigger] IReadOnlyList<string> input, CancellationToken ct) =>
         services.GetRequiredService<TierEvaluateBatchActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(IncentiveCloseOrchestrator))]
+    public Task<Prm.Core.Incentives.CloseResult> IncentiveClose([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new IncentiveCloseOrchestrator().RunAsync(context, context.GetInput<IncentiveClose>()!);
+
+    [Function(nameof(IncentiveCloseStepActivity))]
+    public Task<Prm.Core.Incentives.CloseResult> IncentiveCloseStep([ActivityTrigger] IncentiveCloseStep input, CancellationToken ct) =>
+        services.GetRequiredService<IncentiveCloseStepActivity>().ExecuteAsync(input, ct);
 }

@@ -186,6 +186,30 @@ public class DealTransitionTests
     }
 
     [Fact]
+    public void A_won_outcome_is_changed_only_by_vendor_staff_with_a_reason_to_lost_or_to_a_corrected_win()
+    {
+        var won = Approved().RecordOutcome(new DealOutcome("won", new Money(18_000m, "EUR"), new DateOnly(2025, 5, 1), null, "Rita Rep", Now)).Deal;
+        var lost = new DealOutcome("lost", null, null, "Order cancelled", "Carl Manager", Now.AddDays(3));
+        var byPartner = () => won.ChangeOutcome(lost, byVendor: false);
+        byPartner.Should().Throw<ConflictException>().Which.Field.Should().Be("result");
+        var noReason = () => won.ChangeOutcome(lost with { Reason = null }, byVendor: true);
+        noReason.Should().Throw<ValidationFailedException>().Which.Errors.Should().ContainKey("reason");
+
+        var toLost = won.ChangeOutcome(lost, byVendor: true);
+        toLost.Deal.Status.Should().Be(DealStatus.Lost);
+        toLost.Events.Single().Type.Should().Be(DealEvents.Lost);
+
+        var corrected = won.ChangeOutcome(new DealOutcome("won", new Money(16_500m, "EUR"), new DateOnly(2025, 5, 2), "Discount agreed", "Carl Manager", Now.AddDays(3)), byVendor: true);
+        corrected.Deal.Status.Should().Be(DealStatus.Won);
+        corrected.Deal.Outcome!.Amount.Should().Be(new Money(16_500m, "EUR"));
+        corrected.Events.Single().Type.Should().Be(DealEvents.OutcomeChanged);
+        var unchanged = () => won.ChangeOutcome(won.Outcome! with { Reason = "again" }, byVendor: true);
+        unchanged.Should().Throw<ConflictException>();
+        var notWon = () => Approved().ChangeOutcome(lost, byVendor: true);
+        notWon.Should().Throw<ConflictException>();
+    }
+
+    [Fact]
     public void Lost_is_open_while_under_review_or_returned_too()
     {
         var lost = new DealOutcome("lost", null, null, "Budget cut", "Rita Rep", Now);

@@ -1,0 +1,113 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Microsoft.DurableTask;
+using Microsoft.DurableTask.Client;
+using Prm.Core.Incentives;
+using Prm.Core.Outbox;
+
+namespace Prm.Workflows.Incentives;
+
+/// <summary>Input of a period's close workflow: the program, the period and when it closes by itself (end + grace).</summary>
+public sealed record IncentiveClose(string ProgramId, string Period, DateTimeOffset CutoffAt)
+{
+    /// <summary>An admin began the close early: the workflow closes at once.</summary>
+    public const string CloseNowEvent = "closeNow";
+
+    /// <summary>One instance per program and period: a second start finds it.</summary>
+    public static string InstanceId(string programId, string period) => $"incentive-close-{programId}-{period}";
+}
+
+/// <summary>Input of the close step activity.</summary>
+public sealed record IncentiveCloseStep(string ProgramId, string Period);
+
+/// <summary>
+/// One instance per program period: a durable timer until the period's cutoff (end + cutoffGraceDays), raced against an admin's early
+/// close; then the close step closes every partner's ledger of the period. When the program's grace grew meanwhile the step answers not
+/// yet with the new cutoff and the workflow waits again (continue-as-new).
+/// </summary>
+public sealed class IncentiveCloseOrchestrator : TaskOrchestrator<IncentiveClose, CloseResult>
+{
+    private static readonly TaskOptions Retry = ActivityRetry.Default;
+
+    public override async Task<CloseResult> RunAsync(TaskOrchestrationContext context, IncentiveClose input)
+    {
+        var closeNow = context.WaitForExternalEvent<string>(IncentiveClose.CloseNowEvent);
+        if (input.CutoffAt > context.CurrentUtcDateTime)
+        {
+            using var cancel = new CancellationTokenSource();
+            var timer = context.CreateTimer(input.CutoffAt.UtcDateTime, cancel.Token);
+            if (await Task.WhenAny(closeNow, timer) == closeNow) cancel.Cancel();
+        }
+        var result = await context.CallActivityAsync<CloseResult>(nameof(IncentiveCloseStepActivity), new IncentiveCloseStep(input.ProgramId, input.Period), Retry);
+        if (!result.Closed && result.NotBefore is { } later)
+        {
+            context.ContinueAsNew(input with { CutoffAt = later });
+            return result;
+        }
+        return result;
+    }
+}
+
+/// <summary>Runs the close step (idempotent: a partner's close is keyed by the period, a closed period answers closed).</summary>
+public sealed class IncentiveCloseStepActivity(IIncentiveCloseSteps steps) : TaskActivity<IncentiveCloseStep, CloseResult>
+{
+    public override Task<CloseResult> RunAsync(TaskActivityContext context, IncentiveCloseStep input) => ExecuteAsync(input, CancellationToken.None);
+
+    public Task<CloseResult> ExecuteAsync(IncentiveCloseStep input, CancellationToken ct) => steps.CloseAsync(input.ProgramId, input.Period, ct);
+}
+
+/// <summary>
+/// Starts a period's close workflow when money first joins the period (incentive.periodOpened, committed with the period's record) and
+/// wakes it when an admin begins the close early (incentive.periodClosing). At least once and idempotent: the instance id is the
+/// program's and the period's.
+/// </summary>
+public sealed class IncentiveWorkflowProjection(DurableClientAccessor durable, IIncentiveCloseSteps steps) : IWorkflowProjection
+{
+    /// <summary>Instances this process started or found (so an accrual does not cost a status read each time).</summary>
+    private readonly ConcurrentDictionary<string, bool> known = new(StringComparer.Ordinal);
+
+    public bool Concerns(IntegrationEvent e) => e.Type is IncentiveEvents.PeriodOpened or IncentiveEvents.PeriodClosing;
+
+    public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
+    {
+        if (!Concerns(e)) return;
+        string programId, period;
+        if (e.Type == IncentiveEvents.PeriodClosing)
+        {
+            var data = e.Data.Deserialize<IncentiveEvents.PeriodClosingData>(OutboxJson.Options)!;
+            (programId, period) = (data.ProgramId, data.Period);
+        }
+        else
+        {
+            var data = e.Data.Deserialize<IncentiveEvents.PeriodOpenedData>(OutboxJson.Options)!;
+            (programId, period) = (data.ProgramId, data.Period);
+        }
+        var instanceId = IncentiveClose.InstanceId(programId, period);
+        if (e.Type != IncentiveEvents.PeriodClosing && known.ContainsKey(instanceId)) return;
+        var client = durable.Client ?? throw new TransientDeliveryException("The Durable Task client is not available yet.", TimeSpan.FromSeconds(15));
+        var existing = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct);
+        if (existing is { IsCompleted: false })
+        {
+            if (e.Type == IncentiveEvents.PeriodClosing) await client.RaiseEventAsync(instanceId, IncentiveClose.CloseNowEvent, "closeNow", ct);
+            if (known.Count > 10_000) known.Clear();
+            known[instanceId] = true;
+            return;
+        }
+        if (existing is { RuntimeStatus: OrchestrationRuntimeStatus.Completed }) { known[instanceId] = true; return; }
+        var cutoff = await steps.CutoffAsync(programId, period, ct);
+        if (cutoff is null) return; // closed already, or not a period of the program
+        if (existing is not null) await client.PurgeInstanceAsync(instanceId, cancellation: ct); // failed or terminated: start again
+        try
+        {
+            await client.ScheduleNewOrchestrationInstanceAsync(nameof(IncentiveCloseOrchestrator), new IncentiveClose(programId, period, cutoff.Value), new StartOrchestrationOptions(instanceId), ct);
+        }
+        catch (Exception) when (!ct.IsCancellationRequested)
+        {
+            // Started by a concurrent delivery: a closing event raised meanwhile reaches it on its redelivery.
+            var now = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false, ct);
+            if (now is null) throw;
+            if (e.Type == IncentiveEvents.PeriodClosing && !now.IsCompleted) await client.RaiseEventAsync(instanceId, IncentiveClose.CloseNowEvent, "closeNow", ct);
+        }
+        known[instanceId] = true;
+    }
+}
