@@ -10373,11 +10373,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// type rebate (slabs [{ from, to, rate }] contiguous and ascending, the last open-ended, rate 0-100; method retrospective or prospective; cap) or spif (amount per qualifying won deal, productLines, minValue, from/to close dates, payee partner or registeringPerson); period monthly, quarterly or annual; currency (the program currency, or one with an FX rate this month); eligibility by tiers, regions, productLines; cutoffGraceDays (transactions dated in a period and recorded by its end + grace count in it, later ones in the next open period; the period closes then); secondApprovalAbove (payouts above it need a second admin); startsOn, endsOn. Overlapping, unordered or gapped slabs, a rate outside 0-100 and a currency without FX rates are 422 naming the field. Version 1. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<IncentiveProgram> CreateIncentiveProgramAsync(IncentiveProgramRequest body)
+        public virtual System.Threading.Tasks.Task<IncentiveProgram> CreateIncentiveProgramAsync(string? idempotency_Key, IncentiveProgramRequest body)
         {
-            return CreateIncentiveProgramAsync(body, System.Threading.CancellationToken.None);
+            return CreateIncentiveProgramAsync(idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -10387,9 +10388,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// type rebate (slabs [{ from, to, rate }] contiguous and ascending, the last open-ended, rate 0-100; method retrospective or prospective; cap) or spif (amount per qualifying won deal, productLines, minValue, from/to close dates, payee partner or registeringPerson); period monthly, quarterly or annual; currency (the program currency, or one with an FX rate this month); eligibility by tiers, regions, productLines; cutoffGraceDays (transactions dated in a period and recorded by its end + grace count in it, later ones in the next open period; the period closes then); secondApprovalAbove (payouts above it need a second admin); startsOn, endsOn. Overlapping, unordered or gapped slabs, a rate outside 0-100 and a currency without FX rates are 422 naming the field. Version 1. Roles: Prm.Admin.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<IncentiveProgram> CreateIncentiveProgramAsync(IncentiveProgramRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<IncentiveProgram> CreateIncentiveProgramAsync(string? idempotency_Key, IncentiveProgramRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -10400,6 +10402,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
@@ -24062,11 +24067,12 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// The partner's channel manager or an admin: { programId, period, amount } of a closed period (409 otherwise); amount (program currency) defaults to what is payable and may not exceed the accrued balance less other open payouts (422 naming amount). Partner users 403. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<Payout> CreatePayoutAsync(string partnerId, CreatePayoutRequest body)
+        public virtual System.Threading.Tasks.Task<Payout> CreatePayoutAsync(string partnerId, string? idempotency_Key, CreatePayoutRequest body)
         {
-            return CreatePayoutAsync(partnerId, body, System.Threading.CancellationToken.None);
+            return CreatePayoutAsync(partnerId, idempotency_Key, body, System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
@@ -24076,9 +24082,10 @@ namespace Prm.ClientTests.Generated
         /// <remarks>
         /// The partner's channel manager or an admin: { programId, period, amount } of a closed period (409 otherwise); amount (program currency) defaults to what is payable and may not exceed the accrued balance less other open payouts (422 naming amount). Partner users 403. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
+        /// <param name="idempotency_Key">A retry with the same key and body within 24 hours gets the first answer again (Idempotent-Replayed: true) and creates nothing; another body is 422, a retry while the first still runs 409.</param>
         /// <returns>Created.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<Payout> CreatePayoutAsync(string partnerId, CreatePayoutRequest body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<Payout> CreatePayoutAsync(string partnerId, string? idempotency_Key, CreatePayoutRequest body, System.Threading.CancellationToken cancellationToken)
         {
             if (partnerId == null)
                 throw new System.ArgumentNullException("partnerId");
@@ -24092,6 +24099,9 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
+
+                    if (idempotency_Key != null)
+                        request_.Headers.TryAddWithoutValidation("Idempotency-Key", ConvertToString(idempotency_Key, System.Globalization.CultureInfo.InvariantCulture));
                     var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
                     var content_ = new System.Net.Http.ByteArrayContent(json_);
                     content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("application/json");
