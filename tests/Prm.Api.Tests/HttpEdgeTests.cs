@@ -83,6 +83,14 @@ public sealed class HttpEdgeTests(ApiHostFixture fixture) : IClassFixture<ApiHos
 
         var unknown = await admin.DeleteAsync("no-such-route");
         await ApiSteps.ProblemAsync(unknown, 404);
+
+        // Headers that an operation would refuse do not turn a missing route into something else (the fuzzer found a 428 here).
+        using var patch = new HttpRequestMessage(HttpMethod.Patch, "no-such-route") { Content = Responses.Json(new { }) };
+        patch.Headers.TryAddWithoutValidation("If-Match", "*");
+        await ApiSteps.ProblemAsync(await admin.SendAsync(patch), 404);
+        using var wrongMethod = new HttpRequestMessage(HttpMethod.Patch, "deals") { Content = Responses.Json(new { }) };
+        wrongMethod.Headers.TryAddWithoutValidation("If-Match", "*");
+        await ApiSteps.ProblemAsync(await admin.SendAsync(wrongMethod), 405);
     }
 
     [Fact]

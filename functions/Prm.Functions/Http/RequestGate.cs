@@ -51,7 +51,8 @@ public sealed class RequestGate(CallerResolver callers, IdempotentCreates idempo
                 context.Items[typeof(Caller)] = caller;
                 if (!await idempotency.BeginAsync(context, function, caller)) return;
             }
-            RefuseWildcardIfMatch(context.Request);
+            // What no route takes answers 404/405 whatever its headers: it is no operation that could lose an update.
+            if (function != FunctionCatalog.Unmatched) RefuseWildcardIfMatch(context.Request);
             await next();
         }
         catch (Exception ex)
