@@ -329,7 +329,7 @@ public sealed class TrainingTests(ApiHostFixture fixture) : IClassFixture<ApiHos
 /// <summary>A certification day of 100 ms: a month of validity is 3 s, grace 30 days 3 s.</summary>
 public sealed class ShortCertificationFixture : ApiHostFixture
 {
-    public override async Task InitializeAsync() => Api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Training:DayLength"] = "00:00:00.100" });
+    public override async Task InitializeAsync() => Api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Training:DayLength"] = "00:00:00.300" });
 }
 
 public sealed class CertificationExpiryTests(ShortCertificationFixture fixture) : IClassFixture<ShortCertificationFixture>
@@ -342,7 +342,9 @@ public sealed class CertificationExpiryTests(ShortCertificationFixture fixture) 
         var admin = await Api.ClientAsync(Demo.Admin);
         var sam = await Api.ClientAsync(Demo.NorthwindRep);
         var courseId = await Training.CourseAsync(admin, Training.CourseBody("Short-lived course", questions: 1));
-        // One month (30 days of 100 ms = 3 s) of validity, reminders 20 and 10 days before, 30 days (3 s) of grace.
+        // One month (30 days of 300 ms = 9 s) of validity, reminders 20 and 10 days before (3 s and 6 s after the award), 30 days (9 s) of
+        // grace. A workflow that starts late still sends the latest reminder due before the expiry; one that starts after the expiry sends
+        // none, by rule — so the validity leaves a loaded machine 9 s to start it (3 s did not, under a second suite copy).
         var definition = await Training.CertificationAsync(admin, "Short-lived certification", [courseId], validityMonths: 1, reminders: [20, 10], graceDays: 30);
         (await Training.PassAsync(sam, courseId)).GetProperty("passed").GetBoolean().Should().BeTrue();
         var earned = await Training.EventAsync(Api, "certification.earned", e => e.GetProperty("data").Str("definitionId") == definition.Str("id"));
