@@ -60,7 +60,7 @@ public sealed class IdempotentCreates(PrmTables tables, TimeProvider clock)
                 if (!found.HasValue)
                 {
                     var added = await tables.Keys.AddEntityAsync(pending, ct);
-                    context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, added.Headers.ETag!.Value, now);
+                    context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, added.Headers.ETag!.Value, now, bodyHash, function.Name);
                     return true;
                 }
                 var row = found.Value!;
@@ -76,7 +76,7 @@ public sealed class IdempotentCreates(PrmTables tables, TimeProvider clock)
                 if (!expired && now - started < RunningFor)
                     throw new ConflictException("A request with this Idempotency-Key is still running; retry in a few seconds.", Header);
                 var taken = await tables.Keys.UpdateEntityAsync(pending, row.ETag, TableUpdateMode.Replace, ct);
-                context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, taken.Headers.ETag!.Value, now);
+                context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, taken.Headers.ETag!.Value, now, bodyHash, function.Name);
                 return true;
             }
             catch (Azure.RequestFailedException ex) when (ex.Status is 409 or 412)
@@ -127,7 +127,7 @@ public sealed class IdempotentCreates(PrmTables tables, TimeProvider clock)
 }
 
 /// <summary>A claimed Idempotency-Key of a running create: completed with the answer, or released when the create fails.</summary>
-public sealed class IdempotencyClaim(TableClient keys, string partition, Azure.ETag etag, DateTimeOffset startedAt)
+public sealed class IdempotencyClaim(TableClient keys, string partition, Azure.ETag etag, DateTimeOffset startedAt, string bodyHash, string function)
 {
     /// <summary>Stores the answer (before it is written, so a retry that sees it gets exactly this answer).</summary>
     public async Task CompleteAsync(int status, string? etagHeader, string? location, string contentType, string body, CancellationToken ct)
@@ -135,10 +135,8 @@ public sealed class IdempotencyClaim(TableClient keys, string partition, Azure.E
         var row = new TableEntity(partition, "")
         {
             ["State"] = "Done", ["StartedAt"] = startedAt, ["Status"] = status, ["ETag"] = etagHeader, ["Location"] = location, ["ContentType"] = contentType,
+            ["BodyHash"] = bodyHash, ["Function"] = function,
         };
-        var current = await keys.GetEntityAsync<TableEntity>(partition, "", cancellationToken: ct);
-        row["BodyHash"] = current.Value.GetString("BodyHash");
-        row["Function"] = current.Value.GetString("Function");
         ChunkedText.Write(row, "Body", body);
         await keys.UpdateEntityAsync(row, etag, TableUpdateMode.Replace, ct);
     }
