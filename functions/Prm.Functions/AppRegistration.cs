@@ -48,6 +48,7 @@ public static class AppRegistration
         services.AddSingleton<IdempotentCreates>();
         services.AddSingleton<RequestGate>();
         services.AddSingleton<EmailComposer>();
+        Branding.BrandingModule.AddBranding(services, configuration);
         services.AddSingleton<PartnerDirectory>();
         services.AddSingleton<IChecklistReminders>(sp => sp.GetRequiredService<PartnerDirectory>());
         services.AddSingleton<PartnerTeam>();

@@ -63,12 +63,15 @@ internal static class Tiers
     }
 }
 
-/// <summary>A host whose tier day lasts a second: the test program's 9-day grace passes in 9 s, its warnings come 6 and 3 days (seconds) before.</summary>
+/// <summary>
+/// A host whose tier day lasts 3 seconds: the test program's 9-day grace passes in 27 s, its warnings come 6 and 3 days (18 and 9 s)
+/// before. (A 1 s day was too short for a loaded machine: a warning step that runs after the downgrade date downgrades instead of warning.)
+/// </summary>
 public sealed class ShortTierFixture : ApiHostFixture
 {
     public override async Task InitializeAsync()
     {
-        Api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Tiers:DayLength"] = "00:00:01" });
+        Api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Tiers:DayLength"] = "00:00:03" });
         await Tiers.SaveProgramAsync(Api, Tiers.Program());
     }
 }

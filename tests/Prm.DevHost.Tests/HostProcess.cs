@@ -24,9 +24,31 @@ internal sealed class HostProcess : IDisposable
         get { lock (output) return output.ToString(); }
     }
 
+    private static readonly Lazy<bool> ResetsSigInt = new(() =>
+    {
+        try
+        {
+            using var probe = Process.Start(new ProcessStartInfo("env", ["--default-signal=INT", "true"]) { UseShellExecute = false, RedirectStandardError = true })!;
+            probe.WaitForExit();
+            return probe.ExitCode == 0;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    });
+
     public static HostProcess Start(int httpPort, (int Blob, int Queue, int Table) azurite, IDictionary<string, string> settings)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root };
+        // A test run started as a background job inherits SIGINT ignored, and an ignored signal stays ignored across exec, so the host
+        // would rightly ignore Ctrl+C. The host is the foreground program of these tests: start it with SIGINT's default handling
+        // (coreutils env --default-signal) where the machine has it.
+        var info = new ProcessStartInfo(ResetsSigInt.Value ? "env" : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false, WorkingDirectory = Repo.Root };
+        if (ResetsSigInt.Value)
+        {
+            info.ArgumentList.Add("--default-signal=INT");
+            info.ArgumentList.Add("dotnet");
+        }
         info.ArgumentList.Add(Repo.DevHostDll);
         info.Environment["LocalHost__Url"] = $"http://127.0.0.1:{httpPort}";
         info.Environment["LocalHost__AzuriteBlobPort"] = azurite.Blob.ToString();

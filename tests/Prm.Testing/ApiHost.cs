@@ -16,9 +16,10 @@ public sealed class ApiHost : IAsyncDisposable
 
     private readonly Lazy<Task<OpenApiContract>> contract;
 
-    private ApiHost(LocalHost host)
+    private ApiHost(LocalHost host, ServerErrors errors)
     {
         Host = host;
+        Errors = errors;
         var baseAddress = new Uri(host.BaseUrl.TrimEnd('/') + "/");
         contract = new Lazy<Task<OpenApiContract>>(() => OpenApiContract.LoadAsync(baseAddress));
         Anonymous = NewClient(baseAddress);
@@ -28,7 +29,10 @@ public sealed class ApiHost : IAsyncDisposable
     public Task<OpenApiContract> ContractAsync() => contract.Value;
 
     /// <summary>A client whose responses are checked against the OpenAPI document (<see cref="ContractValidatingHandler"/>).</summary>
-    private HttpClient NewClient(Uri baseAddress) => new(new ContractValidatingHandler(ContractAsync)) { BaseAddress = baseAddress };
+    private HttpClient NewClient(Uri baseAddress) => new(new ContractValidatingHandler(ContractAsync, Errors)) { BaseAddress = baseAddress };
+
+    /// <summary>The errors the host logged (a 500 a client receives fails with them).</summary>
+    public ServerErrors Errors { get; }
 
     public LocalHost Host { get; }
 
@@ -70,8 +74,10 @@ public sealed class ApiHost : IAsyncDisposable
     public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, string environment = "Development", Action<WebApplicationBuilder>? configure = null)
     {
         var storage = await TestAzurite.FreshStorageAsync();
+        var errors = new ServerErrors();
         var host = await LocalHost.StartAsync([], builder =>
         {
+            builder.Logging.Services.AddSingleton<Microsoft.Extensions.Logging.ILoggerProvider>(errors);
             var values = new Dictionary<string, string?>
             {
                 ["LocalHost:Url"] = "http://127.0.0.1:0",
@@ -94,7 +100,7 @@ public sealed class ApiHost : IAsyncDisposable
             builder.Configuration.AddInMemoryCollection(values);
             configure?.Invoke(builder);
         }, log: _ => { }, environment: environment);
-        return new ApiHost(host);
+        return new ApiHost(host, errors);
     }
 
     /// <summary>A development token for a seeded or invited user, from POST /api/dev/token.</summary>
@@ -149,14 +155,14 @@ public static class Responses
 
     public static StringContent Json(object value) => new(JsonSerializer.Serialize(value, ApiJson.Options), System.Text.Encoding.UTF8, "application/json");
 
-    /// <summary>Polls until the condition holds or the timeout passes (for asynchronous outcomes such as delivered email).</summary>
     /// <summary>
     /// Reads until <paramref name="done"/> holds and returns that value; when the deadline passes first, the test fails with what it last
-    /// read (a wait that times out never passes quietly).
+    /// read (a wait that times out never passes quietly). The default deadline, 120 s, is for outcomes that ride on the outbox and the
+    /// workflows: a machine running a second suite copy beside this one has seen them take a minute.
     /// </summary>
     public static async Task<T> EventuallyAsync<T>(Func<Task<T>> read, Func<T, bool> done, TimeSpan? timeout = null)
     {
-        var limit = timeout ?? TimeSpan.FromSeconds(60);
+        var limit = timeout ?? TimeSpan.FromSeconds(120);
         var deadline = DateTime.UtcNow + limit;
         while (true)
         {

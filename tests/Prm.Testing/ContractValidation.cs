@@ -208,7 +208,8 @@ public sealed class OpenApiContract
 }
 
 /// <summary>Checks every response of a test client against the served OpenAPI document (see <see cref="OpenApiContract"/>).</summary>
-public sealed class ContractValidatingHandler(Func<Task<OpenApiContract>> contract) : DelegatingHandler(new HttpClientHandler { AllowAutoRedirect = false })
+/// <remarks>A 500 fails the request with the host's logged exception (<paramref name="serverErrors"/>), never a bare status code.</remarks>
+public sealed class ContractValidatingHandler(Func<Task<OpenApiContract>> contract, ServerErrors? serverErrors = null) : DelegatingHandler(new HttpClientHandler { AllowAutoRedirect = false })
 {
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -216,6 +217,16 @@ public sealed class ContractValidatingHandler(Func<Task<OpenApiContract>> contra
         if (response.StatusCode == HttpStatusCode.SwitchingProtocols) return response;
         await response.Content.LoadIntoBufferAsync(cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        if (response.StatusCode == HttpStatusCode.InternalServerError && serverErrors is not null)
+        {
+            string? traceId = null;
+            try
+            {
+                if (System.Text.Json.JsonDocument.Parse(body).RootElement.TryGetProperty("traceId", out var t)) traceId = t.GetString();
+            }
+            catch (System.Text.Json.JsonException) { }
+            throw new ServerErrorException($"{request.Method} {request.RequestUri} answered 500: {body}\nThe host logged:\n{serverErrors.Describe(traceId)}");
+        }
         (await contract()).Check(request, response, body);
         return response;
     }

@@ -6,15 +6,20 @@ using Prm.Core.Outbox;
 
 namespace Prm.Core.Notifications;
 
-/// <summary>Renders the program's emails from Liquid templates embedded in this assembly (subject, text, HTML).</summary>
+/// <summary>
+/// Renders the program's emails from Liquid templates embedded in this assembly (subject, text, HTML) and its pages, all in the program's
+/// brand (<c>brand</c> in every template: name, colour, logo URL, support email, footer, legal links; the defaults without a source).
+/// </summary>
 public sealed class EmailComposer
 {
     private static readonly FluidParser Parser = new();
     private static readonly ConcurrentDictionary<string, IFluidTemplate> Cache = new();
     private readonly TemplateOptions options;
+    private readonly Branding.BrandSource? brand;
 
-    public EmailComposer()
+    public EmailComposer(Branding.BrandSource? brand = null)
     {
+        this.brand = brand;
         options = new TemplateOptions();
         // Templates name members in camelCase, as the API's JSON does; C# records are PascalCase.
         options.MemberAccessStrategy = new UnsafeMemberAccessStrategy { IgnoreCasing = true };
@@ -23,10 +28,10 @@ public sealed class EmailComposer
     /// <summary>Renders template <paramref name="name"/> with the model (an anonymous object or dictionary).</summary>
     public EmailMessage Compose(string name, string to, string? toName, object model)
     {
-        var context = new TemplateContext(model, options);
+        var context = Branded(new TemplateContext(model, options));
         var subject = Render($"{name}.subject", context, NullEncoder.Default).Trim();
         context.SetValue("subject", subject);
-        var text = Render($"{name}.text", context, NullEncoder.Default);
+        var text = Render($"{name}.text", context, NullEncoder.Default).TrimEnd() + "\n\n-- \n" + TextFooter(Brand);
         var body = Render($"{name}.html", context, HtmlEncoder.Default);
         context.SetValue("body", body);
         var html = Render("layout.html", context, HtmlEncoder.Default);
@@ -34,7 +39,25 @@ public sealed class EmailComposer
     }
 
     /// <summary>Renders an HTML page template ("{name}.page.liquid") with the model, HTML-encoding every value.</summary>
-    public string RenderPage(string name, object model) => Render($"{name}.page", new TemplateContext(model, options), HtmlEncoder.Default);
+    public string RenderPage(string name, object model) => Render($"{name}.page", Branded(new TemplateContext(model, options)), HtmlEncoder.Default);
+
+    /// <summary>The current brand (for callers that put it next to their own model, e.g. a plain-text part's footer).</summary>
+    public Branding.Brand Brand => brand?.Current ?? Branding.Brand.From(new Branding.BrandingSettings(), new Configuration.ProgramOptions());
+
+    /// <summary>The plain-text part's footer: the program, the footer text, the support address and the legal links.</summary>
+    private static string TextFooter(Branding.Brand b)
+    {
+        var lines = new List<string> { b.ProgramName, b.EmailFooter };
+        if (b.SupportEmail is { } support) lines.Add("Questions? " + support);
+        lines.AddRange(b.LegalLinks.Select(l => $"{l.Label}: {l.Url}"));
+        return string.Join("\n", lines.Where(l => l.Length > 0)) + "\n";
+    }
+
+    private TemplateContext Branded(TemplateContext context)
+    {
+        context.SetValue("brand", Brand);
+        return context;
+    }
 
     private static string Render(string resource, TemplateContext context, TextEncoder encoder) => Load(resource).Render(context, encoder);
 

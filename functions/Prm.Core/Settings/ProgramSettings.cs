@@ -106,6 +106,26 @@ public sealed class ProgramSettings(ISettingsStore store, IEnumerable<ISettingsS
         return new Versioned<object>(value, etag);
     }
 
+    /// <summary>
+    /// Changes one section's current value with <paramref name="change"/> (for settings a use case maintains, e.g. the uploaded logo of
+    /// the branding): validated and audited as a PUT is, committed with the ETag it read, re-read and re-applied when another save won.
+    /// </summary>
+    public Task<Versioned<object>> UpdateAsync<T>(Caller caller, string name, Func<T, T> change, CancellationToken ct) where T : class =>
+        ReadDecideCommit.RunAsync(async _ =>
+        {
+            RequireAdmin(caller);
+            var section = Section(name);
+            var current = await LoadAsync(section, ct);
+            var value = change((T)current.Value);
+            await section.ValidateAsync(value, ct);
+            var json = JsonSerializer.Serialize(value, section.Type, SettingsJson.Options);
+            var audit = new AuditEntry(Ids.New("aud"), clock.GetUtcNow(), caller.UserId, caller.DisplayName, "settings.updated", "settings", name,
+                Changes(JsonSerializer.Serialize(current.Value, section.Type, SettingsJson.Options), json));
+            var etag = await store.SaveAsync(name, json, current.ETag == DefaultsETag ? null : current.ETag, audit, ct);
+            cache.Set(name, value);
+            return new Versioned<object>(value, etag);
+        }, ct: ct);
+
     public Task<Page<AuditEntry>> TimelineAsync(Caller caller, PageRequest page, CancellationToken ct)
     {
         RequireAdmin(caller);

@@ -13,7 +13,7 @@ namespace Prm.Functions.OpenApi;
 public static class OpenApiDocumentBuilder
 {
     /// <summary>The settings sections in the order of the settings variants (onboarding, deals, mdf).</summary>
-    private static readonly string[] SettingsSections = [Prm.Core.Onboarding.OnboardingSettings.SectionName, Prm.Core.Deals.DealSettings.SectionName, Prm.Core.Mdf.MdfSettings.SectionName, Prm.Core.Content.ContentSettings.SectionName, Prm.Core.Leads.LeadSettings.SectionName, Prm.Core.Training.TrainingSettings.SectionName, Prm.Core.Tiers.TierSettings.SectionName];
+    private static readonly string[] SettingsSections = [Prm.Core.Onboarding.OnboardingSettings.SectionName, Prm.Core.Deals.DealSettings.SectionName, Prm.Core.Mdf.MdfSettings.SectionName, Prm.Core.Content.ContentSettings.SectionName, Prm.Core.Leads.LeadSettings.SectionName, Prm.Core.Training.TrainingSettings.SectionName, Prm.Core.Tiers.TierSettings.SectionName, Prm.Core.Branding.BrandingSettings.SectionName];
 
     public static OpenApiDocument Build(string serverUrl)
     {
@@ -161,9 +161,10 @@ public static class OpenApiDocumentBuilder
             IOpenApiSchema? body = variants.Length > 0 ? Variant(false)
                 : info?.Response is { } response ? schemas.For(response, input: false)
                 : info?.ResponseContentType is "text/html" or "text/plain" or "text/csv" ? new OpenApiSchema { Type = JsonSchemaType.String }
-                : info?.ResponseContentType is "application/pdf" ? new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" }
+                : info?.ResponseContentType is "application/pdf" || info?.ResponseContentType.StartsWith("image/", StringComparison.Ordinal) == true ? new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" }
                 : info is not null ? new OpenApiSchema { Type = JsonSchemaType.Object, Description = "A JSON document." } : null;
-            if (body is not null) success.Content = new Dictionary<string, IOpenApiMediaType> { [info!.ResponseContentType] = new OpenApiMediaType { Schema = body } };
+            // Several media types (e.g. "image/png,image/jpeg") share the body's schema.
+            if (body is not null) success.Content = info!.ResponseContentType.Split(',').ToDictionary(type => type, IOpenApiMediaType (_) => new OpenApiMediaType { Schema = body });
             if (body is not null && info!.AlsoCsv) success.Content!["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The same table as CSV with a header row (Accept: text/csv)." } };
         }
         operation.Responses[Code(status)] = success;

@@ -30,7 +30,7 @@ public sealed class CrmEventTests(ApiHostFixture fixture) : IClassFixture<ApiHos
 
         // The simulator hears of the registration (signed, verified) and creates its opportunity.
         var approved = await Responses.EventuallyAsync(() => Task.FromResult(simulator.Verified.FirstOrDefault(r => r.Subject == $"deals/{dealId}" && r.Type == "com.prmfunctions.deal.approved")),
-            r => r is not null);
+            r => r is not null, TimeSpan.FromSeconds(180));
         var opportunity = "006" + Guid.NewGuid().ToString("N")[..15];
         var crm = await CrmAsync();
         var linked = await crm.PostJsonAsync("integrations/crm/events", Event("sf-evt-1-" + opportunity, "opportunity.linked", opportunity, 1, new { dealId = approved!.CloudEvent.GetProperty("data").GetProperty("deal").Str("id") }));
@@ -42,7 +42,7 @@ public sealed class CrmEventTests(ApiHostFixture fixture) : IClassFixture<ApiHos
 
         var deal = await (await sam.GetAsync($"deals/{dealId}")).JsonAsync();
         deal.Str("status").Should().Be("Won");
-        await Responses.EventuallyAsync(() => Task.FromResult(simulator.Verified.Any(r => r.Subject == $"deals/{dealId}" && r.Type == "com.prmfunctions.deal.won")), b => b);
+        await Responses.EventuallyAsync(() => Task.FromResult(simulator.Verified.Any(r => r.Subject == $"deals/{dealId}" && r.Type == "com.prmfunctions.deal.won")), b => b, TimeSpan.FromSeconds(180));
         var ids = await (await (await Api.ClientAsync(Demo.Admin)).GetAsync($"deals/{dealId}/external-ids")).JsonAsync();
         ids.EnumerateArray().Should().ContainSingle(x => x.Str("system") == "salesforce" && x.Str("externalId") == opportunity);
     }

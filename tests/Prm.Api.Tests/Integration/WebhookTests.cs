@@ -89,7 +89,10 @@ public sealed class WebhookTests(ApiHostFixture fixture) : IClassFixture<ApiHost
         attempts.Select(a => a.GetProperty("statusCode").GetInt32()).Should().Equal(500, 500, 500, 200);
         attempts.Select(a => a.Str("responseExcerpt")).First().Should().Be("answer 500");
         var at = attempts.Select(a => a.GetProperty("at").GetDateTimeOffset()).ToList();
-        (at[3] - at[2]).Should().BeGreaterThan(at[1] - at[0], "the wait doubles after each failure (exponential backoff)");
+        // The test host's first backoff is 1 s, doubled after each failure, with ±20% jitter: attempt k+1 starts no earlier than
+        // 0.8 × 2^(k-1) s after attempt k started (a lower bound that holds on any machine; a loaded one only makes gaps longer).
+        for (var k = 1; k <= 3; k++)
+            (at[k] - at[k - 1]).Should().BeGreaterThanOrEqualTo(TimeSpan.FromSeconds(0.8 * Math.Pow(2, k - 1)), $"the wait after failure {k} is at least the doubled backoff");
         var webhook = await (await admin.GetAsync($"webhooks/{id}")).JsonAsync();
         webhook.GetProperty("consecutiveFailures").GetInt32().Should().Be(0, "a success resets the count");
         webhook.Str("status").Should().Be("Active");
