@@ -1,0 +1,204 @@
+using System.Net;
+using System.Text.Json;
+using Prm.Testing;
+
+namespace Prm.Api.Tests;
+
+internal static class Home
+{
+    public static async Task<JsonElement> GetAsync(HttpClient client)
+    {
+        var response = await client.GetAsync("portal/home");
+        response.StatusCode.Should().Be(HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
+        return await response.JsonAsync();
+    }
+
+    public static IReadOnlyList<JsonElement> Inbox(JsonElement home) => home.GetProperty("inbox").EnumerateArray().ToList();
+
+    public static JsonElement? Item(JsonElement home, string link) => Inbox(home).Cast<JsonElement?>().FirstOrDefault(i => i!.Value.Str("link") == link);
+
+    public static bool Has(JsonElement home, string link) => Item(home, link) is not null;
+
+    public static decimal Amount(JsonElement item) => item.GetProperty("amount").GetProperty("amount").GetDecimal();
+}
+
+/// <summary>GET /api/portal/home end to end: the records a test creates appear with their kind, deadline, amount and link, for whom they are.</summary>
+public sealed class PortalHomeTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task A_partner_admins_home_lists_the_companys_items_by_deadline_then_money_at_stake_with_the_tiles()
+    {
+        var domain = "homestead-" + Guid.NewGuid().ToString("N")[..6] + ".example";
+        var (partnerId, boss) = await Deals.PartnerAsync(Api, "Homestead Systems", domain);
+        var admin = await Api.ClientAsync(Demo.Admin);
+
+        var returned = await Deals.RegisterAsync(boss, Deals.Body("Returned Customer AG", "returned-" + Guid.NewGuid().ToString("N")[..6] + ".example", amount: 950_000m));
+        returned.Str("status").Should().Be("UnderReview", "above the auto-approval value");
+        (await admin.PostJsonAsync($"deals/{returned.Str("id")}/decision", new { decision = "return", reason = "Name the project." })).StatusCode.Should().Be(HttpStatusCode.OK);
+
+        var protectedDeal = await Deals.RegisterAsync(boss, Deals.Body("Protected Customer AG", "protected-" + Guid.NewGuid().ToString("N")[..6] + ".example", amount: 800_000m));
+        var approved = await admin.PostJsonAsync($"deals/{protectedDeal.Str("id")}/decision", new { decision = "approve", reason = "Fine.", protectionDays = 7 });
+        approved.StatusCode.Should().Be(HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
+        var protectedUntil = (await approved.JsonAsync()).GetProperty("protectedUntil").GetDateTimeOffset();
+
+        var budget = await admin.PostJsonAsync("mdf/budgets", new { partnerId, period = "2026", amount = new { amount = 10_000m, currency = "EUR" } });
+        budget.StatusCode.Should().Be(HttpStatusCode.Created, await budget.Content.ReadAsStringAsync());
+        var request = await boss.PostJsonAsync("mdf/requests", new
+        {
+            activityType = "event", title = "Home summit", description = "A half-day event for customers.", startDate = "2026-12-20", endDate = "2026-12-21",
+            requestedAmount = new { amount = 2_000m, currency = "EUR" }, partnerContributionPercent = 25, targetAudience = "IT leads", expectedLeads = 40,
+            expectedPipeline = new { amount = 150000m, currency = "EUR" },
+        });
+        request.StatusCode.Should().Be(HttpStatusCode.Created, await request.Content.ReadAsStringAsync());
+        var requestId = (await request.JsonAsync()).Str("id");
+        var info = await admin.PostJsonAsync($"mdf/requests/{requestId}/decision", new { decision = "requestInfo", reason = "Which customers attend?" });
+        info.StatusCode.Should().Be(HttpStatusCode.OK, await info.Content.ReadAsStringAsync());
+
+        var invited = await boss.PostJsonAsync($"partners/{partnerId}/users", new { email = $"newbie@{domain}", displayName = "Newbie", role = "partnerUser" });
+        invited.StatusCode.Should().Be(HttpStatusCode.Created, await invited.Content.ReadAsStringAsync());
+        var invitedId = (await invited.JsonAsync()).Str("id");
+
+        var home = await Home.GetAsync(boss);
+        home.Str("audience").Should().Be("partnerAdmin");
+        foreach (var section in new[] { "partner", "tier", "deals", "leads", "mdf", "training", "incentives", "content", "channelManager" })
+            home.GetProperty("sections").GetProperty(section).Str("status").Should().Be("ok", section);
+        home.GetProperty("sections").GetProperty("applications").Str("status").Should().Be("notApplicable");
+
+        var ending = Home.Item(home, "/api/deals/" + protectedDeal.Str("id"))!.Value;
+        ending.Str("kind").Should().Be("protectionEnding");
+        ending.GetProperty("deadline").GetDateTimeOffset().Should().Be(protectedUntil);
+        Home.Amount(ending).Should().Be(800_000m);
+
+        var back = Home.Item(home, "/api/deals/" + returned.Str("id"))!.Value;
+        back.Str("kind").Should().Be("dealReturned");
+        back.GetProperty("deadline").ValueKind.Should().Be(JsonValueKind.Null);
+        Home.Amount(back).Should().Be(950_000m);
+
+        var asked = Home.Item(home, "/api/mdf/requests/" + requestId)!.Value;
+        asked.Str("kind").Should().Be("mdfInfoRequested");
+        Home.Amount(asked).Should().Be(2_000m);
+        asked.GetProperty("amount").Str("currency").Should().Be("EUR");
+
+        Home.Item(home, $"/api/partners/{partnerId}/users/{invitedId}")!.Value.Str("kind").Should().Be("invitationPending");
+        Home.Inbox(home).Should().Contain(i => i.Str("kind") == "onboardingItem" && i.Str("link") == $"/api/partners/{partnerId}/onboarding");
+
+        // The order: the dated item first, then the undated ones by money at stake, the ones without money last.
+        var links = Home.Inbox(home).Select(i => i.Str("link")).ToList();
+        links.IndexOf("/api/deals/" + protectedDeal.Str("id")).Should().Be(0);
+        links.IndexOf("/api/deals/" + returned.Str("id")).Should().BeLessThan(links.IndexOf("/api/mdf/requests/" + requestId));
+        links.IndexOf("/api/mdf/requests/" + requestId).Should().BeLessThan(links.IndexOf($"/api/partners/{partnerId}/users/{invitedId}"));
+
+        var tiles = home.GetProperty("tiles");
+        tiles.GetProperty("pipelineDeals").GetInt32().Should().Be(1);
+        tiles.GetProperty("pipeline")[0].GetProperty("amount").GetDecimal().Should().Be(800_000m);
+        tiles.GetProperty("mdfAvailable")[0].GetProperty("amount").GetDecimal().Should().Be(8_000m, "10,000 allocated, 2,000 pending");
+        tiles.GetProperty("leadsAwaitingAcceptance").GetInt32().Should().Be(0);
+        home.GetProperty("tier").Str("tier").Should().Be("gold");
+        home.GetProperty("tier").GetProperty("badge").Str("label").Should().Be("Gold partner");
+    }
+
+    [Fact]
+    public async Task A_sales_rep_sees_their_own_registrations_and_the_partner_admin_sees_both()
+    {
+        var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var sam = await Api.ClientAsync(Demo.NorthwindRep);
+        var cm = await Api.ClientAsync(Demo.CmEmea);
+        var annas = await Deals.RegisterAsync(anna, Deals.Body("Anna's Customer AG", "annas-" + Guid.NewGuid().ToString("N")[..6] + ".example", amount: 700_000m));
+        var sams = await Deals.RegisterAsync(sam, Deals.Body("Sam's Customer AG", "sams-" + Guid.NewGuid().ToString("N")[..6] + ".example", amount: 600_000m));
+        foreach (var id in new[] { annas.Str("id"), sams.Str("id") })
+        {
+            var decided = await cm.PostJsonAsync($"deals/{id}/decision", new { decision = "return", reason = "Add the project name." });
+            decided.StatusCode.Should().Be(HttpStatusCode.OK, await decided.Content.ReadAsStringAsync());
+        }
+
+        var samsHome = await Home.GetAsync(sam);
+        samsHome.Str("audience").Should().Be("partnerUser");
+        Home.Item(samsHome, "/api/deals/" + sams.Str("id"))!.Value.Str("kind").Should().Be("dealReturned");
+        Home.Has(samsHome, "/api/deals/" + annas.Str("id")).Should().BeFalse("a rep sees their own registrations only");
+        Home.Inbox(samsHome).Should().NotContain(i => i.Str("kind") == "invitationPending" || i.Str("kind") == "onboardingItem", "company tasks are the partner admins'");
+
+        var annasHome = await Home.GetAsync(anna);
+        Home.Has(annasHome, "/api/deals/" + annas.Str("id")).Should().BeTrue();
+        Home.Has(annasHome, "/api/deals/" + sams.Str("id")).Should().BeTrue("partner admins see the company's registrations");
+        annasHome.GetProperty("channelManager").Str("email").Should().Be(Demo.CmEmea);
+    }
+
+    [Fact]
+    public async Task A_lead_offer_appears_with_its_accept_deadline_for_the_offered_partner_only()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var domain = Leads.Unique("homelead") + ".example";
+        var created = await Leads.CreateAsync(admin, Leads.Body("Home Lead GmbH", domain, "chris@" + domain));
+        created.Str("outcome").Should().Be("offered");
+        var lead = created.GetProperty("lead");
+        var link = "/api/leads/" + lead.Str("id");
+        var expires = lead.GetProperty("offers")[0].GetProperty("expiresAt").GetDateTimeOffset();
+
+        var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var home = await Responses.EventuallyAsync(() => Home.GetAsync(anna), h => Home.Has(h, link), TimeSpan.FromSeconds(90));
+        var offer = Home.Item(home, link)!.Value;
+        offer.Str("kind").Should().Be("leadOffer");
+        offer.GetProperty("deadline").GetDateTimeOffset().Should().Be(expires);
+        Home.Amount(offer).Should().Be(25_000m);
+        offer.Str("title").Should().NotContain("Home Lead", "an offer is masked until accepted");
+        home.GetProperty("tiles").GetProperty("leadsAwaitingAcceptance").GetInt32().Should().BeGreaterThanOrEqualTo(1);
+
+        Home.Has(await Home.GetAsync(await Api.ClientAsync(Demo.FabrikamAdmin)), link).Should().BeFalse("another partner's offer never appears");
+    }
+
+    [Fact]
+    public async Task A_channel_manager_sees_the_registration_to_review_with_its_SLA_deadline()
+    {
+        var sam = await Api.ClientAsync(Demo.NorthwindRep);
+        var deal = await Deals.RegisterAsync(sam, Deals.Body("Review Me AG", "reviewme-" + Guid.NewGuid().ToString("N")[..6] + ".example", amount: 500_000m));
+        deal.Str("status").Should().Be("UnderReview");
+        var link = "/api/deals/" + deal.Str("id");
+        var cm = await Api.ClientAsync(Demo.CmEmea);
+        var home = await Responses.EventuallyAsync(() => Home.GetAsync(cm), h => Home.Has(h, link), TimeSpan.FromSeconds(90));
+        home.Str("audience").Should().Be("vendor");
+        var item = Home.Item(home, link)!.Value;
+        item.Str("kind").Should().Be("dealReview");
+        item.GetProperty("deadline").GetDateTimeOffset().Should().Be(deal.GetProperty("submittedAt").GetDateTimeOffset().AddHours(48), "the review escalates after 48 hours by default");
+        Home.Amount(item).Should().Be(500_000m);
+        home.GetProperty("sections").GetProperty("deals").Str("status").Should().Be("ok");
+        home.GetProperty("tier").ValueKind.Should().Be(JsonValueKind.Null);
+
+        Home.Has(await Home.GetAsync(await Api.ClientAsync(Demo.CmAmer)), link).Should().BeFalse("another channel manager's partner");
+        Home.Has(await Home.GetAsync(await Api.ClientAsync(Demo.Admin)), link).Should().BeTrue("admins review everything");
+    }
+
+    [Fact]
+    public async Task Each_visit_is_recorded_and_the_next_home_counts_new_assets_from_it()
+    {
+        var rita = await Api.ClientAsync(Demo.FabrikamRep);
+        var first = await Home.GetAsync(rita);
+        var second = await Home.GetAsync(rita);
+        second.GetProperty("lastVisitAt").GetDateTimeOffset().Should().Be(first.GetProperty("generatedAt").GetDateTimeOffset());
+        second.GetProperty("newAssets").GetArrayLength().Should().Be(0, "nothing was published between the two visits");
+    }
+}
+
+/// <summary>The home in the isolation matrix: another partner's records never appear, whoever of another partner asks.</summary>
+public sealed class PortalHomeIsolationTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task Another_partners_people_never_see_a_partners_items_on_their_home()
+    {
+        var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var cm = await Api.ClientAsync(Demo.CmEmea);
+        var deal = await Deals.RegisterAsync(anna, Deals.Body("Isolated Home AG", "isolated-" + Guid.NewGuid().ToString("N")[..6] + ".example", amount: 400_000m));
+        (await cm.PostJsonAsync($"deals/{deal.Str("id")}/decision", new { decision = "return", reason = "Isolation." })).StatusCode.Should().Be(HttpStatusCode.OK);
+        var link = "/api/deals/" + deal.Str("id");
+        Home.Has(await Home.GetAsync(anna), link).Should().BeTrue("the owner sees it: the check below can fail");
+        foreach (var email in new[] { Demo.FabrikamAdmin, Demo.FabrikamRep, Demo.NorthwindRep })
+        {
+            var body = await (await (await Api.ClientAsync(email)).GetAsync("portal/home")).Content.ReadAsStringAsync();
+            body.Should().NotContain(deal.Str("id"), email);
+            body.Should().NotContain("Isolated Home", email);
+        }
+    }
+}
