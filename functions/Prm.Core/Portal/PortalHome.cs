@@ -20,9 +20,9 @@ namespace Prm.Core.Portal;
 /// and nothing of another partner can appear: every read names the caller's own partition. A section whose reads fail reports
 /// "unavailable" and the page still answers. The inbox order is <see cref="HomeInbox.Order"/>.
 /// <para>Storage round trips for a partner admin: the partner partition (profile, tier record, certification index, users, last
-/// visit), the deal partition (open registrations and counters), the lead index, the MDF request index, the MDF budgets, the caller's
-/// training partition, the incentive balances and one asset page at once; then the channel manager and the visit record. Ten round
-/// trips, a critical path of two.</para>
+/// visit), the deal partition (open registrations and counters), the lead index, the MDF request index, the MDF budget index, the
+/// caller's training partition, the incentive balances and one asset page at once; then the channel manager, the visit record and the
+/// current budgets' rows (one each, side by side). Ten round trips plus one per current budget, a critical path of two.</para>
 /// </summary>
 public sealed class PortalHome(
     IPortalHomeStore home, ILeadStore leads, IMdfStore mdf, ITrainingStore training, TrainingCommits trainingCalendar, IIncentiveStore incentives,
@@ -60,7 +60,14 @@ public sealed class PortalHome(
             admin ? [DealStatus.Approved, DealStatus.Returned] : [DealStatus.Approved, DealStatus.Returned, DealStatus.Won], withStats: admin, MaxRows, ct), ct);
         var offers = Section("leads", () => leads.ListAsync(leadScope, new PageRequest(MaxRows, null), ct), ct);
         var requests = Section("mdf", () => mdf.ListRequestsAsync(MdfAccess.DefaultListScope(caller), null, new PageRequest(MaxRows, null), ct), ct);
-        var budgets = Section("mdf", () => mdf.ListBudgetsAsync(partnerId, null, ct), ct);
+        var budgets = Section("mdf", async () =>
+        {
+            // Only the budgets whose fiscal year or quarter includes today: one index query, then their rows side by side.
+            var fiscal = (await settings.GetAsync<MdfSettings>(MdfSettings.SectionName, ct)).Calendar();
+            var today = DateOnly.FromDateTime(now.UtcDateTime);
+            var ids = await home.BudgetIdsAsync(partnerId, [fiscal.Containing(today, FiscalPeriodKind.Year).Text, fiscal.Containing(today, FiscalPeriodKind.Quarter).Text], ct);
+            return (await Task.WhenAll(ids.Select(id => mdf.GetBudgetAsync(id, ct)))).OfType<BudgetState>().ToList();
+        }, ct);
         var person = Section("training", async () => Ids.LooksLike(caller.UserId, "usr") ? await training.ReadPersonAsync(caller.UserId, ct) : null, ct);
         var calendar = Section("training", () => trainingCalendar.CalendarAsync(ct), ct);
         var balances = Section("incentives", () => incentives.BalancesAsync(partnerId, null, ct), ct);

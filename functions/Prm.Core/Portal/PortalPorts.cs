@@ -35,6 +35,9 @@ public interface IPortalHomeStore
     /// </summary>
     Task<VendorHomeDeals> VendorDealsAsync(string? channelManagerId, DateTimeOffset protectionEndsBefore, int max, CancellationToken ct);
 
+    /// <summary>One query of the partner's MDF budget index: the ids of its budgets of the named periods (the ones that include today).</summary>
+    Task<IReadOnlyList<string>> BudgetIdsAsync(string partnerId, IReadOnlyList<string> periods, CancellationToken ct);
+
     /// <summary>Records the caller's visit of the home (the next visit's "new since").</summary>
     Task RecordVisitAsync(string partnerId, string userId, DateTimeOffset at, CancellationToken ct);
 }

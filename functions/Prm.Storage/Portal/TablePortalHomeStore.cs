@@ -13,7 +13,7 @@ namespace Prm.Storage.Portal;
 /// The portal home's reads on Table Storage, each one query of a partition the modules already keep: the partner's partition of the
 /// partners table (profile, tier record "tier|state", certification index "tier|certs", users "user|…", and the home visit rows
 /// "visit|{userId}" this adapter writes), the partner's partition of the deals table (registrations and the counters row "stats"), and
-/// the vendor deal index ("all" or "cm:{id}").
+/// the vendor deal index ("all" or "cm:{id}") and the partner's MDF budget index ("budgets:{partnerId}").
 /// </summary>
 public sealed class TablePortalHomeStore(PrmTables tables) : IPortalHomeStore
 {
@@ -88,6 +88,16 @@ public sealed class TablePortalHomeStore(PrmTables tables) : IPortalHomeStore
             break;
         }
         return new VendorHomeDeals(list, truncated);
+    }
+
+    public async Task<IReadOnlyList<string>> BudgetIdsAsync(string partnerId, IReadOnlyList<string> periods, CancellationToken ct)
+    {
+        // Rows "{period}|{budgetId}" of the partition "budgets:{partnerId}" (the MDF store's budget index).
+        var ranges = string.Join(" or ", periods.Select(p => TableClient.CreateQueryFilter($"(RowKey ge {p + "|"} and RowKey lt {p + "}"})")));
+        var filter = TableClient.CreateQueryFilter($"PartitionKey eq {"budgets:" + partnerId}") + " and (" + ranges + ")";
+        var ids = new List<string>();
+        await foreach (var row in tables.MdfIndex.QueryAsync<TableEntity>(filter, select: ["BudgetId"], cancellationToken: ct)) ids.Add(row.GetString("BudgetId"));
+        return ids;
     }
 
     public Task RecordVisitAsync(string partnerId, string userId, DateTimeOffset at, CancellationToken ct) =>
