@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Prm.Testing;
 
 namespace Prm.Api.Tests;
@@ -200,5 +201,31 @@ public sealed class PortalHomeIsolationTests(ApiHostFixture fixture) : IClassFix
             body.Should().NotContain(deal.Str("id"), email);
             body.Should().NotContain("Isolated Home", email);
         }
+    }
+}
+
+/// <summary>A section whose storage fails reports it, and the rest of the home still answers (its own host: the test removes a table).</summary>
+public sealed class PortalHomeSectionFailureTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task When_the_lead_index_cannot_be_read_the_leads_section_is_unavailable_and_the_rest_of_the_home_answers()
+    {
+        var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var returned = await Deals.RegisterAsync(anna, Deals.Body("Still There AG", "still-there-" + Guid.NewGuid().ToString("N")[..6] + ".example", amount: 300_000m));
+        (await (await Api.ClientAsync(Demo.CmEmea)).PostJsonAsync($"deals/{returned.Str("id")}/decision", new { decision = "return", reason = "Later." })).StatusCode.Should().Be(HttpStatusCode.OK);
+        (await Home.GetAsync(anna)).GetProperty("sections").GetProperty("leads").Str("status").Should().Be("ok", "before the failure");
+
+        await Api.Services.GetRequiredService<Prm.Storage.PrmTables>().LeadIndex.DeleteAsync();
+
+        var home = await Home.GetAsync(anna);
+        var leads = home.GetProperty("sections").GetProperty("leads");
+        leads.Str("status").Should().Be("unavailable");
+        leads.Str("detail").Should().NotBeNullOrEmpty();
+        home.GetProperty("tiles").GetProperty("leadsAwaitingAcceptance").ValueKind.Should().Be(JsonValueKind.Null);
+        home.GetProperty("sections").GetProperty("deals").Str("status").Should().Be("ok");
+        Home.Item(home, "/api/deals/" + returned.Str("id"))!.Value.Str("kind").Should().Be("dealReturned", "the other sections still fill the inbox");
+        Home.Inbox(home).Should().NotContain(i => i.Str("kind") == "leadOffer");
     }
 }
