@@ -171,6 +171,53 @@ public sealed class PortalHomeTests(ApiHostFixture fixture) : IClassFixture<ApiH
     }
 
     [Fact]
+    public async Task An_approved_MDF_request_without_a_claim_is_due_by_the_end_of_its_claim_deadline_day()
+    {
+        var domain = "claimdue-" + Guid.NewGuid().ToString("N")[..6] + ".example";
+        var (partnerId, boss) = await Deals.PartnerAsync(Api, "Claim Due Systems", domain);
+        var admin = await Api.ClientAsync(Demo.Admin);
+        (await admin.PostJsonAsync("mdf/budgets", new { partnerId, period = "2026", amount = new { amount = 10_000m, currency = "EUR" } })).StatusCode.Should().Be(HttpStatusCode.Created);
+        var request = await boss.PostJsonAsync("mdf/requests", new
+        {
+            activityType = "event", title = "Claim due summit", description = "A half-day event for customers.", startDate = "2026-12-20", endDate = "2026-12-21",
+            requestedAmount = new { amount = 3_000m, currency = "EUR" }, partnerContributionPercent = 25, targetAudience = "IT leads", expectedLeads = 40,
+            expectedPipeline = new { amount = 150000m, currency = "EUR" },
+        });
+        request.StatusCode.Should().Be(HttpStatusCode.Created, await request.Content.ReadAsStringAsync());
+        var requestId = (await request.JsonAsync()).Str("id");
+        var approved = await admin.PostJsonAsync($"mdf/requests/{requestId}/decision", new { decision = "approve", reason = "Go.", approvedAmount = new { amount = 2_500m, currency = "EUR" }, maxReimbursementPercent = 100, claimDeadline = "2027-01-15" });
+        approved.StatusCode.Should().Be(HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
+
+        var due = Home.Item(await Home.GetAsync(boss), "/api/mdf/requests/" + requestId)!.Value;
+        due.Str("kind").Should().Be("mdfClaimDue");
+        due.GetProperty("deadline").GetDateTimeOffset().Should().Be(new DateTimeOffset(2027, 1, 16, 0, 0, 0, TimeSpan.Zero), "the claim deadline day ends at midnight UTC");
+        Home.Amount(due).Should().Be(2_500m, "the approved amount is at stake");
+    }
+
+    [Fact]
+    public async Task A_channel_manager_sees_an_extension_request_and_the_partner_whose_protection_runs_out()
+    {
+        var sam = await Api.ClientAsync(Demo.NorthwindRep);
+        var cm = await Api.ClientAsync(Demo.CmEmea);
+        var deal = await Deals.RegisterAsync(sam, Deals.Body("Running Out AG", "runningout-" + Guid.NewGuid().ToString("N")[..6] + ".example", amount: 450_000m));
+        var approved = await cm.PostJsonAsync($"deals/{deal.Str("id")}/decision", new { decision = "approve", reason = "Fine.", protectionDays = 7 });
+        approved.StatusCode.Should().Be(HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
+        var protectedUntil = (await approved.JsonAsync()).GetProperty("protectedUntil").GetDateTimeOffset();
+        (await sam.PostJsonAsync($"deals/{deal.Str("id")}/extension-requests", new { days = 30, reason = "Procurement moved to January." })).StatusCode.Should().Be(HttpStatusCode.Created);
+        var link = "/api/deals/" + deal.Str("id");
+
+        var home = await Responses.EventuallyAsync(() => Home.GetAsync(cm), h => Home.Item(h, link)?.Str("kind") == "extensionReview", TimeSpan.FromSeconds(90));
+        var item = Home.Item(home, link)!.Value;
+        item.GetProperty("deadline").GetDateTimeOffset().Should().Be(protectedUntil, "an extension is decided before the protection ends");
+        Home.Amount(item).Should().Be(450_000m);
+        var northwind = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var stalled = home.GetProperty("stalledPartners").EnumerateArray().Single(p => p.Str("partnerId") == northwind);
+        stalled.GetProperty("deals").GetInt32().Should().BeGreaterThanOrEqualTo(1);
+        stalled.GetProperty("earliestProtectionEnd").GetDateTimeOffset().Should().BeOnOrBefore(protectedUntil);
+        Home.Has(await Home.GetAsync(await Api.ClientAsync(Demo.CmAmer)), link).Should().BeFalse("another channel manager's partner");
+    }
+
+    [Fact]
     public async Task Each_visit_is_recorded_and_the_next_home_counts_new_assets_from_it()
     {
         var rita = await Api.ClientAsync(Demo.FabrikamRep);

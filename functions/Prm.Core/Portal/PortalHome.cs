@@ -145,7 +145,7 @@ public sealed class PortalHome(
         {
             foreach (var r in requestPage.Items.Where(r => r.PartnerId == partnerId && (admin || r.RequesterId == caller.UserId)))
             {
-                var claimDue = r.ClaimDeadline is { } day ? new DateTimeOffset(day.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero) : (DateTimeOffset?)null;
+                var claimDue = r.ClaimDeadline is { } day ? FundRequest.ClaimDeadlineAt(day) : (DateTimeOffset?)null;
                 if (r.Status == FundRequestStatus.InfoRequested)
                     inbox.Add(new InboxItem(InboxKinds.MdfInfoRequested, $"Information requested: {r.Title}", null, r.RequestedAmount, "/api/mdf/requests/" + r.Id));
                 else if (r.Status == FundRequestStatus.Approved && r.Claim is null or { Status: MdfClaimStatus.Draft })
