@@ -276,3 +276,40 @@ public sealed class PortalHomeSectionFailureTests(ApiHostFixture fixture) : ICla
         Home.Inbox(home).Should().NotContain(i => i.Str("kind") == "leadOffer");
     }
 }
+
+/// <summary>A certification day of 5 s: a month of validity is 150 s, so a fresh award expires within the home's 60 (certification) days.</summary>
+public sealed class FiveSecondCertificationDayFixture : ApiHostFixture
+{
+    public override async Task InitializeAsync() => Api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Training:DayLength"] = "00:00:05" });
+}
+
+/// <summary>Expiring certifications on the home: the holder's own, and every colleague's for the partner admins (from the tier certification index).</summary>
+public sealed class PortalHomeCertificationTests(FiveSecondCertificationDayFixture fixture) : IClassFixture<FiveSecondCertificationDayFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task A_reps_expiring_certification_is_on_their_home_and_their_partner_admins_but_not_on_a_colleagues()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var sam = await Api.ClientAsync(Demo.NorthwindRep);
+        var course = await Training.CourseAsync(admin, Training.CourseBody("Home expiry " + Guid.NewGuid().ToString("N")[..8], questions: 1));
+        var definition = await Training.CertificationAsync(admin, "Home Expiry " + Guid.NewGuid().ToString("N")[..8], [course], validityMonths: 1, reminders: [20, 10], graceDays: 30);
+        await Training.PassAsync(sam, course);
+        var mine = await Responses.EventuallyAsync(async () => await (await sam.GetAsync("people/me/certifications")).JsonAsync(),
+            m => m.GetProperty("awards").EnumerateArray().Any(a => a.Str("definitionId") == definition.Str("id")), TimeSpan.FromSeconds(90));
+        var award = mine.GetProperty("awards").EnumerateArray().First(a => a.Str("definitionId") == definition.Str("id"));
+        var link = $"/api/awards/{award.Str("id")}/certificate";
+        var expires = award.GetProperty("expiresAt").GetDateTimeOffset();
+
+        var own = Home.Item(await Home.GetAsync(sam), link)!.Value;
+        own.Str("kind").Should().Be("certificationExpiring");
+        own.GetProperty("deadline").GetDateTimeOffset().Should().Be(expires);
+        own.GetProperty("amount").ValueKind.Should().Be(JsonValueKind.Null);
+
+        var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var annas = await Responses.EventuallyAsync(() => Home.GetAsync(anna), h => Home.Has(h, link), TimeSpan.FromSeconds(90));
+        Home.Item(annas, link)!.Value.GetProperty("deadline").GetDateTimeOffset().Should().Be(expires, "the partner admin sees the company's from its certification index");
+        Home.Has(await Home.GetAsync(await Api.ClientAsync(Demo.FabrikamAdmin)), link).Should().BeFalse("another partner's certification");
+    }
+}
