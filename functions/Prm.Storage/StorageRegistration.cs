@@ -273,3 +273,13 @@ public static class LeadStorageRegistration
         return services;
     }
 }
+
+/// <summary>The storage adapter of the portal home (combined reads of the modules' partitions, the visit rows).</summary>
+public static class PortalStorageRegistration
+{
+    public static IServiceCollection AddPortalStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Portal.IPortalHomeStore, Portal.TablePortalHomeStore>();
+        return services;
+    }
+}

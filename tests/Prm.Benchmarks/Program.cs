@@ -14,7 +14,7 @@ using static Prm.Benchmarks.Measure;
 // Latency and storage round trips of the main API operations on the in-process local host against Azurite,
 // next to a raw Azurite point read measured in the same run. Usage: [--quick] [--explain] [--out PATH]; --explain prints each write's round trips with their timing; --deals runs the deal registration load benchmark instead;
 // --triggers the decision-to-workflow latency through the outbox queue and the idle storage transactions; --drain the outbox backlog
-// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners; --training the exam submit and 10,000 awards expiring at once (--awards N); --tiers the nightly evaluation of 10,000 partners (--partners N) and one event-driven re-evaluation; --import the 10,000-row partner CSV import; --webhooks commit-to-receipt latency of webhook deliveries to three loopback receivers (--registrations N), then with one receiver failing.
+// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners; --training the exam submit and 10,000 awards expiring at once (--awards N); --tiers the nightly evaluation of 10,000 partners (--partners N) and one event-driven re-evaluation; --import the 10,000-row partner CSV import; --home the portal home of a partner admin with 1,000 registrations, 100 lead offers and 50 MDF requests; --webhooks commit-to-receipt latency of webhook deliveries to three loopback receivers (--registrations N), then with one receiver failing.
 var quick = args.Contains("--quick");
 var outIndex = Array.IndexOf(args, "--out");
 var outPath = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "benchmark-results.md");
@@ -82,6 +82,14 @@ try
         var tierReport = "# PrmFunctions tier benchmark\n" + await TierBenchmark.RunAsync(api, quick, count);
         Console.WriteLine(tierReport);
         await File.WriteAllTextAsync(outPath, tierReport);
+        Console.WriteLine($"Written to {outPath}");
+        return;
+    }
+    if (args.Contains("--home"))
+    {
+        var homeReport = "# PrmFunctions portal home benchmark\n" + await PortalHomeBenchmark.RunAsync(api, azurite.ConnectionString, quick, GetAsync, SettleAsync);
+        Console.WriteLine(homeReport);
+        await File.WriteAllTextAsync(outPath, homeReport);
         Console.WriteLine($"Written to {outPath}");
         return;
     }

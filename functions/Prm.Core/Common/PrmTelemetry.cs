@@ -19,6 +19,7 @@ public static class PrmTelemetry
 
     private static readonly Counter<long> DealsRegistered = Meter.CreateCounter<long>("prm.deals.registered", description: "Deal registrations submitted, by conflict level");
     private static readonly Counter<long> WorkflowSteps = Meter.CreateCounter<long>("prm.workflow.steps", description: "Workflow steps run (activities), by workflow, step and outcome");
+    private static readonly Counter<long> HomeSectionsUnavailable = Meter.CreateCounter<long>("prm.portal.home.sections_unavailable", description: "Home sections that could not be read, by section and error type");
 
     /// <summary>
     /// Starts a span for work done on behalf of a request: a child of the request's trace when the correlation id is a W3C trace id (32 hex
@@ -60,4 +61,11 @@ public static class PrmTelemetry
     public static void CountWorkflowStep(string workflow, string step, StepOutcome outcome) =>
         WorkflowSteps.Add(1, new KeyValuePair<string, object?>("workflow", workflow), new KeyValuePair<string, object?>("step", step),
             new KeyValuePair<string, object?>("outcome", outcome.ToString()));
+
+    /// <summary>A section of the portal home could not be read: counted, and the exception recorded on the request's span.</summary>
+    public static void HomeSectionUnavailable(string section, Exception error)
+    {
+        HomeSectionsUnavailable.Add(1, new KeyValuePair<string, object?>("section", section), new KeyValuePair<string, object?>("error", error.GetType().Name));
+        Activity.Current?.AddException(error, new TagList { { "prm.home.section", section } });
+    }
 }

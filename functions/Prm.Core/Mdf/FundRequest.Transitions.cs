@@ -331,6 +331,9 @@ public sealed partial record FundRequest
     /// <summary>The claim phase's schedule: the activity's end, the reminders before the claim deadline still ahead, the deadline (expiry).</summary>
     public List<MdfEvents.ScheduledStep> ClaimSchedule(MdfSettings rules, DateTimeOffset now) => ClaimScheduleOf(EndDate, ClaimDeadline!.Value, rules, now);
 
+    /// <summary>The instant a claim deadline day ends: the day after, 00:00 UTC (the expiry; the portal home's deadline of a claim due).</summary>
+    public static DateTimeOffset ClaimDeadlineAt(DateOnly claimDeadline) => new(claimDeadline.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+
     /// <summary>
     /// The claim schedule of an approved request whose activity ends on <paramref name="endDate"/> and whose claim deadline is
     /// <paramref name="claimDeadline"/> (the one rule; also read from an event's data): the activity's end (the day after, 00:00 UTC),
@@ -340,7 +343,7 @@ public sealed partial record FundRequest
     public static List<MdfEvents.ScheduledStep> ClaimScheduleOf(DateOnly endDate, DateOnly claimDeadline, MdfSettings rules, DateTimeOffset now)
     {
         var endsAt = new DateTimeOffset(endDate.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
-        var deadlineAt = new DateTimeOffset(claimDeadline.AddDays(1).ToDateTime(TimeOnly.MinValue), TimeSpan.Zero);
+        var deadlineAt = ClaimDeadlineAt(claimDeadline);
         var steps = new List<MdfEvents.ScheduledStep> { new(endsAt, MdfStepKind.ActivityEnded) };
         foreach (var days in rules.ClaimReminderDaysBefore.Distinct().OrderDescending())
         {

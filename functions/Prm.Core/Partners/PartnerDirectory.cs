@@ -240,7 +240,8 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         }, 5, ct: ct);
     }
 
-    private static List<OnboardingItem> Checklist(Partner p) =>
+    /// <summary>The onboarding checklist of a partner, each item with whether and when it was done (the home reads it too).</summary>
+    public static List<OnboardingItem> Checklist(Partner p) =>
         [
             new("profileComplete", "Complete the company profile (website, phone, city)", p.ProfileCompletedAt is not null || p.HasCompleteProfile, p.ProfileCompletedAt),
             new("agreementAccepted", "Accept the program agreement", p.AgreementAcceptedAt is not null, p.AgreementAcceptedAt),

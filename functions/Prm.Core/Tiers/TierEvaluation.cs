@@ -5,8 +5,9 @@ using Prm.Core.Training;
 
 namespace Prm.Core.Tiers;
 
-/// <summary>A valid certification held by one of the partner's people, as the tier counters keep it.</summary>
-public sealed record HeldAward(string AwardId, string UserId, string Track, string Level, DateTimeOffset GraceEndsAt);
+/// <summary>A valid certification held by one of the partner's people, as the tier counters keep it (expiry and names for the home's expiring certifications; null in rows written before them).</summary>
+public sealed record HeldAward(string AwardId, string UserId, string Track, string Level, DateTimeOffset GraceEndsAt,
+    DateTimeOffset? ExpiresAt = null, string? CertificationName = null, string? PersonName = null);
 
 /// <summary>A manual criterion's value for one partner: met or not, the evidence, who set it and when.</summary>
 public sealed record ManualCriterionValue(bool Met, string? Evidence, string SetById, string SetByName, DateTimeOffset SetAt);

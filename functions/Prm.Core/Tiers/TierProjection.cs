@@ -27,7 +27,7 @@ public static class CertificationFactsRules
         }
         else
         {
-            next.Awards[award.AwardId] = new HeldAward(award.AwardId, award.UserId, award.Track, award.Level, award.GraceEndsAt);
+            next.Awards[award.AwardId] = new HeldAward(award.AwardId, award.UserId, award.Track, award.Level, award.GraceEndsAt, award.ExpiresAt, award.CertificationName, award.PersonName);
             next.Removed.Remove(award.AwardId);
         }
         return Prune(next, at);

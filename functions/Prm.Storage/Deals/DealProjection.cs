@@ -35,6 +35,8 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
         {
             ["DealId"] = deal.Id, ["PartnerId"] = deal.PartnerId, ["Status"] = deal.Status, ["SubmittedBy"] = deal.SubmittedBy, ["NameKey"] = data.NameKey,
             ["ProtectedUntil"] = deal.ProtectedUntil, ["Body"] = body,
+            // The home's review inbox finds pending extension requests by this column (rows written before it lack it until the deal changes).
+            ["ExtensionPending"] = deal.Extensions.Any(x => x.Status == "Pending"),
         };
         var writes = new List<Task> { tables.DealIndex.UpsertEntityAsync(IndexRow(AllPartition), TableUpdateMode.Replace, ct) };
         if (data.ChannelManagerId is not null) writes.Add(tables.DealIndex.UpsertEntityAsync(IndexRow(ManagerPartition(data.ChannelManagerId)), TableUpdateMode.Replace, ct));
