@@ -71,6 +71,7 @@ public static class AppRegistration
         Analytics.AnalyticsModule.AddAnalytics(services, configuration);
         // After deals: the incentive projection turns the deal events into ledger inputs.
         Incentives.IncentivesModule.AddIncentives(services);
+        Plans.PlansModule.AddPlans(services, configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

@@ -19,15 +19,15 @@ public sealed class SettingsFunctions(ProgramSettings settings, PartnerAgreement
 {
     [Function("GetProgramSettings")]
     [Access(AccessPolicy.Admin)]
-    [ApiOperation("Read a settings section", "Sections: onboarding (fit-score rules, reviewer assignment by country/region, review/info/agreement/checklist deadlines, current agreement version), deals, mdf, content, leads, training, tiers (ordered tiers with criteria and benefits, graceDays, warningDaysBefore, upgradeNeedsConfirmation). Durations are ISO 8601 strings (e.g. \"PT24H\", \"P90D\"). The ETag is \"defaults\" while the section was never saved.",
-        Variants = [typeof(OnboardingSettings), typeof(DealSettings), typeof(MdfSettings), typeof(Prm.Core.Content.ContentSettings), typeof(Prm.Core.Leads.LeadSettings), typeof(Prm.Core.Training.TrainingSettings), typeof(Prm.Core.Tiers.TierSettings)])]
+    [ApiOperation("Read a settings section", "Sections: onboarding (fit-score rules, reviewer assignment by country/region, review/info/agreement/checklist deadlines, current agreement version), deals, mdf, content, leads, training, tiers (ordered tiers with criteria and benefits, graceDays, warningDaysBefore, upgradeNeedsConfirmation), plans (reviewLead: how long before a quarter ends its review is due, 1 s to 92 days; reviewReminderAfter: how long after the quarter an unrecorded review reminds the channel manager, 1 s to 90 days). Durations are ISO 8601 strings (e.g. \"PT24H\", \"P90D\"). The ETag is \"defaults\" while the section was never saved.",
+        Variants = [typeof(OnboardingSettings), typeof(DealSettings), typeof(MdfSettings), typeof(Prm.Core.Content.ContentSettings), typeof(Prm.Core.Leads.LeadSettings), typeof(Prm.Core.Training.TrainingSettings), typeof(Prm.Core.Tiers.TierSettings), typeof(Prm.Core.Plans.PlanSettings)])]
     public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "settings/{section}")] HttpRequest req, string section, CancellationToken ct) =>
         Api.Versioned(await settings.ReadAsync(req.Caller(), section, ct));
 
     [Function("UpdateProgramSettings")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("Replace a settings section", "The whole section; properties left out take their defaults. If-Match is required (\"defaults\" for a section never saved). Invalid values are 422 naming the field; the change is in the settings timeline. Durations are ISO 8601 (\"PT24H\", \"P90D\"); the older \"d.hh:mm:ss\" is accepted too.",
-        Variants = [typeof(OnboardingSettings), typeof(DealSettings), typeof(MdfSettings), typeof(Prm.Core.Content.ContentSettings), typeof(Prm.Core.Leads.LeadSettings), typeof(Prm.Core.Training.TrainingSettings), typeof(Prm.Core.Tiers.TierSettings)], IfMatch = true)]
+        Variants = [typeof(OnboardingSettings), typeof(DealSettings), typeof(MdfSettings), typeof(Prm.Core.Content.ContentSettings), typeof(Prm.Core.Leads.LeadSettings), typeof(Prm.Core.Training.TrainingSettings), typeof(Prm.Core.Tiers.TierSettings), typeof(Prm.Core.Plans.PlanSettings)], IfMatch = true)]
     public async Task<IActionResult> Update([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "settings/{section}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string section, CancellationToken ct) =>
         Api.Versioned(await settings.SaveAsync(req.Caller(), section, req.IfMatch(), await ApiJson.ReadAsync<JsonObject>(req, ct), ct));
 
