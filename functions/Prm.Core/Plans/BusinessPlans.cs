@@ -117,9 +117,9 @@ public sealed class BusinessPlans(IPlanStore store, IPartnerStore partners, IMdf
     public async Task<Versioned<BusinessPlan>> EditAsync(Caller caller, string planId, string? ifMatch, PlanChangeRequest? body, CancellationToken ct)
     {
         RequireIfMatch(ifMatch, "PATCH");
+        var (found, partner) = await LoadManagedAsync(caller, planId, ct);
         if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
         if (body.Reason is not null) throw new ValidationFailedException("reason", "reason belongs to a new version (POST /api/plans/{planId}/versions), not to PATCH.");
-        var (found, partner) = await LoadManagedAsync(caller, planId, ct);
         if (found.ETag != ifMatch) throw new PreconditionFailedException("The plan was changed since you read it; read it again and retry with the new ETag.");
         var (title, objectives, initiatives) = await ContentAsync(found.Value, body, ct);
         var change = found.Value.Edit(title, objectives, initiatives, clock.GetUtcNow());
@@ -130,8 +130,8 @@ public sealed class BusinessPlans(IPlanStore store, IPartnerStore partners, IMdf
     public async Task<Versioned<BusinessPlan>> NewVersionAsync(Caller caller, string planId, string? ifMatch, PlanChangeRequest? body, CancellationToken ct)
     {
         RequireIfMatch(ifMatch, "POST /versions");
-        if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
         var (found, partner) = await LoadManagedAsync(caller, planId, ct);
+        if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
         if (found.ETag != ifMatch) throw new PreconditionFailedException("The plan was changed since you read it; read it again and retry with the new ETag.");
         var (title, objectives, initiatives) = await ContentAsync(found.Value, body, ct);
         var change = found.Value.NewVersion(title, objectives, initiatives, body.Reason, caller, clock.GetUtcNow());
@@ -166,16 +166,14 @@ public sealed class BusinessPlans(IPlanStore store, IPartnerStore partners, IMdf
     public async Task<Versioned<BusinessPlan>> CommentAsync(Caller caller, string planId, PlanCommentRequest? body, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
-        return await RetryAsync(caller, planId, requireManager: false, (p, now, _) => Task.FromResult(p.Comment(caller, body.Text, now)), ct);
+        return await RetryAsync(caller, planId, requireManager: false, (p, now, _) => Task.FromResult(p.Comment(caller, body?.Text, now)), ct);
     }
 
     public async Task<Versioned<BusinessPlan>> ReviewAsync(Caller caller, string planId, PlanReviewRequest? body, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
-        if (body is null) throw new ValidationFailedException("body", "A JSON request body is required.");
         var begun = await QuarterBegunAsync(ct);
-        return await RetryAsync(caller, planId, requireManager: true, (p, now, _) => Task.FromResult(p.RecordReview(caller, body.Quarter, body.Notes, body.Decisions, q => begun(p.FiscalYear, q), now)), ct);
+        return await RetryAsync(caller, planId, requireManager: true, (p, now, _) => Task.FromResult(p.RecordReview(caller, body?.Quarter, body?.Notes, body?.Decisions, q => begun(p.FiscalYear, q), now)), ct);
     }
 
     public async Task<Versioned<BusinessPlan>> RecordValueAsync(Caller caller, string planId, CustomValueRequest? body, CancellationToken ct)
