@@ -143,7 +143,7 @@ public sealed partial record BusinessPlan
         for (var i = 0; i < (decisions?.Count ?? 0); i++)
         {
             var d = decisions![i]?.Trim();
-            if (string.IsNullOrEmpty(d) || d.Length > PlanRules.MaxCommentLength) throw new ValidationFailedException($"decisions[{i}]", $"decisions[{i}] is a text of 1 to {PlanRules.MaxCommentLength} characters.");
+            if (string.IsNullOrEmpty(d) || d.Length > PlanRules.MaxShortText) throw new ValidationFailedException($"decisions[{i}]", $"decisions[{i}] is a text of 1 to {PlanRules.MaxShortText} characters.");
             list.Add(d);
         }
         if (AcceptedVersion is null) throw new ConflictException($"The plan is {Status} and was never accepted: quarterly reviews begin once the partner accepts it.", "status");
@@ -163,7 +163,7 @@ public sealed partial record BusinessPlan
         if (body.Quarter is not (>= 1 and <= 4)) throw new ValidationFailedException("quarter", "quarter is 1 to 4 (the fiscal quarter).");
         if (body.Value is null) throw new ValidationFailedException("value", "value is required: the quarter's actual so far.");
         var evidence = body.Evidence?.Trim();
-        if (string.IsNullOrEmpty(evidence) || evidence.Length > PlanRules.MaxCommentLength) throw new ValidationFailedException("evidence", $"evidence is required (at most {PlanRules.MaxCommentLength} characters): where the value comes from.");
+        if (string.IsNullOrEmpty(evidence) || evidence.Length > PlanRules.MaxShortText) throw new ValidationFailedException("evidence", $"evidence is required (at most {PlanRules.MaxShortText} characters): where the value comes from.");
         var objective = Objectives.FirstOrDefault(o => o.Id == body.ObjectiveId)
             ?? throw new ValidationFailedException("objectiveId", "objectiveId names no objective of this plan.", unprocessable: true);
         if (objective.KindValue != ObjectiveKind.Custom) throw new ValidationFailedException("objectiveId", $"The objective is {objective.Kind}: its actuals come from the records, only custom objectives take recorded values.", unprocessable: true);

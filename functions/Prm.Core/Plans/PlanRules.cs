@@ -13,11 +13,13 @@ public static class PlanRules
 {
     public const int MaxObjectives = 20;
     public const int MaxInitiatives = 50;
-    public const int MaxComments = 500;
+    /// <summary>The most comments a plan keeps: with the reviews, values and content the plan stays one table row (at most 480,000 characters).</summary>
+    public const int MaxComments = 120;
     public const int MaxText = 200;
     public const int MaxCommentLength = 2000;
     public const int MaxNotesLength = 4000;
-    public const int MaxDecisions = 20;
+    public const int MaxDecisions = 10;
+    public const int MaxShortText = 500;
 
     /// <summary>The highest quarterly target (money of a revenue objective, or a count).</summary>
     public const decimal MaxTarget = 1_000_000_000_000m;
