@@ -93,7 +93,7 @@ public sealed class BusinessPlans(IPlanStore store, IPartnerStore partners, IMdf
         {
             await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct);
             var plans = await store.ListAsync(partnerId, year, page, ct);
-            return new Page<PlanSummary>(plans.Items.Where(p => caller.IsVendor || p.StatusValue != PlanStatus.Draft).Select(PlanSummary.From).ToList(), plans.NextCursor);
+            return new Page<PlanSummary>(plans.Items.Where(p => caller.IsVendor || p.StatusValue != PlanStatus.Draft).OrderBy(p => p.FiscalYear).Select(PlanSummary.From).ToList(), plans.NextCursor);
         }
         if (caller.IsAdmin) return (await store.ListAsync(null, year, page, ct)).Map(PlanSummary.From);
         if (!caller.IsChannelManager) throw new ForbiddenException("Only vendor staff list plans of several partners.");

@@ -16,7 +16,7 @@ public interface IPlanStore
     /// <summary>Replaces the plan If-Match <paramref name="etag"/> (412 otherwise), adding <paramref name="newVersion"/> when given, with its change set.</summary>
     Task<string> SaveAsync(BusinessPlan plan, string etag, PlanVersion? newVersion, ChangeSet changes, CancellationToken ct);
 
-    /// <summary>Plans of a partner (or of every partner when null), optionally of one fiscal year, by partner and year.</summary>
+    /// <summary>Plans of a partner (or of every partner when null), optionally of one fiscal year, grouped by partner (paged in storage order).</summary>
     Task<Page<BusinessPlan>> ListAsync(string? partnerId, int? fiscalYear, PageRequest page, CancellationToken ct);
 
     /// <summary>Every version of a plan, oldest first.</summary>
