@@ -130,7 +130,8 @@ public sealed class PlanTests(PlanFixture fixture) : IClassFixture<PlanFixture>
         var q = PlanFixture.CurrentQuarter;
         var (plan, _) = await CreateAsync(cm, northwind, year,
             Objective("revenue", ThisQuarter(10_000m), 60, currency: "EUR"),
-            Objective("wonDeals", ThisQuarter(1_000m), 40));
+            Objective("wonDeals", ThisQuarter(1_000m), 30),
+            Objective("custom", ThisQuarter(3m), 10, name: "Case studies published"));
         var id = plan.Str("id");
 
         await Incentives.WonDealAsync(Api, rep, cm, 12_000m, "EUR", PlanFixture.Today, "cloud-backup");
@@ -150,11 +151,33 @@ public sealed class PlanTests(PlanFixture fixture) : IClassFixture<PlanFixture>
         {
             var mail = await Mailbox.MessageAsync(Api, to, subject);
             var text = mail.Str("text");
-            text.Should().Contain("- Won deals (wonDeals): 1 of 1,000").And.NotContain("Won revenue (revenue)", "only the off-track objectives are the agenda");
+            text.Should().Contain("- Won deals (wonDeals): 1 of 1,000").And.Contain("- Case studies published (custom): 0 of 3")
+                .And.NotContain("Won revenue (revenue)", "only the off-track objectives are the agenda");
         }
+
+        // A custom objective's actual is recorded with evidence; the others come from the records only.
+        var custom = view.GetProperty("progress")[2].Str("objectiveId");
+        var wonDeals = view.GetProperty("progress")[1].Str("objectiveId");
+        (await ApiSteps.ProblemAsync(await cm.PostJsonAsync($"plans/{id}/values", new { objectiveId = wonDeals, quarter = q, value = 999, evidence = "typed in" }), 422))
+            .GetProperty("errors").TryGetProperty("objectiveId", out _).Should().BeTrue();
+        await PostAsync(cm, $"plans/{id}/values", new { objectiveId = custom, quarter = q, value = 3, evidence = "https://northwind.example/customers" });
+        var after = await (await partnerAdmin.GetAsync($"plans/{id}")).JsonAsync();
+        Quarter(after, 2, q).Should().Match<JsonElement>(x => x.GetProperty("actual").GetDecimal() == 3m && x.Str("status") == "onTrack");
+        Quarter(after, 1, q).GetProperty("actual").GetDecimal().Should().Be(1m);
 
         (plan, _) = await PostAsync(cm, $"plans/{id}/reviews", new { quarter = q, notes = "Deal count far behind", decisions = new[] { "Two more webinars" } });
         plan.GetProperty("reviews").EnumerateArray().Single().GetProperty("decisions").EnumerateArray().Single().GetString().Should().Be("Two more webinars");
+    }
+
+    [Fact]
+    public async Task The_plans_settings_are_ranged()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var current = await admin.GetAsync("settings/plans");
+        current.StatusCode.Should().Be(HttpStatusCode.OK, await current.Content.ReadAsStringAsync());
+        using var request = new HttpRequestMessage(HttpMethod.Put, "settings/plans") { Content = Responses.Json(new { reviewLead = "P100D", reviewReminderAfter = "P7D" }) };
+        request.Headers.TryAddWithoutValidation("If-Match", current.Headers.ETag!.ToString());
+        (await ApiSteps.ProblemAsync(await admin.SendAsync(request), 422)).GetProperty("errors").TryGetProperty("reviewLead", out _).Should().BeTrue();
     }
 
     private static JsonElement Quarter(JsonElement view, int objective, int quarter) =>
