@@ -155,6 +155,12 @@ public sealed class PlanTests(PlanFixture fixture) : IClassFixture<PlanFixture>
                 .And.NotContain("Won revenue (revenue)", "only the off-track objectives are the agenda");
         }
 
+        // The plan's workflow waits for the quarter's reminder; operators see it under the plan.
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var ops = await Responses.EventuallyAsync(async () => await (await admin.GetAsync($"ops/workflows?subject=plans/{id}")).JsonAsync(),
+            w => w.GetProperty("workflows")[0].Str("runtimeStatus") == "Running", TimeSpan.FromSeconds(60));
+        ops.GetProperty("workflows").EnumerateArray().Single().Should().Match<JsonElement>(w => w.Str("kind") == "plan" && w.Str("instanceId") == "plan-" + id);
+
         // A custom objective's actual is recorded with evidence; the others come from the records only.
         var custom = view.GetProperty("progress")[2].Str("objectiveId");
         var wonDeals = view.GetProperty("progress")[1].Str("objectiveId");

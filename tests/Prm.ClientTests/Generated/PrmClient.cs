@@ -19162,7 +19162,7 @@ namespace Prm.ClientTests.Generated
         /// A record's workflows
         /// </summary>
         /// <remarks>
-        /// Admins. subject (required): deals/{id}, partner-applications/{id}, mdf/requests/{id}, leads/{id}, awards/{id}, partners/{id} (agreement wait, checklist reminders, tier downgrade), partners/{id}/tier, partners/{id}/users/{userId} (invitation follow-up). Each Durable instance with its runtime status (NotFound when none exists), custom status, next timer and whether it can be restarted from the record's state. Roles: Prm.Admin.
+        /// Admins. subject (required): deals/{id}, partner-applications/{id}, mdf/requests/{id}, leads/{id}, awards/{id}, plans/{id} (activation, quarterly reviews, close), partners/{id} (agreement wait, checklist reminders, tier downgrade), partners/{id}/tier, partners/{id}/users/{userId} (invitation follow-up). Each Durable instance with its runtime status (NotFound when none exists), custom status, next timer and whether it can be restarted from the record's state. Roles: Prm.Admin.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -19176,7 +19176,7 @@ namespace Prm.ClientTests.Generated
         /// A record's workflows
         /// </summary>
         /// <remarks>
-        /// Admins. subject (required): deals/{id}, partner-applications/{id}, mdf/requests/{id}, leads/{id}, awards/{id}, partners/{id} (agreement wait, checklist reminders, tier downgrade), partners/{id}/tier, partners/{id}/users/{userId} (invitation follow-up). Each Durable instance with its runtime status (NotFound when none exists), custom status, next timer and whether it can be restarted from the record's state. Roles: Prm.Admin.
+        /// Admins. subject (required): deals/{id}, partner-applications/{id}, mdf/requests/{id}, leads/{id}, awards/{id}, plans/{id} (activation, quarterly reviews, close), partners/{id} (agreement wait, checklist reminders, tier downgrade), partners/{id}/tier, partners/{id}/users/{userId} (invitation follow-up). Each Durable instance with its runtime status (NotFound when none exists), custom status, next timer and whether it can be restarted from the record's state. Roles: Prm.Admin.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
