@@ -46,7 +46,9 @@ public sealed class PlanTests(PlanFixture fixture) : IClassFixture<PlanFixture>
     {
         var response = await cm.PostJsonAsync("plans", new
         {
-            partnerId, fiscalYear = year, title = $"FY{year} plan",
+            partnerId,
+            fiscalYear = year,
+            title = $"FY{year} plan",
             objectives,
             initiatives = new[] { new { title = "Joint webinar", owner = "Anna", dueDate = Incentives.Day(PlanFixture.Today.AddDays(30)), status = "open" } },
         });

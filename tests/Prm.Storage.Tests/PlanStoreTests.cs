@@ -15,8 +15,18 @@ public sealed class PlanStoreTests
         var now = DateTimeOffset.UtcNow;
         return new BusinessPlan
         {
-            Id = PlanIds.New(partnerId), PartnerId = partnerId, PartnerName = "Northwind", FiscalYear = year, Status = "Draft", Version = 1, Title = "Plan " + year,
-            Objectives = objectives, Initiatives = initiatives, CreatedBy = "Carla", CreatedAt = now, UpdatedAt = now,
+            Id = PlanIds.New(partnerId),
+            PartnerId = partnerId,
+            PartnerName = "Northwind",
+            FiscalYear = year,
+            Status = "Draft",
+            Version = 1,
+            Title = "Plan " + year,
+            Objectives = objectives,
+            Initiatives = initiatives,
+            CreatedBy = "Carla",
+            CreatedAt = now,
+            UpdatedAt = now,
         };
     }
 

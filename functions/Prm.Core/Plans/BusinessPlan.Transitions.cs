@@ -58,7 +58,13 @@ public sealed partial record BusinessPlan
         if (trimmed is { Length: > PlanRules.MaxCommentLength }) throw new ValidationFailedException("reason", $"reason is at most {PlanRules.MaxCommentLength} characters.");
         var updated = this with
         {
-            Title = title, Objectives = objectives, Initiatives = initiatives, Version = Version + 1, Status = nameof(PlanStatus.Proposed), ProposedAt = now, UpdatedAt = now,
+            Title = title,
+            Objectives = objectives,
+            Initiatives = initiatives,
+            Version = Version + 1,
+            Status = nameof(PlanStatus.Proposed),
+            ProposedAt = now,
+            UpdatedAt = now,
         };
         var version = new PlanVersion(Id, updated.Version, title, objectives, initiatives, changes, string.IsNullOrEmpty(trimmed) ? null : trimmed, by.DisplayName, now);
         return new PlanChange(updated, "plan.versioned", [new FieldChange("version", Version.ToString(System.Globalization.CultureInfo.InvariantCulture), updated.Version.ToString(System.Globalization.CultureInfo.InvariantCulture)), .. changes],
@@ -85,8 +91,13 @@ public sealed partial record BusinessPlan
         var status = yearBegun ? PlanStatus.Active : PlanStatus.Accepted;
         var updated = this with
         {
-            Status = status.ToString(), AcceptedVersion = Version, AcceptedAt = now, AcceptedBy = by.DisplayName, FirstAcceptedAt = FirstAcceptedAt ?? now,
-            ActivatedAt = status == PlanStatus.Active ? ActivatedAt ?? now : ActivatedAt, UpdatedAt = now,
+            Status = status.ToString(),
+            AcceptedVersion = Version,
+            AcceptedAt = now,
+            AcceptedBy = by.DisplayName,
+            FirstAcceptedAt = FirstAcceptedAt ?? now,
+            ActivatedAt = status == PlanStatus.Active ? ActivatedAt ?? now : ActivatedAt,
+            UpdatedAt = now,
         };
         var events = new List<Func<DateTimeOffset, Outbox.IntegrationEvent>> { at => PlanEvents.Of(PlanEvents.Accepted, updated, at) };
         if (status == PlanStatus.Active && ActivatedAt is null) events.Add(at => PlanEvents.Of(PlanEvents.Activated, updated, at));

@@ -50,9 +50,18 @@ public sealed class BusinessPlans(IPlanStore store, IPartnerStore partners, IMdf
         var id = PlanIds.New(partner.Id);
         var plan = new BusinessPlan
         {
-            Id = id, PartnerId = partner.Id, PartnerName = partner.Name, FiscalYear = year, Status = nameof(PlanStatus.Draft), Version = 1,
-            Title = PlanRules.Title(body.Title, $"{partner.Name} FY{year} joint business plan"), Objectives = objectives, Initiatives = initiatives,
-            CreatedBy = caller.DisplayName, CreatedAt = now, UpdatedAt = now,
+            Id = id,
+            PartnerId = partner.Id,
+            PartnerName = partner.Name,
+            FiscalYear = year,
+            Status = nameof(PlanStatus.Draft),
+            Version = 1,
+            Title = PlanRules.Title(body.Title, $"{partner.Name} FY{year} joint business plan"),
+            Objectives = objectives,
+            Initiatives = initiatives,
+            CreatedBy = caller.DisplayName,
+            CreatedAt = now,
+            UpdatedAt = now,
         };
         var first = new PlanVersion(id, 1, plan.Title, objectives, initiatives, [], null, caller.DisplayName, now);
         var changes = new ChangeSet([Audit(caller, now, "plan.created", plan, [new FieldChange("status", null, plan.Status)])], [Outbox.OutboxMessage.ForEvent(PlanEvents.Of(PlanEvents.Created, plan, now))]);

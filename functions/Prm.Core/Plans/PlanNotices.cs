@@ -43,8 +43,15 @@ public sealed class PlanNotices(IPartnerStore partners, IStaffStore staff, Email
         {
             var message2 = emails.Compose("plan-notice", email, name, new
             {
-                subjectLine = subject, recipientName = name, headline, message, title = p.Title, partnerName = p.PartnerName,
-                fiscalYear = p.FiscalYear.ToString(CultureInfo.InvariantCulture), version = p.Version.ToString(CultureInfo.InvariantCulture), items,
+                subjectLine = subject,
+                recipientName = name,
+                headline,
+                message,
+                title = p.Title,
+                partnerName = p.PartnerName,
+                fiscalYear = p.FiscalYear.ToString(CultureInfo.InvariantCulture),
+                version = p.Version.ToString(CultureInfo.InvariantCulture),
+                items,
                 planUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/plans/{p.Id}",
             });
             outbox.Add(OutboxMessage.ForEmail(Ids.New("msg"), message2, now, p.PartnerId, Correlation.Id));

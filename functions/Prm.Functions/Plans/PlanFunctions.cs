@@ -27,7 +27,7 @@ public sealed class PlanFunctions(BusinessPlans plans)
 
     [Function("ListPlans")]
     [Access(AccessPolicy.SignedIn)]
-    [ApiOperation("List joint business plans", "?partnerId (partner users: their own by default) and ?fiscalYear. Partner users never see Drafts; a channel manager without partnerId gets the plans of the partners they own; a partner the caller may not see is 404." ,
+    [ApiOperation("List joint business plans", "?partnerId (partner users: their own by default) and ?fiscalYear. Partner users never see Drafts; a channel manager without partnerId gets the plans of the partners they own; a partner the caller may not see is 404.",
         Response = typeof(ListResponse<PlanSummary>), Query = ["partnerId", "fiscalYear", "limit", "cursor"])]
     public async Task<IActionResult> List([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "plans")] HttpRequest req, CancellationToken ct) =>
         Api.Page(await plans.ListAsync(req.Caller(), req.Query("partnerId"), req.Query("fiscalYear"), req.Paging(), ct));

@@ -130,8 +130,18 @@ public class PlanTransitionTests
             [new InitiativeInput(null, "Webinar", "Anna", "2027-03-01", null, null)], "EUR", [], []);
         return new BusinessPlan
         {
-            Id = PlanIds.New("ptn_00000000000000000000000000000001"), PartnerId = "ptn_00000000000000000000000000000001", PartnerName = "Northwind", FiscalYear = 2027,
-            Status = "Draft", Version = 1, Title = "FY2027", Objectives = objectives, Initiatives = initiatives, CreatedBy = "Carla", CreatedAt = Now, UpdatedAt = Now,
+            Id = PlanIds.New("ptn_00000000000000000000000000000001"),
+            PartnerId = "ptn_00000000000000000000000000000001",
+            PartnerName = "Northwind",
+            FiscalYear = 2027,
+            Status = "Draft",
+            Version = 1,
+            Title = "FY2027",
+            Objectives = objectives,
+            Initiatives = initiatives,
+            CreatedBy = "Carla",
+            CreatedAt = Now,
+            UpdatedAt = Now,
         };
     }
 
@@ -228,9 +238,22 @@ public class PlanScheduleTests
 
     private static BusinessPlan Plan(string status, DateTimeOffset firstAccepted, IReadOnlyList<PlanReview>? reviews = null, IReadOnlyList<PlanReviewMarks>? marks = null) => new()
     {
-        Id = "jbp_x", PartnerId = "ptn_x", PartnerName = "Northwind", FiscalYear = 2027, Status = status, Version = 1, AcceptedVersion = 1, Title = "t",
-        Objectives = [], Initiatives = [], CreatedBy = "c", CreatedAt = firstAccepted, UpdatedAt = firstAccepted, FirstAcceptedAt = firstAccepted,
-        Reviews = reviews ?? [], ReviewMarks = marks ?? [],
+        Id = "jbp_x",
+        PartnerId = "ptn_x",
+        PartnerName = "Northwind",
+        FiscalYear = 2027,
+        Status = status,
+        Version = 1,
+        AcceptedVersion = 1,
+        Title = "t",
+        Objectives = [],
+        Initiatives = [],
+        CreatedBy = "c",
+        CreatedAt = firstAccepted,
+        UpdatedAt = firstAccepted,
+        FirstAcceptedAt = firstAccepted,
+        Reviews = reviews ?? [],
+        ReviewMarks = marks ?? [],
     };
 
     private static DateTimeOffset Utc(int y, int m, int d) => new(y, m, d, 0, 0, 0, TimeSpan.Zero);
