@@ -51,4 +51,8 @@ public static class WorkflowRegistration
     /// <summary>What starts and wakes the incentive period-close workflows: the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
     public static IServiceCollection AddIncentiveWorkflows(this IServiceCollection services) =>
         services.AddSingleton<IOutboxProjection, Incentives.IncentiveWorkflowProjection>();
+
+    /// <summary>What starts the plan workflows (activation, quarterly reviews, close): the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
+    public static IServiceCollection AddPlanWorkflows(this IServiceCollection services) =>
+        services.AddSingleton<IOutboxProjection, Plans.PlanWorkflowProjection>();
 }

@@ -73,6 +73,7 @@ public static class AppRegistration
         // After deals: the incentive projection turns the deal events into ledger inputs.
         Incentives.IncentivesModule.AddIncentives(services);
         Portal.PortalModule.AddPortal(services);
+        Plans.PlansModule.AddPlans(services, configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

@@ -49,7 +49,11 @@ public sealed class PrmTables
         Analytics = Service.GetTableClient(prefix + "analytics");
         Pos = Service.GetTableClient(prefix + "pos");
         Incentives = Service.GetTableClient(prefix + "incentives");
+        Plans = Service.GetTableClient(prefix + "plans");
     }
+
+    /// <summary>Joint business plans: a partition per partner with its plans, their versions and a key row per fiscal year, with timeline and outbox rows.</summary>
+    public TableClient Plans { get; }
 
     /// <summary>KPIs: a partition per partner with each record's contribution, the fact rows (drill-down) and the day/month/year/all-time buckets.</summary>
     public TableClient Analytics { get; }
@@ -141,7 +145,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration, Analytics, Pos, Incentives];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration, Analytics, Pos, Incentives, Plans];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

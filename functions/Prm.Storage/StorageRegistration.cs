@@ -122,6 +122,16 @@ public static class IncentiveStorageRegistration
     }
 }
 
+/// <summary>The storage adapter of joint business plans (one table, a partition per partner).</summary>
+public static class PlanStorageRegistration
+{
+    public static IServiceCollection AddPlanStorage(this IServiceCollection services)
+    {
+        services.AddSingleton<Prm.Core.Plans.IPlanStore, Plans.TablePlanStore>();
+        return services;
+    }
+}
+
 /// <summary>The storage adapter of training and certification (one table).</summary>
 public static class TrainingStorageRegistration
 {

@@ -85,6 +85,21 @@ public sealed class PosImportTests(ApiHostFixture fixture) : IClassFixture<ApiHo
         replaced.GetProperty("posInfluencedRevenue").GetProperty("EUR").GetDecimal().Should().Be(250.50m);
         var rows = await (await admin.GetAsync($"analytics/rows?metric=posSourced&partnerId={fabrikam}&from=2026-10-01&to=2026-10-31")).JsonAsync();
         rows.GetProperty("items").EnumerateArray().Select(r => r.Str("record")).Should().Equal($"pos/batches/{again.Str("batchId")}");
+
+        // The batches as stored: the first superseded by the second, the second's lines with their matches and duplicate flag.
+        var first = await (await admin.GetAsync($"pos/batches/{firstBatch}")).JsonAsync();
+        first.GetProperty("batch").Str("status").Should().Be("Superseded");
+        first.GetProperty("batch").Str("supersededBy").Should().Be(again.Str("batchId"));
+        var second = await admin.GetAsync($"pos/batches/{again.Str("batchId")}?limit=3");
+        second.StatusCode.Should().Be(HttpStatusCode.OK, await second.Content.ReadAsStringAsync());
+        second.Headers.ETag.Should().NotBeNull();
+        var page = await second.JsonAsync();
+        page.GetProperty("batch").Str("status").Should().Be("Committed");
+        page.GetProperty("lines").EnumerateArray().Select(l => l.GetProperty("line").GetInt32()).Should().HaveCount(3).And.BeInAscendingOrder();
+        var rest = await (await admin.GetAsync($"pos/batches/{again.Str("batchId")}?limit=3&cursor={Uri.EscapeDataString(page.Str("nextCursor"))}")).JsonAsync();
+        rest.GetProperty("lines").EnumerateArray().Single().GetProperty("duplicate").GetBoolean().Should().BeTrue("the fourth line repeats the first");
+        (await (await Api.ClientAsync(Demo.CmAmer)).GetAsync($"pos/batches/{firstBatch}")).StatusCode.Should().Be(HttpStatusCode.Forbidden);
+        (await admin.GetAsync($"pos/batches/{Prm.Core.Common.Ids.New("pos")}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
     }
 
     [Fact]

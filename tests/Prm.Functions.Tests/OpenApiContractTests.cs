@@ -56,11 +56,11 @@ public sealed class OpenApiContractTests
         var doc = await DocumentAsync();
         var path = doc.GetProperty("paths").GetProperty("/settings/{section}");
         var get = path.GetProperty("get");
-        get.GetProperty("parameters")[0].GetProperty("schema").GetProperty("enum").EnumerateArray().Select(e => e.GetString()).Should().Equal("onboarding", "deals", "mdf", "content", "leads", "training", "tiers", "branding");
+        get.GetProperty("parameters")[0].GetProperty("schema").GetProperty("enum").EnumerateArray().Select(e => e.GetString()).Should().Equal("onboarding", "deals", "mdf", "content", "leads", "training", "tiers", "branding", "plans");
         get.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json").GetProperty("schema").GetProperty("oneOf")
             .EnumerateArray().Select(s => s.GetProperty("$ref").GetString()).Should().Equal(
                 "#/components/schemas/OnboardingSettings", "#/components/schemas/DealSettings", "#/components/schemas/MdfSettings", "#/components/schemas/ContentSettings", "#/components/schemas/LeadSettings",
-                "#/components/schemas/TrainingSettings", "#/components/schemas/TierSettings", "#/components/schemas/BrandingSettings");
+                "#/components/schemas/TrainingSettings", "#/components/schemas/TierSettings", "#/components/schemas/BrandingSettings", "#/components/schemas/PlanSettings");
     }
 
     [Fact]

@@ -30,7 +30,7 @@ namespace Prm.Workflows.Operations;
 /// </summary>
 public sealed partial class WorkflowOperations(
     IDealSteps deals, IApplicationReviewSteps applications, IMdfWorkflowSteps mdf, ILeadSteps leads, IAwardSteps awards, IDowngradeSteps downgrades,
-    ITierStore tiers, ProgramSettings settings, TimeProvider clock)
+    Prm.Core.Plans.IPlanSteps plans, ITierStore tiers, ProgramSettings settings, TimeProvider clock)
 {
     /// <summary>A workflow of a subject: its kind and instance id, and how to compute its input from the record's state (null: no restart).</summary>
     private sealed record Target(string Kind, string InstanceId, string Orchestrator, Func<CancellationToken, Task<object?>>? Restart);
@@ -38,7 +38,7 @@ public sealed partial class WorkflowOperations(
     [GeneratedRegex("^[A-Za-z0-9_-]{1,100}$")]
     private static partial Regex IdPattern();
 
-    public const string SubjectHelp = "subject must name a record: deals/{id}, partner-applications/{id}, mdf/requests/{id}, leads/{id}, awards/{id}, partners/{id}, partners/{id}/tier or partners/{id}/users/{userId}.";
+    public const string SubjectHelp = "subject must name a record: deals/{id}, partner-applications/{id}, mdf/requests/{id}, leads/{id}, awards/{id}, plans/{id}, partners/{id}, partners/{id}/tier or partners/{id}/users/{userId}.";
 
     private static void Require(Caller caller)
     {
@@ -79,6 +79,9 @@ public sealed partial class WorkflowOperations(
                 })];
             case ["awards", var id]:
                 return [new Target("award", AwardWorkflow.InstanceId(Id(id)), nameof(AwardOrchestrator), async c => AwardWorkflow.For(id, await awards.StateAsync(id, c)))];
+            case ["plans", var id]:
+                return [new Target("plan", Plans.PlanWorkflow.InstanceId(Id(id)), nameof(Plans.PlanReviewOrchestrator),
+                    async c => await plans.DeadlinesAsync(id, c) is { Count: > 0 } ahead ? new Plans.PlanWorkflow(id, ahead) : null)];
             case ["partners", var id]:
                 {
                     Id(id);

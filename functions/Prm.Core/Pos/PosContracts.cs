@@ -28,6 +28,12 @@ public sealed record PosBatch(string Id, string Reporter, string Period, string 
 public sealed record PosStoredLine(int Line, string InvoiceNo, int InvoiceLine, DateOnly Date, string ProductLine, decimal Quantity, decimal UnitPrice, string Currency,
     string? CustomerName, string? CustomerDomain, string? CustomerCountry, string? PartnerId, string ResellerMatch, string CustomerMatch, string? MatchedDealId, bool Duplicate);
 
+/// <summary>
+/// GET /pos/batches/{batchId}: a committed batch's status (Committed, or Superseded with the batch that replaced it), its counts and a page
+/// of its stored lines (the report of each line as committed: reseller and customer match, duplicate flag).
+/// </summary>
+public sealed record PosBatchDetails(PosBatch Batch, int Duplicates, IReadOnlyList<PosStoredLine> Lines, string? NextCursor);
+
 /// <summary>Storage port of POS batches: key rows per reporter, lines per batch, batch rows and the current batch per reporter and period.</summary>
 public interface IPosStore
 {
@@ -35,6 +41,9 @@ public interface IPosStore
     Task<IReadOnlyDictionary<string, string>> KeysAsync(string reporter, CancellationToken ct);
 
     Task<Versioned<PosBatch>?> GetBatchAsync(string batchId, CancellationToken ct);
+
+    /// <summary>A page of the stored lines of a batch, in file order.</summary>
+    Task<Page<PosStoredLine>> LinesAsync(string batchId, PageRequest page, CancellationToken ct);
 
     /// <summary>The current batch of a reporter and period, with the pointer's ETag.</summary>
     Task<(string BatchId, string ETag)?> CurrentAsync(string reporter, string period, CancellationToken ct);

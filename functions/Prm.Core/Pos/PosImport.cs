@@ -92,6 +92,19 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
         return await CommitAsync(caller, reporter!, reporterKey, period, current, stored, report, directory, ct);
     }
 
+    /// <summary>
+    /// A committed batch with a page of its lines (admins and integration clients, like the import; anyone else 403); a batch that was
+    /// never committed (a dry run has no id) or a malformed id is 404. <see cref="PosBatchDetails.Duplicates"/> counts the page's duplicate lines.
+    /// </summary>
+    public async Task<Versioned<PosBatchDetails>> GetAsync(Caller caller, string batchId, PageRequest page, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(caller);
+        if (!caller.IsAdmin && !caller.IsIntegration) throw new ForbiddenException("POS batches are read by admins and integration clients.");
+        var found = (Ids.LooksLike(batchId, "pos") ? await store.GetBatchAsync(batchId, ct) : null) ?? throw new NotFoundException("POS batch");
+        var lines = await store.LinesAsync(batchId, page, ct);
+        return new Versioned<PosBatchDetails>(new PosBatchDetails(found.Value, lines.Items.Count(l => l.Duplicate), lines.Items, lines.NextCursor), found.ETag);
+    }
+
     private async Task<PosBatchReport> CommitAsync(Caller caller, string reporter, string reporterKey, string period, (string BatchId, string ETag)? current,
         List<PosStoredLine> lines, List<PosLineReport> report, IReadOnlyList<Partner> directory, CancellationToken ct)
     {

@@ -24,4 +24,11 @@ public sealed class PosFunctions(PosImport import)
         var bytes = await ApiJson.ReadBytesAsync(req, PosImport.MaxBytes, ct, "text/csv");
         return Api.Ok(await import.RunAsync(req.Caller(), bytes, commit, ct));
     }
+
+    [Function("GetPosBatch")]
+    [Access(AccessPolicy.VendorOrIntegration)]
+    [ApiOperation("Read a POS batch", "A committed batch (ETag): reporter, period, status Committed or Superseded (supersededBy: the batch of the same reporter and period that replaced it), lines, counted lines, when and by whom; and a page of its stored lines in file order (?limit, ?cursor) with each line's reseller and customer match, matched deal and duplicate flag (duplicates: on the page). Admins and integration clients; channel managers 403; an unknown id (a dry run has none) 404.",
+        Response = typeof(PosBatchDetails), Query = ["limit", "cursor"])]
+    public async Task<IActionResult> Get([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "pos/batches/{batchId}")] HttpRequest req, string batchId, CancellationToken ct) =>
+        Api.Versioned(await import.GetAsync(req.Caller(), batchId, req.Paging(), ct));
 }

@@ -13,7 +13,7 @@ namespace Prm.Functions.OpenApi;
 public static class OpenApiDocumentBuilder
 {
     /// <summary>The settings sections in the order of the settings variants (onboarding, deals, mdf).</summary>
-    private static readonly string[] SettingsSections = [Prm.Core.Onboarding.OnboardingSettings.SectionName, Prm.Core.Deals.DealSettings.SectionName, Prm.Core.Mdf.MdfSettings.SectionName, Prm.Core.Content.ContentSettings.SectionName, Prm.Core.Leads.LeadSettings.SectionName, Prm.Core.Training.TrainingSettings.SectionName, Prm.Core.Tiers.TierSettings.SectionName, Prm.Core.Branding.BrandingSettings.SectionName];
+    private static readonly string[] SettingsSections = [Prm.Core.Onboarding.OnboardingSettings.SectionName, Prm.Core.Deals.DealSettings.SectionName, Prm.Core.Mdf.MdfSettings.SectionName, Prm.Core.Content.ContentSettings.SectionName, Prm.Core.Leads.LeadSettings.SectionName, Prm.Core.Training.TrainingSettings.SectionName, Prm.Core.Tiers.TierSettings.SectionName, Prm.Core.Branding.BrandingSettings.SectionName, Prm.Core.Plans.PlanSettings.SectionName];
 
     public static OpenApiDocument Build(string serverUrl)
     {

@@ -36,7 +36,7 @@ public sealed class OperationsFunctions(OutboxOperations outbox, WorkflowOperati
 
     [Function("ListSubjectWorkflows")]
     [Access(AccessPolicy.Admin)]
-    [ApiOperation("A record's workflows", "Admins. subject (required): deals/{id}, partner-applications/{id}, mdf/requests/{id}, leads/{id}, awards/{id}, partners/{id} (agreement wait, checklist reminders, tier downgrade), partners/{id}/tier, partners/{id}/users/{userId} (invitation follow-up). Each Durable instance with its runtime status (NotFound when none exists), custom status, next timer and whether it can be restarted from the record's state.",
+    [ApiOperation("A record's workflows", "Admins. subject (required): deals/{id}, partner-applications/{id}, mdf/requests/{id}, leads/{id}, awards/{id}, plans/{id} (activation, quarterly reviews, close), partners/{id} (agreement wait, checklist reminders, tier downgrade), partners/{id}/tier, partners/{id}/users/{userId} (invitation follow-up). Each Durable instance with its runtime status (NotFound when none exists), custom status, next timer and whether it can be restarted from the record's state.",
         Response = typeof(SubjectWorkflows), Query = ["subject"])]
     public async Task<IActionResult> Workflows([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "ops/workflows")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct) =>
         Api.Ok(await workflows.ListAsync(req.Caller(), durable, req.Query("subject"), ct));

@@ -10,6 +10,7 @@ using Prm.Workflows.Invitations;
 using Prm.Workflows.Mdf;
 using Prm.Workflows.Leads;
 using Prm.Workflows.Onboarding;
+using Prm.Workflows.Plans;
 
 namespace Prm.Functions.Workflows;
 
@@ -134,4 +135,16 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(IncentiveCloseStepActivity))]
     public Task<Prm.Core.Incentives.CloseResult> IncentiveCloseStep([ActivityTrigger] IncentiveCloseStep input, CancellationToken ct) =>
         services.GetRequiredService<IncentiveCloseStepActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(PlanReviewOrchestrator))]
+    public Task<string> PlanReview([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new PlanReviewOrchestrator().RunAsync(context, context.GetInput<PlanWorkflow>()!);
+
+    [Function(nameof(PlanStepActivity))]
+    public Task<Prm.Core.Common.StepOutcome> PlanStep([ActivityTrigger] PlanWorkflowStep input, CancellationToken ct) =>
+        services.GetRequiredService<PlanStepActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(PlanScheduleActivity))]
+    public Task<List<Prm.Core.Plans.PlanDeadline>?> PlanSchedule([ActivityTrigger] string planId, CancellationToken ct) =>
+        services.GetRequiredService<PlanScheduleActivity>().ExecuteAsync(planId, ct);
 }

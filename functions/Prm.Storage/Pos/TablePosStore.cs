@@ -39,6 +39,10 @@ public sealed class TablePosStore(PrmTables tables, PartitionWriter writer) : IP
         return found.HasValue ? new Versioned<PosBatch>(JsonSerializer.Deserialize<PosBatch>(found.Value!.GetString("Body"), Json)!, found.Value.ETag.ToString()) : null;
     }
 
+    public Task<Prm.Core.Common.Page<PosStoredLine>> LinesAsync(string batchId, PageRequest page, CancellationToken ct) =>
+        PrmTables.PageAsync(Table, TableClient.CreateQueryFilter($"PartitionKey eq {"lines|" + batchId}"), page,
+            e => JsonSerializer.Deserialize<PosStoredLine>(e.GetString("Body"), Json)!, ct);
+
     public async Task<(string BatchId, string ETag)?> CurrentAsync(string reporter, string period, CancellationToken ct)
     {
         var found = await Table.GetEntityIfExistsAsync<TableEntity>(Batches, PointerRow(reporter, period), cancellationToken: ct);
