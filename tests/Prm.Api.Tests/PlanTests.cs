@@ -93,10 +93,18 @@ public sealed class PlanTests(PlanFixture fixture) : IClassFixture<PlanFixture>
         (plan, etag) = await PostAsync(rep, $"plans/{id}/comments", new { text = "Can we lower Q1 to 1?" });
         plan.GetProperty("comments").EnumerateArray().Single().Str("text").Should().Be("Can we lower Q1 to 1?");
 
+        // The partner admins' home asks them to accept it; a sales rep (who may not accept) is not asked.
+        static async Task<List<JsonElement>> PlanItemsAsync(HttpClient client, string planId) =>
+            (await (await client.GetAsync("portal/home")).JsonAsync()).GetProperty("inbox").EnumerateArray()
+                .Where(i => i.Str("kind") == "planAwaitingAcceptance" && i.Str("link") == "/api/plans/" + planId).ToList();
+        (await PlanItemsAsync(partnerAdmin, id)).Should().ContainSingle().Which.Str("title").Should().Contain($"FY{year}").And.Contain("version 1");
+        (await PlanItemsAsync(rep, id)).Should().BeEmpty();
+
         await ApiSteps.ProblemAsync(await rep.PostAsync($"plans/{id}/accept", Responses.Json(new { })), 428);
         await PostAsync(rep, $"plans/{id}/accept", ifMatch: etag, expected: HttpStatusCode.Forbidden);
         (plan, etag) = await PostAsync(partnerAdmin, $"plans/{id}/accept", ifMatch: etag);
         plan.Should().Match<JsonElement>(p => p.Str("status") == "Accepted" && p.GetProperty("acceptedVersion").GetInt32() == 1, "its year has not begun");
+        (await PlanItemsAsync(partnerAdmin, id)).Should().BeEmpty("an accepted plan asks nothing more");
 
         // Locked: an edit of the objectives is 409 naming them; the way is a new version.
         var objectives = plan.GetProperty("objectives").EnumerateArray().ToList();

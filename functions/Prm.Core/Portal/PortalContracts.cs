@@ -24,7 +24,7 @@ public sealed record HomeSection(string Status, string? Detail, bool Truncated)
 /// </summary>
 public sealed record HomeSections(
     HomeSection Partner, HomeSection Tier, HomeSection Deals, HomeSection Leads, HomeSection Mdf, HomeSection Training, HomeSection Incentives,
-    HomeSection Content, HomeSection ChannelManager, HomeSection Applications);
+    HomeSection Content, HomeSection ChannelManager, HomeSection Applications, HomeSection Plans);
 
 /// <summary>The badge of a tier: the tier and its label.</summary>
 public sealed record HomeTierBadge(string Tier, string Label);

@@ -22,11 +22,12 @@ namespace Prm.Core.Portal;
 /// <para>Storage round trips for a partner admin: the partner partition (profile, tier record, certification index, users, last
 /// visit), the deal partition (open registrations and counters), the lead index, the MDF request index, the MDF budget index, the
 /// caller's training partition, the incentive balances and one asset page at once; then the channel manager, the visit record and the
-/// current budgets' rows (one each, side by side). Ten round trips plus one per current budget, a critical path of two.</para>
+/// current budgets' rows (one each, side by side); for a partner admin also the partner's plans. Ten round trips (eleven for a partner
+/// admin) plus one per current budget, a critical path of two.</para>
 /// </summary>
 public sealed class PortalHome(
     IPortalHomeStore home, ILeadStore leads, IMdfStore mdf, ITrainingStore training, TrainingCommits trainingCalendar, IIncentiveStore incentives,
-    IAssetStore assets, IStaffStore staff, IApplicationStore applications, ProgramSettings settings, TimeProvider clock)
+    IAssetStore assets, IStaffStore staff, IApplicationStore applications, Prm.Core.Plans.IPlanStore plans, ProgramSettings settings, TimeProvider clock)
 {
     /// <summary>Protection periods ending within this many days are in the inbox.</summary>
     public const int ProtectionEndingWithinDays = 14;
@@ -71,6 +72,8 @@ public sealed class PortalHome(
         var person = Section("training", async () => Ids.LooksLike(caller.UserId, "usr") ? await training.ReadPersonAsync(caller.UserId, ct) : null, ct);
         var calendar = Section("training", () => trainingCalendar.CalendarAsync(ct), ct);
         var balances = Section("incentives", () => incentives.BalancesAsync(partnerId, null, ct), ct);
+        // Plans a partner admin accepts (the partner's plans partition; only partner admins accept, so only they read it).
+        var proposed = admin ? Section("plans", () => plans.ListAsync(partnerId, null, new PageRequest(PageRequest.MaxLimit, null), ct), ct) : null;
         var newAssets = Section("content", async () =>
         {
             // The asset page is read while the partner partition is: the filter (visibility for the company as it is now, newer than
@@ -93,7 +96,7 @@ public sealed class PortalHome(
             return p.ChannelManagerId is { } id && await staff.GetAsync(id, ct) is { } m ? new ChannelManagerContact(m.Id, m.DisplayName, m.Email) : null;
         }, ct);
         var visit = RecordVisitAsync(rows, partnerId, caller.UserId, now, ct);
-        await Task.WhenAll(rows, deals, offers, requests, budgets, person, calendar, balances, newAssets, manager, visit);
+        await Task.WhenAll(rows, deals, offers, requests, budgets, person, calendar, balances, newAssets, manager, visit, proposed ?? Task.CompletedTask);
 
         var inbox = new List<InboxItem>();
         var partnerRows = rows.Result.Value;
@@ -107,6 +110,11 @@ public sealed class PortalHome(
                 .Select(u => new InboxItem(InboxKinds.InvitationPending, $"Invitation of {u.DisplayName} ({u.Email}) not accepted yet", null, null, $"/api/partners/{partnerId}/users/{u.Id}")));
         }
         var tier = partnerRows?.Partner is { } tiered ? TierOf(tiered, partnerRows.Tier) : null;
+        if (proposed?.Result.Value is { } planPage)
+        {
+            inbox.AddRange(planPage.Items.Where(p => p.Status == nameof(Prm.Core.Plans.PlanStatus.Proposed))
+                .Select(p => new InboxItem(InboxKinds.PlanAwaitingAcceptance, $"Business plan FY{p.FiscalYear} (version {p.Version}) awaits your acceptance: {p.Title}", null, null, "/api/plans/" + p.Id)));
+        }
 
         // Deals.
         HomeTiles tiles = new(null, null, null, null, null, null);
@@ -208,7 +216,8 @@ public sealed class PortalHome(
             Incentives: balances.Result.Section,
             Content: newAssets.Result.Section,
             ChannelManager: manager.Result.Section,
-            Applications: HomeSection.NotApplicable);
+            Applications: HomeSection.NotApplicable,
+            Plans: proposed is null ? HomeSection.NotApplicable : proposed.Result.Section with { Truncated = proposed.Result.Value?.NextCursor is not null });
         return new PortalHomeDto(admin ? "partnerAdmin" : "partnerUser", now, sections, HomeInbox.Order(inbox), tier, tiles,
             newAssets.Result.Value, partnerRows?.LastVisitAt, inProgress, manager.Result.Value, null, null);
     }
@@ -260,7 +269,7 @@ public sealed class PortalHome(
         var na = HomeSection.NotApplicable;
         var sections = new HomeSections(na, na, Worst(deals.Result.Section with { Truncated = deals.Result.Value?.Truncated ?? false }, dealSettings.Result.Section), na,
             requests.Result.Section with { Truncated = requests.Result.Value?.NextCursor is not null }, na, na, na, na,
-            queue.Result.Section with { Truncated = queue.Result.Value?.NextCursor is not null });
+            queue.Result.Section with { Truncated = queue.Result.Value?.NextCursor is not null }, na);
         return new PortalHomeDto("vendor", now, sections, ordered, null, null, null, null, null, null,
             ordered.Where(i => i.Deadline is { } due && due <= now).ToList(), stalled);
     }

@@ -43917,6 +43917,10 @@ namespace Prm.ClientTests.Generated
         [System.ComponentModel.DataAnnotations.Required]
         public HomeSection Applications { get; set; } = new HomeSection();
 
+        [System.Text.Json.Serialization.JsonPropertyName("plans")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public HomeSection Plans { get; set; } = new HomeSection();
+
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
         [System.Text.Json.Serialization.JsonExtensionData]
