@@ -381,11 +381,11 @@ static bool AzuriteRemains(int tablePort)
     return false;
 }
 
-/// <summary>Waits until the outbox holds no undelivered message (at most 2 minutes), then 2 s more for the work it started.</summary>
+/// <summary>Waits until the outbox holds no undelivered message (at most 10 minutes: the 10,000-row import starts over 20,000 messages), then 2 s more for the work it started.</summary>
 static async Task SettleAsync(PrmTables tables)
 {
     var waited = Stopwatch.StartNew();
-    while (waited.Elapsed < TimeSpan.FromMinutes(2))
+    while (waited.Elapsed < TimeSpan.FromMinutes(10))
     {
         var pending = false;
         await foreach (var _ in tables.OutboxPending.QueryAsync<TableEntity>(maxPerPage: 1, select: ["PartitionKey"]))
