@@ -12,7 +12,7 @@ public sealed class PartnerIndex(PrmTables tables)
 {
     public const string AllPartition = "all";
 
-    private readonly CoalescedUpserts upserts = new(tables.PartnerIndex);
+    private readonly CoalescedUpserts upserts = tables.Coalesced(tables.PartnerIndex);
 
     public static string OwnerPartition(string channelManagerId) => "cm:" + channelManagerId;
 
