@@ -17,7 +17,7 @@ namespace Prm.Benchmarks;
 /// </summary>
 public static class ImportBenchmark
 {
-    public static async Task<string> RunAsync(ApiHost api, string connectionString, bool quick, Func<PrmTables, Task> settle)
+    public static async Task<string> RunAsync(ApiHost api, string connectionString, bool quick, Func<PrmTables, Task> settle, string durableBackend)
     {
         var partners = quick ? 100 : 1_000;
         const int UsersPer = 10;
@@ -72,7 +72,7 @@ public static class ImportBenchmark
 
         int N(JsonElement r, string name) => r.GetProperty(name).GetInt32();
         var md = new StringBuilder();
-        md.AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores; {partners} partners × {UsersPer} users = {rows} rows ({body.Length / 1024} KiB).");
+        md.AppendLine(CultureInfo.InvariantCulture, $"- Date: {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm} UTC; {Environment.ProcessorCount} cores; {partners} partners × {UsersPer} users = {rows} rows ({body.Length / 1024} KiB); the Durable Task backend (each invited user starts an invitation workflow) {durableBackend}.");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Raw Azurite batched inserts (100-entity transactions, 16 in parallel, 1.5 KB rows): {F(raw.Seconds, "0.0")} s for {rows} rows ({F(rows / raw.Seconds, "0")} rows/s).").AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"- Raw Azurite writes of the import's own pattern, no application code ({Prm.Core.Partners.PartnerImport.ImportParallelism} partners at a time; per partner {UsersPer + 1} key-row inserts and one {2 * UsersPer + 1}-row pointer transaction side by side, then one {3 * UsersPer + 13}-row transaction of the partner's partition, then one index upsert): {F(pattern, "0.0")} s for {partners} partners ({F(rows / pattern, "0")} rows/s). This is Azurite's floor for the import's synchronous writes on this machine.").AppendLine();
         md.AppendLine("| run | s | rows/s | created | updated | unchanged | rejected | / raw batched inserts | request round trips (per partner) | critical path | background round trips (per partner) | background drained in s |");

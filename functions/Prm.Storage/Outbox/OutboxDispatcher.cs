@@ -35,9 +35,12 @@ public sealed class OutboxOptions
 
     /// <summary>
     /// The sweep also leaves a message this long to the in-process delivery while it still waits on one of this process's delivery lanes
-    /// (a backlog behind a bulk import); after that the sweep takes it as any other.
+    /// and that lane is moving (a backlog behind a bulk import); after that, or when the lane stalls, the sweep takes it as any other.
     /// </summary>
     public int QueuedGraceSeconds { get; set; } = 300;
+
+    /// <summary>A delivery lane that handed out no work for this long while messages wait on it is stuck: the sweep takes its messages.</summary>
+    public int LaneStallSeconds { get; set; } = 30;
 
     /// <summary>After this many failed attempts a message is parked (row kept, marked Dead) for an operator.</summary>
     public int MaxAttempts { get; set; } = 10;
@@ -255,7 +258,8 @@ public sealed class OutboxDispatcher(
             // Just committed: the in-process delivery has it; later events of its partition wait behind it.
             return SweepOutcome.HeldBack;
         }
-        if (pointer.GetString("MessageId") is { } queuedId && signal.IsQueued(queuedId, TimeSpan.FromSeconds(Math.Max(options.InProcessGraceSeconds, options.QueuedGraceSeconds))))
+        if (pointer.GetString("MessageId") is { } queuedId && signal.IsQueued(queuedId, TimeSpan.FromSeconds(Math.Max(options.InProcessGraceSeconds, options.QueuedGraceSeconds)),
+                TimeSpan.FromSeconds(Math.Max(options.InProcessGraceSeconds, options.LaneStallSeconds))))
         {
             // Still waiting on a delivery lane of this process (a backlog): that delivery sends it in order; no read, no competing claim.
             return SweepOutcome.HeldBack;
