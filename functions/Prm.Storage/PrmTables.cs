@@ -77,6 +77,14 @@ public sealed class PrmTables
     /// <summary>Every published event, by hour (partition yyyyMMddHH, row time|id), kept for replay.</summary>
     public TableClient EventLog { get; }
 
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, CoalescedUpserts> coalesced = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Replace-upserts into <paramref name="table"/> coalesced per partition (<see cref="CoalescedUpserts"/>), shared by every writer of the
+    /// process: for the hot partitions many writers share (the partner list index, the hourly event log, the development mail and event sinks).
+    /// </summary>
+    public CoalescedUpserts Coalesced(TableClient table) => coalesced.GetOrAdd(table.Name, _ => new CoalescedUpserts(table));
+
     /// <summary>CRM events in: per record ("rec:{system}:{kind}:{externalId}") the last applied version and the inbox of received events; parked events ("parked").</summary>
     public TableClient Integration { get; }
 

@@ -99,9 +99,31 @@ public static class StorageCalls
     /// <summary>The count of the current scope (0 when none).</summary>
     public static int Count => Current.Value?.Value ?? 0;
 
+    private static System.Collections.Concurrent.ConcurrentDictionary<string, int>? tally;
+
+    /// <summary>Starts counting every round trip of the process by method and table (a benchmark's breakdown of where calls go).</summary>
+    public static void StartTally() => tally = new(StringComparer.Ordinal);
+
+    /// <summary>Stops the tally started by <see cref="StartTally"/> and returns it: "METHOD table" (a transaction is "POST $batch") and its calls.</summary>
+    public static IReadOnlyDictionary<string, int> StopTally()
+    {
+        var result = tally ?? new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        tally = null;
+        return result;
+    }
+
+    private static string TallyKey(HttpMessage message)
+    {
+        var path = message.Request.Uri.Path;
+        var segment = path[(path.LastIndexOf('/') + 1)..];
+        var paren = segment.IndexOf('(', StringComparison.Ordinal);
+        return $"{message.Request.Method} {(paren >= 0 ? segment[..paren] : segment)}";
+    }
+
     internal static (StorageCallScope? Scope, int Index) Begin(HttpMessage? message = null)
     {
         Interlocked.Increment(ref total);
+        if (tally is { } counts && message is not null) counts.AddOrUpdate(TallyKey(message), 1, (_, n) => n + 1);
         var scope = Current.Value;
         return (scope, scope?.Begin(message is null ? null : $"{message.Request.Method} {message.Request.Uri.Path}") ?? -1);
     }

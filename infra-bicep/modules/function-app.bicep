@@ -214,6 +214,9 @@ resource appSettings 'Microsoft.Web/sites/config@2024-11-01' = {
     Outbox__SweepSchedule: '0 */5 * * * *'
     Outbox__PointerGraceSeconds: '60'
     Outbox__InProcessGraceSeconds: '5'
+    // A sweep leaves what still waits on a moving delivery lane of its own instance to that lane (a bulk import's backlog) this long.
+    Outbox__QueuedGraceSeconds: '300'
+    Outbox__LaneStallSeconds: '30'
     Outbox__MaxAttempts: '10'
     // Webhook retries that came due: the WebhookSweep timer looks every minute (first attempts go out at once from the instance that
     // fanned the event out). Loopback targets are refused outside Development whatever this says.

@@ -70,23 +70,30 @@ public static class DealBenchmark
         md.AppendLine(CultureInfo.InvariantCulture, $"- Existing registrations seeded in batches (deal rows, conflict buckets, claim rows as the API writes them): {Fmt(1_000)} and {Fmt(large)}.");
         md.AppendLine(CultureInfo.InvariantCulture, $"- Raw Azurite concurrent inserts ({Clients} clients, TableClient.AddEntityAsync, fresh table): {F(rawBefore, "0")}/s before, {F(rawAfter, "0")}/s after (with the seeded data in Azurite).").AppendLine();
         md.AppendLine("Background round trips are the work the outbox starts after the commit (events and email delivered, vendor list index, conflict buckets, counters, checklist); the Durable Task backend's own storage traffic (orchestration start, timers, history) is not counted because it does not go through the app's clients.").AppendLine();
-        md.AppendLine("| existing registrations | registrations | throughput /s | median ms | p99 ms | request round trips (median / max) | background round trips per registration | throughput / raw inserts (before, after) |");
-        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|");
+        md.AppendLine("A run's throughput counts only when its background work drained within 2x the run's own duration (the drain is timed from the last response until the outbox is empty).").AppendLine();
+        md.AppendLine("| existing registrations | registrations | run s | throughput /s | median ms | p99 ms | request round trips (median / max) | background round trips per registration | background drained in s (counted: within 2x the run) | throughput / raw inserts (before, after) |");
+        md.AppendLine("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
         foreach (var (existing, r) in new[] { (1_000, small), (large, big) })
         {
-            md.AppendLine(CultureInfo.InvariantCulture, $"| {Fmt(existing)} | {r.Count} | {F(r.Throughput, "0.0")} | {F(r.Median)} | {F(r.P99)} | {F(r.MedianCalls, "0.#")} / {r.MaxCalls} | {F(r.BackgroundPerRegistration, "0.0")} | {F(100 * r.Throughput / rawBefore, "0.0")}%, {F(100 * r.Throughput / rawAfter, "0.0")}% |");
+            md.AppendLine(CultureInfo.InvariantCulture, $"| {Fmt(existing)} | {r.Count} | {F(r.Seconds, "0.0")} | {F(r.Throughput, "0.0")} | {F(r.Median)} | {F(r.P99)} | {F(r.MedianCalls, "0.#")} / {r.MaxCalls} | {F(r.BackgroundPerRegistration, "0.0")} | {F(r.Drain, "0.0")} ({(r.Counted ? "yes" : "no")}) | {F(100 * r.Throughput / rawBefore, "0.0")}%, {F(100 * r.Throughput / rawAfter, "0.0")}% |");
         }
         md.AppendLine().AppendLine("### Targets").AppendLine();
         void Target(string text, bool pass) => md.AppendLine(CultureInfo.InvariantCulture, $"- {(pass ? "PASS" : "FAIL")}: {text}");
         Target($"median with {Fmt(large)} within 1.3x of the median with 1,000: {F(big.Median)} ms vs {F(small.Median)} ms = {F(big.Median / small.Median)}x", big.Median <= 1.3 * small.Median);
         Target($"at most 8 storage round trips per registration (request path): max {Math.Max(small.MaxCalls, big.MaxCalls)}", Math.Max(small.MaxCalls, big.MaxCalls) <= 8);
-        Target($"throughput at least 25% of raw Azurite concurrent inserts: {F(100 * small.Throughput / rawBefore, "0.0")}% and {F(100 * big.Throughput / rawAfter, "0.0")}%", small.Throughput >= 0.25 * rawBefore && big.Throughput >= 0.25 * rawAfter);
+        Target($"throughput at least 25% of raw Azurite concurrent inserts, the background drained within 2x the run: {F(100 * small.Throughput / rawBefore, "0.0")}% (drained in {F(small.Drain, "0.0")} s of {F(small.Seconds, "0.0")} s) and {F(100 * big.Throughput / rawAfter, "0.0")}% (drained in {F(big.Drain, "0.0")} s of {F(big.Seconds, "0.0")} s)",
+            small.Counted && big.Counted && small.Throughput >= 0.25 * rawBefore && big.Throughput >= 0.25 * rawAfter);
+        Target($"at most 12 background round trips of our own per registration: {F(small.BackgroundPerRegistration, "0.0")} and {F(big.BackgroundPerRegistration, "0.0")}", Math.Max(small.BackgroundPerRegistration, big.BackgroundPerRegistration) <= 12);
         return md.ToString();
     }
 
     private static string Fmt(int n) => n.ToString("N0", CultureInfo.InvariantCulture);
 
-    private sealed record Run(int Count, double Throughput, double Median, double P99, double MedianCalls, int MaxCalls, double BackgroundPerRegistration);
+    private sealed record Run(int Count, double Throughput, double Median, double P99, double MedianCalls, int MaxCalls, double BackgroundPerRegistration, double Seconds, double Drain)
+    {
+        /// <summary>The run counts when its background work drained within twice its own duration.</summary>
+        public bool Counted => Drain <= 2 * Seconds;
+    }
 
     private static async Task<Run> MeasureAsync(List<(string Id, string Name, HttpClient Client)> partners, int perClient, PrmTables tables, Func<PrmTables, Task> settle)
     {
@@ -123,12 +130,13 @@ public static class DealBenchmark
         var elapsed = clock.Elapsed;
         var drain = Stopwatch.StartNew();
         await settle(tables);
-        Console.WriteLine($"The background work of the run finished {drain.Elapsed.TotalSeconds:0} s after its last response.");
+        var drained = Math.Max(0, drain.Elapsed.TotalSeconds - 2); // settle pauses 2 s after the outbox is empty
+        Console.WriteLine($"The background work of the run finished {drained:0.0} s after its last response.");
         var all = samples.ToList();
         var requestCalls = all.Sum(s => s.StorageCalls);
         var background = (StorageCalls.Total - before - requestCalls) / (double)all.Count;
         return new Run(all.Count, all.Count / elapsed.TotalSeconds, Percentile(all.Select(s => s.Ms), 50), Percentile(all.Select(s => s.Ms), 99),
-            Percentile(all.Select(s => (double)s.StorageCalls), 50), all.Max(s => s.StorageCalls), background);
+            Percentile(all.Select(s => (double)s.StorageCalls), 50), all.Max(s => s.StorageCalls), background, elapsed.TotalSeconds, drained);
     }
 
     private static async Task<double> RawInsertsAsync(string connectionString, int count)

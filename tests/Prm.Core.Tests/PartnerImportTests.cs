@@ -330,4 +330,80 @@ public class PartnerImportTests
         report.Results.Take(10).Should().OnlyContain(r => r.Outcome == "created");
         report.Results.Skip(10).Should().OnlyContain(r => r.Outcome == "updated");
     }
+
+    [Fact]
+    public async Task The_rows_of_an_existing_partner_read_it_once_in_dry_and_real_runs()
+    {
+        var existing = Existing();
+        var real = new PartnerServices(new FakePartnerStore().Add(existing), new FakeStaffStore(Cm1, Cm2));
+        services.Store.Add(existing);
+        var row = "Acme GmbH,acme.com,DE,emea,silver,reseller,Active,cm1@vendor.com,https://acme.com,,Berlin,,,";
+        string[] lines = [Header, row, row, row, row, row];
+
+        var planned = await DryRun(lines);
+        var applied = await real.Import.RunAsync(Make.Admin(), Csv(lines), dryRun: false, CancellationToken.None);
+
+        planned.Results.Should().OnlyContain(r => r.Outcome == "unchanged");
+        applied.Results.Should().OnlyContain(r => r.Outcome == "unchanged");
+        services.Store.GetCalls.Should().Be(1, "the partner is read once for all the rows of its domain");
+        real.Store.GetCalls.Should().Be(1);
+    }
+
+    [Fact]
+    public async Task A_row_that_changes_a_partner_after_an_earlier_row_changed_it_applies_to_the_changed_record()
+    {
+        var existing = Existing();
+        var real = new PartnerServices(new FakePartnerStore().Add(existing), new FakeStaffStore(Cm1, Cm2));
+        string[] lines =
+        [
+            Header,
+            "Acme GmbH,acme.com,DE,emea,,,,,,,Munich,,,",
+            "Acme GmbH,acme.com,DE,emea,,,,,,,,new@acme.com,New Person,",
+            "Acme GmbH,acme.com,DE,emea,gold,,,,,,,,,",
+        ];
+
+        var applied = await real.Import.RunAsync(Make.Admin(), Csv(lines), dryRun: false, CancellationToken.None);
+
+        applied.Results.Select(r => r.Outcome).Should().Equal("updated", "updated", "updated");
+        var stored = (await real.Store.GetAsync(existing.Id, CancellationToken.None))!.Value;
+        stored.City.Should().Be("Munich");
+        stored.Tier.Should().Be(PartnerTier.Gold);
+        stored.UserCount.Should().Be(existing.UserCount + 1);
+    }
+
+    [Fact]
+    public async Task Rows_of_one_domain_spelled_differently_and_spread_through_a_large_file_create_one_partner_each()
+    {
+        // Partners are imported side by side; the rows of a domain, whatever their spelling and place in the file, must still form one
+        // partner, and the dry run must predict the real run row by row.
+        const int Domains = 150;
+        var lines = new List<string> { Header };
+        string[] spellings = ["d{0}.example.com", "https://www.D{0}.example.com/", "d{0}.EXAMPLE.com."];
+        for (var s = 0; s < spellings.Length; s++)
+        {
+            for (var i = 0; i < Domains; i++)
+            {
+                var domain = string.Format(System.Globalization.CultureInfo.InvariantCulture, spellings[s], i);
+                lines.Add($"Partner {i},{domain},DE,emea,,,,,,,,u{s}@d{i}.example.com,User {s},{(s == 0 ? "partnerAdmin" : "")}");
+            }
+        }
+        var real = new PartnerServices(new FakePartnerStore(), new FakeStaffStore(Cm1, Cm2));
+
+        var planned = await DryRun([.. lines]);
+        var applied = await real.Import.RunAsync(Make.Admin(), Csv([.. lines]), dryRun: false, CancellationToken.None);
+
+        applied.Should().BeEquivalentTo(new { Rows = 3 * Domains, Created = Domains, Updated = 2 * Domains, Unchanged = 0, Rejected = 0 });
+        planned.Results.Select(r => r.Outcome).Should().Equal(applied.Results.Select(r => r.Outcome));
+        applied.Results.Take(Domains).Should().OnlyContain(r => r.Outcome == "created");
+        for (var i = 0; i < Domains; i++)
+        {
+            var id = await real.Store.FindByDomainAsync($"d{i}.example.com", CancellationToken.None);
+            id.Should().NotBeNull();
+            applied.Results.Where((_, row) => row % Domains == i).Should().OnlyContain(r => r.PartnerId == id);
+            (await real.Store.GetAsync(id!, CancellationToken.None))!.Value.UserCount.Should().Be(3);
+        }
+
+        var again = await real.Import.RunAsync(Make.Admin(), Csv([.. lines]), dryRun: false, CancellationToken.None);
+        again.Should().BeEquivalentTo(new { Created = 0, Updated = 0, Unchanged = 3 * Domains, Rejected = 0 }, "the same file again changes nothing");
+    }
 }

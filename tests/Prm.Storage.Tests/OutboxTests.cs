@@ -228,6 +228,30 @@ public sealed class OutboxTests
     }
 
     [Fact]
+    public async Task A_sweep_leaves_a_message_waiting_on_a_read_lane_of_its_process_to_that_lane_and_takes_it_once_taken_off()
+    {
+        var f = await CreateAsync();
+        var e = f.Event("thing.waiting");
+        await f.CommitAsync(e);
+        var dispatcher = f.Dispatcher();
+
+        f.S.Signal.Consuming(true); // a deliverer reads the lanes (a backlog keeps the commit waiting on its lane)
+        var box = StorageCalls.BeginScope();
+        (await dispatcher.SweepAsync(None)).Should().Be(0, "the lane delivers it in order; the sweep neither reads nor claims it");
+        box.Value.Should().Be(OutboxPointers.Shards, "the sweep only lists the pointers");
+        (await f.OutboxRowsAsync()).Should().ContainSingle();
+
+        f.TakeWork(); // the lane's deliverer took it (and, say, died before delivering): the sweep is the safety net again
+        (await dispatcher.SweepAsync(None)).Should().Be(1);
+        (await f.Events.ListAsync(10, None)).Select(x => x.Id).Should().Equal(e.Id);
+
+        f.S.Signal.Consuming(false);
+        var later = f.Event("thing.unread", TimeSpan.FromSeconds(1));
+        await f.CommitAsync(later);
+        (await dispatcher.SweepAsync(None)).Should().Be(1, "when no deliverer reads the lanes, what waits on them is the sweep's");
+    }
+
+    [Fact]
     public async Task DeliverCommitted_records_the_first_failure_on_its_row_and_stops()
     {
         var f = await CreateAsync();

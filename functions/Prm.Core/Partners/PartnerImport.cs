@@ -41,7 +41,7 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
     /// Partners imported side by side. Each is a few dependent round trips (its key rows claimed concurrently, then one transaction of
     /// the partner's partition with its users); storage latency, not CPU, bounds one, so many run at once.
     /// </summary>
-    public const int ImportParallelism = 8;
+    public const int ImportParallelism = 32;
     public const string Columns = "partnerName,domain,country,region,tier,partnerType,status,channelManagerEmail,website,phone,city,userEmail,userName,userRole";
     private static readonly CreatePartnerValidator PartnerValidator = new();
     private static readonly InviteUserValidator UserValidator = new();
@@ -71,32 +71,42 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
 
         await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = ImportParallelism, CancellationToken = ct }, async (group, token) =>
         {
-            var seenEmails = new HashSet<string>(StringComparer.Ordinal);
-            string? partnerId = await store.FindByDomainAsync(group.Key, token);
-            if (partnerId is not null)
+            var state = new GroupState { PartnerId = await store.FindByDomainAsync(group.Key, token) };
+            if (state.PartnerId is not null)
             {
                 // People already at the partner are neither planned nor invited again.
-                await foreach (var email in ExistingEmailsAsync(partnerId, token)) seenEmails.Add(email);
+                await foreach (var email in ExistingEmailsAsync(state.PartnerId, token)) state.SeenEmails.Add(email);
             }
             IReadOnlyList<int> pending = group.Value;
-            if (!dryRun && partnerId is null)
+            if (!dryRun && state.PartnerId is null)
             {
-                (partnerId, pending) = await CreateGroupAsync(caller, group.Key, group.Value, rows, results, managers, staffList, seenEmails, token);
+                (state.PartnerId, pending) = await CreateGroupAsync(caller, group.Key, group.Value, rows, results, managers, staffList, state.SeenEmails, token);
             }
             foreach (var index in pending)
             {
                 var (line, row) = rows[index];
-                try
+                for (var attempt = 0; ; attempt++)
                 {
-                    results[index] = dryRun
-                        ? await PlanAsync(line, row, group.Key, partnerId, managers, seenEmails, token)
-                        : await ApplyAsync(caller, line, row, group.Key, managers, partnerId, seenEmails, token);
-                    if (!dryRun) partnerId ??= results[index]!.PartnerId;
-                    if (dryRun && partnerId is null && results[index]!.Outcome == "created") partnerId = "(new)";
-                }
-                catch (PrmException ex)
-                {
-                    results[index] = new ImportRowResult(line, group.Key, partnerId == "(new)" ? null : partnerId, "rejected", Reasons(ex));
+                    try
+                    {
+                        results[index] = dryRun
+                            ? await PlanAsync(line, row, group.Key, managers, state, token)
+                            : await ApplyAsync(caller, line, row, group.Key, managers, state, token);
+                        if (!dryRun) state.PartnerId ??= results[index]!.PartnerId;
+                        if (dryRun && state.PartnerId is null && results[index]!.Outcome == "created") state.PartnerId = "(new)";
+                        break;
+                    }
+                    catch (PreconditionFailedException) when (attempt == 0 && state.Partner is not null)
+                    {
+                        // Changed by someone else since this domain's first row read it: read it again and apply the row to that.
+                        state.Partner = null;
+                    }
+                    catch (PrmException ex)
+                    {
+                        results[index] = new ImportRowResult(line, group.Key, state.PartnerId == "(new)" ? null : state.PartnerId, "rejected", Reasons(ex));
+                        state.Partner = null;
+                        break;
+                    }
                 }
             }
         });
@@ -168,19 +178,34 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         while (cursor is not null);
     }
 
-    private async Task<ImportRowResult> PlanAsync(int line, PartnerImportRow row, string domain, string? partnerId, IReadOnlyDictionary<string, string> managers, HashSet<string> seenEmails, CancellationToken ct)
+    /// <summary>
+    /// One domain's progress through the file: its partner (once found or created), the partner record as last read (read once for all
+    /// the domain's rows; dropped after a write that changes it, so the next row reads it again) and the emails it has.
+    /// </summary>
+    private sealed class GroupState
     {
-        var userEmail = Text.NormalizeEmail(row.UserEmail);
-        var addsUser = userEmail is not null && seenEmails.Add(userEmail);
-        if (partnerId is null) return new ImportRowResult(line, domain, null, "created", []);
-        if (partnerId == "(new)") return new ImportRowResult(line, domain, null, addsUser ? "updated" : "unchanged", []);
-        var existing = await store.GetAsync(partnerId, ct);
-        var changes = existing is null ? 0 : ProfileChanges(existing.Value, row, managers).Count;
-        return new ImportRowResult(line, domain, partnerId, changes > 0 || addsUser ? "updated" : "unchanged", []);
+        public string? PartnerId;
+        public Versioned<Partner>? Partner;
+        public readonly HashSet<string> SeenEmails = new(StringComparer.Ordinal);
+
+        public async Task<Versioned<Partner>?> CurrentAsync(IPartnerStore store, CancellationToken ct) => Partner ??= await store.GetAsync(PartnerId!, ct);
     }
 
-    private async Task<ImportRowResult> ApplyAsync(Caller caller, int line, PartnerImportRow row, string domain, IReadOnlyDictionary<string, string> managers, string? partnerId, HashSet<string> seenEmails, CancellationToken ct)
+    private async Task<ImportRowResult> PlanAsync(int line, PartnerImportRow row, string domain, IReadOnlyDictionary<string, string> managers, GroupState state, CancellationToken ct)
     {
+        var userEmail = Text.NormalizeEmail(row.UserEmail);
+        var addsUser = userEmail is not null && state.SeenEmails.Add(userEmail);
+        if (state.PartnerId is null) return new ImportRowResult(line, domain, null, "created", []);
+        if (state.PartnerId == "(new)") return new ImportRowResult(line, domain, null, addsUser ? "updated" : "unchanged", []);
+        var existing = await state.CurrentAsync(store, ct);
+        var changes = existing is null ? 0 : ProfileChanges(existing.Value, row, managers).Count;
+        return new ImportRowResult(line, domain, state.PartnerId, changes > 0 || addsUser ? "updated" : "unchanged", []);
+    }
+
+    private async Task<ImportRowResult> ApplyAsync(Caller caller, int line, PartnerImportRow row, string domain, IReadOnlyDictionary<string, string> managers, GroupState state, CancellationToken ct)
+    {
+        var partnerId = state.PartnerId;
+        var seenEmails = state.SeenEmails;
         var userEmail = Text.NormalizeEmail(row.UserEmail);
         var role = Text.ParseEnum<PartnerRole>(row.UserRole) ?? PartnerRole.PartnerUser;
         if (partnerId is null)
@@ -195,7 +220,7 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
             return new ImportRowResult(line, domain, created.Value.Id, "created", []);
         }
         var outcome = "unchanged";
-        var existing = await store.GetAsync(partnerId, ct) ?? throw new NotFoundException("Partner");
+        var existing = await state.CurrentAsync(store, ct) ?? throw new NotFoundException("Partner");
         var changes = ProfileChanges(existing.Value, row, managers);
         if (changes.Count > 0)
         {
@@ -204,9 +229,14 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
                 changes.GetValueOrDefault("city"), changes.GetValueOrDefault("country"), changes.GetValueOrDefault("region"),
                 changes.GetValueOrDefault("tier"), changes.GetValueOrDefault("partnerType"), changes.GetValueOrDefault("status"),
                 changes.GetValueOrDefault("channelManagerId")), ct);
+            state.Partner = null;
             outcome = "updated";
         }
-        if (userEmail is not null && await AddUserAsync(caller, partnerId, row, seenEmails, ct)) outcome = "updated";
+        if (userEmail is not null && await AddUserAsync(caller, partnerId, row, seenEmails, ct))
+        {
+            state.Partner = null; // an invitation counts the user on the partner record (a new ETag)
+            outcome = "updated";
+        }
         return new ImportRowResult(line, domain, partnerId, outcome, []);
     }
 

@@ -271,14 +271,15 @@ public sealed class WebhookQueue(PrmTables tables, TimeProvider clock)
 
     /// <summary>Keeps the event for replay (partition by hour; idempotent by id).</summary>
     internal Task LogAsync(IntegrationEvent e, CancellationToken ct) =>
-        tables.EventLog.UpsertEntityAsync(new TableEntity(e.OccurredAt.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture),
+        // Coalesced: the log's hour partition is written by every delivery lane, so events logged while a write is in flight go together.
+        tables.Coalesced(tables.EventLog).UpsertAsync(new TableEntity(e.OccurredAt.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture),
             // Events of one commit share their instant: the fan-out's sequence keeps their commit order (a second fan-out of the same event
             // after a failure logs it again; a replay then sends it twice with the same id, which receivers deduplicate).
             e.OccurredAt.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + "|" + Sequence(clock.GetUtcNow()) + "|" + e.Id)
         {
             ["Type"] = e.Type,
             ["Event"] = JsonSerializer.Serialize(e, OutboxJson.Options),
-        }, TableUpdateMode.Replace, ct);
+        }, ct);
 
     /// <summary>The logged events since the instant, oldest first (one partition query per hour).</summary>
     internal async IAsyncEnumerable<IntegrationEvent> EventLogSinceAsync(DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)

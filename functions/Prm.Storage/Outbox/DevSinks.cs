@@ -25,7 +25,8 @@ public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : I
             // The request's correlation id (the outbox delivery sets it from the message), as SendGrid carries it in custom_args.
             ["CorrelationId"] = Prm.Core.Common.Correlation.Id,
         };
-        await tables.DevMail.AddEntityAsync(entity, ct);
+        // The key is new (a random suffix), so the upsert adds; coalesced, as every delivery lane writes the one "mail" partition.
+        await tables.Coalesced(tables.DevMail).UpsertAsync(entity, ct);
     }
 
     /// <summary>Every delivery of an email, newest first, optionally only to one address (a message delivered twice is listed twice, with its id).</summary>
@@ -64,7 +65,7 @@ public sealed class DevEventSink(PrmTables tables, TimeProvider clock, CloudEven
             // The envelope exactly as Service Bus would carry it (structured CloudEvent), for the catalog check and for a look.
             ["CloudEvent"] = System.Text.Encoding.UTF8.GetString((envelope ?? CloudEventEnvelope.Default).Encode(e).Span),
         };
-        await tables.DevEvents.UpsertEntityAsync(entity, TableUpdateMode.Replace, ct);
+        await tables.Coalesced(tables.DevEvents).UpsertAsync(entity, ct);
     }
 
     /// <summary>The published CloudEvents (structured JSON), newest first.</summary>

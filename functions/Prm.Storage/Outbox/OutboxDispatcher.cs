@@ -33,6 +33,15 @@ public sealed class OutboxOptions
     /// </summary>
     public int InProcessGraceSeconds { get; set; } = 5;
 
+    /// <summary>
+    /// The sweep also leaves a message this long to the in-process delivery while it still waits on one of this process's delivery lanes
+    /// and that lane is moving (a backlog behind a bulk import); after that, or when the lane stalls, the sweep takes it as any other.
+    /// </summary>
+    public int QueuedGraceSeconds { get; set; } = 300;
+
+    /// <summary>A delivery lane that handed out no work for this long while messages wait on it is stuck: the sweep takes its messages.</summary>
+    public int LaneStallSeconds { get; set; } = 30;
+
     /// <summary>After this many failed attempts a message is parked (row kept, marked Dead) for an operator.</summary>
     public int MaxAttempts { get; set; } = 10;
 
@@ -83,6 +92,7 @@ public sealed class OutboxDispatcher(
 
     private async Task DeliverLaneAsync(System.Threading.Channels.ChannelReader<OutboxSignal.Work> lane, CancellationToken stoppingToken)
     {
+        signal.Consuming(true);
         try
         {
             await foreach (var work in lane.ReadAllAsync(stoppingToken))
@@ -103,6 +113,10 @@ public sealed class OutboxDispatcher(
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
         {
+        }
+        finally
+        {
+            signal.Consuming(false);
         }
     }
 
@@ -242,6 +256,12 @@ public sealed class OutboxDispatcher(
             && clock.GetUtcNow() - created < TimeSpan.FromSeconds(options.InProcessGraceSeconds))
         {
             // Just committed: the in-process delivery has it; later events of its partition wait behind it.
+            return SweepOutcome.HeldBack;
+        }
+        if (pointer.GetString("MessageId") is { } queuedId && signal.IsQueued(queuedId, TimeSpan.FromSeconds(Math.Max(options.InProcessGraceSeconds, options.QueuedGraceSeconds)),
+                TimeSpan.FromSeconds(Math.Max(options.InProcessGraceSeconds, options.LaneStallSeconds))))
+        {
+            // Still waiting on a delivery lane of this process (a backlog): that delivery sends it in order; no read, no competing claim.
             return SweepOutcome.HeldBack;
         }
         var table = pointer.GetString("Table");

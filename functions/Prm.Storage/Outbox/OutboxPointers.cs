@@ -56,6 +56,15 @@ public sealed class OutboxSignal
     public sealed record Work(string Table, string Partition, IReadOnlyList<OutboxMessage> Messages, IReadOnlyList<Azure.ETag> RowETags, Func<IDisposable>? ClientScope = null);
 
     private readonly System.Threading.Channels.Channel<Work>[] lanes;
+    private readonly TrackingReader[] readers;
+
+    /// <summary>Messages posted and not yet taken off their lane, with when they were posted and their lane.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Posted, int Lane)> queued = new(StringComparer.Ordinal);
+
+    /// <summary>When each lane last handed out work (a lane that hands out nothing while work waits is stuck).</summary>
+    private readonly long[] lastRead;
+
+    private int consumers;
 
     public OutboxSignal() : this(1)
     {
@@ -65,19 +74,73 @@ public sealed class OutboxSignal
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(lanes, 1);
         this.lanes = Enumerable.Range(0, lanes).Select(_ => System.Threading.Channels.Channel.CreateBounded<Work>(
-            new System.Threading.Channels.BoundedChannelOptions(10_000) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest })).ToArray();
+            new System.Threading.Channels.BoundedChannelOptions(10_000) { FullMode = System.Threading.Channels.BoundedChannelFullMode.DropOldest }, Forget)).ToArray();
+        readers = this.lanes.Select((l, i) => new TrackingReader(l.Reader, this, i)).ToArray();
+        lastRead = new long[lanes];
     }
 
     /// <summary>Queues work on its partition's lane; when the lane is full its oldest is dropped and left to the sweep (its pointers remain).</summary>
     public void Post(Work work)
     {
+        ArgumentNullException.ThrowIfNull(work);
+        var now = System.Diagnostics.Stopwatch.GetTimestamp();
         uint hash = 2166136261;
         foreach (var c in work.Partition) hash = (hash ^ c) * 16777619;
-        lanes[hash % (uint)lanes.Length].Writer.TryWrite(work);
+        var lane = (int)(hash % (uint)lanes.Length);
+        foreach (var m in work.Messages) queued[m.Id] = (now, lane);
+        if (!lanes[lane].Writer.TryWrite(work)) Forget(work);
+    }
+
+    /// <summary>
+    /// True when the message waits on a lane of this process that a running deliverer reads and that is moving (it handed out work in the
+    /// last <paramref name="stall"/>, or the message is younger than that), posted less than <paramref name="within"/> ago: the in-process
+    /// delivery will send it, so a sweep of this process leaves it alone instead of reading and claiming it (under a backlog — a bulk
+    /// import's thousands of commits — the sweep would otherwise read every waiting message again on each pass). Older entries, those of
+    /// a stuck lane, and every message when no deliverer reads the lanes, are the sweep's as before.
+    /// </summary>
+    public bool IsQueued(string messageId, TimeSpan within, TimeSpan stall)
+    {
+        if (Volatile.Read(ref consumers) == 0 || !queued.TryGetValue(messageId, out var entry)) return false;
+        var age = System.Diagnostics.Stopwatch.GetElapsedTime(entry.Posted);
+        if (age >= within) return false;
+        var read = Volatile.Read(ref lastRead[entry.Lane]);
+        return age < stall || (read != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(read) < stall);
+    }
+
+    /// <summary>A deliverer starts (true) or stops (false) reading the lanes.</summary>
+    public void Consuming(bool started)
+    {
+        if (started) Interlocked.Increment(ref consumers);
+        else Interlocked.Decrement(ref consumers);
+    }
+
+    private void Forget(Work work)
+    {
+        foreach (var m in work.Messages) queued.TryRemove(m.Id, out _);
     }
 
     /// <summary>The first lane (the only one of a signal with one lane).</summary>
-    public System.Threading.Channels.ChannelReader<Work> Reader => lanes[0].Reader;
+    public System.Threading.Channels.ChannelReader<Work> Reader => readers[0];
 
-    public IReadOnlyList<System.Threading.Channels.ChannelReader<Work>> Lanes => lanes.Select(l => l.Reader).ToList();
+    public IReadOnlyList<System.Threading.Channels.ChannelReader<Work>> Lanes => readers;
+
+    /// <summary>A lane's reader that forgets what it hands out (the message is then the reader's, no longer waiting).</summary>
+    private sealed class TrackingReader(System.Threading.Channels.ChannelReader<Work> inner, OutboxSignal signal, int lane) : System.Threading.Channels.ChannelReader<Work>
+    {
+        public override bool TryRead([System.Diagnostics.CodeAnalysis.MaybeNullWhen(false)] out Work item)
+        {
+            if (!inner.TryRead(out item)) return false;
+            signal.Forget(item);
+            Volatile.Write(ref signal.lastRead[lane], System.Diagnostics.Stopwatch.GetTimestamp());
+            return true;
+        }
+
+        public override ValueTask<bool> WaitToReadAsync(CancellationToken cancellationToken = default) => inner.WaitToReadAsync(cancellationToken);
+
+        public override Task Completion => inner.Completion;
+
+        public override bool CanCount => inner.CanCount;
+
+        public override int Count => inner.Count;
+    }
 }

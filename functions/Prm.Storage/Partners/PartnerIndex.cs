@@ -12,6 +12,8 @@ public sealed class PartnerIndex(PrmTables tables)
 {
     public const string AllPartition = "all";
 
+    private readonly CoalescedUpserts upserts = tables.Coalesced(tables.PartnerIndex);
+
     public static string OwnerPartition(string channelManagerId) => "cm:" + channelManagerId;
 
     public static string RowKey(string name, string partnerId) => Text.NameKey(name) + "|" + partnerId;
@@ -23,9 +25,9 @@ public sealed class PartnerIndex(PrmTables tables)
         // The owner's row first: a current "all" row then proves the whole refresh happened (see IsCurrentAsync).
         if (partner.ChannelManagerId is not null)
         {
-            await tables.PartnerIndex.UpsertEntityAsync(PartnerRows.ToEntity(partner, OwnerPartition(partner.ChannelManagerId), rowKey), TableUpdateMode.Replace, ct);
+            await upserts.UpsertAsync(PartnerRows.ToEntity(partner, OwnerPartition(partner.ChannelManagerId), rowKey), ct);
         }
-        await tables.PartnerIndex.UpsertEntityAsync(PartnerRows.ToEntity(partner, AllPartition, rowKey), TableUpdateMode.Replace, ct);
+        await upserts.UpsertAsync(PartnerRows.ToEntity(partner, AllPartition, rowKey), ct);
         var oldKey = previousName is null ? rowKey : RowKey(previousName, partner.Id);
         if (oldKey != rowKey)
         {
