@@ -28,7 +28,7 @@ public sealed class AssetLimitTests(ShortContentLimitsFixture fixture) : IClassF
         download.StatusCode.Should().Be(HttpStatusCode.Found);
         using var http = new HttpClient();
         (await http.GetAsync(download.Headers.Location)).StatusCode.Should().Be(HttpStatusCode.OK, "the link works while it is valid");
-        var refused = await Responses.EventuallyAsync(() => http.GetAsync(download.Headers.Location), r => r.StatusCode != HttpStatusCode.OK, TimeSpan.FromSeconds(60));
+        var refused = await Responses.EventuallyAsync(() => http.GetAsync(download.Headers.Location), r => r.StatusCode != HttpStatusCode.OK, TimeSpan.FromSeconds(180));
         refused.StatusCode.Should().Be(HttpStatusCode.Forbidden);
     }
 

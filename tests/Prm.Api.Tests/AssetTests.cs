@@ -185,7 +185,7 @@ public sealed class AssetTests(ApiHostFixture fixture) : IClassFixture<ApiHostFi
         {
             await sweep.RunAsync(CancellationToken.None);
             return await (await admin.GetAsync($"assets/{id}")).JsonAsync();
-        }, a => a.Str("status") == "Expired", TimeSpan.FromSeconds(60));
+        }, a => a.Str("status") == "Expired", TimeSpan.FromSeconds(180));
         expired.Str("status").Should().Be("Expired");
         (await (await Api.ClientAsync(Demo.NorthwindRep)).GetAsync($"assets/{id}")).StatusCode.Should().Be(HttpStatusCode.NotFound);
         (await ListedIdsAsync(await Api.ClientAsync(Demo.NorthwindRep))).Should().NotContain(id);

@@ -377,10 +377,10 @@ public sealed class DealDeadlineTests(ShortDealFixture fixture) : IClassFixture<
         var deal = await Deals.RegisterAsync(sam, Deals.Body("Expiring Customer GmbH", "expiring-customer.example"));
         deal.Str("status").Should().Be("Approved");
         var id = deal.Str("id");
-        var expired = await Responses.EventuallyAsync(async () => await (await sam.GetAsync($"deals/{id}")).JsonAsync(), d => d.Str("status") == "Expired", TimeSpan.FromSeconds(60));
+        var expired = await Responses.EventuallyAsync(async () => await (await sam.GetAsync($"deals/{id}")).JsonAsync(), d => d.Str("status") == "Expired", TimeSpan.FromSeconds(180));
         expired.Str("status").Should().Be("Expired");
         // The reminders' emails leave through the outbox after their commits: wait until at least two arrived, then expect exactly two.
-        (await Responses.EventuallyAsync(() => Mailbox.CountAsync(Api, Demo.NorthwindRep, "Protection of Expiring Customer GmbH"), n => n >= 2, TimeSpan.FromSeconds(60))).Should().Be(2);
+        (await Responses.EventuallyAsync(() => Mailbox.CountAsync(Api, Demo.NorthwindRep, "Protection of Expiring Customer GmbH"), n => n >= 2, TimeSpan.FromSeconds(180))).Should().Be(2);
         (await Mailbox.MessageAsync(Api, Demo.NorthwindRep, $"Deal registration {deal.Str("registrationNumber")} expired")).Str("text").Should().Contain("Expiring Customer GmbH").And.Contain("open for registration again");
         var actions = (await (await sam.GetAsync($"deals/{id}/timeline")).JsonAsync()).GetProperty("items").EnumerateArray().Select(e => e.Str("action")).ToList();
         actions.Should().ContainInOrder("deal.expire", "deal.expirySecondReminder", "deal.expiryFirstReminder", "deal.submitted");
@@ -435,8 +435,8 @@ public sealed class DealDeadlineTests(ShortDealFixture fixture) : IClassFixture<
         var rita = await Api.ClientAsync(Demo.FabrikamRep);
         var deal = await Deals.RegisterAsync(rita, Deals.Body("Big Ticket Corp", "bigticket.example", amount: 250_000m, country: "US"));
         deal.Str("status").Should().Be("UnderReview", "above the auto-approval value");
-        (await Mailbox.MessageAsync(Api, Demo.CmAmer, $"Reminder: deal registration {deal.Str("registrationNumber")}", TimeSpan.FromSeconds(60))).Str("text").Should().Contain("Big Ticket Corp");
-        var escalated = await Mailbox.MessageAsync(Api, Demo.Admin, $"Escalated: deal registration {deal.Str("registrationNumber")}", TimeSpan.FromSeconds(60));
+        (await Mailbox.MessageAsync(Api, Demo.CmAmer, $"Reminder: deal registration {deal.Str("registrationNumber")}", TimeSpan.FromSeconds(180))).Str("text").Should().Contain("Big Ticket Corp");
+        var escalated = await Mailbox.MessageAsync(Api, Demo.Admin, $"Escalated: deal registration {deal.Str("registrationNumber")}", TimeSpan.FromSeconds(180));
         var link = Mailbox.ApprovalPath(Mailbox.Link(escalated, "/approvals/"));
         var returned = await Api.Anonymous.PostAsync(link, new FormUrlEncodedContent([new("decision", "return"), new("reason", "Add the buying center contact.")]));
         returned.StatusCode.Should().Be(HttpStatusCode.OK, await returned.Content.ReadAsStringAsync());
@@ -446,7 +446,7 @@ public sealed class DealDeadlineTests(ShortDealFixture fixture) : IClassFixture<
         var resubmitted = await (await rita.PostJsonAsync($"deals/{deal.Str("id")}/submit", new { })).JsonAsync();
         resubmitted.Str("status").Should().Be("UnderReview");
         resubmitted.GetProperty("conflict").GetProperty("claimHeld").GetBoolean().Should().BeTrue("nobody claimed the customer meanwhile, so the resubmission claims it again");
-        await Responses.EventuallyAsync(() => Mailbox.CountAsync(Api, Demo.CmAmer, $"Reminder: deal registration {deal.Str("registrationNumber")}"), n => n >= 2, TimeSpan.FromSeconds(60));
+        await Responses.EventuallyAsync(() => Mailbox.CountAsync(Api, Demo.CmAmer, $"Reminder: deal registration {deal.Str("registrationNumber")}"), n => n >= 2, TimeSpan.FromSeconds(180));
         (await Mailbox.CountAsync(Api, Demo.CmAmer, $"Reminder: deal registration {deal.Str("registrationNumber")}")).Should().Be(2, "the resubmission starts a new review cycle with its own reminder");
     }
 }

@@ -117,7 +117,7 @@ public sealed class RequestInfoTests(ShortInfoFixture fixture) : IClassFixture<S
         var question = await Mailbox.MessageAsync(Api, "sid@silent-partner.example", "Your partner application for Silent Partner GmbH: a question");
         var token = Applications.InfoToken(Mailbox.Link(question, "/info?token="));
 
-        var status = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync(statusUrl)).JsonAsync(), s => s.Str("status") == "Expired", TimeSpan.FromSeconds(60));
+        var status = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync(statusUrl)).JsonAsync(), s => s.Str("status") == "Expired", TimeSpan.FromSeconds(180));
         status.Str("status").Should().Be("Expired");
         (await Mailbox.MessageAsync(Api, "sid@silent-partner.example", "Your partner application for Silent Partner GmbH expired")).Str("text").Should().Contain("did not receive an answer");
         var late = await Api.Anonymous.PostJsonAsync($"partner-applications/{id}/info", new { token, answer = "Sorry, late." });
@@ -237,10 +237,10 @@ public sealed class ChecklistReminderTests(ShortChecklistFixture fixture) : ICla
         var offer = await Mailbox.MessageAsync(Api, "bea@blue-yonder.example", "Please accept the partner program agreement");
         (await Api.Anonymous.PostAsync(Mailbox.ApprovalPath(Mailbox.Link(offer, "/approvals/")), new FormUrlEncodedContent([new("decision", "accept")]))).StatusCode.Should().Be(HttpStatusCode.OK);
 
-        var first = await Mailbox.MessageAsync(Api, "bea@blue-yonder.example", "Blue Yonder Travel: ", TimeSpan.FromSeconds(60));
+        var first = await Mailbox.MessageAsync(Api, "bea@blue-yonder.example", "Blue Yonder Travel: ", TimeSpan.FromSeconds(180));
         first.Str("subject").Should().Be("Blue Yonder Travel: 4 onboarding steps left");
         first.Str("text").Should().Contain("- Register a first deal").And.Contain("- Invite a colleague").And.NotContain("Accept the program agreement");
-        await Responses.EventuallyAsync(() => Mailbox.CountAsync(Api, "bea@blue-yonder.example", "Blue Yonder Travel: "), n => n >= 2, TimeSpan.FromSeconds(60));
+        await Responses.EventuallyAsync(() => Mailbox.CountAsync(Api, "bea@blue-yonder.example", "Blue Yonder Travel: "), n => n >= 2, TimeSpan.FromSeconds(180));
         var partnerId = (await (await admin.GetAsync($"partner-applications/{id}")).JsonAsync()).Str("partnerId");
         (await Api.WorkflowFinishedAsync(Prm.Workflows.Onboarding.ChecklistFollowUp.InstanceId(partnerId))).Should().Be(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
         (await Mailbox.CountAsync(Api, "bea@blue-yonder.example", "Blue Yonder Travel: ")).Should().Be(2, "two reminders, each sent once, and the follow-up has ended");

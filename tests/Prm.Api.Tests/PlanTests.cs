@@ -168,7 +168,7 @@ public sealed class PlanTests(PlanFixture fixture) : IClassFixture<PlanFixture>
         // The plan's workflow waits for the quarter's reminder; operators see it under the plan.
         var admin = await Api.ClientAsync(Demo.Admin);
         var ops = await Responses.EventuallyAsync(async () => await (await admin.GetAsync($"ops/workflows?subject=plans/{id}")).JsonAsync(),
-            w => w.GetProperty("workflows")[0].Str("runtimeStatus") == "Running", TimeSpan.FromSeconds(60));
+            w => w.GetProperty("workflows")[0].Str("runtimeStatus") == "Running", TimeSpan.FromSeconds(180));
         ops.GetProperty("workflows").EnumerateArray().Single().Should().Match<JsonElement>(w => w.Str("kind") == "plan" && w.Str("instanceId") == "plan-" + id);
 
         // A custom objective's actual is recorded with evidence; the others come from the records only.

@@ -259,7 +259,7 @@ public sealed class TrainingTests(ApiHostFixture fixture) : IClassFixture<ApiHos
         {
             // The holder and the partner's admins.
             await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(to)}&limit=500")).Content.ReadAsStringAsync(),
-                m => m.Contains(title + " certification: must be requalified on the new course version"), TimeSpan.FromSeconds(60));
+                m => m.Contains(title + " certification: must be requalified on the new course version"), TimeSpan.FromSeconds(180));
         }
 
         // Passing version 2 restores the expiry it had.
@@ -349,8 +349,8 @@ public sealed class CertificationExpiryTests(ShortCertificationFixture fixture) 
         (await Training.PassAsync(sam, courseId)).GetProperty("passed").GetBoolean().Should().BeTrue();
         var earned = await Training.EventAsync(Api, "certification.earned", e => e.GetProperty("data").Str("definitionId") == definition.Str("id"));
         var awardId = earned.GetProperty("data").Str("awardId");
-        await Training.EventAsync(Api, "certification.expiringSoon", e => e.GetProperty("data").Str("awardId") == awardId, TimeSpan.FromSeconds(60));
-        var expired = await Training.EventAsync(Api, "certification.expired", e => e.GetProperty("data").Str("awardId") == awardId, TimeSpan.FromSeconds(60));
+        await Training.EventAsync(Api, "certification.expiringSoon", e => e.GetProperty("data").Str("awardId") == awardId, TimeSpan.FromSeconds(180));
+        var expired = await Training.EventAsync(Api, "certification.expired", e => e.GetProperty("data").Str("awardId") == awardId, TimeSpan.FromSeconds(180));
         expired.GetProperty("data").Str("status").Should().Be("Expired");
         (await Api.WorkflowFinishedAsync("award-" + awardId)).Should().Be(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
         var code = (await (await sam.GetAsync("people/me/certifications")).JsonAsync()).GetProperty("awards").EnumerateArray().Single(a => a.Str("id") == awardId).Str("verificationCode");

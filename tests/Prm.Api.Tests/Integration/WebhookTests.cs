@@ -58,7 +58,7 @@ public sealed class WebhookTests(ApiHostFixture fixture) : IClassFixture<ApiHost
             var received = receiver.Verified.Where(r => r.Subject == $"deals/{dealId}").Select(r => r.Id).ToList();
             var committed = await Responses.EventuallyAsync(async () => (await (await Api.Anonymous.GetAsync($"dev/cloudevents?limit=500")).JsonAsync()).GetProperty("items")
                     .EnumerateArray().Reverse().Where(e => e.Str("subject") == $"deals/{dealId}").Select(e => e.Str("id")).ToList(),
-                c => received.All(c.Contains), TimeSpan.FromSeconds(60));
+                c => received.All(c.Contains), TimeSpan.FromSeconds(180));
             received.Should().Equal(committed.Take(received.Count), $"deals/{dealId} arrives in commit order, once each");
         }
         receiver.Rejected.Should().BeEmpty("every request carries a valid Standard Webhooks signature");
@@ -82,7 +82,7 @@ public sealed class WebhookTests(ApiHostFixture fixture) : IClassFixture<ApiHost
         ping.StatusCode.Should().Be(HttpStatusCode.Accepted);
         var deliveryId = (await ping.JsonAsync()).Str("id");
 
-        var done = await Responses.EventuallyAsync(() => DeliveryAsync(id, deliveryId), d => d.Str("status") == "Succeeded", TimeSpan.FromSeconds(60));
+        var done = await Responses.EventuallyAsync(() => DeliveryAsync(id, deliveryId), d => d.Str("status") == "Succeeded", TimeSpan.FromSeconds(180));
         done.GetProperty("attempts").GetInt32().Should().Be(4);
         receiver.Verified.Should().ContainSingle().Which.Type.Should().Be("com.prmfunctions.webhook.ping");
         var attempts = (await LogAsync(id)).Where(a => a.Str("deliveryId") == deliveryId).OrderBy(a => a.GetProperty("attempt").GetInt32()).ToList();

@@ -52,7 +52,7 @@ public sealed class OperationsTests(OperationsHostFixture fixture) : IClassFixtu
                 items => items.Any(m => m.Str("subject") == $"partners/{partnerId}" && m.GetProperty("attempts").GetInt32() >= 1), TimeSpan.FromSeconds(30));
             pending.First(m => m.Str("subject") == $"partners/{partnerId}").Str("status").Should().Be("Pending");
 
-            var dead = (await Responses.EventuallyAsync(() => OutboxAsync(admin), items => items.Any(m => m.Str("subject") == $"partners/{partnerId}"), TimeSpan.FromSeconds(60)))
+            var dead = (await Responses.EventuallyAsync(() => OutboxAsync(admin), items => items.Any(m => m.Str("subject") == $"partners/{partnerId}"), TimeSpan.FromSeconds(180)))
                 .Single(m => m.Str("subject") == $"partners/{partnerId}");
             dead.Str("status").Should().Be("Dead");
             dead.Str("type").Should().Be("partner.created");
@@ -74,7 +74,7 @@ public sealed class OperationsTests(OperationsHostFixture fixture) : IClassFixtu
             retried.StatusCode.Should().Be(HttpStatusCode.Accepted, await retried.Content.ReadAsStringAsync());
             (await retried.JsonAsync()).Str("status").Should().Be("Pending");
             await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync("dev/events?limit=500")).JsonAsync(),
-                e => e.GetProperty("items").EnumerateArray().Any(x => x.Str("id") == dead.Str("id")), TimeSpan.FromSeconds(60));
+                e => e.GetProperty("items").EnumerateArray().Any(x => x.Str("id") == dead.Str("id")), TimeSpan.FromSeconds(180));
             (await OutboxAsync(admin)).Should().NotContain(m => m.Str("id") == dead.Str("id"));
             await Responses.EventuallyAsync(() => OutboxAsync(admin, "Pending"), items => items.All(m => m.Str("id") != dead.Str("id")), TimeSpan.FromSeconds(30));
             await ApiSteps.ProblemAsync(await admin.PostAsync($"ops/outbox/{dead.Str("id")}/retry", null), 404);
@@ -110,7 +110,7 @@ public sealed class OperationsTests(OperationsHostFixture fixture) : IClassFixtu
         var subject = $"deals/{dealId}";
 
         var shown = await Responses.EventuallyAsync(async () => await (await admin.GetAsync($"ops/workflows?subject={subject}")).JsonAsync(),
-            w => w.GetProperty("workflows")[0].Str("runtimeStatus") == "Running", TimeSpan.FromSeconds(60));
+            w => w.GetProperty("workflows")[0].Str("runtimeStatus") == "Running", TimeSpan.FromSeconds(180));
         shown.Str("subject").Should().Be(subject);
         var workflow = shown.GetProperty("workflows").EnumerateArray().Single();
         workflow.Str("kind").Should().Be("deal");
@@ -130,12 +130,12 @@ public sealed class OperationsTests(OperationsHostFixture fixture) : IClassFixtu
         var restarted = await admin.PostJsonAsync("ops/workflows/restart", new { subject, instanceId = "deal-" + dealId });
         restarted.StatusCode.Should().Be(HttpStatusCode.Accepted, await restarted.Content.ReadAsStringAsync());
         await Responses.EventuallyAsync(async () => await (await admin.GetAsync($"ops/workflows?subject={subject}")).JsonAsync(),
-            w => w.GetProperty("workflows")[0].Str("runtimeStatus") == "Running", TimeSpan.FromSeconds(60));
+            w => w.GetProperty("workflows")[0].Str("runtimeStatus") == "Running", TimeSpan.FromSeconds(180));
 
         // A registration decided for good needs no workflow: nothing to restart.
         (await sam.PostJsonAsync($"deals/{dealId}/outcome", new { result = "lost", reason = "Budget cut." })).StatusCode.Should().Be(HttpStatusCode.OK);
         await Responses.EventuallyAsync(async () => await (await admin.GetAsync($"ops/workflows?subject={subject}")).JsonAsync(),
-            w => w.GetProperty("workflows")[0].Str("runtimeStatus") == "Completed", TimeSpan.FromSeconds(60));
+            w => w.GetProperty("workflows")[0].Str("runtimeStatus") == "Completed", TimeSpan.FromSeconds(180));
         (await ApiSteps.ProblemAsync(await admin.PostJsonAsync("ops/workflows/restart", new { subject }), 409)).Str("field").Should().Be("subject");
     }
 

@@ -53,7 +53,7 @@ public sealed class TelemetryTests(TelemetryHostFixture fixture) : IClassFixture
         var dealId = (await response.JsonAsync()).Str("id");
 
         // The webhook receiver gets the event with the request's correlation id (header and CloudEvent extension); the delivery log shows it.
-        var received = await Responses.EventuallyAsync(() => Task.FromResult(receiver.Verified.FirstOrDefault(r => r.Subject == $"deals/{dealId}")), r => r is not null, TimeSpan.FromSeconds(60));
+        var received = await Responses.EventuallyAsync(() => Task.FromResult(receiver.Verified.FirstOrDefault(r => r.Subject == $"deals/{dealId}")), r => r is not null, TimeSpan.FromSeconds(180));
         received!.CloudEvent.Str("correlationid").Should().Be(traceId);
         var log = await Responses.EventuallyAsync(async () => await (await (await Api.ClientAsync(Demo.Admin)).GetAsync($"webhooks/{webhookId}/deliveries?limit=100")).JsonAsync(),
             l => l.GetProperty("items").EnumerateArray().Any(a => a.Str("subject") == $"deals/{dealId}"));
@@ -69,7 +69,7 @@ public sealed class TelemetryTests(TelemetryHostFixture fixture) : IClassFixture
 
         // Its spans are one trace: the outbox delivery, the workflow the delivery started (Durable Task spans), the webhook delivery.
         var spans = await Responses.EventuallyAsync(() => Task.FromResult(Spans().Where(a => a.TraceId.ToHexString() == traceId).ToList()),
-            s => s.Any(a => a.DisplayName.StartsWith("webhook.deliver", StringComparison.Ordinal)) && s.Any(a => a.Source.Name.StartsWith("Microsoft.DurableTask", StringComparison.Ordinal)), TimeSpan.FromSeconds(60));
+            s => s.Any(a => a.DisplayName.StartsWith("webhook.deliver", StringComparison.Ordinal)) && s.Any(a => a.Source.Name.StartsWith("Microsoft.DurableTask", StringComparison.Ordinal)), TimeSpan.FromSeconds(180));
         spans.Should().Contain(a => a.DisplayName == "outbox.deliver deal.submitted" && (string?)a.GetTagItem("prm.correlation_id") == traceId);
         spans.Should().Contain(a => a.DisplayName == "webhook.deliver deal.submitted" && (string?)a.GetTagItem("prm.subject") == $"deals/{dealId}");
         spans.Where(a => a.Source.Name.StartsWith("Microsoft.DurableTask", StringComparison.Ordinal)).Select(a => a.DisplayName).Should().Contain(n => n.Contains(nameof(Prm.Workflows.Deals.DealOrchestrator)));
@@ -83,7 +83,7 @@ public sealed class TelemetryTests(TelemetryHostFixture fixture) : IClassFixture
         receiver.Secrets.Add(secret);
         var sam = await Api.ClientAsync(Demo.NorthwindRep);
         var deal = await Deals.RegisterAsync(sam, Deals.Body("Metered Customer GmbH", $"metered-{Guid.NewGuid():N}"[..18] + ".example"));
-        await Responses.EventuallyAsync(() => Task.FromResult(receiver.Verified.Any(r => r.Subject == $"deals/{deal.Str("id")}")), r => r, TimeSpan.FromSeconds(60));
+        await Responses.EventuallyAsync(() => Task.FromResult(receiver.Verified.Any(r => r.Subject == $"deals/{deal.Str("id")}")), r => r, TimeSpan.FromSeconds(180));
 
         var provider = Api.Services.GetRequiredService<MeterProvider>();
         IReadOnlyList<Metric> Flushed()
@@ -92,7 +92,7 @@ public sealed class TelemetryTests(TelemetryHostFixture fixture) : IClassFixture
             lock (fixture.Metrics) return fixture.Metrics.ToList();
         }
         var metrics = await Responses.EventuallyAsync(() => Task.FromResult(Flushed()),
-            m => new[] { "prm.deals.registered", "prm.outbox.delivered", "prm.outbox.lag", "prm.webhook.attempts" }.All(n => m.Any(x => x.Name == n)), TimeSpan.FromSeconds(60));
+            m => new[] { "prm.deals.registered", "prm.outbox.delivered", "prm.outbox.lag", "prm.webhook.attempts" }.All(n => m.Any(x => x.Name == n)), TimeSpan.FromSeconds(180));
         var registered = metrics.Last(m => m.Name == "prm.deals.registered");
         var levels = new List<string>();
         foreach (ref readonly var point in registered.GetMetricPoints())
