@@ -14,7 +14,7 @@ using static Prm.Benchmarks.Measure;
 // Latency and storage round trips of the main API operations on the in-process local host against Azurite,
 // next to a raw Azurite point read measured in the same run. Usage: [--quick] [--explain] [--out PATH]; --explain prints each write's round trips with their timing; --deals runs the deal registration load benchmark instead;
 // --triggers the decision-to-workflow latency through the outbox queue and the idle storage transactions; --drain the outbox backlog
-// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners; --training the exam submit and 10,000 awards expiring at once (--awards N); --tiers the nightly evaluation of 10,000 partners (--partners N) and one event-driven re-evaluation; --import the 10,000-row partner CSV import (--durable-in-memory: the Durable backend in memory, not on Azurite); --home the portal home of a partner admin with 1,000 registrations, 100 lead offers and 50 MDF requests; --webhooks commit-to-receipt latency of webhook deliveries to three loopback receivers (--registrations N), then with one receiver failing.
+// a crashed host leaves (1,000 messages) delivered by one sweep; --assets a partner's first page of 5,000 assets and co-branded rendering; --leads routing one lead with 50 and 5,000 Active partners; --training the exam submit and 10,000 awards expiring at once (--awards N); --tiers the nightly evaluation of 10,000 partners (--partners N) and one event-driven re-evaluation; --import the 10,000-row partner CSV import (--durable-in-memory: the Durable backend in memory, not on Azurite); --home the portal home of a partner admin with 1,000 registrations, 100 lead offers and 50 MDF requests; --webhooks commit-to-receipt latency of webhook deliveries to three loopback receivers (--registrations N), then with one receiver failing; --analytics the program KPI table for a quarter with 1,000 and 100,000 deals seeded; --pos a 100,000-line POS import (dry run and commit) next to raw batched inserts.
 var quick = args.Contains("--quick");
 var outIndex = Array.IndexOf(args, "--out");
 var outPath = Path.GetFullPath(outIndex >= 0 && outIndex + 1 < args.Length ? args[outIndex + 1] : "benchmark-results.md");
@@ -93,6 +93,22 @@ try
         var homeReport = "# PrmFunctions portal home benchmark\n" + await PortalHomeBenchmark.RunAsync(api, azurite.ConnectionString, quick, GetAsync, SettleAsync);
         Console.WriteLine(homeReport);
         await File.WriteAllTextAsync(outPath, homeReport);
+        Console.WriteLine($"Written to {outPath}");
+        return;
+    }
+    if (args.Contains("--analytics"))
+    {
+        var analyticsReport = "# PrmFunctions analytics benchmark\n" + await AnalyticsBenchmark.RunAsync(api, azurite.ConnectionString, quick, GetAsync, SettleAsync);
+        Console.WriteLine(analyticsReport);
+        await File.WriteAllTextAsync(outPath, analyticsReport);
+        Console.WriteLine($"Written to {outPath}");
+        return;
+    }
+    if (args.Contains("--pos"))
+    {
+        var posReport = "# PrmFunctions POS import benchmark\n" + await PosBenchmark.RunAsync(api, azurite.ConnectionString, quick, SettleAsync);
+        Console.WriteLine(posReport);
+        await File.WriteAllTextAsync(outPath, posReport);
         Console.WriteLine($"Written to {outPath}");
         return;
     }
