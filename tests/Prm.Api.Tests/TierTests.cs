@@ -143,7 +143,12 @@ public sealed class TierTests(ShortTierFixture fixture) : IClassFixture<ShortTie
         kept.GetProperty("pendingDowngrade").ValueKind.Should().Be(JsonValueKind.Null);
         kept.GetProperty("manualCriteria").EnumerateArray().Single(m => m.Str("key") == "businessPlan").GetProperty("met").GetBoolean().Should().BeTrue();
         await Training.EventAsync(Api, "tier.downgradeCancelled", e => e.GetProperty("data").Str("downgradeId") == firstDowngrade);
-        (await Api.WorkflowFinishedAsync("tier-" + firstDowngrade)).Should().Be(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
+        // The workflow starts from the scheduled event's projection, which has run once the development sink lists the event. A
+        // downgrade cancelled before that starts no workflow (a loaded machine); one that started must end, not downgrade.
+        await Training.EventAsync(Api, "tier.downgradeScheduled", e => e.GetProperty("data").Str("downgradeId") == firstDowngrade, TimeSpan.FromSeconds(180));
+        var durable = Microsoft.Extensions.DependencyInjection.ServiceProviderServiceExtensions.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>(Api.Services);
+        if (await durable.GetInstanceAsync("tier-" + firstDowngrade) is not null)
+            (await Api.WorkflowFinishedAsync("tier-" + firstDowngrade)).Should().Be(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
         await Mailbox.MessageAsync(Api, Demo.NorthwindAdmin, "Northwind Traders: keeps gold", TimeSpan.FromSeconds(180));
 
         // Sam leaves: no certified sales person is left. The downgrade is scheduled, both warnings name the gap, then it happens.
