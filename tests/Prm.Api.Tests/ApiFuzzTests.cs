@@ -70,6 +70,12 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
             {
                 response = await identities[request.Identity].Client.SendAsync(message, ct);
             }
+            catch (HttpRequestException) when (request.Url.Length > 8000)
+            {
+                // Kestrel refuses a request line over its limit (414) before reading the body and closes the connection: a client still
+                // sending a large body sees the reset instead of the 414, depending on timing. No application code ran.
+                return;
+            }
             catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
             {
                 failures.Add($"#{index} {request.Describe(identities[request.Identity].Name)} -> no response: {ex.Message}");
