@@ -187,13 +187,19 @@ public sealed partial class LocalHostProcessTests
 
             using var second = HostProcess.Start(HostPort(azurite), azurite, settings);
             await second.WaitHealthyAsync();
+            // The mails before the step under test: the welcome must be a new one, sent because of the acceptance below.
+            var beforeAccept = await WaitForMailboxAsync(second.Client, "rita@restart.example", _ => true, "the mailbox", TimeSpan.FromSeconds(30));
+            beforeAccept.Should().NotContain(s => s.StartsWith("Welcome to the partner program", StringComparison.Ordinal));
             var accepted = await second.Client.PostAsync(agreementPath, new FormUrlEncodedContent([new("decision", "accept")]));
             accepted.IsSuccessStatusCode.Should().BeTrue(await accepted.Content.ReadAsStringAsync());
             var admin = await TokenAsync(second.Client, "admin@vendor.example");
             (await Get(second.Client, $"partners/{partnerId}", admin)).GetProperty("status").GetString().Should().Be("Active");
             var timeline = await Get(second.Client, $"partners/{partnerId}/timeline", admin);
             timeline.GetProperty("items").EnumerateArray().Select(e => e.GetProperty("action").GetString()).Should().Contain("partner.agreement.accepted");
-            (await WaitForMailAsync(second.Client, "rita@restart.example", 4, TimeSpan.FromSeconds(30))).Should().BeGreaterThanOrEqualTo(4, "received, approved, invitation, agreement offer and the welcome after acceptance");
+            var afterAccept = await WaitForMailboxAsync(second.Client, "rita@restart.example",
+                m => m.Any(s => s.StartsWith("Welcome to the partner program", StringComparison.Ordinal)), "the welcome mail", TimeSpan.FromSeconds(60));
+            afterAccept.Should().HaveCount(beforeAccept.Count + 1, "the acceptance sent exactly one mail, the welcome")
+                .And.ContainSingle(s => s == "Welcome to the partner program, Restart Resilience AG");
             await HostProcess.SignalAsync(second.Process.Id, "-TERM");
             await second.WaitForExitAsync(TimeSpan.FromSeconds(40));
         }
@@ -266,17 +272,22 @@ public sealed partial class LocalHostProcessTests
         return await response.Content.ReadFromJsonAsync<JsonElement>();
     }
 
-    private static async Task<int> WaitForMailAsync(HttpClient client, string to, int count, TimeSpan timeout)
+    /// <summary>Waits until <paramref name="to"/> has at least <paramref name="count"/> mails; a timeout fails with what was there.</summary>
+    private static async Task<int> WaitForMailAsync(HttpClient client, string to, int count, TimeSpan timeout) =>
+        (await WaitForMailboxAsync(client, to, items => items.Count >= count, $"{count} mails", timeout)).Count;
+
+    /// <summary>The subjects of the mails to <paramref name="to"/>, once <paramref name="done"/> holds; a timeout fails with what was there.</summary>
+    private static async Task<IReadOnlyList<string>> WaitForMailboxAsync(HttpClient client, string to, Func<IReadOnlyList<string>, bool> done, string what, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
-        var found = 0;
+        IReadOnlyList<string> subjects = [];
         while (DateTime.UtcNow < deadline)
         {
             var mail = await client.GetFromJsonAsync<JsonElement>($"dev/mail?to={Uri.EscapeDataString(to)}");
-            found = mail.GetProperty("items").GetArrayLength();
-            if (found >= count) return found;
+            subjects = mail.GetProperty("items").EnumerateArray().Select(m => m.GetProperty("subject").GetString()!).ToList();
+            if (done(subjects)) return subjects;
             await Task.Delay(500);
         }
-        return found;
+        throw new TimeoutException($"Waited {timeout} for {what} to {to}; the mailbox had: [{string.Join(" | ", subjects)}]");
     }
 }
