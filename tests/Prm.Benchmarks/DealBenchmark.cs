@@ -106,6 +106,7 @@ public static class DealBenchmark
         }))));
         await settle(tables);
         var samples = new ConcurrentBag<Sample>();
+        StorageCalls.StartTally();
         var before = StorageCalls.Total;
         var clock = Stopwatch.StartNew();
         await Task.WhenAll(partners.Select(async p =>
@@ -133,6 +134,10 @@ public static class DealBenchmark
         var drained = Math.Max(0, drain.Elapsed.TotalSeconds - 2); // settle pauses 2 s after the outbox is empty
         Console.WriteLine($"The background work of the run finished {drained:0.0} s after its last response.");
         var all = samples.ToList();
+        var tally = StorageCalls.StopTally();
+        // Where the round trips went (requests and background together; the settle loop's own polls of the pending pointers included).
+        Console.WriteLine("Round trips per registration by method and table:");
+        foreach (var (key, calls) in tally.OrderByDescending(t => t.Value)) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"  {calls / (double)all.Count,6:0.00}  {key}"));
         var requestCalls = all.Sum(s => s.StorageCalls);
         var background = (StorageCalls.Total - before - requestCalls) / (double)all.Count;
         return new Run(all.Count, all.Count / elapsed.TotalSeconds, Percentile(all.Select(s => s.Ms), 50), Percentile(all.Select(s => s.Ms), 99),
