@@ -153,6 +153,7 @@ public sealed class OutboxDispatcher(
     /// </summary>
     public async Task DeliverCommittedAsync(OutboxSignal.Work work, CancellationToken ct)
     {
+        using var shared = DeliveryReads.Begin(); // the commit's projections read its partner once
         var delivered = new List<string>();
         if (queue is not null && await HasEarlierPendingAsync(work, ct))
         {
@@ -221,6 +222,7 @@ public sealed class OutboxDispatcher(
             var owners = pointers.GroupBy(p => p.GetString("Table") + "|" + p.GetString("Partition"), StringComparer.Ordinal);
             await Parallel.ForEachAsync(owners, new ParallelOptions { MaxDegreeOfParallelism = Math.Max(1, options.SweepParallelism), CancellationToken = ct }, async (owner, token) =>
             {
+                using var shared = DeliveryReads.Begin();
                 var blocked = false;
                 var sent = new List<string>();
                 try
@@ -333,6 +335,7 @@ public sealed class OutboxDispatcher(
     /// </summary>
     public async Task<int> DeliverQueuedAsync(OutboxQueueMessage work, CancellationToken ct)
     {
+        using var shared = DeliveryReads.Begin();
         var client = tables.Service.GetTableClient(work.Table);
         var delivered = 0;
         // Commit order per partition, like the sweep: the partition's pending messages up to the last one named (earlier commits still

@@ -10,10 +10,27 @@ namespace Prm.Storage.Partners;
 /// <summary>Partners on Table Storage: a partition per partner, key rows for domains and emails, a list index.</summary>
 public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, PartnerIndex index, ILogger<TablePartnerStore> log) : IPartnerStore
 {
-    public async Task<Versioned<Partner>?> GetAsync(string partnerId, CancellationToken ct)
+    public Task<Versioned<Partner>?> GetAsync(string partnerId, CancellationToken ct) =>
+        DeliveryReads.Current is { } shared ? shared.PartnerAsync(partnerId, () => ReadAsync(partnerId, ct)) : ReadAsync(partnerId, ct);
+
+    private async Task<Versioned<Partner>?> ReadAsync(string partnerId, CancellationToken ct)
     {
         var found = await tables.Partners.GetEntityIfExistsAsync<TableEntity>(partnerId, PartnerRows.ProfileKey, cancellationToken: ct);
         return found.HasValue ? new Versioned<Partner>(PartnerRows.ReadPartner(found.Value!), found.Value!.ETag.ToString()) : null;
+    }
+
+    /// <summary>A transaction of the partner's partition; an outbox delivery's shared read of the partner is forgotten, whatever the outcome.</summary>
+    private async Task<IReadOnlyList<string>> CommitAsync(string partnerId, IReadOnlyList<TableTransactionAction> actions, ChangeSet changes, CancellationToken ct, Task? alongside = null)
+    {
+        DeliveryReads.Current?.Forget(partnerId);
+        try
+        {
+            return await writer.CommitAsync(tables.Partners, partnerId, actions, changes, ct, alongside: alongside);
+        }
+        finally
+        {
+            DeliveryReads.Current?.Forget(partnerId);
+        }
     }
 
     public async Task<string?> FindByDomainAsync(string domain, CancellationToken ct)
@@ -38,7 +55,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, PartnerRows.Profile(partner)) };
             actions.AddRange(users.Select(u => new TableTransactionAction(TableTransactionActionType.Add, PartnerRows.User(u))));
             // The claims run side by side with the outbox pointers; the transaction waits for both.
-            var etags = await writer.CommitAsync(tables.Partners, partner.Id, actions, changes, ct, alongside: AllClaimedAsync(claims, claimed));
+            var etags = await CommitAsync(partner.Id, actions, changes, ct, alongside: AllClaimedAsync(claims, claimed));
             claimed.Clear();
             await RefreshIndexAsync(partner, null, null, ct);
             return etags[0];
@@ -93,7 +110,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
     {
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(etag)) };
         actions.AddRange(alongside);
-        var etags = await writer.CommitAsync(tables.Partners, partner.Id, actions, changes, ct);
+        var etags = await CommitAsync(partner.Id, actions, changes, ct);
         var previous = changes.Audit.SelectMany(a => a.Changes).ToList();
         await RefreshIndexAsync(partner,
             previous.FirstOrDefault(c => c.Field == "name")?.Before,
@@ -123,7 +140,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         IReadOnlyList<string> etags;
         try
         {
-            etags = await writer.CommitAsync(tables.Partners, partner.Id,
+            etags = await CommitAsync(partner.Id,
             [
                 new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(partnerETag)),
                 new(TableTransactionActionType.Add, PartnerRows.User(user)),
@@ -141,7 +158,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
 
     public async Task<string> UpdateUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct)
     {
-        var etags = await writer.CommitAsync(tables.Partners, partner.Id,
+        var etags = await CommitAsync(partner.Id,
         [
             new(TableTransactionActionType.UpdateReplace, PartnerRows.User(user), new Azure.ETag(userETag)),
             new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(partnerETag)),
@@ -156,7 +173,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         await SyncIdentityAsync(user, disabled: true, ct);
         try
         {
-            await writer.CommitAsync(tables.Partners, partner.Id,
+            await CommitAsync(partner.Id,
             [
                 new(TableTransactionActionType.Delete, PartnerRows.User(user), new Azure.ETag(userETag)),
                 new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(partnerETag)),
