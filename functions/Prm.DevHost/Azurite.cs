@@ -39,7 +39,7 @@ public sealed class Azurite : IAsyncDisposable
         $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{AccountName};QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName};TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};";
 
     /// <summary>Reuses an emulator already listening on the ports, or installs and starts one.</summary>
-    public static async Task<Azurite> StartAsync(int blobPort, int queuePort, int tablePort, string? location, Action<string>? log = null, CancellationToken ct = default)
+    public static async Task<Azurite> StartAsync(int blobPort, int queuePort, int tablePort, string? location, Action<string>? log = null, CancellationToken ct = default, TimeSpan? listenWithin = null)
     {
         var azurite = new Azurite(blobPort, queuePort, tablePort);
         var pidFile = location is null ? null : Path.Combine(location, PidFileName);
@@ -85,7 +85,8 @@ public sealed class Azurite : IAsyncDisposable
         while (!(IsListening(blobPort) && IsListening(queuePort) && IsListening(tablePort)))
         {
             if (azurite.process.HasExited) throw new InvalidOperationException($"Azurite exited with code {azurite.process.ExitCode} before listening (ports {blobPort}/{queuePort}/{tablePort} taken?).");
-            if (deadline.Elapsed > TimeSpan.FromSeconds(60)) { await azurite.DisposeAsync(); throw new TimeoutException("Azurite did not listen within 60 s."); }
+            var limit = listenWithin ?? TimeSpan.FromSeconds(60);
+            if (deadline.Elapsed > limit) { await azurite.DisposeAsync(); throw new TimeoutException($"Azurite did not listen within {limit.TotalSeconds:0} s."); }
             await Task.Delay(100, ct);
         }
         if (pidFile is not null)

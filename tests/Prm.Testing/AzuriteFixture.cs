@@ -20,7 +20,8 @@ public static class TestAzurite
         {
             if (instance is not null) return instance;
             var (blob, queue, table) = Azurite.FreePorts();
-            instance = await Azurite.StartAsync(blob, queue, table, location: null);
+            // A generous deadline: node starting Azurite on a loaded machine (a second suite beside this one) can take a minute.
+            instance = await Azurite.StartAsync(blob, queue, table, location: null, listenWithin: TimeSpan.FromSeconds(300));
             AppDomain.CurrentDomain.ProcessExit += (_, _) => instance.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return instance;
         }
