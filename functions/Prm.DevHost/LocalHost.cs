@@ -112,7 +112,7 @@ public sealed class LocalHost : IAsyncDisposable
 
         builder.WebHost.UseUrls(options.Url);
         builder.Services.AddPrmApplication(builder.Configuration);
-        // OpenTelemetry as in Azure; exported to the console (Telemetry:Exporter, appsettings.json) or to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
+        // OpenTelemetry as in Azure; exported to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set, to the console with Telemetry:Exporter=console (off by default: appsettings.json).
         Prm.Functions.Telemetry.TelemetryRegistration.AddPrmTelemetry(builder.Services, builder.Configuration, functionsHost: false);
 
         var durableLogs = LoggerFactory.Create(logging => logging.AddConsole().SetMinimumLevel(LogLevel.Warning));
