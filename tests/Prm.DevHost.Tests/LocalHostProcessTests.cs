@@ -68,7 +68,7 @@ public sealed partial class LocalHostProcessTests
                 azuritePid = int.Parse(match.Groups[1].Value);
                 (await File.ReadAllTextAsync(Path.Combine(location, Azurite.PidFileName))).Trim().Should().Be(azuritePid.ToString());
                 await HostProcess.SignalAsync(first.Process.Id, "-KILL");
-                (await first.WaitForExitAsync(TimeSpan.FromSeconds(30))).Should().BeTrue();
+                (await first.WaitForExitAsync(TimeSpan.FromSeconds(90))).Should().BeTrue();
             }
             Azurite.IsListening(azurite.Table).Should().BeTrue("a killed host leaves its Azurite running");
 
@@ -126,7 +126,7 @@ public sealed partial class LocalHostProcessTests
                 var userId = (await invited.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
                 // The invitation email proves the outbox delivered the event that starts the workflow; Running in the task hub, that the
                 // workflow's first episode (which schedules the reminder timer) is committed, so the kill cannot lose it.
-                (await WaitForMailAsync(first.Client, "survivor@northwind.example", 1, TimeSpan.FromSeconds(30))).Should().Be(1);
+                (await WaitForMailAsync(first.Client, "survivor@northwind.example", 1, TimeSpan.FromSeconds(120))).Should().Be(1);
                 await WaitForWorkflowRunningAsync(azurite.Table, settings["LocalHost__TaskHub"], "invitation-" + userId, TimeSpan.FromSeconds(60));
                 await HostProcess.SignalAsync(first.Process.Id, "-KILL");
                 (await first.WaitForExitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
@@ -179,7 +179,7 @@ public sealed partial class LocalHostProcessTests
                 var decided = await first.Client.SendAsync(decide);
                 decided.IsSuccessStatusCode.Should().BeTrue(first.Output);
                 partnerId = (await decided.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("partnerId").GetString()!;
-                agreementPath = await WaitForLinkAsync(first.Client, "rita@restart.example", "Please accept", TimeSpan.FromSeconds(30));
+                agreementPath = await WaitForLinkAsync(first.Client, "rita@restart.example", "Please accept", TimeSpan.FromSeconds(120));
                 await WaitForWorkflowRunningAsync(azurite.Table, settings["LocalHost__TaskHub"], "agreement-" + partnerId, TimeSpan.FromSeconds(60));
                 await HostProcess.SignalAsync(first.Process.Id, "-KILL");
                 (await first.WaitForExitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
@@ -188,7 +188,7 @@ public sealed partial class LocalHostProcessTests
             using var second = HostProcess.Start(HostPort(azurite), azurite, settings);
             await second.WaitHealthyAsync();
             // The mails before the step under test: the welcome must be a new one, sent because of the acceptance below.
-            var beforeAccept = await WaitForMailboxAsync(second.Client, "rita@restart.example", _ => true, "the mailbox", TimeSpan.FromSeconds(30));
+            var beforeAccept = await WaitForMailboxAsync(second.Client, "rita@restart.example", _ => true, "the mailbox", TimeSpan.FromSeconds(120));
             beforeAccept.Should().NotContain(s => s.StartsWith("Welcome to the partner program", StringComparison.Ordinal));
             var accepted = await second.Client.PostAsync(agreementPath, new FormUrlEncodedContent([new("decision", "accept")]));
             accepted.IsSuccessStatusCode.Should().BeTrue(await accepted.Content.ReadAsStringAsync());

@@ -72,10 +72,10 @@ internal static class BicepCli
         process.ErrorDataReceived += (_, e) => { if (e.Data is not null) { lock (stderr) { stderr.AppendLine(e.Data); } } };
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        if (!process.WaitForExit(TimeSpan.FromMinutes(2)))
+        if (!process.WaitForExit(TimeSpan.FromMinutes(10)))
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"bicep {string.Join(' ', arguments)} did not finish within 2 minutes.");
+            throw new TimeoutException($"bicep {string.Join(' ', arguments)} did not finish within 10 minutes.");
         }
 
         process.WaitForExit(); // flush the asynchronous readers
