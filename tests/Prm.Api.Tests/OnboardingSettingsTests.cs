@@ -8,13 +8,18 @@ namespace Prm.Api.Tests;
 /// <summary>Mail helpers the onboarding tests share.</summary>
 internal static class Mailbox
 {
-    public static async Task<JsonElement> MessageAsync(ApiHost api, string to, string subjectStart, TimeSpan? timeout = null)
+    public static Task<JsonElement> MessageAsync(ApiHost api, string to, string subjectStart, TimeSpan? timeout = null) =>
+        MessageAsync(api, to, subjectStart, _ => true, timeout);
+
+    /// <summary>The newest mail to <paramref name="to"/> whose subject starts so and that <paramref name="matching"/> accepts (e.g. by its text).</summary>
+    public static async Task<JsonElement> MessageAsync(ApiHost api, string to, string subjectStart, Func<JsonElement, bool> matching, TimeSpan? timeout = null)
     {
+        bool Wanted(JsonElement x) => x.Str("subject").StartsWith(subjectStart, StringComparison.Ordinal) && matching(x);
         // Newest 500 and up to three minutes: after a test that files hundreds of requests, the outbox works through their emails first.
         var mail = await Responses.EventuallyAsync(
             async () => await (await api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(to)}&limit=500")).JsonAsync(),
-            m => m.GetProperty("items").EnumerateArray().Any(x => x.Str("subject").StartsWith(subjectStart, StringComparison.Ordinal)), timeout ?? TimeSpan.FromMinutes(3));
-        return mail.GetProperty("items").EnumerateArray().First(x => x.Str("subject").StartsWith(subjectStart, StringComparison.Ordinal));
+            m => m.GetProperty("items").EnumerateArray().Any(Wanted), timeout ?? TimeSpan.FromMinutes(3));
+        return mail.GetProperty("items").EnumerateArray().First(Wanted);
     }
 
     public static async Task<int> CountAsync(ApiHost api, string to, string subjectStart) =>

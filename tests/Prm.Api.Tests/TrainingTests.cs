@@ -342,10 +342,10 @@ public sealed class CertificationExpiryTests(ShortCertificationFixture fixture) 
         var admin = await Api.ClientAsync(Demo.Admin);
         var sam = await Api.ClientAsync(Demo.NorthwindRep);
         var courseId = await Training.CourseAsync(admin, Training.CourseBody("Short-lived course", questions: 1));
-        // One month (30 days of 300 ms = 9 s) of validity, reminders 20 and 10 days before (3 s and 6 s after the award), 30 days (9 s) of
-        // grace. A workflow that starts late still sends the latest reminder due before the expiry; one that starts after the expiry sends
-        // none, by rule — so the validity leaves a loaded machine 9 s to start it (3 s did not, under a second suite copy).
-        var definition = await Training.CertificationAsync(admin, "Short-lived certification", [courseId], validityMonths: 1, reminders: [20, 10], graceDays: 30);
+        // Three months (90 days of 300 ms = 27 s) of validity, reminders 20 and 10 days before (21 s and 24 s after the award), 30 days
+        // (9 s) of grace. A workflow that starts late still sends the latest reminder due before the expiry; one that starts after the
+        // expiry sends none, by rule — so the validity leaves a loaded machine 27 s to start it (9 s did not at a load average of 60-90).
+        var definition = await Training.CertificationAsync(admin, "Short-lived certification", [courseId], validityMonths: 3, reminders: [20, 10], graceDays: 30);
         (await Training.PassAsync(sam, courseId)).GetProperty("passed").GetBoolean().Should().BeTrue();
         var earned = await Training.EventAsync(Api, "certification.earned", e => e.GetProperty("data").Str("definitionId") == definition.Str("id"));
         var awardId = earned.GetProperty("data").Str("awardId");
