@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
+using Microsoft.DurableTask.Client;
 using Prm.Core.Common;
 using Prm.Core.Identity;
 using Prm.Core.Notifications;
@@ -26,7 +27,7 @@ public sealed class NotificationFunctions(MyNotifications preferences, Unsubscri
     [Access(AccessPolicy.SignedIn)]
     [ApiOperation("Change my notification preferences", "Replaces the signed-in person's choices: timeZone (an IANA id such as Europe/Berlin; null takes the program's) and preferences (kind to immediate, dailyDigest, weeklyDigest or off; kinds left out take the program default). A kind that carries decisions with deadlines or access (invitations, agreements, reviewRequests, infoRequests, leadOffers, applicantMessages) only takes immediate: 422 naming preferences.{kind}. An unknown time zone is 422 naming timeZone. Emits notification.preferencesChanged.",
         Request = typeof(NotificationPreferencesRequest), Response = typeof(NotificationPreferencesDto), OptionalIfMatch = true)]
-    public async Task<IActionResult> Put([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "me/notifications")] HttpRequest req, CancellationToken ct) =>
+    public async Task<IActionResult> Put([HttpTrigger(AuthorizationLevel.Anonymous, "put", Route = "me/notifications")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct) =>
         Api.Versioned(await preferences.SaveAsync(req.Caller(), await ApiJson.ReadAsync<NotificationPreferencesRequest>(req, ct), req.IfMatch(), ct));
 
     [Function("ShowUnsubscribeLink")]
@@ -40,7 +41,7 @@ public sealed class NotificationFunctions(MyNotifications preferences, Unsubscri
     [Access(AccessPolicy.Anonymous)]
     [ApiOperation("Unsubscribe in one click", "RFC 8058 one-click unsubscribe (the List-Unsubscribe-Post target, body List-Unsubscribe=One-Click) and the page's button: sets the link's kind to off for the person it was sent to, once, without sign-in, and emits notification.unsubscribed. An unknown, forged, expired or already used link does nothing and is 404.",
         Request = typeof(UnsubscribeForm), RequestContentType = "application/x-www-form-urlencoded", ResponseContentType = "text/html", ErrorContentType = "text/html", Errors = [404])]
-    public Task<IActionResult> Use([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "notifications/unsubscribe/{token}")] HttpRequest req, string token, CancellationToken ct) =>
+    public Task<IActionResult> Use([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "notifications/unsubscribe/{token}")] HttpRequest req, [DurableClient] DurableTaskClient durable, string token, CancellationToken ct) =>
         PageAsync(() => unsubscribes.UnsubscribeAsync(token, ct));
 
     private async Task<IActionResult> PageAsync(Func<Task<string>> page)
