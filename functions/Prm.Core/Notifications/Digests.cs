@@ -87,13 +87,19 @@ public sealed class Digests(INotificationStore store, IPartnerStore partners, IS
         return await store.ClearAsync(userId, items, new ChangeSet([], [message]), ct) ? "sent" : "empty";
     }
 
-    /// <summary>Whether the person still belongs to the program as when the item was kept: their email still registered to them, and still a user of their partner (or staff).</summary>
+    /// <summary>
+    /// Whether the person still belongs to the program as when the item was kept: their email still registered to them, and still a user
+    /// of their partner, which is not terminated (or still staff).
+    /// </summary>
     private async Task<bool> IsMemberAsync(DigestItem item, CancellationToken ct)
     {
         if (await identities.FindEmailAsync(item.Email, ct) is not { } registration || registration.UserId != item.UserId || registration.PartnerId != item.PartnerId) return false;
-        return item.PartnerId is { } partnerId
-            ? await partners.GetUserAsync(partnerId, item.UserId, ct) is not null
-            : await staff.GetAsync(item.UserId, ct) is not null;
+        if (item.PartnerId is not { } partnerId) return await staff.GetAsync(item.UserId, ct) is not null;
+        // A user of a terminated partner is deactivated with it.
+        var user = partners.GetUserAsync(partnerId, item.UserId, ct);
+        var partner = partners.GetAsync(partnerId, ct);
+        await Task.WhenAll(user, partner);
+        return user.Result is not null && partner.Result is { Value.Status: not PartnerStatus.Terminated };
     }
 
     /// <summary>

@@ -11,7 +11,7 @@ namespace Prm.Core.Notifications;
 /// <summary>
 /// The one place where the rules of who gets which email apply, at delivery (every email of the outbox passes it):
 /// <list type="number">
-/// <item>own actions: an email to the person whose command caused it is dropped;</item>
+/// <item>own actions: an email to the person whose command caused it is dropped (not for the locked kinds: access, decisions with deadlines);</item>
 /// <item>preferences: the recipient's mode for the template's kind (a person's choice, else the program default; kinds that carry
 /// decisions with deadlines or access are always immediate) — off drops it, a digest keeps it as a digest item;</item>
 /// <item>format: an email of a kind one may turn off gets a signed single-use unsubscribe link for that kind and the RFC 8058 headers.</item>
@@ -22,9 +22,13 @@ public sealed class NotificationGate(INotificationStore store, IIdentityDirector
 {
     public async Task<EmailMessage?> PrepareAsync(string messageId, EmailMessage email, DateTimeOffset createdAt, string? partnerId, CancellationToken ct)
     {
+        if (email.Template == NotificationKinds.DigestTemplate) return email;
+        var classified = NotificationKinds.Of(email.Template);
+        // Locked kinds always arrive, also after one's own action: they carry access (the welcome after accepting the agreement) or a
+        // decision with a deadline.
+        if (classified is { } locked && NotificationKinds.IsLocked(locked)) return email;
         if (IsOwnAction(email)) return null;
-        if (email.Template == NotificationKinds.DigestTemplate || NotificationKinds.Of(email.Template) is not { } kind) return email;
-        if (NotificationKinds.IsLocked(kind)) return email;
+        if (classified is not { } kind) return email;
         if (await identities.FindEmailAsync(email.To, ct) is not { } recipient) return email;
         var preferences = (await store.GetAsync(recipient.UserId, ct))?.Value ?? NotificationPreferences.None;
         var mode = preferences.ModeOf(kind, await settings.GetAsync<NotificationSettings>(NotificationSettings.SectionName, ct));
