@@ -52,6 +52,10 @@ public static class WorkflowRegistration
     public static IServiceCollection AddIncentiveWorkflows(this IServiceCollection services) =>
         services.AddSingleton<IOutboxProjection, Incentives.IncentiveWorkflowProjection>();
 
+    /// <summary>What starts the digest workflows (one per person and cadence): the projection from the outbox.</summary>
+    public static IServiceCollection AddDigestWorkflows(this IServiceCollection services) =>
+        services.AddSingleton<IOutboxProjection, Notifications.DigestWorkflowProjection>();
+
     /// <summary>What starts the plan workflows (activation, quarterly reviews, close): the projection from the outbox (the activities are in <see cref="WorkflowRegistry"/>).</summary>
     public static IServiceCollection AddPlanWorkflows(this IServiceCollection services) =>
         services.AddSingleton<IOutboxProjection, Plans.PlanWorkflowProjection>();

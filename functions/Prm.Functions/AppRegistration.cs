@@ -74,6 +74,8 @@ public static class AppRegistration
         Incentives.IncentivesModule.AddIncentives(services);
         Portal.PortalModule.AddPortal(services);
         Plans.PlansModule.AddPlans(services, configuration);
+        // After analytics: a person without a time zone of their own follows the program's (the analytics calendar's).
+        Notifications.NotificationsModule.AddNotifications(services, configuration);
         services.AddPrmStorage(configuration);
         services.AddPrmWorkflows(configuration);
         return services;

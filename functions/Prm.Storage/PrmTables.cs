@@ -50,7 +50,11 @@ public sealed class PrmTables
         Pos = Service.GetTableClient(prefix + "pos");
         Incentives = Service.GetTableClient(prefix + "incentives");
         Plans = Service.GetTableClient(prefix + "plans");
+        Notifications = Service.GetTableClient(prefix + "notifications");
     }
+
+    /// <summary>Notification preferences and digest items: a partition per person, with outbox rows.</summary>
+    public TableClient Notifications { get; }
 
     /// <summary>Joint business plans: a partition per partner with its plans, their versions and a key row per fiscal year, with timeline and outbox rows.</summary>
     public TableClient Plans { get; }
@@ -153,7 +157,7 @@ public sealed class PrmTables
     /// <summary>Development-only: published events.</summary>
     public TableClient DevEvents { get; }
 
-    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration, Analytics, Pos, Incentives, Plans];
+    public IEnumerable<TableClient> All => [Partners, Keys, Staff, PartnerIndex, OutboxPending, DevMail, DevEvents, Applications, ApplicationIndex, Settings, Deals, DealIndex, ConflictIndex, Catalog, MdfBudgets, MdfIndex, Assets, Leads, LeadIndex, LeadRouting, Training, Webhooks, WebhookLanes, EventLog, Integration, Analytics, Pos, Incentives, Plans, Notifications];
 
     /// <summary>Creates every table that does not exist yet.</summary>
     public async Task EnsureCreatedAsync(CancellationToken ct)

@@ -39,6 +39,7 @@ public static class StorageRegistration
         services.AddSingleton<IIdentityDirectory, TableIdentityDirectory>();
         services.AddSingleton<Prm.Core.Approvals.IDecisionLinkStore, Approvals.TableDecisionLinkStore>();
         services.AddSingleton<Prm.Core.Settings.ISettingsStore, Settings.TableSettingsStore>();
+        services.AddSingleton<Prm.Core.Notifications.INotificationStore, Notifications.TableNotificationStore>();
         services.AddSingleton<IOutboxProjection, PartnerProjection>();
         services.AddSingleton<DevMailbox>();
         services.AddSingleton<DevEventSink>();

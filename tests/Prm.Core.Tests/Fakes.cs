@@ -308,7 +308,7 @@ internal sealed class PartnerServices
         Store = store ?? new FakePartnerStore();
         Staff = staff ?? new FakeStaffStore();
         Clock = new FakeTimeProvider(Make.Now);
-        Directory = new PartnerDirectory(Store, Staff, Clock, new EmailComposer(), new ProgramOptions());
+        Directory = new PartnerDirectory(Store, Staff, Clock, new EmailComposer());
         Team = new PartnerTeam(Store, Clock, Directory, new MembershipCache(Clock, TimeSpan.FromSeconds(30)));
         Import = new PartnerImport(Directory, Team, Store, Staff);
     }

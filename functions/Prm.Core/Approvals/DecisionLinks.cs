@@ -37,11 +37,15 @@ public sealed class DecisionLinks(IDecisionLinkStore store, TimeProvider clock, 
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
 
     /// <summary>Creates a link for the recipient and returns its URL.</summary>
-    public async Task<string> IssueAsync(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct)
+    public async Task<string> IssueAsync(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct) =>
+        $"{program.ApiBaseUrl.TrimEnd('/')}/approvals/{await IssueTokenAsync(kind, subjectId, recipient, decisions, expiresAt, ct)}";
+
+    /// <summary>Creates a link for the recipient and returns its token (for links served elsewhere than /approvals, e.g. unsubscribe links).</summary>
+    public async Task<string> IssueTokenAsync(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct)
     {
         var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
         await store.CreateAsync(new DecisionLink(Hash(token), kind, subjectId, recipient.UserId, recipient.DisplayName, recipient.Email, recipient.Roles, decisions, expiresAt), ct);
-        return $"{program.ApiBaseUrl.TrimEnd('/')}/approvals/{token}";
+        return token;
     }
 
     /// <summary>The link of a token: 404 when unknown or malformed (tampered), 410 when expired. A used link is returned as such.</summary>

@@ -77,6 +77,8 @@ public sealed class DecisionLinkRouter(DecisionLinks links, IEnumerable<IDecisio
             const string message = "This link was used at the same moment; open it again to see the outcome.";
             throw Page(new ConflictException(message), view.Render(message, null));
         }
+        // The recipient acts through the link: emails the decision causes are not sent back to them.
+        Identity.Acting.Caller = DecisionLinks.RecipientOf(link.Value);
         try
         {
             var done = await subject.DecideAsync(link.Value, chosen, string.IsNullOrWhiteSpace(form.Reason) ? null : form.Reason, context, ct);

@@ -6,12 +6,14 @@ using Prm.Core.Settings;
 namespace Prm.Core.Branding;
 
 /// <summary>The program's look as clients and templates use it: <c>GET /api/branding</c> (anonymous: a portal shows it before sign-in).</summary>
-public sealed record Brand(string ProgramName, string PrimaryColor, string? LogoUrl, string? SupportEmail, string EmailFooter, IReadOnlyList<LegalLink> LegalLinks)
+/// <remarks><see cref="PortalBaseUrl"/> is the branding's portal address, else configuration <c>Prm:PortalBaseUrl</c>: every portal link in emails starts with it.</remarks>
+public sealed record Brand(string ProgramName, string PrimaryColor, string? LogoUrl, string? SupportEmail, string EmailFooter, IReadOnlyList<LegalLink> LegalLinks,
+    string PortalBaseUrl)
 {
     /// <summary>The brand of the settings; the logo's URL carries its hash, so a new logo is a new URL (mail clients and browsers cache them).</summary>
     public static Brand From(BrandingSettings s, ProgramOptions program) =>
         new(s.ProgramName, s.PrimaryColor, s.Logo is { } logo ? $"{program.ApiBaseUrl.TrimEnd('/')}/branding/logo?v={logo.Sha256[..16]}" : null,
-            s.SupportEmail, s.EmailFooter, s.LegalLinks);
+            s.SupportEmail, s.EmailFooter, s.LegalLinks, string.IsNullOrWhiteSpace(s.PortalBaseUrl) ? program.PortalBaseUrl : s.PortalBaseUrl);
 }
 
 /// <summary>Where the program's logo is kept (one blob), checked by the image library.</summary>

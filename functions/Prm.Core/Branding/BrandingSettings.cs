@@ -39,6 +39,12 @@ public sealed partial record BrandingSettings
 
     public BrandLogo? Logo { get; init; }
 
+    /// <summary>
+    /// The partner portal's absolute http(s) address, the start of every portal link in emails; null takes configuration
+    /// <c>Prm:PortalBaseUrl</c>.
+    /// </summary>
+    public string? PortalBaseUrl { get; init; }
+
     public static SettingsSection<BrandingSettings> Section(BrandingSettings defaults, Func<BrandLogo, CancellationToken, Task<bool>> logoIsStored) =>
         new(SectionName, () => defaults, async (s, ct) =>
         {
@@ -70,6 +76,8 @@ public sealed partial record BrandingSettings
                 if (link is null || !IsWebAddress(link.Url)) Fail($"legalLinks[{i}].url", "A link's url is an absolute https address (http only for localhost).");
             }
         }
+        if (s.PortalBaseUrl is not null && !IsPortalAddress(s.PortalBaseUrl))
+            Fail("portalBaseUrl", "portalBaseUrl is an absolute http or https address without query or fragment (e.g. https://partners.example.com/portal).");
         if (s.Logo is { } logo && (logo.Sha256 is null || !Sha256Pattern().IsMatch(logo.Sha256) || logo.ContentType is not ("image/png" or "image/jpeg")
             || logo.Width is < 1 or > 10_000 || logo.Height is < 1 or > 10_000))
             Fail("logo", "logo is set by PUT /api/branding/logo only; send back what GET returned, or leave it out to remove the logo.");
@@ -100,6 +108,10 @@ public sealed partial record BrandingSettings
     private static bool IsWebAddress(string? url) =>
         url is { Length: <= 2000 } && Uri.TryCreate(url, UriKind.Absolute, out var uri)
         && (uri.Scheme == Uri.UriSchemeHttps || (uri.Scheme == Uri.UriSchemeHttp && uri.IsLoopback));
+
+    private static bool IsPortalAddress(string url) =>
+        url.Length is > 0 and <= 500 && Uri.TryCreate(url, UriKind.Absolute, out var uri) && (uri.Scheme == Uri.UriSchemeHttps || uri.Scheme == Uri.UriSchemeHttp)
+        && !string.IsNullOrEmpty(uri.Host) && string.IsNullOrEmpty(uri.Query) && string.IsNullOrEmpty(uri.Fragment) && string.IsNullOrEmpty(uri.UserInfo);
 
     [GeneratedRegex("^#[0-9A-Fa-f]{6}$")]
     private static partial Regex ColorPattern();

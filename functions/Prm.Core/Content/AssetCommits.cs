@@ -14,7 +14,7 @@ namespace Prm.Core.Content;
 /// Loads assets as <see cref="ContentAccess"/> allows and commits transitions: the asset, its listing row and date-index entries, its
 /// timeline entry, events and emails in one transaction, re-deciding on a fresh copy when someone committed meanwhile.
 /// </summary>
-public sealed class AssetCommits(IAssetStore store, IPartnerStore partners, ProgramSettings settings, EmailComposer emails, ProgramOptions program, TimeProvider clock)
+public sealed class AssetCommits(IAssetStore store, IPartnerStore partners, ProgramSettings settings, EmailComposer emails, TimeProvider clock)
 {
     public Task<ContentSettings> SettingsAsync(CancellationToken ct) => settings.GetAsync<ContentSettings>(ContentSettings.SectionName, ct);
 
@@ -76,7 +76,7 @@ public sealed class AssetCommits(IAssetStore store, IPartnerStore partners, Prog
                 userName = a.OwnerName,
                 title = a.Title,
                 expireAt = a.ExpireAt?.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", CultureInfo.InvariantCulture),
-                assetUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/assets/{a.Id}",
+                assetUrl = emails.PortalUrl($"/vendor/assets/{a.Id}"),
             });
             outbox.Add(OutboxMessage.ForEmail(Ids.New("msg"), message, now, null, Correlation.Id));
         }

@@ -35,7 +35,7 @@ public interface IDigestStore
 /// <see cref="ContentSettings.SupersedeLookbackDays"/> days (and whose company still sees the asset) gets a line in their digest; the
 /// sweep sends each user at most one digest email a day, listing every superseded asset with its change note.
 /// </summary>
-public sealed class SupersedeDigest(IAssetStore assets, IDigestStore digests, IPartnerStore partners, AssetCommits commits, EmailComposer emails, ProgramOptions program, TimeProvider clock)
+public sealed class SupersedeDigest(IAssetStore assets, IDigestStore digests, IPartnerStore partners, AssetCommits commits, EmailComposer emails, TimeProvider clock)
     : IOutboxProjection
 {
     /// <summary>Users sent to per sweep at most.</summary>
@@ -76,13 +76,13 @@ public sealed class SupersedeDigest(IAssetStore assets, IDigestStore digests, IP
             var lines = pending.Entries.Select(x => x.Value).OrderBy(x => x.Title, StringComparer.Ordinal).ToList();
             // One line per superseded asset (the templates take plain text; the HTML keeps the line breaks).
             var changes = string.Join("\n", lines.Select(l => $"- {l.Title}: version {l.Version} replaces version {l.PreviousVersion}."
-                + (string.IsNullOrWhiteSpace(l.ChangeNote) ? "" : " What changed: " + l.ChangeNote) + $" {program.PortalBaseUrl.TrimEnd('/')}/assets/{l.AssetId}"));
+                + (string.IsNullOrWhiteSpace(l.ChangeNote) ? "" : " What changed: " + l.ChangeNote) + " " + emails.PortalUrl($"/assets/{l.AssetId}")));
             var message = emails.Compose("asset-digest", first.Email, first.Name, new
             {
                 userName = first.Name,
                 count = lines.Count,
                 changes,
-                libraryUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/assets",
+                libraryUrl = emails.PortalUrl($"/assets"),
             });
             if (await digests.SendAsync(pending.UserId, today, pending.Entries, OutboxMessage.ForEmail(Ids.New("msg"), message, now, first.PartnerId, Correlation.Id), ct)) sent++;
         }

@@ -14,7 +14,7 @@ namespace Prm.Core.Deals;
 /// Turns what a transition causes into outbox messages: its events (the last one marked latest) and its emails, with the recipients of
 /// each audience resolved and a decision link issued per recipient where the notice carries one.
 /// </summary>
-public sealed class DealNotices(DealPartners partners, IStaffStore staff, DecisionLinks links, EmailComposer emails, ProgramOptions program, ProgramSettings settings)
+public sealed class DealNotices(DealPartners partners, IStaffStore staff, DecisionLinks links, EmailComposer emails, ProgramSettings settings)
 {
     /// <summary>The outbox messages of <paramref name="change"/> for the registration as committed (<paramref name="deal"/>).</summary>
     public async Task<List<OutboxMessage>> OutboxAsync(Deal deal, DealChange change, DateTimeOffset now, CancellationToken ct)
@@ -77,8 +77,8 @@ public sealed class DealNotices(DealPartners partners, IStaffStore staff, Decisi
             extensionDays = extension?.Days,
             extensionReason = extension?.Reason,
             extensionStatus = extension is null ? null : extension.Status == "Approved" ? "approved" : extension.Status == "Rejected" ? "rejected" : "requested",
-            dealUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/deals/{deal.Id}",
-            reviewUrl = decisionUrl ?? $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/deals/{deal.Id}",
+            dealUrl = emails.PortalUrl($"/deals/{deal.Id}"),
+            reviewUrl = decisionUrl ?? emails.PortalUrl($"/vendor/deals/{deal.Id}"),
         });
         return OutboxMessage.ForEmail(Ids.New("msg"), message, now, deal.PartnerId, Correlation.Id);
     }

@@ -12,7 +12,7 @@ namespace Prm.Core.Leads;
 /// Turns what a lead transition causes into outbox messages: its events (the last one marked latest) and its emails with the recipients
 /// resolved. No email to a partner names customer data: it links to the portal, with the facts a partner sees before accepting.
 /// </summary>
-public sealed class LeadNotices(IPartnerStore partners, IStaffStore staff, EmailComposer emails, ProgramOptions program)
+public sealed class LeadNotices(IPartnerStore partners, IStaffStore staff, EmailComposer emails)
 {
     public async Task<List<OutboxMessage>> OutboxAsync(Lead lead, LeadChange change, DateTimeOffset now, CancellationToken ct)
     {
@@ -42,7 +42,7 @@ public sealed class LeadNotices(IPartnerStore partners, IStaffStore staff, Email
             var message = emails.Compose("lead-partner-paused", email, name, new
             {
                 userName = name, partnerName = partner?.Name ?? partnerId, pausedUntil = Format(pausedUntil),
-                statsUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/partners/{partnerId}/lead-stats",
+                statsUrl = emails.PortalUrl($"/vendor/partners/{partnerId}/lead-stats"),
             });
             outbox.Add(OutboxMessage.ForEmail(Ids.New("msg"), message, now, partnerId, Correlation.Id));
         }
@@ -94,8 +94,8 @@ public sealed class LeadNotices(IPartnerStore partners, IStaffStore staff, Email
             convertBy = Format(lead.ConvertBy),
             recallAt = Format(lead.RecallAt),
             reason = notice.Reason,
-            leadUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/leads/{lead.Id}",
-            vendorUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/leads/{lead.Id}",
+            leadUrl = emails.PortalUrl($"/leads/{lead.Id}"),
+            vendorUrl = emails.PortalUrl($"/vendor/leads/{lead.Id}"),
         });
         return OutboxMessage.ForEmail(Ids.New("msg"), message, now, notice.PartnerId, Correlation.Id);
     }

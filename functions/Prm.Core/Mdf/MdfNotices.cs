@@ -12,7 +12,7 @@ namespace Prm.Core.Mdf;
 /// Turns what an MDF transition causes into outbox messages: its events and its emails, with the recipients of each audience resolved
 /// and a decision link issued per reviewer where the notice asks for one.
 /// </summary>
-public sealed class MdfNotices(IStaffStore staff, DecisionLinks links, EmailComposer emails, ProgramOptions program)
+public sealed class MdfNotices(IStaffStore staff, DecisionLinks links, EmailComposer emails)
 {
     /// <summary>The kind of decision link of a fund request.</summary>
     public const string DecisionKind = "mdfRequest";
@@ -26,7 +26,7 @@ public sealed class MdfNotices(IStaffStore staff, DecisionLinks links, EmailComp
         {
             if (notice.To == MdfAudience.Requester)
             {
-                outbox.Add(Compose("mdf-update", r.RequesterEmail, r.RequesterName, r, notice, $"{program.PortalBaseUrl.TrimEnd('/')}/mdf/requests/{r.Id}", now));
+                outbox.Add(Compose("mdf-update", r.RequesterEmail, r.RequesterName, r, notice, emails.PortalUrl($"/mdf/requests/{r.Id}"), now));
                 continue;
             }
             // One decision link per reviewer, each its own row: issued side by side.
@@ -35,8 +35,8 @@ public sealed class MdfNotices(IStaffStore staff, DecisionLinks links, EmailComp
             {
                 MdfLinkKind.RequestDecision => await links.IssueAsync(DecisionKind, r.Id, new Caller(reviewer.Id, reviewer.Email, reviewer.DisplayName, reviewer.Roles, null, null),
                     ["approve", "reject", "requestInfo"], now + notice.LinkValidFor, ct),
-                MdfLinkKind.ClaimReview => $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/mdf/claims/{r.Claim?.Id}",
-                _ => $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/mdf/requests/{r.Id}",
+                MdfLinkKind.ClaimReview => emails.PortalUrl($"/vendor/mdf/claims/{r.Claim?.Id}"),
+                _ => emails.PortalUrl($"/vendor/mdf/requests/{r.Id}"),
             }));
             for (var i = 0; i < reviewers.Count; i++) outbox.Add(Compose("mdf-review", reviewers[i].Email, reviewers[i].DisplayName, r, notice, urls[i], now));
         }

@@ -16,10 +16,12 @@ public sealed class EmailComposer
     private static readonly ConcurrentDictionary<string, IFluidTemplate> Cache = new();
     private readonly TemplateOptions options;
     private readonly Branding.BrandSource? brand;
+    private readonly Configuration.ProgramOptions? program;
 
-    public EmailComposer(Branding.BrandSource? brand = null)
+    public EmailComposer(Branding.BrandSource? brand = null, Configuration.ProgramOptions? program = null)
     {
         this.brand = brand;
+        this.program = program;
         options = new TemplateOptions();
         // Templates name members in camelCase, as the API's JSON does; C# records are PascalCase.
         options.MemberAccessStrategy = new UnsafeMemberAccessStrategy { IgnoreCasing = true };
@@ -35,14 +37,49 @@ public sealed class EmailComposer
         var body = Render($"{name}.html", context, HtmlEncoder.Default);
         context.SetValue("body", body);
         var html = Render("layout.html", context, HtmlEncoder.Default);
-        return new EmailMessage(to, toName, subject, text, html, name);
+        // Who caused it (the request's caller, or a link's recipient acting through it): the gate drops an email to that same person.
+        var actor = Identity.Acting.Caller is { } caller && caller.UserId != Identity.Caller.System.UserId ? caller.Email : null;
+        return new EmailMessage(to, toName, subject, text, html, name, actor);
     }
+
+    /// <summary>The marker in the layout where <see cref="WithUnsubscribe"/> puts the unsubscribe link.</summary>
+    public const string UnsubscribeMarker = "<!--unsubscribe-->";
+
+    /// <summary>
+    /// The email with a one-click unsubscribe link for one kind: a line in the plain text, a link in the HTML footer, and the
+    /// List-Unsubscribe and List-Unsubscribe-Post headers (RFC 8058).
+    /// </summary>
+    public static EmailMessage WithUnsubscribe(EmailMessage email, string url, string kindLabel)
+    {
+        var line = $"Stop emails about {kindLabel}: {url}";
+        var cut = email.Text.LastIndexOf("\n-- \n", StringComparison.Ordinal);
+        var text = cut < 0 ? email.Text.TrimEnd() + "\n\n" + line + "\n" : email.Text[..cut] + "\n" + line + "\n" + email.Text[cut..];
+        var link = $"<p style=\"font-size:12px;color:#57606a\"><a href=\"{HtmlEncoder.Default.Encode(url)}\">Unsubscribe from emails about {HtmlEncoder.Default.Encode(kindLabel)}</a></p>";
+        var html = email.Html.Contains(UnsubscribeMarker, StringComparison.Ordinal) ? email.Html.Replace(UnsubscribeMarker, link, StringComparison.Ordinal) : email.Html + link;
+        return WithUnsubscribeHeaders(email with { Text = text, Html = html }, url);
+    }
+
+    /// <summary>The email with the List-Unsubscribe and List-Unsubscribe-Post (one click, RFC 8058) headers for the link.</summary>
+    public static EmailMessage WithUnsubscribeHeaders(EmailMessage email, string url) => email with
+    {
+        Headers = new Dictionary<string, string>(email.Headers ?? new Dictionary<string, string>(), StringComparer.OrdinalIgnoreCase)
+        {
+            ["List-Unsubscribe"] = $"<{url}>",
+            ["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click",
+        },
+    };
+
+    /// <summary>
+    /// The one accessor of portal links in emails: the branding's portal base URL (settings section <c>branding</c>, else configuration
+    /// <c>Prm:PortalBaseUrl</c>) joined with <paramref name="path"/> (which starts with a slash).
+    /// </summary>
+    public string PortalUrl(string path) => Brand.PortalBaseUrl.TrimEnd('/') + path;
 
     /// <summary>Renders an HTML page template ("{name}.page.liquid") with the model, HTML-encoding every value.</summary>
     public string RenderPage(string name, object model) => Render($"{name}.page", Branded(new TemplateContext(model, options)), HtmlEncoder.Default);
 
     /// <summary>The current brand (for callers that put it next to their own model, e.g. a plain-text part's footer).</summary>
-    public Branding.Brand Brand => brand?.Current ?? Branding.Brand.From(new Branding.BrandingSettings(), new Configuration.ProgramOptions());
+    public Branding.Brand Brand => brand?.Current ?? Branding.Brand.From(new Branding.BrandingSettings(), program ?? new Configuration.ProgramOptions());
 
     /// <summary>The plain-text part's footer: the program, the footer text, the support address and the legal links.</summary>
     private static string TextFooter(Branding.Brand b)

@@ -16,7 +16,7 @@ public sealed record ApplicantLinks(string? StatusUrl = null, string? AnswerUrl 
 /// Turns what an application transition causes into outbox messages: its events and its emails, with the recipients of each audience
 /// resolved and a decision link issued per reviewer where the notice asks for one (valid until the application expires).
 /// </summary>
-public sealed class ApplicationNotices(IStaffStore staff, DecisionLinks links, EmailComposer emails, ProgramOptions program)
+public sealed class ApplicationNotices(IStaffStore staff, DecisionLinks links, EmailComposer emails)
 {
     /// <summary>The outbox messages of <paramref name="change"/> for the application as committed.</summary>
     public async Task<List<OutboxMessage>> OutboxAsync(ApplicationChange change, DateTimeOffset now, ApplicantLinks? applicant, CancellationToken ct)
@@ -66,8 +66,8 @@ public sealed class ApplicationNotices(IStaffStore staff, DecisionLinks links, E
             escalateAt = Format(a.Deadlines.EscalateAt),
             expiresAt = Format(a.Deadlines.ExpiresAt),
             expiryDays = (int)Math.Ceiling((a.Deadlines.ExpiresAt - a.SubmittedAt).TotalDays),
-            statusUrl = statusUrl ?? $"{program.PortalBaseUrl.TrimEnd('/')}/applications/{a.Id}",
-            reviewUrl = decisionUrl ?? $"{program.PortalBaseUrl.TrimEnd('/')}/vendor/applications/{a.Id}",
+            statusUrl = statusUrl ?? emails.PortalUrl($"/applications/{a.Id}"),
+            reviewUrl = decisionUrl ?? emails.PortalUrl($"/vendor/applications/{a.Id}"),
             reason = notice.Reason,
             tier = a.Tier is { } tier ? Text.Camel(tier) : null,
             answerUrl,

@@ -1,6 +1,7 @@
 using Prm.Core.Common;
 using Prm.Core.Configuration;
 using Prm.Core.Identity;
+using Prm.Core.Notifications;
 using Prm.Core.Partners;
 using Prm.Core.Settings;
 
@@ -12,8 +13,11 @@ namespace Prm.Core.Onboarding;
 /// reject (final, the applicant is told why), or request information (the applicant gets a single-use link to answer until the info
 /// deadline; the review starts again with the answer).
 /// </summary>
-public sealed class DecideApplication(ApplicationCommits commits, PartnerFromApplication partners, ProgramSettings settings, ProgramOptions program, TimeProvider clock)
+public sealed class DecideApplication(ApplicationCommits commits, PartnerFromApplication partners, ProgramSettings settings, ProgramOptions program, TimeProvider clock, EmailComposer? composer = null)
 {
+    /// <summary>Portal links come from the one accessor (the branding's portal address, else configuration).</summary>
+    private readonly EmailComposer emails = composer ?? new EmailComposer(null, program);
+
     public async Task<Versioned<ApplicationDto>> DecideAsync(Caller caller, string applicationId, ApplicationDecisionRequest? body, CancellationToken ct)
     {
         // The rules and the application are independent reads: side by side.
@@ -33,7 +37,7 @@ public sealed class DecideApplication(ApplicationCommits commits, PartnerFromApp
         // A request for information carries a single-use secret: only its hash is stored, the applicant's email has the link.
         var secret = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
         var links = decision == "requestInfo"
-            ? new ApplicantLinks(AnswerUrl: $"{program.PortalBaseUrl.TrimEnd('/')}/applications/{applicationId}/info?token={Uri.EscapeDataString($"{applicationId}.{secret}")}")
+            ? new ApplicantLinks(AnswerUrl: emails.PortalUrl($"/applications/{applicationId}/info?token={Uri.EscapeDataString(applicationId + "." + secret)}"))
             : null;
 
         var reserved = false;

@@ -27,8 +27,21 @@ public sealed record IntegrationEvent(string Id, string Type, DateTimeOffset Occ
         new(id, type, at, subject, partnerId, correlationId, JsonSerializer.SerializeToElement(data, OutboxJson.Options));
 }
 
-/// <summary>A rendered email: recipient, subject, plain text and HTML bodies.</summary>
-public sealed record EmailMessage(string To, string? ToName, string Subject, string Text, string Html, string Template);
+/// <summary>
+/// A rendered email: recipient, subject, plain text and HTML bodies; the email of the person whose command caused it (nobody is emailed
+/// about their own action), and extra mail headers (List-Unsubscribe).
+/// </summary>
+public sealed record EmailMessage(string To, string? ToName, string Subject, string Text, string Html, string Template, string? ActorEmail = null,
+    IReadOnlyDictionary<string, string>? Headers = null);
+
+/// <summary>
+/// Decides at delivery what becomes of an email: sent as it is or with an unsubscribe link, kept for a digest, or dropped (the recipient's
+/// own action, a kind they turned off). Null means not sent now.
+/// </summary>
+public interface IEmailGate
+{
+    Task<EmailMessage?> PrepareAsync(string messageId, EmailMessage email, DateTimeOffset createdAt, string? partnerId, CancellationToken ct);
+}
 
 /// <summary>Delivers integration events (Service Bus in Azure, a local sink in development).</summary>
 public interface IEventPublisher

@@ -15,7 +15,7 @@ public interface IChecklistReminders
 }
 
 /// <summary>The partner directory: list, read, create and edit partner companies.</summary>
-public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, TimeProvider clock, EmailComposer emails, ProgramOptions options) : IChecklistReminders
+public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, TimeProvider clock, EmailComposer emails) : IChecklistReminders
 {
     private static readonly CreatePartnerValidator CreateValidator = new();
     private static readonly PatchPartnerValidator PatchValidator = new();
@@ -230,7 +230,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
                 days = (int)Math.Round((now - activatedAt).TotalDays),
                 remaining = open.Count,
                 itemList = string.Join("\n", open.Select(i => "- " + i.Title)),
-                checklistUrl = $"{options.PortalBaseUrl.TrimEnd('/')}/partners/{p.Id}/onboarding",
+                checklistUrl = emails.PortalUrl($"/partners/{p.Id}/onboarding"),
             }), now, p.Id, Correlation.Id)).ToList();
             var entry = Entry(Caller.System, now, "partner.onboarding.reminded", "partner", partnerId,
                 [new FieldChange("checklistRemindersSent", p.ChecklistRemindersSent.ToString(System.Globalization.CultureInfo.InvariantCulture), number.ToString(System.Globalization.CultureInfo.InvariantCulture))],
@@ -316,7 +316,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
             partnerName = partner.Name,
             roleText = user.Role == PartnerRole.PartnerAdmin ? "a partner admin" : "a partner user",
             email = user.Email,
-            acceptUrl = $"{options.PortalBaseUrl.TrimEnd('/')}/invitations/accept?code={Uri.EscapeDataString(code)}",
+            acceptUrl = emails.PortalUrl($"/invitations/accept?code={Uri.EscapeDataString(code)}"),
         });
         return OutboxMessage.ForEmail(Ids.New("msg"), email, now, partner.Id, Correlation.Id);
     }

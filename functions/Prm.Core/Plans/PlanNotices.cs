@@ -13,7 +13,7 @@ namespace Prm.Core.Plans;
 /// proposal or a new version, the channel manager for an acceptance and a review reminder, both for a review's agenda (the channel
 /// manager is the admins when the partner has none).
 /// </summary>
-public sealed class PlanNotices(IPartnerStore partners, IStaffStore staff, EmailComposer emails, ProgramOptions program)
+public sealed class PlanNotices(IPartnerStore partners, IStaffStore staff, EmailComposer emails)
 {
     public async Task<List<OutboxMessage>> OutboxAsync(PlanChange change, Partner partner, DateTimeOffset now, CancellationToken ct)
     {
@@ -52,7 +52,7 @@ public sealed class PlanNotices(IPartnerStore partners, IStaffStore staff, Email
                 fiscalYear = p.FiscalYear.ToString(CultureInfo.InvariantCulture),
                 version = p.Version.ToString(CultureInfo.InvariantCulture),
                 items,
-                planUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/plans/{p.Id}",
+                planUrl = emails.PortalUrl($"/plans/{p.Id}"),
             });
             outbox.Add(OutboxMessage.ForEmail(Ids.New("msg"), message2, now, p.PartnerId, Correlation.Id));
         }

@@ -22,7 +22,7 @@ namespace Prm.Core.Pos;
 /// manager the lines whose customer another partner registered.
 /// </summary>
 public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffStore staff, IDealStore deals, IKpiStore kpis,
-    EmailComposer emails, ProgramOptions program, TimeProvider clock)
+    EmailComposer emails, TimeProvider clock)
 {
     public const int MaxLines = 100_000;
     public const long MaxBytes = 16 * 1024 * 1024;
@@ -216,7 +216,7 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
                 reporter,
                 count = group.Count(),
                 lineList = list,
-                batchUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/pos/batches/{batchId}",
+                batchUrl = emails.PortalUrl($"/pos/batches/{batchId}"),
             });
             outbox.Add(OutboxMessage.ForEmail(Ids.New("msg"), message, now, partner.Id, Correlation.Id));
             if (outbox.Count >= 90) break; // one transaction with the batch rows

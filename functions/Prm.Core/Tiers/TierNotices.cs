@@ -13,7 +13,7 @@ namespace Prm.Core.Tiers;
 /// partner.updated for a change of the tier field) and its emails to the partner's admins and channel manager (a change, a warning naming
 /// the gaps, a cancelled downgrade, an upgrade waiting for confirmation).
 /// </summary>
-public sealed class TierNotices(IPartnerStore partners, IStaffStore staff, EmailComposer emails, ProgramOptions program)
+public sealed class TierNotices(IPartnerStore partners, IStaffStore staff, EmailComposer emails)
 {
     public static string Day(DateTimeOffset at) => at.UtcDateTime.ToString("d MMMM yyyy", CultureInfo.InvariantCulture);
 
@@ -71,7 +71,7 @@ public sealed class TierNotices(IPartnerStore partners, IStaffStore staff, Email
                     headline,
                     detail,
                     gapList = string.Join("\n", gaps.Select(g => "- " + g)),
-                    tierUrl = $"{program.PortalBaseUrl.TrimEnd('/')}/partners/{after.Id}/tier",
+                    tierUrl = emails.PortalUrl($"/partners/{after.Id}/tier"),
                 });
                 outbox.Add(OutboxMessage.ForEmail(Ids.New("msg"), message, now, after.Id, Correlation.Id));
             }

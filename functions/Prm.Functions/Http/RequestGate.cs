@@ -49,6 +49,8 @@ public sealed class RequestGate(CallerResolver callers, IdempotentCreates idempo
                     throw new ForbiddenException("Your role does not allow this operation.");
                 }
                 context.Items[typeof(Caller)] = caller;
+                // Emails this command causes carry who caused it: nobody is emailed about their own action.
+                Acting.Caller = caller;
                 if (!await idempotency.BeginAsync(context, function, caller)) return;
             }
             // What no route takes answers 404/405 whatever its headers: it is no operation that could lose an update.

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Azure.Functions.Worker;
 using Prm.Core.Audit;
 using Prm.Core.Identity;
+using Prm.Core.Notifications;
 using Prm.Core.Onboarding;
 using Prm.Functions.Http;
 using Prm.Functions.OpenApi;
@@ -11,7 +12,8 @@ using Prm.Functions.OpenApi;
 namespace Prm.Functions.Onboarding;
 
 /// <summary>Partner applications: the public form, the vetting queue, decisions, the applicant's status view.</summary>
-public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplication decide, ApplicationInfo applicant, ApplicationQueries queries, ForwardingOptions forwarding)
+public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplication decide, ApplicationInfo applicant, ApplicationQueries queries, ForwardingOptions forwarding,
+    Prm.Core.Notifications.NoticePages pages)
 {
     [Function("SubmitPartnerApplication")]
     [Access(AccessPolicy.Anonymous)]
@@ -57,10 +59,26 @@ public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplica
 
     [Function("GetPartnerApplicationStatus")]
     [Access(AccessPolicy.Anonymous)]
-    [ApiOperation("The applicant's view", "Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404.",
-        Response = typeof(ApplicationStatusDto), Query = ["token"])]
-    public async Task<IActionResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}/status")] HttpRequest req, string applicationId, CancellationToken ct) =>
-        Api.Ok(await applicant.StatusAsync(applicationId, req.Query("token"), ct));
+    [ApiOperation("The applicant's view", "Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404. A browser (Accept prefers text/html: the emailed \"Follow your application\" link) gets the same as a small branded page, also for a wrong token; API clients get JSON.",
+        Response = typeof(ApplicationStatusDto), Query = ["token"], AlsoHtml = true, ErrorContentType = "text/html")]
+    public Task<IActionResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}/status")] HttpRequest req, string applicationId, CancellationToken ct) =>
+        BrowserPages.JsonOrPageAsync(req, pages, () => applicant.StatusAsync(applicationId, req.Query("token"), ct), ApplicationStatusPage);
+
+    /// <summary>The applicant's status as a page: company, where the application stands, and what the applicant may need to do.</summary>
+    private string ApplicationStatusPage(ApplicationStatusDto s)
+    {
+        var details = new List<NoticeDetail>
+        {
+            new("Company", s.CompanyName),
+            new("Status", s.Status),
+            new("Submitted", s.SubmittedAt.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)),
+        };
+        if (s.Reason is { Length: > 0 } reason) details.Add(new("Reason", reason));
+        if (s.InfoRequest is { Length: > 0 } question) details.Add(new("Question for you", question));
+        if (s.InfoDueAt is { } due) details.Add(new("Answer by", due.UtcDateTime.ToString("yyyy-MM-dd HH:mm 'UTC'", System.Globalization.CultureInfo.InvariantCulture)));
+        return pages.Render("Your partner application", "Where your application to the partner program stands.", details,
+            note: "We email you when anything changes. Keep this link: it shows the latest status.");
+    }
 
     [Function("AnswerPartnerApplicationInfo")]
     [Access(AccessPolicy.Anonymous)]

@@ -20,6 +20,9 @@ public sealed class ApiOperationAttribute(string summary, string description) : 
     /// <summary>The success response may also come as text/csv (when the request's Accept asks for it).</summary>
     public bool AlsoCsv { get; init; }
 
+    /// <summary>The success response may also come as a text/html page (when the request's Accept prefers it: links opened in a browser).</summary>
+    public bool AlsoHtml { get; init; }
+
     /// <summary>Success status code.</summary>
     public int Status { get; init; } = 200;
 

@@ -165,6 +165,7 @@ public static class OpenApiDocumentBuilder
                 : info is not null ? new OpenApiSchema { Type = JsonSchemaType.Object, Description = "A JSON document." } : null;
             // Several media types (e.g. "image/png,image/jpeg") share the body's schema.
             if (body is not null) success.Content = info!.ResponseContentType.Split(',').ToDictionary(type => type, IOpenApiMediaType (_) => new OpenApiMediaType { Schema = body });
+            if (body is not null && info!.AlsoHtml) success.Content!["text/html"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The same as a small branded page, for a browser (Accept prefers text/html)." } };
             if (body is not null && info!.AlsoCsv) success.Content!["text/csv"] = new OpenApiMediaType { Schema = new OpenApiSchema { Type = JsonSchemaType.String, Description = "The same table as CSV with a header row (Accept: text/csv)." } };
         }
         operation.Responses[Code(status)] = success;

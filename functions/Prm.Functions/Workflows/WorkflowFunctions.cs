@@ -147,4 +147,12 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(PlanScheduleActivity))]
     public Task<List<Prm.Core.Plans.PlanDeadline>?> PlanSchedule([ActivityTrigger] string planId, CancellationToken ct) =>
         services.GetRequiredService<PlanScheduleActivity>().ExecuteAsync(planId, ct);
+
+    [Function(nameof(Prm.Workflows.Notifications.DigestOrchestrator))]
+    public Task<string> Digest([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new Prm.Workflows.Notifications.DigestOrchestrator().RunAsync(context, context.GetInput<Prm.Core.Notifications.DigestWorkflow>()!);
+
+    [Function(nameof(Prm.Workflows.Notifications.DigestStepActivity))]
+    public Task<Prm.Core.Notifications.DigestNext> DigestStep([ActivityTrigger] Prm.Core.Notifications.DigestWorkflow input, CancellationToken ct) =>
+        services.GetRequiredService<Prm.Workflows.Notifications.DigestStepActivity>().ExecuteAsync(input, ct);
 }

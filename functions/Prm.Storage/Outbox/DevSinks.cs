@@ -6,7 +6,8 @@ using Prm.Core.Outbox;
 namespace Prm.Storage.Outbox;
 
 /// <summary>A sent email as the development mail outbox shows it.</summary>
-public sealed record DevMail(string Id, DateTimeOffset SentAt, string To, string Subject, string Text, string Html, string Template, IReadOnlyList<string> Links, string? CorrelationId = null);
+public sealed record DevMail(string Id, DateTimeOffset SentAt, string To, string Subject, string Text, string Html, string Template, IReadOnlyList<string> Links, string? CorrelationId = null,
+    IReadOnlyDictionary<string, string>? Headers = null);
 
 /// <summary>Development mail outbox: stores email in a table instead of sending it.</summary>
 public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : IEmailSender
@@ -24,6 +25,8 @@ public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : I
             ["Html"] = email.Html, ["Template"] = email.Template,
             // The request's correlation id (the outbox delivery sets it from the message), as SendGrid carries it in custom_args.
             ["CorrelationId"] = Prm.Core.Common.Correlation.Id,
+            // The extra mail headers SendGrid would send (List-Unsubscribe, List-Unsubscribe-Post).
+            ["Headers"] = email.Headers is { Count: > 0 } headers ? JsonSerializer.Serialize(headers) : null,
         };
         // The key is new (a random suffix), so the upsert adds; coalesced, as every delivery lane writes the one "mail" partition.
         await tables.Coalesced(tables.DevMail).UpsertAsync(entity, ct);
@@ -39,7 +42,8 @@ public sealed partial class DevMailbox(PrmTables tables, TimeProvider clock) : I
             var text = e.GetString("Text") ?? "";
             var html = e.GetString("Html") ?? "";
             var links = LinkPattern().Matches(text + " " + html).Select(m => System.Net.WebUtility.HtmlDecode(m.Value)).Distinct().ToList();
-            list.Add(new DevMail(e.GetString("MessageId"), e.GetDateTimeOffset("SentAt") ?? default, e.GetString("To"), e.GetString("Subject"), text, html, e.GetString("Template"), links, e.GetString("CorrelationId")));
+            var headers = e.GetString("Headers") is { } json ? JsonSerializer.Deserialize<Dictionary<string, string>>(json) : null;
+            list.Add(new DevMail(e.GetString("MessageId"), e.GetDateTimeOffset("SentAt") ?? default, e.GetString("To"), e.GetString("Subject"), text, html, e.GetString("Template"), links, e.GetString("CorrelationId"), headers));
             if (list.Count >= limit) break;
         }
         return list;

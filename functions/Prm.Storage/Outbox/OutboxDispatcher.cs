@@ -70,7 +70,8 @@ public sealed class OutboxOptions
 /// </summary>
 public sealed class OutboxDispatcher(
     PrmTables tables, OutboxSignal signal, IEventPublisher publisher, IEmailSender sender, IEnumerable<IOutboxProjection> projections,
-    OutboxOptions options, TimeProvider clock, ILogger<OutboxDispatcher> log, OutboxQueue? queue = null, IWorkflowClientContext? workflowClient = null)
+    OutboxOptions options, TimeProvider clock, ILogger<OutboxDispatcher> log, OutboxQueue? queue = null, IWorkflowClientContext? workflowClient = null,
+    IEmailGate? gate = null)
     : BackgroundService
 {
     private readonly IReadOnlyList<IWorkflowProjection> workflowProjections = projections.OfType<IWorkflowProjection>().ToList();
@@ -512,7 +513,11 @@ public sealed class OutboxDispatcher(
         {
             if (message.Kind == OutboxKind.Email)
             {
-                await sender.SendAsync(message.Id, message.ReadEmail(), ct);
+                // The notification rules (own actions, preferences and digests, unsubscribe links) decide what is sent now.
+                var email = message.ReadEmail();
+                var prepared = gate is null ? email : await gate.PrepareAsync(message.Id, email, message.CreatedAt, message.PartnerId, ct);
+                if (prepared is not null) await sender.SendAsync(message.Id, prepared, ct);
+                else activity?.SetTag("prm.outbox.email_withheld", true);
             }
             else
             {

@@ -72,6 +72,8 @@ public sealed class SendGridEmailSender : IEmailSender
         // The request's correlation id follows the email into SendGrid's activity feed and event webhook (custom_args).
         if (Prm.Core.Common.Correlation.Id is { } correlation) message.AddCustomArg("prmCorrelationId", correlation);
         message.AddCategory(email.Template);
+        // List-Unsubscribe and List-Unsubscribe-Post (RFC 8058) for the kinds one may turn off.
+        if (email.Headers is { Count: > 0 } headers) message.AddHeaders(headers.ToDictionary(h => h.Key, h => h.Value));
         return message;
     }
 }

@@ -57,7 +57,7 @@ public sealed class PersonalData(PrmTables tables, PrivacyOptions options, TimeP
 
     public static readonly IReadOnlyList<string> Coverage =
     [
-        "Every table of the app is read: partners (users, partner timelines, outbox rows), keys (identity links, the email's key rows), staff, deals (customer contacts, who registered, timelines), leads (contacts, timelines), partner applications (applicants), MDF budgets and requests, assets (downloads), training (enrollments, attempts, awards, xAPI statements, parked statements), settings timeline, webhooks (deliveries, event log), CRM inbox and parked events, and the development mail and event sinks.",
+        "Every table of the app is read: partners (users, partner timelines, outbox rows), keys (identity links, the email's key rows), staff, deals (customer contacts, who registered, timelines), leads (contacts, timelines), partner applications (applicants), MDF budgets and requests, assets (downloads), training (enrollments, attempts, awards, xAPI statements, parked statements), settings timeline, webhooks (deliveries, event log), CRM inbox and parked events, notification preferences and digest items, and the development mail and event sinks.",
         "A row is found by the email (any field, JSON bodies included, case-insensitive) or by the user id the email is registered to; rows of the same partitions that carry one of the person's names are included.",
         "Not covered: blobs (MDF proofs, asset uploads, co-branded PDF copies rendered with the person's name), Durable Task histories (their inputs hold ids and deadlines), and what was already delivered (Service Bus subscribers, webhook receivers, SendGrid, Application Insights).",
     ];

@@ -44,3 +44,35 @@ public sealed class BrandingSettingsTests
         errors.Keys.Should().BeEquivalentTo(["programName", "supportEmail", "emailFooter", "legalLinks[0].url", "legalLinks[1].label", "logo"]);
     }
 }
+
+public sealed class PortalBaseUrlTests
+{
+    [Theory]
+    [InlineData("https://partners.example.com/portal", true)]
+    [InlineData("http://localhost:7071/portal", true)]
+    [InlineData("ftp://partners.example.com", false)]
+    [InlineData("partners.example.com", false)]
+    [InlineData("/portal", false)]
+    [InlineData("https://partners.example.com/portal?x=1", false)]
+    [InlineData("https://user:pw@partners.example.com", false)]
+    [InlineData("", false)]
+    public void A_portal_base_url_is_an_absolute_http_address(string url, bool accepted) =>
+        BrandingSettings.Check(new BrandingSettings { PortalBaseUrl = url }).ContainsKey("portalBaseUrl").Should().Be(!accepted);
+
+    [Fact]
+    public void Without_a_portal_base_url_in_the_branding_links_use_the_configured_one()
+    {
+        var program = new Prm.Core.Configuration.ProgramOptions { PortalBaseUrl = "https://configured.example.com" };
+
+        Brand.From(new BrandingSettings(), program).PortalBaseUrl.Should().Be("https://configured.example.com");
+        Brand.From(new BrandingSettings { PortalBaseUrl = "https://brand.example.com/portal" }, program).PortalBaseUrl.Should().Be("https://brand.example.com/portal");
+    }
+
+    [Fact]
+    public void Portal_links_in_emails_start_with_the_brand_portal_address()
+    {
+        var composer = new Prm.Core.Notifications.EmailComposer(null, new Prm.Core.Configuration.ProgramOptions { PortalBaseUrl = "https://portal.example.com/" });
+
+        composer.PortalUrl("/deals/d1").Should().Be("https://portal.example.com/deals/d1");
+    }
+}

@@ -31,9 +31,9 @@ public class DecideApplicationTests
             var emails = new EmailComposer();
             var links = new DecisionLinks(new FakeDecisionLinkStore(), Clock, program);
             var settings = new ProgramSettings(new NoSavedSettings(), [OnboardingSettings.Section(new OnboardingSettings(), staff, new NoDocuments())], Clock, program);
-            var directory = new PartnerDirectory(Partners, staff, Clock, emails, program);
+            var directory = new PartnerDirectory(Partners, staff, Clock, emails);
             var agreements = new PartnerAgreements(Partners, staff, new NoDocuments(), links, emails, Clock, settings);
-            var commits = new ApplicationCommits(Applications, new ApplicationNotices(staff, links, emails, program));
+            var commits = new ApplicationCommits(Applications, new ApplicationNotices(staff, links, emails));
             FromApplication = new PartnerFromApplication(Partners, Applications, directory, agreements, settings, staff);
             Decide = new DecideApplication(commits, FromApplication, settings, program, Clock);
             Projection = new ApplicationPartnerProjection(Applications, FromApplication);
