@@ -61,7 +61,7 @@ public sealed class AnalyticsFunctions(AnalyticsQueries queries, TimeProvider cl
     [Function("GetAnalyticsRebuild")]
     [Access(AccessPolicy.Admin)]
     [ApiOperation("The KPI rebuild's status", "status pending | running | completed | failed | terminated, the phase (applications, partners) and cursor it is at, steps done, applications, partners and records recomputed, bucket rows checked and corrected (0 when the live counters were right), when it started and completed, and the failure. 404 when no rebuild ran. Admins.",
-        Response = typeof(KpiRebuildStatus))]
+        Response = typeof(KpiRebuildStatus), Errors = [404])]
     public async Task<IActionResult> RebuildStatus([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "analytics/rebuild")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct) =>
         Api.Ok(await KpiRebuildWorkflow.GetAsync(durable, req.Caller(), ct));
 
