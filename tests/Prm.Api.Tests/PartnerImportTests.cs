@@ -52,6 +52,36 @@ public sealed class PartnerImportTests(ApiHostFixture fixture, ITestOutputHelper
     }
 
     [Fact]
+    public async Task A_user_email_of_another_partner_is_reported_the_same_with_its_reason_in_the_dry_run_and_the_real_run()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var tag = Guid.NewGuid().ToString("N")[..8];
+        var existing = $"gamma-{tag}.example";
+        var seeded = await (await admin.PostAsync("partners/import", Csv(string.Join('\n', Header,
+            $"Gamma {tag},{existing},DE,emea,gold,reseller,Active,,,,,ada@{existing},Ada Gamma,PartnerAdmin")))).JsonAsync();
+        seeded.GetProperty("created").GetInt32().Should().Be(1);
+        var csv = string.Join('\n',
+            Header,
+            $"Gamma {tag},{existing},DE,emea,gold,reseller,Active,,,,,{Demo.NorthwindRep},Sam Elsewhere,PartnerUser",
+            $"Delta {tag},delta-{tag}.example,DE,emea,,,,,,,,{Demo.FabrikamRep},Rita Elsewhere,PartnerAdmin",
+            $"Epsilon {tag},epsilon-{tag}.example,DE,emea,,,,,,,,{Demo.NorthwindAdmin},Anna Elsewhere,PartnerUser");
+
+        var dry = (await (await admin.PostAsync("partners/import?dryRun=true", Csv(csv))).JsonAsync()).GetProperty("results").EnumerateArray().ToList();
+        var real = (await (await admin.PostAsync("partners/import", Csv(csv))).JsonAsync()).GetProperty("results").EnumerateArray().ToList();
+
+        dry.Select(r => r.Str("outcome")).Should().Equal("unchanged", "rejected", "created");
+        real.Select(r => r.Str("outcome")).Should().Equal(dry.Select(r => r.Str("outcome")), "the dry run tells what the real run does");
+        foreach (var (row, email) in new[] { (0, Demo.NorthwindRep), (1, Demo.FabrikamRep), (2, Demo.NorthwindAdmin) })
+        {
+            dry[row].GetProperty("reasons").EnumerateArray().Should().Contain(r => r.GetString()!.Contains(email), $"dry run row {row}");
+            real[row].GetProperty("reasons").EnumerateArray().Should().Contain(r => r.GetString()!.Contains(email), $"real run row {row}");
+        }
+        (await ApiSteps.PartnerByNameAsync(Api, $"Gamma {tag}")).GetProperty("userCount").GetInt32().Should().Be(1, "another partner's user is not added");
+        (await ApiSteps.PartnerByNameAsync(Api, $"Epsilon {tag}")).GetProperty("userCount").GetInt32().Should().Be(0);
+        (await (await admin.GetAsync($"partners?search=Delta {tag}")).JsonAsync()).GetProperty("items").GetArrayLength().Should().Be(0, "its only row was rejected");
+    }
+
+    [Fact]
     public async Task Bad_files_get_problem_responses()
     {
         var admin = await Api.ClientAsync(Demo.Admin);

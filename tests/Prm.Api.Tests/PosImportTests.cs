@@ -128,4 +128,55 @@ public sealed class PosImportTests(ApiHostFixture fixture) : IClassFixture<ApiHo
         var report = await ReportAsync(machine, Header + "\nFeed,INV-1,1,2026-10-02,cloud-backup,1,9.99,USD,A,a.example,US,fabrikam.example");
         report.GetProperty("accepted").GetInt32().Should().Be(1);
     }
+
+    private const string Xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+    private static ByteArrayContent Workbook(params object?[][] rows)
+    {
+        var columns = Header.Split(',');
+        var sheet = rows.Select(r => columns.Select((c, i) => (c, r.ElementAtOrDefault(i))).ToDictionary(x => x.c, x => x.Item2)).ToList();
+        using var stream = new MemoryStream();
+        MiniExcelLibs.MiniExcel.SaveAs(stream, sheet, excelType: MiniExcelLibs.ExcelType.XLSX);
+        var content = new ByteArrayContent(stream.ToArray());
+        content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(Xlsx);
+        return content;
+    }
+
+    [Fact]
+    public async Task An_xlsx_workbook_is_reported_line_by_line_and_committed_like_the_csv()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var fabrikam = await ApiSteps.PartnerIdAsync(Api, "Fabrikam Solutions");
+        var reporter = "Xlsx Distri " + Guid.NewGuid().ToString("N")[..8];
+        var customer = Leads.Unique("pos-xlsx") + ".example";
+        object?[] Good(int line) => [reporter, "INV-X", line, new DateTime(2026, 9, 10), "cloud-backup", 2, 12.5, "EUR", "Xlsx Customer", customer, "DE", fabrikam];
+
+        var dryResponse = await admin.PostAsync("pos/batches", Workbook(Good(1), [reporter, "INV-X", 2, "2026-09-31", "cloud-backup", -1, 1, "ZZZ", null, null, null, "fabrikam.example"]));
+        dryResponse.StatusCode.Should().Be(HttpStatusCode.OK, await dryResponse.Content.ReadAsStringAsync());
+        var dry = await dryResponse.JsonAsync();
+        dry.GetProperty("committed").GetBoolean().Should().BeFalse();
+        var report = dry.GetProperty("report").EnumerateArray().ToList();
+        report.Select(l => l.GetProperty("line").GetInt32()).Should().Equal(2, 3);
+        report.Select(l => l.Str("status")).Should().Equal("accepted", "rejected");
+        report[0].GetProperty("reseller").Str("kind").Should().Be("exact");
+        report[0].GetProperty("amount").GetDecimal().Should().Be(25m);
+        report[1].GetProperty("errors").EnumerateObject().Select(e => e.Name).Should().BeEquivalentTo("date", "quantity", "currency");
+
+        var problem = await ApiSteps.ProblemAsync(await admin.PostAsync("pos/batches?commit=true", Workbook(Good(1), [reporter, "INV-X", 2, "2026-09-31", "cloud-backup", 1, 1, "EUR", null, null, null, "fabrikam.example"])), 400);
+        problem.GetProperty("errors").EnumerateObject().Select(e => e.Name).Should().Equal("line 3.date");
+        var committed = await admin.PostAsync("pos/batches?commit=true", Workbook(Good(1), Good(2)));
+        committed.StatusCode.Should().Be(HttpStatusCode.OK, await committed.Content.ReadAsStringAsync());
+        var batch = await committed.JsonAsync();
+        batch.GetProperty("committed").GetBoolean().Should().BeTrue();
+        batch.Str("period").Should().Be("2026-09");
+        var stored = await (await admin.GetAsync($"pos/batches/{batch.Str("batchId")}")).JsonAsync();
+        stored.GetProperty("batch").GetProperty("counted").GetInt32().Should().Be(2);
+
+        var notAWorkbook = new ByteArrayContent(System.Text.Encoding.UTF8.GetBytes(Header + "\nD,1,1"));
+        notAWorkbook.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(Xlsx);
+        (await ApiSteps.ProblemAsync(await admin.PostAsync("pos/batches", notAWorkbook), 400)).GetProperty("errors").TryGetProperty("body", out _).Should().BeTrue();
+        var pdf = new ByteArrayContent([0x25, 0x50, 0x44, 0x46]);
+        pdf.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/pdf");
+        await ApiSteps.ProblemAsync(await admin.PostAsync("pos/batches", pdf), 415);
+    }
 }

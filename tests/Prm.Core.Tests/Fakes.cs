@@ -61,6 +61,9 @@ internal sealed class FakePartnerStore : IPartnerStore
     private readonly ConcurrentDictionary<string, Versioned<Partner>> partners = new();
     private readonly ConcurrentDictionary<string, Versioned<PartnerUser>> users = new();
     private int etags;
+
+    /// <summary>The user holding an email (the email key row of the real store).</summary>
+    public PartnerUser? UserByEmail(string email) => users.Values.Select(u => u.Value).FirstOrDefault(u => u.Email == email);
     private int getCalls;
     private int listUsersCalls;
     private int writes;
@@ -253,6 +256,19 @@ internal sealed class FakeStaffStore(params StaffMember[] members) : IStaffStore
     }
 }
 
+/// <summary>The email registrations of a <see cref="FakePartnerStore"/> (what the email key rows answer in the real store).</summary>
+internal sealed class StoreEmails(FakePartnerStore store) : IIdentityDirectory
+{
+    public Task<EmailRegistration?> FindEmailAsync(string email, CancellationToken ct) =>
+        Task.FromResult(store.UserByEmail(email) is { } u ? new EmailRegistration(email, u.Id, u.PartnerId) : null);
+
+    public Task<IdentityLink?> FindIdentityAsync(string tenantId, string objectId, CancellationToken ct) => throw new NotSupportedException();
+
+    public Task<IdentityLink?> LinkAsync(string tenantId, string objectId, EmailRegistration registration, string displayName, CancellationToken ct) => throw new NotSupportedException();
+
+    public Task<IdentityLink> RegisterStaffAsync(string tenantId, string objectId, string email, string displayName, IReadOnlyList<string> roles, CancellationToken ct) => throw new NotSupportedException();
+}
+
 /// <summary>In-memory identity directory that counts its calls.</summary>
 internal sealed class FakeIdentityDirectory : IIdentityDirectory
 {
@@ -310,7 +326,7 @@ internal sealed class PartnerServices
         Clock = new FakeTimeProvider(Make.Now);
         Directory = new PartnerDirectory(Store, Staff, Clock, new EmailComposer());
         Team = new PartnerTeam(Store, Clock, Directory, new MembershipCache(Clock, TimeSpan.FromSeconds(30)));
-        Import = new PartnerImport(Directory, Team, Store, Staff);
+        Import = new PartnerImport(Directory, Team, Store, Staff, new StoreEmails(Store));
     }
 
     public FakePartnerStore Store { get; }

@@ -222,6 +222,29 @@ public class PartnerImportTests
     }
 
     [Fact]
+    public async Task A_dry_run_predicts_the_real_run_for_a_user_email_of_another_partner_and_both_give_the_reason()
+    {
+        var existing = Existing();
+        var other = Make.Partner(Make.PartnerId('d'), "other.com", "usr_cm1");
+        var taken = new PartnerUser
+        {
+            Id = "usr_" + new string('2', 32), PartnerId = other.Id, Email = "sam@other.com", DisplayName = "Sam",
+            Role = PartnerRole.PartnerUser, Status = PartnerUserStatus.Active, InvitedAt = Make.Now,
+        };
+        var row = "Acme GmbH,acme.com,DE,emea,,,,,,,,sam@other.com,Sam,partnerUser";
+        var real = new PartnerServices(new FakePartnerStore().Add(existing).Add(other, taken), new FakeStaffStore(Cm1, Cm2));
+        services.Store.Add(existing).Add(other, taken);
+
+        var planned = (await DryRun(Header, row)).Results.Single();
+        var applied = (await real.Import.RunAsync(Make.Admin(), Csv(Header, row), dryRun: false, CancellationToken.None)).Results.Single();
+
+        applied.Outcome.Should().Be("unchanged", "the email belongs to another partner's user: nobody is added");
+        planned.Outcome.Should().Be(applied.Outcome);
+        applied.Reasons.Should().ContainSingle().Which.Should().Contain("sam@other.com").And.Contain("not added");
+        planned.Reasons.Should().Equal(applied.Reasons);
+    }
+
+    [Fact]
     public async Task A_user_email_whose_domain_is_a_url_is_rejected()
     {
         var report = await DryRun(Header, "Acme,acme.com,DE,emea,,,,,,,,boss@https://acme.com/about,Boss,");

@@ -144,4 +144,7 @@ public static class KpiRows
 {
     /// <summary>The all-time bucket: the sum of every fact (stocks such as the pipeline are read as this minus what came after a day).</summary>
     public const string Total = "t";
+
+    /// <summary>The partition of the program-wide facts (partner applications: no partner yet); partner ids never take this value.</summary>
+    public const string Applications = "applications";
 }

@@ -16,6 +16,9 @@ public enum KpiGroupBy { Partner, Region, Tier, ChannelManager, ProductLine }
 /// </summary>
 public sealed class AnalyticsQueries(IKpiStore store, IPartnerStore partners, ProgramSettings settings, AnalyticsCalendar calendar)
 {
+    /// <summary>The group of the program table's row of partner applications (admins).</summary>
+    public const string ApplicationsGroup = "applications";
+
     /// <summary>Point reads in flight at once per table.</summary>
     private const int Parallel = 16;
 
@@ -27,7 +30,7 @@ public sealed class AnalyticsQueries(IKpiStore store, IPartnerStore partners, Pr
         var (f, t) = AnalyticsCalendar.Range(from, to);
         if (!caller.IsVendor) throw new ForbiddenException("The program's KPIs are for admins and channel managers.");
         var visible = await ListPartnersAsync(caller.IsAdmin ? null : caller.UserId, ct);
-        return await TableAsync(visible, f, t, group, kind, ct);
+        return await TableAsync(visible, f, t, group, kind, ct, withApplications: caller.IsAdmin);
     }
 
     public async Task<KpiTable> PartnerAsync(Caller caller, string partnerId, string? from, string? to, string? period, CancellationToken ct)
@@ -42,6 +45,14 @@ public sealed class AnalyticsQueries(IKpiStore store, IPartnerStore partners, Pr
     public async Task<Page<KpiFactRow>> RowsAsync(Caller caller, string? metric, string? from, string? to, string? partnerId, PageRequest page, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
+        if (metric is not null && KpiMetrics.ProgramWide.Contains(metric, StringComparer.Ordinal))
+        {
+            // Applications have no partner yet: program-wide facts, the admins' (the program table shows them to admins only).
+            if (!caller.IsAdmin) throw new ForbiddenException("Partner applications are counted program-wide; admins read them.");
+            if (partnerId is not null) throw new ValidationFailedException("partnerId", $"{metric} is counted program-wide; leave partnerId out.");
+            var (af, at) = AnalyticsCalendar.Range(from, to);
+            return (await store.FactsAsync(KpiRows.Applications, metric, af, at, page, ct)).Map(KpiFactRow.From);
+        }
         if (partnerId is null) throw new ValidationFailedException("partnerId", "partnerId is required: the facts are kept per partner.");
         await PartnerAccess.LoadVisibleAsync(partners, caller, partnerId, ct);
         if (metric is null || !KpiMetrics.All.Contains(metric, StringComparer.Ordinal))
@@ -76,7 +87,7 @@ public sealed class AnalyticsQueries(IKpiStore store, IPartnerStore partners, Pr
         return list;
     }
 
-    private async Task<KpiTable> TableAsync(IReadOnlyList<Partner> visible, DateOnly from, DateOnly to, KpiGroupBy groupBy, KpiPeriod period, CancellationToken ct)
+    private async Task<KpiTable> TableAsync(IReadOnlyList<Partner> visible, DateOnly from, DateOnly to, KpiGroupBy groupBy, KpiPeriod period, CancellationToken ct, bool withApplications = false)
     {
         var fiscal = (await settings.GetAsync<MdfSettings>(MdfSettings.SectionName, ct)).Calendar();
         var slices = AnalyticsCalendar.Slices(from, to, period, fiscal);
@@ -91,6 +102,10 @@ public sealed class AnalyticsQueries(IKpiStore store, IPartnerStore partners, Pr
             return slices.ToDictionary(s => s, s => last is { } l && l > s.To ? AnalyticsCalendar.Cover(s.To.AddDays(1), l) : (IReadOnlyList<string>)[]);
         }, StringComparer.Ordinal);
         var second = await ReadAllAsync(visible, p => afterRows[p.Id].Values.SelectMany(r => r).Where(r => !read[p.Id].ContainsKey(r)).ToHashSet(StringComparer.Ordinal), ct);
+        // The funnel's first step: partner applications are program-wide (no partner yet), one more row per period for admins.
+        var applications = withApplications
+            ? await store.ReadAsync(KpiRows.Applications, flowRows.Values.SelectMany(r => r).ToHashSet(StringComparer.Ordinal), ct)
+            : null;
 
         var rows = new List<KpiRow>();
         foreach (var slice in slices)
@@ -126,6 +141,11 @@ public sealed class AnalyticsQueries(IKpiStore store, IPartnerStore partners, Pr
             {
                 var stockOnly = g.Stock.Where(s => s.Key.StartsWith("pipeline:", StringComparison.Ordinal)).ToDictionary(s => s.Key, s => s.Value, StringComparer.Ordinal);
                 rows.Add(new KpiRow(slice.Key, slice.From, slice.To, key, g.Name, KpiFigures.Values(g.Partners.Count, g.Flows, stockOnly)));
+            }
+            if (applications is not null)
+            {
+                var flows = KpiFigures.Line(Sum(flowRows[slice].Select(r => applications.GetValueOrDefault(r))), null);
+                rows.Add(new KpiRow(slice.Key, slice.From, slice.To, ApplicationsGroup, "Partner applications (no partner yet)", KpiFigures.Values(0, flows, new Dictionary<string, decimal>(StringComparer.Ordinal))));
             }
 
             void Add(string key, string? name, string partnerId, Dictionary<string, decimal> flows, Dictionary<string, decimal> stock)

@@ -25,6 +25,9 @@ public interface IKpiStore
     /// <summary>The facts of one kind between two days (both inclusive), in day order.</summary>
     Task<Page<KpiFact>> FactsAsync(string partnerId, string metric, DateOnly from, DateOnly to, PageRequest page, CancellationToken ct);
 
+    /// <summary>The subject keys of every contribution stored in the partition (the rebuild recomputes each from its record).</summary>
+    Task<IReadOnlyList<string>> SubjectsAsync(string partnerId, CancellationToken ct);
+
     /// <summary>Sums the stored contributions of the partner and corrects every bucket row that differs; returns rows compared and corrected.</summary>
     Task<(int Checked, int Corrected)> RecountAsync(string partnerId, CancellationToken ct);
 }
@@ -38,7 +41,10 @@ public sealed record KpiValues(
     long LeadsOffered, long LeadsAccepted, long LeadsDeclined, long LeadsExpired, double? LeadAcceptanceRate, double? MedianAcceptHours,
     long LeadsConverted, double? LeadConversionRate,
     long PosSourcedLines, IReadOnlyDictionary<string, decimal> PosSourcedRevenue, long PosInfluencedLines, IReadOnlyDictionary<string, decimal> PosInfluencedRevenue,
-    long CertificationsEarned, long PartnersOnboarded, long PartnersActivated, long PartnersFirstDeal, double? MedianActivationToFirstDealHours);
+    long CertificationsEarned, long PartnersOnboarded, long PartnersActivated, long PartnersFirstDeal, double? MedianActivationToFirstDealHours,
+    long ApplicationsSubmitted, long ApplicationsApproved, long ApplicationsRejected,
+    long MdfClaimsPaid, IReadOnlyDictionary<string, decimal> MdfPaid, long MdfAttributedDealsWon, IReadOnlyDictionary<string, decimal> MdfAttributedWonRevenue,
+    IReadOnlyDictionary<string, decimal> MdfReturnOnSpend);
 
 /// <summary>One row of a KPI table: a period and a group (a partner, region, tier, channel manager or product line).</summary>
 public sealed record KpiRow(string Period, DateOnly From, DateOnly To, string Group, string? GroupName, KpiValues Metrics);
@@ -46,13 +52,15 @@ public sealed record KpiRow(string Period, DateOnly From, DateOnly To, string Gr
 /// <summary>A KPI table (GET /api/analytics/program and /api/analytics/partners/{partnerId}).</summary>
 public sealed record KpiTable(DateOnly From, DateOnly To, string GroupBy, string Period, string TimeZone, IReadOnlyList<KpiRow> Rows);
 
-/// <summary>A fact behind a number (GET /api/analytics/rows): the record (deals/{id} or leads/{id}), its day, product line, amount and duration.</summary>
+/// <summary>A fact behind a number (GET /api/analytics/rows): the record (deals/{id}, leads/{id}, partner-applications/{id}, mdf/requests/{id}, ...), its day, product line, amount and duration.</summary>
 public sealed record KpiFactRow(string Metric, DateOnly Date, string Record, string ProductLine, decimal? Amount, string? Currency, double? Hours)
 {
     public static KpiFactRow From(KpiFact f)
     {
         ArgumentNullException.ThrowIfNull(f);
         var kind = f.SubjectId.StartsWith("lead", StringComparison.Ordinal) ? "leads/"
+            : f.SubjectId.StartsWith("app", StringComparison.Ordinal) ? "partner-applications/"
+            : f.SubjectId.StartsWith("mdr", StringComparison.Ordinal) ? "mdf/requests/"
             : f.SubjectId.StartsWith("pos", StringComparison.Ordinal) ? "pos/batches/"
             : f.SubjectId.StartsWith("ptn", StringComparison.Ordinal) ? "partners/"
             : f.SubjectId.StartsWith("deal", StringComparison.Ordinal) ? "deals/" : "awards/";

@@ -45,8 +45,26 @@ public static class KpiMetrics
     /// <summary>Other POS lines of a matched reseller: partner-influenced revenue.</summary>
     public const string PosInfluenced = "posInfluenced";
 
+    /// <summary>Activation funnel, first step: a partner application submitted (program-wide, kept in the <see cref="KpiRows.Applications"/> partition).</summary>
+    public const string ApplicationsSubmitted = "applicationsSubmitted";
+
+    /// <summary>Activation funnel: an application approved (its approval day).</summary>
+    public const string ApplicationsApproved = "applicationsApproved";
+
+    /// <summary>An application rejected (its rejection day).</summary>
+    public const string ApplicationsRejected = "applicationsRejected";
+
+    /// <summary>MDF paid to the partner: a claim's approved amount on its payment day.</summary>
+    public const string MdfPaid = "mdfPaid";
+
+    /// <summary>Won value attributed to MDF: a won registration that names an MDF request of the partner (close date, won amount).</summary>
+    public const string MdfAttributedWon = "mdfAttributedWon";
+
     /// <summary>Every fact kind, in the order the documentation lists them.</summary>
-    public static readonly IReadOnlyList<string> All = [Submitted, Approved, Rejected, Won, Lost, ProtectionEnded, LeadOffered, LeadAccepted, LeadDeclined, LeadExpired, LeadConverted, PosSourced, PosInfluenced, CertificationsEarned, PartnersOnboarded, PartnersActivated, PartnersFirstDeal];
+    public static readonly IReadOnlyList<string> All = [Submitted, Approved, Rejected, Won, Lost, ProtectionEnded, LeadOffered, LeadAccepted, LeadDeclined, LeadExpired, LeadConverted, PosSourced, PosInfluenced, CertificationsEarned, PartnersOnboarded, PartnersActivated, PartnersFirstDeal, ApplicationsSubmitted, ApplicationsApproved, ApplicationsRejected, MdfPaid, MdfAttributedWon];
+
+    /// <summary>The fact kinds kept program-wide (partner applications have no partner yet): read without a partnerId, admins only.</summary>
+    public static readonly IReadOnlyList<string> ProgramWide = [ApplicationsSubmitted, ApplicationsApproved, ApplicationsRejected];
 
     /// <summary>Product line of a record that names none.</summary>
     public const string NoProductLine = "none";
@@ -106,6 +124,8 @@ public static class KpiFactRules
                 var amount = outcome.Amount ?? deal.EstimatedValue;
                 var day = outcome.CloseDate ?? calendar.DayOf(outcome.RecordedAt);
                 facts.Add(new KpiFact(KpiMetrics.Won, day, line, deal.Id, "", amount.Amount, amount.Currency));
+                // Attribution to MDF: the registration names a fund request of its partner (RegisterDeal checks it; a converted lead keeps its campaign's).
+                if (!string.IsNullOrEmpty(deal.MdfRequestId)) facts.Add(new KpiFact(KpiMetrics.MdfAttributedWon, day, line, deal.Id, "", amount.Amount, amount.Currency));
             }
             else
             {
@@ -186,6 +206,48 @@ public static class KpiFactRules
         return award.Status == "Revoked" ? [] : [new KpiFact(KpiMetrics.CertificationsEarned, calendar.DayOf(award.EarnedAt), KpiMetrics.NoProductLine, award.AwardId, "")];
     }
 
+    /// <summary>The same rule read from the award record (the rebuild).</summary>
+    public static IReadOnlyList<KpiFact> OfAward(Training.Award award, AnalyticsCalendar calendar)
+    {
+        ArgumentNullException.ThrowIfNull(award);
+        ArgumentNullException.ThrowIfNull(calendar);
+        return award.Status == Training.AwardStatus.Revoked ? [] : [new KpiFact(KpiMetrics.CertificationsEarned, calendar.DayOf(award.EarnedAt), KpiMetrics.NoProductLine, award.Id, "")];
+    }
+
+    /// <summary>
+    /// The funnel's first step, program-wide: an application counts as submitted on its submission day, approved or rejected on the day of
+    /// that decision (the last "approve" or "reject"); an application still under review, with information requested or expired only as submitted.
+    /// </summary>
+    public static IReadOnlyList<KpiFact> OfApplication(Onboarding.PartnerApplication application, AnalyticsCalendar calendar)
+    {
+        ArgumentNullException.ThrowIfNull(application);
+        ArgumentNullException.ThrowIfNull(calendar);
+        var facts = new List<KpiFact> { new(KpiMetrics.ApplicationsSubmitted, calendar.DayOf(application.SubmittedAt), KpiMetrics.NoProductLine, application.Id, "") };
+        var (metric, decision) = application.Status switch
+        {
+            Onboarding.ApplicationStatus.Approved => (KpiMetrics.ApplicationsApproved, "approve"),
+            Onboarding.ApplicationStatus.Rejected => (KpiMetrics.ApplicationsRejected, "reject"),
+            _ => ((string?)null, (string?)null),
+        };
+        if (metric is not null && application.Decisions.LastOrDefault(d => d.Decision == decision) is { } decided)
+        {
+            facts.Add(new KpiFact(metric, calendar.DayOf(decided.DecidedAt), KpiMetrics.NoProductLine, application.Id, ""));
+        }
+        return facts;
+    }
+
+    /// <summary>MDF paid: a paid claim counts its approved amount (what the ledger pays) on its payment day (paidOn, a calendar day).</summary>
+    public static IReadOnlyList<KpiFact> OfFundRequest(Mdf.FundRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        if (request.Claim is not { Status: Mdf.MdfClaimStatus.Paid, ApprovedAmount: { } paid, PaidOn: { } paidOn }
+            || !DateOnly.TryParseExact(paidOn, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day))
+        {
+            return [];
+        }
+        return [new KpiFact(KpiMetrics.MdfPaid, day, KpiMetrics.NoProductLine, request.Id, "", paid.Amount, paid.Currency)];
+    }
+
     /// <summary>
     /// The counters a fact adds to its buckets, keyed "{productLine}|{counter}": a count per fact kind, money per kind and currency
     /// ("won:EUR", "pipeline:EUR" which protectionEnded takes back out), and one histogram bin per duration ("decisionHours:le24").
@@ -208,6 +270,9 @@ public static class KpiFactRules
                 break;
             case KpiMetrics.PosSourced or KpiMetrics.PosInfluenced:
                 yield return new(p + fact.Metric + "Revenue:" + fact.Currency, fact.Amount);
+                break;
+            case KpiMetrics.MdfPaid or KpiMetrics.MdfAttributedWon:
+                yield return new(p + fact.Metric + ":" + fact.Currency, fact.Amount);
                 break;
         }
         if (fact.Hours is { } hours)

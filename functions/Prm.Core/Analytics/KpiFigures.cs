@@ -38,6 +38,8 @@ public static class KpiFigures
         var declined = N(KpiMetrics.LeadDeclined);
         var expired = N(KpiMetrics.LeadExpired);
         var converted = N(KpiMetrics.LeadConverted);
+        var paid = Money(flows, KpiMetrics.MdfPaid + ":");
+        var attributed = Money(flows, KpiMetrics.MdfAttributedWon + ":");
         return new KpiValues(partners,
             submitted, approved, rejected, Rate(approved, approved + rejected), Median(flows, "decisionHours:"),
             Money(stock, "pipeline:"),
@@ -45,7 +47,21 @@ public static class KpiFigures
             N(KpiMetrics.LeadOffered), accepted, declined, expired, Rate(accepted, accepted + declined + expired), Median(flows, "acceptHours:"),
             converted, Rate(converted, accepted),
             N(KpiMetrics.PosSourced), Money(flows, KpiMetrics.PosSourced + "Revenue:"), N(KpiMetrics.PosInfluenced), Money(flows, KpiMetrics.PosInfluenced + "Revenue:"),
-            N(KpiMetrics.CertificationsEarned), N(KpiMetrics.PartnersOnboarded), N(KpiMetrics.PartnersActivated), N(KpiMetrics.PartnersFirstDeal), Median(flows, "activationHours:"));
+            N(KpiMetrics.CertificationsEarned), N(KpiMetrics.PartnersOnboarded), N(KpiMetrics.PartnersActivated), N(KpiMetrics.PartnersFirstDeal), Median(flows, "activationHours:"),
+            N(KpiMetrics.ApplicationsSubmitted), N(KpiMetrics.ApplicationsApproved), N(KpiMetrics.ApplicationsRejected),
+            N(KpiMetrics.MdfPaid), paid, N(KpiMetrics.MdfAttributedWon), attributed, ReturnOnSpend(paid, attributed));
+    }
+
+    /// <summary>
+    /// MDF paid against attributed won value, per currency paid: attributed won / paid, rounded half-even to <see cref="Mdf.MdfRoi.RatioDecimals"/>
+    /// (the MDF ROI's ratio); a currency with nothing paid has no ratio. Currencies are never converted.
+    /// </summary>
+    public static IReadOnlyDictionary<string, decimal> ReturnOnSpend(IReadOnlyDictionary<string, decimal> paid, IReadOnlyDictionary<string, decimal> attributedWon)
+    {
+        ArgumentNullException.ThrowIfNull(paid);
+        ArgumentNullException.ThrowIfNull(attributedWon);
+        return paid.Where(p => p.Value > 0).ToDictionary(p => p.Key,
+            p => Math.Round(attributedWon.GetValueOrDefault(p.Key) / p.Value, Mdf.MdfRoi.RatioDecimals, MidpointRounding.ToEven), StringComparer.Ordinal);
     }
 
     /// <summary>A share rounded to 4 decimals, null without a denominator.</summary>

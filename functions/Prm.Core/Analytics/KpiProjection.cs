@@ -11,7 +11,7 @@ namespace Prm.Core.Analytics;
 /// (<see cref="KpiFactRules"/>) become its contribution to the partner's buckets. A redelivered event changes nothing, an older event
 /// delivered late is ignored (the contribution keeps the record's UpdatedAt).
 /// </summary>
-public sealed class KpiProjection(IKpiStore store, Partners.IPartnerStore partners, AnalyticsCalendar calendar) : IOutboxProjection
+public sealed class KpiProjection(IKpiStore store, Partners.IPartnerStore partners, Onboarding.IApplicationStore applications, Mdf.IMdfStore mdf, AnalyticsCalendar calendar) : IOutboxProjection
 {
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
@@ -33,6 +33,23 @@ public sealed class KpiProjection(IKpiStore store, Partners.IPartnerStore partne
             {
                 var award = e.Data.Deserialize<Training.TrainingEvents.AwardData>(OutboxJson.Options)!;
                 await store.ApplyAsync(holder, SubjectKey(award.AwardId), e.OccurredAt.UtcTicks, KpiFactRules.OfAward(award, calendar), ct);
+            }
+            if (e.Type is Onboarding.ApplicationEvents.Submitted or Onboarding.ApplicationEvents.Approved or Onboarding.ApplicationEvents.Rejected)
+            {
+                // The funnel's first step, program-wide: the facts of the application as it stands now (an older event then changes nothing).
+                var data = e.Data.Deserialize<Onboarding.ApplicationEvents.ApplicationData>(OutboxJson.Options)!;
+                if (await applications.GetAsync(data.ApplicationId, ct) is { } application)
+                {
+                    await store.ApplyAsync(KpiRows.Applications, SubjectKey(application.Value.Id), e.OccurredAt.UtcTicks, KpiFactRules.OfApplication(application.Value, calendar), ct);
+                }
+            }
+            if (e.Type == Mdf.MdfEvents.ClaimPaid)
+            {
+                var data = e.Data.Deserialize<Mdf.MdfEvents.RequestData>(OutboxJson.Options)!;
+                if (await mdf.GetRequestAsync(data.RequestId, ct) is { } request)
+                {
+                    await store.ApplyAsync(request.Request.PartnerId, SubjectKey(request.Request.Id), e.OccurredAt.UtcTicks, KpiFactRules.OfFundRequest(request.Request), ct);
+                }
             }
             if (e.Type.StartsWith("deal.", StringComparison.Ordinal))
             {
@@ -60,48 +77,126 @@ public sealed class KpiProjection(IKpiStore store, Partners.IPartnerStore partne
     public static string SubjectKey(string recordId) => recordId;
 }
 
+/// <summary>Where a rebuild goes next: the program-wide applications first, then the partners a page at a time.</summary>
+public enum KpiRebuildPhase { Applications, Partners }
+
 /// <summary>
-/// The rebuild (POST /api/analytics/rebuild, admins): a page of partners at a time (resumable by its cursor), it recomputes each record's
-/// facts from the records (the partner's deal registrations, the leads offered to it) and makes them the stored contributions, then sums
-/// the contributions and corrects every bucket row that differs. On buckets kept by the projection it corrects nothing.
+/// The rebuild (POST /api/analytics/rebuild starts it as a durable workflow; each step is one page): it recomputes each record's facts
+/// from the records and makes them the stored contributions, then sums the contributions and corrects every bucket row that differs. On
+/// buckets kept by the projection it corrects nothing. Records: partner applications (program-wide); per partner its own record (the
+/// activation funnel), its deal registrations, the leads offered to it, its MDF requests (paid claims), and every other record that holds a
+/// contribution there: a certification award (the partner it was earned for keeps it; a revoked award leaves), a POS batch's day (from the
+/// batch's stored lines; a superseded batch counts nothing). A contribution is replaced unless a live event stored a newer one after the
+/// step began (its version is the step's start).
 /// </summary>
-public sealed class KpiRebuild(IKpiStore store, Partners.IPartnerStore partners, IDealStore deals, ILeadStore leads, AnalyticsCalendar calendar)
+public sealed class KpiRebuild(IKpiStore store, Partners.IPartnerStore partners, IDealStore deals, ILeadStore leads, Onboarding.IApplicationStore applications,
+    Mdf.IMdfStore mdf, Training.ITrainingStore training, Pos.IPosStore pos, AnalyticsCalendar calendar, TimeProvider clock)
 {
-    public async Task<KpiRebuildReport> RunAsync(Identity.Caller caller, PageRequest page, CancellationToken ct)
+    /// <summary>One step: a page of applications or of partners (<paramref name="page"/>'s cursor is the phase's).</summary>
+    public async Task<KpiRebuildReport> RunAsync(Identity.Caller caller, KpiRebuildPhase phase, PageRequest page, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(caller);
         if (!caller.IsAdmin) throw new ForbiddenException("Only admins rebuild the KPIs.");
-        var batch = await partners.ListAsync(new Partners.PartnerQuery(null, null, null, null, null), page, ct);
-        int records = 0, checkedRows = 0, corrected = 0;
         try
         {
-            foreach (var partner in batch.Items)
-            {
-                var partnerFacts = KpiFactRules.OfPartner(partner, calendar);
-                await store.ApplyAsync(partner.Id, KpiProjection.SubjectKey(partner.Id), partner.UpdatedAt.UtcTicks, partnerFacts, ct);
-                records++;
-                await foreach (var deal in AllAsync<DealDto>((p, c) => deals.ListAsync(new DealQuery(partner.Id, null, null, null, null, null), p, c), ct))
-                {
-                    await store.ApplyAsync(partner.Id, KpiProjection.SubjectKey(deal.Id), deal.UpdatedAt.UtcTicks, KpiFactRules.OfDeal(deal, calendar), ct);
-                    records++;
-                }
-                await foreach (var row in AllAsync<LeadListRow>((p, c) => leads.ListAsync(new LeadQuery(partner.Id, null, null), p, c), ct))
-                {
-                    var lead = LeadDto.Vendor(row.Lead);
-                    var facts = KpiFactRules.OfLead(lead, calendar).GetValueOrDefault(partner.Id) ?? [];
-                    await store.ApplyAsync(partner.Id, KpiProjection.SubjectKey(lead.Id), lead.UpdatedAt.UtcTicks, facts, ct);
-                    records++;
-                }
-                var (c2, fixedRows) = await store.RecountAsync(partner.Id, ct);
-                checkedRows += c2;
-                corrected += fixedRows;
-            }
+            return phase == KpiRebuildPhase.Applications ? await ApplicationsAsync(page, ct) : await PartnersAsync(page, ct);
         }
         catch (PreconditionFailedException)
         {
             throw new ConflictException("The KPI buckets stayed contended; run the rebuild again with the same cursor.");
         }
+    }
+
+    private async Task<KpiRebuildReport> ApplicationsAsync(PageRequest page, CancellationToken ct)
+    {
+        var version = clock.GetUtcNow().UtcTicks;
+        var batch = await applications.ListAsync(null, null, page, ct);
+        foreach (var application in batch.Items)
+        {
+            await store.ApplyAsync(KpiRows.Applications, KpiProjection.SubjectKey(application.Id), version, KpiFactRules.OfApplication(application, calendar), ct);
+        }
+        // The partition is recounted once, with the last page (its contributions are complete then).
+        var (checkedRows, corrected) = batch.NextCursor is null ? await store.RecountAsync(KpiRows.Applications, ct) : (0, 0);
+        return new KpiRebuildReport(0, batch.Items.Count, checkedRows, corrected, batch.NextCursor);
+    }
+
+    private async Task<KpiRebuildReport> PartnersAsync(PageRequest page, CancellationToken ct)
+    {
+        var batch = await partners.ListAsync(new Partners.PartnerQuery(null, null, null, null, null), page, ct);
+        int records = 0, checkedRows = 0, corrected = 0;
+        var lines = new Dictionary<string, IReadOnlyDictionary<(string PartnerId, DateOnly Day), IReadOnlyList<KpiFact>>>(StringComparer.Ordinal);
+        foreach (var partner in batch.Items)
+        {
+            var version = clock.GetUtcNow().UtcTicks;
+            var done = new HashSet<string>(StringComparer.Ordinal);
+            async Task Apply(string subject, IReadOnlyList<KpiFact> facts)
+            {
+                if (!done.Add(subject)) return;
+                await store.ApplyAsync(partner.Id, subject, version, facts, ct);
+                records++;
+            }
+            await Apply(KpiProjection.SubjectKey(partner.Id), KpiFactRules.OfPartner(partner, calendar));
+            await foreach (var deal in AllAsync<DealDto>((p, c) => deals.ListAsync(new DealQuery(partner.Id, null, null, null, null, null), p, c), ct))
+            {
+                await Apply(KpiProjection.SubjectKey(deal.Id), KpiFactRules.OfDeal(deal, calendar));
+            }
+            await foreach (var row in AllAsync<LeadListRow>((p, c) => leads.ListAsync(new LeadQuery(partner.Id, null, null), p, c), ct))
+            {
+                var lead = LeadDto.Vendor(row.Lead);
+                await Apply(KpiProjection.SubjectKey(lead.Id), KpiFactRules.OfLead(lead, calendar).GetValueOrDefault(partner.Id) ?? []);
+            }
+            await foreach (var request in AllAsync<Mdf.FundRequest>((p, c) => mdf.ListRequestsAsync("partner:" + partner.Id, null, p, c), ct))
+            {
+                await Apply(KpiProjection.SubjectKey(request.Id), KpiFactRules.OfFundRequest(request));
+            }
+            // Every other record holding a contribution here: recomputed from that record.
+            foreach (var subject in await store.SubjectsAsync(partner.Id, ct))
+            {
+                if (done.Contains(subject)) continue;
+                if (await FactsOfAsync(partner.Id, subject, lines, ct) is { } facts) await Apply(subject, facts);
+            }
+            var (c2, fixedRows) = await store.RecountAsync(partner.Id, ct);
+            checkedRows += c2;
+            corrected += fixedRows;
+        }
         return new KpiRebuildReport(batch.Items.Count, records, checkedRows, corrected, batch.NextCursor);
+    }
+
+    /// <summary>The facts of a stored contribution's record for the partner, or null when the subject is of no kind the rebuild knows (left as stored).</summary>
+    private async Task<IReadOnlyList<KpiFact>?> FactsOfAsync(string partnerId, string subject, Dictionary<string, IReadOnlyDictionary<(string PartnerId, DateOnly Day), IReadOnlyList<KpiFact>>> posCache, CancellationToken ct)
+    {
+        if (subject.StartsWith("crt_", StringComparison.Ordinal))
+        {
+            return await training.GetAwardAsync(subject, ct) is { } award ? KpiFactRules.OfAward(award.Value, calendar) : [];
+        }
+        if (subject.StartsWith("pos", StringComparison.Ordinal) && subject.Split(':') is [var batchId, var dayText]
+            && DateOnly.TryParseExact(dayText, "yyyyMMdd", System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.None, out var day))
+        {
+            if (!posCache.TryGetValue(batchId, out var byDay))
+            {
+                var batch = await pos.GetBatchAsync(batchId, ct);
+                var stored = new List<Pos.PosStoredLine>();
+                if (batch is { Value.Status: "Committed" })
+                {
+                    await foreach (var line in AllAsync<Pos.PosStoredLine>((p, c) => pos.LinesAsync(batchId, p, c), ct)) stored.Add(line);
+                }
+                posCache[batchId] = byDay = Pos.PosImport.FactsOf(batchId, stored);
+            }
+            return byDay.GetValueOrDefault((partnerId, day)) ?? [];
+        }
+        if (subject.StartsWith("deal", StringComparison.Ordinal))
+        {
+            return await deals.GetAsync(subject, ct) is { } deal && deal.Value.PartnerId == partnerId ? KpiFactRules.OfDeal(DealDto.From(deal.Value, vendorView: true), calendar) : [];
+        }
+        if (subject.StartsWith("lead", StringComparison.Ordinal))
+        {
+            return await leads.GetAsync(subject, ct) is { } lead ? KpiFactRules.OfLead(LeadDto.Vendor(lead.Value), calendar).GetValueOrDefault(partnerId) ?? [] : [];
+        }
+        if (subject.StartsWith("mdr", StringComparison.Ordinal))
+        {
+            return await mdf.GetRequestAsync(subject, ct) is { } request && request.Request.PartnerId == partnerId ? KpiFactRules.OfFundRequest(request.Request) : [];
+        }
+        return null;
     }
 
     private static async IAsyncEnumerable<T> AllAsync<T>(Func<PageRequest, CancellationToken, Task<Page<T>>> list, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)

@@ -33,7 +33,7 @@ public sealed record ImportRowResult(int Line, string? Domain, string? PartnerId
 public sealed record ImportReport(bool DryRun, int Rows, int Created, int Updated, int Unchanged, int Rejected, IReadOnlyList<ImportRowResult> Results);
 
 /// <summary>Imports partners and their users from CSV. Idempotent by partner domain; a dry run writes nothing.</summary>
-public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, IPartnerStore store, IStaffStore staff)
+public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, IPartnerStore store, IStaffStore staff, IIdentityDirectory identities)
 {
     public const int MaxRows = 50_000;
 
@@ -191,16 +191,46 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         public async Task<Versioned<Partner>?> CurrentAsync(IPartnerStore store, CancellationToken ct) => Partner ??= await store.GetAsync(PartnerId!, ct);
     }
 
+    /// <summary>
+    /// The dry run's verdict, the one the real run reaches: a user email registered to someone else (another partner's user, or vendor
+    /// staff) is not added — the row says why — and a new partner's first row inviting such an email as its admin is rejected the way
+    /// the creation is.
+    /// </summary>
     private async Task<ImportRowResult> PlanAsync(int line, PartnerImportRow row, string domain, IReadOnlyDictionary<string, string> managers, GroupState state, CancellationToken ct)
     {
         var userEmail = Text.NormalizeEmail(row.UserEmail);
-        var addsUser = userEmail is not null && state.SeenEmails.Add(userEmail);
-        if (state.PartnerId is null) return new ImportRowResult(line, domain, null, "created", []);
-        if (state.PartnerId == "(new)") return new ImportRowResult(line, domain, null, addsUser ? "updated" : "unchanged", []);
+        var reasons = new List<string>();
+        var addsUser = false;
+        if (userEmail is not null && !state.SeenEmails.Contains(userEmail))
+        {
+            var owner = await identities.FindEmailAsync(userEmail, ct);
+            var ownPartner = state.PartnerId is { } id && id != "(new)" ? id : null;
+            if (owner is not null && (ownPartner is null || owner.PartnerId != ownPartner))
+            {
+                if (state.PartnerId is null && (Text.ParseEnum<PartnerRole>(row.UserRole) ?? PartnerRole.PartnerUser) == PartnerRole.PartnerAdmin)
+                {
+                    return new ImportRowResult(line, domain, null, "rejected", [EmailTaken(userEmail)]);
+                }
+                reasons.Add(EmailTaken(userEmail) + " The user is not added.");
+            }
+            else
+            {
+                addsUser = state.SeenEmails.Add(userEmail);
+            }
+        }
+        if (state.PartnerId is null)
+        {
+            if (userEmail is not null && reasons.Count == 0) state.SeenEmails.Add(userEmail);
+            return new ImportRowResult(line, domain, null, "created", reasons);
+        }
+        if (state.PartnerId == "(new)") return new ImportRowResult(line, domain, null, addsUser ? "updated" : "unchanged", reasons);
         var existing = await state.CurrentAsync(store, ct);
         var changes = existing is null ? 0 : ProfileChanges(existing.Value, row, managers).Count;
-        return new ImportRowResult(line, domain, state.PartnerId, changes > 0 || addsUser ? "updated" : "unchanged", []);
+        return new ImportRowResult(line, domain, state.PartnerId, changes > 0 || addsUser ? "updated" : "unchanged", reasons);
     }
+
+    /// <summary>Why a row's user is not added: the email is registered to someone else in the program.</summary>
+    private static string EmailTaken(string email) => $"userEmail: {email} already belongs to a user of the program (another partner's user or vendor staff).";
 
     private async Task<ImportRowResult> ApplyAsync(Caller caller, int line, PartnerImportRow row, string domain, IReadOnlyDictionary<string, string> managers, GroupState state, CancellationToken ct)
     {
@@ -215,9 +245,10 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
             var created = await directory.CreateAsync(caller, new CreatePartnerRequest(
                 row.PartnerName, domain, row.Country, row.Region, Blank(row.Tier), Blank(row.PartnerType), Blank(row.Status),
                 ManagerId(row, managers), Blank(row.Website), Blank(row.Phone), null, Blank(row.City), firstAdmin), ct);
+            var notes = new List<string>();
             if (firstAdmin is not null) seenEmails.Add(userEmail!);
-            else if (userEmail is not null) await AddUserAsync(caller, created.Value.Id, row, seenEmails, ct);
-            return new ImportRowResult(line, domain, created.Value.Id, "created", []);
+            else if (userEmail is not null && (await AddUserAsync(caller, created.Value.Id, row, seenEmails, ct)).Reason is { } why) notes.Add(why);
+            return new ImportRowResult(line, domain, created.Value.Id, "created", notes);
         }
         var outcome = "unchanged";
         var existing = await state.CurrentAsync(store, ct) ?? throw new NotFoundException("Partner");
@@ -232,27 +263,35 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
             state.Partner = null;
             outcome = "updated";
         }
-        if (userEmail is not null && await AddUserAsync(caller, partnerId, row, seenEmails, ct))
+        var reasons = new List<string>();
+        if (userEmail is not null)
         {
-            state.Partner = null; // an invitation counts the user on the partner record (a new ETag)
-            outcome = "updated";
+            var (added, reason) = await AddUserAsync(caller, partnerId, row, seenEmails, ct);
+            if (added)
+            {
+                state.Partner = null; // an invitation counts the user on the partner record (a new ETag)
+                outcome = "updated";
+            }
+            if (reason is not null) reasons.Add(reason);
         }
-        return new ImportRowResult(line, domain, partnerId, outcome, []);
+        return new ImportRowResult(line, domain, partnerId, outcome, reasons);
     }
 
-    private async Task<bool> AddUserAsync(Caller caller, string partnerId, PartnerImportRow row, HashSet<string> seenEmails, CancellationToken ct)
+    /// <summary>Invites the row's user unless the partner has it already; an email registered to someone else is not added, with the reason.</summary>
+    private async Task<(bool Added, string? Reason)> AddUserAsync(Caller caller, string partnerId, PartnerImportRow row, HashSet<string> seenEmails, CancellationToken ct)
     {
         var email = Text.NormalizeEmail(row.UserEmail)!;
-        if (!seenEmails.Add(email)) return false;
+        if (!seenEmails.Add(email)) return (false, null);
         try
         {
             await team.InviteAsync(caller, partnerId, new InviteUserRequest(email, row.UserName, Blank(row.UserRole)), ct);
-            return true;
+            return (true, null);
         }
         catch (ConflictException)
         {
-            // Already a user (a re-run of the same file): nothing to do.
-            return false;
+            // Registered meanwhile: to this partner (a concurrent run of the same file) nothing to do; to anyone else the row says why.
+            var owner = await identities.FindEmailAsync(email, ct);
+            return (false, owner is not null && owner.PartnerId == partnerId ? null : EmailTaken(email) + " The user is not added.");
         }
     }
 

@@ -32,13 +32,13 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
     /// <summary>Lines of one partner a conflict email lists at most.</summary>
     private const int MailLines = 25;
 
-    public async Task<PosBatchReport> RunAsync(Caller caller, byte[] csv, bool commit, CancellationToken ct)
+    public async Task<PosBatchReport> RunAsync(Caller caller, byte[] csv, bool commit, CancellationToken ct, bool xlsx = false)
     {
         ArgumentNullException.ThrowIfNull(caller);
         ArgumentNullException.ThrowIfNull(csv);
         if (!caller.IsAdmin && !caller.IsIntegration) throw new ForbiddenException("POS batches are imported by admins and integration clients.");
         if (csv.LongLength > MaxBytes) throw new ValidationFailedException("body", $"A POS file may have at most {MaxBytes} bytes (16 MiB).");
-        var rows = Parse(csv);
+        var rows = xlsx ? ParseXlsx(csv) : Parse(csv);
         var reporter = rows.Select(r => r.Reporter).FirstOrDefault(r => !string.IsNullOrWhiteSpace(r))?.Trim();
         var reporterKey = reporter?.ToLowerInvariant();
 
@@ -51,10 +51,15 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
         var period = dates.Count == 0 ? null : Period(dates.Min(), dates.Max());
         var current = reporterKey is null || period is null ? null : await store.CurrentAsync(reporterKey, period, ct);
 
+        // The end customers' candidates, side by side: each distinct customer is one conflict-index look-up (storage latency bound).
+        var normalized = rows.Select(r => r.Errors.Count > 0 ? null : CustomerNormalizer.Normalize(r.CustomerName, r.CustomerDomain, r.CustomerCountry)).ToArray();
+        await LoadCandidatesAsync(normalized, customers, ct);
+
         var report = new List<PosLineReport>();
         var stored = new List<PosStoredLine>();
-        foreach (var row in rows)
+        for (var index = 0; index < rows.Count; index++)
         {
+            var row = rows[index];
             var errors = new Dictionary<string, string>(row.Errors, StringComparer.Ordinal);
             if (row.Reporter is not null && reporterKey is not null && row.Reporter.Trim().ToLowerInvariant() != reporterKey) errors["reporter"] = "A batch holds the lines of one reporter: " + reporter + ".";
             if (errors.Count > 0)
@@ -63,7 +68,9 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
                 continue;
             }
             var reseller = MatchReseller(row.Reseller!, directory);
-            var customer = await MatchCustomerAsync(row, reseller.PartnerId, customers, ct);
+            var customer = normalized[index] is { } endCustomer
+                ? MatchCustomer(endCustomer, reseller.PartnerId, customers.GetValueOrDefault(CustomerKey(endCustomer)!) ?? [])
+                : new PosCustomerMatch("none", null, null);
             var key = row.InvoiceNo!.Trim() + "|" + row.InvoiceLine!.Value.ToString(CultureInfo.InvariantCulture);
             var duplicate = !seen.Add(key);
             if (!duplicate && keys.TryGetValue(key, out var holder) && holder != current?.BatchId)
@@ -111,14 +118,8 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
         var now = clock.GetUtcNow();
         var batchId = Ids.New("pos");
         var counted = lines.Where(l => !l.Duplicate && l.PartnerId is not null).ToList();
-        var factsByPartner = counted
-            .GroupBy(l => (l.PartnerId!, l.Date))
-            .ToDictionary(g => g.Key, g => g
-                .GroupBy(l => (Metric: l.CustomerMatch == "reseller" ? KpiMetrics.PosSourced : KpiMetrics.PosInfluenced, l.ProductLine, l.Currency))
-                .Select(x => new KpiFact(x.Key.Metric, g.Key.Date, x.Key.ProductLine, batchId, SafeKey(x.Key.ProductLine) + ":" + x.Key.Currency,
-                    x.Sum(l => Math.Round(l.Quantity * l.UnitPrice, Currencies.MinorUnits(l.Currency), MidpointRounding.ToEven)), x.Key.Currency, Count: x.Count()))
-                .OrderBy(f => f.Metric, StringComparer.Ordinal).ThenBy(f => f.Key, StringComparer.Ordinal).ToList());
-        var subjects = factsByPartner.Keys.Select(k => k.Item1 + "|" + k.Date.ToString("yyyyMMdd", CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal).ToList();
+        var factsByPartner = FactsOf(batchId, lines);
+        var subjects = factsByPartner.Keys.Select(k => k.Item1 + "|" + k.Day.ToString("yyyyMMdd", CultureInfo.InvariantCulture)).Order(StringComparer.Ordinal).ToList();
         var batch = new PosBatch(batchId, reporter, period, "Committed", lines.Count, counted.Count, now, caller.UserId, subjects);
         var superseded = current is { } c ? await store.GetBatchAsync(c.BatchId, ct) : null;
 
@@ -138,6 +139,22 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
         }
         return new PosBatchReport(batchId, true, reporter, period, report.Count, report.Count, 0, report.Count(r => r.Duplicate), report.Count(r => r.Customer?.Kind == "otherPartner"),
             superseded?.Value.Id, report);
+    }
+
+    /// <summary>
+    /// The KPI facts of a committed batch's lines, per reseller partner and day: the counted lines (matched reseller, not a duplicate),
+    /// sourced when the reseller registered the end customer, else influenced, by product line and currency, with the line count.
+    /// </summary>
+    public static IReadOnlyDictionary<(string PartnerId, DateOnly Day), IReadOnlyList<KpiFact>> FactsOf(string batchId, IEnumerable<PosStoredLine> lines)
+    {
+        ArgumentNullException.ThrowIfNull(lines);
+        return lines.Where(l => !l.Duplicate && l.PartnerId is not null)
+            .GroupBy(l => (l.PartnerId!, l.Date))
+            .ToDictionary(g => g.Key, g => (IReadOnlyList<KpiFact>)g
+                .GroupBy(l => (Metric: l.CustomerMatch == "reseller" ? KpiMetrics.PosSourced : KpiMetrics.PosInfluenced, l.ProductLine, l.Currency))
+                .Select(x => new KpiFact(x.Key.Metric, g.Key.Date, x.Key.ProductLine, batchId, SafeKey(x.Key.ProductLine) + ":" + x.Key.Currency,
+                    x.Sum(l => Math.Round(l.Quantity * l.UnitPrice, Currencies.MinorUnits(l.Currency), MidpointRounding.ToEven)), x.Key.Currency, Count: x.Count()))
+                .OrderBy(f => f.Metric, StringComparer.Ordinal).ThenBy(f => f.Key, StringComparer.Ordinal).ToList());
     }
 
     /// <summary>The KPI contribution of a batch's lines of one partner and day.</summary>
@@ -192,13 +209,23 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
         return matches.FirstOrDefault() is { } other ? new("otherPartner", other.Id, other.PartnerId) : new("none", null, null);
     }
 
-    private async Task<PosCustomerMatch> MatchCustomerAsync(PosRow row, string? resellerId, Dictionary<string, IReadOnlyList<IndexedCustomer>> cache, CancellationToken ct)
+    /// <summary>End-customer look-ups in flight at once (each a query of the conflict index).</summary>
+    public const int MatchParallelism = 16;
+
+    private static string? CustomerKey(NormalizedCustomer? customer) => customer is null ? null : customer.Domain + "|" + customer.NameKey;
+
+    /// <summary>Reads the conflict index's candidates of every distinct end customer, <see cref="MatchParallelism"/> at a time.</summary>
+    private async Task LoadCandidatesAsync(IReadOnlyList<NormalizedCustomer?> normalized, Dictionary<string, IReadOnlyList<IndexedCustomer>> cache, CancellationToken ct)
     {
-        var customer = CustomerNormalizer.Normalize(row.CustomerName, row.CustomerDomain, row.CustomerCountry);
-        if (customer is null) return new("none", null, null);
-        var cacheKey = customer.Domain + "|" + customer.NameKey;
-        if (!cache.TryGetValue(cacheKey, out var candidates)) cache[cacheKey] = candidates = await deals.CandidatesAsync(customer.Domain, customer.BlockingKeys, ct);
-        return MatchCustomer(customer, resellerId, candidates);
+        var wanted = new Dictionary<string, NormalizedCustomer>(StringComparer.Ordinal);
+        foreach (var customer in normalized)
+        {
+            if (CustomerKey(customer) is { } key) wanted.TryAdd(key, customer!);
+        }
+        var found = new System.Collections.Concurrent.ConcurrentDictionary<string, IReadOnlyList<IndexedCustomer>>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(wanted, new ParallelOptions { MaxDegreeOfParallelism = MatchParallelism, CancellationToken = ct }, async (entry, token) =>
+            found[entry.Key] = await deals.CandidatesAsync(entry.Value.Domain, entry.Value.BlockingKeys, token));
+        foreach (var (key, candidates) in found) cache[key] = candidates;
     }
 
     private async Task<List<OutboxMessage>> ConflictMailsAsync(string batchId, string reporter, List<PosStoredLine> lines, IReadOnlyList<Partner> directory, DateTimeOffset now, CancellationToken ct)
@@ -246,10 +273,29 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
     internal sealed record PosRow(int Number, string? Reporter, string? InvoiceNo, int? InvoiceLine, DateOnly? Date, string? ProductLine, decimal? Quantity, decimal? UnitPrice,
         string? Currency, string? CustomerName, string? CustomerDomain, string? CustomerCountry, string? Reseller, Dictionary<string, string> Errors);
 
+    /// <summary>The content type of an XLSX upload (the same columns as the CSV).</summary>
+    public const string XlsxContentType = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+    private static string Key(string header) => header.Trim().Replace(" ", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
+
+    /// <summary>The header's columns by key (lower case, no spaces or underscores); 400 naming "header" when a required one is missing.</summary>
+    private static HashSet<string> CheckHeader(IEnumerable<string> columns)
+    {
+        var header = columns.Select(Key).ToHashSet(StringComparer.Ordinal);
+        var missing = Required.Where(c => !header.Contains(c)).ToList();
+        if (!header.Contains("productline") && !header.Contains("sku")) missing.Add("productLine or sku");
+        if (missing.Count > 0) throw new ValidationFailedException("header", $"The header lacks the column(s) {string.Join(", ", missing)}; expected: {Columns}.");
+        return header;
+    }
+
+    private static void CheckCount(List<PosRow> rows, int number)
+    {
+        if (rows.Count >= MaxLines) throw new ValidationFailedException("body", $"A POS file may have at most {MaxLines} lines; line {number} is one more.");
+    }
+
     /// <summary>Reads the CSV: a header with the required columns (400 naming "header"), at most <see cref="MaxLines"/> lines (400 naming "body"), each line validated by field.</summary>
     internal static List<PosRow> Parse(byte[] csv)
     {
-        static string Key(string header) => header.Trim().Replace(" ", "", StringComparison.Ordinal).Replace("_", "", StringComparison.Ordinal).ToLowerInvariant();
         var config = new CsvConfiguration(CultureInfo.InvariantCulture) { PrepareHeaderForMatch = a => Key(a.Header), HeaderValidated = null, MissingFieldFound = null, TrimOptions = TrimOptions.Trim, BadDataFound = null };
         using var reader = new StreamReader(new MemoryStream(csv));
         using var parser = new CsvReader(reader, config);
@@ -257,59 +303,13 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
         try
         {
             if (!parser.Read() || !parser.ReadHeader()) throw new ValidationFailedException("header", $"The file is empty; expected a header row with: {Columns}.");
-            var header = parser.HeaderRecord!.Select(Key).ToHashSet(StringComparer.Ordinal);
-            var missing = Required.Where(c => !header.Contains(c)).ToList();
-            if (!header.Contains("productline") && !header.Contains("sku")) missing.Add("productLine or sku");
-            if (missing.Count > 0) throw new ValidationFailedException("header", $"The header lacks the column(s) {string.Join(", ", missing)}; expected: {Columns}.");
+            var header = CheckHeader(parser.HeaderRecord!);
             string? Field(string name) => header.Contains(name) && parser.TryGetField(name, out string? v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null;
             while (parser.Read())
             {
                 var number = parser.Parser.Row;
-                if (rows.Count >= MaxLines) throw new ValidationFailedException("body", $"A POS file may have at most {MaxLines} lines; line {number} is one more.");
-                var errors = new Dictionary<string, string>(StringComparer.Ordinal);
-                string? Text(string name, string field, int max)
-                {
-                    var v = Field(name);
-                    if (v is null) errors[field] = field + " is required.";
-                    else if (v.Length > max) errors[field] = $"{field} may have at most {max} characters.";
-                    else if (v.Any(char.IsControl)) errors[field] = field + " may not hold control characters.";
-                    return v;
-                }
-                decimal? Number(string name, string field)
-                {
-                    var v = Field(name);
-                    if (v is null) { errors[field] = field + " is required."; return null; }
-                    if (!decimal.TryParse(v, NumberStyles.Number, CultureInfo.InvariantCulture, out var d) || d > 1_000_000_000m || d < -1_000_000_000m) { errors[field] = field + " must be a number (e.g. 12.50)."; return null; }
-                    if (d < 0) { errors[field] = field + " must not be negative."; return null; }
-                    return d;
-                }
-                var reporter = Text("reporter", "reporter", 100);
-                var invoice = Text("invoiceno", "invoiceNo", 100);
-                int? line = null;
-                var lineText = Field("line");
-                if (lineText is null) errors["line"] = "line is required.";
-                else if (int.TryParse(lineText, NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l >= 1) line = l;
-                else errors["line"] = "line must be a whole number from 1.";
-                DateOnly? date = null;
-                var dateText = Field("date");
-                if (dateText is null) errors["date"] = "date is required.";
-                else if (DateOnly.TryParseExact(dateText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) && d.Year is >= 2000 and < 2100) date = d;
-                else errors["date"] = "date must be a day (yyyy-MM-dd).";
-                var product = Field("productline") ?? Field("sku");
-                if (product is null) errors["productLine"] = "productLine (or sku) is required.";
-                else if (product.Length > 64) errors["productLine"] = "productLine may have at most 64 characters.";
-                var quantity = Number("quantity", "quantity");
-                var price = Number("unitprice", "unitPrice");
-                var currency = Field("currency")?.ToUpperInvariant();
-                if (currency is null) errors["currency"] = "currency is required.";
-                else if (!Currencies.IsKnown(currency)) errors["currency"] = $"currency '{currency}' is not a known ISO 4217 code.";
-                var reseller = Text("reseller", "reseller", 200);
-                var name = Field("customername");
-                var domain = Field("customerdomain");
-                var country = Field("customercountry")?.ToUpperInvariant();
-                if (country is not null && !Prm.Core.Common.Text.IsCountryCode(country)) errors["customerCountry"] = "customerCountry must be an ISO 3166-1 alpha-2 code.";
-                if (name is { Length: > 200 }) errors["customerName"] = "customerName may have at most 200 characters.";
-                rows.Add(new PosRow(number, reporter, invoice, line, date, product, quantity, price, currency, name, domain, country, reseller, errors));
+                CheckCount(rows, number);
+                rows.Add(Row(number, Field));
             }
         }
         catch (CsvHelperException ex)
@@ -317,5 +317,111 @@ public sealed class PosImport(IPosStore store, IPartnerStore partners, IStaffSto
             throw new ValidationFailedException("body", $"The CSV could not be read near line {ex.Context?.Parser?.Row}: {ex.Message.Split('\n')[0]}");
         }
         return rows;
+    }
+
+    /// <summary>
+    /// Reads an XLSX workbook (MiniExcel, streaming): the first sheet, its first row the header with the CSV's columns, the same limits and
+    /// checks per line; a line's number is its spreadsheet row. Numbers are read as the cell holds them, a date cell as its day; a file
+    /// that is no workbook is 400 naming "body".
+    /// </summary>
+    internal static List<PosRow> ParseXlsx(byte[] xlsx)
+    {
+        // An XLSX is a ZIP package: anything else is refused before the reader sees it.
+        if (xlsx.Length < 4 || xlsx[0] != 0x50 || xlsx[1] != 0x4B || xlsx[2] != 0x03 || xlsx[3] != 0x04)
+        {
+            throw new ValidationFailedException("body", "The file is not an XLSX workbook (expected a ZIP package).");
+        }
+        var rows = new List<PosRow>();
+        try
+        {
+            using var stream = new MemoryStream(xlsx, writable: false);
+            var columns = MiniExcelLibs.MiniExcel.GetColumns(stream, useHeaderRow: true, excelType: MiniExcelLibs.ExcelType.XLSX)?.ToList() ?? [];
+            if (columns.Count == 0) throw new ValidationFailedException("header", $"The workbook is empty; expected a header row with: {Columns}.");
+            var header = CheckHeader(columns);
+            var names = columns.ToDictionary(c => c, Key, StringComparer.Ordinal);
+            stream.Position = 0;
+            var number = 1;
+            foreach (IDictionary<string, object?> cells in MiniExcelLibs.MiniExcel.Query(stream, useHeaderRow: true, excelType: MiniExcelLibs.ExcelType.XLSX))
+            {
+                number++;
+                var values = new Dictionary<string, string?>(StringComparer.Ordinal);
+                foreach (var (column, value) in cells)
+                {
+                    if (names.TryGetValue(column, out var key)) values[key] = CellText(value);
+                }
+                if (values.Values.All(string.IsNullOrWhiteSpace)) continue; // an empty row (formatting only)
+                CheckCount(rows, number);
+                rows.Add(Row(number, name => header.Contains(name) && values.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v.Trim() : null));
+            }
+        }
+        catch (ValidationFailedException)
+        {
+            throw;
+        }
+        catch (Exception ex) when (ex is InvalidDataException or IOException or System.Xml.XmlException or InvalidOperationException or FormatException or NotSupportedException or ArgumentException or KeyNotFoundException or InvalidCastException)
+        {
+            throw new ValidationFailedException("body", $"The workbook could not be read: {ex.Message.Split('\n')[0]}");
+        }
+        return rows;
+    }
+
+    /// <summary>A cell as the CSV would hold it: text as is, a number in invariant notation without exponent, a date cell as yyyy-MM-dd.</summary>
+    private static string? CellText(object? value) => value switch
+    {
+        null => null,
+        string text => text,
+        DateTime day => day.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture),
+        double d when Math.Abs(d) < 7.9e27 => ((decimal)d).ToString(CultureInfo.InvariantCulture),
+        IFormattable f => f.ToString(null, CultureInfo.InvariantCulture),
+        _ => value.ToString(),
+    };
+
+    /// <summary>One line checked field by field (<paramref name="read"/>: a column's trimmed value by key, null when empty).</summary>
+    private static PosRow Row(int number, Func<string, string?> read)
+    {
+        var errors = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? Text(string name, string field, int max)
+        {
+            var v = read(name);
+            if (v is null) errors[field] = field + " is required.";
+            else if (v.Length > max) errors[field] = $"{field} may have at most {max} characters.";
+            else if (v.Any(char.IsControl)) errors[field] = field + " may not hold control characters.";
+            return v;
+        }
+        decimal? Number(string name, string field)
+        {
+            var v = read(name);
+            if (v is null) { errors[field] = field + " is required."; return null; }
+            if (!decimal.TryParse(v, NumberStyles.Number, CultureInfo.InvariantCulture, out var d) || d > 1_000_000_000m || d < -1_000_000_000m) { errors[field] = field + " must be a number (e.g. 12.50)."; return null; }
+            if (d < 0) { errors[field] = field + " must not be negative."; return null; }
+            return d;
+        }
+        var reporter = Text("reporter", "reporter", 100);
+        var invoice = Text("invoiceno", "invoiceNo", 100);
+        int? line = null;
+        var lineText = read("line");
+        if (lineText is null) errors["line"] = "line is required.";
+        else if (int.TryParse(lineText, NumberStyles.None, CultureInfo.InvariantCulture, out var l) && l >= 1) line = l;
+        else errors["line"] = "line must be a whole number from 1.";
+        DateOnly? date = null;
+        var dateText = read("date");
+        if (dateText is null) errors["date"] = "date is required.";
+        else if (DateOnly.TryParseExact(dateText, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d) && d.Year is >= 2000 and < 2100) date = d;
+        else errors["date"] = "date must be a day (yyyy-MM-dd).";
+        var product = read("productline") ?? read("sku");
+        if (product is null) errors["productLine"] = "productLine (or sku) is required.";
+        else if (product.Length > 64) errors["productLine"] = "productLine may have at most 64 characters.";
+        var quantity = Number("quantity", "quantity");
+        var price = Number("unitprice", "unitPrice");
+        var currency = read("currency")?.ToUpperInvariant();
+        if (currency is null) errors["currency"] = "currency is required.";
+        else if (!Currencies.IsKnown(currency)) errors["currency"] = $"currency '{currency}' is not a known ISO 4217 code.";
+        var reseller = Text("reseller", "reseller", 200);
+        var name = read("customername");
+        var domain = read("customerdomain");
+        var country = read("customercountry")?.ToUpperInvariant();
+        if (country is not null && !Prm.Core.Common.Text.IsCountryCode(country)) errors["customerCountry"] = "customerCountry must be an ISO 3166-1 alpha-2 code.";
+        if (name is { Length: > 200 }) errors["customerName"] = "customerName may have at most 200 characters.";
+        return new PosRow(number, reporter, invoice, line, date, product, quantity, price, currency, name, domain, country, reseller, errors);
     }
 }

@@ -10,19 +10,20 @@ using Prm.Core.Common;
 using Prm.Core.Identity;
 using Prm.Functions.Http;
 using Prm.Functions.OpenApi;
+using Prm.Workflows.Analytics;
 
 namespace Prm.Functions.Analytics;
 
 /// <summary>Channel KPIs: the program table, a partner's table, the facts behind a number (each also as text/csv), and the rebuild.</summary>
-public sealed class AnalyticsFunctions(AnalyticsQueries queries, KpiRebuild rebuild)
+public sealed class AnalyticsFunctions(AnalyticsQueries queries, TimeProvider clock)
 {
     private const string TableText = "from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). " +
         "Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, " +
-        "leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV.";
+        "leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal; partner applications submitted/approved/rejected), MDF paid against attributed won value (claims paid and MDF paid by currency, won registrations naming an MDF request and their won revenue by currency, and the return on spend per currency paid), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV.";
 
     [Function("GetProgramAnalytics")]
     [Access(AccessPolicy.Vendor)]
-    [ApiOperation("Program KPIs", TableText + " groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own.",
+    [ApiOperation("Program KPIs", TableText + " groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own; admins also get one row per period with group applications (partner applications have no partner yet: the funnel's first step).",
         Response = typeof(KpiTable), AlsoCsv = true, Query = ["from", "to", "groupBy", "period"])]
     public async Task<IActionResult> Program([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "analytics/program")] HttpRequest req, CancellationToken ct)
     {
@@ -42,7 +43,7 @@ public sealed class AnalyticsFunctions(AnalyticsQueries queries, KpiRebuild rebu
 
     [Function("GetAnalyticsRows")]
     [Access(AccessPolicy.SignedIn)]
-    [ApiOperation("The records behind a number", "metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV.",
+    [ApiOperation("The records behind a number", "metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal, applicationsSubmitted, applicationsApproved, applicationsRejected, mdfPaid, mdfAttributedWon), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id}, leads/{id}, partner-applications/{id}, mdf/requests/{id}, pos/batches/{id}, partners/{id}, awards/{id}), paged. Who may read the partner's KPIs; anyone else 404. The application metrics are program-wide: admins only, without partnerId (400 naming partnerId with one, 403 for others). With Accept: text/csv the page comes as CSV.",
         Response = typeof(ListResponse<KpiFactRow>), AlsoCsv = true, Query = ["metric", "from", "to", "partnerId", "limit", "cursor"])]
     public async Task<IActionResult> Rows([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "analytics/rows")] HttpRequest req, CancellationToken ct)
     {
@@ -52,10 +53,25 @@ public sealed class AnalyticsFunctions(AnalyticsQueries queries, KpiRebuild rebu
 
     [Function("RebuildAnalytics")]
     [Access(AccessPolicy.Admin)]
-    [ApiOperation("Rebuild the KPI buckets", "A page of partners (limit, default 50) at a time: recomputes each record's facts from the deal registrations and leads, sums them and corrects every bucket row that differs from the sum. Resumable: call again with nextCursor until it is null. Reports partners, records, bucket rows checked and corrected (0 when the live counters were right). Admins.",
-        Response = typeof(KpiRebuildReport), Query = ["limit", "cursor"])]
+    [ApiOperation("Rebuild the KPI buckets", "Starts the rebuild as a durable workflow and answers 202 with its status (GET /api/analytics/rebuild follows it). Step by step (the partner applications, then limit partners per step, default 50) it recomputes each record's facts from the records (applications, the partner record, deal registrations, leads, MDF requests, certification awards, POS batches), sums them and corrects every bucket row that differs from the sum. A rebuild already running is answered as it is; a failed or terminated one continues from the page it was on; otherwise a new one starts. Admins.",
+        Response = typeof(KpiRebuildStatus), Status = 202, Query = ["limit"])]
     public async Task<IActionResult> Rebuild([HttpTrigger(AuthorizationLevel.Anonymous, "post", Route = "analytics/rebuild")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct) =>
-        Api.Ok(await rebuild.RunAsync(req.Caller(), req.Paging(), ct));
+        Api.Accepted(await KpiRebuildWorkflow.StartAsync(durable, req.Caller(), RebuildLimit(req), clock, ct), "/api/analytics/rebuild");
+
+    [Function("GetAnalyticsRebuild")]
+    [Access(AccessPolicy.Admin)]
+    [ApiOperation("The KPI rebuild's status", "status pending | running | completed | failed | terminated, the phase (applications, partners) and cursor it is at, steps done, applications, partners and records recomputed, bucket rows checked and corrected (0 when the live counters were right), when it started and completed, and the failure. 404 when no rebuild ran. Admins.",
+        Response = typeof(KpiRebuildStatus), Errors = [404])]
+    public async Task<IActionResult> RebuildStatus([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "analytics/rebuild")] HttpRequest req, [DurableClient] DurableTaskClient durable, CancellationToken ct) =>
+        Api.Ok(await KpiRebuildWorkflow.GetAsync(durable, req.Caller(), ct));
+
+    private static int? RebuildLimit(HttpRequest req)
+    {
+        var text = req.Query("limit");
+        if (text is null) return null;
+        return int.TryParse(text, System.Globalization.NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n
+            : throw new ValidationFailedException("limit", $"limit must be a whole number 1-{PageRequest.MaxLimit}.");
+    }
 
     private static bool WantsCsv(HttpRequest req) =>
         req.Headers.Accept.Any(a => a is not null && a.Contains("text/csv", StringComparison.OrdinalIgnoreCase));
@@ -73,6 +89,8 @@ public static class KpiCsv
         var won = table.Rows.SelectMany(r => r.Metrics.WonRevenue.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var posSourced = table.Rows.SelectMany(r => r.Metrics.PosSourcedRevenue.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         var posInfluenced = table.Rows.SelectMany(r => r.Metrics.PosInfluencedRevenue.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var mdfPaid = table.Rows.SelectMany(r => r.Metrics.MdfPaid.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var mdfWon = table.Rows.SelectMany(r => r.Metrics.MdfAttributedWonRevenue.Keys).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
         return Write(csv =>
         {
             string[] header =
@@ -82,6 +100,8 @@ public static class KpiCsv
                 "leadsOffered", "leadsAccepted", "leadsDeclined", "leadsExpired", "leadAcceptanceRate", "medianAcceptHours", "leadsConverted", "leadConversionRate",
                 "posSourcedLines", .. posSourced.Select(c => "posSourcedRevenue." + c), "posInfluencedLines", .. posInfluenced.Select(c => "posInfluencedRevenue." + c),
                 "certificationsEarned", "partnersOnboarded", "partnersActivated", "partnersFirstDeal", "medianActivationToFirstDealHours",
+                "applicationsSubmitted", "applicationsApproved", "applicationsRejected",
+                "mdfClaimsPaid", .. mdfPaid.Select(c => "mdfPaid." + c), "mdfAttributedDealsWon", .. mdfWon.Select(c => "mdfAttributedWonRevenue." + c), .. mdfPaid.Select(c => "mdfReturnOnSpend." + c),
             ];
             foreach (var h in header) csv.WriteField(h);
             csv.NextRecord();
@@ -95,6 +115,9 @@ public static class KpiCsv
                     m.LeadsOffered, m.LeadsAccepted, m.LeadsDeclined, m.LeadsExpired, m.LeadAcceptanceRate, m.MedianAcceptHours, m.LeadsConverted, m.LeadConversionRate,
                     m.PosSourcedLines, .. posSourced.Select(c => (object?)m.PosSourcedRevenue.GetValueOrDefault(c)), m.PosInfluencedLines, .. posInfluenced.Select(c => (object?)m.PosInfluencedRevenue.GetValueOrDefault(c)),
                     m.CertificationsEarned, m.PartnersOnboarded, m.PartnersActivated, m.PartnersFirstDeal, m.MedianActivationToFirstDealHours,
+                    m.ApplicationsSubmitted, m.ApplicationsApproved, m.ApplicationsRejected,
+                    m.MdfClaimsPaid, .. mdfPaid.Select(c => (object?)m.MdfPaid.GetValueOrDefault(c)), m.MdfAttributedDealsWon, .. mdfWon.Select(c => (object?)m.MdfAttributedWonRevenue.GetValueOrDefault(c)),
+                    .. mdfPaid.Select(c => m.MdfReturnOnSpend.TryGetValue(c, out var r) ? (object?)r : null),
                 ];
                 foreach (var f in fields) csv.WriteField(Format(f));
                 csv.NextRecord();

@@ -136,14 +136,21 @@ public static class OpenApiDocumentBuilder
             });
         }
         IOpenApiSchema Variant(bool input) => new OpenApiSchema { OneOf = variants.Select(v => schemas.For(v, input)).ToList() };
-        var binaryRequest = info?.RequestContentType.StartsWith("image/", StringComparison.Ordinal) == true;
-        if (info?.Request is not null || variants.Length > 0 && method != "GET" || info?.RequestContentType is "text/csv" or "text/plain" || binaryRequest)
+        var requestTypes = info?.RequestContentType.Split(',') ?? [];
+        // A file in a binary format: images, and the Office formats (application/vnd.openxmlformats-…).
+        static bool Binary(string type) => type.StartsWith("image/", StringComparison.Ordinal) || type.StartsWith("application/vnd.", StringComparison.Ordinal);
+        var binaryRequest = requestTypes.Length > 0 && requestTypes.All(Binary);
+        if (info?.Request is not null || variants.Length > 0 && method != "GET" || requestTypes.Any(t => t is "text/csv" or "text/plain") || binaryRequest)
         {
             var schema = variants.Length > 0 ? Variant(true)
                 : binaryRequest ? new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" }
                 : info!.Request is null ? new OpenApiSchema { Type = JsonSchemaType.String } : schemas.For(info.Request, input: true, partial: info.PartialRequest);
-            // A binary body may come in several media types ("image/png,image/jpeg").
-            var content = info!.RequestContentType.Split(',').ToDictionary(type => type, IOpenApiMediaType (_) => new OpenApiMediaType { Schema = schema });
+            // A body may come in several media types ("image/png,image/jpeg"; "text/csv" or an XLSX workbook).
+            var request = info!.Request;
+            var content = requestTypes.ToDictionary(type => type, IOpenApiMediaType (type) => new OpenApiMediaType
+            {
+                Schema = Binary(type) && !binaryRequest && variants.Length == 0 && request is null ? new OpenApiSchema { Type = JsonSchemaType.String, Format = "binary" } : schema,
+            });
             if (info.RequestContentType == "application/x-www-form-urlencoded") content["application/json"] = new OpenApiMediaType { Schema = schema };
             operation.RequestBody = new OpenApiRequestBody { Required = true, Content = content };
         }

@@ -11,6 +11,7 @@ using Prm.Workflows.Mdf;
 using Prm.Workflows.Leads;
 using Prm.Workflows.Onboarding;
 using Prm.Workflows.Plans;
+using Prm.Workflows.Analytics;
 
 namespace Prm.Functions.Workflows;
 
@@ -127,6 +128,14 @@ public sealed class WorkflowFunctions(IServiceProvider services)
     [Function(nameof(TierEvaluateBatchActivity))]
     public Task<Prm.Core.Tiers.NightlyBatchResult> TierEvaluateBatch([ActivityTrigger] IReadOnlyList<string> input, CancellationToken ct) =>
         services.GetRequiredService<TierEvaluateBatchActivity>().ExecuteAsync(input, ct);
+
+    [Function(nameof(KpiRebuildOrchestrator))]
+    public Task<KpiRebuildProgress> KpiRebuild([OrchestrationTrigger] TaskOrchestrationContext context) =>
+        new KpiRebuildOrchestrator().RunAsync(context, context.GetInput<KpiRebuildProgress>()!);
+
+    [Function(nameof(KpiRebuildStepActivity))]
+    public Task<Prm.Core.Analytics.KpiRebuildReport> KpiRebuildStep([ActivityTrigger] KpiRebuildStep input, CancellationToken ct) =>
+        services.GetRequiredService<KpiRebuildStepActivity>().ExecuteAsync(input, ct);
 
     [Function(nameof(IncentiveCloseOrchestrator))]
     public Task<Prm.Core.Incentives.CloseResult> IncentiveClose([OrchestrationTrigger] TaskOrchestrationContext context) =>

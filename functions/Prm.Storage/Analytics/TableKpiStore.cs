@@ -92,6 +92,17 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
         return await PrmTables.PageAsync(Table, filter, page, ReadFact, ct);
     }
 
+    public async Task<IReadOnlyList<string>> SubjectsAsync(string partnerId, CancellationToken ct)
+    {
+        var subjects = new List<string>();
+        await foreach (var c in Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter(
+            $"PartitionKey eq {partnerId} and RowKey ge {ContributionPrefix} and RowKey lt {KeyEncoding.PrefixEnd(ContributionPrefix)}"), select: ["RowKey"], cancellationToken: ct))
+        {
+            subjects.Add(c.RowKey[ContributionPrefix.Length..]);
+        }
+        return subjects;
+    }
+
     public async Task<(int Checked, int Corrected)> RecountAsync(string partnerId, CancellationToken ct)
     {
         try

@@ -62,7 +62,7 @@ namespace Prm.ClientTests.Generated
         /// A partner's KPIs
         /// </summary>
         /// <remarks>
-        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal; partner applications submitted/approved/rejected), MDF paid against attributed won value (claims paid and MDF paid by currency, won registrations naming an MDF request and their won revenue by currency, and the return on spend per currency paid), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -76,7 +76,7 @@ namespace Prm.ClientTests.Generated
         /// A partner's KPIs
         /// </summary>
         /// <remarks>
-        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal; partner applications submitted/approved/rejected), MDF paid against attributed won value (claims paid and MDF paid by currency, won registrations naming an MDF request and their won revenue by currency, and the return on spend per currency paid), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -230,7 +230,7 @@ namespace Prm.ClientTests.Generated
         /// Program KPIs
         /// </summary>
         /// <remarks>
-        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own. Roles: Prm.Admin, Prm.ChannelManager.
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal; partner applications submitted/approved/rejected), MDF paid against attributed won value (claims paid and MDF paid by currency, won registrations naming an MDF request and their won revenue by currency, and the return on spend per currency paid), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own; admins also get one row per period with group applications (partner applications have no partner yet: the funnel's first step). Roles: Prm.Admin, Prm.ChannelManager.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -244,7 +244,7 @@ namespace Prm.ClientTests.Generated
         /// Program KPIs
         /// </summary>
         /// <remarks>
-        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own. Roles: Prm.Admin, Prm.ChannelManager.
+        /// from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal; partner applications submitted/approved/rejected), MDF paid against attributed won value (claims paid and MDF paid by currency, won registrations naming an MDF request and their won revenue by currency, and the return on spend per currency paid), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own; admins also get one row per period with group applications (partner applications have no partner yet: the funnel's first step). Roles: Prm.Admin, Prm.ChannelManager.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -385,28 +385,28 @@ namespace Prm.ClientTests.Generated
         }
 
         /// <summary>
-        /// Rebuild the KPI buckets
+        /// The KPI rebuild's status
         /// </summary>
         /// <remarks>
-        /// A page of partners (limit, default 50) at a time: recomputes each record's facts from the deal registrations and leads, sums them and corrects every bucket row that differs from the sum. Resumable: call again with nextCursor until it is null. Reports partners, records, bucket rows checked and corrected (0 when the live counters were right). Admins. Roles: Prm.Admin.
+        /// status pending | running | completed | failed | terminated, the phase (applications, partners) and cursor it is at, steps done, applications, partners and records recomputed, bucket rows checked and corrected (0 when the live counters were right), when it started and completed, and the failure. 404 when no rebuild ran. Admins. Roles: Prm.Admin.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<KpiRebuildReport> RebuildAnalyticsAsync(int? limit, string? cursor)
+        public virtual System.Threading.Tasks.Task<KpiRebuildStatus> GetAnalyticsRebuildAsync()
         {
-            return RebuildAnalyticsAsync(limit, cursor, System.Threading.CancellationToken.None);
+            return GetAnalyticsRebuildAsync(System.Threading.CancellationToken.None);
         }
 
         /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
         /// <summary>
-        /// Rebuild the KPI buckets
+        /// The KPI rebuild's status
         /// </summary>
         /// <remarks>
-        /// A page of partners (limit, default 50) at a time: recomputes each record's facts from the deal registrations and leads, sums them and corrects every bucket row that differs from the sum. Resumable: call again with nextCursor until it is null. Reports partners, records, bucket rows checked and corrected (0 when the live counters were right). Admins. Roles: Prm.Admin.
+        /// status pending | running | completed | failed | terminated, the phase (applications, partners) and cursor it is at, steps done, applications, partners and records recomputed, bucket rows checked and corrected (0 when the live counters were right), when it started and completed, and the failure. 404 when no rebuild ran. Admins. Roles: Prm.Admin.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<KpiRebuildReport> RebuildAnalyticsAsync(int? limit, string? cursor, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<KpiRebuildStatus> GetAnalyticsRebuildAsync(System.Threading.CancellationToken cancellationToken)
         {
             var client_ = _httpClient;
             var disposeClient_ = false;
@@ -414,24 +414,13 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
-                    request_.Content = new System.Net.Http.StringContent(string.Empty, System.Text.Encoding.UTF8, "application/json");
-                    request_.Method = new System.Net.Http.HttpMethod("POST");
+                    request_.Method = new System.Net.Http.HttpMethod("GET");
                     request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
 
                     var urlBuilder_ = new System.Text.StringBuilder();
                 
                     // Operation Path: "analytics/rebuild"
                     urlBuilder_.Append("analytics/rebuild");
-                    urlBuilder_.Append('?');
-                    if (limit != null)
-                    {
-                        urlBuilder_.Append(System.Uri.EscapeDataString("limit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(limit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
-                    }
-                    if (cursor != null)
-                    {
-                        urlBuilder_.Append(System.Uri.EscapeDataString("cursor")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(cursor, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
-                    }
-                    urlBuilder_.Length--;
 
                     PrepareRequest(client_, request_, urlBuilder_);
 
@@ -458,7 +447,154 @@ namespace Prm.ClientTests.Generated
                         var status_ = (int)response_.StatusCode;
                         if (status_ == 200)
                         {
-                            var objectResponse_ = await ReadObjectResponseAsync<KpiRebuildReport>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            var objectResponse_ = await ReadObjectResponseAsync<KpiRebuildStatus>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 400)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Invalid input; errors name the fields.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 401)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("No valid bearer token.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 403)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("The caller\'s role does not allow this.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 500)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Unexpected error; quote traceId.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        if (status_ == 503)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<Problem>(response_, headers_, cancellationToken).ConfigureAwait(false);
+                            if (objectResponse_.Object == null)
+                            {
+                                throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
+                            }
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                        }
+                        else
+                        {
+                            var responseData_ = response_.Content == null ? null : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new PrmApiException("The HTTP status code of the response was not expected (" + status_ + ").", status_, responseData_, headers_, null);
+                        }
+                    }
+                    finally
+                    {
+                        if (disposeResponse_)
+                            response_.Dispose();
+                    }
+                }
+            }
+            finally
+            {
+                if (disposeClient_)
+                    client_.Dispose();
+            }
+        }
+
+        /// <summary>
+        /// Rebuild the KPI buckets
+        /// </summary>
+        /// <remarks>
+        /// Starts the rebuild as a durable workflow and answers 202 with its status (GET /api/analytics/rebuild follows it). Step by step (the partner applications, then limit partners per step, default 50) it recomputes each record's facts from the records (applications, the partner record, deal registrations, leads, MDF requests, certification awards, POS batches), sums them and corrects every bucket row that differs from the sum. A rebuild already running is answered as it is; a failed or terminated one continues from the page it was on; otherwise a new one starts. Admins. Roles: Prm.Admin.
+        /// </remarks>
+        /// <returns>Accepted.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual System.Threading.Tasks.Task<KpiRebuildStatus> RebuildAnalyticsAsync(int? limit)
+        {
+            return RebuildAnalyticsAsync(limit, System.Threading.CancellationToken.None);
+        }
+
+        /// <param name="cancellationToken">A cancellation token that can be used by other objects or threads to receive notice of cancellation.</param>
+        /// <summary>
+        /// Rebuild the KPI buckets
+        /// </summary>
+        /// <remarks>
+        /// Starts the rebuild as a durable workflow and answers 202 with its status (GET /api/analytics/rebuild follows it). Step by step (the partner applications, then limit partners per step, default 50) it recomputes each record's facts from the records (applications, the partner record, deal registrations, leads, MDF requests, certification awards, POS batches), sums them and corrects every bucket row that differs from the sum. A rebuild already running is answered as it is; a failed or terminated one continues from the page it was on; otherwise a new one starts. Admins. Roles: Prm.Admin.
+        /// </remarks>
+        /// <returns>Accepted.</returns>
+        /// <exception cref="PrmApiException">A server side error occurred.</exception>
+        public virtual async System.Threading.Tasks.Task<KpiRebuildStatus> RebuildAnalyticsAsync(int? limit, System.Threading.CancellationToken cancellationToken)
+        {
+            var client_ = _httpClient;
+            var disposeClient_ = false;
+            try
+            {
+                using (var request_ = new System.Net.Http.HttpRequestMessage())
+                {
+                    request_.Content = new System.Net.Http.StringContent(string.Empty, System.Text.Encoding.UTF8, "application/json");
+                    request_.Method = new System.Net.Http.HttpMethod("POST");
+                    request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
+
+                    var urlBuilder_ = new System.Text.StringBuilder();
+                
+                    // Operation Path: "analytics/rebuild"
+                    urlBuilder_.Append("analytics/rebuild");
+                    urlBuilder_.Append('?');
+                    if (limit != null)
+                    {
+                        urlBuilder_.Append(System.Uri.EscapeDataString("limit")).Append('=').Append(System.Uri.EscapeDataString(ConvertToString(limit, System.Globalization.CultureInfo.InvariantCulture))).Append('&');
+                    }
+                    urlBuilder_.Length--;
+
+                    PrepareRequest(client_, request_, urlBuilder_);
+
+                    var url_ = urlBuilder_.ToString();
+                    request_.RequestUri = new System.Uri(url_, System.UriKind.RelativeOrAbsolute);
+
+                    PrepareRequest(client_, request_, url_);
+
+                    var response_ = await client_.SendAsync(request_, System.Net.Http.HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+                    var disposeResponse_ = true;
+                    try
+                    {
+                        var headers_ = new System.Collections.Generic.Dictionary<string, System.Collections.Generic.IEnumerable<string>>();
+                        foreach (var item_ in response_.Headers)
+                            headers_[item_.Key] = item_.Value;
+                        if (response_.Content != null && response_.Content.Headers != null)
+                        {
+                            foreach (var item_ in response_.Content.Headers)
+                                headers_[item_.Key] = item_.Value;
+                        }
+
+                        ProcessResponse(client_, response_);
+
+                        var status_ = (int)response_.StatusCode;
+                        if (status_ == 202)
+                        {
+                            var objectResponse_ = await ReadObjectResponseAsync<KpiRebuildStatus>(response_, headers_, cancellationToken).ConfigureAwait(false);
                             if (objectResponse_.Object == null)
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
@@ -559,7 +695,7 @@ namespace Prm.ClientTests.Generated
         /// The records behind a number
         /// </summary>
         /// <remarks>
-        /// metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal, applicationsSubmitted, applicationsApproved, applicationsRejected, mdfPaid, mdfAttributedWon), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id}, leads/{id}, partner-applications/{id}, mdf/requests/{id}, pos/batches/{id}, partners/{id}, awards/{id}), paged. Who may read the partner's KPIs; anyone else 404. The application metrics are program-wide: admins only, without partnerId (400 naming partnerId with one, 403 for others). With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -573,7 +709,7 @@ namespace Prm.ClientTests.Generated
         /// The records behind a number
         /// </summary>
         /// <remarks>
-        /// metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+        /// metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal, applicationsSubmitted, applicationsApproved, applicationsRejected, mdfPaid, mdfAttributedWon), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id}, leads/{id}, partner-applications/{id}, mdf/requests/{id}, pos/batches/{id}, partners/{id}, awards/{id}), paged. Who may read the partner's KPIs; anyone else 404. The application metrics are program-wide: admins only, without partnerId (400 naming partnerId with one, 403 for others). With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -31444,11 +31580,11 @@ namespace Prm.ClientTests.Generated
         /// Import a POS batch
         /// </summary>
         /// <remarks>
-        /// text/csv with a header row (reporter, invoiceNo, line, date, productLine (or sku), quantity, unitPrice, currency, customerName, customerDomain, customerCountry, reseller), at most 100,000 lines and 16 MiB. Admins and integration clients (Prm.Integration); channel managers get 403. Dry run by default: per line accepted or rejected (errors by field), the reseller matched exactly (partner id, domain or name), fuzzily (similar name) or unmatched, the end customer matched to an approved or won registration of that partner (reseller), of another partner (otherPartner) or none, and a duplicate flag ((reporter, invoiceNo, line) imported before or repeated). commit=true stores a batch whose lines are all accepted (400 naming each rejected line's field otherwise): duplicates count once, a batch of the same reporter and period replaces the previous one (superseded, its KPI contributions reversed), POS revenue enters the KPIs (sourced/influenced), and lines on another partner's registration are emailed to the reseller's channel manager. Roles: Prm.Admin, Prm.ChannelManager, Prm.Integration.
+        /// text/csv with a header row (reporter, invoiceNo, line, date, productLine (or sku), quantity, unitPrice, currency, customerName, customerDomain, customerCountry, reseller), or an XLSX workbook (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: the first sheet, its first row the same header, a line's number its spreadsheet row), at most 100,000 lines and 16 MiB. Admins and integration clients (Prm.Integration); channel managers get 403. Dry run by default: per line accepted or rejected (errors by field), the reseller matched exactly (partner id, domain or name), fuzzily (similar name) or unmatched, the end customer matched to an approved or won registration of that partner (reseller), of another partner (otherPartner) or none, and a duplicate flag ((reporter, invoiceNo, line) imported before or repeated). commit=true stores a batch whose lines are all accepted (400 naming each rejected line's field otherwise): duplicates count once, a batch of the same reporter and period replaces the previous one (superseded, its KPI contributions reversed), POS revenue enters the KPIs (sourced/influenced), and lines on another partner's registration are emailed to the reseller's channel manager. Roles: Prm.Admin, Prm.ChannelManager, Prm.Integration.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual System.Threading.Tasks.Task<PosBatchReport> ImportPosBatchAsync(string? commit, string body)
+        public virtual System.Threading.Tasks.Task<PosBatchReport> ImportPosBatchAsync(string? commit, FileParameter body)
         {
             return ImportPosBatchAsync(commit, body, System.Threading.CancellationToken.None);
         }
@@ -31458,11 +31594,11 @@ namespace Prm.ClientTests.Generated
         /// Import a POS batch
         /// </summary>
         /// <remarks>
-        /// text/csv with a header row (reporter, invoiceNo, line, date, productLine (or sku), quantity, unitPrice, currency, customerName, customerDomain, customerCountry, reseller), at most 100,000 lines and 16 MiB. Admins and integration clients (Prm.Integration); channel managers get 403. Dry run by default: per line accepted or rejected (errors by field), the reseller matched exactly (partner id, domain or name), fuzzily (similar name) or unmatched, the end customer matched to an approved or won registration of that partner (reseller), of another partner (otherPartner) or none, and a duplicate flag ((reporter, invoiceNo, line) imported before or repeated). commit=true stores a batch whose lines are all accepted (400 naming each rejected line's field otherwise): duplicates count once, a batch of the same reporter and period replaces the previous one (superseded, its KPI contributions reversed), POS revenue enters the KPIs (sourced/influenced), and lines on another partner's registration are emailed to the reseller's channel manager. Roles: Prm.Admin, Prm.ChannelManager, Prm.Integration.
+        /// text/csv with a header row (reporter, invoiceNo, line, date, productLine (or sku), quantity, unitPrice, currency, customerName, customerDomain, customerCountry, reseller), or an XLSX workbook (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: the first sheet, its first row the same header, a line's number its spreadsheet row), at most 100,000 lines and 16 MiB. Admins and integration clients (Prm.Integration); channel managers get 403. Dry run by default: per line accepted or rejected (errors by field), the reseller matched exactly (partner id, domain or name), fuzzily (similar name) or unmatched, the end customer matched to an approved or won registration of that partner (reseller), of another partner (otherPartner) or none, and a duplicate flag ((reporter, invoiceNo, line) imported before or repeated). commit=true stores a batch whose lines are all accepted (400 naming each rejected line's field otherwise): duplicates count once, a batch of the same reporter and period replaces the previous one (superseded, its KPI contributions reversed), POS revenue enters the KPIs (sourced/influenced), and lines on another partner's registration are emailed to the reseller's channel manager. Roles: Prm.Admin, Prm.ChannelManager, Prm.Integration.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
-        public virtual async System.Threading.Tasks.Task<PosBatchReport> ImportPosBatchAsync(string? commit, string body, System.Threading.CancellationToken cancellationToken)
+        public virtual async System.Threading.Tasks.Task<PosBatchReport> ImportPosBatchAsync(string? commit, FileParameter body, System.Threading.CancellationToken cancellationToken)
         {
             if (body == null)
                 throw new System.ArgumentNullException("body");
@@ -31473,9 +31609,8 @@ namespace Prm.ClientTests.Generated
             {
                 using (var request_ = new System.Net.Http.HttpRequestMessage())
                 {
-                    var json_ = System.Text.Json.JsonSerializer.SerializeToUtf8Bytes(body, JsonSerializerSettings);
-                    var content_ = new System.Net.Http.ByteArrayContent(json_);
-                    content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse("text/csv");
+                    var content_ = new System.Net.Http.StreamContent(body.Data);
+                    content_.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(body.ContentType);
                     request_.Content = content_;
                     request_.Method = new System.Net.Http.HttpMethod("POST");
                     request_.Headers.Accept.Add(System.Net.Http.Headers.MediaTypeWithQualityHeaderValue.Parse("application/json"));
@@ -35866,6 +36001,33 @@ namespace Prm.ClientTests.Generated
         [System.Text.Json.Serialization.JsonPropertyName("medianActivationToFirstDealHours")]
         public double? MedianActivationToFirstDealHours { get; set; } = default!;
 
+        [System.Text.Json.Serialization.JsonPropertyName("applicationsSubmitted")]
+        public long ApplicationsSubmitted { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("applicationsApproved")]
+        public long ApplicationsApproved { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("applicationsRejected")]
+        public long ApplicationsRejected { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("mdfClaimsPaid")]
+        public long MdfClaimsPaid { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("mdfPaid")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, decimal> MdfPaid { get; set; } = new System.Collections.Generic.Dictionary<string, decimal>();
+
+        [System.Text.Json.Serialization.JsonPropertyName("mdfAttributedDealsWon")]
+        public long MdfAttributedDealsWon { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("mdfAttributedWonRevenue")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, decimal> MdfAttributedWonRevenue { get; set; } = new System.Collections.Generic.Dictionary<string, decimal>();
+
+        [System.Text.Json.Serialization.JsonPropertyName("mdfReturnOnSpend")]
+        [System.ComponentModel.DataAnnotations.Required]
+        public System.Collections.Generic.IDictionary<string, decimal> MdfReturnOnSpend { get; set; } = new System.Collections.Generic.Dictionary<string, decimal>();
+
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 
         [System.Text.Json.Serialization.JsonExtensionData]
@@ -35878,8 +36040,29 @@ namespace Prm.ClientTests.Generated
     }
 
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.8.0.0 (NJsonSchema v11.6.2.0 (Newtonsoft.Json v13.0.0.0))")]
-    public partial class KpiRebuildReport
+    public partial class KpiRebuildStatus
     {
+
+        [System.Text.Json.Serialization.JsonPropertyName("instanceId")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string InstanceId { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("status")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Status { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("phase")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public string Phase { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("cursor")]
+        public string? Cursor { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("steps")]
+        public int Steps { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("applications")]
+        public int Applications { get; set; } = default!;
 
         [System.Text.Json.Serialization.JsonPropertyName("partners")]
         public int Partners { get; set; } = default!;
@@ -35893,8 +36076,15 @@ namespace Prm.ClientTests.Generated
         [System.Text.Json.Serialization.JsonPropertyName("bucketsCorrected")]
         public int BucketsCorrected { get; set; } = default!;
 
-        [System.Text.Json.Serialization.JsonPropertyName("nextCursor")]
-        public string? NextCursor { get; set; } = default!;
+        [System.Text.Json.Serialization.JsonPropertyName("startedAt")]
+        [System.ComponentModel.DataAnnotations.Required(AllowEmptyStrings = true)]
+        public System.DateTimeOffset StartedAt { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("completedAt")]
+        public System.DateTimeOffset? CompletedAt { get; set; } = default!;
+
+        [System.Text.Json.Serialization.JsonPropertyName("failure")]
+        public string? Failure { get; set; } = default!;
 
         private System.Collections.Generic.IDictionary<string, object>? _additionalProperties;
 

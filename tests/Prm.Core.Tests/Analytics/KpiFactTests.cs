@@ -152,4 +152,72 @@ public class KpiFactTests
         KpiFactRules.OfAward(award with { Status = "Expired" }, Utc).Should().HaveCount(1, "an expired certification was still earned in its period");
         KpiFactRules.OfAward(award with { Status = "Revoked" }, Utc).Should().BeEmpty();
     }
+
+    [Fact]
+    public void A_won_registration_naming_an_mdf_request_is_also_won_value_attributed_to_mdf_and_one_without_is_not()
+    {
+        var outcome = new DealOutcome("won", new Money(42_000m, "EUR"), new DateOnly(2026, 10, 15), null, "X", Submitted.AddDays(30));
+        var plain = Deal(DealStatus.Won, Submitted.AddHours(2), outcome);
+        KpiFactRules.OfDeal(plain, Utc).Should().NotContain(f => f.Metric == KpiMetrics.MdfAttributedWon);
+
+        var funded = KpiFactRules.OfDeal(plain with { MdfRequestId = "mdr_1" }, Utc);
+        var attributed = funded.Should().ContainSingle(f => f.Metric == KpiMetrics.MdfAttributedWon).Subject;
+        (attributed.Day, attributed.Amount, attributed.Currency).Should().Be((new DateOnly(2026, 10, 15), 42_000m, "EUR"));
+        KpiFactRules.Counters(attributed).Should().Equal(
+            new KeyValuePair<string, decimal>("cloud-backup|mdfAttributedWon", 1),
+            new KeyValuePair<string, decimal>("cloud-backup|mdfAttributedWon:EUR", 42_000m));
+    }
+
+    private static Prm.Core.Mdf.FundRequest Request(Prm.Core.Mdf.MdfClaimStatus? claim, string? paidOn = null) => new()
+    {
+        Id = "mdr_1", BudgetId = "mdb_1", PartnerId = "ptn_1", PartnerName = "Acme", Period = "2026", Status = Prm.Core.Mdf.FundRequestStatus.Approved,
+        ActivityType = Prm.Core.Mdf.MdfActivityType.Webinar, Title = "Webinar", Description = "Two sessions", StartDate = new DateOnly(2026, 4, 10), EndDate = new DateOnly(2026, 4, 12),
+        RequestedAmount = new Money(5_000m, "EUR"), RequesterId = "usr_rep", RequesterName = "Rita", RequesterEmail = "rita@acme.example", SubmittedAt = Submitted,
+        ApprovedAmount = new Money(5_000m, "EUR"),
+        Claim = claim is { } status ? new Prm.Core.Mdf.MdfClaim
+        {
+            Id = "mdc_1", Status = status, ClaimedAmount = new Money(3_000m, "EUR"), ApprovedAmount = new Money(2_400m, "EUR"), PaidOn = paidOn, CreatedAt = Submitted, CreatedById = "usr_rep",
+        } : null,
+    };
+
+    [Fact]
+    public void Mdf_counts_as_paid_on_the_payment_day_with_the_claims_approved_amount_and_not_before()
+    {
+        KpiFactRules.OfFundRequest(Request(null)).Should().BeEmpty();
+        KpiFactRules.OfFundRequest(Request(Prm.Core.Mdf.MdfClaimStatus.Approved)).Should().BeEmpty("an approved claim is not paid yet");
+        var paid = KpiFactRules.OfFundRequest(Request(Prm.Core.Mdf.MdfClaimStatus.Paid, "2026-11-29")).Should().ContainSingle().Subject;
+        (paid.Metric, paid.Day, paid.Amount, paid.Currency, paid.SubjectId).Should().Be((KpiMetrics.MdfPaid, new DateOnly(2026, 11, 29), 2_400m, "EUR", "mdr_1"));
+        KpiFactRow.From(paid).Record.Should().Be("mdf/requests/mdr_1");
+    }
+
+    [Fact]
+    public void The_return_on_mdf_is_attributed_won_over_paid_per_currency_paid_rounded_half_even_to_two_decimals()
+    {
+        var flows = new Dictionary<string, decimal>
+        {
+            ["mdfPaid"] = 2, ["mdfPaid:EUR"] = 3_000m, ["mdfPaid:USD"] = 1_000m,
+            ["mdfAttributedWon"] = 1, ["mdfAttributedWon:EUR"] = 10_000m, ["mdfAttributedWon:GBP"] = 500m,
+        };
+        var values = KpiFigures.Values(1, flows, new Dictionary<string, decimal>());
+        values.MdfClaimsPaid.Should().Be(2);
+        values.MdfAttributedDealsWon.Should().Be(1);
+        values.MdfPaid.Should().Equal(new Dictionary<string, decimal> { ["EUR"] = 3_000m, ["USD"] = 1_000m });
+        values.MdfReturnOnSpend.Should().Equal(new Dictionary<string, decimal> { ["EUR"] = 3.33m, ["USD"] = 0m }, "GBP was won but never paid: no ratio, currencies are not converted");
+    }
+
+    [Fact]
+    public void An_application_counts_as_submitted_on_its_submission_day_and_approved_or_rejected_on_its_decision_day()
+    {
+        var application = Onboarding.ApplicationTransitionTests.Application();
+        var submittedDay = Utc.DayOf(application.SubmittedAt);
+        KpiFactRules.OfApplication(application, Utc).Select(f => (f.Metric, f.Day)).Should().Equal((KpiMetrics.ApplicationsSubmitted, submittedDay));
+
+        var decidedAt = application.SubmittedAt.AddDays(3);
+        var approved = application with { Status = Prm.Core.Onboarding.ApplicationStatus.Approved, Decisions = [new("requestInfo", null, "u", "U", application.SubmittedAt.AddDays(1)), new("approve", null, "u", "U", decidedAt)] };
+        KpiFactRules.OfApplication(approved, Utc).Select(f => (f.Metric, f.Day)).Should().Equal((KpiMetrics.ApplicationsSubmitted, submittedDay), (KpiMetrics.ApplicationsApproved, Utc.DayOf(decidedAt)));
+        var rejected = application with { Status = Prm.Core.Onboarding.ApplicationStatus.Rejected, Decisions = [new("reject", "no fit", "u", "U", decidedAt)] };
+        KpiFactRules.OfApplication(rejected, Utc).Select(f => f.Metric).Should().Equal(KpiMetrics.ApplicationsSubmitted, KpiMetrics.ApplicationsRejected);
+        KpiFactRules.OfApplication(application with { Status = Prm.Core.Onboarding.ApplicationStatus.Expired }, Utc).Should().ContainSingle("an expired application was submitted, never decided");
+        KpiFactRow.From(KpiFactRules.OfApplication(application, Utc)[0]).Record.Should().StartWith("partner-applications/app_");
+    }
 }

@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Logging.Abstractions;
 using Azure.Data.Tables;
 using Prm.Core.Analytics;
 using Prm.Core.Common;
@@ -45,7 +46,7 @@ public sealed class KpiBucketTests
     {
         var s = await TestStores.CreateAsync();
         var store = new TableKpiStore(s.Tables);
-        var projection = new KpiProjection(store, s.Store, Utc);
+        var projection = new KpiProjection(store, s.Store, new Prm.Storage.Onboarding.TableApplicationStore(s.Tables, s.Writer, s.Clock, NullLogger<Prm.Storage.Onboarding.TableApplicationStore>.Instance), new Prm.Storage.Mdf.TableMdfStore(s.Tables, s.Writer, NullLogger<Prm.Storage.Mdf.TableMdfStore>.Instance), Utc);
         var partnerId = Ids.New("ptn");
         var approved = Deal(partnerId, DealStatus.Approved, Submitted.AddHours(5));
         var won = Deal(partnerId, DealStatus.Won, Submitted.AddDays(30), new DealOutcome("won", new Money(12_000m, "EUR"), new DateOnly(2026, 10, 15), null, "X", Submitted.AddDays(30)), approved.Id);
@@ -83,7 +84,7 @@ public sealed class KpiBucketTests
     {
         var s = await TestStores.CreateAsync();
         var store = new TableKpiStore(s.Tables);
-        var projection = new KpiProjection(store, s.Store, Utc);
+        var projection = new KpiProjection(store, s.Store, new Prm.Storage.Onboarding.TableApplicationStore(s.Tables, s.Writer, s.Clock, NullLogger<Prm.Storage.Onboarding.TableApplicationStore>.Instance), new Prm.Storage.Mdf.TableMdfStore(s.Tables, s.Writer, NullLogger<Prm.Storage.Mdf.TableMdfStore>.Instance), Utc);
         var partnerId = Ids.New("ptn");
         var deals = Enumerable.Range(0, 12).Select(_ => Deal(partnerId, DealStatus.UnderReview, Submitted)).ToList();
         // Each event twice, all at once: redelivery racing the first delivery.
@@ -97,7 +98,7 @@ public sealed class KpiBucketTests
     {
         var s = await TestStores.CreateAsync();
         var store = new TableKpiStore(s.Tables);
-        var projection = new KpiProjection(store, s.Store, Utc);
+        var projection = new KpiProjection(store, s.Store, new Prm.Storage.Onboarding.TableApplicationStore(s.Tables, s.Writer, s.Clock, NullLogger<Prm.Storage.Onboarding.TableApplicationStore>.Instance), new Prm.Storage.Mdf.TableMdfStore(s.Tables, s.Writer, NullLogger<Prm.Storage.Mdf.TableMdfStore>.Instance), Utc);
         var partnerId = Ids.New("ptn");
         await projection.ApplyAsync(Event(DealEvents.Approved, Deal(partnerId, DealStatus.Approved, Submitted.AddHours(5))), CancellationToken.None);
         await projection.ApplyAsync(Event(DealEvents.Submitted, Deal(partnerId, DealStatus.UnderReview, Submitted)), CancellationToken.None);
