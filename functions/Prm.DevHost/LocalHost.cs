@@ -109,6 +109,11 @@ public sealed class LocalHost : IAsyncDisposable
         {
             builder.Configuration["Prm:ApiBaseUrl"] = options.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + "/api";
         }
+        // Links to the portal open the reference portal this host serves (/portal), unless Prm:PortalBaseUrl is set explicitly.
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Prm:PortalBaseUrl"]) && Uri.TryCreate(options.Url, UriKind.Absolute, out var portal) && portal.Port != 0)
+        {
+            builder.Configuration["Prm:PortalBaseUrl"] = options.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + PortalEndpoints.BasePath;
+        }
 
         builder.WebHost.UseUrls(options.Url);
         builder.Services.AddPrmApplication(builder.Configuration);
@@ -163,6 +168,7 @@ public sealed class LocalHost : IAsyncDisposable
         });
         app.MapFunctions();
         if (development) app.MapDevEndpoints();
+        app.MapPortal();
         app.MapApiFallback();
 
         var host = new LocalHost(app, azurite, durable, options.Url.TrimEnd('/') + "/api");
