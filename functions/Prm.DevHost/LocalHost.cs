@@ -115,6 +115,8 @@ public sealed class LocalHost : IAsyncDisposable
             builder.Configuration["Prm:PortalBaseUrl"] = options.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + PortalEndpoints.BasePath;
         }
 
+        await AllowBrowserUploadsAsync(builder.Configuration["Storage:ConnectionString"], log, ct);
+
         builder.WebHost.UseUrls(options.Url);
         builder.Services.AddPrmApplication(builder.Configuration);
         // OpenTelemetry as in Azure; exported to the console (Telemetry:Exporter, appsettings.json) or to OTLP when OTEL_EXPORTER_OTLP_ENDPOINT is set.
@@ -186,6 +188,29 @@ public sealed class LocalHost : IAsyncDisposable
             throw;
         }
         return host;
+    }
+
+    /// <summary>
+    /// The portal uploads proofs to write-only SAS URLs and fetches downloads from read-only ones, straight from the browser: on the
+    /// emulator, the blob service answers cross-origin requests (in Azure, infra-bicep/modules/storage.bicep allows the portal's origin).
+    /// </summary>
+    private static async Task AllowBrowserUploadsAsync(string? connectionString, Action<string> log, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString) || !connectionString.Contains("devstoreaccount1", StringComparison.Ordinal)) return;
+        try
+        {
+            var blobs = new Azure.Storage.Blobs.BlobServiceClient(connectionString);
+            var properties = (await blobs.GetPropertiesAsync(ct)).Value;
+            properties.Cors = [new Azure.Storage.Blobs.Models.BlobCorsRule
+            {
+                AllowedOrigins = "*", AllowedMethods = "GET,HEAD,PUT,OPTIONS", AllowedHeaders = "*", ExposedHeaders = "*", MaxAgeInSeconds = 3600,
+            }];
+            await blobs.SetPropertiesAsync(properties, ct);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            log($"The emulator's blob CORS could not be set ({ex.Status}): uploads from the portal in a browser will fail.");
+        }
     }
 
     /// <summary>When the Azurite this host started dies, the host says so and stops, rather than logging connection errors forever.</summary>

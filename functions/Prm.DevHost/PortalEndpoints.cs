@@ -39,11 +39,6 @@ public static class PortalEndpoints
         var options = app.Configuration.GetSection(PortalOptions.SectionName).Get<PortalOptions>() ?? new PortalOptions();
         var dist = Path.GetFullPath(Path.Combine(Azurite.RepositoryRoot(), options.Dist));
         var development = app.Environment.IsDevelopment();
-        app.MapGet(BasePath, context =>
-        {
-            context.Response.Redirect(BasePath + "/" + context.Request.QueryString);
-            return Task.CompletedTask;
-        });
         app.MapGet(BasePath + "/config.json", context => context.Response.WriteAsJsonAsync(Config(options, app.Configuration, development), context.RequestAborted));
         app.MapGet(BasePath + "/{**path}", (HttpContext context, string? path) => ServeAsync(context, dist, path));
     }
@@ -66,6 +61,12 @@ public static class PortalEndpoints
 
     private static async Task ServeAsync(HttpContext context, string dist, string? path)
     {
+        if (!context.Request.Path.HasValue || !context.Request.Path.Value.StartsWith(BasePath + "/", StringComparison.Ordinal))
+        {
+            // /portal → /portal/: the app's relative links resolve against the folder.
+            context.Response.Redirect(BasePath + "/" + context.Request.QueryString);
+            return;
+        }
         var index = Path.Combine(dist, "index.html");
         if (!File.Exists(index))
         {

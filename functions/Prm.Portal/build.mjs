@@ -20,13 +20,16 @@ await build({
 });
 await cp("src/styles.css", "dist/styles.css");
 await cp("public/staticwebapp.config.json", "dist/staticwebapp.config.json");
-if (process.env.PRM_PORTAL_CLIENT_ID) {
+// azd passes the environment's values (the Bicep outputs) to the build.
+const env = process.env;
+const clientId = env.PRM_PORTAL_CLIENT_ID || env.AZURE_AD_CLIENT_ID;
+if (clientId && env.API_BASE_URL) {
   await writeFile("dist/config.json", JSON.stringify({
     mode: "entra",
-    apiBaseUrl: process.env.PRM_API_BASE_URL ?? "/api",
-    clientId: process.env.PRM_PORTAL_CLIENT_ID,
-    authority: process.env.PRM_PORTAL_AUTHORITY ?? "https://login.microsoftonline.com/organizations",
-    scope: process.env.PRM_PORTAL_SCOPE ?? "api://prm-functions/access_as_user",
+    apiBaseUrl: env.API_BASE_URL,
+    clientId,
+    authority: env.PRM_PORTAL_AUTHORITY || env.AZURE_AD_AUTHORITY || "https://login.microsoftonline.com/organizations",
+    scope: env.PRM_PORTAL_SCOPE || env.AZURE_AD_API_SCOPE,
   }, null, 2));
 }
 // Last: the local host's build (Prm.DevHost.csproj) treats dist/index.html as the build's output.
