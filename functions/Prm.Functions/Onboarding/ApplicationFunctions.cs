@@ -11,7 +11,8 @@ using Prm.Functions.OpenApi;
 namespace Prm.Functions.Onboarding;
 
 /// <summary>Partner applications: the public form, the vetting queue, decisions, the applicant's status view.</summary>
-public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplication decide, ApplicationInfo applicant, ApplicationQueries queries, ForwardingOptions forwarding)
+public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplication decide, ApplicationInfo applicant, ApplicationQueries queries, ForwardingOptions forwarding,
+    Prm.Core.Configuration.ProgramOptions program)
 {
     [Function("SubmitPartnerApplication")]
     [Access(AccessPolicy.Anonymous)]
@@ -57,10 +58,16 @@ public sealed class ApplicationFunctions(SubmitApplication submit, DecideApplica
 
     [Function("GetPartnerApplicationStatus")]
     [Access(AccessPolicy.Anonymous)]
-    [ApiOperation("The applicant's view", "Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404.",
-        Response = typeof(ApplicationStatusDto), Query = ["token"])]
-    public async Task<IActionResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}/status")] HttpRequest req, string applicationId, CancellationToken ct) =>
-        Api.Ok(await applicant.StatusAsync(applicationId, req.Query("token"), ct));
+    [ApiOperation("The applicant's view", "Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404. A browser (Accept naming text/html before JSON) following the emailed link is sent (302) to the portal's page of the application, which reads this route with the same token.",
+        Response = typeof(ApplicationStatusDto), Query = ["token"], AlsoStatus = [302])]
+    public async Task<IActionResult> Status([HttpTrigger(AuthorizationLevel.Anonymous, "get", Route = "partner-applications/{applicationId}/status")] HttpRequest req, string applicationId, CancellationToken ct)
+    {
+        if (BrowserNavigation.WantsHtml(req))
+        {
+            return new Prm.Functions.Content.FoundResult(new Uri($"{program.PortalBaseUrl.TrimEnd('/')}/applications/{Uri.EscapeDataString(applicationId)}?token={Uri.EscapeDataString(req.Query("token") ?? "")}"));
+        }
+        return Api.Ok(await applicant.StatusAsync(applicationId, req.Query("token"), ct));
+    }
 
     [Function("AnswerPartnerApplicationInfo")]
     [Access(AccessPolicy.Anonymous)]

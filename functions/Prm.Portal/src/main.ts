@@ -13,7 +13,7 @@ import { FundRequestDetail, MdfHome, NewFundRequest } from "./screens/mdf";
 import { AssetDetail, AssetList } from "./screens/content";
 import { AttemptScreen, CourseDetail, TrainingHome } from "./screens/training";
 import { ApplicationReview, AssetAdmin, ClaimReview, LeadStats, ReviewInbox } from "./screens/vendor";
-import { AcceptInvitation, AnswerApplication, ApplicationStatus, NotFound, PlanScreen, RecordScreen, onboardingScreen, posBatchScreen, tierScreen } from "./screens/other";
+import { AcceptInvitation, AnswerApplication, ApplicationStatus, NotFound, PlanScreen, RecordScreen, onboardingScreen, posBatchScreen, teamScreen, tierScreen } from "./screens/other";
 
 type Brand = components["schemas"]["Brand"];
 type Me = components["schemas"]["MeResponse"];
@@ -50,6 +50,7 @@ function screen(route: string, query: URLSearchParams, me: Me) {
     ["vendor/partners/:id/lead-stats", p => html`<${LeadStats} partnerId=${p.id} />`],
     ["plans/:id", p => html`<${PlanScreen} id=${p.id} />`],
     ["partners/:id/tier", p => html`<${RecordScreen} title="Tier" load=${tierScreen(p.id)} />`],
+    ["partners/:id/users", p => html`<${RecordScreen} title="Your team" load=${teamScreen(p.id)} />`],
     ["partners/:id/onboarding", p => html`<${RecordScreen} title="Onboarding checklist" load=${onboardingScreen(p.id)} />`],
     ["pos/batches/:id", p => html`<${RecordScreen} title="Point-of-sale batch" load=${posBatchScreen(p.id)} />`],
     ["invitations/accept", () => html`<${AcceptInvitation} code=${query.get("code")} />`],
@@ -117,7 +118,9 @@ function App({ config }: { config: PortalConfig }) {
 async function start() {
   const config = await loadConfig();
   configureApi(config.apiBaseUrl, accessToken);
-  render(html`<${App} config=${config} />`, document.getElementById("app")!);
+  const root = document.getElementById("app")!;
+  root.textContent = ""; // the loading note
+  render(html`<${App} config=${config} />`, root);
 }
 
 start().catch(() => {

@@ -91,7 +91,7 @@ export function ProblemBanner({ problem, fields = [] }: { problem?: Problem; fie
   const shown = (k: string) => fields.some(f => k.toLowerCase() === f.toLowerCase() || k.toLowerCase().startsWith(f.toLowerCase() + ".") || k.toLowerCase().startsWith(f.toLowerCase() + "["));
   const others = Object.entries(problem.errors ?? {}).filter(([k]) => !shown(k));
   return html`<div class="problem" role="alert">
-    <p><strong>${problem.title ?? "The request was not accepted."}</strong>${problem.detail ? " " + problem.detail : ""}</p>
+    <p><strong>${problem.title ?? "The request was not accepted."}</strong>${problem.detail && !problem.errors ? " " + problem.detail : ""}</p>
     ${fields.length > 0 && Object.keys(problem.errors ?? {}).length > others.length && html`<p>See the messages next to the fields.</p>`}
     ${others.length > 0 && html`<ul>${others.map(([k, v]) => html`<li>${k}: ${v.join(" ")}</li>`)}</ul>`}
   </div>`;

@@ -34,7 +34,7 @@ export function DealList({ vendor }: { vendor?: boolean }) {
     <div class="toolbar">
       ${!vendor && html`<a class="button" href="deals/new">Register a deal</a>`}
       <${Field} label="Status" name="status" value=${status} onInput=${setStatus}
-        options=${[["", "All"], ["Submitted", "Submitted"], ["Approved", "Approved"], ["Returned", "Returned"], ["Rejected", "Rejected"], ["Draft", "Draft"], ["Won", "Won"], ["Lost", "Lost"]]} />
+        options=${[["", "All"], ["UnderReview", "Under review"], ["Approved", "Approved"], ["Returned", "Returned"], ["Rejected", "Rejected"], ["Draft", "Draft"], ["Won", "Won"], ["Lost", "Lost"]]} />
     </div>
     <${Loaded} state=${paged.first}>${() => paged.items.length === 0 ? html`<p>No registrations yet.</p>` : html`
       <table>
@@ -119,6 +119,7 @@ export function Timeline({ path }: { path: string }) {
 
 export function DealDetail({ id, vendor }: { id: string; vendor?: boolean }) {
   const deal = useLoad(() => ok(api.GET("/deals/{dealId}", { params: { path: { dealId: id } } })), [id]);
+  const [decided, setDecided] = useState(false);
   return html`<${Loaded} state=${deal}>${(d: Deal) => html`<section>
     <${Title}>${`Registration ${d.registrationNumber}`}<//>
     <p><${Status} value=${d.status} /> · ${d.partnerName} · submitted by ${d.submittedByName} ${date(d.submittedAt)}</p>
@@ -131,7 +132,7 @@ export function DealDetail({ id, vendor }: { id: string; vendor?: boolean }) {
       ${d.decisions.length > 0 && html`<dt>Decisions</dt><dd><ul class="plain">${d.decisions.map(x => html`<li>${x.decision} by ${x.decidedByName} ${dateTime(x.decidedAt)}${x.reason ? ": " + x.reason : ""}</li>`)}</ul></dd>`}
     </dl>
     <${ConflictResult} conflict=${d.conflict} />
-    ${vendor && d.status === "Submitted" && html`<${Decision} subject="deal" path=${`/deals/${d.id}/decision`} choices=${[["approve", "Approve"], ["reject", "Reject"], ["return", "Return"]]} onDone=${deal.reload} />`}
+    ${vendor && (d.status === "UnderReview" || decided) && html`<${Decision} subject="deal" path=${`/deals/${d.id}/decision`} choices=${[["approve", "Approve"], ["reject", "Reject"], ["return", "Return"]]} onDone=${() => { setDecided(true); deal.reload(); }} />`}
     <${Timeline} path=${`/deals/${d.id}/timeline`} />
   </section>`}<//>`;
 }

@@ -19,7 +19,8 @@ export function screenOf(item: Item): string {
   if (award) return "training";
   const lead = path.match(/^leads\/([^/]+)/);
   if (lead) return "leads/" + lead[1];
-  if (/^partners\/[^/]+\/users/.test(path)) return "team";
+  const users = path.match(/^partners\/([^/]+)\/users/);
+  if (users) return `partners/${users[1]}/users`;
   return path.replace(/\/(timeline|claims)$/, "");
 }
 

@@ -10,14 +10,15 @@ type Request = components["schemas"]["FundRequestDto"];
 type Claim = components["schemas"]["ClaimDto"];
 
 export function MdfHome({ vendor }: { vendor?: boolean }) {
-  const budgets = useLoad(() => ok(api.GET("/mdf/budgets")));
+  // Budgets are a partner's: vendor staff open them per partner (not in this portal); they see the requests.
+  const budgets = useLoad(async () => (vendor ? { items: [] } : ok(api.GET("/mdf/budgets"))));
   const paged = usePaged(cursor => ok(api.GET("/mdf/requests", { params: { query: { cursor, limit: 20 } } })));
   return html`<section>
     <${Title}>Marketing development funds<//>
-    <h2>Budgets</h2>
-    <${Loaded} state=${budgets}>${(b: components["schemas"]["ListResponseOfBudgetDto"]) => b.items.length === 0 ? html`<p>No budget yet.</p>` : html`
+    ${!vendor && html`<h2>Budgets</h2>`}
+    ${!vendor && html`<${Loaded} state=${budgets}>${(b: components["schemas"]["ListResponseOfBudgetDto"]) => b.items.length === 0 ? html`<p>No budget yet.</p>` : html`
       <table><caption class="visually-hidden">Budgets</caption><thead><tr><th scope="col">Period</th><th scope="col">Allocated</th><th scope="col">Available</th><th scope="col">Pending</th><th scope="col">Approved</th><th scope="col">Paid</th></tr></thead>
-      <tbody>${b.items.map(x => html`<tr><td>${x.period}</td><td>${money(x.allocated)}</td><td>${money(x.available)}</td><td>${money(x.pending)}</td><td>${money(x.approved)}</td><td>${money(x.paid)}</td></tr>`)}</tbody></table>`}<//>
+      <tbody>${b.items.map(x => html`<tr><td>${x.period}</td><td>${money(x.allocated)}</td><td>${money(x.available)}</td><td>${money(x.pending)}</td><td>${money(x.approved)}</td><td>${money(x.paid)}</td></tr>`)}</tbody></table>`}<//>`}
     <h2>Requests</h2>
     ${!vendor && html`<p><a class="button" href="mdf/requests/new">Request funds</a></p>`}
     <${Loaded} state=${paged.first}>${() => paged.items.length === 0 ? html`<p>No requests yet.</p>` : html`

@@ -79,6 +79,8 @@ export function RecordScreen({ title, load }: { title: string; load: () => Promi
 
 export const tierScreen = (partnerId: string) => () => ok(api.GET("/partners/{partnerId}/tier", { params: { path: { partnerId } } }));
 export const onboardingScreen = (partnerId: string) => () => ok(api.GET("/partners/{partnerId}/onboarding", { params: { path: { partnerId } } }));
+export const teamScreen = (partnerId: string) => async () =>
+  (await ok(api.GET("/partners/{partnerId}/users", { params: { path: { partnerId } } }))).items.map(u => ({ name: u.displayName, email: u.email, role: u.role, status: u.status }));
 export const posBatchScreen = (batchId: string) => () => ok(api.GET("/pos/batches/{batchId}", { params: { path: { batchId } } }));
 
 export function NotFound() {

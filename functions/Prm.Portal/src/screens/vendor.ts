@@ -23,7 +23,7 @@ export function ApplicationReview({ id }: { id: string }) {
     <h2>Company</h2><${Details} value=${a.company} />
     <h2>Screening</h2><${Details} value=${a.screening} />
     ${a.infoRequest && html`<p>Question: ${a.infoRequest}${a.infoAnswer ? html`<br />Answer: ${a.infoAnswer}` : ""}</p>`}
-    ${["Submitted", "UnderReview", "InfoReceived"].includes(a.status) && html`<${Decision} subject="application" path=${`/partner-applications/${a.id}/decision`}
+    ${a.status === "UnderReview" && html`<${Decision} subject="application" path=${`/partner-applications/${a.id}/decision`}
       choices=${[["approve", "Approve"], ["reject", "Reject"], ["requestInfo", "Ask for information"]]} onDone=${app.reload} />`}
     <${Timeline} path=${`/partner-applications/${a.id}/timeline`} />
   </section>`}<//>`;
