@@ -1,4 +1,6 @@
 using System.Net;
+using Deque.AxeCore.Commons;
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 using Prm.Testing;
 
@@ -216,10 +218,20 @@ public sealed class PortalBrowserTests(PortalFixture fixture) : IClassFixture<Po
         counts.GetProperty("total").GetInt32().Should().Be(1);
     }
 
+    /// <summary>axe-core's WCAG 2 A and AA rules on the page as it is (labels, contrast of the default brand, names, landmarks).</summary>
+    private static async Task<IEnumerable<string>> AccessibilityViolationsAsync(IPage page, string screen) =>
+        (await page.RunAxe(new AxeRunOptions { RunOnly = new RunOnlyOptions { Type = "tag", Values = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"] } }))
+            .Violations.Select(v => $"{screen}: {v.Id} ({v.Impact}) {v.Help} — {string.Join("; ", v.Nodes.Take(3).Select(n => n.Html))}");
+
     [SkippableFact]
-    public async Task Every_screen_of_the_navigation_opens_for_each_kind_of_user()
+    public async Task Every_screen_of_the_navigation_opens_for_each_kind_of_user_and_passes_the_wcag_aa_checks()
     {
         RequireChromium();
+        var violations = new List<string>();
+        var anonymous = await (await browser!.NewContextAsync()).NewPageAsync();
+        await anonymous.GotoAsync(fixture.Portal().ToString());
+        await Expect(anonymous.Locator("button.user").First).ToBeVisibleAsync();
+        violations.AddRange(await AccessibilityViolationsAsync(anonymous, "sign-in"));
         foreach (var (email, prefix) in new[] { (Demo.NorthwindAdmin, "partner-admin"), (Demo.CmEmea, "channel-manager") })
         {
             var page = await SignedInAsync(email);
@@ -230,8 +242,44 @@ public sealed class PortalBrowserTests(PortalFixture fixture) : IClassFixture<Po
                 await Expect(page.Locator("main .loading")).ToHaveCountAsync(0);
                 (await page.Locator("main .problem").AllInnerTextsAsync()).Should().BeEmpty($"{email}'s {link} screen opens without a problem");
                 await ShotAsync(page, $"{prefix}-{link.ToLowerInvariant()}");
+                violations.AddRange(await AccessibilityViolationsAsync(page, $"{prefix} {link}"));
             }
         }
+        var sam = await SignedInAsync(Demo.NorthwindRep);
+        await sam.GotoAsync(fixture.Portal("deals/new").ToString());
+        await sam.GetByRole(AriaRole.Button, new() { Name = "Register" }).ClickAsync();
+        await Expect(sam.Locator(".field .error").First).ToBeVisibleAsync();
+        violations.AddRange(await AccessibilityViolationsAsync(sam, "register with field errors"));
+        violations.Should().BeEmpty("every control has a label and the default brand's colours meet WCAG AA");
+    }
+
+    [SkippableFact]
+    public async Task An_invited_person_opens_the_emailed_link_and_joins_the_partner_on_the_accept_screen()
+    {
+        RequireChromium();
+        var email = "newcolleague@northwind.example";
+        var partnerId = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        (await (await Api.ClientAsync(Demo.NorthwindAdmin)).PostJsonAsync($"partners/{partnerId}/users", new { email, displayName = "New Colleague" }))
+            .StatusCode.Should().Be(HttpStatusCode.Created);
+        var mail = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(email)}")).JsonAsync(),
+            m => m.GetProperty("items").GetArrayLength() > 0);
+        var link = mail.GetProperty("items")[0].GetProperty("links").EnumerateArray().Select(l => l.GetString()!).First(l => l.Contains("/invitations/accept?code="));
+        link.Should().StartWith(PortalFixture.PortalBase + "/invitations/accept?code=", "the invitation opens the portal's accept screen");
+
+        // The person signs in with their own (Entra) account: here a token of the development key in the portal's session.
+        var objectId = Guid.NewGuid().ToString();
+        var token = Api.IssueUnverifiedToken(email, "New Colleague", objectId);
+        var context = await browser!.NewContextAsync();
+        await context.AddInitScriptAsync($"sessionStorage.setItem('prm.portal.session', JSON.stringify({{ email: '{email}', accessToken: '{token}', expiresAt: Date.now() + 3600000 }}));");
+        var page = await context.NewPageAsync();
+        await page.GotoAsync(fixture.Local(link).ToString());
+        await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Join your company's partner account");
+        await ShotAsync(page, "invitation-accept");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Accept the invitation" }).ClickAsync();
+        await Expect(page.Locator(".done")).ToContainTextAsync("you joined the partner account");
+
+        var me = await (await Api.WithToken(token).GetAsync("me")).JsonAsync();
+        me.Str("partnerId").Should().Be(partnerId);
     }
 
     [Fact]

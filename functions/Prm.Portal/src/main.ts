@@ -21,8 +21,10 @@ type Me = components["schemas"]["MeResponse"];
 /** Routes anyone may open without signing in (the applicant has no account). */
 const publicRoutes = ["applications/:id", "applications/:id/info"];
 
+const isVendor = (me: Me) => me.roles.some(r => r === "Prm.Admin" || r === "Prm.ChannelManager");
+
 function screen(route: string, query: URLSearchParams, me: Me) {
-  const vendor = me.partnerId === null;
+  const vendor = isVendor(me);
   const table: [string, (p: Record<string, string>) => unknown][] = [
     ["", () => html`<${HomeScreen} />`],
     ["deals", () => html`<${DealList} vendor=${vendor} />`],
@@ -53,7 +55,6 @@ function screen(route: string, query: URLSearchParams, me: Me) {
     ["partners/:id/users", p => html`<${RecordScreen} title="Your team" load=${teamScreen(p.id)} />`],
     ["partners/:id/onboarding", p => html`<${RecordScreen} title="Onboarding checklist" load=${onboardingScreen(p.id)} />`],
     ["pos/batches/:id", p => html`<${RecordScreen} title="Point-of-sale batch" load=${posBatchScreen(p.id)} />`],
-    ["invitations/accept", () => html`<${AcceptInvitation} code=${query.get("code")} />`],
   ];
   for (const [pattern, view] of table) {
     const params = match(pattern, route);
@@ -78,7 +79,7 @@ function SignIn({ config, brand }: { config: PortalConfig; brand?: Brand }) {
 }
 
 function Nav({ me }: { me: Me }) {
-  const vendor = me.partnerId === null;
+  const vendor = isVendor(me);
   const links: [string, string][] = vendor
     ? [["", "Home"], ["reviews", "Reviews"], ["deals", "Deals"], ["leads", "Leads"], ["mdf", "MDF"], ["assets", "Content"]]
     : [["", "Home"], ["deals", "Deals"], ["leads", "Leads"], ["mdf", "MDF"], ["assets", "Content"], ["training", "Training"]];
@@ -110,6 +111,8 @@ function App({ config }: { config: PortalConfig }) {
     <main id="main">
       ${isPublic ? (route.endsWith("/info") ? html`<${AnswerApplication} id=${route.split("/")[1]} token=${query.get("token")} />` : html`<${ApplicationStatus} id=${route.split("/")[1]} token=${query.get("token")} />`)
         : !email ? html`<${SignIn} config=${config} brand=${b} />`
+        // Someone accepting an invitation is not a member yet: the screen needs no profile.
+        : route === "invitations/accept" ? html`<${AcceptInvitation} code=${query.get("code")} />`
         : html`<${Loaded} state=${me}>${(m: Me | null) => m ? screen(route, query, m) : null}<//>`}
     </main>
     <footer>${b?.supportEmail && html`Help: <a href=${"mailto:" + b.supportEmail}>${b.supportEmail}</a>`} ${(b?.legalLinks ?? []).map(l => html` · <a href=${l.url} rel="noopener">${l.label}</a>`)}</footer>`;

@@ -21022,7 +21022,7 @@ namespace Prm.ClientTests.Generated
         /// The applicant's view
         /// </summary>
         /// <remarks>
-        /// Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404. Anonymous.
+        /// Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404. A browser (Accept naming text/html before JSON) following the emailed link is sent (302) to the portal's page of the application, which reads this route with the same token. Anonymous.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -21036,7 +21036,7 @@ namespace Prm.ClientTests.Generated
         /// The applicant's view
         /// </summary>
         /// <remarks>
-        /// Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404. Anonymous.
+        /// Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404. A browser (Accept naming text/html before JSON) following the emailed link is sent (302) to the portal's page of the application, which reads this route with the same token. Anonymous.
         /// </remarks>
         /// <returns>Success.</returns>
         /// <exception cref="PrmApiException">A server side error occurred.</exception>
@@ -21098,6 +21098,12 @@ namespace Prm.ClientTests.Generated
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
                             return objectResponse_.Object;
+                        }
+                        else
+                        if (status_ == 302)
+                        {
+                            string responseText_ = ( response_.Content == null ) ? string.Empty : await ReadAsStringAsync(response_.Content, cancellationToken).ConfigureAwait(false);
+                            throw new PrmApiException("Found: a browser (Accept: text/html) is sent to the page at Location.", status_, responseText_, headers_, null);
                         }
                         else
                         if (status_ == 400)

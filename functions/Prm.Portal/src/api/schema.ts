@@ -2065,7 +2065,7 @@ export interface paths {
         };
         /**
          * The applicant's view
-         * @description Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404. Anonymous.
+         * @description Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404. A browser (Accept naming text/html before JSON) following the emailed link is sent (302) to the portal's page of the application, which reads this route with the same token. Anonymous.
          */
         get: operations["GetPartnerApplicationStatus"];
         put?: never;
@@ -18225,6 +18225,15 @@ export interface operations {
                 content: {
                     "application/json": components["schemas"]["ApplicationStatusDto"];
                 };
+            };
+            /** @description Found: a browser (Accept: text/html) is sent to the page at Location. */
+            302: {
+                headers: {
+                    /** @description The page. */
+                    Location: string;
+                    [name: string]: unknown;
+                };
+                content?: never;
             };
             /** @description Invalid input; errors name the fields. */
             400: {

@@ -53,7 +53,7 @@ export function ConflictResult({ conflict }: { conflict: Conflict }) {
   const level = conflict.level.toLowerCase();
   return html`<div class=${"conflict conflict-" + level} role="status" aria-live="polite">
     <h2>Conflict check: ${conflict.level}</h2>
-    <p>Score ${conflict.score}${conflict.houseAccount ? " · a house account of the vendor" : ""}${conflict.claimHeld ? " · another registration holds this customer" : ""}</p>
+    <p>Score ${conflict.score}${conflict.houseAccount ? " · a house account of the vendor" : ""}${conflict.claimHeld ? " · this registration holds the customer" : ""}</p>
     ${conflict.evidence.length > 0 && html`<ul>${conflict.evidence.map(e => html`<li>${e}</li>`)}</ul>`}
   </div>`;
 }
@@ -109,8 +109,9 @@ export function RegisterDeal() {
   </section>`;
 }
 
-export function Timeline({ path }: { path: string }) {
-  const entries = useLoad(() => ok(api.GET(path as "/deals/{dealId}/timeline", { params: { path: { dealId: "" } } } as never)), [path]);
+/** A record's timeline (audit entries, newest first); `version` (e.g. the record's updatedAt) reloads it after a change. */
+export function Timeline({ path, version }: { path: string; version?: string }) {
+  const entries = useLoad(() => ok(api.GET(path as "/deals/{dealId}/timeline", { params: { path: { dealId: "" } } } as never)), [path, version]);
   return html`<section aria-labelledby="timeline"><h2 id="timeline">Timeline</h2>
     <${Loaded} state=${entries}>${(d: { items: components["schemas"]["AuditEntry"][] }) => html`<ol class="timeline">
       ${d.items.map(e => html`<li><time datetime=${e.at}>${dateTime(e.at)}</time> <strong>${e.action}</strong> by ${e.actorName}${e.note ? ": " + e.note : ""}</li>`)}
@@ -133,7 +134,7 @@ export function DealDetail({ id, vendor }: { id: string; vendor?: boolean }) {
     </dl>
     <${ConflictResult} conflict=${d.conflict} />
     ${vendor && (d.status === "UnderReview" || decided) && html`<${Decision} subject="deal" path=${`/deals/${d.id}/decision`} choices=${[["approve", "Approve"], ["reject", "Reject"], ["return", "Return"]]} onDone=${() => { setDecided(true); deal.reload(); }} />`}
-    <${Timeline} path=${`/deals/${d.id}/timeline`} />
+    <${Timeline} path=${`/deals/${d.id}/timeline`} version=${d.updatedAt} />
   </section>`}<//>`;
 }
 

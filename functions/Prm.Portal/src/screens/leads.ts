@@ -69,6 +69,6 @@ export function LeadDetail({ id, vendor }: { id: string; vendor?: boolean }) {
       <${Field} label="Estimated value" name="estimatedValue" type="number" min="0" value=${convert.amount} onInput=${(x: string) => setConvert(c => ({ ...c, amount: x }))} problem=${form.problem} hint="Empty: the lead's value" />
       <${Field} label="Expected close date" name="expectedCloseDate" type="date" value=${convert.expectedCloseDate} onInput=${(x: string) => setConvert(c => ({ ...c, expectedCloseDate: x }))} problem=${form.problem} />
       <button type="submit" disabled=${form.busy}>Convert</button></form>`}
-    <${Timeline} path=${`/leads/${l.id}/timeline`} />
+    <${Timeline} path=${`/leads/${l.id}/timeline`} version=${l.updatedAt} />
   </section>`}<//>`;
 }

@@ -70,7 +70,7 @@ export function FundRequestDetail({ id, vendor }: { id: string; vendor?: boolean
     ${vendor && ["Submitted", "AwaitingSecondApproval"].includes(r.status) && html`<${Decision} subject="request" path=${`/mdf/requests/${r.id}/decision`} choices=${[["approve", "Approve"], ["reject", "Reject"], ["requestInfo", "Ask for information"]]} onDone=${request.reload} />`}
     ${!vendor && r.status === "Approved" && !r.claim && html`<${NewClaim} request=${r} onDone=${request.reload} />`}
     ${r.claim && html`<${ClaimView} claimId=${r.claim.id} vendor=${vendor} />`}
-    <${Timeline} path=${`/mdf/requests/${r.id}/timeline`} />
+    <${Timeline} path=${`/mdf/requests/${r.id}/timeline`} version=${r.status} />
   </section>`}<//>`;
 }
 

@@ -2,7 +2,7 @@
 import { useState } from "preact/hooks";
 import { api, ok } from "../api/client";
 import type { components } from "../api/schema";
-import { navigate } from "../router";
+import { basePath, navigate } from "../router";
 import { Details, Field, Loaded, ProblemBanner, Status, Title, date, html, useForm, useLoad } from "../ui";
 
 /** The invitation link: the signed-in person joins the partner with the one-time code. */
@@ -15,7 +15,7 @@ export function AcceptInvitation({ code }: { code: string | null }) {
   });
   if (!code) return html`<section><${Title}>Invitation<//><p class="problem">This link has no invitation code. Open the link from your invitation email again.</p></section>`;
   return html`<section><${Title}>Join your company's partner account<//>
-    ${joined ? html`<p class="done" role="status">Welcome aboard: you joined the partner account. <a href="">Go to your home page</a></p>` : html`
+    ${joined ? html`<p class="done" role="status">Welcome aboard: you joined the partner account. <a href=${basePath} onClick=${(e: Event) => { e.preventDefault(); location.href = basePath; }}>Go to your home page</a></p>` : html`
       <p>You were invited to the partner portal. Accept to join your company's account as the person you signed in as.</p>
       <${ProblemBanner} problem=${form.problem} fields=${[]} />
       <button type="button" onClick=${accept} disabled=${form.busy}>Accept the invitation</button>`}
