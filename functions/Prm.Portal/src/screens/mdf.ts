@@ -108,7 +108,12 @@ export function ClaimView({ claimId, vendor }: { claimId: string; vendor?: boole
     setFile(null);
     claim.reload();
   });
-  const submit = form.submit(async () => { await ok(api.POST("/mdf/claims/{claimId}/submit", { params: { path: { claimId } }, body: {} as never })); claim.reload(); });
+  // Submitting sends the claim as it stands (the body may also update it, as after a request for information).
+  const submit = form.submit(async () => {
+    const c = claim.data!;
+    await ok(api.POST("/mdf/claims/{claimId}/submit", { params: { path: { claimId } }, body: { claimedAmount: c.claimedAmount, actualLeads: c.actualLeads, attendees: c.attendees, notes: c.notes } }));
+    claim.reload();
+  });
   return html`<${Loaded} state=${claim}>${(c: Claim) => html`<section aria-labelledby="claim"><h2 id="claim">Claim</h2>
     <p><${Status} value=${c.status} /> · claimed ${money(c.claimedAmount)} · ${c.actualLeads} leads</p>
     <h3>Proof of performance</h3>
