@@ -63,8 +63,18 @@ param apiAudience string = ''
 
 // ---- Application ----
 
-@description('Public base URL of the partner portal SPA (invitation links, CORS). Empty = no browser origin allowed yet.')
+@description('Public base URL of the partner portal SPA (emailed links, CORS). Empty = the reference portal\'s Static Web App deployed here.')
 param portalBaseUrl string = ''
+
+@description('Region of the reference portal\'s Static Web App (offered in a few regions only).')
+@allowed([
+  'westeurope'
+  'eastus2'
+  'centralus'
+  'westus2'
+  'eastasia'
+])
+param portalLocation string = 'westeurope'
 
 @description('Currency budgets and thresholds are expressed in when a request names none.')
 param programCurrency string = 'EUR'
@@ -115,8 +125,10 @@ var tags = {
   application: 'prm-functions'
 }
 var useDurableTaskScheduler = durableBackend == 'DurableTaskScheduler'
-// The browser origin of the portal (scheme and host of portalBaseUrl): CORS of the API and of the blob service (uploads to SAS URLs).
-var portalOrigin = empty(portalBaseUrl) ? '' : join(take(split(portalBaseUrl, '/'), 3), '/')
+// The portal: the URL given, or the reference portal's Static Web App. Its browser origin (scheme and host) is the CORS origin of the
+// API and of the blob service (uploads to SAS URLs).
+var effectivePortalBaseUrl = empty(portalBaseUrl) ? portal.outputs.url : portalBaseUrl
+var portalOrigin = join(take(split(effectivePortalBaseUrl, '/'), 3), '/')
 // Must equal extensions.durableTask.hubName in host.json.
 var taskHubName = 'PrmTaskHub'
 var effectiveTenantId = empty(tenantId) ? tenant().tenantId : tenantId
@@ -133,12 +145,23 @@ var names = {
   durableTaskScheduler: '${abbrs.durableTaskSchedulers}${resourceToken}'
   plan: '${abbrs.webServerFarms}${resourceToken}'
   functionApp: '${abbrs.webSitesFunctions}api-${resourceToken}'
+  portal: '${abbrs.webStaticSites}portal-${resourceToken}'
 }
 
 resource rg 'Microsoft.Resources/resourceGroups@2024-03-01' = {
   name: '${abbrs.resourcesResourceGroups}${environmentName}'
   location: location
   tags: tags
+}
+
+module portal 'modules/static-web-app.bicep' = {
+  name: 'portal'
+  scope: rg
+  params: {
+    name: names.portal
+    location: portalLocation
+    tags: tags
+  }
 }
 
 module identity 'modules/identity.bicep' = {
@@ -260,7 +283,7 @@ module functionApp 'modules/function-app.bicep' = {
       audience: effectiveAudience
     }
     program: {
-      portalBaseUrl: portalBaseUrl
+      portalBaseUrl: effectivePortalBaseUrl
       portalOrigin: portalOrigin
       programCurrency: programCurrency
       membershipCacheSeconds: membershipCacheSeconds
@@ -287,6 +310,8 @@ output AZURE_RESOURCE_GROUP string = rg.name
 output AZURE_FUNCTION_APP_NAME string = functionApp.outputs.name
 output FUNCTION_APP_URL string = functionApp.outputs.appUrl
 output API_BASE_URL string = functionApp.outputs.apiBaseUrl
+output PORTAL_URL string = effectivePortalBaseUrl
+output AZURE_STATIC_WEB_APP_NAME string = portal.outputs.name
 output AZURE_USER_ASSIGNED_IDENTITY_CLIENT_ID string = identity.outputs.clientId
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.outputs.name
 output AZURE_STORAGE_TABLE_ENDPOINT string = storage.outputs.tableEndpoint

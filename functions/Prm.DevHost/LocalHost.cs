@@ -109,6 +109,13 @@ public sealed class LocalHost : IAsyncDisposable
         {
             builder.Configuration["Prm:ApiBaseUrl"] = options.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + "/api";
         }
+        // Links to the portal open the reference portal this host serves (/portal), unless Prm:PortalBaseUrl is set explicitly.
+        if (string.IsNullOrWhiteSpace(builder.Configuration["Prm:PortalBaseUrl"]) && Uri.TryCreate(options.Url, UriKind.Absolute, out var portal) && portal.Port != 0)
+        {
+            builder.Configuration["Prm:PortalBaseUrl"] = options.Url.Replace("127.0.0.1", "localhost", StringComparison.Ordinal).TrimEnd('/') + PortalEndpoints.BasePath;
+        }
+
+        await AllowBrowserUploadsAsync(builder.Configuration["Storage:ConnectionString"], log, ct);
 
         builder.WebHost.UseUrls(options.Url);
         builder.Services.AddPrmApplication(builder.Configuration);
@@ -163,6 +170,7 @@ public sealed class LocalHost : IAsyncDisposable
         });
         app.MapFunctions();
         if (development) app.MapDevEndpoints();
+        app.MapPortal();
         app.MapApiFallback();
 
         var host = new LocalHost(app, azurite, durable, options.Url.TrimEnd('/') + "/api");
@@ -180,6 +188,29 @@ public sealed class LocalHost : IAsyncDisposable
             throw;
         }
         return host;
+    }
+
+    /// <summary>
+    /// The portal uploads proofs to write-only SAS URLs and fetches downloads from read-only ones, straight from the browser: on the
+    /// emulator, the blob service answers cross-origin requests (in Azure, infra-bicep/modules/storage.bicep allows the portal's origin).
+    /// </summary>
+    private static async Task AllowBrowserUploadsAsync(string? connectionString, Action<string> log, CancellationToken ct)
+    {
+        if (string.IsNullOrWhiteSpace(connectionString) || !connectionString.Contains("devstoreaccount1", StringComparison.Ordinal)) return;
+        try
+        {
+            var blobs = new Azure.Storage.Blobs.BlobServiceClient(connectionString);
+            var properties = (await blobs.GetPropertiesAsync(ct)).Value;
+            properties.Cors = [new Azure.Storage.Blobs.Models.BlobCorsRule
+            {
+                AllowedOrigins = "*", AllowedMethods = "GET,HEAD,PUT,OPTIONS", AllowedHeaders = "*", ExposedHeaders = "*", MaxAgeInSeconds = 3600,
+            }];
+            await blobs.SetPropertiesAsync(properties, ct);
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            log($"The emulator's blob CORS could not be set ({ex.Status}): uploads from the portal in a browser will fail.");
+        }
     }
 
     /// <summary>When the Azurite this host started dies, the host says so and stops, rather than logging connection errors forever.</summary>

@@ -5,6 +5,7 @@ await using var host = await LocalHost.StartAsync(args);
 var lifetime = host.App.Lifetime;
 Console.WriteLine();
 Console.WriteLine($"PrmFunctions local host is listening on {host.BaseUrl}");
+Console.WriteLine($"  Portal:        {host.BaseUrl[..^"/api".Length]}{PortalEndpoints.BasePath}  (open it in a browser and pick a demo user)");
 Console.WriteLine($"  Health:        GET  {host.BaseUrl}/health");
 Console.WriteLine($"  OpenAPI:       GET  {host.BaseUrl}/openapi.json");
 if (host.App.Environment.IsDevelopment())

@@ -34,15 +34,28 @@ public sealed class DeployabilityTests(InfraBuild build)
     {
         var blob = build.Compiled.OfType("Microsoft.Storage/storageAccounts/blobServices").Should().ContainSingle().Subject;
         var rules = blob.Resolve(blob.Property("cors.corsRules"));
-        // The origin is the scheme and host of portalBaseUrl (a path in it would not match a browser's Origin header).
-        rules.Should().Contain("createArray(if(empty(parameters('portalBaseUrl')), '', join(take(split(parameters('portalBaseUrl'), '/'), 3), '/')))",
-            "the rule names the portal's origin and nothing else");
+        // The origin is the scheme and host of portalBaseUrl (a path in it would not match a browser's Origin header), or of the
+        // reference portal's Static Web App when no portalBaseUrl is given.
+        rules.Should().Contain("'allowedOrigins', createArray(join(take(split(if(empty(parameters('portalBaseUrl')), (format('https://{0}', reference(resourceId('Microsoft.Web/staticSites'",
+            "the rule names the portal's origin (the Static Web App's without a portalBaseUrl)");
+        rules.Should().Contain("parameters('portalBaseUrl')), '/'), 3), '/'))", "the rule names the given portal's origin and nothing else");
         foreach (var needed in new[] { "'PUT'", "'OPTIONS'", "'x-ms-blob-type'", "'content-type'" })
         {
             rules.Should().Contain(needed);
         }
         rules.Should().NotContain("'*'", "no wildcard origin or header");
-        rules.Should().StartWith("if(empty(", "without a portal no browser origin is allowed");
+    }
+
+    [Fact]
+    public void The_reference_portal_is_a_free_static_web_app_whose_url_the_api_links_to_and_allows()
+    {
+        var site = build.Compiled.OfType("Microsoft.Web/staticSites").Should().ContainSingle().Subject;
+        site.Resolve(site.Json["sku"]!["name"]).Should().Be("'Free'");
+        site.Resolve(site.Json["tags"]).Should().Contain("'azd-service-name', 'web'", "azure.yaml deploys the service web to it");
+        var outputs = build.Compiled.Root["outputs"]!.AsObject();
+        outputs.Select(o => o.Key).Should().Contain("PORTAL_URL");
+        var app = build.Compiled.OfType("Microsoft.Web/sites").Should().ContainSingle().Subject;
+        app.Resolve(app.Property("siteConfig.cors.allowedOrigins")).Should().Contain("Microsoft.Web/staticSites");
     }
 
     [Fact]

@@ -5,8 +5,8 @@ public sealed class ProgramOptions
 {
     public const string SectionName = "Prm";
 
-    /// <summary>Public base URL of the partner portal SPA; invitation links point here.</summary>
-    public string PortalBaseUrl { get; set; } = "http://localhost:5173";
+    /// <summary>Public base URL of the partner portal SPA (locally the reference portal the local host serves); emailed links point here.</summary>
+    public string PortalBaseUrl { get; set; } = "http://localhost:7071/portal";
 
     /// <summary>Public base URL of this API (used in links sent by email).</summary>
     public string ApiBaseUrl { get; set; } = "http://localhost:7071/api";

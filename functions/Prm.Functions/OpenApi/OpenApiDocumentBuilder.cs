@@ -178,7 +178,14 @@ public static class OpenApiDocumentBuilder
         operation.Responses[Code(status)] = success;
         foreach (var also in info?.AlsoStatus ?? [])
         {
-            operation.Responses[Code(also)] = new OpenApiResponse { Description = also == 200 ? "Success (an existing resource was updated)." : "Success.", Content = success.Content };
+            // A 302 beside a body is a browser sent to a page (e.g. a download redirect): no body, a Location.
+            operation.Responses[Code(also)] = also == 302
+                ? new OpenApiResponse
+                {
+                    Description = "Found: a browser (Accept: text/html) is sent to the page at Location.",
+                    Headers = new Dictionary<string, IOpenApiHeader> { ["Location"] = new OpenApiHeader { Required = true, Description = "The page.", Schema = new OpenApiSchema { Type = JsonSchemaType.String } } },
+                }
+                : new OpenApiResponse { Description = also == 200 ? "Success (an existing resource was updated)." : "Success.", Content = success.Content };
         }
 
         var retryAfter = new Dictionary<string, IOpenApiHeader>
