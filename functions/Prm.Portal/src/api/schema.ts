@@ -9,7 +9,7 @@ export interface paths {
         };
         /**
          * A partner's KPIs
-         * @description from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+         * @description from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal; partner applications submitted/approved/rejected), MDF paid against attributed won value (claims paid and MDF paid by currency, won registrations naming an MDF request and their won revenue by currency, and the return on spend per currency paid), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. The partner's members, its channel manager and admins; anyone else 404. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
          */
         get: operations["GetPartnerAnalytics"];
         put?: never;
@@ -29,7 +29,7 @@ export interface paths {
         };
         /**
          * Program KPIs
-         * @description from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own. Roles: Prm.Admin, Prm.ChannelManager.
+         * @description from and to (yyyy-MM-dd, both inclusive, the program's local days), period day | month | quarter (fiscal) | fiscalYear (none: one row for the whole range). Each row: registrations submitted/approved/rejected, approval rate and median decision hours, pipeline (approved registrations in protection at the period's last day, by currency), won/lost, win rate, won revenue by currency, leads offered/accepted/declined/expired, acceptance rate, median hours to accept, converted and conversion rate, POS lines and revenue sourced (the reseller registered the customer) and influenced, certifications earned, the activation funnel (partners onboarded, activated, with a first deal, median hours from activation to first deal; partner applications submitted/approved/rejected), MDF paid against attributed won value (claims paid and MDF paid by currency, won registrations naming an MDF request and their won revenue by currency, and the return on spend per currency paid), and the number of partners in the group. Reads bucket rows only. With Accept: text/csv the table comes as CSV. groupBy partner (default) | region | tier | channelManager | productLine. Admins see every partner, channel managers the partners they own; admins also get one row per period with group applications (partner applications have no partner yet: the funnel's first step). Roles: Prm.Admin, Prm.ChannelManager.
          */
         get: operations["GetProgramAnalytics"];
         put?: never;
@@ -47,11 +47,15 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /**
+         * The KPI rebuild's status
+         * @description status pending | running | completed | failed | terminated, the phase (applications, partners) and cursor it is at, steps done, applications, partners and records recomputed, bucket rows checked and corrected (0 when the live counters were right), when it started and completed, and the failure. 404 when no rebuild ran. Admins. Roles: Prm.Admin.
+         */
+        get: operations["GetAnalyticsRebuild"];
         put?: never;
         /**
          * Rebuild the KPI buckets
-         * @description A page of partners (limit, default 50) at a time: recomputes each record's facts from the deal registrations and leads, sums them and corrects every bucket row that differs from the sum. Resumable: call again with nextCursor until it is null. Reports partners, records, bucket rows checked and corrected (0 when the live counters were right). Admins. Roles: Prm.Admin.
+         * @description Starts the rebuild as a durable workflow and answers 202 with its status (GET /api/analytics/rebuild follows it). Step by step (the partner applications, then limit partners per step, default 50) it recomputes each record's facts from the records (applications, the partner record, deal registrations, leads, MDF requests, certification awards, POS batches), sums them and corrects every bucket row that differs from the sum. A rebuild already running is answered as it is; a failed or terminated one continues from the page it was on; otherwise a new one starts. Admins. Roles: Prm.Admin.
          */
         post: operations["RebuildAnalytics"];
         delete?: never;
@@ -69,7 +73,7 @@ export interface paths {
         };
         /**
          * The records behind a number
-         * @description metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id} or leads/{id}), paged. Who may read the partner's KPIs; anyone else 404. With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+         * @description metric (registrationsSubmitted, registrationsApproved, registrationsRejected, won, lost, protectionEnded, leadsOffered, leadsAccepted, leadsDeclined, leadsExpired, leadsConverted, posSourced, posInfluenced, certificationsEarned, partnersOnboarded, partnersActivated, partnersFirstDeal, applicationsSubmitted, applicationsApproved, applicationsRejected, mdfPaid, mdfAttributedWon), partnerId, from and to: the facts of that kind in the range, in day order, each naming its record (deals/{id}, leads/{id}, partner-applications/{id}, mdf/requests/{id}, pos/batches/{id}, partners/{id}, awards/{id}), paged. Who may read the partner's KPIs; anyone else 404. The application metrics are program-wide: admins only, without partnerId (400 naming partnerId with one, 403 for others). With Accept: text/csv the page comes as CSV. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
          */
         get: operations["GetAnalyticsRows"];
         put?: never;
@@ -1852,6 +1856,54 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/me/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * My notification preferences
+         * @description The signed-in person's own: the time zone digests follow (theirs, else the program's) and per kind of notification the mode (immediate, dailyDigest, weeklyDigest, off), the program default, whether they chose it, whether it is locked (decisions with deadlines, access: always immediate) and its email templates. Nobody reads another's. The ETag guards PUT. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+         */
+        get: operations["GetMyNotificationPreferences"];
+        /**
+         * Change my notification preferences
+         * @description Replaces the signed-in person's choices: timeZone (an IANA id such as Europe/Berlin; null takes the program's) and preferences (kind to immediate, dailyDigest, weeklyDigest or off; kinds left out take the program default). A kind that carries decisions with deadlines or access (invitations, agreements, reviewRequests, infoRequests, leadOffers, applicantMessages) only takes immediate: 422 naming preferences.{kind}. An unknown time zone is 422 naming timeZone. Emits notification.preferencesChanged. Roles: Prm.Admin, Prm.ChannelManager, PartnerAdmin, PartnerUser.
+         */
+        put: operations["PutMyNotificationPreferences"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/notifications/unsubscribe/{token}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The unsubscribe page of an email's link
+         * @description An HTML page naming the kind of email the link turns off, with one button. Never changes anything (mail scanners open links). An unknown, forged, expired or used link is 404. Anonymous.
+         */
+        get: operations["ShowUnsubscribeLink"];
+        put?: never;
+        /**
+         * Unsubscribe in one click
+         * @description RFC 8058 one-click unsubscribe (the List-Unsubscribe-Post target, body List-Unsubscribe=One-Click) and the page's button: sets the link's kind to off for the person it was sent to, once, without sign-in, and emits notification.unsubscribed. An unknown, forged, expired or already used link does nothing and is 404. Anonymous.
+         */
+        post: operations["UseUnsubscribeLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/openapi.json": {
         parameters: {
             query?: never;
@@ -2065,7 +2117,7 @@ export interface paths {
         };
         /**
          * The applicant's view
-         * @description Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404. A browser (Accept naming text/html before JSON) following the emailed link is sent (302) to the portal's page of the application, which reads this route with the same token. Anonymous.
+         * @description Through the signed statusUrl: status, company, submission time, the reason of a rejection. A wrong token is 404. A browser (Accept prefers text/html: the emailed "Follow your application" link) gets the same as a small branded page, also for a wrong token; API clients get JSON. Anonymous.
          */
         get: operations["GetPartnerApplicationStatus"];
         put?: never;
@@ -2971,7 +3023,7 @@ export interface paths {
         put?: never;
         /**
          * Import a POS batch
-         * @description text/csv with a header row (reporter, invoiceNo, line, date, productLine (or sku), quantity, unitPrice, currency, customerName, customerDomain, customerCountry, reseller), at most 100,000 lines and 16 MiB. Admins and integration clients (Prm.Integration); channel managers get 403. Dry run by default: per line accepted or rejected (errors by field), the reseller matched exactly (partner id, domain or name), fuzzily (similar name) or unmatched, the end customer matched to an approved or won registration of that partner (reseller), of another partner (otherPartner) or none, and a duplicate flag ((reporter, invoiceNo, line) imported before or repeated). commit=true stores a batch whose lines are all accepted (400 naming each rejected line's field otherwise): duplicates count once, a batch of the same reporter and period replaces the previous one (superseded, its KPI contributions reversed), POS revenue enters the KPIs (sourced/influenced), and lines on another partner's registration are emailed to the reseller's channel manager. Roles: Prm.Admin, Prm.ChannelManager, Prm.Integration.
+         * @description text/csv with a header row (reporter, invoiceNo, line, date, productLine (or sku), quantity, unitPrice, currency, customerName, customerDomain, customerCountry, reseller), or an XLSX workbook (application/vnd.openxmlformats-officedocument.spreadsheetml.sheet: the first sheet, its first row the same header, a line's number its spreadsheet row), at most 100,000 lines and 16 MiB. Admins and integration clients (Prm.Integration); channel managers get 403. Dry run by default: per line accepted or rejected (errors by field), the reseller matched exactly (partner id, domain or name), fuzzily (similar name) or unmatched, the end customer matched to an approved or won registration of that partner (reseller), of another partner (otherPartner) or none, and a duplicate flag ((reporter, invoiceNo, line) imported before or repeated). commit=true stores a batch whose lines are all accepted (400 naming each rejected line's field otherwise): duplicates count once, a batch of the same reporter and period replaces the previous one (superseded, its KPI contributions reversed), POS revenue enters the KPIs (sourced/influenced), and lines on another partner's registration are emailed to the reseller's channel manager. Roles: Prm.Admin, Prm.ChannelManager, Prm.Integration.
          */
         post: operations["ImportPosBatch"];
         delete?: never;
@@ -3592,6 +3644,7 @@ export interface components {
             emailFooter: string;
             legalLinks: components["schemas"]["LegalLink"][];
             logoUrl: string | null;
+            portalBaseUrl: string;
             primaryColor: string;
             programName: string;
             supportEmail: string | null;
@@ -3600,6 +3653,7 @@ export interface components {
             emailFooter: string;
             legalLinks: components["schemas"]["LegalLink"][];
             logo: components["schemas"]["BrandLogo"] | null;
+            portalBaseUrl: string | null;
             primaryColor: string;
             programName: string;
             supportEmail: string | null;
@@ -3608,6 +3662,7 @@ export interface components {
             emailFooter?: string;
             legalLinks?: components["schemas"]["LegalLinkInput"][];
             logo?: components["schemas"]["BrandLogoInput"] | null;
+            portalBaseUrl?: string | null;
             primaryColor?: string;
             programName?: string;
             supportEmail?: string | null;
@@ -4772,6 +4827,14 @@ export interface components {
             email: string | null;
             role?: string | null;
         };
+        KindPreference: {
+            chosen: boolean;
+            kind: string;
+            locked: boolean;
+            mode: string;
+            programDefault: string;
+            templates: string[];
+        };
         KpiFactRow: {
             /** Format: decimal */
             amount: number | null;
@@ -4784,16 +4847,28 @@ export interface components {
             productLine: string;
             record: string;
         };
-        KpiRebuildReport: {
+        KpiRebuildStatus: {
+            /** Format: int32 */
+            applications: number;
             /** Format: int32 */
             bucketsChecked: number;
             /** Format: int32 */
             bucketsCorrected: number;
-            nextCursor: string | null;
+            /** Format: date-time */
+            completedAt: string | null;
+            cursor: string | null;
+            failure: string | null;
+            instanceId: string;
             /** Format: int32 */
             partners: number;
+            phase: string;
             /** Format: int32 */
             records: number;
+            /** Format: date-time */
+            startedAt: string;
+            status: string;
+            /** Format: int32 */
+            steps: number;
         };
         KpiRow: {
             /** Format: date */
@@ -4816,6 +4891,12 @@ export interface components {
             to: string;
         };
         KpiValues: {
+            /** Format: int64 */
+            applicationsApproved: number;
+            /** Format: int64 */
+            applicationsRejected: number;
+            /** Format: int64 */
+            applicationsSubmitted: number;
             /** Format: double */
             approvalRate: number | null;
             /** Format: int64 */
@@ -4836,6 +4917,19 @@ export interface components {
             leadsOffered: number;
             /** Format: int64 */
             lost: number;
+            /** Format: int64 */
+            mdfAttributedDealsWon: number;
+            mdfAttributedWonRevenue: {
+                [key: string]: number;
+            };
+            /** Format: int64 */
+            mdfClaimsPaid: number;
+            mdfPaid: {
+                [key: string]: number;
+            };
+            mdfReturnOnSpend: {
+                [key: string]: number;
+            };
             /** Format: double */
             medianAcceptHours: number | null;
             /** Format: double */
@@ -5457,6 +5551,18 @@ export interface components {
             dealId: string;
             reason: string;
             registrationNumber: string | null;
+        };
+        NotificationPreferencesDto: {
+            kinds: components["schemas"]["KindPreference"][];
+            timeZone: string;
+            timeZoneChosen: boolean;
+            userId: string;
+        };
+        NotificationPreferencesRequest: {
+            preferences?: {
+                [key: string]: string;
+            } | null;
+            timeZone?: string | null;
         };
         ObjectiveInput: {
             currency?: string | null;
@@ -6642,6 +6748,9 @@ export interface components {
              */
             defaultTimeLimit?: string;
         };
+        UnsubscribeForm: {
+            listUnsubscribe?: string | null;
+        };
         VendorLeadRequest: {
             partnerId?: string | null;
             reason?: string | null;
@@ -6962,12 +7071,9 @@ export interface operations {
             };
         };
     };
-    RebuildAnalytics: {
+    GetAnalyticsRebuild: {
         parameters: {
-            query?: {
-                cursor?: string;
-                limit?: number;
-            };
+            query?: never;
             header?: never;
             path?: never;
             cookie?: never;
@@ -6980,7 +7086,85 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["KpiRebuildReport"];
+                    "application/json": components["schemas"]["KpiRebuildStatus"];
+                };
+            };
+            /** @description Invalid input; errors name the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote traceId. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    RebuildAnalytics: {
+        parameters: {
+            query?: {
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Accepted. */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["KpiRebuildStatus"];
                 };
             };
             /** @description Invalid input; errors name the fields. */
@@ -17217,6 +17401,374 @@ export interface operations {
             };
         };
     };
+    GetMyNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesDto"];
+                };
+            };
+            /** @description Invalid input; errors name the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote traceId. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    PutMyNotificationPreferences: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description The ETag from the last read. */
+                "If-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["NotificationPreferencesRequest"];
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NotificationPreferencesDto"];
+                };
+            };
+            /** @description Invalid input; errors name the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No valid bearer token. */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The caller's role does not allow this. */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Conflicts with current state (e.g. a key already taken, already decided). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match does not match the current ETag. */
+            412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Wrong Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Breaks a business rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description If-Match is missing, or is "*" (never accepted: send the ETag you read). */
+            428: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Unexpected error; quote traceId. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    ShowUnsubscribeLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input; errors name the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Unexpected error; quote traceId. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+        };
+    };
+    UseUnsubscribeLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                token: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UnsubscribeForm"];
+                "application/x-www-form-urlencoded": components["schemas"]["UnsubscribeForm"];
+            };
+        };
+        responses: {
+            /** @description Success. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Invalid input; errors name the fields. */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Not found, or not visible to the caller. */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Conflicts with current state (e.g. a key already taken, already decided). */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Body too large. */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Wrong Content-Type. */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Breaks a business rule. */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Unexpected error; quote traceId. */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            503: {
+                headers: {
+                    /** @description Seconds to wait before retrying. */
+                    "Retry-After": number;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
+                };
+            };
+        };
+    };
     OpenApiDocument: {
         parameters: {
             query?: never;
@@ -18224,16 +18776,8 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["ApplicationStatusDto"];
+                    "text/html": string;
                 };
-            };
-            /** @description Found: a browser (Accept: text/html) is sent to the page at Location. */
-            302: {
-                headers: {
-                    /** @description The page. */
-                    Location: string;
-                    [name: string]: unknown;
-                };
-                content?: never;
             };
             /** @description Invalid input; errors name the fields. */
             400: {
@@ -18242,6 +18786,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
                 };
             };
             /** @description Not found, or not visible to the caller. */
@@ -18251,6 +18796,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
                 };
             };
             /** @description Unexpected error; quote traceId. */
@@ -18260,6 +18806,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
                 };
             };
             /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
@@ -18271,6 +18818,7 @@ export interface operations {
                 };
                 content: {
                     "application/problem+json": components["schemas"]["Problem"];
+                    "text/html": string;
                 };
             };
         };
@@ -23527,6 +24075,7 @@ export interface operations {
         };
         requestBody: {
             content: {
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
                 "text/csv": string;
             };
         };
