@@ -162,12 +162,33 @@ public sealed class Azurite : IAsyncDisposable
     }
 
     /// <summary>Three free loopback ports.</summary>
+    /// <summary>
+    /// Three free loopback ports, chosen below the kernel's ephemeral range (Linux: 32768-60999): a port the OS hands out for outgoing
+    /// connections or port-0 listeners (the Durable sidecar's, another test's) cannot then take one of them between this check and its
+    /// use, which happened with two suites running side by side.
+    /// </summary>
     public static (int Blob, int Queue, int Table) FreePorts()
     {
-        var listeners = Enumerable.Range(0, 3).Select(_ => new TcpListener(System.Net.IPAddress.Loopback, 0)).ToList();
-        listeners.ForEach(l => l.Start());
-        var ports = listeners.Select(l => ((System.Net.IPEndPoint)l.LocalEndpoint).Port).ToList();
-        listeners.ForEach(l => l.Stop());
+        var ports = new List<int>();
+        while (ports.Count < 3)
+        {
+            var port = Random.Shared.Next(20000, 32700);
+            if (ports.Contains(port)) continue;
+            var listener = new TcpListener(System.Net.IPAddress.Loopback, port);
+            try
+            {
+                listener.Start();
+                ports.Add(port);
+            }
+            catch (SocketException)
+            {
+                // taken: try another
+            }
+            finally
+            {
+                listener.Stop();
+            }
+        }
         return (ports[0], ports[1], ports[2]);
     }
 

@@ -81,7 +81,9 @@ public sealed class IncentiveQueries(IIncentiveStore store, IPartnerStore partne
     public async Task<IncentiveLedgerDto> LedgerAsync(Caller caller, string partnerId, string programId, string period, CancellationToken ct)
     {
         var (_, program, p, balance, record) = await LoadAsync(caller, partnerId, programId, period, ct);
-        var entries = await store.EntriesAsync(partnerId, program.Id, p.Text, ct);
+        // One snapshot: an entry and the balance change in one transaction, and the entries are read after the balance, so entries committed
+        // in between (a higher sequence than the balance has counted) are left for the next read instead of disagreeing with the balance.
+        var entries = (await store.EntriesAsync(partnerId, program.Id, p.Text, ct)).Where(e => e.Sequence <= balance.Sequence).ToList();
         return new IncentiveLedgerDto(partnerId, IncentiveBalanceDto.From(program, balance, record), entries);
     }
 
