@@ -40,6 +40,17 @@ public sealed class DecisionLinks(IDecisionLinkStore store, TimeProvider clock, 
     public async Task<string> IssueAsync(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct) =>
         $"{program.ApiBaseUrl.TrimEnd('/')}/approvals/{await IssueTokenAsync(kind, subjectId, recipient, decisions, expiresAt, ct)}";
 
+    /// <summary>
+    /// Creates a link and returns its URL at once, with the write of its row still running (<c>Stored</c>): for a caller that commits the
+    /// email carrying the URL only after awaiting <c>Stored</c> (e.g. beside its outbox pointers), so the link exists before anyone gets it.
+    /// </summary>
+    public (string Url, Task Stored) Issue(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct)
+    {
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+        var stored = store.CreateAsync(new DecisionLink(Hash(token), kind, subjectId, recipient.UserId, recipient.DisplayName, recipient.Email, recipient.Roles, decisions, expiresAt), ct);
+        return ($"{program.ApiBaseUrl.TrimEnd('/')}/approvals/{token}", stored);
+    }
+
     /// <summary>Creates a link for the recipient and returns its token (for links served elsewhere than /approvals, e.g. unsubscribe links).</summary>
     public async Task<string> IssueTokenAsync(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct)
     {

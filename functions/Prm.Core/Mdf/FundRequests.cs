@@ -14,7 +14,7 @@ public sealed record CancelInput(string? Reason);
 /// the channel manager (or an admin) approves — above the threshold a second admin approves too — rejects or asks for information;
 /// the partner answers or cancels. Lists, reads and the timeline.
 /// </summary>
-public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCommits commits, ProgramSettings settings, TimeProvider clock)
+public sealed class FundRequests(IMdfStore store, IPartnerStore partners, IStaffStore staff, MdfCommits commits, ProgramSettings settings, TimeProvider clock)
 {
     private static readonly FundRequestValidator RequestValidator = new();
 
@@ -34,6 +34,8 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCom
         var rulesRead = RulesAsync(ct);
         var partnerRead = partners.GetAsync(caller.PartnerId, ct);
         var budgetsRead = store.ListBudgetsAsync(caller.PartnerId, null, ct);
+        // The reviewer (the partner's channel manager) as soon as the partner is known, beside the budget's second read.
+        var managerRead = ManagerAsync(partnerRead, ct);
         await Task.WhenAll(rulesRead, partnerRead, budgetsRead);
         var rules = await rulesRead;
         var partner = (await partnerRead)?.Value ?? throw new NotFoundException("Partner");
@@ -65,7 +67,7 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCom
         try
         {
             // The id's index row and the reviewers' links are independent writes: side by side, both before the commit.
-            var etag = await commits.SubmitAsync(caller, budget, change, now, ct, alongside: store.RegisterIdAsync(request.Id, budget.Budget.Id, request.Id, ct));
+            var etag = await commits.SubmitAsync(caller, budget, change, now, ct, alongside: store.RegisterIdAsync(request.Id, budget.Budget.Id, request.Id, ct), manager: managerRead);
             return new Versioned<FundRequestDto>(FundRequestDto.From(request, rules), etag);
         }
         catch (Exception ex) when (ex is ConflictException or DuplicateLedgerEntryException && idempotentId is not null)
@@ -75,6 +77,9 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, MdfCom
             throw;
         }
     }
+
+    private async Task<StaffMember?> ManagerAsync(Task<Versioned<Partner>?> partnerRead, CancellationToken ct) =>
+        (await partnerRead)?.Value.ChannelManagerId is { } managerId ? await staff.GetAsync(managerId, ct) : null;
 
     private async Task<Versioned<FundRequestDto>?> ReplayAsync(Caller caller, string requestId, CancellationToken ct)
     {

@@ -104,18 +104,20 @@ public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotic
 
     /// <summary>Commits a new request with its reservation against the budget (the request row is added); re-reads the budget when it changed meanwhile.</summary>
     /// <param name="alongside">A write that must be done before the commit and may run while the reviewers' links are made.</param>
-    public async Task<string> SubmitAsync(Caller actor, BudgetState budget, MdfChange change, DateTimeOffset now, CancellationToken ct, Task? alongside = null)
+    /// <param name="manager">The request's channel manager, read by the caller beside its other reads (the reviewer of a new request).</param>
+    public async Task<string> SubmitAsync(Caller actor, BudgetState budget, MdfChange change, DateTimeOffset now, CancellationToken ct, Task? alongside = null, Task<StaffMember?>? manager = null)
     {
-        // The reviewers' emails (and their decision links) are made once, not per attempt.
-        var outboxMade = notices.OutboxAsync(change, now, ct);
-        await Task.WhenAll(outboxMade, alongside ?? Task.CompletedTask);
-        var outbox = await outboxMade;
+        // The reviewers' emails (and their decision links) are made once, not per attempt. The links' rows, the caller's own write and the
+        // outbox pointers are written side by side, all before the commit: no email can name a link that does not exist.
+        var linkWrites = new List<Task>();
+        var outbox = await notices.OutboxAsync(change, now, ct, manager, linkWrites);
+        var before = Task.WhenAll(linkWrites.Append(alongside ?? Task.CompletedTask));
         return await ReadDecideCommit.RunAsync(async attempt =>
         {
             if (attempt > 1) budget = await store.GetBudgetAsync(budget.Budget.Id, ct) ?? throw new NotFoundException("Budget");
             var (balance, entries) = Book(budget.Balance, change, actor, now, "requestedAmount.amount");
             var audit = new AuditEntry(Ids.New("aud"), now, actor.UserId, actor.DisplayName, change.Action, "request", change.Updated.Id, Diff.Between(null, change.Updated.Snapshot()));
-            return await store.CommitAsync(new MdfCommit(budget.Budget.Id, budget.ETag, balance, entries, change.Updated, null, new ChangeSet([audit], outbox)), ct);
+            return await store.CommitAsync(new MdfCommit(budget.Budget.Id, budget.ETag, balance, entries, change.Updated, null, new ChangeSet([audit], outbox)), ct, before);
         }, Attempts, ReadDecideCommit.Jitter(5), ct: ct);
     }
 

@@ -144,7 +144,8 @@ public interface IMdfStore
     /// changed meanwhile, <see cref="DuplicateLedgerEntryException"/> when an entry's key was applied before.
     /// Returns the new ETag of the request row (or of the budget row without a request).
     /// </summary>
-    Task<string> CommitAsync(MdfCommit commit, CancellationToken ct);
+    /// <param name="alongside">Writes that must succeed before the transaction; they run beside its outbox pointers.</param>
+    Task<string> CommitAsync(MdfCommit commit, CancellationToken ct, Task? alongside = null);
 
     /// <summary>Registers where a request or claim id lives (before its first commit).</summary>
     Task RegisterIdAsync(string id, string budgetId, string requestId, CancellationToken ct);

@@ -18,7 +18,12 @@ public sealed class MdfNotices(IStaffStore staff, DecisionLinks links, EmailComp
     public const string DecisionKind = "mdfRequest";
 
     /// <summary>The outbox messages of <paramref name="change"/>.</summary>
-    public async Task<List<OutboxMessage>> OutboxAsync(MdfChange change, DateTimeOffset now, CancellationToken ct)
+    /// <param name="manager">The request's channel manager, when the caller read it already (side by side with its other reads).</param>
+    /// <param name="linkWrites">
+    /// When given, the decision links' rows are written without waiting here: their writes are added to it, and the caller awaits them
+    /// before its commit (beside the outbox pointers). Without it each link's row is written before this returns.
+    /// </param>
+    public async Task<List<OutboxMessage>> OutboxAsync(MdfChange change, DateTimeOffset now, CancellationToken ct, Task<StaffMember?>? manager = null, List<Task>? linkWrites = null)
     {
         var r = change.Updated;
         var outbox = change.Events.Select(e => OutboxMessage.ForEvent(MdfEvents.Create(e.Type, r, now, e.Schedule, e.Reason, e.WasApproved))).ToList();
@@ -30,27 +35,34 @@ public sealed class MdfNotices(IStaffStore staff, DecisionLinks links, EmailComp
                 continue;
             }
             // One decision link per reviewer, each its own row: issued side by side.
-            var reviewers = await RecipientsAsync(r, notice.To, ct);
+            var reviewers = await RecipientsAsync(r, notice.To, manager, ct);
             var urls = await Task.WhenAll(reviewers.Select(async reviewer => notice.Link switch
             {
-                MdfLinkKind.RequestDecision => await links.IssueAsync(DecisionKind, r.Id, new Caller(reviewer.Id, reviewer.Email, reviewer.DisplayName, reviewer.Roles, null, null),
-                    ["approve", "reject", "requestInfo"], now + notice.LinkValidFor, ct),
+                MdfLinkKind.RequestDecision => await LinkAsync(new Caller(reviewer.Id, reviewer.Email, reviewer.DisplayName, reviewer.Roles, null, null), now + notice.LinkValidFor),
                 MdfLinkKind.ClaimReview => emails.PortalUrl($"/vendor/mdf/claims/{r.Claim?.Id}"),
                 _ => emails.PortalUrl($"/vendor/mdf/requests/{r.Id}"),
             }));
             for (var i = 0; i < reviewers.Count; i++) outbox.Add(Compose("mdf-review", reviewers[i].Email, reviewers[i].DisplayName, r, notice, urls[i], now));
         }
         return outbox;
+
+        async Task<string> LinkAsync(Caller reviewer, DateTimeOffset expiresAt)
+        {
+            if (linkWrites is null) return await links.IssueAsync(DecisionKind, r.Id, reviewer, ["approve", "reject", "requestInfo"], expiresAt, ct);
+            var (url, stored) = links.Issue(DecisionKind, r.Id, reviewer, ["approve", "reject", "requestInfo"], expiresAt, ct);
+            lock (linkWrites) linkWrites.Add(stored);
+            return url;
+        }
     }
 
-    private async Task<IReadOnlyList<StaffMember>> RecipientsAsync(FundRequest r, MdfAudience audience, CancellationToken ct)
+    private async Task<IReadOnlyList<StaffMember>> RecipientsAsync(FundRequest r, MdfAudience audience, Task<StaffMember?>? prefetched, CancellationToken ct)
     {
         switch (audience)
         {
             case MdfAudience.Admins: return await AdminsAsync(ct);
             case MdfAudience.AdminsButFirstApprover: return (await AdminsAsync(ct)).Where(a => a.Id != r.FirstApproval?.ById).ToList();
             default:
-                var manager = r.ChannelManagerId is null ? null : await staff.GetAsync(r.ChannelManagerId, ct);
+                var manager = r.ChannelManagerId is null ? null : prefetched is not null ? await prefetched : await staff.GetAsync(r.ChannelManagerId, ct);
                 return manager is not null && manager.Roles.Contains(AppRoles.ChannelManager) ? [manager] : await AdminsAsync(ct);
         }
     }

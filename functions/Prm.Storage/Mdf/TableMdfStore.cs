@@ -75,7 +75,7 @@ public sealed class TableMdfStore(PrmTables tables, PartitionWriter writer, ILog
         return entries;
     }
 
-    public async Task<string> CommitAsync(MdfCommit commit, CancellationToken ct)
+    public async Task<string> CommitAsync(MdfCommit commit, CancellationToken ct, Task? alongside = null)
     {
         var actions = new List<TableTransactionAction>();
         if (commit.Request is { } request)
@@ -94,7 +94,7 @@ public sealed class TableMdfStore(PrmTables tables, PartitionWriter writer, ILog
         IReadOnlyList<string> etags;
         try
         {
-            etags = await writer.CommitAsync(tables.MdfBudgets, commit.BudgetId, actions, commit.Changes, ct);
+            etags = await writer.CommitAsync(tables.MdfBudgets, commit.BudgetId, actions, commit.Changes, ct, alongside);
         }
         catch (ConflictException) when (commit.Entries.Count > 0)
         {
