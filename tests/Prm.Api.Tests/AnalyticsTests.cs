@@ -309,7 +309,9 @@ public sealed class AnalyticsTests(ApiHostFixture fixture) : IClassFixture<ApiHo
             Of(t, partnerId) is var m && m.GetProperty("lost").GetInt64() == 1 && m.GetProperty("mdfAttributedDealsWon").GetInt64() == 1 && m.GetProperty("mdfClaimsPaid").GetInt64() == 1
             && m.GetProperty("posInfluencedLines").GetInt64() + m.GetProperty("posSourcedLines").GetInt64() == 1
             && Of(t, northwind).GetProperty("certificationsEarned").GetInt64() >= 1, TimeSpan.FromSeconds(180));
-        var rows = await TableAsync(admin, $"analytics/rows?metric=applicationsSubmitted&{Range}&limit=200");
+        // The application is counted by its own projection (program-wide partition): wait for its row too.
+        var rows = await Responses.EventuallyAsync(() => TableAsync(admin, $"analytics/rows?metric=applicationsSubmitted&{Range}&limit=200"),
+            r => r.GetProperty("items").EnumerateArray().Any(x => x.Str("record") == $"partner-applications/{applicationId}"), TimeSpan.FromSeconds(180));
         rows.GetProperty("items").EnumerateArray().Select(r => r.Str("record")).Should().Contain($"partner-applications/{applicationId}");
         // The outbox may still be delivering earlier events of this host: read the live table until two reads agree.
         var live = (await Responses.EventuallyAsync(async () => ((await TableAsync(admin, url)).GetRawText(), (await TableAsync(admin, url)).GetRawText()), p => p.Item1 == p.Item2, TimeSpan.FromSeconds(120))).Item1;
