@@ -37,8 +37,12 @@ public sealed class DecisionLinks(IDecisionLinkStore store, TimeProvider clock, 
     public static readonly TimeSpan ClaimTimeout = TimeSpan.FromMinutes(2);
 
     /// <summary>Creates a link for the recipient and returns its URL.</summary>
-    public async Task<string> IssueAsync(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct) =>
-        $"{program.ApiBaseUrl.TrimEnd('/')}/approvals/{await IssueTokenAsync(kind, subjectId, recipient, decisions, expiresAt, ct)}";
+    public async Task<string> IssueAsync(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct)
+    {
+        var (url, stored) = Issue(kind, subjectId, recipient, decisions, expiresAt, ct);
+        await stored;
+        return url;
+    }
 
     /// <summary>
     /// Creates a link and returns its URL at once, with the write of its row still running (<c>Stored</c>): for a caller that commits the
@@ -46,17 +50,23 @@ public sealed class DecisionLinks(IDecisionLinkStore store, TimeProvider clock, 
     /// </summary>
     public (string Url, Task Stored) Issue(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct)
     {
-        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
-        var stored = store.CreateAsync(new DecisionLink(Hash(token), kind, subjectId, recipient.UserId, recipient.DisplayName, recipient.Email, recipient.Roles, decisions, expiresAt), ct);
+        var (token, stored) = Start(kind, subjectId, recipient, decisions, expiresAt, ct);
         return ($"{program.ApiBaseUrl.TrimEnd('/')}/approvals/{token}", stored);
     }
 
     /// <summary>Creates a link for the recipient and returns its token (for links served elsewhere than /approvals, e.g. unsubscribe links).</summary>
     public async Task<string> IssueTokenAsync(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct)
     {
-        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
-        await store.CreateAsync(new DecisionLink(Hash(token), kind, subjectId, recipient.UserId, recipient.DisplayName, recipient.Email, recipient.Roles, decisions, expiresAt), ct);
+        var (token, stored) = Start(kind, subjectId, recipient, decisions, expiresAt, ct);
+        await stored;
         return token;
+    }
+
+    /// <summary>A fresh token and the write of its row (only the token's hash is stored).</summary>
+    private (string Token, Task Stored) Start(string kind, string subjectId, Caller recipient, IReadOnlyList<string> decisions, DateTimeOffset expiresAt, CancellationToken ct)
+    {
+        var token = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(20));
+        return (token, store.CreateAsync(new DecisionLink(Hash(token), kind, subjectId, recipient.UserId, recipient.DisplayName, recipient.Email, recipient.Roles, decisions, expiresAt), ct));
     }
 
     /// <summary>The link of a token: 404 when unknown or malformed (tampered), 410 when expired. A used link is returned as such.</summary>
