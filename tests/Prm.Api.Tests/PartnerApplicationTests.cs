@@ -243,7 +243,9 @@ public sealed class ApplicationDeadlineTests(ShortReviewFixture fixture) : IClas
         var link = assigned.GetProperty("links").EnumerateArray().Select(l => l.GetString()!).First(l => l.Contains("/approvals/"));
         var expired = await Api.Anonymous.GetAsync("approvals/" + link[(link.IndexOf("/approvals/", StringComparison.Ordinal) + 11)..]);
         expired.StatusCode.Should().Be(HttpStatusCode.Gone);
-        (await expired.Content.ReadAsStringAsync()).Should().Contain("expired");
+        // The link's own validity ends with the review (6 s here), so which of the two closed the link first depends on the machine's
+        // speed: either page is a 410 that says the thing expired and offers no decision.
+        (await expired.Content.ReadAsStringAsync()).Should().Contain("expired").And.NotContain("<button").And.NotContain("<form");
     }
 
     [Fact]

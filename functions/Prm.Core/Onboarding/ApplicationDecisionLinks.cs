@@ -17,7 +17,9 @@ public sealed class ApplicationDecisionLinks(ApplicationQueries applications, De
         string? closed = null;
         if (decided is not null || application.Status is not (nameof(ApplicationStatus.UnderReview) or nameof(ApplicationStatus.InfoRequested)))
         {
-            closed = decided is null ? $"This application is {application.Status}." : $"Already decided by {decided.DecidedByName} at {DecisionPages.Format(decided.DecidedAt)}: {decided.Decision}.";
+            closed = decided is null
+                ? application.Status == nameof(ApplicationStatus.Expired) ? "This application expired: nobody decided it before the review deadline." : $"This application is {application.Status}."
+                : $"Already decided by {decided.DecidedByName} at {DecisionPages.Format(decided.DecidedAt)}: {decided.Decision}.";
         }
         return new DecisionView(closed, (message, decidable) => Render(message, application, decidable), decided is null && application.Status == nameof(ApplicationStatus.Expired));
     }
