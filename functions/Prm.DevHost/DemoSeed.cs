@@ -31,23 +31,34 @@ public sealed class DemoSeed(IStaffStore staff, IPartnerStore partners, PartnerD
         var admin = new StaffMember(StaffId("admin@vendor.example"), "admin@vendor.example", "Avery Admin", [AppRoles.Admin], null);
         var emea = new StaffMember(StaffId("cm.emea@vendor.example"), "cm.emea@vendor.example", "Elena Emea", [AppRoles.ChannelManager], "emea");
         var amer = new StaffMember(StaffId("cm.amer@vendor.example"), "cm.amer@vendor.example", "Andre Amer", [AppRoles.ChannelManager], "amer");
-        foreach (var member in new[] { admin, emea, amer }) await staff.UpsertAsync(member, ct);
+        // Independent writes side by side (the server listens once the seed is done, so its round trips are start-up time).
+        await Task.WhenAll(new[] { admin, emea, amer }.Select(member => staff.UpsertAsync(member, ct)));
 
         var seeder = new Caller(admin.Id, admin.Email, admin.DisplayName, admin.Roles, null, null);
-        await PartnerAsync(seeder, "Northwind Traders", "northwind.example", "DE", "emea", "gold", emea.Id,
-            ("anna@northwind.example", "Anna Northwind"), ("sam@northwind.example", "Sam Northwind"), ct);
-        await PartnerAsync(seeder, "Fabrikam Solutions", "fabrikam.example", "US", "amer", "silver", amer.Id,
-            ("frank@fabrikam.example", "Frank Fabrikam"), ("rita@fabrikam.example", "Rita Fabrikam"), ct);
+        await Task.WhenAll(
+            PartnerAsync(seeder, "Northwind Traders", "northwind.example", "DE", "emea", "gold", emea.Id,
+                ("anna@northwind.example", "Anna Northwind"), ("sam@northwind.example", "Sam Northwind"), ct),
+            PartnerAsync(seeder, "Fabrikam Solutions", "fabrikam.example", "US", "amer", "silver", amer.Id,
+                ("frank@fabrikam.example", "Frank Fabrikam"), ("rita@fabrikam.example", "Rita Fabrikam"), ct),
+            ProductLinesAsync(ct),
+            HouseAccountAsync(admin, ct));
+        await LeadRulesAsync(seeder, ct);
+    }
 
+    private async Task ProductLinesAsync(CancellationToken ct)
+    {
         var existing = (await productLines.ListAsync(ct)).Select(l => l.Id).ToHashSet(StringComparer.Ordinal);
-        foreach (var line in ProductLines.Where(l => !existing.Contains(l.Id))) await productLines.CreateAsync(line, ct);
+        await Task.WhenAll(ProductLines.Where(l => !existing.Contains(l.Id)).Select(line => productLines.CreateAsync(line, ct)));
+    }
+
+    private async Task HouseAccountAsync(StaffMember admin, CancellationToken ct)
+    {
         var houseId = "hac_" + StaffId("woodgrovebank.example")[4..];
         if (await houseAccounts.GetAsync(houseId, ct) is null)
         {
             var key = Prm.Core.Deals.CustomerNormalizer.CompanyNameKey("Woodgrove Bank");
             await houseAccounts.SaveAsync(new Prm.Core.Deals.HouseAccount(houseId, "Woodgrove Bank", "woodgrovebank.example", key, Prm.Core.Deals.CustomerNormalizer.BlockingKeys(key), admin.DisplayName, DateTimeOffset.UtcNow), null, null, ct);
         }
-        await LeadRulesAsync(seeder, ct);
     }
 
     /// <summary>
