@@ -12,7 +12,7 @@ internal sealed class HostProcess : IDisposable
     private HostProcess(Process process, int httpPort)
     {
         Process = process;
-        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/api/"), Timeout = TimeSpan.FromSeconds(10) };
+        Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/api/"), Timeout = TimeSpan.FromSeconds(120) }; // a first request after start JITs its path: 10 s was not enough at a load average of 50
     }
 
     public Process Process { get; }
@@ -67,7 +67,9 @@ internal sealed class HostProcess : IDisposable
 
     public async Task WaitHealthyAsync()
     {
-        for (var i = 0; i < 240 && !Process.HasExited; i++)
+        // A deadline, not a count of polls: under load the host took 45 s to start (a poll is quick while nothing listens).
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
+        while (DateTime.UtcNow < deadline && !Process.HasExited)
         {
             try
             {
