@@ -96,8 +96,9 @@ internal sealed class FakePartnerStore : IPartnerStore
     /// <summary>Reserved domains and the partner they are reserved for.</summary>
     public ConcurrentDictionary<string, string> Reservations { get; } = new(StringComparer.Ordinal);
 
-    public Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> newUsers, ChangeSet changes, CancellationToken ct)
+    public async Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> newUsers, ChangeSet changes, CancellationToken ct, Task? alongside = null, bool reserved = false)
     {
+        if (alongside is not null) await alongside;
         Write();
         lock (partners)
         {
@@ -106,7 +107,7 @@ internal sealed class FakePartnerStore : IPartnerStore
             if (partners.Values.Any(p => p.Value.Domain == partner.Domain)) throw new ConflictException("Domain taken.", "domain");
             if (Reservations.TryGetValue(partner.Domain, out var holder) && holder != partner.Id) throw new ConflictException("Domain reserved.", "domain");
             Add(partner, [.. newUsers]);
-            return Task.FromResult(partners[partner.Id].ETag);
+            return partners[partner.Id].ETag;
         }
     }
 
@@ -220,7 +221,7 @@ internal sealed class ForbiddenPartnerStore : IPartnerStore
 
     public Task<Versioned<Partner>?> GetAsync(string partnerId, CancellationToken ct) => Fail<Task<Versioned<Partner>?>>();
     public Task<string?> FindByDomainAsync(string domain, CancellationToken ct) => Fail<Task<string?>>();
-    public Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct) => Fail<Task<string>>();
+    public Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct, Task? alongside = null, bool reserved = false) => Fail<Task<string>>();
     public Task ReserveAsync(PartnerReservation reservation, CancellationToken ct) => Fail<Task>();
     public Task ReleaseAsync(PartnerReservation reservation, CancellationToken ct) => Fail<Task>();
     public Task<string> UpdateAsync(Partner partner, string etag, ChangeSet changes, CancellationToken ct) => Fail<Task<string>>();

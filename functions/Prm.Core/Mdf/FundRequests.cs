@@ -91,7 +91,8 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, IStaff
     /// <summary>approve (optionally lower, with a max reimbursement percent and a claim deadline), reject (final), requestInfo. Above the threshold an admin approves a second time.</summary>
     public async Task<Versioned<FundRequestDto>> DecideAsync(Caller caller, string requestId, FundRequestDecisionInput? body, CancellationToken ct)
     {
-        var visible = await commits.LoadAsync(caller, requestId, "mdr", ct);
+        // The budget is read beside the partner's owner: an approval books on it.
+        var visible = await commits.LoadAsync(caller, requestId, "mdr", ct, withBudget: true);
         if (!MdfAccess.Allows(caller, MdfOperation.Manage, visible.Request.PartnerId, visible.PartnerOwnerId)) throw new NotFoundException("Fund request");
         Validate.Body(body, new FundRequestDecisionValidator(visible.Request.RequestedAmount));
         var decision = Text.ParseEnum<MdfDecision>(body!.Decision)!.Value;
@@ -99,7 +100,7 @@ public sealed class FundRequests(IMdfStore store, IPartnerStore partners, IStaff
         var name = decision switch { MdfDecision.Approve => "approve", MdfDecision.Reject => "reject", _ => "requestInfo" };
         var result = await commits.ApplyAsync(caller, requestId, state => Task.FromResult<MdfChange?>(state.Request.Decide(decision,
             new MdfDecisionRecord(name, body.Reason?.Trim(), caller.UserId, caller.DisplayName, clock.GetUtcNow()),
-            body.ApprovedAmount?.ToMoney(), body.MaxReimbursementPercent, MdfRules.ParseDate(body.ClaimDeadline), rules, caller.IsAdmin)), ct, loaded: visible.State);
+            body.ApprovedAmount?.ToMoney(), body.MaxReimbursementPercent, MdfRules.ParseDate(body.ClaimDeadline), rules, caller.IsAdmin)), ct, loaded: visible.State, loadedBudget: visible.BudgetRead);
         return new Versioned<FundRequestDto>(FundRequestDto.From(result.Request, rules), result.ETag);
     }
 

@@ -9,6 +9,9 @@ namespace Prm.Core.Mdf;
 public sealed record VisibleRequest(RequestState State, string? PartnerOwnerId)
 {
     public FundRequest Request => State.Request;
+
+    /// <summary>The request's budget, read beside the partner's owner when the caller asked for it (a decision that moves money).</summary>
+    public Task<BudgetState?>? BudgetRead { get; init; }
 }
 
 /// <summary>
@@ -25,16 +28,33 @@ public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotic
     /// The request (or the request of the claim) if the caller may read it, or 404 — without a storage read of the partner for
     /// partner users of another company.
     /// </summary>
-    public async Task<VisibleRequest> LoadAsync(Caller caller, string id, string prefix, CancellationToken ct)
+    /// <param name="withBudget">Also read the request's budget, side by side with the partner's owner (for a decision that may move money; a refused caller wasted that read).</param>
+    public async Task<VisibleRequest> LoadAsync(Caller caller, string id, string prefix, CancellationToken ct, bool withBudget = false)
     {
         var what = prefix == "mdc" ? "Claim" : "Fund request";
         if (!Ids.LooksLike(id, prefix)) throw new NotFoundException(what);
         var state = await store.GetRequestAsync(id, ct);
         if (state is null || (prefix == "mdc" && state.Request.Claim?.Id != id)) throw new NotFoundException(what);
-        // Who owns the partner decides a channel manager's access: read it, never a cached copy.
-        var owner = MdfAccess.NeedsPartnerOwner(caller) ? (await partners.GetAsync(state.Request.PartnerId, ct))?.Value.ChannelManagerId : null;
-        if (!MdfAccess.Allows(caller, MdfOperation.Read, state.Request.PartnerId, owner)) throw new NotFoundException(what);
-        return new VisibleRequest(state, owner);
+        var budgetRead = withBudget ? store.GetBudgetAsync(state.Request.BudgetId, ct) : null;
+        try
+        {
+            // Who owns the partner decides a channel manager's access: read it, never a cached copy.
+            var owner = MdfAccess.NeedsPartnerOwner(caller) ? (await partners.GetAsync(state.Request.PartnerId, ct))?.Value.ChannelManagerId : null;
+            if (!MdfAccess.Allows(caller, MdfOperation.Read, state.Request.PartnerId, owner)) throw new NotFoundException(what);
+            return new VisibleRequest(state, owner) { BudgetRead = budgetRead };
+        }
+        catch when (budgetRead is not null)
+        {
+            // Nobody reads the budget of a refused caller: its read ends here, whatever its outcome.
+            try
+            {
+                await budgetRead;
+            }
+            catch (Exception)
+            {
+            }
+            throw;
+        }
     }
 
     /// <summary>A budget the caller may read, or 404.</summary>
@@ -62,10 +82,13 @@ public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotic
 
     /// <summary>Reads the request, decides the change, commits it with its money movements in one transaction; re-decides on a stale row.</summary>
     /// <param name="loaded">The request as the caller just read it (to check access): the first attempt decides on it instead of reading it again.</param>
-    public Task<RequestState> ApplyAsync(Caller actor, string requestId, Func<RequestState, Task<MdfChange?>> decide, CancellationToken ct, RequestState? loaded = null) =>
+    /// <param name="loadedBudget">The request's budget as read beside <paramref name="loaded"/> (<see cref="VisibleRequest.BudgetRead"/>): the first attempt books on it (its ETag guards the commit).</param>
+    public Task<RequestState> ApplyAsync(Caller actor, string requestId, Func<RequestState, Task<MdfChange?>> decide, CancellationToken ct, RequestState? loaded = null,
+        Task<BudgetState?>? loadedBudget = null) =>
         ReadDecideCommit.RunAsync(async attempt =>
         {
-            var state = attempt == 1 && loaded is not null ? loaded : await store.GetRequestAsync(requestId, ct) ?? throw new NotFoundException("Fund request");
+            var first = attempt == 1 && loaded is not null;
+            var state = first ? loaded! : await store.GetRequestAsync(requestId, ct) ?? throw new NotFoundException("Fund request");
             var change = await decide(state);
             if (change is null) return state;
             var now = clock.GetUtcNow();
@@ -73,7 +96,7 @@ public sealed class MdfCommits(IMdfStore store, IPartnerStore partners, MdfNotic
             BudgetBalance? balance = null;
             var entries = new List<LedgerEntry>();
             // The budget (when money moves) and the emails with their links are independent: side by side.
-            var budgetRead = change.Moves.Count > 0 ? store.GetBudgetAsync(state.Request.BudgetId, ct) : null;
+            var budgetRead = change.Moves.Count == 0 ? null : first && loadedBudget is not null ? loadedBudget : store.GetBudgetAsync(state.Request.BudgetId, ct);
             var outboxMade = notices.OutboxAsync(change, now, ct);
             await Task.WhenAll(budgetRead is null ? [outboxMade] : [outboxMade, budgetRead]);
             if (budgetRead is not null)

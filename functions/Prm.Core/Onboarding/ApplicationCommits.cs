@@ -26,21 +26,39 @@ public sealed class ApplicationCommits(IApplicationStore store, ApplicationNotic
         await store.GetAsync(applicationId, ct) ?? throw new NotFoundException("Application");
 
     /// <summary>Stores a new application (<see cref="PartnerApplication.Submitted"/>) with its timeline entry, events and emails.</summary>
-    public async Task CreateAsync(ApplicationChange change, DateTimeOffset now, ApplicantLinks applicant, CancellationToken ct)
+    /// <param name="staffList">All staff, read by the caller beside its other reads (the reviewers come from it).</param>
+    public async Task CreateAsync(ApplicationChange change, DateTimeOffset now, ApplicantLinks applicant, CancellationToken ct, IReadOnlyList<StaffMember>? staffList = null)
     {
         var a = change.Application;
-        var outbox = await notices.OutboxAsync(change, now, applicant, ct);
+        // The reviewers' decision links' rows are written beside the outbox pointers, both before the transaction.
+        var linkWrites = new List<Task>();
+        var outbox = await notices.OutboxAsync(change, now, applicant, ct, staffList, linkWrites);
         var audit = Entry(ApplicantOf(a), now, change.Action, a.Id, Diff.Between(null, a.Snapshot()), change.Note);
-        await store.CreateAsync(a, new ChangeSet([audit], outbox), ct);
+        await store.CreateAsync(a, new ChangeSet([audit], outbox), ct, Task.WhenAll(linkWrites));
     }
 
     /// <summary>Commits <paramref name="change"/> of <paramref name="found"/> (If-Match its ETag; 412 when someone committed meanwhile). Returns the new ETag.</summary>
-    public async Task<string> CommitAsync(Caller actor, Versioned<PartnerApplication> found, ApplicationChange change, DateTimeOffset now, ApplicantLinks? applicant, CancellationToken ct)
+    /// <param name="alongside">Checks and writes that must succeed before the transaction; they run beside the decision links' rows and the outbox pointers.</param>
+    /// <param name="committed">Completed when the transaction committed (failed when it did not), before the index and key row updates that follow it.</param>
+    /// <param name="staffList">All staff, when the caller read them already (the reviewers come from it).</param>
+    public async Task<string> CommitAsync(Caller actor, Versioned<PartnerApplication> found, ApplicationChange change, DateTimeOffset now, ApplicantLinks? applicant, CancellationToken ct,
+        Task? alongside = null, TaskCompletionSource? committed = null, IReadOnlyList<StaffMember>? staffList = null)
     {
-        var a = change.Application;
-        var outbox = await notices.OutboxAsync(change, now, applicant, ct);
-        var audit = Entry(actor, now, change.Action, a.Id, Diff.Between(found.Value.Snapshot(), a.Snapshot()), change.Note);
-        return await store.UpdateAsync(a, found.ETag, new ChangeSet([audit], outbox), ct);
+        try
+        {
+            var a = change.Application;
+            var linkWrites = new List<Task>();
+            var outbox = await notices.OutboxAsync(change, now, applicant, ct, staffList, linkWrites);
+            var audit = Entry(actor, now, change.Action, a.Id, Diff.Between(found.Value.Snapshot(), a.Snapshot()), change.Note);
+            if (alongside is not null) linkWrites.Add(alongside);
+            return await store.UpdateAsync(a, found.ETag, new ChangeSet([audit], outbox), ct, Task.WhenAll(linkWrites), committed);
+        }
+        catch (Exception ex)
+        {
+            // Whatever failed before the transaction (or in it) means no commit.
+            committed?.TrySetException(ex);
+            throw;
+        }
     }
 
     /// <summary>The applicant as the actor of the timeline (the public form, the answer to a request for information).</summary>

@@ -19,7 +19,14 @@ public sealed record ApplicantLinks(string? StatusUrl = null, string? AnswerUrl 
 public sealed class ApplicationNotices(IStaffStore staff, DecisionLinks links, EmailComposer emails)
 {
     /// <summary>The outbox messages of <paramref name="change"/> for the application as committed.</summary>
-    public async Task<List<OutboxMessage>> OutboxAsync(ApplicationChange change, DateTimeOffset now, ApplicantLinks? applicant, CancellationToken ct)
+    /// <param name="staffList">All staff, when the caller read them already (side by side with its other reads): no read here.</param>
+    /// <param name="linkWrites">
+    /// When given, the decision links' rows are written without waiting here: their writes are added to it, and the caller awaits them
+    /// before its commit (beside the outbox pointers), so no email names a link that does not exist. Without it each link's row is
+    /// written before this returns. A commit that fails after them leaves rows of links to nothing (they expire with the application).
+    /// </param>
+    public async Task<List<OutboxMessage>> OutboxAsync(ApplicationChange change, DateTimeOffset now, ApplicantLinks? applicant, CancellationToken ct,
+        IReadOnlyList<StaffMember>? staffList = null, List<Task>? linkWrites = null)
     {
         var a = change.Application;
         var outbox = change.Events.Select(e => OutboxMessage.ForEvent(ApplicationEvents.Create(e.Type, a, now, e.Reason))).ToList();
@@ -31,9 +38,9 @@ public sealed class ApplicationNotices(IStaffStore staff, DecisionLinks links, E
                 continue;
             }
             // One link per recipient, each its own row: issued side by side.
-            var members = await RecipientsAsync(a, notice.To, ct);
+            var members = await RecipientsAsync(a, notice.To, staffList, ct);
             var urls = await Task.WhenAll(members.Select(async member => notice.DecisionLink
-                ? await links.IssueAsync(ApplicationDecisionLinks.Kind, a.Id, new Caller(member.Id, member.Email, member.DisplayName, member.Roles, null, null), PartnerApplication.ReviewDecisions, a.Deadlines.ExpiresAt, ct)
+                ? await LinkAsync(new Caller(member.Id, member.Email, member.DisplayName, member.Roles, null, null))
                 : null));
             for (var i = 0; i < members.Count; i++)
             {
@@ -41,12 +48,21 @@ public sealed class ApplicationNotices(IStaffStore staff, DecisionLinks links, E
             }
         }
         return outbox;
+
+        async Task<string> LinkAsync(Caller member)
+        {
+            if (linkWrites is null) return await links.IssueAsync(ApplicationDecisionLinks.Kind, a.Id, member, PartnerApplication.ReviewDecisions, a.Deadlines.ExpiresAt, ct);
+            var (url, stored) = links.Issue(ApplicationDecisionLinks.Kind, a.Id, member, PartnerApplication.ReviewDecisions, a.Deadlines.ExpiresAt, ct);
+            lock (linkWrites) linkWrites.Add(stored);
+            return url;
+        }
     }
 
-    private async Task<IReadOnlyList<StaffMember>> RecipientsAsync(PartnerApplication a, ApplicationAudience audience, CancellationToken ct)
+    private async Task<IReadOnlyList<StaffMember>> RecipientsAsync(PartnerApplication a, ApplicationAudience audience, IReadOnlyList<StaffMember>? staffList, CancellationToken ct)
     {
-        if (audience == ApplicationAudience.Reviewers && a.AssigneeId is not null && await staff.GetAsync(a.AssigneeId, ct) is { } assignee) return [assignee];
-        return (await staff.ListAsync(ct)).Where(s => s.Roles.Contains(AppRoles.Admin)).ToList();
+        if (audience == ApplicationAudience.Reviewers && a.AssigneeId is not null
+            && (staffList is null ? await staff.GetAsync(a.AssigneeId, ct) : staffList.FirstOrDefault(s => s.Id == a.AssigneeId)) is { } assignee) return [assignee];
+        return (staffList ?? await staff.ListAsync(ct)).Where(s => s.Roles.Contains(AppRoles.Admin)).ToList();
     }
 
     private OutboxMessage Email(string template, string to, string? toName, PartnerApplication a, DateTimeOffset now, ApplicationNotice notice,

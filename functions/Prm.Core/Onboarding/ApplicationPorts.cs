@@ -7,12 +7,18 @@ namespace Prm.Core.Onboarding;
 /// <summary>Storage port of partner applications (a partition per application, an index for the vetting queue).</summary>
 public interface IApplicationStore
 {
-    Task<string> CreateAsync(PartnerApplication application, ChangeSet changes, CancellationToken ct);
+    /// <param name="alongside">Writes that must succeed before the transaction (the decision links' rows); they run beside its outbox pointers.</param>
+    Task<string> CreateAsync(PartnerApplication application, ChangeSet changes, CancellationToken ct, Task? alongside = null);
 
     Task<Versioned<PartnerApplication>?> GetAsync(string applicationId, CancellationToken ct);
 
     /// <summary>Replaces the application if its ETag still matches (412 otherwise); returns the new ETag.</summary>
-    Task<string> UpdateAsync(PartnerApplication application, string etag, ChangeSet changes, CancellationToken ct);
+    /// <param name="alongside">Writes and checks that must succeed before the transaction (e.g. an approval's key row reservation); they run beside its outbox pointers.</param>
+    /// <param name="committed">
+    /// Completed as soon as the transaction committed (failed when it did not), before the queue index and the domain's key row follow:
+    /// for work that must follow the commit and may run beside those.
+    /// </param>
+    Task<string> UpdateAsync(PartnerApplication application, string etag, ChangeSet changes, CancellationToken ct, Task? alongside = null, TaskCompletionSource? committed = null);
 
     /// <summary>The vetting queue, newest first: all, or one assignee's; optionally one status.</summary>
     Task<Page<PartnerApplication>> ListAsync(string? assigneeId, ApplicationStatus? status, PageRequest page, CancellationToken ct);

@@ -95,13 +95,18 @@ public sealed class PartnerAgreements(IPartnerStore store, IStaffStore staff, IA
     }
 
     /// <summary>The offer to a given first admin: also for a partner about to be created, whose offer commits with it.</summary>
-    public async Task<OutboxMessage> OfferAsync(string partnerId, string partnerName, string adminId, string adminEmail, string adminName, DateTimeOffset deadline, bool reminder, CancellationToken ct)
+    /// <param name="linkWrites">
+    /// When given, the write of the link's row is added to it instead of awaited here: the caller awaits it before its commit (beside the
+    /// outbox pointers), so the offer never names a link that does not exist.
+    /// </param>
+    public async Task<OutboxMessage> OfferAsync(string partnerId, string partnerName, string adminId, string adminEmail, string adminName, DateTimeOffset deadline, bool reminder, CancellationToken ct,
+        List<Task>? linkWrites = null)
     {
         // The link row and the settings are independent: side by side.
-        var issued = links.IssueAsync(DecisionKind, partnerId, new Caller(adminId, adminEmail, adminName, [], partnerId, PartnerRole.PartnerAdmin), ["accept"], deadline, ct);
+        var (url, stored) = links.Issue(DecisionKind, partnerId, new Caller(adminId, adminEmail, adminName, [], partnerId, PartnerRole.PartnerAdmin), ["accept"], deadline, ct);
         var settingsRead = Settings(ct);
-        await Task.WhenAll(issued, settingsRead);
-        var url = await issued;
+        if (linkWrites is null) await Task.WhenAll(stored, settingsRead);
+        else linkWrites.Add(stored);
         var version = (await settingsRead).AgreementVersion;
         var message = emails.Compose(reminder ? "agreement-reminder" : "agreement-offer", adminEmail, adminName, new
         {

@@ -23,7 +23,12 @@ public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationS
     IStaffStore staff)
 {
     /// <summary>Refuses an approval whose partner could not be created (an owner that is no channel manager, a name or domain the directory refuses).</summary>
-    public Task CheckAsync(PartnerApplication application, PartnerTier tier, CancellationToken ct) => directory.CheckNewAsync(Request(application, tier), ct);
+    /// <param name="staffList">All staff, when the caller read them already (the channel manager comes from them).</param>
+    public Task CheckAsync(PartnerApplication application, PartnerTier tier, CancellationToken ct, IReadOnlyList<StaffMember>? staffList = null) =>
+        directory.CheckNewAsync(Request(application, tier), ct, staffList);
+
+    /// <summary>All staff (the partner's channel manager comes from them): for a caller that reads them beside its other reads.</summary>
+    public Task<IReadOnlyList<StaffMember>> StaffAsync(CancellationToken ct) => staff.ListAsync(ct);
 
     /// <summary>Reserves the partner's domain and the applicant's email for the partner the application's approval names (409 when taken).</summary>
     public Task ReserveAsync(PartnerApplication application, CancellationToken ct) => partners.ReserveAsync(Reservation(application), ct);
@@ -37,10 +42,16 @@ public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationS
 
     /// <summary>Creates the partner of an approved application unless it exists (idempotent; concurrent calls create it once).</summary>
     /// <param name="justApproved">
-    /// Right after the approval committed (the request that made it): the partner cannot exist yet unless the outbox raced this call, so
-    /// the existence check is skipped and that rare race ends in the creation's conflict (an unused agreement link stays behind).
+    /// The request that makes the approval, which reserved the partner's keys and gives them back itself when the approval fails: the
+    /// partner cannot exist yet unless the outbox raced this call, so the existence check is skipped and that rare race ends in the
+    /// creation's conflict (an unused agreement link stays behind).
     /// </param>
-    public async Task EnsureCreatedAsync(PartnerApplication application, CancellationToken ct, bool justApproved = false)
+    /// <param name="approval">
+    /// The approval's commit, when it is still running: the partner's transaction waits for it (and fails when it fails), while the
+    /// agreement link's row, the outbox pointers and the key checks are written beside it. A failed approval leaves a link to nothing.
+    /// </param>
+    /// <param name="staffList">All staff, when the caller read them already.</param>
+    public async Task EnsureCreatedAsync(PartnerApplication application, CancellationToken ct, bool justApproved = false, Task? approval = null, IReadOnlyList<StaffMember>? staffList = null)
     {
         if (application.Status != ApplicationStatus.Approved || application.PartnerId is not { } partnerId) return;
         var rulesRead = settings.GetAsync<OnboardingSettings>(OnboardingSettings.SectionName, ct);
@@ -48,15 +59,18 @@ public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationS
         var rules = await rulesRead;
         var adminId = PartnerApplication.AdminUserIdOf(application.Id);
         var request = Request(application, application.Tier ?? PartnerTier.Registered);
-        // The agreement offer (its link row) and the staff the channel manager comes from are independent: side by side.
+        // The agreement offer (its link row, written beside the partner's outbox pointers) and the staff the channel manager comes from
+        // are independent: side by side.
+        var linkWrites = new List<Task>();
         var offering = agreements.OfferAsync(partnerId, request.Name!.Trim(), adminId, application.Applicant.Email, application.Applicant.Name,
-            rules.AgreementDeadlinesFrom(application.Decisions.Last(d => d.Decision == "approve").DecidedAt).ExpiresAt, reminder: false, ct);
-        var staffRead = StaffForAsync(request.ChannelManagerId, ct);
+            rules.AgreementDeadlinesFrom(application.Decisions.Last(d => d.Decision == "approve").DecidedAt).ExpiresAt, reminder: false, ct, linkWrites);
+        var staffRead = staffList is not null ? Task.FromResult(staffList) : StaffForAsync(request.ChannelManagerId, ct);
         await Task.WhenAll(offering, staffRead);
         var offer = await offering;
+        if (approval is not null) linkWrites.Add(approval);
         try
         {
-            await directory.CreateApprovedAsync(request, partnerId, adminId, [offer], ct, await staffRead);
+            await directory.CreateApprovedAsync(request, partnerId, adminId, [offer], ct, await staffRead, Task.WhenAll(linkWrites), reserved: justApproved);
         }
         catch (ConflictException)
         {

@@ -54,7 +54,8 @@ public sealed class SubmitApplication(IApplicationStore store, IPartnerStore par
         await Task.WhenAll(limited, rulesRead, staffRead, facts);
         var rules = await rulesRead;
         var screening = Screen(request, domain, email, type, rules, await facts);
-        var assignee = Assign(await staffRead, request.Company.Country!, request.Company.Region, rules);
+        var staffList = await staffRead;
+        var assignee = Assign(staffList, request.Company.Country!, request.Company.Region, rules);
 
         var now = clock.GetUtcNow();
         var id = idempotentId ?? Ids.New("app");
@@ -79,7 +80,8 @@ public sealed class SubmitApplication(IApplicationStore store, IPartnerStore par
         var statusUrl = StatusUrl(apiBaseUrl, id, secret);
         try
         {
-            await commits.CreateAsync(application.Submitted(), now, new ApplicantLinks(StatusUrl: statusUrl), ct);
+            // The reviewers come from the staff read above: no second read of them before the commit.
+            await commits.CreateAsync(application.Submitted(), now, new ApplicantLinks(StatusUrl: statusUrl), ct, staffList);
         }
         catch (ConflictException) when (idempotentId is not null)
         {

@@ -25,7 +25,12 @@ public interface IPartnerStore
     /// Creates the partner with its first users. Throws <see cref="ConflictException"/> when the domain or a user's email is taken by
     /// someone else (keys this partner reserved are its own), or when the partner exists.
     /// </summary>
-    Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct);
+    /// <param name="alongside">Writes (and a commit this creation must follow) that must succeed before the transaction; they run beside its outbox pointers and key claims.</param>
+    /// <param name="reserved">
+    /// The caller reserved the domain and the users' emails for this partner (<see cref="ReserveAsync"/>) and gives them back itself when
+    /// the creation fails: the keys are checked (and claimed only when missing) and never released here.
+    /// </param>
+    Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct, Task? alongside = null, bool reserved = false);
 
     /// <summary>
     /// Reserves the domain and the first admin's email for a partner to be created later with these ids (idempotent for the same ids).

@@ -75,10 +75,11 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         CreateAsync(caller, body, moreUsers, staffList, null, [], ct);
 
     /// <summary>Checks a new partner as <see cref="CreateAsync(Caller, CreatePartnerRequest?, CancellationToken)"/> would (the body and its channel manager), writing nothing.</summary>
-    internal async Task CheckNewAsync(CreatePartnerRequest body, CancellationToken ct)
+    /// <param name="staffList">The staff the channel manager is chosen from, when the caller read it already (null: read here).</param>
+    internal async Task CheckNewAsync(CreatePartnerRequest body, CancellationToken ct, IReadOnlyList<StaffMember>? staffList = null)
     {
         var request = Validate.Body(body, CreateValidator);
-        await ResolveChannelManagerAsync(request.ChannelManagerId, request.Region!, null, ct);
+        await ResolveChannelManagerAsync(request.ChannelManagerId, request.Region!, staffList, ct);
     }
 
     /// <summary>
@@ -87,12 +88,15 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
     /// in the same transaction. A second creation of the same partner is a conflict and writes nothing.
     /// </summary>
     /// <param name="staffList">The staff the channel manager is chosen from, when the caller read it already (null: read here).</param>
+    /// <param name="alongside">Writes (and the approval's commit) that must succeed before the partner's transaction: they run beside its outbox pointers.</param>
+    /// <param name="reserved">The approval reserved the partner's keys and gives them back itself when this fails (<see cref="IPartnerStore.CreateAsync"/>).</param>
     internal Task<Versioned<PartnerDto>> CreateApprovedAsync(CreatePartnerRequest body, string partnerId, string adminUserId, IReadOnlyList<OutboxMessage> alsoSend, CancellationToken ct,
-        IReadOnlyList<StaffMember>? staffList = null) =>
-        CreateAsync(Caller.System, body, [], staffList, (partnerId, adminUserId), alsoSend, ct);
+        IReadOnlyList<StaffMember>? staffList = null, Task? alongside = null, bool reserved = false) =>
+        CreateAsync(Caller.System, body, [], staffList, (partnerId, adminUserId), alsoSend, ct, alongside, reserved);
 
     private async Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers,
-        IReadOnlyList<StaffMember>? staffList, (string PartnerId, string AdminUserId)? ids, IReadOnlyList<OutboxMessage> alsoSend, CancellationToken ct)
+        IReadOnlyList<StaffMember>? staffList, (string PartnerId, string AdminUserId)? ids, IReadOnlyList<OutboxMessage> alsoSend, CancellationToken ct,
+        Task? alongside = null, bool reserved = false)
     {
         if (!caller.IsAdmin) throw new ForbiddenException("Only program admins create partners directly.");
         var request = Validate.Body(body, CreateValidator);
@@ -137,7 +141,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         }
         outbox.Add(OutboxMessage.ForEvent(PartnerEvents.Created(partner, now)));
         outbox.AddRange(alsoSend);
-        var etag = await store.CreateAsync(partner, users, new ChangeSet(audit, outbox), ct);
+        var etag = await store.CreateAsync(partner, users, new ChangeSet(audit, outbox), ct, alongside, reserved);
         return new Versioned<PartnerDto>(PartnerDto.From(partner), etag);
     }
 

@@ -22,9 +22,9 @@ public sealed class TableApplicationStore(PrmTables tables, PartitionWriter writ
     private const string AllPartition = "all";
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { Converters = { new JsonStringEnumConverter() } };
 
-    public async Task<string> CreateAsync(PartnerApplication application, ChangeSet changes, CancellationToken ct)
+    public async Task<string> CreateAsync(PartnerApplication application, ChangeSet changes, CancellationToken ct, Task? alongside = null)
     {
-        var etags = await writer.CommitAsync(tables.Applications, application.Id, [new(TableTransactionActionType.Add, Entity(application, application.Id, Row))], changes, ct);
+        var etags = await writer.CommitAsync(tables.Applications, application.Id, [new(TableTransactionActionType.Add, Entity(application, application.Id, Row))], changes, ct, alongside);
         // The domain's key row and the queue index are independent of each other: side by side.
         await Task.WhenAll(HoldDomainAsync(application, ct), IndexAsync(application, ct));
         return etags[0];
@@ -36,10 +36,20 @@ public sealed class TableApplicationStore(PrmTables tables, PartitionWriter writ
         return found.HasValue ? new Versioned<PartnerApplication>(Read(found.Value!), found.Value!.ETag.ToString()) : null;
     }
 
-    public async Task<string> UpdateAsync(PartnerApplication application, string etag, ChangeSet changes, CancellationToken ct)
+    public async Task<string> UpdateAsync(PartnerApplication application, string etag, ChangeSet changes, CancellationToken ct, Task? alongside = null, TaskCompletionSource? committed = null)
     {
-        var etags = await writer.CommitAsync(tables.Applications, application.Id,
-            [new(TableTransactionActionType.UpdateReplace, Entity(application, application.Id, Row), new Azure.ETag(etag))], changes, ct);
+        IReadOnlyList<string> etags;
+        try
+        {
+            etags = await writer.CommitAsync(tables.Applications, application.Id,
+                [new(TableTransactionActionType.UpdateReplace, Entity(application, application.Id, Row), new Azure.ETag(etag))], changes, ct, alongside);
+        }
+        catch (Exception ex)
+        {
+            committed?.TrySetException(ex);
+            throw;
+        }
+        committed?.TrySetResult();
         // The domain's key row and the queue index are independent of each other: side by side.
         await Task.WhenAll(application.IsOpen ? Task.CompletedTask : LetGoOfDomainAsync(application, ct), IndexAsync(application, ct));
         return etags[0];

@@ -22,12 +22,10 @@ public sealed class PartnerIndex(PrmTables tables)
     public async Task RefreshAsync(Partner partner, string? previousName, string? previousChannelManagerId, CancellationToken ct)
     {
         var rowKey = RowKey(partner.Name, partner.Id);
-        // The owner's row first: a current "all" row then proves the whole refresh happened (see IsCurrentAsync).
-        if (partner.ChannelManagerId is not null)
-        {
-            await upserts.UpsertAsync(PartnerRows.ToEntity(partner, OwnerPartition(partner.ChannelManagerId), rowKey), ct);
-        }
-        await upserts.UpsertAsync(PartnerRows.ToEntity(partner, AllPartition, rowKey), ct);
+        // The owner's row and the "all" row side by side: only both current prove the refresh happened (see IsCurrentAsync).
+        await Task.WhenAll(
+            partner.ChannelManagerId is null ? Task.CompletedTask : upserts.UpsertAsync(PartnerRows.ToEntity(partner, OwnerPartition(partner.ChannelManagerId), rowKey), ct),
+            upserts.UpsertAsync(PartnerRows.ToEntity(partner, AllPartition, rowKey), ct));
         var oldKey = previousName is null ? rowKey : RowKey(previousName, partner.Id);
         if (oldKey != rowKey)
         {
@@ -39,11 +37,20 @@ public sealed class PartnerIndex(PrmTables tables)
         }
     }
 
-    /// <summary>True when the partner's "all" index row exists and reflects a change at least as recent as <paramref name="updatedAt"/>.</summary>
-    public async Task<bool> IsCurrentAsync(string partnerId, string name, DateTimeOffset updatedAt, CancellationToken ct)
+    /// <summary>
+    /// True when the partner's "all" index row and its owner's row (with an owner) exist and reflect a change at least as recent as
+    /// <paramref name="updatedAt"/> (both are read side by side: a refresh writes them side by side).
+    /// </summary>
+    public async Task<bool> IsCurrentAsync(string partnerId, string name, string? channelManagerId, DateTimeOffset updatedAt, CancellationToken ct)
     {
-        var row = await tables.PartnerIndex.GetEntityIfExistsAsync<TableEntity>(AllPartition, RowKey(name, partnerId), ["UpdatedAt"], ct);
-        return row.HasValue && row.Value!.GetDateTimeOffset("UpdatedAt") >= updatedAt;
+        async Task<bool> CurrentAsync(string partition)
+        {
+            var row = await tables.PartnerIndex.GetEntityIfExistsAsync<TableEntity>(partition, RowKey(name, partnerId), ["UpdatedAt"], ct);
+            return row.HasValue && row.Value!.GetDateTimeOffset("UpdatedAt") >= updatedAt;
+        }
+        var all = CurrentAsync(AllPartition);
+        var owner = channelManagerId is null ? Task.FromResult(true) : CurrentAsync(OwnerPartition(channelManagerId));
+        return await all && await owner;
     }
 
     public Task<Prm.Core.Common.Page<Partner>> ListAsync(PartnerQuery query, PageRequest page, CancellationToken ct)

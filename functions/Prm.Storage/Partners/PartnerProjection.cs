@@ -17,7 +17,7 @@ public sealed class PartnerProjection(TablePartnerStore store, PartnerIndex inde
                 var data = e.Data.Deserialize<PartnerEvents.PartnerData>(OutboxJson.Options)!;
                 // The commit refreshed the index inline; repair only when that row is missing or older than this change.
                 var moved = (data.PreviousName is not null && data.PreviousName != data.Partner.Name) || data.PreviousChannelManagerId != data.Partner.ChannelManagerId;
-                if (!moved && await index.IsCurrentAsync(data.Partner.Id, data.Partner.Name, data.Partner.UpdatedAt, ct)) break;
+                if (!moved && await index.IsCurrentAsync(data.Partner.Id, data.Partner.Name, data.Partner.ChannelManagerId, data.Partner.UpdatedAt, ct)) break;
                 var current = await store.GetAsync(e.PartnerId, ct);
                 if (current is not null) await index.RefreshAsync(current.Value, data.PreviousName, data.PreviousChannelManagerId, ct);
                 break;

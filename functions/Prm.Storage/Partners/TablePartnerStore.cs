@@ -39,23 +39,25 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         return found.HasValue ? found.Value!.GetString("PartnerId") : null;
     }
 
-    public async Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct)
+    public async Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct, Task? alongside = null, bool reserved = false)
     {
         var claimed = new List<string>();
         try
         {
             // The domain and every email are claimed side by side; what was claimed is released in the finally when any claim (or the
-            // commit) fails.
+            // commit) fails. Reserved keys are looked at first (held already: one read) and are the caller's to give back.
+            Func<string, Dictionary<string, object?>, string, string, CancellationToken, Task<bool>> claim = reserved ? HeldOrClaimAsync : ClaimOwnAsync;
             var claims = new List<(string Key, Task<bool> Claim)>
             {
-                (KeyRows.Domain(partner.Domain), ClaimOwnAsync(KeyRows.Domain(partner.Domain), new() { ["PartnerId"] = partner.Id }, "domain", $"A partner with the domain {partner.Domain} already exists.", ct)),
+                (KeyRows.Domain(partner.Domain), claim(KeyRows.Domain(partner.Domain), new() { ["PartnerId"] = partner.Id }, "domain", $"A partner with the domain {partner.Domain} already exists.", ct)),
             };
             claims.AddRange(users.Select(user => (KeyRows.Email(user.Email),
-                ClaimOwnAsync(KeyRows.Email(user.Email), EmailKey(user), "admin.email", $"{user.Email} already belongs to a user of the program.", ct))));
+                claim(KeyRows.Email(user.Email), EmailKey(user), "admin.email", $"{user.Email} already belongs to a user of the program.", ct))));
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, PartnerRows.Profile(partner)) };
             actions.AddRange(users.Select(u => new TableTransactionAction(TableTransactionActionType.Add, PartnerRows.User(u))));
-            // The claims run side by side with the outbox pointers; the transaction waits for both.
-            var etags = await CommitAsync(partner.Id, actions, changes, ct, alongside: AllClaimedAsync(claims, claimed));
+            // The claims (and the caller's own writes) run side by side with the outbox pointers; the transaction waits for all.
+            var claiming = AllClaimedAsync(claims, reserved ? new List<string>() : claimed);
+            var etags = await CommitAsync(partner.Id, actions, changes, ct, alongside: alongside is null ? claiming : Task.WhenAll(claiming, alongside));
             claimed.Clear();
             await RefreshIndexAsync(partner, null, null, ct);
             return etags[0];
@@ -266,6 +268,18 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             if (held.HasValue && values.All(v => Equals(held.Value!.TryGetValue(v.Key, out var actual) ? actual : null, v.Value))) return false;
             throw new ConflictException(conflict, field);
         }
+    }
+
+    /// <summary>
+    /// A reserved key: false when it is held with exactly these values (one read), claimed (true) when it is missing (the reservation was
+    /// given back meanwhile), a conflict when someone else holds it.
+    /// </summary>
+    private async Task<bool> HeldOrClaimAsync(string key, Dictionary<string, object?> values, string field, string conflict, CancellationToken ct)
+    {
+        var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
+        if (!held.HasValue) return await ClaimOwnAsync(key, values, field, conflict, ct);
+        if (values.All(v => Equals(held.Value!.TryGetValue(v.Key, out var actual) ? actual : null, v.Value))) return false;
+        throw new ConflictException(conflict, field);
     }
 
     private async Task DeleteIfHeldAsync(string key, string partnerId, string? userId, CancellationToken ct)

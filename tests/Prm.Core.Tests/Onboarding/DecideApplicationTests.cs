@@ -157,25 +157,36 @@ public class DecideApplicationTests
 
         public void Add(PartnerApplication application) => current = new(application, NextETag());
 
-        public Task<string> CreateAsync(PartnerApplication application, ChangeSet changes, CancellationToken ct)
+        public async Task<string> CreateAsync(PartnerApplication application, ChangeSet changes, CancellationToken ct, Task? alongside = null)
         {
+            if (alongside is not null) await alongside;
             Add(application);
-            return Task.FromResult(current!.ETag);
+            return current!.ETag;
         }
 
         public Task<Versioned<PartnerApplication>?> GetAsync(string applicationId, CancellationToken ct) =>
             Task.FromResult(current?.Value.Id == applicationId ? current : null);
 
-        public Task<string> UpdateAsync(PartnerApplication application, string etag, ChangeSet changes, CancellationToken ct)
+        public async Task<string> UpdateAsync(PartnerApplication application, string etag, ChangeSet changes, CancellationToken ct, Task? alongside = null, TaskCompletionSource? committed = null)
         {
-            if (BeforeUpdate is { } before)
+            try
             {
-                BeforeUpdate = null;
-                if (before(current!.Value) is { } concurrent) current = new(concurrent, NextETag());
+                if (alongside is not null) await alongside;
+                if (BeforeUpdate is { } before)
+                {
+                    BeforeUpdate = null;
+                    if (before(current!.Value) is { } concurrent) current = new(concurrent, NextETag());
+                }
+                if (current!.ETag != etag) throw new PreconditionFailedException("Stale.");
+                current = new(application, NextETag());
             }
-            if (current!.ETag != etag) throw new PreconditionFailedException("Stale.");
-            current = new(application, NextETag());
-            return Task.FromResult(current.ETag);
+            catch (Exception ex)
+            {
+                committed?.TrySetException(ex);
+                throw;
+            }
+            committed?.TrySetResult();
+            return current.ETag;
         }
 
         public Task<Page<PartnerApplication>> ListAsync(string? assigneeId, ApplicationStatus? status, PageRequest page, CancellationToken ct) => throw new NotSupportedException();
