@@ -24,18 +24,35 @@ public sealed class CoalescedUpserts(TableClient table)
     public Task UpsertAsync(TableEntity entity, CancellationToken ct)
     {
         ArgumentNullException.ThrowIfNull(entity);
-        var pending = new Pending(entity, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
-        bool start;
+        return UpsertAllAsync([entity], ct);
+    }
+
+    /// <summary>
+    /// Upserts rows together: the rows of one partition join its queue at once, in order, so they go in one transaction (with whatever
+    /// else waits there; more than <see cref="PartitionWriter.MaxActions"/>, or a row key twice, splits them in order). Completes when all
+    /// are stored.
+    /// </summary>
+    public Task UpsertAllAsync(IReadOnlyList<TableEntity> entities, CancellationToken ct)
+    {
+        ArgumentNullException.ThrowIfNull(entities);
+        var done = new List<Task>(entities.Count);
+        var start = new List<string>();
         lock (lanes)
         {
-            if (!lanes.TryGetValue(entity.PartitionKey, out var lane)) lanes[entity.PartitionKey] = lane = new Lane();
-            lane.Queue.Add(pending);
-            start = !lane.Running;
-            lane.Running = true;
+            foreach (var entity in entities)
+            {
+                ArgumentNullException.ThrowIfNull(entity);
+                var pending = new Pending(entity, new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously));
+                if (!lanes.TryGetValue(entity.PartitionKey, out var lane)) lanes[entity.PartitionKey] = lane = new Lane();
+                lane.Queue.Add(pending);
+                if (!lane.Running) start.Add(entity.PartitionKey);
+                lane.Running = true;
+                done.Add(pending.Done.Task);
+            }
         }
         // The first writer of an idle partition starts its flush loop; the write itself is shared, so it is not cancelled with one caller.
-        if (start) _ = FlushAsync(entity.PartitionKey);
-        return pending.Done.Task.WaitAsync(ct);
+        foreach (var partition in start) _ = FlushAsync(partition);
+        return (done.Count == 1 ? done[0] : Task.WhenAll(done)).WaitAsync(ct);
     }
 
     private async Task FlushAsync(string partition)

@@ -3,6 +3,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using Azure.Messaging.ServiceBus;
 using Prm.Core.Outbox;
 using Prm.Storage.Outbox;
 
@@ -56,6 +57,92 @@ public sealed class MessageMappingTests
         json.RootElement.GetProperty("specversion").GetString().Should().Be("1.0");
         json.RootElement.GetProperty("data").GetProperty("tier").GetString().Should().Be("gold", "data is the event's payload as JSON, camelCase");
         json.RootElement.GetProperty("data").GetProperty("users").GetArrayLength().Should().Be(2);
+    }
+
+    private static IntegrationEvent EventNumber(int i) =>
+        IntegrationEvent.Create($"evt_{i:D32}", i % 2 == 0 ? "deal.submitted" : "deal.conflict_detected", new DateTimeOffset(2025, 3, 14, 9, 30, i, TimeSpan.Zero),
+            "deals/deal_1", i == 1 ? null : "ptn_1", $"corr-{i}", new { n = i });
+
+    [Fact]
+    public async Task Service_bus_publisher_sends_the_events_of_a_delivery_as_one_batch_in_order_each_message_mapped_as_alone()
+    {
+        var sender = new RecordingSender();
+        var publisher = new ServiceBusEventPublisher(sender);
+        var events = Enumerable.Range(0, 3).Select(EventNumber).ToList();
+
+        await publisher.PublishAllAsync(events, None);
+
+        sender.Single.Should().Be(0, "no event goes on its own");
+        var batch = sender.Batches.Should().ContainSingle("one send carries the delivery's events").Subject;
+        batch.Select(m => m.MessageId).Should().Equal(events.Select(e => e.Id), "event ids stay the message ids (duplicate detection) and keep their order");
+        for (var i = 0; i < events.Count; i++)
+        {
+            var alone = ServiceBusEventPublisher.ToMessage(events[i]);
+            batch[i].Subject.Should().Be(alone.Subject);
+            batch[i].CorrelationId.Should().Be(alone.CorrelationId);
+            batch[i].ContentType.Should().Be(alone.ContentType);
+            batch[i].ApplicationProperties.Should().BeEquivalentTo(alone.ApplicationProperties);
+            batch[i].Body.ToString().Should().Be(alone.Body.ToString(), "the body is the structured CloudEvent");
+            CloudEventEnvelope.Decode(batch[i].Body.ToMemory()).Id.Should().Be(events[i].Id);
+        }
+        batch[1].ApplicationProperties.Should().NotContainKey("partnerId");
+    }
+
+    [Fact]
+    public async Task Service_bus_publisher_sends_a_full_batch_and_goes_on_in_the_next_keeping_order()
+    {
+        var sender = new RecordingSender { Capacity = 2 };
+        var publisher = new ServiceBusEventPublisher(sender);
+        var events = Enumerable.Range(0, 5).Select(EventNumber).ToList();
+
+        await publisher.PublishAllAsync(events, None);
+
+        sender.Batches.Select(b => b.Count).Should().Equal(2, 2, 1);
+        sender.Batches.SelectMany(b => b).Select(m => m.MessageId).Should().Equal(events.Select(e => e.Id));
+    }
+
+    [Fact]
+    public async Task Service_bus_publisher_refuses_an_event_too_large_for_an_empty_batch_without_sending_it()
+    {
+        var sender = new RecordingSender { Capacity = 0 };
+        var publisher = new ServiceBusEventPublisher(sender);
+
+        var publish = () => publisher.PublishAllAsync([EventNumber(0), EventNumber(1)], None);
+
+        await publish.Should().ThrowAsync<InvalidOperationException>().WithMessage("*larger than a Service Bus message batch*");
+        sender.Batches.Should().BeEmpty();
+    }
+
+    /// <summary>A sender without a broker: batches are the model factory's, recorded when sent; at most <see cref="Capacity"/> messages a batch.</summary>
+    private sealed class RecordingSender : ServiceBusSender
+    {
+        private readonly Dictionary<ServiceBusMessageBatch, List<ServiceBusMessage>> stores = [];
+
+        public int Capacity { get; init; } = int.MaxValue;
+
+        public List<List<ServiceBusMessage>> Batches { get; } = [];
+
+        public int Single { get; private set; }
+
+        public override ValueTask<ServiceBusMessageBatch> CreateMessageBatchAsync(CancellationToken cancellationToken = default)
+        {
+            var store = new List<ServiceBusMessage>();
+            var batch = ServiceBusModelFactory.ServiceBusMessageBatch(256 * 1024, store, tryAddCallback: _ => store.Count < Capacity);
+            stores[batch] = store;
+            return ValueTask.FromResult(batch);
+        }
+
+        public override Task SendMessagesAsync(ServiceBusMessageBatch messageBatch, CancellationToken cancellationToken = default)
+        {
+            Batches.Add([.. stores[messageBatch]]);
+            return Task.CompletedTask;
+        }
+
+        public override Task SendMessageAsync(ServiceBusMessage message, CancellationToken cancellationToken = default)
+        {
+            Single++;
+            return Task.CompletedTask;
+        }
     }
 
     [Fact]

@@ -640,6 +640,94 @@ public sealed class OutboxTests
     }
 
     [Fact]
+    public async Task Events_of_a_commit_are_projected_one_by_one_then_logged_and_published_together_in_commit_order()
+    {
+        var f = await CreateAsync();
+        var events = Enumerable.Range(0, 3).Select(i => f.Event($"thing.e{i}", TimeSpan.FromSeconds(i))).ToArray();
+        var email = f.Email("bob@partner.example");
+        await f.CommitAsync([.. events, email]);
+        var log = new ConcurrentQueue<string>();
+        var publisher = new RecordingPublisher(log);
+        using var dispatcher = f.Dispatcher(publisher: publisher, projections: [new RecordingProjection("p", log), new RecordingBatchProjection("log", log)]);
+
+        await dispatcher.DeliverCommittedAsync(f.TakeWork(), None);
+
+        var ids = events.Select(e => e.Id).ToArray();
+        publisher.Batches.Should().ContainSingle("one publishing call carries the commit's events").Which.Should().Equal(ids);
+        log.Should().Equal([
+            .. ids.SelectMany(id => new[] { $"p:{id}", $"log:{id}" }),
+            $"log-all:{string.Join(",", ids)}",
+            .. ids.Select(id => $"publish:{id}")]);
+        (await f.Mailbox.ListAsync("bob@partner.example", 10, None)).Should().ContainSingle("the commit's email is still sent");
+        (await f.OutboxRowsAsync()).Should().BeEmpty();
+        (await f.PointersAsync()).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_projection_failing_on_a_later_event_publishes_the_earlier_ones_and_keeps_it_and_the_rest_for_the_retry()
+    {
+        var f = await CreateAsync();
+        var first = f.Event("thing.first");
+        var second = f.Event("thing.second", TimeSpan.FromSeconds(1));
+        var third = f.Event("thing.third", TimeSpan.FromSeconds(2));
+        await f.CommitAsync(first, second, third);
+        var log = new ConcurrentQueue<string>();
+        var publisher = new RecordingPublisher(log);
+        var failing = new FailingOnProjection(second.Id);
+        using var dispatcher = f.Dispatcher(publisher: publisher, projections: [failing]);
+
+        await dispatcher.DeliverCommittedAsync(f.TakeWork(), None);
+
+        publisher.Batches.Should().ContainSingle().Which.Should().Equal([first.Id], "the event before the failed one is complete");
+        (await f.OutboxRowAsync(second)).GetInt32("Attempts").Should().Be(1);
+        (await f.OutboxRowAsync(third)).GetInt32("Attempts").Should().Be(0);
+        (await f.PointerAsync(first)).Should().BeNull();
+
+        failing.FailId = null;
+        f.S.Clock.Advance(TimeSpan.FromMinutes(1));
+        (await dispatcher.SweepAsync(None)).Should().Be(2);
+        log.Should().Equal([$"publish:{first.Id}", $"publish:{second.Id}", $"publish:{third.Id}"], "subscribers see the commit's events once each, in order");
+        (await f.PointersAsync()).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task A_failed_batch_publish_is_recorded_on_its_first_event_and_the_retry_publishes_the_batch_again_with_the_same_ids()
+    {
+        var f = await CreateAsync();
+        var first = f.Event("thing.first");
+        var second = f.Event("thing.second", TimeSpan.FromSeconds(1));
+        await f.CommitAsync(first, second);
+        var log = new ConcurrentQueue<string>();
+        var publisher = new RecordingPublisher(log) { FailId = second.Id };
+        using var dispatcher = f.Dispatcher(publisher: publisher);
+
+        await dispatcher.DeliverCommittedAsync(f.TakeWork(), None);
+        (await f.OutboxRowAsync(first)).GetInt32("Attempts").Should().Be(1, "the batch failed as a whole: its first event carries the failure");
+        (await f.PointerAsync(second)).Should().NotBeNull();
+
+        publisher.FailId = null;
+        f.S.Clock.Advance(TimeSpan.FromMinutes(1));
+        (await dispatcher.SweepAsync(None)).Should().Be(2);
+        log.Should().Equal([$"publish:{first.Id}", $"publish:{first.Id}", $"publish:{second.Id}"],
+            "the part of the batch that went out goes again with the same id (the broker drops it), and order holds");
+        (await f.OutboxRowsAsync()).Should().BeEmpty();
+    }
+
+    [Fact]
+    public async Task The_development_event_sink_stores_a_batch_in_one_round_trip_listed_newest_first()
+    {
+        var f = await CreateAsync();
+        var events = Enumerable.Range(0, 4).Select(i => f.Event($"thing.e{i}").ReadEvent()).ToArray();
+
+        var box = StorageCalls.BeginScope();
+        await f.Events.PublishAllAsync(events, None);
+
+        box.Value.Should().Be(1, "the events of one delivery go in one transaction");
+        (await f.Events.ListAsync(10, None)).Select(e => e.Id).Should().Equal(Enumerable.Reverse(events).Select(e => e.Id));
+        (await f.Events.ListCloudEventsAsync(10, None)).Select(c => c.GetProperty("id").GetString()).Should().Equal(Enumerable.Reverse(events).Select(e => e.Id));
+    }
+
+    [Fact]
     public async Task A_failing_projection_keeps_the_event_unpublished_for_a_retry()
     {
         var f = await CreateAsync();
@@ -732,6 +820,14 @@ public sealed class OutboxTests
         }
     }
 
+    private sealed class FailingOnProjection(string failId) : IOutboxProjection
+    {
+        public string? FailId { get; set; } = failId;
+
+        public Task ApplyAsync(IntegrationEvent e, CancellationToken ct) =>
+            e.Id == FailId ? throw new InvalidOperationException("projection failed") : Task.CompletedTask;
+    }
+
     private sealed class RecordingProjection(string name, ConcurrentQueue<string> log) : IOutboxProjection
     {
         public bool Fail { get; set; }
@@ -744,9 +840,35 @@ public sealed class OutboxTests
         }
     }
 
+    /// <summary>Takes the events of a delivery together (as the webhook event log does) and records each call.</summary>
+    private sealed class RecordingBatchProjection(string name, ConcurrentQueue<string> log) : IOutboxBatchProjection
+    {
+        public Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
+        {
+            log.Enqueue($"{name}:{e.Id}");
+            return Task.CompletedTask;
+        }
+
+        public Task ApplyAllAsync(IReadOnlyList<IntegrationEvent> events, CancellationToken ct)
+        {
+            log.Enqueue($"{name}-all:{string.Join(",", events.Select(e => e.Id))}");
+            return Task.CompletedTask;
+        }
+    }
+
     private sealed class RecordingPublisher(ConcurrentQueue<string> log) : IEventPublisher
     {
         private readonly ConcurrentQueue<string> attempts = new();
+        private readonly ConcurrentQueue<string[]> batches = new();
+
+        /// <summary>The events of each publishing call, in order.</summary>
+        public IReadOnlyList<string[]> Batches => batches.ToArray();
+
+        public async Task PublishAllAsync(IReadOnlyList<IntegrationEvent> events, CancellationToken ct)
+        {
+            batches.Enqueue(events.Select(e => e.Id).ToArray());
+            foreach (var e in events) await PublishAsync(e, ct);
+        }
 
         public string? FailId { get; set; }
 

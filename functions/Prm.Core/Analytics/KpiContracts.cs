@@ -16,8 +16,12 @@ public interface IKpiStore
     /// the difference from the stored contribution, in one transaction with it and the fact rows. Exact under redelivery (the same facts
     /// change nothing) and under late delivery (a contribution stored from a newer <paramref name="version"/> is kept).
     /// </summary>
+    /// <param name="likelyChanged">
+    /// The caller expects the facts to differ from the stored ones (a deal's submission or decision): the buckets the facts touch are then
+    /// read side by side with the contribution instead of after it. Only what is read changes, never what is written.
+    /// </param>
     /// <exception cref="PreconditionFailedException">When the partner's buckets stayed contended past the retries.</exception>
-    Task ApplyAsync(string partnerId, string subjectKey, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct);
+    Task ApplyAsync(string partnerId, string subjectKey, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct, bool likelyChanged = false);
 
     /// <summary>Point reads of bucket rows (rows that do not exist are absent).</summary>
     Task<IReadOnlyDictionary<string, KpiBucket>> ReadAsync(string partnerId, IReadOnlyCollection<string> rows, CancellationToken ct);

@@ -184,6 +184,17 @@ public static class KpiFactRules
     /// it was created Active without one), first deal on its first registration (with the hours from activation).
     /// <paramref name="firstDeal"/> stands in while the partner record does not yet carry its first registration.
     /// </summary>
+    /// <summary>
+    /// Whether an event leaves the partner's funnel contribution as it is, so the projection need not touch it: a registration
+    /// (<c>deal.submitted</c>) after the one the record already carries as its first. Only the first registration is a funnel fact, and the
+    /// record's first registration was applied from its own event, earlier in the partner's order; a redelivery of that event is not left alone.
+    /// </summary>
+    public static bool LeavesFunnelAlone(string eventType, DateTimeOffset occurredAt, Partners.Partner partner)
+    {
+        ArgumentNullException.ThrowIfNull(partner);
+        return eventType == Deals.DealEvents.Submitted && partner.FirstDealRegisteredAt is { } first && first < occurredAt;
+    }
+
     public static IReadOnlyList<KpiFact> OfPartner(Partners.Partner partner, AnalyticsCalendar calendar, DateTimeOffset? firstDeal = null)
     {
         ArgumentNullException.ThrowIfNull(partner);

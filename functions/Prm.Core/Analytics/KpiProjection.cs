@@ -21,7 +21,9 @@ public sealed class KpiProjection(IKpiStore store, Partners.IPartnerStore partne
             if (e.Type is Partners.PartnerEvents.CreatedType or Partners.PartnerEvents.UpdatedType or DealEvents.Submitted && e.PartnerId is { } funnelPartnerId)
             {
                 // The activation funnel: from the partner record (a first registration stands in until the record carries it).
-                if (await partners.GetAsync(funnelPartnerId, ct) is { } partner)
+                // A registration moves the funnel only as the partner's first: once the record carries an earlier first registration
+                // (stamped from that registration's own event, delivered before this one in the partition's order), it changes no fact.
+                if (await partners.GetAsync(funnelPartnerId, ct) is { } partner && !KpiFactRules.LeavesFunnelAlone(e.Type, e.OccurredAt, partner.Value))
                 {
                     var firstDeal = e.Type == DealEvents.Submitted ? e.OccurredAt : (DateTimeOffset?)null;
                     var version = Math.Max(partner.Value.UpdatedAt.UtcTicks, e.OccurredAt.UtcTicks);
@@ -55,7 +57,9 @@ public sealed class KpiProjection(IKpiStore store, Partners.IPartnerStore partne
             {
                 var data = e.Data.Deserialize<DealEvents.DealData>(OutboxJson.Options)!;
                 if (!data.Latest || data.Deal.Status == nameof(DealStatus.Draft)) return;
-                await store.ApplyAsync(data.Deal.PartnerId, SubjectKey(data.Deal.Id), data.Deal.UpdatedAt.UtcTicks, KpiFactRules.OfDeal(data.Deal, calendar), ct);
+                // A submission or a decision changes the deal's facts: its buckets are read beside its contribution.
+                var changes = e.Type is DealEvents.Submitted or DealEvents.Approved or DealEvents.Rejected or DealEvents.Won or DealEvents.Lost;
+                await store.ApplyAsync(data.Deal.PartnerId, SubjectKey(data.Deal.Id), data.Deal.UpdatedAt.UtcTicks, KpiFactRules.OfDeal(data.Deal, calendar), ct, likelyChanged: changes);
             }
             else if (LeadEvents.All.Contains(e.Type, StringComparer.Ordinal))
             {

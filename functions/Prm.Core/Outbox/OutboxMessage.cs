@@ -47,6 +47,16 @@ public interface IEmailGate
 public interface IEventPublisher
 {
     Task PublishAsync(IntegrationEvent e, CancellationToken ct);
+
+    /// <summary>
+    /// Publishes the events of one outbox delivery in their order, in as few calls as the transport allows (one batch): each keeps its own
+    /// id (the message id a broker deduplicates by), so a redelivered batch adds nothing. A failure may leave a prefix published; the outbox
+    /// then publishes them all again, which the ids make harmless.
+    /// </summary>
+    async Task PublishAllAsync(IReadOnlyList<IntegrationEvent> events, CancellationToken ct)
+    {
+        foreach (var e in events) await PublishAsync(e, ct);
+    }
 }
 
 /// <summary>Sends email (SendGrid in Azure, the dev mail outbox locally).</summary>
@@ -65,6 +75,15 @@ public sealed class TransientDeliveryException(string message, TimeSpan? retryAf
 public interface IOutboxProjection
 {
     Task ApplyAsync(IntegrationEvent e, CancellationToken ct);
+}
+
+/// <summary>
+/// A projection that also takes the events of one outbox delivery together, after each was applied on its own and before they are
+/// published, so it can write them in one call (the webhook event log). Idempotent like every projection: a delivery may come again.
+/// </summary>
+public interface IOutboxBatchProjection : IOutboxProjection
+{
+    Task ApplyAllAsync(IReadOnlyList<IntegrationEvent> events, CancellationToken ct);
 }
 
 public static class OutboxJson

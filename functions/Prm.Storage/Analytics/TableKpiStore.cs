@@ -22,14 +22,19 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
 
     private TableClient Table => tables.Analytics;
 
-    public async Task ApplyAsync(string partnerId, string subjectKey, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct)
+    public async Task ApplyAsync(string partnerId, string subjectKey, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct, bool likelyChanged = false)
     {
         var contributionRow = ContributionPrefix + subjectKey;
         try
         {
             await ReadDecideCommit.RunAsync(async _ =>
             {
+                // Expected to change: the buckets of the new facts are read beside the contribution (a new registration touches exactly
+                // those); buckets only the stored facts touch are read after it.
+                var earlyRows = likelyChanged ? KpiFactRules.Delta([], facts).Keys.ToHashSet(StringComparer.Ordinal) : [];
+                var early = ReadEntitiesAsync(partnerId, earlyRows, ct);
                 var found = await Table.GetEntityIfExistsAsync<TableEntity>(partnerId, contributionRow, cancellationToken: ct);
+                var buckets = await early;
                 var stored = found.HasValue ? found.Value : null;
                 if (stored?.GetInt64("Version") is { } storedVersion && storedVersion > version) return; // an older event, delivered late
                 var before = stored is null ? [] : JsonSerializer.Deserialize<List<KpiFact>>(stored.GetString("Body"), Json)!;
@@ -45,7 +50,7 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
                     return;
                 }
                 var delta = KpiFactRules.Delta(before, facts);
-                var buckets = await ReadEntitiesAsync(partnerId, delta.Keys.ToList(), ct);
+                foreach (var (row, entity) in await ReadEntitiesAsync(partnerId, delta.Keys.Where(row => !earlyRows.Contains(row)).ToList(), ct)) buckets[row] = entity;
                 var actions = new List<TableTransactionAction>();
                 var contribution = new TableEntity(partnerId, contributionRow) { ["Body"] = JsonSerializer.Serialize(facts, Json), ["Version"] = version };
                 actions.Add(stored is null ? new(TableTransactionActionType.Add, contribution) : new(TableTransactionActionType.UpdateReplace, contribution, stored.ETag));

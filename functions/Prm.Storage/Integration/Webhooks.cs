@@ -269,17 +269,22 @@ public sealed class WebhookQueue(PrmTables tables, TimeProvider clock)
         foreach (var lane in lanes) await WakeAsync(webhookId, lane, ct);
     }
 
-    /// <summary>Keeps the event for replay (partition by hour; idempotent by id).</summary>
-    internal Task LogAsync(IntegrationEvent e, CancellationToken ct) =>
+    /// <summary>
+    /// Keeps the events of one delivery for replay, in their order (partition by hour): the rows of one partition go in one transaction.
+    /// </summary>
+    internal Task LogAllAsync(IReadOnlyList<IntegrationEvent> events, CancellationToken ct)
+    {
+        var now = clock.GetUtcNow();
         // Coalesced: the log's hour partition is written by every delivery lane, so events logged while a write is in flight go together.
-        tables.Coalesced(tables.EventLog).UpsertAsync(new TableEntity(e.OccurredAt.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture),
+        return tables.Coalesced(tables.EventLog).UpsertAllAsync(events.Select(e => new TableEntity(e.OccurredAt.UtcDateTime.ToString("yyyyMMddHH", System.Globalization.CultureInfo.InvariantCulture),
             // Events of one commit share their instant: the fan-out's sequence keeps their commit order (a second fan-out of the same event
             // after a failure logs it again; a replay then sends it twice with the same id, which receivers deduplicate).
-            e.OccurredAt.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + "|" + Sequence(clock.GetUtcNow()) + "|" + e.Id)
+            e.OccurredAt.UtcTicks.ToString("D19", System.Globalization.CultureInfo.InvariantCulture) + "|" + Sequence(now) + "|" + e.Id)
         {
             ["Type"] = e.Type,
             ["Event"] = JsonSerializer.Serialize(e, OutboxJson.Options),
-        }, ct);
+        }).ToList(), ct);
+    }
 
     /// <summary>The logged events since the instant, oldest first (one partition query per hour).</summary>
     internal async IAsyncEnumerable<IntegrationEvent> EventLogSinceAsync(DateTimeOffset since, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
@@ -302,11 +307,13 @@ public sealed class WebhookQueue(PrmTables tables, TimeProvider clock)
 /// The outbox projection of webhooks: logs every event for replay and queues it for each active subscription that wants it. It runs in the
 /// outbox's delivery, which keeps commit order per partition (a subject lives in one partition), so queue order is commit order per subject.
 /// </summary>
-public sealed class WebhookFanOut(WebhookQueue queue) : IOutboxProjection
+public sealed class WebhookFanOut(WebhookQueue queue) : IOutboxBatchProjection
 {
+    /// <summary>Logs the events of one delivery for replay, together (one write per hour partition).</summary>
+    public Task ApplyAllAsync(IReadOnlyList<IntegrationEvent> events, CancellationToken ct) => queue.LogAllAsync(events, ct);
+
     public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
     {
-        await queue.LogAsync(e, ct);
         foreach (var s in await queue.SubscriptionsAsync(ct))
         {
             if (s.Active && s.Wants(e.Type)) await queue.EnqueueAsync(s, e, replay: false, idempotent: true, ct);

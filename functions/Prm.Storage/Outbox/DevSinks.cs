@@ -59,18 +59,30 @@ public sealed class DevEventSink(PrmTables tables, TimeProvider clock, CloudEven
     /// </summary>
     public Func<IntegrationEvent, bool>? Refuse { get; set; }
 
-    public async Task PublishAsync(IntegrationEvent e, CancellationToken ct)
+    public Task PublishAsync(IntegrationEvent e, CancellationToken ct) => PublishAllAsync([e], ct);
+
+    /// <summary>The events of one delivery as rows of the one "event" partition, stored together (one transaction, as a Service Bus batch).</summary>
+    public async Task PublishAllAsync(IReadOnlyList<IntegrationEvent> events, CancellationToken ct)
     {
-        if (Refuse?.Invoke(e) == true) throw new InvalidOperationException($"The development event sink refuses {e.Type} of {e.Subject} (fault injection).");
-        var entity = new TableEntity("event", KeyEncoding.Inverted(clock.GetUtcNow()) + "|" + e.Id)
+        // As a broker refuses a whole batch: nothing of it is stored.
+        if (events.FirstOrDefault(e => Refuse?.Invoke(e) == true) is { } refused)
+        {
+            throw new InvalidOperationException($"The development event sink refuses {refused.Type} of {refused.Subject} (fault injection).");
+        }
+        var now = clock.GetUtcNow();
+        // Coalesced, as every delivery lane writes the one "event" partition.
+        // A tick apart, so the newest-first listing shows the batch in reverse publishing order, as single publishes would be.
+        await tables.Coalesced(tables.DevEvents).UpsertAllAsync(events.Select((e, i) => Row(e, now.AddTicks(i))).ToList(), ct);
+    }
+
+    private TableEntity Row(IntegrationEvent e, DateTimeOffset now) =>
+        new("event", KeyEncoding.Inverted(now) + "|" + e.Id)
         {
             ["EventId"] = e.Id, ["Type"] = e.Type, ["Subject"] = e.Subject, ["PartnerId"] = e.PartnerId, ["OccurredAt"] = e.OccurredAt,
             ["Body"] = JsonSerializer.Serialize(e, OutboxJson.Options),
             // The envelope exactly as Service Bus would carry it (structured CloudEvent), for the catalog check and for a look.
             ["CloudEvent"] = System.Text.Encoding.UTF8.GetString((envelope ?? CloudEventEnvelope.Default).Encode(e).Span),
         };
-        await tables.Coalesced(tables.DevEvents).UpsertAsync(entity, ct);
-    }
 
     /// <summary>The published CloudEvents (structured JSON), newest first.</summary>
     public async Task<IReadOnlyList<JsonElement>> ListCloudEventsAsync(int limit, CancellationToken ct)

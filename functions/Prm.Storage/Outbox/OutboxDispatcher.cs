@@ -75,6 +75,7 @@ public sealed class OutboxDispatcher(
     : BackgroundService
 {
     private readonly IReadOnlyList<IWorkflowProjection> workflowProjections = projections.OfType<IWorkflowProjection>().ToList();
+    private readonly IReadOnlyList<IOutboxBatchProjection> batchProjections = projections.OfType<IOutboxBatchProjection>().ToList();
 
     /// <summary>Whether delivering the message now would need a workflow client that this call does not have.</summary>
     private bool NeedsWorkflowClient(OutboxMessage message)
@@ -167,6 +168,8 @@ public sealed class OutboxDispatcher(
         // claimed on its own from a fresh read, and what the other holds is left to it.
         var claimedAll = own > 0 && await ClaimCommittedAsync(work, own, ct);
         var table = tables.Service.GetTableClient(work.Table);
+        // Events projected but not yet published: the commit's events go to the batch projections and the publisher together, in order.
+        var projected = new List<(OutboxMessage Message, IntegrationEvent Event)>();
         try
         {
             // Events first, in commit order (a workflow waiting on one hears of it without waiting for emails), then the emails, which
@@ -174,6 +177,7 @@ public sealed class OutboxDispatcher(
             foreach (var i in Enumerable.Range(0, own).OrderBy(i => work.Messages[i].Kind == OutboxKind.Email ? 1 : 0))
             {
                 var message = work.Messages[i];
+                if (message.Kind == OutboxKind.Email && !await PublishProjectedAsync()) return;
                 if (!claimedAll)
                 {
                     var found = await table.GetEntityIfExistsAsync<TableEntity>(work.Partition, OutboxRows.OutboxPrefix + message.Id, cancellationToken: ct);
@@ -181,25 +185,49 @@ public sealed class OutboxDispatcher(
                     if (!await TryClaimAsync(table, found.Value!, ct))
                     {
                         if (message.Kind == OutboxKind.Email) continue;
+                        await PublishProjectedAsync();
                         return; // an event the other holds: the later ones wait for it (the other delivers them, or the sweep)
                     }
                 }
                 try
                 {
-                    await DeliverAsync(message, ct);
+                    if (message.Kind == OutboxKind.Email) await DeliverAsync(message, ct);
+                    else projected.Add((message, await ProjectAsync(message, ct)));
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
+                    // The events before it are complete: they are published; it and the later ones wait for the retry.
+                    await PublishProjectedAsync();
                     await RecordFailureAsync(work.Table, work.Partition, message, ex, ct);
                     return;
                 }
-                delivered.Add(message.Id);
+                if (message.Kind == OutboxKind.Email) delivered.Add(message.Id);
             }
+            if (!await PublishProjectedAsync()) return;
             if (own < work.Messages.Count) await HandOffAsync(work, own, ct);
         }
         finally
         {
             if (delivered.Count > 0) await RemoveAsync(work.Table, work.Partition, delivered, CancellationToken.None);
+        }
+
+        // Publishes the projected events as one batch; a failure is recorded on the first of them (the sweep retries them all, in order).
+        async Task<bool> PublishProjectedAsync()
+        {
+            if (projected.Count == 0) return true;
+            try
+            {
+                await PublishAsync(projected, ct);
+            }
+            catch (Exception ex) when (!ct.IsCancellationRequested)
+            {
+                await RecordFailureAsync(work.Table, work.Partition, projected[0].Message, ex, ct);
+                projected.Clear();
+                return false;
+            }
+            delivered.AddRange(projected.Select(p => p.Message.Id));
+            projected.Clear();
+            return true;
         }
     }
 
@@ -501,6 +529,12 @@ public sealed class OutboxDispatcher(
 
     private async Task DeliverAsync(OutboxMessage message, CancellationToken ct)
     {
+        if (message.Kind == OutboxKind.Event)
+        {
+            var e = await ProjectAsync(message, ct);
+            await PublishAsync([(message, e)], ct);
+            return;
+        }
         // The request's correlation id follows its messages: what a projection commits (events, emails, workflow starts) carries it on,
         // and the delivery is a span of the request's trace (Prm.Telemetry).
         var previous = Prm.Core.Common.Correlation.Id;
@@ -508,25 +542,72 @@ public sealed class OutboxDispatcher(
         using var activity = Prm.Core.Common.PrmTelemetry.StartFromCorrelation("outbox.deliver " + message.Type, message.CorrelationId,
             System.Diagnostics.ActivityKind.Consumer);
         activity?.SetTag("prm.outbox.message_id", message.Id);
-        activity?.SetTag("prm.outbox.kind", message.Kind.ToString().ToLowerInvariant());
+        activity?.SetTag("prm.outbox.kind", "email");
         try
         {
-            if (message.Kind == OutboxKind.Email)
-            {
-                // The notification rules (own actions, preferences and digests, unsubscribe links) decide what is sent now.
-                var email = message.ReadEmail();
-                var prepared = gate is null ? email : await gate.PrepareAsync(message.Id, email, message.CreatedAt, message.PartnerId, ct);
-                if (prepared is not null) await sender.SendAsync(message.Id, prepared, ct);
-                else activity?.SetTag("prm.outbox.email_withheld", true);
-            }
-            else
-            {
-                var e = message.ReadEvent();
-                activity?.SetTag("prm.subject", e.Subject);
-                foreach (var projection in projections) await projection.ApplyAsync(e, ct);
-                await publisher.PublishAsync(e, ct);
-            }
-            OutboxMetrics.CountDelivered(message.Kind.ToString().ToLowerInvariant());
+            // The notification rules (own actions, preferences and digests, unsubscribe links) decide what is sent now.
+            var email = message.ReadEmail();
+            var prepared = gate is null ? email : await gate.PrepareAsync(message.Id, email, message.CreatedAt, message.PartnerId, ct);
+            if (prepared is not null) await sender.SendAsync(message.Id, prepared, ct);
+            else activity?.SetTag("prm.outbox.email_withheld", true);
+            OutboxMetrics.CountDelivered("email");
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+        finally
+        {
+            Prm.Core.Common.Correlation.Id = previous;
+        }
+    }
+
+    /// <summary>Applies the projections to an event (each projection in registration order); returns the event, ready to publish.</summary>
+    private async Task<IntegrationEvent> ProjectAsync(OutboxMessage message, CancellationToken ct)
+    {
+        // The request's correlation id follows its messages: what a projection commits (events, emails, workflow starts) carries it on,
+        // and the delivery is a span of the request's trace (Prm.Telemetry).
+        var previous = Prm.Core.Common.Correlation.Id;
+        Prm.Core.Common.Correlation.Id = message.CorrelationId ?? previous;
+        using var activity = Prm.Core.Common.PrmTelemetry.StartFromCorrelation("outbox.deliver " + message.Type, message.CorrelationId,
+            System.Diagnostics.ActivityKind.Consumer);
+        activity?.SetTag("prm.outbox.message_id", message.Id);
+        activity?.SetTag("prm.outbox.kind", "event");
+        try
+        {
+            var e = message.ReadEvent();
+            activity?.SetTag("prm.subject", e.Subject);
+            foreach (var projection in projections) await projection.ApplyAsync(e, ct);
+            return e;
+        }
+        catch (Exception ex)
+        {
+            activity?.SetStatus(System.Diagnostics.ActivityStatusCode.Error, ex.Message);
+            throw;
+        }
+        finally
+        {
+            Prm.Core.Common.Correlation.Id = previous;
+        }
+    }
+
+    /// <summary>
+    /// Publishes projected events of one partition, in commit order: the batch projections take them together (the webhook event log),
+    /// then the publisher in one call (a Service Bus message batch). Ids stay those of the events, so publishing them again adds nothing.
+    /// </summary>
+    private async Task PublishAsync(IReadOnlyList<(OutboxMessage Message, IntegrationEvent Event)> events, CancellationToken ct)
+    {
+        var previous = Prm.Core.Common.Correlation.Id;
+        Prm.Core.Common.Correlation.Id = events[0].Message.CorrelationId ?? previous;
+        using var activity = Prm.Core.Common.PrmTelemetry.StartFromCorrelation("outbox.publish", events[0].Message.CorrelationId, System.Diagnostics.ActivityKind.Producer);
+        activity?.SetTag("prm.outbox.events", events.Count);
+        try
+        {
+            var list = events.Select(p => p.Event).ToList();
+            foreach (var projection in batchProjections) await projection.ApplyAllAsync(list, ct);
+            await publisher.PublishAllAsync(list, ct);
+            foreach (var _ in list) OutboxMetrics.CountDelivered("event");
         }
         catch (Exception ex)
         {

@@ -143,6 +143,26 @@ public class KpiFactTests
     }
 
     [Fact]
+    public void Only_a_registration_after_the_partners_recorded_first_one_leaves_the_funnel_alone()
+    {
+        var first = new DateTimeOffset(2026, 3, 4, 14, 0, 0, TimeSpan.Zero);
+        var partner = new Prm.Core.Partners.Partner
+        {
+            Id = "ptn_" + new string('4', 32), Name = "P", Domain = "p.example", Status = Prm.Core.Partners.PartnerStatus.Active,
+            Tier = Prm.Core.Partners.PartnerTier.Silver, Type = Prm.Core.Partners.PartnerType.Reseller, Country = "DE", Region = "emea",
+            CreatedAt = first.AddDays(-3), UpdatedAt = first, FirstDealRegisteredAt = first,
+        };
+
+        KpiFactRules.LeavesFunnelAlone(DealEvents.Submitted, first.AddMinutes(1), partner).Should().BeTrue("a second registration changes no funnel fact");
+        KpiFactRules.LeavesFunnelAlone(DealEvents.Submitted, first, partner).Should().BeFalse("the first registration's own event (redelivered) still applies it");
+        KpiFactRules.LeavesFunnelAlone(DealEvents.Submitted, first.AddMinutes(1), partner with { FirstDealRegisteredAt = null })
+            .Should().BeFalse("without a recorded first registration this one may be it");
+        KpiFactRules.LeavesFunnelAlone(Prm.Core.Partners.PartnerEvents.UpdatedType, first.AddMinutes(1), partner).Should().BeFalse("a change of the partner may move it");
+        // Whether left alone or not, the funnel's facts are the same: the recorded first registration wins over the event's.
+        KpiFactRules.OfPartner(partner, Utc, firstDeal: first.AddMinutes(1)).Should().Equal(KpiFactRules.OfPartner(partner, Utc));
+    }
+
+    [Fact]
     public void A_certification_counts_on_its_earning_day_until_it_is_revoked()
     {
         var earned = new DateTimeOffset(2026, 5, 31, 23, 30, 0, TimeSpan.Zero);

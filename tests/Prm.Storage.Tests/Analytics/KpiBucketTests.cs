@@ -127,4 +127,56 @@ public sealed class KpiBucketTests
 
         (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 1 });
     }
+
+    [Fact]
+    public async Task A_registration_reads_its_buckets_beside_its_contribution_and_counts_exactly_what_reading_after_it_counts()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableKpiStore(s.Tables);
+        var partnerId = Ids.New("ptn");
+        KpiFact Fact(string metric, int day, string subject) => new(metric, new DateOnly(2026, 9, day), "cloud-backup", subject, "");
+        await store.ApplyAsync(partnerId, "deal_a", 1, [Fact(KpiMetrics.Submitted, 20, "deal_a")], CancellationToken.None, likelyChanged: true);
+
+        var box = StorageCalls.BeginScope();
+        await store.ApplyAsync(partnerId, "deal_b", 1, [Fact(KpiMetrics.Submitted, 21, "deal_b")], CancellationToken.None, likelyChanged: true);
+        box.Value.Should().Be(6, "the contribution, the day, month, year and all-time buckets, then one transaction");
+        box.CriticalPath.Should().Be(2, "the five reads go side by side: " + string.Join("; ", box.Describe()));
+
+        // The stored facts touch a bucket the new ones do not (the day moved): it is read after the contribution and corrected too.
+        await store.ApplyAsync(partnerId, "deal_b", 2, [Fact(KpiMetrics.Submitted, 22, "deal_b")], CancellationToken.None, likelyChanged: true);
+        await store.ApplyAsync(partnerId, "deal_b", 2, [Fact(KpiMetrics.Submitted, 22, "deal_b")], CancellationToken.None, likelyChanged: true); // redelivered
+
+        (await CountersAsync(store, partnerId, "d|20260921")).Should().BeEmpty();
+        (await CountersAsync(store, partnerId, "d|20260922")).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 1 });
+        (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 2 });
+        (await store.RecountAsync(partnerId, CancellationToken.None)).Corrected.Should().Be(0, "the buckets equal the sum of the contributions");
+    }
+
+    [Fact]
+    public async Task A_registration_after_the_partners_first_one_leaves_the_funnel_contribution_untouched_and_the_first_ones_redelivery_does_not()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableKpiStore(s.Tables);
+        var projection = new KpiProjection(store, s.Store, new Prm.Storage.Onboarding.TableApplicationStore(s.Tables, s.Writer, s.Clock, NullLogger<Prm.Storage.Onboarding.TableApplicationStore>.Instance), new Prm.Storage.Mdf.TableMdfStore(s.Tables, s.Writer, NullLogger<Prm.Storage.Mdf.TableMdfStore>.Instance), Utc);
+        var partner = Make.Partner() with { CreatedAt = Submitted.AddDays(-2), UpdatedAt = Submitted.AddDays(-2) };
+        await s.CreateAsync(partner);
+        var first = Deal(partner.Id, DealStatus.UnderReview, Submitted);
+        await projection.ApplyAsync(Event(DealEvents.Submitted, first), CancellationToken.None);
+        var funnelRow = "c|" + KpiProjection.SubjectKey(partner.Id);
+        var funnel = (await s.Tables.Analytics.GetEntityAsync<TableEntity>(partner.Id, funnelRow)).Value;
+        (await CountersAsync(store, partner.Id, KpiRows.Total)).Should().ContainKey("none|partnersFirstDeal");
+        // The checklist stamps the first registration on the record (from the same event).
+        var stored = (await s.Store.GetAsync(partner.Id, CancellationToken.None))!;
+        await s.Store.UpdateAsync(stored.Value with { FirstDealRegisteredAt = Submitted }, stored.ETag, new Prm.Core.Partners.ChangeSet([], []), CancellationToken.None);
+
+        var second = Deal(partner.Id, DealStatus.UnderReview, Submitted.AddHours(1)) with { SubmittedAt = Submitted.AddHours(1) };
+        await projection.ApplyAsync(Event(DealEvents.Submitted, second), CancellationToken.None);
+        (await s.Tables.Analytics.GetEntityAsync<TableEntity>(partner.Id, funnelRow)).Value.ETag.Should().Be(funnel.ETag, "a second registration cannot move the funnel");
+        await projection.ApplyAsync(Event(DealEvents.Submitted, first), CancellationToken.None); // the first one's event, redelivered
+
+        var total = await CountersAsync(store, partner.Id, KpiRows.Total);
+        total["none|partnersFirstDeal"].Should().Be(1);
+        total["cloud-backup|registrationsSubmitted"].Should().Be(2);
+        (await store.RecountAsync(partner.Id, CancellationToken.None)).Corrected.Should().Be(0);
+    }
 }
