@@ -60,11 +60,15 @@ public sealed class Azurite : IAsyncDisposable
         var root = RepositoryRoot();
         var script = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script)) await InstallAsync(root, script, log, ct);
-        var arguments = new List<string>
-        {
+        var arguments = new List<string>();
+        // In memory, nothing outlives the process that started it: the emulator exits when that process is gone (killed included).
+        var watchdog = Path.Combine(root, "functions", "Prm.DevHost", "azurite-exit-with-parent.cjs");
+        if (location is null && File.Exists(watchdog)) arguments.AddRange(["--require", watchdog]);
+        arguments.AddRange(
+        [
             script, "--blobHost", "127.0.0.1", "--blobPort", blobPort.ToString(), "--queueHost", "127.0.0.1", "--queuePort", queuePort.ToString(),
             "--tableHost", "127.0.0.1", "--tablePort", tablePort.ToString(), "--skipApiVersionCheck", "--loose", "--silent",
-        };
+        ]);
         if (location is null)
         {
             arguments.Add("--inMemoryPersistence");
@@ -76,6 +80,7 @@ public sealed class Azurite : IAsyncDisposable
         }
         var info = new ProcessStartInfo("node") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        info.Environment["PRM_AZURITE_PARENT_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         azurite.process = Process.Start(info) ?? throw new InvalidOperationException("node could not be started.");
         azurite.process.OutputDataReceived += (_, _) => { };
         azurite.process.ErrorDataReceived += (_, e) => { if (!string.IsNullOrWhiteSpace(e.Data)) log?.Invoke("azurite: " + e.Data); };
