@@ -10,6 +10,15 @@ public sealed class PartitionWriter(OutboxPointers pointers)
 {
     public const int MaxActions = 100;
 
+    /// <summary>A wait between the pointers' write and the transaction after which the pointers are written again (below any sweep grace in use, 2 s in the tests).</summary>
+    public static readonly TimeSpan PointerRefreshAfter = TimeSpan.FromSeconds(1);
+
+    private static async Task<TimeSpan> MarkedAtAsync(Task mark, System.Diagnostics.Stopwatch clock)
+    {
+        await mark;
+        return clock.Elapsed;
+    }
+
     /// <summary>Submits the actions plus the change set's rows; returns the ETags of the given actions, in order.</summary>
     /// <param name="alongside">
     /// A write that must succeed before the transaction and is independent of the outbox pointers (a key row claim): it runs side by
@@ -21,7 +30,16 @@ public sealed class PartitionWriter(OutboxPointers pointers)
         all.AddRange(changes.Audit.Select(a => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Audit(partitionKey, a))));
         all.AddRange(changes.Outbox.Select(m => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Outbox(partitionKey, m))));
         if (all.Count > MaxActions) throw new InvalidOperationException($"A transaction may hold at most {MaxActions} rows; this change has {all.Count}.");
-        await Task.WhenAll(changes.Outbox.Count > 0 ? pointers.MarkAsync(table.Name, partitionKey, changes.Outbox, ct) : Task.CompletedTask, alongside ?? Task.CompletedTask);
+        var waited = System.Diagnostics.Stopwatch.StartNew();
+        var marking = changes.Outbox.Count > 0 ? MarkedAtAsync(pointers.MarkAsync(table.Name, partitionKey, changes.Outbox, ct), waited) : Task.FromResult(TimeSpan.Zero);
+        await Task.WhenAll(marking, alongside ?? Task.CompletedTask);
+        // A pointer older than the sweep's grace whose message is not committed yet is dropped as "never committed". A write alongside
+        // can keep the transaction waiting (an approved partner's waits for the approval's commit): after a long wait the pointers are
+        // written again, so the sweep sees them fresh (an upsert: idempotent, and one round trip only in that slow case).
+        if (changes.Outbox.Count > 0 && alongside is not null && waited.Elapsed - await marking > PointerRefreshAfter)
+        {
+            await pointers.MarkAsync(table.Name, partitionKey, changes.Outbox, ct);
+        }
         IReadOnlyList<Azure.Response> responses;
         try
         {

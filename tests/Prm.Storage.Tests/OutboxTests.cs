@@ -121,6 +121,37 @@ public sealed class OutboxTests
         work.Messages.Should().Equal([email, e], "the dispatcher gets the committed messages in commit order");
     }
 
+    [Fact]
+    public async Task A_commit_kept_waiting_by_a_write_alongside_writes_its_pointers_again_so_a_sweep_that_dropped_them_meanwhile_loses_nothing()
+    {
+        var f = await CreateAsync();
+        var e = f.Event();
+        var waitedLongEnough = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        // The write alongside plays a slow dependency (an approved partner's transaction waits for the approval's): while it runs, the
+        // sweep drops the pointer (past its grace, no committed row yet); it ends after more than PartitionWriter.PointerRefreshAfter.
+        async Task SlowWriteAsync()
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while (await f.PointerAsync(e) is null)
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException("The pointer was never written.");
+                await Task.Delay(20);
+            }
+            await f.S.Tables.OutboxPending.DeleteEntityAsync(OutboxPointers.Shard(f.PartitionKey), OutboxPointers.RowKey(f.Table.Name, f.PartitionKey, e.Id));
+            var waited = System.Diagnostics.Stopwatch.StartNew();
+            while (waited.Elapsed <= PartitionWriter.PointerRefreshAfter + TimeSpan.FromMilliseconds(200)) await Task.Delay(50);
+            waitedLongEnough.SetResult();
+        }
+
+        await f.S.Writer.CommitAsync(f.Table, f.PartitionKey,
+            [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.PartitionKey, "state|slow") { ["Value"] = 1 })],
+            new ChangeSet([], [e]), None, alongside: SlowWriteAsync());
+
+        waitedLongEnough.Task.IsCompleted.Should().BeTrue();
+        (await f.PointerAsync(e)).Should().NotBeNull("the pointer is written again after the long wait, before the transaction");
+        (await f.OutboxRowsAsync()).Should().ContainSingle();
+    }
+
     [Theory]
     [InlineData(1)]
     [InlineData(5)]

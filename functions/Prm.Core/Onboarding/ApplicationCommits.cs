@@ -51,7 +51,10 @@ public sealed class ApplicationCommits(IApplicationStore store, ApplicationNotic
             var outbox = await notices.OutboxAsync(change, now, applicant, ct, staffList, linkWrites);
             var audit = Entry(actor, now, change.Action, a.Id, Diff.Between(found.Value.Snapshot(), a.Snapshot()), change.Note);
             if (alongside is not null) linkWrites.Add(alongside);
-            return await store.UpdateAsync(a, found.ETag, new ChangeSet([audit], outbox), ct, Task.WhenAll(linkWrites), committed);
+            var etag = await store.UpdateAsync(a, found.ETag, new ChangeSet([audit], outbox), ct, Task.WhenAll(linkWrites), committed);
+            // The store completes it right after its transaction; a store that does not must not leave a waiting partner hanging.
+            committed?.TrySetResult();
+            return etag;
         }
         catch (Exception ex)
         {

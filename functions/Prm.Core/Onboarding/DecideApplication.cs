@@ -73,6 +73,12 @@ public sealed class DecideApplication(ApplicationCommits commits, PartnerFromApp
                     // refused check gives the reservation back (below).
                     guard = ReserveAsync(partners.CheckAsync(found.Value, tier ?? PartnerTier.Registered, ct, staffList), partners.ReserveAsync(found.Value, ct), held => reserved = held);
                 }
+                else if (decision == "approve" && staffList is not null)
+                {
+                    // A retry after a 412 (the application changed, e.g. reassigned): the keys are held already, the partner is checked
+                    // again against the fresh copy (in memory: the staff were read once).
+                    guard = partners.CheckAsync(found.Value, tier ?? PartnerTier.Registered, ct, staffList);
+                }
                 TaskCompletionSource? transaction = null;
                 if (decision == "approve")
                 {

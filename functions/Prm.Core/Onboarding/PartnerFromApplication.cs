@@ -37,7 +37,22 @@ public sealed class PartnerFromApplication(IPartnerStore partners, IApplicationS
     public async Task ReleaseUnlessApprovedAsync(string applicationId, CancellationToken ct)
     {
         if (await applications.GetAsync(applicationId, ct) is not { } found || found.Value.Status == ApplicationStatus.Approved) return;
-        await partners.ReleaseAsync(Reservation(found.Value), ct);
+        var reservation = Reservation(found.Value);
+        await partners.ReleaseAsync(reservation, ct);
+        // A concurrent approval of the same application may have committed between the read and the release (its partner is created
+        // holding the reservation): then the keys are its partner's, and are claimed again (the partner's creation does the same after
+        // its commit, so whichever runs last leaves them held).
+        if ((await applications.GetAsync(applicationId, ct))?.Value.Status == ApplicationStatus.Approved)
+        {
+            try
+            {
+                await partners.ReserveAsync(reservation, ct);
+            }
+            catch (ConflictException)
+            {
+                // Held again already (by the partner's creation), or taken by someone else in between: nothing more to do here.
+            }
+        }
     }
 
     /// <summary>Creates the partner of an approved application unless it exists (idempotent; concurrent calls create it once).</summary>

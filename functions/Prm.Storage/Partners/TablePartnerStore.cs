@@ -59,7 +59,19 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             var claiming = AllClaimedAsync(claims, reserved ? new List<string>() : claimed);
             var etags = await CommitAsync(partner.Id, actions, changes, ct, alongside: alongside is null ? claiming : Task.WhenAll(claiming, alongside));
             claimed.Clear();
-            await RefreshIndexAsync(partner, null, null, ct);
+            if (reserved)
+            {
+                // The reserved keys were only looked at before the commit; an approval of the same application that failed meanwhile may
+                // have given them back (it saw neither an approved application nor this partner). They are claimed again beside the index
+                // refresh (an insert each, a conflict meaning still held); the release re-claims them too when it finds the approval.
+                var keys = new List<(string Key, Dictionary<string, object?> Values)> { (KeyRows.Domain(partner.Domain), new() { ["PartnerId"] = partner.Id }) };
+                keys.AddRange(users.Select(user => (KeyRows.Email(user.Email), EmailKey(user))));
+                await Task.WhenAll(RefreshIndexAsync(partner, null, null, ct), Task.WhenAll(keys.Select(k => KeepKeyAsync(k.Key, k.Values, partner.Id, ct))));
+            }
+            else
+            {
+                await RefreshIndexAsync(partner, null, null, ct);
+            }
             return etags[0];
         }
         finally
@@ -280,6 +292,25 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         if (!held.HasValue) return await ClaimOwnAsync(key, values, field, conflict, ct);
         if (values.All(v => Equals(held.Value!.TryGetValue(v.Key, out var actual) ? actual : null, v.Value))) return false;
         throw new ConflictException(conflict, field);
+    }
+
+    /// <summary>Inserts a key row of a committed partner unless a row with that key exists (a conflict: still held, or taken).</summary>
+    private async Task KeepKeyAsync(string key, Dictionary<string, object?> values, string partnerId, CancellationToken ct)
+    {
+        var entity = new TableEntity(key, "");
+        foreach (var (k, v) in values) entity[k] = v;
+        try
+        {
+            await tables.Keys.AddEntityAsync(entity, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+            // Held (by this partner's reservation, as expected).
+        }
+        catch (Azure.RequestFailedException ex)
+        {
+            log.LogWarning(ex, "Could not confirm key row {Key} of partner {PartnerId}", key, partnerId);
+        }
     }
 
     private async Task DeleteIfHeldAsync(string key, string partnerId, string? userId, CancellationToken ct)

@@ -119,6 +119,20 @@ public class DecideApplicationTests
     }
 
     [Fact]
+    public async Task A_failed_approval_giving_the_keys_back_while_another_approval_commits_leaves_them_held_for_its_partner()
+    {
+        var s = WithApplication();
+        var application = s.Applications.Current;
+        await s.FromApplication.ReserveAsync(application, CancellationToken.None);
+        // The failed approval reads the application (under review); right after, the other approval of the same application commits.
+        s.Applications.AfterGet = () => s.Applications.Add(application.Approve(new ApplicationDecision("approve", null, "usr_admin", "Ada Admin", Make.Now), PartnerTier.Silver).Application);
+
+        await s.FromApplication.ReleaseUnlessApprovedAsync(application.Id, CancellationToken.None);
+
+        s.Partners.Reservations.Should().ContainKey(application.Company.Domain).WhoseValue.Should().Be(PartnerId, "the keys belong to the approved application's partner");
+    }
+
+    [Fact]
     public async Task A_domain_that_belongs_to_a_partner_refuses_the_approval_and_the_application_stays_open()
     {
         var s = WithApplication();
@@ -164,8 +178,19 @@ public class DecideApplicationTests
             return current!.ETag;
         }
 
-        public Task<Versioned<PartnerApplication>?> GetAsync(string applicationId, CancellationToken ct) =>
-            Task.FromResult(current?.Value.Id == applicationId ? current : null);
+        /// <summary>Runs once after a read returned (a concurrent change that lands right after someone read the application).</summary>
+        public Action? AfterGet { get; set; }
+
+        public Task<Versioned<PartnerApplication>?> GetAsync(string applicationId, CancellationToken ct)
+        {
+            var found = current?.Value.Id == applicationId ? current : null;
+            if (AfterGet is { } after)
+            {
+                AfterGet = null;
+                after();
+            }
+            return Task.FromResult(found);
+        }
 
         public async Task<string> UpdateAsync(PartnerApplication application, string etag, ChangeSet changes, CancellationToken ct, Task? alongside = null, TaskCompletionSource? committed = null)
         {
