@@ -39,7 +39,13 @@ public sealed class Azurite : IAsyncDisposable
         $"BlobEndpoint=http://127.0.0.1:{BlobPort}/{AccountName};QueueEndpoint=http://127.0.0.1:{QueuePort}/{AccountName};TableEndpoint=http://127.0.0.1:{TablePort}/{AccountName};";
 
     /// <summary>Reuses an emulator already listening on the ports, or installs and starts one.</summary>
-    public static async Task<Azurite> StartAsync(int blobPort, int queuePort, int tablePort, string? location, Action<string>? log = null, CancellationToken ct = default, TimeSpan? listenWithin = null)
+    /// <param name="exitWithParent">
+    /// The emulator exits when this process is gone, killed included (the test processes' in-memory emulators: the test platform can end a
+    /// test host before its exit handlers run). Not for the local host, whose emulator outlives a killed host on purpose (the next host
+    /// reuses or adopts it, with the workflows' state).
+    /// </param>
+    public static async Task<Azurite> StartAsync(int blobPort, int queuePort, int tablePort, string? location, Action<string>? log = null, CancellationToken ct = default, TimeSpan? listenWithin = null,
+        bool exitWithParent = false)
     {
         var azurite = new Azurite(blobPort, queuePort, tablePort);
         var pidFile = location is null ? null : Path.Combine(location, PidFileName);
@@ -61,9 +67,8 @@ public sealed class Azurite : IAsyncDisposable
         var script = Path.Combine(root, "node_modules", "azurite", "dist", "src", "azurite.js");
         if (!File.Exists(script)) await InstallAsync(root, script, log, ct);
         var arguments = new List<string>();
-        // In memory, nothing outlives the process that started it: the emulator exits when that process is gone (killed included).
         var watchdog = Path.Combine(root, "functions", "Prm.DevHost", "azurite-exit-with-parent.cjs");
-        if (location is null && File.Exists(watchdog)) arguments.AddRange(["--require", watchdog]);
+        if (exitWithParent) arguments.AddRange(["--require", watchdog]);
         arguments.AddRange(
         [
             script, "--blobHost", "127.0.0.1", "--blobPort", blobPort.ToString(), "--queueHost", "127.0.0.1", "--queuePort", queuePort.ToString(),

@@ -1,5 +1,6 @@
-// Preloaded into an in-memory Azurite (node --require): it exits when the process that started it is gone. Its data dies with it
-// anyway, and a test process killed before its exit handlers ran (the test platform ends test hosts that way) otherwise leaves it behind.
+// Preloaded into the test processes' in-memory Azurite (node --require; Azurite.StartAsync(exitWithParent: true)): it exits when the
+// process that started it is gone. A test process ended before its exit handlers ran otherwise leaves it behind. The local host's
+// emulator does not use it: it outlives a killed host on purpose (the next host reuses or adopts it).
 const parent = Number(process.env.PRM_AZURITE_PARENT_PID);
 if (parent > 0) {
   setInterval(() => {

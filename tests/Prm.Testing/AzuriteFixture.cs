@@ -5,7 +5,7 @@ namespace Prm.Testing;
 
 /// <summary>
 /// One Azurite per test process, on random free loopback ports and in memory, installed from the repository's lock file
-/// when missing, and stopped by PID when the process exits.
+/// when missing, stopped by PID when the process exits, and exiting by itself when the process is gone without exiting cleanly.
 /// </summary>
 public static class TestAzurite
 {
@@ -21,7 +21,7 @@ public static class TestAzurite
             if (instance is not null) return instance;
             var (blob, queue, table) = Azurite.FreePorts();
             // A generous deadline: node starting Azurite on a loaded machine (a second suite beside this one) can take a minute.
-            instance = await Azurite.StartAsync(blob, queue, table, location: null, listenWithin: TimeSpan.FromSeconds(300));
+            instance = await Azurite.StartAsync(blob, queue, table, location: null, listenWithin: TimeSpan.FromSeconds(300), exitWithParent: true);
             AppDomain.CurrentDomain.ProcessExit += (_, _) => instance.DisposeAsync().AsTask().GetAwaiter().GetResult();
             return instance;
         }
