@@ -89,7 +89,10 @@ public sealed class ApiFuzzTests(ApiHostFixture fixture, ITestOutputHelper outpu
                 var body = await response.Content.ReadAsStringAsync(ct);
                 var mediaType = response.Content.Headers.ContentType?.MediaType;
                 if (verbose) output.WriteLine($"#{index} {request.Describe(identities[request.Identity].Name)} -> {status} {Cut(body, 300)}");
-                if (status >= 500)
+                // The health probe answers 503 (a problem, with Retry-After) when storage does not answer in time: that is its contract
+                // (docs/api.md), and a suite copy beside this one made storage that slow once. Every other 5xx is a failure.
+                var declaredUnavailable = status == 503 && request.Operation.Path.TrimStart('/').EndsWith("health", StringComparison.Ordinal) && mediaType == "application/problem+json";
+                if (status >= 500 && !declaredUnavailable)
                 {
                     failures.Add($"#{index} {request.Describe(identities[request.Identity].Name)} -> {status} {Cut(body, 600)}");
                 }

@@ -393,43 +393,6 @@ public sealed class DealDeadlineTests(ShortDealFixture fixture) : IClassFixture<
     }
 
     [Fact]
-    public async Task An_approved_extension_moves_the_expiry_and_only_one_is_allowed()
-    {
-        var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
-        var deal = await Deals.RegisterAsync(anna, Deals.Body("Extended Customer AG", "extended-customer.example"));
-        var id = deal.Str("id");
-        var originalEnd = DateTimeOffset.Parse(deal.Str("protectedUntil"), System.Globalization.CultureInfo.InvariantCulture);
-        await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"deals/{id}/extension-requests", new { days = 0, reason = "x" }), 400);
-        var asked = await anna.PostJsonAsync($"deals/{id}/extension-requests", new { days = 30, reason = "Procurement moved to January." });
-        asked.StatusCode.Should().Be(HttpStatusCode.Created, await asked.Content.ReadAsStringAsync());
-        await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"deals/{id}/extension-requests", new { days = 30, reason = "again" }), 409);
-
-        var mail = await Mailbox.MessageAsync(Api, Demo.CmEmea, "Extension requested: Extended Customer AG");
-        var link = Mailbox.ApprovalPath(Mailbox.Link(mail, "/approvals/"));
-        (await (await Api.Anonymous.GetAsync(link)).Content.ReadAsStringAsync()).Should().Contain("Procurement moved to January.").And.NotContain("value=\"return\"");
-        var approved = await Api.Anonymous.PostAsync(link, new FormUrlEncodedContent([new("decision", "approve"), new("reason", "")]));
-        approved.StatusCode.Should().Be(HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
-        var extended = await (await anna.GetAsync($"deals/{id}")).JsonAsync();
-        DateTimeOffset.Parse(extended.Str("protectedUntil"), System.Globalization.CultureInfo.InvariantCulture).Should().Be(originalEnd.AddDays(30));
-
-        // The running workflow continued as new with the new end as its expiry: the original end's timer is gone (no second instance).
-        static JsonElement Field(JsonElement o, string name) => o.EnumerateObject().FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)).Value;
-        await Api.WorkflowInputAsync("deal-" + id, i => Field(i, "phase") is var phase && (phase.ValueKind == JsonValueKind.Number ? phase.GetInt32() == 1 : phase.ValueKind == JsonValueKind.String && phase.GetString() == "Protection")
-            && Field(i, "cycle").ValueKind == JsonValueKind.String && (Field(i, "cycle").GetDateTimeOffset() - originalEnd.AddDays(30)).Duration() < TimeSpan.FromMilliseconds(1));
-        (await (await anna.GetAsync($"deals/{id}")).JsonAsync()).Str("status").Should().Be("Approved", "the extension moved the running timer");
-        (await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"deals/{id}/extension-requests", new { days = 10, reason = "one more" }), 422))
-            .GetProperty("errors").TryGetProperty("days", out _).Should().BeTrue();
-
-        var won = await anna.PostJsonAsync($"deals/{id}/outcome", new { result = "won", amount = new { amount = 18_500.50m, currency = "EUR" }, closeDate = DateTime.UtcNow.ToString("yyyy-MM-dd") });
-        won.StatusCode.Should().Be(HttpStatusCode.OK, await won.Content.ReadAsStringAsync());
-        (await won.JsonAsync()).Str("status").Should().Be("Won");
-        await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"deals/{id}/outcome", new { result = "lost", reason = "x" }), 409);
-        var partnerId = deal.Str("partnerId");
-        var stats = await Responses.EventuallyAsync(async () => await (await anna.GetAsync($"partners/{partnerId}/deal-stats")).JsonAsync(), s => s.GetProperty("won").GetInt32() >= 1);
-        stats.GetProperty("wonValue").GetProperty("EUR").GetDecimal().Should().BeGreaterThanOrEqualTo(18_500.50m);
-    }
-
-    [Fact]
     public async Task An_undecided_registration_reminds_the_channel_manager_then_escalates_to_admins_with_links()
     {
         var rita = await Api.ClientAsync(Demo.FabrikamRep);
@@ -478,5 +441,51 @@ public sealed class DealReassignmentTests(ApiHostFixture fixture) : IClassFixtur
         (await Responses.EventuallyAsync(async () => await (await amer.GetAsync("deals")).JsonAsync(), l => !l.GetProperty("items").EnumerateArray().Any(d => d.Str("partnerId") == partnerId)))
             .GetProperty("items").EnumerateArray().Should().NotContain(d => d.Str("partnerId") == partnerId);
         (await emea.GetAsync($"deals/{deal.Str("id")}")).StatusCode.Should().Be(HttpStatusCode.OK);
+    }
+}
+
+/// <summary>
+/// An extension on the program's real protection period: it needs no short deadline (it checks the moved timer, not an expiry), and a
+/// 30 s protection expired before the extension was approved once, with two suite copies running.
+/// </summary>
+public sealed class DealExtensionTests(ApiHostFixture fixture) : IClassFixture<ApiHostFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task An_approved_extension_moves_the_expiry_and_only_one_is_allowed()
+    {
+        var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var deal = await Deals.RegisterAsync(anna, Deals.Body("Extended Customer AG", "extended-customer.example"));
+        var id = deal.Str("id");
+        var originalEnd = DateTimeOffset.Parse(deal.Str("protectedUntil"), System.Globalization.CultureInfo.InvariantCulture);
+        await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"deals/{id}/extension-requests", new { days = 0, reason = "x" }), 400);
+        var asked = await anna.PostJsonAsync($"deals/{id}/extension-requests", new { days = 30, reason = "Procurement moved to January." });
+        asked.StatusCode.Should().Be(HttpStatusCode.Created, await asked.Content.ReadAsStringAsync());
+        await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"deals/{id}/extension-requests", new { days = 30, reason = "again" }), 409);
+
+        var mail = await Mailbox.MessageAsync(Api, Demo.CmEmea, "Extension requested: Extended Customer AG");
+        var link = Mailbox.ApprovalPath(Mailbox.Link(mail, "/approvals/"));
+        (await (await Api.Anonymous.GetAsync(link)).Content.ReadAsStringAsync()).Should().Contain("Procurement moved to January.").And.NotContain("value=\"return\"");
+        var approved = await Api.Anonymous.PostAsync(link, new FormUrlEncodedContent([new("decision", "approve"), new("reason", "")]));
+        approved.StatusCode.Should().Be(HttpStatusCode.OK, await approved.Content.ReadAsStringAsync());
+        var extended = await (await anna.GetAsync($"deals/{id}")).JsonAsync();
+        DateTimeOffset.Parse(extended.Str("protectedUntil"), System.Globalization.CultureInfo.InvariantCulture).Should().Be(originalEnd.AddDays(30));
+
+        // The running workflow continued as new with the new end as its expiry: the original end's timer is gone (no second instance).
+        static JsonElement Field(JsonElement o, string name) => o.EnumerateObject().FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)).Value;
+        await Api.WorkflowInputAsync("deal-" + id, i => Field(i, "phase") is var phase && (phase.ValueKind == JsonValueKind.Number ? phase.GetInt32() == 1 : phase.ValueKind == JsonValueKind.String && phase.GetString() == "Protection")
+            && Field(i, "cycle").ValueKind == JsonValueKind.String && (Field(i, "cycle").GetDateTimeOffset() - originalEnd.AddDays(30)).Duration() < TimeSpan.FromMilliseconds(1));
+        (await (await anna.GetAsync($"deals/{id}")).JsonAsync()).Str("status").Should().Be("Approved", "the extension moved the running timer");
+        (await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"deals/{id}/extension-requests", new { days = 10, reason = "one more" }), 422))
+            .GetProperty("errors").TryGetProperty("days", out _).Should().BeTrue();
+
+        var won = await anna.PostJsonAsync($"deals/{id}/outcome", new { result = "won", amount = new { amount = 18_500.50m, currency = "EUR" }, closeDate = DateTime.UtcNow.ToString("yyyy-MM-dd") });
+        won.StatusCode.Should().Be(HttpStatusCode.OK, await won.Content.ReadAsStringAsync());
+        (await won.JsonAsync()).Str("status").Should().Be("Won");
+        await ApiSteps.ProblemAsync(await anna.PostJsonAsync($"deals/{id}/outcome", new { result = "lost", reason = "x" }), 409);
+        var partnerId = deal.Str("partnerId");
+        var stats = await Responses.EventuallyAsync(async () => await (await anna.GetAsync($"partners/{partnerId}/deal-stats")).JsonAsync(), s => s.GetProperty("won").GetInt32() >= 1);
+        stats.GetProperty("wonValue").GetProperty("EUR").GetDecimal().Should().BeGreaterThanOrEqualTo(18_500.50m);
     }
 }

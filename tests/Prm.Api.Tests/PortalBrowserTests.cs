@@ -58,7 +58,7 @@ public sealed class PortalBrowserTests(PortalFixture fixture) : IClassFixture<Po
     {
         if (!File.Exists(Chromium)) return;
         // A loaded machine: every wait is on a condition, with a generous deadline.
-        Assertions.SetDefaultExpectTimeout(30_000);
+        Assertions.SetDefaultExpectTimeout(120_000); // a screen waited 30 s for its API calls with two suite copies running (load 29)
         playwright = await Playwright.CreateAsync();
         browser = await playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
@@ -81,7 +81,7 @@ public sealed class PortalBrowserTests(PortalFixture fixture) : IClassFixture<Po
     private async Task<IPage> SignedInAsync(string email)
     {
         var context = await browser!.NewContextAsync(new BrowserNewContextOptions { ViewportSize = new ViewportSize { Width = 1100, Height = 900 }, AcceptDownloads = true });
-        context.SetDefaultTimeout(60_000);
+        context.SetDefaultTimeout(120_000);
         var page = await context.NewPageAsync();
         await page.GotoAsync(fixture.Portal().ToString());
         await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Sign in");

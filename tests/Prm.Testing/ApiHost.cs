@@ -72,7 +72,7 @@ public sealed class ApiHost : IAsyncDisposable
                 return state is { RuntimeStatus: Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Running or Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Pending, SerializedInput: { } json }
                     ? System.Text.Json.JsonDocument.Parse(json).RootElement.Clone() : default;
             },
-            i => i.ValueKind == System.Text.Json.JsonValueKind.Object && done(i), timeout ?? TimeSpan.FromSeconds(120));
+            i => i.ValueKind == System.Text.Json.JsonValueKind.Object && done(i), timeout ?? TimeSpan.FromSeconds(300)); // 120 s passed once, at a load average of 29
         return input;
     }
 
