@@ -535,14 +535,8 @@ public sealed class OutboxDispatcher(
             await PublishAsync([(message, e)], ct);
             return;
         }
-        // The request's correlation id follows its messages: what a projection commits (events, emails, workflow starts) carries it on,
-        // and the delivery is a span of the request's trace (Prm.Telemetry).
         var previous = Prm.Core.Common.Correlation.Id;
-        Prm.Core.Common.Correlation.Id = message.CorrelationId ?? previous;
-        using var activity = Prm.Core.Common.PrmTelemetry.StartFromCorrelation("outbox.deliver " + message.Type, message.CorrelationId,
-            System.Diagnostics.ActivityKind.Consumer);
-        activity?.SetTag("prm.outbox.message_id", message.Id);
-        activity?.SetTag("prm.outbox.kind", "email");
+        using var activity = StartDelivery(message, "email");
         try
         {
             // The notification rules (own actions, preferences and digests, unsubscribe links) decide what is sent now.
@@ -563,17 +557,24 @@ public sealed class OutboxDispatcher(
         }
     }
 
+    /// <summary>
+    /// The request's correlation id follows its messages: what a projection commits (events, emails, workflow starts) carries it on, and
+    /// the delivery is a span of the request's trace (Prm.Telemetry). The caller restores the previous correlation id.
+    /// </summary>
+    private static System.Diagnostics.Activity? StartDelivery(OutboxMessage message, string kind)
+    {
+        Prm.Core.Common.Correlation.Id = message.CorrelationId ?? Prm.Core.Common.Correlation.Id;
+        var activity = Prm.Core.Common.PrmTelemetry.StartFromCorrelation("outbox.deliver " + message.Type, message.CorrelationId, System.Diagnostics.ActivityKind.Consumer);
+        activity?.SetTag("prm.outbox.message_id", message.Id);
+        activity?.SetTag("prm.outbox.kind", kind);
+        return activity;
+    }
+
     /// <summary>Applies the projections to an event (each projection in registration order); returns the event, ready to publish.</summary>
     private async Task<IntegrationEvent> ProjectAsync(OutboxMessage message, CancellationToken ct)
     {
-        // The request's correlation id follows its messages: what a projection commits (events, emails, workflow starts) carries it on,
-        // and the delivery is a span of the request's trace (Prm.Telemetry).
         var previous = Prm.Core.Common.Correlation.Id;
-        Prm.Core.Common.Correlation.Id = message.CorrelationId ?? previous;
-        using var activity = Prm.Core.Common.PrmTelemetry.StartFromCorrelation("outbox.deliver " + message.Type, message.CorrelationId,
-            System.Diagnostics.ActivityKind.Consumer);
-        activity?.SetTag("prm.outbox.message_id", message.Id);
-        activity?.SetTag("prm.outbox.kind", "event");
+        using var activity = StartDelivery(message, "event");
         try
         {
             var e = message.ReadEvent();
