@@ -85,7 +85,7 @@ public sealed class Azurite : IAsyncDisposable
         }
         var info = new ProcessStartInfo("node") { WorkingDirectory = root, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
-        info.Environment["PRM_AZURITE_PARENT_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        if (exitWithParent) info.Environment["PRM_AZURITE_PARENT_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         azurite.process = Process.Start(info) ?? throw new InvalidOperationException("node could not be started.");
         azurite.process.OutputDataReceived += (_, _) => { };
         azurite.process.ErrorDataReceived += (_, e) => { if (!string.IsNullOrWhiteSpace(e.Data)) log?.Invoke("azurite: " + e.Data); };

@@ -38,6 +38,34 @@ public sealed class AzuriteWatchdogTests
         }
     }
 
+    [Fact]
+    public async Task A_node_process_whose_parent_died_exits_even_when_the_parents_pid_is_alive_again()
+    {
+        // On a busy machine (pid_max 32768) a dead parent's PID is soon another process's: kill(pid, 0) then says "alive" forever. The
+        // watchdog also notices that it was re-parented. Here the named PID stays alive (this test process) while the real parent, a
+        // shell that started node, is killed: node must still exit.
+        var watchdog = Watchdog.Replace("'", "'\\''", StringComparison.Ordinal);
+        var info = new ProcessStartInfo("sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add($"node --require '{watchdog}' -e 'setInterval(() => {{}}, 1000)' & echo $!; wait");
+        info.Environment["PRM_AZURITE_PARENT_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        using var shell = Process.Start(info)!;
+        var nodePid = int.Parse((await shell.StandardOutput.ReadLineAsync())!.Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        using var node = Process.GetProcessById(nodePid);
+        try
+        {
+            (await Exited(node, TimeSpan.FromSeconds(4))).Should().BeFalse("its parent shell is alive");
+            shell.Kill();
+            await shell.WaitForExitAsync();
+            (await Exited(node, TimeSpan.FromSeconds(120))).Should().BeTrue("its parent is gone, although the PID it was given is alive");
+        }
+        finally
+        {
+            if (!node.HasExited) node.Kill();
+            if (!shell.HasExited) shell.Kill();
+        }
+    }
+
     private static async Task<bool> Exited(Process process, TimeSpan within)
     {
         try
