@@ -116,6 +116,9 @@ public sealed class PrmTables
     /// <summary>Conflict candidates: a partition per customer domain ("d:") and per name blocking key ("n:").</summary>
     public TableClient ConflictIndex { get; }
 
+    /// <summary>Conflict buckets this process found absent moments ago (a hint for the projection that writes them: see <see cref="Deals.AbsentBuckets"/>).</summary>
+    public Deals.AbsentBuckets AbsentConflictBuckets { get; } = new();
+
     /// <summary>Product lines and house accounts.</summary>
     public TableClient Catalog { get; }
 

@@ -40,7 +40,7 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
         };
         var writes = new List<Task> { tables.DealIndex.UpsertEntityAsync(IndexRow(AllPartition), TableUpdateMode.Replace, ct) };
         if (data.ChannelManagerId is not null) writes.Add(tables.DealIndex.UpsertEntityAsync(IndexRow(ManagerPartition(data.ChannelManagerId)), TableUpdateMode.Replace, ct));
-        writes.Add(ConflictBuckets.PutAsync(tables.ConflictIndex, ConflictBuckets.Partitions(deal.Customer.Domain, data.BlockingKeys), ConflictBuckets.Entry(deal) with { N = data.NameKey }, ct));
+        writes.Add(ConflictBuckets.PutAsync(tables.ConflictIndex, ConflictBuckets.Partitions(deal.Customer.Domain, data.BlockingKeys), ConflictBuckets.Entry(deal) with { N = data.NameKey }, ct, tables.AbsentConflictBuckets));
         writes.Add(CountAsync(deal, ct));
         await Task.WhenAll(writes);
     }

@@ -87,7 +87,7 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer, Tim
     }
 
     public Task<IReadOnlyList<IndexedCustomer>> CandidatesAsync(string? domain, IReadOnlyList<string> blockingKeys, CancellationToken ct) =>
-        ConflictBuckets.ReadAsync(tables.ConflictIndex, ConflictBuckets.Partitions(domain, blockingKeys), ct);
+        ConflictBuckets.ReadAsync(tables.ConflictIndex, ConflictBuckets.Partitions(domain, blockingKeys), ct, tables.AbsentConflictBuckets);
 
     public async Task<bool> TryClaimAsync(string claimKey, string dealId, string partnerId, CancellationToken ct)
     {
