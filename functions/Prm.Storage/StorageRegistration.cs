@@ -174,12 +174,15 @@ public static class OnboardingStorageRegistration
 /// <summary>What the health check reports beyond storage answering: start-up not finished, configuration the app cannot work with.</summary>
 public sealed class PlatformHealth(SendGridOptions sendGrid)
 {
-    private volatile bool storageReady;
+    private readonly TaskCompletionSource ready = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     /// <summary>Tables, containers and the agreement document exist (start-up initialization finished).</summary>
-    public bool StorageReady => storageReady;
+    public bool StorageReady => ready.Task.IsCompleted;
 
-    internal void MarkStorageReady() => storageReady = true;
+    /// <summary>Completes when <see cref="StorageReady"/> becomes true: background sweeps wait for it instead of failing on tables not yet created.</summary>
+    public Task WhenStorageReady => ready.Task;
+
+    internal void MarkStorageReady() => ready.TrySetResult();
 
     /// <summary>Problems that leave the app running but break a part of it (e.g. email), for operators.</summary>
     public IReadOnlyList<string> Problems => sendGrid.KeyIsUnresolvedReference ? [SendGridOptions.UnresolvedReferenceProblem] : [];

@@ -37,11 +37,13 @@ public sealed class WebhookDeliverer : BackgroundService
     private readonly LaneGate gate = new();
     private readonly SemaphoreSlim slots;
     private readonly string instance = Guid.NewGuid().ToString("N")[..8];
+    private readonly PlatformHealth? health;
     private CancellationToken stopping;
 
     public WebhookDeliverer(PrmTables tables, WebhookQueue queue, WebhookOptions options, CloudEventEnvelope envelope, IEmailSender email, IStaffStore staff,
-        TimeProvider clock, ILogger<WebhookDeliverer> log)
+        TimeProvider clock, ILogger<WebhookDeliverer> log, PlatformHealth? health = null)
     {
+        this.health = health;
         this.tables = tables;
         this.queue = queue;
         this.options = options;
@@ -88,10 +90,20 @@ public sealed class WebhookDeliverer : BackgroundService
         },
     };
 
+    private int sweepsCompleted;
+
+    /// <summary>How many background sweeps this instance has finished (failed ones included): what the loop has done, observable.</summary>
+    public int SweepsCompleted => Volatile.Read(ref sweepsCompleted);
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         stopping = stoppingToken;
         if (options.SweepSeconds <= 0) return;
+        // This service can start before the storage initializer has created the tables: the first sweep waits for it (no failed sweep at start).
+        if (health is not null)
+        {
+            try { await health.WhenStorageReady.WaitAsync(stoppingToken); } catch (OperationCanceledException) { return; }
+        }
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -102,6 +114,7 @@ public sealed class WebhookDeliverer : BackgroundService
             {
                 log.LogWarning(ex, "Webhook sweep failed; retrying");
             }
+            Interlocked.Increment(ref sweepsCompleted);
             try { await Task.Delay(TimeSpan.FromSeconds(options.SweepSeconds), clock, stoppingToken); } catch (OperationCanceledException) { return; }
         }
     }
