@@ -36,7 +36,9 @@ public sealed class PortalFixture : ApiHostFixture
 /// <summary>
 /// The reference portal (functions/Prm.Portal) in a real browser — Debian's headless Chromium driven by Playwright — on the local host:
 /// a sales rep registers a deal and sees the conflict check and the deal on the home page, the channel manager approves it from the
-/// review inbox, the rep downloads an asset, a bad input shows its field error, and every link of every demo email opens a page.
+/// review inbox, the rep requests MDF funds that the channel manager approves and claims them with a proof uploaded from the browser,
+/// accepts a masked lead offer and converts it, passes an exam and sees the certification, a partner admin accepts a proposed plan from
+/// the home inbox, the rep downloads an asset, a bad input shows its field error, and every link of every demo email opens a page.
 /// Screenshots of each screen go to the test output folder (screenshots/). CI installs chromium (.ci/run).
 /// </summary>
 public sealed class PortalBrowserTests(PortalFixture fixture) : IClassFixture<PortalFixture>, IAsyncLifetime
@@ -161,6 +163,202 @@ public sealed class PortalBrowserTests(PortalFixture fixture) : IClassFixture<Po
         var deal = deals.GetProperty("items").EnumerateArray().Single(d => d.GetProperty("customer").Str("companyName") == customer);
         deal.Str("status").Should().Be("Approved");
         deal.GetProperty("decisions").EnumerateArray().Last().Str("decidedByName").Should().Be("Elena Emea");
+    }
+
+    [SkippableFact]
+    public async Task A_rep_requests_funds_the_channel_manager_approves_and_the_rep_claims_them_with_a_proof_uploaded_from_the_browser()
+    {
+        RequireChromium();
+        // A budget for 2027 (the program admin allocates it through the API; budgets are not a portal screen).
+        var partnerId = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var allocated = await (await Api.ClientAsync(Demo.Admin)).PostJsonAsync("mdf/budgets", new { partnerId, period = "2027", amount = new { amount = 20000m, currency = "EUR" } });
+        ((int)allocated.StatusCode).Should().Be(201, await allocated.Content.ReadAsStringAsync());
+        var title = "Spring summit " + Guid.NewGuid().ToString("N")[..6];
+
+        var sam = await SignedInAsync(Demo.NorthwindRep);
+        await sam.GetByRole(AriaRole.Link, new() { Name = "MDF", Exact = true }).ClickAsync();
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Name = "Budgets" })).ToBeVisibleAsync();
+        await Expect(sam.Locator("main table")).ToContainTextAsync("2027");
+        await sam.GetByRole(AriaRole.Link, new() { Name = "Request funds" }).ClickAsync();
+        await sam.GetByLabel("Title").FillAsync(title);
+        await sam.GetByLabel("Description").FillAsync("A half-day event for customers.");
+        await sam.GetByLabel("Start date").FillAsync("2027-03-01");
+        await sam.GetByLabel("End date").FillAsync("2027-03-02");
+        await sam.GetByLabel("Requested amount").FillAsync("5000");
+        await sam.GetByLabel("Your contribution (%)").FillAsync("25");
+        await ShotAsync(sam, "mdf-request");
+        await sam.GetByRole(AriaRole.Button, new() { Name = "Send the request" }).ClickAsync();
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync(title);
+        await Expect(sam.Locator("main")).ToContainTextAsync("Submitted");
+        var requestId = sam.Url[(sam.Url.LastIndexOf('/') + 1)..];
+
+        // The channel manager decides on the request's page.
+        var elena = await SignedInAsync(Demo.CmEmea);
+        await elena.GetByRole(AriaRole.Link, new() { Name = "MDF", Exact = true }).ClickAsync();
+        await elena.GetByRole(AriaRole.Link, new() { Name = title }).ClickAsync();
+        await Expect(elena.GetByRole(AriaRole.Heading, new() { Name = "Your decision on this request" })).ToBeVisibleAsync();
+        await elena.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Expect(elena.Locator(".done")).ToContainTextAsync("Decision recorded: approve");
+        await Expect(elena.Locator("main")).ToContainTextAsync("Approved");
+        await ShotAsync(elena, "mdf-request-approved");
+
+        // The rep claims: the claim, the proof straight to Blob storage through its SAS URL, then the submission.
+        await sam.ReloadAsync();
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Name = "Claim the funds" })).ToBeVisibleAsync();
+        await sam.GetByLabel("Claimed amount").FillAsync("2500");
+        await sam.GetByLabel("Leads generated").FillAsync("12");
+        await sam.GetByRole(AriaRole.Button, new() { Name = "Create the claim" }).ClickAsync();
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Name = "Proof of performance" })).ToBeVisibleAsync();
+        await Expect(sam.Locator("main")).ToContainTextAsync("No proof yet.");
+        await sam.GetByLabel("Proof file (PDF, PNG, JPEG, XLSX or CSV)").SetInputFilesAsync(new FilePayload
+        {
+            Name = "invoice.pdf", MimeType = "application/pdf",
+            Buffer = System.Text.Encoding.ASCII.GetBytes("%PDF-1.7\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"),
+        });
+        await sam.GetByRole(AriaRole.Button, new() { Name = "Upload" }).ClickAsync();
+        await Expect(sam.Locator("main")).ToContainTextAsync("invoice.pdf · Verified");
+        await sam.GetByRole(AriaRole.Button, new() { Name = "Submit the claim" }).ClickAsync();
+        await Expect(sam.Locator("section[aria-labelledby=claim]")).ToContainTextAsync("Submitted");
+        await ShotAsync(sam, "mdf-claim-submitted");
+
+        // What the browser did is what the API holds.
+        var request = await (await (await Api.ClientAsync(Demo.NorthwindRep)).GetAsync($"mdf/requests/{requestId}")).JsonAsync();
+        request.Str("title").Should().Be(title);
+        request.Str("status").Should().Be("Approved");
+        request.GetProperty("requestedAmount").GetProperty("amount").GetDecimal().Should().Be(5000m);
+        var claim = await (await (await Api.ClientAsync(Demo.NorthwindRep)).GetAsync($"mdf/claims/{request.GetProperty("claim").Str("id")}")).JsonAsync();
+        claim.Str("status").Should().Be("Submitted");
+        claim.GetProperty("claimedAmount").GetProperty("amount").GetDecimal().Should().Be(2500m);
+        claim.GetProperty("proofs").EnumerateArray().Single().Str("status").Should().Be("Verified");
+    }
+
+    [SkippableFact]
+    public async Task A_rep_opens_a_masked_lead_offer_accepts_it_sees_the_customer_and_converts_it_into_a_deal_registration()
+    {
+        RequireChromium();
+        var company = "Contoso Browser Leads " + Guid.NewGuid().ToString("N")[..6];
+        var domain = Leads.Unique("browser") + ".example";
+        var created = await Leads.CreateAsync(await Api.ClientAsync(Demo.Admin), Leads.Body(company, domain, "chris@" + domain));
+        created.Str("outcome").Should().Be("offered"); // the demo rule offers EMEA leads to Northwind
+        var leadId = created.GetProperty("lead").Str("id");
+
+        var sam = await SignedInAsync(Demo.NorthwindRep);
+        await sam.GetByRole(AriaRole.Link, new() { Name = "Leads", Exact = true }).ClickAsync();
+        var offer = sam.Locator($"a[href='leads/{leadId}']");
+        await Expect(offer).ToHaveTextAsync("Manufacturing in DE (200-999)");
+        await ShotAsync(sam, "leads");
+        await offer.ClickAsync();
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Manufacturing in DE (200-999)");
+        await Expect(sam.Locator("main")).ToContainTextAsync("accept by");
+        await Expect(sam.Locator("main")).Not.ToContainTextAsync(company); // masked until accepted
+        await ShotAsync(sam, "lead-offer");
+
+        await sam.GetByRole(AriaRole.Button, new() { Name = "Accept the lead" }).ClickAsync();
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync(company);
+        await Expect(sam.Locator("main")).ToContainTextAsync("chris@" + domain);
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Name = "Convert to a deal registration" })).ToBeVisibleAsync();
+        await ShotAsync(sam, "lead-accepted");
+
+        await sam.GetByLabel("Expected close date").FillAsync(DateTime.UtcNow.AddDays(45).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture));
+        await sam.GetByRole(AriaRole.Button, new() { Name = "Convert" }).ClickAsync();
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToContainTextAsync("Registration DR-");
+        await ShotAsync(sam, "lead-converted");
+
+        var lead = await Leads.GetAsync(await Api.ClientAsync(Demo.NorthwindRep), leadId);
+        lead.Str("status").Should().Be("Converted");
+        lead.Str("assignedToName").Should().Be("Sam Northwind");
+        var deal = await (await (await Api.ClientAsync(Demo.NorthwindRep)).GetAsync($"deals/{lead.Str("dealId")}")).JsonAsync();
+        deal.Str("leadId").Should().Be(leadId);
+        deal.GetProperty("customer").Str("companyName").Should().Be(company);
+        sam.Url.Should().EndWith("deals/" + lead.Str("dealId"));
+    }
+
+    [SkippableFact]
+    public async Task A_rep_takes_an_exam_in_the_browser_passes_it_and_sees_the_certification_it_awards()
+    {
+        RequireChromium();
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var suffix = Guid.NewGuid().ToString("N")[..6];
+        var title = "Browser Backup Basics " + suffix;
+        var courseId = await Training.CourseAsync(admin, Training.CourseBody(title, questions: 3));
+        var certification = "Browser Backup Associate " + suffix;
+        await Training.CertificationAsync(admin, certification, [courseId]);
+
+        var sam = await SignedInAsync(Demo.NorthwindRep);
+        await sam.GetByRole(AriaRole.Link, new() { Name = "Training", Exact = true }).ClickAsync();
+        await sam.GetByRole(AriaRole.Link, new() { Name = title }).ClickAsync();
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync(title);
+        await sam.GetByRole(AriaRole.Button, new() { Name = "Take the exam" }).ClickAsync();
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Exam");
+        var questions = sam.Locator("fieldset.question");
+        await Expect(questions).ToHaveCountAsync(3);
+        for (var i = 0; i < 3; i++) await questions.Nth(i).GetByLabel("Right").CheckAsync();
+        await ShotAsync(sam, "exam");
+        await sam.GetByRole(AriaRole.Button, new() { Name = "Submit answers" }).ClickAsync();
+        await Expect(sam.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync("Exam result");
+        await Expect(sam.Locator("main [role=status]")).ToContainTextAsync("Passed: 100%");
+        await ShotAsync(sam, "exam-result");
+
+        // The award follows from the passed course; the training home lists it once it exists.
+        await sam.GetByRole(AriaRole.Link, new() { Name = "Back to training" }).ClickAsync();
+        var awarded = sam.Locator("main table").GetByText(certification);
+        await Responses.EventuallyAsync(async () =>
+        {
+            await Expect(sam.GetByRole(AriaRole.Heading, new() { Name = "Your certifications" })).ToBeVisibleAsync();
+            await sam.Locator("main table, main p").First.WaitForAsync();
+            if (await awarded.CountAsync() > 0) return true;
+            await sam.ReloadAsync();
+            return false;
+        }, seen => seen, TimeSpan.FromSeconds(120));
+        await ShotAsync(sam, "training-certified");
+
+        var mine = await (await (await Api.ClientAsync(Demo.NorthwindRep)).GetAsync("people/me/certifications")).JsonAsync();
+        mine.GetProperty("awards").EnumerateArray().Single(a => a.Str("certificationName") == certification).Str("status").Should().Be("Active");
+    }
+
+    [SkippableFact]
+    public async Task A_partner_admin_opens_a_proposed_plan_from_the_home_inbox_and_accepts_it()
+    {
+        RequireChromium();
+        var cm = await Api.ClientAsync(Demo.CmEmea);
+        var northwind = await ApiSteps.PartnerIdAsync(Api, "Northwind Traders");
+        var year = DateTime.UtcNow.Year + 2; // the only plan of this host (one plan per partner and fiscal year)
+        var created = await cm.PostJsonAsync("plans", new
+        {
+            partnerId = northwind, fiscalYear = year, title = $"FY{year} browser plan",
+            objectives = new object[] { new { kind = "wonDeals", targets = new[] { 2, 3, 3, 4 }, weight = 50 }, new { kind = "custom", name = "Case studies published", targets = new[] { 1, 1, 1, 1 }, weight = 50 } },
+        });
+        created.StatusCode.Should().Be(HttpStatusCode.Created, await created.Content.ReadAsStringAsync());
+        var planId = (await created.JsonAsync()).Str("id");
+        using (var propose = new HttpRequestMessage(HttpMethod.Post, $"plans/{planId}/propose") { Content = Responses.Json(new { }) })
+        {
+            propose.Headers.TryAddWithoutValidation("If-Match", created.Headers.ETag!.ToString());
+            var proposed = await cm.SendAsync(propose);
+            proposed.StatusCode.Should().Be(HttpStatusCode.OK, await proposed.Content.ReadAsStringAsync());
+        }
+
+        // The partner admin's home asks for the acceptance (once the proposal's projections ran).
+        var anna = await SignedInAsync(Demo.NorthwindAdmin);
+        var item = anna.Locator($"ul.inbox a[href='plans/{planId}']");
+        await Responses.EventuallyAsync(async () =>
+        {
+            await Expect(anna.GetByRole(AriaRole.Heading, new() { Name = "To do" })).ToBeVisibleAsync();
+            if (await item.CountAsync() > 0) return true;
+            await anna.ReloadAsync();
+            return false;
+        }, seen => seen, TimeSpan.FromSeconds(120));
+        await item.ClickAsync();
+        await Expect(anna.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToHaveTextAsync($"FY{year} browser plan");
+        await Expect(anna.Locator("main")).ToContainTextAsync("Proposed");
+        await Expect(anna.Locator("main table")).ToContainTextAsync("Case studies published");
+        await ShotAsync(anna, "plan-proposed");
+        await anna.GetByRole(AriaRole.Button, new() { Name = "Accept the plan" }).ClickAsync();
+        await Expect(anna.Locator("main p").First).ToContainTextAsync("Accepted");
+        await Expect(anna.GetByRole(AriaRole.Button, new() { Name = "Accept the plan" })).ToHaveCountAsync(0);
+        await ShotAsync(anna, "plan-accepted");
+
+        var plan = await (await (await Api.ClientAsync(Demo.NorthwindAdmin)).GetAsync($"plans/{planId}")).JsonAsync();
+        plan.GetProperty("plan").Str("status").Should().Be("Accepted");
     }
 
     [SkippableFact]
