@@ -29,6 +29,7 @@ public sealed class AzuriteWatchdogTests
             parent.Kill();
             await parent.WaitForExitAsync();
             (await Exited(node, TimeSpan.FromSeconds(120))).Should().BeTrue("the parent is gone");
+            await node.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120)); // this test's own child: reaped here
             node.ExitCode.Should().Be(0);
         }
         finally
@@ -66,16 +67,31 @@ public sealed class AzuriteWatchdogTests
         }
     }
 
+    /// <summary>
+    /// Whether the process is gone (or a zombie: a grandchild whose new parent does not reap it at once is dead all the same) within
+    /// the deadline, polled. .NET tells a process it did not start has exited by kill(pid, 0), which a zombie answers.
+    /// </summary>
     private static async Task<bool> Exited(Process process, TimeSpan within)
+    {
+        var deadline = DateTime.UtcNow + within;
+        while (true)
+        {
+            if (process.HasExited || Zombie(process.Id)) return true;
+            if (DateTime.UtcNow > deadline) return false;
+            await Task.Delay(100);
+        }
+    }
+
+    private static bool Zombie(int pid)
     {
         try
         {
-            await process.WaitForExitAsync().WaitAsync(within);
-            return true;
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[stat.LastIndexOf(')') + 2] == 'Z';
         }
-        catch (TimeoutException)
+        catch (IOException)
         {
-            return false;
+            return true; // gone
         }
     }
 }

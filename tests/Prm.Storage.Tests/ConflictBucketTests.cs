@@ -1,5 +1,8 @@
 using Azure.Data.Tables;
+using Microsoft.Extensions.Logging.Abstractions;
 using Prm.Core.Common;
+using Prm.Core.Deals;
+using Prm.Core.Partners;
 using Prm.Storage.Deals;
 
 namespace Prm.Storage.Tests;
@@ -49,6 +52,39 @@ public sealed class ConflictBucketTests
 
         calls.Value.Should().Be(3, "the refused insert, then the read and the replace");
         (await IdsIn(table, partitions[0])).Should().Equal("deal_other", "deal_mine");
+    }
+
+    [Fact]
+    public async Task A_registrations_candidate_read_notes_its_absent_buckets_and_the_deal_projection_inserts_them_from_the_hint()
+    {
+        var s = await TestStores.CreateAsync();
+        var at = s.Clock.GetUtcNow();
+
+        // The store's candidate read (the registration's conflict check) leaves the hint...
+        var readOnly = "read-" + Guid.NewGuid().ToString("N")[..12];
+        await s.Deals.CandidatesAsync(readOnly + ".example", ["t-" + readOnly], CancellationToken.None);
+        s.Tables.AbsentConflictBuckets.Take(ConflictBuckets.DomainPartition(readOnly + ".example")).Should().BeTrue();
+        s.Tables.AbsentConflictBuckets.Take(ConflictBuckets.NamePartition("t-" + readOnly)).Should().BeTrue();
+
+        // ...and the projection of the registration takes it: the buckets hold the deal, no hint is left.
+        var name = "proj-" + Guid.NewGuid().ToString("N")[..12];
+        var partnerId = Ids.New("ptn");
+        var deal = new Deal
+        {
+            Id = DealIds.New(partnerId, at), RegistrationNumber = DealIds.RegistrationNumber(at), PartnerId = partnerId, PartnerName = "P", SubmittedBy = "usr_x",
+            SubmittedByName = "X", SubmittedByEmail = "x@p.example", Status = DealStatus.UnderReview,
+            Customer = new DealCustomer("Proj", name + ".example", "DE", null, null, name, ["t-" + name]),
+            Products = ["cloud-backup"], EstimatedValue = new Money(10m, "EUR"), ExpectedCloseDate = DateOnly.FromDateTime(at.UtcDateTime.AddDays(30)),
+            CreatedAt = at, SubmittedAt = at, Conflict = new DealConflict("none", 0, [], [], false, true), UpdatedAt = at,
+        };
+        var partitions = ConflictBuckets.Partitions(deal.Customer.Domain, deal.Customer.BlockingKeys);
+        await s.Deals.CandidatesAsync(deal.Customer.Domain, deal.Customer.BlockingKeys, CancellationToken.None);
+        await new DealProjection(s.Tables, NullLogger<DealProjection>.Instance).ApplyAsync(DealEvents.Create(DealEvents.Submitted, deal, at), CancellationToken.None);
+        foreach (var partition in partitions)
+        {
+            s.Tables.AbsentConflictBuckets.Take(partition).Should().BeFalse("the projection took the hint of " + partition);
+            (await IdsIn(s.Tables.ConflictIndex, partition)).Should().Equal(deal.Id);
+        }
     }
 
     [Fact]

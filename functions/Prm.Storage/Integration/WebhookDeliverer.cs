@@ -91,6 +91,10 @@ public sealed class WebhookDeliverer : BackgroundService
     };
 
     private int sweepsCompleted;
+    private volatile bool waitingForStorage;
+
+    /// <summary>The background loop waits for the storage initializer before its first sweep (observable for tests).</summary>
+    public bool WaitingForStorage => waitingForStorage;
 
     /// <summary>How many background sweeps this instance has finished (failed ones included): what the loop has done, observable.</summary>
     public int SweepsCompleted => Volatile.Read(ref sweepsCompleted);
@@ -100,9 +104,11 @@ public sealed class WebhookDeliverer : BackgroundService
         stopping = stoppingToken;
         if (options.SweepSeconds <= 0) return;
         // This service can start before the storage initializer has created the tables: the first sweep waits for it (no failed sweep at start).
-        if (health is not null)
+        if (health is not null && !health.StorageReady)
         {
+            waitingForStorage = true;
             try { await health.WhenStorageReady.WaitAsync(stoppingToken); } catch (OperationCanceledException) { return; }
+            finally { waitingForStorage = false; }
         }
         while (!stoppingToken.IsCancellationRequested)
         {
