@@ -434,7 +434,14 @@ public sealed class PortalBrowserTests(PortalFixture fixture) : IClassFixture<Po
             var page = await SignedInAsync(email);
             foreach (var link in await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link).AllInnerTextsAsync())
             {
-                await page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = link, Exact = true }).ClickAsync();
+                // Checked once the screen of this link is the one shown (not the previous one still on the page while it renders).
+                var target = page.GetByRole(AriaRole.Navigation, new() { Name = "Main" }).GetByRole(AriaRole.Link, new() { Name = link, Exact = true });
+                var route = "/portal/" + (await target.GetAttributeAsync("href") ?? "");
+                var moves = !new Uri(page.Url).AbsolutePath.Equals(route, StringComparison.Ordinal);
+                var previous = moves ? await page.GetByRole(AriaRole.Heading, new() { Level = 1 }).First.InnerTextAsync() : null;
+                await target.ClickAsync();
+                await page.WaitForURLAsync(url => new Uri(url).AbsolutePath.Equals(route, StringComparison.Ordinal));
+                if (previous is not null) await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).Not.ToHaveTextAsync(previous);
                 await Expect(page.GetByRole(AriaRole.Heading, new() { Level = 1 })).ToBeVisibleAsync();
                 await Expect(page.Locator("main .loading")).ToHaveCountAsync(0);
                 (await page.Locator("main .problem").AllInnerTextsAsync()).Should().BeEmpty($"{email}'s {link} screen opens without a problem");

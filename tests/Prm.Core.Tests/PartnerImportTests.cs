@@ -429,4 +429,45 @@ public class PartnerImportTests
         var again = await real.Import.RunAsync(Make.Admin(), Csv([.. lines]), dryRun: false, CancellationToken.None);
         again.Should().BeEquivalentTo(new { Created = 0, Updated = 0, Unchanged = 3 * Domains, Rejected = 0 }, "the same file again changes nothing");
     }
+
+    [Fact]
+    public async Task A_storage_failure_during_an_import_is_retried_for_that_domain_and_the_report_stays_exact()
+    {
+        var store = new FakePartnerStore { FailCreates = 1 }; // the first partner's transaction fails as if storage did not answer
+        var real = new PartnerServices(store, new FakeStaffStore(Cm1, Cm2));
+        var pauses = new List<int>();
+        real.Import.RetryPause = attempt => { lock (pauses) pauses.Add(attempt); return TimeSpan.Zero; };
+        string[] lines =
+        [
+            Header,
+            "Alpha,alpha.example.com,DE,emea,,,,,,,,a1@alpha.example.com,A One,partnerAdmin",
+            "Alpha,alpha.example.com,DE,emea,,,,,,,,a2@alpha.example.com,A Two,",
+            "Beta,beta.example.com,DE,emea,,,,,,,,b1@beta.example.com,B One,partnerAdmin",
+        ];
+
+        var applied = await real.Import.RunAsync(Make.Admin(), Csv(lines), dryRun: false, CancellationToken.None);
+
+        pauses.Should().Equal([1], "one domain's first attempt failed, once");
+        applied.Should().BeEquivalentTo(new { Rows = 3, Created = 2, Updated = 1, Unchanged = 0, Rejected = 0 });
+        foreach (var (domain, users) in new[] { ("alpha.example.com", 2), ("beta.example.com", 1) })
+        {
+            var id = await store.FindByDomainAsync(domain, CancellationToken.None);
+            id.Should().NotBeNull();
+            (await store.GetAsync(id!, CancellationToken.None))!.Value.UserCount.Should().Be(users);
+            applied.Results.Where(r => r.Domain == domain).Should().OnlyContain(r => r.PartnerId == id);
+        }
+    }
+
+    [Fact]
+    public async Task A_storage_failure_that_outlasts_the_retries_fails_the_import()
+    {
+        var store = new FakePartnerStore { FailCreates = PartnerImport.GroupAttempts };
+        var real = new PartnerServices(store, new FakeStaffStore(Cm1, Cm2));
+        real.Import.RetryPause = _ => TimeSpan.Zero;
+
+        var act = () => real.Import.RunAsync(Make.Admin(), Csv(Header, "Alpha,alpha.example.com,DE,emea,,,,,,,,a1@alpha.example.com,A One,partnerAdmin"), dryRun: false, CancellationToken.None);
+
+        (await act.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Be("Storage is down.");
+        (await store.FindByDomainAsync("alpha.example.com", CancellationToken.None)).Should().BeNull();
+    }
 }

@@ -71,42 +71,21 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
 
         await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = ImportParallelism, CancellationToken = ct }, async (group, token) =>
         {
-            var state = new GroupState { PartnerId = await store.FindByDomainAsync(group.Key, token) };
-            if (state.PartnerId is not null)
+            for (var attempt = 1; ; attempt++)
             {
-                // People already at the partner are neither planned nor invited again.
-                await foreach (var email in ExistingEmailsAsync(state.PartnerId, token)) state.SeenEmails.Add(email);
-            }
-            IReadOnlyList<int> pending = group.Value;
-            if (!dryRun && state.PartnerId is null)
-            {
-                (state.PartnerId, pending) = await CreateGroupAsync(caller, group.Key, group.Value, rows, results, managers, staffList, state.SeenEmails, token);
-            }
-            foreach (var index in pending)
-            {
-                var (line, row) = rows[index];
-                for (var attempt = 0; ; attempt++)
+                var open = group.Value.Where(i => results[i] is null).ToList();
+                if (open.Count == 0) return;
+                try
                 {
-                    try
-                    {
-                        results[index] = dryRun
-                            ? await PlanAsync(line, row, group.Key, managers, state, token)
-                            : await ApplyAsync(caller, line, row, group.Key, managers, state, token);
-                        if (!dryRun) state.PartnerId ??= results[index]!.PartnerId;
-                        if (dryRun && state.PartnerId is null && results[index]!.Outcome == "created") state.PartnerId = "(new)";
-                        break;
-                    }
-                    catch (PreconditionFailedException) when (attempt == 0 && state.Partner is not null)
-                    {
-                        // Changed by someone else since this domain's first row read it: read it again and apply the row to that.
-                        state.Partner = null;
-                    }
-                    catch (PrmException ex)
-                    {
-                        results[index] = new ImportRowResult(line, group.Key, state.PartnerId == "(new)" ? null : state.PartnerId, "rejected", Reasons(ex));
-                        state.Partner = null;
-                        break;
-                    }
+                    await ImportGroupAsync(caller, new KeyValuePair<string, List<int>>(group.Key, open), rows, results, managers, staffList, dryRun, token);
+                    return;
+                }
+                catch (Exception ex) when (attempt < GroupAttempts && ex is not PrmException && !token.IsCancellationRequested)
+                {
+                    // Storage did not answer (a timeout, a dropped connection, a 503 past the storage client's own retries): this domain's
+                    // rows not done yet are tried again from a fresh read, after a pause; rows done keep their outcome. Every step is
+                    // idempotent (the partner is found by its domain, a person by their email), so a write that did land is not repeated.
+                    await Task.Delay(RetryPause(attempt), token);
                 }
             }
         });
@@ -115,6 +94,56 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         return new ImportReport(dryRun, final.Count,
             final.Count(r => r.Outcome == "created"), final.Count(r => r.Outcome == "updated"),
             final.Count(r => r.Outcome == "unchanged"), final.Count(r => r.Outcome == "rejected"), final);
+    }
+
+    /// <summary>Attempts per domain when storage fails (not when a row is refused: that is the row's outcome).</summary>
+    public const int GroupAttempts = 3;
+
+    /// <summary>The pause before attempt number <paramref name="attempt"/> + 1 of a domain's rows (tests shorten it).</summary>
+    public Func<int, TimeSpan> RetryPause { get; set; } = attempt => TimeSpan.FromSeconds(attempt == 1 ? 2 : 5);
+
+    /// <summary>Imports (or plans) the rows of one domain whose results are still open.</summary>
+    private async Task ImportGroupAsync(Caller caller, KeyValuePair<string, List<int>> group, List<(int Line, PartnerImportRow Row)> rows, ImportRowResult?[] results,
+        IReadOnlyDictionary<string, string> managers, IReadOnlyList<StaffMember> staffList, bool dryRun, CancellationToken token)
+    {
+        var state = new GroupState { PartnerId = await store.FindByDomainAsync(group.Key, token) };
+        if (state.PartnerId is not null)
+        {
+            // People already at the partner are neither planned nor invited again.
+            await foreach (var email in ExistingEmailsAsync(state.PartnerId, token)) state.SeenEmails.Add(email);
+        }
+        IReadOnlyList<int> pending = group.Value;
+        if (!dryRun && state.PartnerId is null)
+        {
+            (state.PartnerId, pending) = await CreateGroupAsync(caller, group.Key, group.Value, rows, results, managers, staffList, state.SeenEmails, token);
+        }
+        foreach (var index in pending)
+        {
+            var (line, row) = rows[index];
+            for (var attempt = 0; ; attempt++)
+            {
+                try
+                {
+                    results[index] = dryRun
+                        ? await PlanAsync(line, row, group.Key, managers, state, token)
+                        : await ApplyAsync(caller, line, row, group.Key, managers, state, token);
+                    if (!dryRun) state.PartnerId ??= results[index]!.PartnerId;
+                    if (dryRun && state.PartnerId is null && results[index]!.Outcome == "created") state.PartnerId = "(new)";
+                    break;
+                }
+                catch (PreconditionFailedException) when (attempt == 0 && state.Partner is not null)
+                {
+                    // Changed by someone else since this domain's first row read it: read it again and apply the row to that.
+                    state.Partner = null;
+                }
+                catch (PrmException ex)
+                {
+                    results[index] = new ImportRowResult(line, group.Key, state.PartnerId == "(new)" ? null : state.PartnerId, "rejected", Reasons(ex));
+                    state.Partner = null;
+                    break;
+                }
+            }
+        }
     }
 
     /// <summary>
