@@ -248,7 +248,10 @@ public sealed class Azurite : IAsyncDisposable
         {
             if (!process.HasExited)
             {
-                process.Kill(entireProcessTree: true);
+                // The emulator is one node process without children. Not Kill(entireProcessTree: true): on Unix that first stops the process
+                // (SIGSTOP, so it cannot fork while the tree is listed) and kills it after; a test process ending in between left a stopped
+                // emulator behind, which no watchdog can end (a stopped process runs no timer), found with two suites running.
+                process.Kill();
                 await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(10));
             }
         }
