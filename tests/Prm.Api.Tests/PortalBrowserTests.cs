@@ -200,8 +200,10 @@ public sealed class PortalBrowserTests(PortalFixture fixture) : IClassFixture<Po
         await elena.GetByRole(AriaRole.Link, new() { Name = title }).ClickAsync();
         await Expect(elena.GetByRole(AriaRole.Heading, new() { Name = "Your decision on this request" })).ToBeVisibleAsync();
         await elena.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
-        await Expect(elena.Locator(".done")).ToContainTextAsync("Decision recorded: approve");
+        // The request reloads as approved (its decision form, with the confirmation in it, goes away with the decision: not waited for).
         await Expect(elena.Locator("main section > p").First).ToContainTextAsync("Approved"); // the status line (the details always label "Approved")
+        await Expect(elena.Locator(".timeline")).ToContainTextAsync("mdf.request.approved");
+        await Expect(elena.GetByRole(AriaRole.Heading, new() { Name = "Your decision on this request" })).ToHaveCountAsync(0);
         await ShotAsync(elena, "mdf-request-approved");
 
         // The rep claims: the claim, the proof straight to Blob storage through its SAS URL, then the submission.

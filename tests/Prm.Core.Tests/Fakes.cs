@@ -93,6 +93,9 @@ internal sealed class FakePartnerStore : IPartnerStore
     /// <summary>How many of the next creations fail (as a storage outage would).</summary>
     public int FailCreates { get; set; }
 
+    /// <summary>Creates that commit and then fail as if storage lost the answer.</summary>
+    public int LoseCreateAnswers { get; set; }
+
     /// <summary>Reserved domains and the partner they are reserved for.</summary>
     public ConcurrentDictionary<string, string> Reservations { get; } = new(StringComparer.Ordinal);
 
@@ -107,6 +110,7 @@ internal sealed class FakePartnerStore : IPartnerStore
             if (partners.Values.Any(p => p.Value.Domain == partner.Domain)) throw new ConflictException("Domain taken.", "domain");
             if (Reservations.TryGetValue(partner.Domain, out var holder) && holder != partner.Id) throw new ConflictException("Domain reserved.", "domain");
             Add(partner, [.. newUsers]);
+            if (LoseCreateAnswers > 0 && LoseCreateAnswers-- > 0) throw new IOException("The connection was reset after the commit.");
             return partners[partner.Id].ETag;
         }
     }

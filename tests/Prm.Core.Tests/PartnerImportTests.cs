@@ -470,4 +470,29 @@ public class PartnerImportTests
         (await act.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Be("Storage is down.");
         (await store.FindByDomainAsync("alpha.example.com", CancellationToken.None)).Should().BeNull();
     }
+
+    [Fact]
+    public async Task A_creation_whose_answer_was_lost_is_recognised_by_the_retry_and_reported_as_created()
+    {
+        var store = new FakePartnerStore { LoseCreateAnswers = 1 }; // the first partner's transaction commits, then the answer is lost
+        var real = new PartnerServices(store, new FakeStaffStore(Cm1, Cm2));
+        real.Import.RetryPause = _ => TimeSpan.Zero;
+        string[] lines =
+        [
+            Header,
+            "Alpha,alpha.example.com,DE,emea,,,,,,,,a1@alpha.example.com,A One,partnerAdmin",
+            "Alpha,alpha.example.com,DE,emea,,,,,,,,a2@alpha.example.com,A Two,",
+            "Beta,beta.example.com,DE,emea,,,,,,,,b1@beta.example.com,B One,partnerAdmin",
+        ];
+
+        var applied = await real.Import.RunAsync(Make.Admin(), Csv(lines), dryRun: false, CancellationToken.None);
+
+        applied.Should().BeEquivalentTo(new { Rows = 3, Created = 2, Updated = 1, Unchanged = 0, Rejected = 0 }, "the report says what the import did, lost answer or not");
+        foreach (var (domain, users) in new[] { ("alpha.example.com", 2), ("beta.example.com", 1) })
+        {
+            var id = await store.FindByDomainAsync(domain, CancellationToken.None);
+            (await store.GetAsync(id!, CancellationToken.None))!.Value.UserCount.Should().Be(users);
+            applied.Results.Where(r => r.Domain == domain).Should().OnlyContain(r => r.PartnerId == id);
+        }
+    }
 }

@@ -71,8 +71,10 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
     internal const int MaxUsersPerCreate = 20;
 
     /// <summary>Creates a partner with its first users in one transaction (the import path); <paramref name="staffList"/> saves a read per partner.</summary>
-    internal Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers, IReadOnlyList<StaffMember>? staffList, CancellationToken ct) =>
-        CreateAsync(caller, body, moreUsers, staffList, null, [], ct);
+    /// <param name="partnerId">The new partner's id, chosen by the caller (the import: a retry after a lost answer recognises its own partner).</param>
+    internal Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers, IReadOnlyList<StaffMember>? staffList, CancellationToken ct,
+        string? partnerId = null) =>
+        CreateAsync(caller, body, moreUsers, staffList, partnerId is null ? null : (partnerId, Ids.New("usr")), [], ct);
 
     /// <summary>Checks a new partner as <see cref="CreateAsync(Caller, CreatePartnerRequest?, CancellationToken)"/> would (the body and its channel manager), writing nothing.</summary>
     /// <param name="staffList">The staff the channel manager is chosen from, when the caller read it already (null: read here).</param>

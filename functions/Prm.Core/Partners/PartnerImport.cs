@@ -71,13 +71,16 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
 
         await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = ImportParallelism, CancellationToken = ct }, async (group, token) =>
         {
+            // The id a new partner of this domain gets, the same in every attempt: an attempt that finds it knows its own creation landed
+            // although its answer was lost, and reports the rows as created then.
+            var plannedId = Ids.New("ptn");
             for (var attempt = 1; ; attempt++)
             {
                 var open = group.Value.Where(i => results[i] is null).ToList();
                 if (open.Count == 0) return;
                 try
                 {
-                    await ImportGroupAsync(caller, new KeyValuePair<string, List<int>>(group.Key, open), rows, results, managers, staffList, dryRun, token);
+                    await ImportGroupAsync(caller, new KeyValuePair<string, List<int>>(group.Key, open), rows, results, managers, staffList, dryRun, plannedId, token);
                     return;
                 }
                 catch (Exception ex) when (attempt < GroupAttempts && ex is not PrmException && !token.IsCancellationRequested)
@@ -104,7 +107,7 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
 
     /// <summary>Imports (or plans) the rows of one domain whose results are still open.</summary>
     private async Task ImportGroupAsync(Caller caller, KeyValuePair<string, List<int>> group, List<(int Line, PartnerImportRow Row)> rows, ImportRowResult?[] results,
-        IReadOnlyDictionary<string, string> managers, IReadOnlyList<StaffMember> staffList, bool dryRun, CancellationToken token)
+        IReadOnlyDictionary<string, string> managers, IReadOnlyList<StaffMember> staffList, bool dryRun, string plannedId, CancellationToken token)
     {
         var state = new GroupState { PartnerId = await store.FindByDomainAsync(group.Key, token) };
         if (state.PartnerId is not null)
@@ -115,7 +118,12 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         IReadOnlyList<int> pending = group.Value;
         if (!dryRun && state.PartnerId is null)
         {
-            (state.PartnerId, pending) = await CreateGroupAsync(caller, group.Key, group.Value, rows, results, managers, staffList, state.SeenEmails, token);
+            (state.PartnerId, pending) = await CreateGroupAsync(caller, group.Key, group.Value, rows, results, managers, staffList, state.SeenEmails, plannedId, token);
+        }
+        else if (!dryRun && state.PartnerId == plannedId && !group.Value.Any(i => results[i] is not null))
+        {
+            // An earlier attempt created the partner with its first people, and storage lost the answer: the same outcome as if it had not.
+            pending = CreatedOutcomes(group.Key, group.Value, rows, results, plannedId, state.SeenEmails);
         }
         foreach (var index in pending)
         {
@@ -153,31 +161,17 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
     /// </summary>
     private async Task<(string? PartnerId, IReadOnlyList<int> Pending)> CreateGroupAsync(Caller caller, string domain, List<int> group,
         List<(int Line, PartnerImportRow Row)> rows, ImportRowResult?[] results, IReadOnlyDictionary<string, string> managers,
-        IReadOnlyList<StaffMember> staffList, HashSet<string> seenEmails, CancellationToken ct)
+        IReadOnlyList<StaffMember> staffList, HashSet<string> seenEmails, string plannedId, CancellationToken ct)
     {
-        var (firstLine, first) = rows[group[0]];
-        var people = group
-            .Select(i => (Index: i, Row: rows[i].Row, Email: Text.NormalizeEmail(rows[i].Row.UserEmail)))
-            .Where(p => p.Email is not null)
-            .DistinctBy(p => p.Email)
-            .Take(PartnerDirectory.MaxUsersPerCreate)
-            .ToList();
+        var (_, first) = rows[group[0]];
+        var people = FirstPeople(group, rows);
         var request = new CreatePartnerRequest(first.PartnerName, domain, first.Country, first.Region, Blank(first.Tier), Blank(first.PartnerType), Blank(first.Status),
             ManagerId(first, managers), Blank(first.Website), Blank(first.Phone), null, Blank(first.City), null);
         try
         {
             var created = await directory.CreateAsync(caller, request,
-                people.Select(p => (p.Email!, p.Row.UserName!.Trim(), Text.ParseEnum<PartnerRole>(p.Row.UserRole) ?? PartnerRole.PartnerUser)).ToList(), staffList, ct);
-            var withUsers = people.Select(p => p.Index).ToHashSet();
-            foreach (var p in people) seenEmails.Add(p.Email!);
-            var pending = new List<int>();
-            foreach (var index in group)
-            {
-                if (index == group[0]) results[index] = new ImportRowResult(firstLine, domain, created.Value.Id, "created", []);
-                else if (withUsers.Contains(index)) results[index] = new ImportRowResult(rows[index].Line, domain, created.Value.Id, "updated", []);
-                else pending.Add(index);
-            }
-            return (created.Value.Id, pending);
+                people.Select(p => (p.Email!, p.Row.UserName!.Trim(), Text.ParseEnum<PartnerRole>(p.Row.UserRole) ?? PartnerRole.PartnerUser)).ToList(), staffList, ct, plannedId);
+            return (created.Value.Id, CreatedOutcomes(domain, group, rows, results, created.Value.Id, seenEmails));
         }
         catch (ConflictException ex) when (ex.Field != "domain")
         {
@@ -193,6 +187,31 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
             foreach (var index in group) results[index] = new ImportRowResult(rows[index].Line, domain, null, "rejected", Reasons(ex));
             return (null, []);
         }
+    }
+
+    /// <summary>The people a new partner is created with: the distinct emails of its rows, at most as many as one transaction takes.</summary>
+    private static List<(int Index, PartnerImportRow Row, string? Email)> FirstPeople(List<int> group, List<(int Line, PartnerImportRow Row)> rows) =>
+        group.Select(i => (Index: i, Row: rows[i].Row, Email: Text.NormalizeEmail(rows[i].Row.UserEmail)))
+            .Where(p => p.Email is not null)
+            .DistinctBy(p => p.Email)
+            .Take(PartnerDirectory.MaxUsersPerCreate)
+            .ToList();
+
+    /// <summary>The outcomes of a partner's creation with its first people: the first row created it, the rows of those people updated it; returns the rest.</summary>
+    private static List<int> CreatedOutcomes(string domain, List<int> group, List<(int Line, PartnerImportRow Row)> rows, ImportRowResult?[] results, string partnerId,
+        HashSet<string> seenEmails)
+    {
+        var people = FirstPeople(group, rows);
+        var withUsers = people.Select(p => p.Index).ToHashSet();
+        foreach (var p in people) seenEmails.Add(p.Email!);
+        var pending = new List<int>();
+        foreach (var index in group)
+        {
+            if (index == group[0]) results[index] = new ImportRowResult(rows[index].Line, domain, partnerId, "created", []);
+            else if (withUsers.Contains(index)) results[index] = new ImportRowResult(rows[index].Line, domain, partnerId, "updated", []);
+            else pending.Add(index);
+        }
+        return pending;
     }
 
     private async IAsyncEnumerable<string> ExistingEmailsAsync(string partnerId, [System.Runtime.CompilerServices.EnumeratorCancellation] CancellationToken ct)
