@@ -48,13 +48,16 @@ public sealed class AzuriteWatchdogTests
         var watchdog = Watchdog.Replace("'", "'\\''", StringComparison.Ordinal);
         var info = new ProcessStartInfo("sh") { UseShellExecute = false, RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add($"node --require '{watchdog}' -e 'setInterval(() => {{}}, 1000)' & echo $!; wait");
+        // node says "ready" once its script runs, i.e. after the preload noted its parent: killing the shell before that (a slow start on
+        // a loaded machine) would test nothing, since the watchdog would note the new parent as its own.
+        info.ArgumentList.Add($"node --require '{watchdog}' -e 'console.log(\"ready\"); setInterval(() => {{}}, 1000)' & echo $!; wait");
         info.Environment["PRM_AZURITE_PARENT_PID"] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         using var shell = Process.Start(info)!;
         var nodePid = int.Parse((await shell.StandardOutput.ReadLineAsync())!.Trim(), System.Globalization.CultureInfo.InvariantCulture);
         using var node = Process.GetProcessById(nodePid);
         try
         {
+            (await shell.StandardOutput.ReadLineAsync().WaitAsync(TimeSpan.FromSeconds(120))).Should().Be("ready");
             (await Exited(node, TimeSpan.FromSeconds(4))).Should().BeFalse("its parent shell is alive");
             shell.Kill();
             await shell.WaitForExitAsync();
