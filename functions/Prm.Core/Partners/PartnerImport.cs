@@ -179,8 +179,10 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         }
         catch (ConflictException)
         {
-            // Created meanwhile by someone else: apply the rows to it.
-            return (await store.FindByDomainAsync(domain, ct), group);
+            // Created meanwhile: by this import itself when the storage client retried a transaction whose first answer was lost (its own
+            // planned id), else by someone else: apply the rows to it.
+            var existing = await store.FindByDomainAsync(domain, ct);
+            return existing == plannedId ? (existing, CreatedOutcomes(domain, group, rows, results, plannedId, seenEmails)) : (existing, group);
         }
         catch (PrmException ex)
         {
