@@ -430,6 +430,15 @@ public class PartnerImportTests
         again.Should().BeEquivalentTo(new { Created = 0, Updated = 0, Unchanged = 3 * Domains, Rejected = 0 }, "the same file again changes nothing");
     }
 
+    /// <summary>Two new partners: Alpha with two people, Beta with one (the storage-failure tests).</summary>
+    private static readonly string[] TwoDomains =
+    [
+        Header,
+        "Alpha,alpha.example.com,DE,emea,,,,,,,,a1@alpha.example.com,A One,partnerAdmin",
+        "Alpha,alpha.example.com,DE,emea,,,,,,,,a2@alpha.example.com,A Two,",
+        "Beta,beta.example.com,DE,emea,,,,,,,,b1@beta.example.com,B One,partnerAdmin",
+    ];
+
     [Fact]
     public async Task A_storage_failure_during_an_import_is_retried_for_that_domain_and_the_report_stays_exact()
     {
@@ -437,15 +446,7 @@ public class PartnerImportTests
         var real = new PartnerServices(store, new FakeStaffStore(Cm1, Cm2));
         var pauses = new List<int>();
         real.Import.RetryPause = attempt => { lock (pauses) pauses.Add(attempt); return TimeSpan.Zero; };
-        string[] lines =
-        [
-            Header,
-            "Alpha,alpha.example.com,DE,emea,,,,,,,,a1@alpha.example.com,A One,partnerAdmin",
-            "Alpha,alpha.example.com,DE,emea,,,,,,,,a2@alpha.example.com,A Two,",
-            "Beta,beta.example.com,DE,emea,,,,,,,,b1@beta.example.com,B One,partnerAdmin",
-        ];
-
-        var applied = await real.Import.RunAsync(Make.Admin(), Csv(lines), dryRun: false, CancellationToken.None);
+        var applied = await real.Import.RunAsync(Make.Admin(), Csv(TwoDomains), dryRun: false, CancellationToken.None);
 
         pauses.Should().Equal([1], "one domain's first attempt failed, once");
         applied.Should().BeEquivalentTo(new { Rows = 3, Created = 2, Updated = 1, Unchanged = 0, Rejected = 0 });
@@ -477,15 +478,7 @@ public class PartnerImportTests
         var store = new FakePartnerStore { LoseCreateAnswers = 1 }; // the first partner's transaction commits, then the answer is lost
         var real = new PartnerServices(store, new FakeStaffStore(Cm1, Cm2));
         real.Import.RetryPause = _ => TimeSpan.Zero;
-        string[] lines =
-        [
-            Header,
-            "Alpha,alpha.example.com,DE,emea,,,,,,,,a1@alpha.example.com,A One,partnerAdmin",
-            "Alpha,alpha.example.com,DE,emea,,,,,,,,a2@alpha.example.com,A Two,",
-            "Beta,beta.example.com,DE,emea,,,,,,,,b1@beta.example.com,B One,partnerAdmin",
-        ];
-
-        var applied = await real.Import.RunAsync(Make.Admin(), Csv(lines), dryRun: false, CancellationToken.None);
+        var applied = await real.Import.RunAsync(Make.Admin(), Csv(TwoDomains), dryRun: false, CancellationToken.None);
 
         applied.Should().BeEquivalentTo(new { Rows = 3, Created = 2, Updated = 1, Unchanged = 0, Rejected = 0 }, "the report says what the import did, lost answer or not");
         foreach (var (domain, users) in new[] { ("alpha.example.com", 2), ("beta.example.com", 1) })
