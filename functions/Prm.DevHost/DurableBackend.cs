@@ -1,6 +1,8 @@
 using DurableTask.AzureStorage;
 using DurableTask.Core;
 using Grpc.Net.Client;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.DurableTask.Testing.Sidecar;
 using Microsoft.DurableTask.Testing.Sidecar.Grpc;
@@ -69,13 +71,13 @@ public sealed class DurableBackend : IAsyncDisposable
             service = azureStorage;
             kind = $"AzureStorage (task hub {taskHub})";
         }
-        var port = Azurite.FreePorts().Blob;
-        var address = $"http://127.0.0.1:{port}";
+        // Port 0: the operating system picks a free port at bind time. A port picked free beforehand can be taken by another process
+        // before the sidecar binds it (seen with two test suites side by side), and the host then fails to start.
         var sidecar = Host.CreateDefaultBuilder()
             .ConfigureLogging(logging => logging.ClearProviders().Services.AddSingleton(loggerFactory))
             .ConfigureWebHostDefaults(web =>
             {
-                web.UseUrls(address);
+                web.UseUrls("http://127.0.0.1:0");
                 web.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
                 web.ConfigureServices(services =>
                 {
@@ -92,6 +94,8 @@ public sealed class DurableBackend : IAsyncDisposable
             })
             .Build();
         await sidecar.StartAsync(ct);
+        var address = sidecar.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
+            ?? throw new InvalidOperationException("The Durable sidecar started without reporting the address it listens on.");
         return new DurableBackend(sidecar, service, address, kind) { ownedLogs = loggerFactory };
     }
 

@@ -65,6 +65,49 @@ internal sealed class HostProcess : IDisposable
         return host;
     }
 
+    /// <summary>
+    /// Starts the host on a free port that is none of the Azurite ports chosen for it, and waits until it is healthy. A port picked
+    /// free is free only until the host binds it: with a second copy of the suite running, another process took it in between
+    /// ("address already in use"), and the host rightly stopped. Only that failure, reported by the host for its own port, starts it
+    /// again on another port; any other failure fails the test with the host's output.
+    /// </summary>
+    public static async Task<HostProcess> StartHealthyAsync((int Blob, int Queue, int Table) azurite, IDictionary<string, string> settings, Func<int>? pickPort = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            var port = pickPort?.Invoke() ?? FreePortBesides(azurite);
+            var host = Start(port, azurite, settings);
+            try
+            {
+                await host.WaitHealthyAsync();
+                return host;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && host.Process.HasExited && LostItsPort(host.Output, port))
+            {
+                host.Dispose();
+            }
+            catch
+            {
+                host.Dispose();
+                throw;
+            }
+        }
+    }
+
+    /// <summary>Whether the host's output says it could not bind the given port (Kestrel's message).</summary>
+    internal static bool LostItsPort(string output, int port) =>
+        output.Contains($"Failed to bind to address http://127.0.0.1:{port}: address already in use", StringComparison.Ordinal);
+
+    internal static int FreePortBesides((int Blob, int Queue, int Table) azurite)
+    {
+        // The Azurite ports are free only until Azurite binds them, so a second pick can return one of them.
+        for (var i = 0; ; i++)
+        {
+            var port = Azurite.FreePorts().Blob;
+            if ((port != azurite.Blob && port != azurite.Queue && port != azurite.Table) || i >= 20) return port;
+        }
+    }
+
     public async Task WaitHealthyAsync()
     {
         // A deadline, not a count of polls: under load the host took 45 s to start (a poll is quick while nothing listens).

@@ -9,19 +9,6 @@ namespace Prm.DevHost.Tests;
 /// <summary>The local host as a person runs it: a process that starts Azurite, serves the API, and leaves nothing behind on Ctrl+C.</summary>
 public sealed partial class LocalHostProcessTests
 {
-    /// <summary>
-    /// A free port for the host that is none of the Azurite ports chosen for it: those are free only until Azurite binds them, so a
-    /// second pick can return one of them (seen with a second copy of the suite running), and the host then fails to bind.
-    /// </summary>
-    private static int HostPort((int Blob, int Queue, int Table) azurite)
-    {
-        for (var i = 0; ; i++)
-        {
-            var port = Azurite.FreePorts().Blob;
-            if ((port != azurite.Blob && port != azurite.Queue && port != azurite.Table) || i >= 20) return port;
-        }
-    }
-
     [GeneratedRegex(@"Azurite started \(PID (\d+)\)")]
     private static partial Regex AzuritePid();
 
@@ -41,8 +28,7 @@ public sealed partial class LocalHostProcessTests
     public async Task When_the_azurite_it_started_dies_the_host_says_so_and_stops()
     {
         var azurite = Azurite.FreePorts();
-        using var host = HostProcess.Start(HostPort(azurite), azurite, Settings());
-        await host.WaitHealthyAsync();
+        using var host = await HostProcess.StartHealthyAsync(azurite, Settings());
         var match = AzuritePid().Match(host.Output);
         match.Success.Should().BeTrue(host.Output);
 
@@ -53,6 +39,35 @@ public sealed partial class LocalHostProcessTests
     }
 
     [Fact]
+    public async Task A_host_whose_port_was_taken_before_it_bound_it_is_started_again_on_another_port()
+    {
+        // The race this guards against, made certain: the first port offered is held by a listener, as another process took it.
+        var azurite = Azurite.FreePorts();
+        var taken = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, HostProcess.FreePortBesides(azurite));
+        taken.Start();
+        try
+        {
+            var takenPort = ((System.Net.IPEndPoint)taken.LocalEndpoint).Port;
+            var offered = new List<int>();
+            using var host = await HostProcess.StartHealthyAsync(azurite, Settings(), () =>
+            {
+                var port = offered.Count == 0 ? takenPort : HostProcess.FreePortBesides(azurite);
+                offered.Add(port);
+                return port;
+            });
+            offered.Should().HaveCount(2).And.StartWith(takenPort);
+            host.Client.BaseAddress!.Port.Should().Be(offered[1]);
+            (await host.Client.GetAsync("health")).IsSuccessStatusCode.Should().BeTrue();
+            await HostProcess.SignalAsync(host.Process.Id, "-INT");
+            (await host.WaitForExitAsync(TimeSpan.FromSeconds(40))).Should().BeTrue(host.Output);
+        }
+        finally
+        {
+            taken.Stop();
+        }
+    }
+
+    [Fact]
     public async Task A_host_adopts_the_azurite_a_killed_host_left_running_and_stops_it_on_ctrl_c()
     {
         var location = Path.Combine(Path.GetTempPath(), "prm-azurite-" + Guid.NewGuid().ToString("N")[..8]);
@@ -60,9 +75,8 @@ public sealed partial class LocalHostProcessTests
         try
         {
             int azuritePid;
-            using (var first = HostProcess.Start(HostPort(azurite), azurite, Settings(("LocalHost__AzuriteLocation", location))))
+            using (var first = await HostProcess.StartHealthyAsync(azurite, Settings(("LocalHost__AzuriteLocation", location))))
             {
-                await first.WaitHealthyAsync();
                 var match = AzuritePid().Match(first.Output);
                 match.Success.Should().BeTrue(first.Output);
                 azuritePid = int.Parse(match.Groups[1].Value);
@@ -72,8 +86,7 @@ public sealed partial class LocalHostProcessTests
             }
             Azurite.IsListening(azurite.Table).Should().BeTrue("a killed host leaves its Azurite running");
 
-            using var second = HostProcess.Start(HostPort(azurite), azurite, Settings(("LocalHost__AzuriteLocation", location)));
-            await second.WaitHealthyAsync();
+            using var second = await HostProcess.StartHealthyAsync(azurite, Settings(("LocalHost__AzuriteLocation", location)));
             second.Output.Should().Contain($"Adopting Azurite PID {azuritePid}");
             await HostProcess.SignalAsync(second.Process.Id, "-INT");
             (await second.WaitForExitAsync(TimeSpan.FromSeconds(40))).Should().BeTrue(second.Output);
@@ -90,8 +103,7 @@ public sealed partial class LocalHostProcessTests
     public async Task Ctrl_c_stops_the_host_and_the_azurite_it_started()
     {
         var azurite = Azurite.FreePorts();
-        using var host = HostProcess.Start(HostPort(azurite), azurite, Settings());
-        await host.WaitHealthyAsync();
+        using var host = await HostProcess.StartHealthyAsync(azurite, Settings());
         (await host.Client.PostAsync("dev/token", new StringContent("{\"email\":\"admin@vendor.example\"}", Encoding.UTF8, "application/json"))).IsSuccessStatusCode.Should().BeTrue(host.Output);
         var match = AzuritePid().Match(host.Output);
         match.Success.Should().BeTrue(host.Output);
@@ -112,9 +124,8 @@ public sealed partial class LocalHostProcessTests
         try
         {
             string partnerId;
-            using (var first = HostProcess.Start(HostPort(azurite), azurite, settings))
+            using (var first = await HostProcess.StartHealthyAsync(azurite, settings))
             {
-                await first.WaitHealthyAsync();
                 azuritePid = int.Parse(AzuritePid().Match(first.Output).Groups[1].Value);
                 var token = await TokenAsync(first.Client, "anna@northwind.example");
                 var me = await Get(first.Client, "me", token);
@@ -133,8 +144,7 @@ public sealed partial class LocalHostProcessTests
             }
             Azurite.IsListening(azurite.Table).Should().BeTrue("a killed host leaves its Azurite running, with the workflow state in it");
 
-            using var second = HostProcess.Start(HostPort(azurite), azurite, settings);
-            await second.WaitHealthyAsync();
+            using var second = await HostProcess.StartHealthyAsync(azurite, settings);
             second.Output.Should().Contain("an Azurite this host did not start already listens", "a reused Azurite is announced");
             (await WaitForMailAsync(second.Client, "survivor@northwind.example", 2, TimeSpan.FromSeconds(90))).Should().Be(2, "the reminder timer fired in the restarted host: " + second.Output);
             await HostProcess.SignalAsync(second.Process.Id, "-TERM");
@@ -160,9 +170,8 @@ public sealed partial class LocalHostProcessTests
         {
             string partnerId;
             string agreementPath;
-            using (var first = HostProcess.Start(HostPort(azurite), azurite, settings))
+            using (var first = await HostProcess.StartHealthyAsync(azurite, settings))
             {
-                await first.WaitHealthyAsync();
                 azuritePid = int.Parse(AzuritePid().Match(first.Output).Groups[1].Value);
                 var submit = await first.Client.PostAsJsonAsync("partner-applications", new
                 {
@@ -185,8 +194,7 @@ public sealed partial class LocalHostProcessTests
                 (await first.WaitForExitAsync(TimeSpan.FromSeconds(20))).Should().BeTrue();
             }
 
-            using var second = HostProcess.Start(HostPort(azurite), azurite, settings);
-            await second.WaitHealthyAsync();
+            using var second = await HostProcess.StartHealthyAsync(azurite, settings);
             // The mails before the step under test: the welcome must be a new one, sent because of the acceptance below.
             var beforeAccept = await WaitForMailboxAsync(second.Client, "rita@restart.example", _ => true, "the mailbox", TimeSpan.FromSeconds(120));
             beforeAccept.Should().NotContain(s => s.StartsWith("Welcome to the partner program", StringComparison.Ordinal));
