@@ -468,7 +468,9 @@ public class PartnerImportTests
 
         var act = () => real.Import.RunAsync(Make.Admin(), Csv(Header, "Alpha,alpha.example.com,DE,emea,,,,,,,,a1@alpha.example.com,A One,partnerAdmin"), dryRun: false, CancellationToken.None);
 
-        (await act.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Be("Storage is down.");
+        var failure = (await act.Should().ThrowAsync<OperationInterruptedException>()).Which;
+        failure.InnerException.Should().BeOfType<InvalidOperationException>().Which.Message.Should().Be("Storage is down.");
+        failure.Message.Should().StartWith("Storage stopped answering during the import. At least 0 of 1 rows were imported before it did and are kept;");
         (await store.FindByDomainAsync("alpha.example.com", CancellationToken.None)).Should().BeNull();
     }
 

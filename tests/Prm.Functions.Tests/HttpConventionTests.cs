@@ -111,6 +111,20 @@ public sealed class HttpConventionTests
     }
 
     [Fact]
+    public void An_operation_interrupted_by_an_outage_says_what_it_kept_and_one_interrupted_by_a_bug_is_a_500()
+    {
+        var outage = new OperationInterruptedException("Storage stopped answering during the import. At least 3 of 10 rows were imported.", new Azure.RequestFailedException(503, "Server busy"));
+        var problem = Problems.From(outage, new DefaultHttpContext());
+        problem.Status.Should().Be(503);
+        problem.Detail.Should().Be(outage.Message, "a partly done import must not claim that nothing was changed");
+        problem.RetryAfterSeconds.Should().Be(Problems.StorageRetryAfterSeconds);
+
+        var bug = Problems.From(new OperationInterruptedException("At least 3 of 10 rows were imported.", new InvalidOperationException("secret-internal-detail")), new DefaultHttpContext());
+        bug.Status.Should().Be(500);
+        bug.Detail.Should().NotContain("secret-internal-detail");
+    }
+
+    [Fact]
     public void A_bug_or_a_client_that_hung_up_is_not_an_outage()
     {
         Problems.From(new Azure.RequestFailedException(400, "The property value is invalid"), new DefaultHttpContext()).Status.Should().Be(500);

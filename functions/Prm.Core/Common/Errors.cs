@@ -71,6 +71,13 @@ public sealed class ServiceUnavailableException(string detail, TimeSpan retryAft
     public TimeSpan RetryAfter { get; } = retryAfter;
 }
 
+/// <summary>
+/// A multi-step operation (e.g. a partner import: one transaction per domain) stopped part way because a dependency failed. The
+/// message says what was kept and how to finish; it is mapped like its inner exception (a storage outage: 503), with this message as
+/// the detail instead of the single-request "nothing was changed".
+/// </summary>
+public sealed class OperationInterruptedException(string detail, Exception inner) : Exception(detail, inner);
+
 /// <summary>Too many requests from one source; maps to 429 with Retry-After.</summary>
 public sealed class TooManyRequestsException(string detail, TimeSpan retryAfter) : PrmException("Too many requests.", detail)
 {

@@ -69,6 +69,29 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
             list.Add(i);
         }
 
+        try
+        {
+            await ImportGroupsAsync(caller, groups, rows, results, managers, staffList, dryRun, ct);
+        }
+        catch (Exception ex) when (!dryRun && ex is not PrmException && !ct.IsCancellationRequested)
+        {
+            // Domains done before the failure stay done (each is its own transaction); domains in flight may have landed too. Say so,
+            // rather than the single request's "nothing was changed": the same file again completes the import.
+            var kept = results.Count(r => r is { Outcome: not "rejected" });
+            throw new OperationInterruptedException(
+                $"Storage stopped answering during the import. At least {kept} of {rows.Count} rows were imported before it did and are kept; " +
+                "the others may not have been. Send the same file again once storage answers: the import is idempotent, rows already imported are reported as unchanged.", ex);
+        }
+
+        var final = results.Select(r => r!).ToList();
+        return new ImportReport(dryRun, final.Count,
+            final.Count(r => r.Outcome == "created"), final.Count(r => r.Outcome == "updated"),
+            final.Count(r => r.Outcome == "unchanged"), final.Count(r => r.Outcome == "rejected"), final);
+    }
+
+    private async Task ImportGroupsAsync(Caller caller, Dictionary<string, List<int>> groups, List<(int Line, PartnerImportRow Row)> rows, ImportRowResult?[] results,
+        IReadOnlyDictionary<string, string> managers, IReadOnlyList<StaffMember> staffList, bool dryRun, CancellationToken ct)
+    {
         await Parallel.ForEachAsync(groups, new ParallelOptions { MaxDegreeOfParallelism = ImportParallelism, CancellationToken = ct }, async (group, token) =>
         {
             // The id a new partner of this domain gets, the same in every attempt: an attempt that finds it knows its own creation landed
@@ -92,11 +115,6 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
                 }
             }
         });
-
-        var final = results.Select(r => r!).ToList();
-        return new ImportReport(dryRun, final.Count,
-            final.Count(r => r.Outcome == "created"), final.Count(r => r.Outcome == "updated"),
-            final.Count(r => r.Outcome == "unchanged"), final.Count(r => r.Outcome == "rejected"), final);
     }
 
     /// <summary>Attempts per domain when storage fails (not when a row is refused: that is the row's outcome).</summary>

@@ -32,8 +32,12 @@ public static class Problems
         {
             // However long the outage lasts, the client is told to come back (never a 500): nothing was half-written, since every
             // change commits in one transaction or not at all.
-            exception = new ServiceUnavailableException("Storage does not answer right now; nothing was changed by this request. Try again shortly.", TimeSpan.FromSeconds(StorageRetryAfterSeconds));
+            // An operation of many transactions that stopped part way says itself what it kept.
+            exception = new ServiceUnavailableException(
+                exception is OperationInterruptedException interrupted ? interrupted.Message : "Storage does not answer right now; nothing was changed by this request. Try again shortly.",
+                TimeSpan.FromSeconds(StorageRetryAfterSeconds));
         }
+        if (exception is OperationInterruptedException { InnerException: { } cause }) exception = cause; // not an outage: mapped as its cause
         if (exception is Azure.RequestFailedException { Status: 400 } && IsForeignIfMatch(context.Request))
         {
             // Storage refuses an If-Match that is not one of its ETags: no version of the resource ever had it, so it does not match.
@@ -85,6 +89,7 @@ public static class Problems
         HttpRequestException or System.Net.Sockets.SocketException or TimeoutException or System.IO.IOException => true,
         OperationCanceledException => !context.RequestAborted.IsCancellationRequested, // a client timeout, not the caller hanging up
         AggregateException all => all.InnerExceptions.Count > 0 && all.InnerExceptions.All(e => IsStorageUnavailable(e, context)),
+        OperationInterruptedException interrupted => interrupted.InnerException is { } cause && IsStorageUnavailable(cause, context),
         _ => false,
     };
 

@@ -230,7 +230,7 @@ public static class OpenApiDocumentBuilder
         if (info?.IfMatch == true || method is "PUT" or "PATCH") Error(428, "If-Match is missing, or is \"*\" (never accepted: send the ETag you read).");
         if (extra.Contains(429)) Error(429, "Too many requests; retry after Retry-After seconds.", retry: true);
         Error(500, "Unexpected error; quote traceId.");
-        Error(503, "Storage does not answer; nothing was changed. Retry after Retry-After seconds.", retry: true);
+        Error(503, "Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", retry: true);
         return operation;
     }
 

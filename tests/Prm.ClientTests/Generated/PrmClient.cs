@@ -204,7 +204,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -362,7 +362,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -512,7 +512,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -679,7 +679,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -855,7 +855,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -1029,7 +1029,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -1230,7 +1230,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -1422,7 +1422,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -1592,7 +1592,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -1746,7 +1746,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -1973,7 +1973,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -2175,7 +2175,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -2323,7 +2323,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
 
@@ -2478,7 +2478,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
 
@@ -2640,7 +2640,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -2816,7 +2816,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -2981,7 +2981,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -3188,7 +3188,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -3369,7 +3369,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -3530,7 +3530,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -3650,7 +3650,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -3804,7 +3804,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -4006,7 +4006,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -4159,7 +4159,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -4361,7 +4361,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -4481,7 +4481,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -4609,7 +4609,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -4805,7 +4805,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -4997,7 +4997,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -5137,7 +5137,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -5271,7 +5271,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -5463,7 +5463,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -5603,7 +5603,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -5757,7 +5757,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -5984,7 +5984,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -6175,7 +6175,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -6387,7 +6387,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -6589,7 +6589,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -6765,7 +6765,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -6920,7 +6920,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -7096,7 +7096,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -7286,7 +7286,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -7440,7 +7440,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -7667,7 +7667,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -7869,7 +7869,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -8076,7 +8076,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -8283,7 +8283,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -8438,7 +8438,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -8654,7 +8654,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -8856,7 +8856,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -9032,7 +9032,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -9197,7 +9197,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -9399,7 +9399,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -9553,7 +9553,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -9779,7 +9779,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -9899,7 +9899,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -10039,7 +10039,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -10231,7 +10231,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -10371,7 +10371,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -10554,7 +10554,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -10708,7 +10708,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -10935,7 +10935,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -11127,7 +11127,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -11267,7 +11267,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -11427,7 +11427,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -11654,7 +11654,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -11813,7 +11813,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -11994,7 +11994,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -12191,7 +12191,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -12341,7 +12341,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -12538,7 +12538,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -12688,7 +12688,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -12890,7 +12890,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -13044,7 +13044,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -13237,7 +13237,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -13391,7 +13391,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -13577,7 +13577,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -13779,7 +13779,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -13986,7 +13986,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -14188,7 +14188,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -14390,7 +14390,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -14592,7 +14592,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -14794,7 +14794,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -14959,7 +14959,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -15161,7 +15161,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -15353,7 +15353,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -15513,7 +15513,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -15667,7 +15667,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -15869,7 +15869,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -16024,7 +16024,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -16178,7 +16178,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -16380,7 +16380,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -16582,7 +16582,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -16789,7 +16789,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -16948,7 +16948,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -17129,7 +17129,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -17331,7 +17331,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -17499,7 +17499,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -17689,7 +17689,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -17843,7 +17843,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -18045,7 +18045,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -18252,7 +18252,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -18454,7 +18454,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -18656,7 +18656,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -18811,7 +18811,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -18976,7 +18976,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -19136,7 +19136,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -19276,7 +19276,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -19416,7 +19416,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -19628,7 +19628,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -19762,7 +19762,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -19943,7 +19943,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -20063,7 +20063,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -20217,7 +20217,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -20393,7 +20393,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -20539,7 +20539,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -20726,7 +20726,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -20913,7 +20913,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -21081,7 +21081,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -21261,7 +21261,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -21415,7 +21415,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -21617,7 +21617,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -21809,7 +21809,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -21950,7 +21950,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -22115,7 +22115,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -22307,7 +22307,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -22491,7 +22491,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -22684,7 +22684,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -22838,7 +22838,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -23065,7 +23065,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -23220,7 +23220,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -23375,7 +23375,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -23530,7 +23530,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -23737,7 +23737,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -23902,7 +23902,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -24067,7 +24067,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -24232,7 +24232,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -24392,7 +24392,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -24547,7 +24547,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -24775,7 +24775,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -24930,7 +24930,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -25141,7 +25141,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -25296,7 +25296,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -25503,7 +25503,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -25658,7 +25658,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -25817,7 +25817,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -25998,7 +25998,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -26205,7 +26205,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -26360,7 +26360,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -26572,7 +26572,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -26727,7 +26727,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -26903,7 +26903,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -27119,7 +27119,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -27295,7 +27295,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -27497,7 +27497,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -27662,7 +27662,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -27869,7 +27869,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -28034,7 +28034,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -28193,7 +28193,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -28381,7 +28381,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -28613,7 +28613,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -28753,7 +28753,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -28955,7 +28955,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -29110,7 +29110,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -29302,7 +29302,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -29470,7 +29470,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -29697,7 +29697,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -29851,7 +29851,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -30053,7 +30053,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -30244,7 +30244,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -30446,7 +30446,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -30637,7 +30637,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -30839,7 +30839,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -31041,7 +31041,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -31269,7 +31269,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -31424,7 +31424,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -31564,7 +31564,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -31756,7 +31756,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -31920,7 +31920,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -32112,7 +32112,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -32252,7 +32252,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -32479,7 +32479,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -32629,7 +32629,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -32783,7 +32783,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -32993,7 +32993,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -33147,7 +33147,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -33374,7 +33374,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -33566,7 +33566,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -33706,7 +33706,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -33874,7 +33874,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -34028,7 +34028,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -34193,7 +34193,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -34352,7 +34352,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -34533,7 +34533,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -34709,7 +34709,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -34885,7 +34885,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -35087,7 +35087,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -35289,7 +35289,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -35429,7 +35429,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {
@@ -35616,7 +35616,7 @@ namespace Prm.ClientTests.Generated
                             {
                                 throw new PrmApiException("Response was null which was not expected.", status_, objectResponse_.Text, headers_, null);
                             }
-                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed. Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
+                            throw new PrmApiException<Problem>("Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds.", status_, objectResponse_.Text, headers_, objectResponse_.Object, null);
                         }
                         else
                         {

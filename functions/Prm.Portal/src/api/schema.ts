@@ -6985,7 +6985,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -7058,7 +7058,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -7134,7 +7134,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -7221,7 +7221,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -7305,7 +7305,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -7408,7 +7408,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -7537,7 +7537,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -7613,7 +7613,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -7723,7 +7723,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -7801,7 +7801,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -7940,7 +7940,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8058,7 +8058,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8136,7 +8136,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8214,7 +8214,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8292,7 +8292,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8388,7 +8388,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8469,7 +8469,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8590,7 +8590,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8687,7 +8687,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8767,7 +8767,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8816,7 +8816,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -8894,7 +8894,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9012,7 +9012,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9090,7 +9090,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9208,7 +9208,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9257,7 +9257,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9316,7 +9316,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9433,7 +9433,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9500,7 +9500,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9610,7 +9610,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9670,7 +9670,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9737,7 +9737,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9847,7 +9847,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -9925,7 +9925,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -10064,7 +10064,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -10174,7 +10174,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -10301,7 +10301,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -10419,7 +10419,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -10515,7 +10515,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -10593,7 +10593,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -10676,7 +10676,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -10785,7 +10785,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -10863,7 +10863,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -11002,7 +11002,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -11120,7 +11120,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -11241,7 +11241,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -11360,7 +11360,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -11438,7 +11438,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -11566,7 +11566,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -11684,7 +11684,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -11780,7 +11780,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -11861,7 +11861,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -11979,7 +11979,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12057,7 +12057,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12196,7 +12196,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12245,7 +12245,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12312,7 +12312,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12379,7 +12379,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12489,7 +12489,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12567,7 +12567,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12706,7 +12706,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12812,7 +12812,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12879,7 +12879,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -12989,7 +12989,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13069,7 +13069,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13208,7 +13208,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13287,7 +13287,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13384,7 +13384,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13500,7 +13500,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13570,7 +13570,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13686,7 +13686,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13756,7 +13756,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13827,7 +13827,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -13946,7 +13946,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -14024,7 +14024,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -14129,7 +14129,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -14247,7 +14247,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -14368,7 +14368,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -14486,7 +14486,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -14604,7 +14604,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -14722,7 +14722,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -14840,7 +14840,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -14921,7 +14921,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -15039,7 +15039,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -15148,7 +15148,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -15227,7 +15227,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -15337,7 +15337,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -15415,7 +15415,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -15533,7 +15533,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -15611,7 +15611,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -15689,7 +15689,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -15807,7 +15807,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -15925,7 +15925,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -16046,7 +16046,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -16125,7 +16125,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -16222,7 +16222,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -16340,7 +16340,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -16421,7 +16421,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -16530,7 +16530,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -16608,7 +16608,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -16726,7 +16726,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -16847,7 +16847,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -16965,7 +16965,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17083,7 +17083,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17161,7 +17161,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17242,7 +17242,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17321,7 +17321,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17388,7 +17388,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17455,7 +17455,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17583,7 +17583,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17646,7 +17646,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17755,7 +17755,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17805,7 +17805,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17876,7 +17876,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -17972,7 +17972,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18041,7 +18041,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18148,7 +18148,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18255,7 +18255,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18336,7 +18336,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18438,7 +18438,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18516,7 +18516,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18634,7 +18634,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18743,7 +18743,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18809,7 +18809,7 @@ export interface operations {
                     "text/html": string;
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18891,7 +18891,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -18976,7 +18976,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19086,7 +19086,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19164,7 +19164,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19303,7 +19303,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19381,7 +19381,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19459,7 +19459,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19537,7 +19537,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19656,7 +19656,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19736,7 +19736,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19816,7 +19816,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19896,7 +19896,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -19975,7 +19975,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -20053,7 +20053,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -20192,7 +20192,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -20270,7 +20270,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -20398,7 +20398,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -20476,7 +20476,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -20554,7 +20554,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -20675,7 +20675,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -20754,7 +20754,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -20851,7 +20851,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -20970,7 +20970,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -21048,7 +21048,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -21175,7 +21175,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -21253,7 +21253,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -21349,7 +21349,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -21477,7 +21477,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -21573,7 +21573,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -21691,7 +21691,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -21772,7 +21772,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -21853,7 +21853,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -21974,7 +21974,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -22053,7 +22053,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -22160,7 +22160,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -22300,7 +22300,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -22409,7 +22409,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -22527,7 +22527,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -22605,7 +22605,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -22672,7 +22672,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -22753,7 +22753,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -22863,7 +22863,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -22941,7 +22941,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -23080,7 +23080,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -23197,7 +23197,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -23305,7 +23305,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -23423,7 +23423,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -23531,7 +23531,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -23649,7 +23649,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -23767,7 +23767,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -23845,7 +23845,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -23984,7 +23984,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -24051,7 +24051,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -24161,7 +24161,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -24242,7 +24242,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -24309,7 +24309,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -24419,7 +24419,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -24558,7 +24558,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -24628,7 +24628,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -24706,7 +24706,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -24845,7 +24845,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -24923,7 +24923,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25050,7 +25050,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25117,7 +25117,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25227,7 +25227,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25305,7 +25305,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25399,7 +25399,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25480,7 +25480,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25559,7 +25559,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25656,7 +25656,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25752,7 +25752,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25848,7 +25848,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -25966,7 +25966,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -26084,7 +26084,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -26151,7 +26151,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
@@ -26258,7 +26258,7 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Storage does not answer; nothing was changed. Retry after Retry-After seconds. */
+            /** @description Storage does not answer; nothing was changed, except by an import that stopped part way (its detail says how far it got; the same file again completes it). Retry after Retry-After seconds. */
             503: {
                 headers: {
                     /** @description Seconds to wait before retrying. */
