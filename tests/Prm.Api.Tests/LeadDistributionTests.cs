@@ -444,3 +444,83 @@ public sealed class LeadFairnessTests(ApiHostFixture fixture) : IClassFixture<Ap
         (await ApiSteps.ProblemAsync(await admin.GetAsync($"lead-fairness?from={Uri.EscapeDataString(to)}&to={Uri.EscapeDataString(from)}"), 400)).GetProperty("errors").TryGetProperty("to", out _).Should().BeTrue();
     }
 }
+
+/// <summary>A host whose lead store fails like storage that stopped answering when a lead of the company "Outage Corp" is created.</summary>
+public sealed class LeadOutageFixture : ApiHostFixture
+{
+    public const string FailingCompany = "Outage Corp";
+
+    public override async Task InitializeAsync() => Api = await ApiHost.StartAsync(configure: builder =>
+        // After every registration of the app (ConfigureContainer runs when the provider is built): the real store, decorated.
+        builder.Host.ConfigureContainer<Microsoft.Extensions.DependencyInjection.IServiceCollection>((_, services) =>
+        {
+            var real = services.Last(d => d.ServiceType == typeof(Prm.Core.Leads.ILeadStore));
+            services.Remove(real);
+            services.Add(new Microsoft.Extensions.DependencyInjection.ServiceDescriptor(typeof(Prm.Core.Leads.ILeadStore),
+                sp => FailingLeadStore.Wrap((Prm.Core.Leads.ILeadStore)Microsoft.Extensions.DependencyInjection.ActivatorUtilities.CreateInstance(sp, real.ImplementationType!)),
+                real.Lifetime));
+        }));
+
+    /// <summary>Every call passes through, except the creation of a lead of <see cref="FailingCompany"/>, which fails with a 503 from storage.</summary>
+    public class FailingLeadStore : System.Reflection.DispatchProxy
+    {
+        private Prm.Core.Leads.ILeadStore inner = null!;
+
+        public static Prm.Core.Leads.ILeadStore Wrap(Prm.Core.Leads.ILeadStore inner)
+        {
+            var proxy = Create<Prm.Core.Leads.ILeadStore, FailingLeadStore>();
+            ((FailingLeadStore)(object)proxy).inner = inner;
+            return proxy;
+        }
+
+        protected override object? Invoke(System.Reflection.MethodInfo? method, object?[]? args)
+        {
+            if (method!.Name == nameof(Prm.Core.Leads.ILeadStore.CreateAsync) && args![0] is Prm.Core.Leads.Lead { Company.Name: FailingCompany })
+                return Task.FromException<string>(new Azure.RequestFailedException(503, "Server busy"));
+            try
+            {
+                return method.Invoke(inner, args);
+            }
+            catch (System.Reflection.TargetInvocationException ex) when (ex.InnerException is not null)
+            {
+                throw ex.InnerException;
+            }
+        }
+    }
+}
+
+/// <summary>A lead import that storage stops part way says what it kept, and the rows kept are not imported twice.</summary>
+public sealed class LeadImportOutageTests(LeadOutageFixture fixture) : IClassFixture<LeadOutageFixture>
+{
+    private ApiHost Api => fixture.Api;
+
+    [Fact]
+    public async Task An_import_interrupted_by_storage_answers_503_saying_which_rows_are_kept()
+    {
+        var admin = await Api.ClientAsync(Demo.Admin);
+        string Row(string company, string ext)
+        {
+            var domain = Leads.Unique("out") + ".example";
+            return $"{company},{domain},DE,Retail,Olga Out,olga@{domain},cloud-backup,A,1000.00,EUR,{ext},true\n";
+        }
+        const string Header = "companyName,domain,country,industry,contactName,contactEmail,productLines,grade,amount,currency,externalId,consentToShare\n";
+        var (first, second, failing, after) = (Leads.Unique("ext"), Leads.Unique("ext"), Leads.Unique("ext"), Leads.Unique("ext"));
+        var (one, two, never) = (Row("Kept One", first), Row("Kept Two", second), Row("Never Reached", after));
+        var csv = Header + one + two + Row(LeadOutageFixture.FailingCompany, failing) + never;
+        using var content = new StringContent(csv, System.Text.Encoding.UTF8, "text/csv");
+        var response = await admin.PostAsync("leads/import", content);
+
+        var problem = await ApiSteps.ProblemAsync(response, 503);
+        response.Headers.RetryAfter.Should().NotBeNull();
+        problem.Str("detail").Should().StartWith("Storage stopped answering during the import at line 4. The 2 rows imported before it are kept;",
+            "lines 2 and 3 were committed before line 4 failed: the answer must not claim that nothing was changed");
+        problem.Str("detail").Should().NotContain("nothing was changed");
+
+        // What the detail says is what storage holds: the two rows before the failure are there (a second import updates them), the
+        // row after it is not (a second import creates it).
+        using var again = new StringContent(Header + one + two + never, System.Text.Encoding.UTF8, "text/csv");
+        var retried = await admin.PostAsync("leads/import", again);
+        retried.StatusCode.Should().Be(HttpStatusCode.OK, await retried.Content.ReadAsStringAsync());
+        (await retried.JsonAsync()).GetProperty("results").EnumerateArray().Select(r => r.Str("outcome")).Should().Equal("updated", "updated", "created");
+    }
+}

@@ -82,6 +82,15 @@ public sealed class LeadImport(CaptureLead capture, ILeadStore store, Deals.Prod
             {
                 results.Add(new LeadImportRowResult(line, externalId, null, "rejected", ex.Errors.Select(e => $"{e.Key}: {e.Value[0]}").ToList()));
             }
+            catch (Exception ex) when (ex is not PrmException && !ct.IsCancellationRequested)
+            {
+                // Rows are imported one after another, each its own commit: the rows before this one are kept. Say so, rather than the
+                // single request's "nothing was changed".
+                var kept = results.Count(r => r.Outcome != "rejected");
+                throw new OperationInterruptedException(
+                    $"Storage stopped answering during the import at line {line}. The {kept} rows imported before it are kept; line {line} may or may not have been " +
+                    $"imported, the rows after it were not. Send the file again from line {line} once storage answers: a row with an externalId updates its lead instead of adding one.", ex);
+            }
         }
         return new LeadImportReport(dryRun, rows.Count, results.Count(r => r.Outcome is "created" or "create"), results.Count(r => r.Outcome is "updated" or "update" or "merged"),
             results.Count(r => r.Outcome == "rejected"), results);
