@@ -96,6 +96,12 @@ internal sealed class FakePartnerStore : IPartnerStore
     /// <summary>Creates that commit and then fail as if storage lost the answer.</summary>
     public int LoseCreateAnswers { get; set; }
 
+    /// <summary>
+    /// Creates that commit and then answer 409 without a field, as the storage client's own retry of a transaction whose first answer
+    /// was lost meets the rows it wrote.
+    /// </summary>
+    public int ConflictAfterCreates { get; set; }
+
     /// <summary>Reserved domains and the partner they are reserved for.</summary>
     public ConcurrentDictionary<string, string> Reservations { get; } = new(StringComparer.Ordinal);
 
@@ -111,6 +117,7 @@ internal sealed class FakePartnerStore : IPartnerStore
             if (Reservations.TryGetValue(partner.Domain, out var holder) && holder != partner.Id) throw new ConflictException("Domain reserved.", "domain");
             Add(partner, [.. newUsers]);
             if (LoseCreateAnswers > 0 && LoseCreateAnswers-- > 0) throw new IOException("The connection was reset after the commit.");
+            if (ConflictAfterCreates > 0 && ConflictAfterCreates-- > 0) throw new ConflictException("The resource already exists.");
             return partners[partner.Id].ETag;
         }
     }

@@ -191,16 +191,16 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
                 people.Select(p => (p.Email!, p.Row.UserName!.Trim(), Text.ParseEnum<PartnerRole>(p.Row.UserRole) ?? PartnerRole.PartnerUser)).ToList(), staffList, ct, plannedId);
             return (created.Value.Id, CreatedOutcomes(domain, group, rows, results, created.Value.Id, seenEmails));
         }
-        catch (ConflictException ex) when (ex.Field != "domain")
+        catch (ConflictException ex)
         {
-            return (null, group);
-        }
-        catch (ConflictException)
-        {
-            // Created meanwhile: by this import itself when the storage client retried a transaction whose first answer was lost (its own
-            // planned id), else by someone else: apply the rows to it.
-            var existing = await store.FindByDomainAsync(domain, ct);
-            return existing == plannedId ? (existing, CreatedOutcomes(domain, group, rows, results, plannedId, seenEmails)) : (existing, group);
+            // Created by this import itself: the storage client retried the transaction whose first answer was lost and met its own rows
+            // (a conflict without a field), or a key row it had claimed. The planned id is this import's alone, so the partner holding it
+            // is this creation: the rows are reported as created.
+            if (await store.GetAsync(plannedId, ct) is not null) return (plannedId, CreatedOutcomes(domain, group, rows, results, plannedId, seenEmails));
+            // A person's email belongs to someone else: the partner is created alone and the rows applied one by one.
+            if (ex.Field != "domain") return (null, group);
+            // Created meanwhile by someone else: apply the rows to it.
+            return (await store.FindByDomainAsync(domain, ct), group);
         }
         catch (PrmException ex)
         {
