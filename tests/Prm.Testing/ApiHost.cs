@@ -6,6 +6,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Prm.DevHost;
 using Prm.Functions.Http;
+using Prm.Storage;
 
 namespace Prm.Testing;
 
@@ -17,6 +18,9 @@ public sealed class ApiHost : IAsyncDisposable
     private readonly Lazy<Task<OpenApiContract>> contract;
 
     private readonly bool checkResponses;
+
+    /// <summary>The Azurite started for this host alone (<c>ownStorage</c>), stopped with it.</summary>
+    private Azurite? ownAzurite;
 
     private ApiHost(LocalHost host, ServerErrors errors, bool checkResponses)
     {
@@ -80,9 +84,35 @@ public sealed class ApiHost : IAsyncDisposable
 
     /// <param name="configure">Runs after the test settings are added (e.g. to add a logger provider).</param>
     /// <param name="checkResponses">Whether the host's clients check every response against the OpenAPI document (tests: always).</param>
-    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, string environment = "Development", Action<WebApplicationBuilder>? configure = null, bool checkResponses = true)
+    /// <param name="ownStorage">
+    /// An Azurite for this host alone instead of the test process's shared one: for a test whose load (the 10,000-row import and its
+    /// 10,000 invitation workflows) would queue every other test class's storage calls behind its own in the one emulator process.
+    /// </param>
+    public static async Task<ApiHost> StartAsync(IDictionary<string, string?>? settings = null, string environment = "Development", Action<WebApplicationBuilder>? configure = null, bool checkResponses = true,
+        bool ownStorage = false)
     {
-        var storage = await TestAzurite.FreshStorageAsync();
+        Azurite? own = null;
+        if (ownStorage)
+        {
+            var (blob, queue, table) = Azurite.FreePorts();
+            own = await Azurite.StartAsync(blob, queue, table, location: null, listenWithin: TimeSpan.FromSeconds(300), exitWithParent: true);
+        }
+        try
+        {
+            var host = await StartOnAsync(own is null ? await TestAzurite.FreshStorageAsync() : new StorageOptions { ConnectionString = own.ConnectionString, TablePrefix = "own" },
+                settings, environment, configure, checkResponses);
+            host.ownAzurite = own;
+            return host;
+        }
+        catch
+        {
+            if (own is not null) await own.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<ApiHost> StartOnAsync(StorageOptions storage, IDictionary<string, string?>? settings, string environment, Action<WebApplicationBuilder>? configure, bool checkResponses)
+    {
         var errors = new ServerErrors();
         var host = await LocalHost.StartAsync([], builder =>
         {
@@ -145,6 +175,7 @@ public sealed class ApiHost : IAsyncDisposable
     {
         Anonymous.Dispose();
         await Host.DisposeAsync();
+        if (ownAzurite is not null) await ownAzurite.DisposeAsync();
     }
 }
 
