@@ -30,7 +30,7 @@ if (args.Contains("--training")) hostSettings["Training:DayLength"] = "00:00:01"
 // tables and queues share the one Azurite process with the app's own storage calls; this isolates that cost).
 if (args.Contains("--durable-in-memory")) hostSettings["LocalHost:DurableBackend"] = "InMemory";
 // Plain clients: the tests check every response against the OpenAPI document; timing that check would count client CPU as the server's.
-var api = await ApiHost.StartAsync(hostSettings, checkResponses: false);
+var api = await ApiHost.StartAsync(hostSettings, checkResponses: false, configure: args.Contains("--triggers") ? TriggerBenchmark.RegisterFloor : null);
 var azurite = await TestAzurite.GetAsync();
 try
 {

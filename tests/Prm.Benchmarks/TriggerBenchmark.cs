@@ -82,6 +82,24 @@ public static class TriggerBenchmark
             await client.TerminateInstanceAsync(instanceId);
         }
 
+        // The backend's floor as #17 defines it: an orchestration that calls one no-op activity, from scheduling until it completed
+        // (two episodes and an activity: the shape of the decision's own path, which reads the deal's state in an activity).
+        Console.WriteLine($"Floor: an orchestration calling one no-op activity, {runs} runs...");
+        var activityFloor = new List<double>();
+        for (var i = -2; i < runs; i++)
+        {
+            var instanceId = "bench-noop-" + Guid.NewGuid().ToString("N");
+            var start = Stopwatch.GetTimestamp();
+            await client.ScheduleNewOrchestrationInstanceAsync(FloorOrchestrator, new StartOrchestrationOptions(instanceId));
+            var deadline = DateTime.UtcNow.AddSeconds(60);
+            while ((await client.GetInstanceAsync(instanceId, getInputsAndOutputs: false))?.RuntimeStatus is not OrchestrationRuntimeStatus.Completed)
+            {
+                if (DateTime.UtcNow > deadline) throw new TimeoutException($"{instanceId} did not complete.");
+                await Task.Delay(5);
+            }
+            if (i >= 0) activityFloor.Add(Stopwatch.GetElapsedTime(start).TotalMilliseconds);
+        }
+
         Console.WriteLine($"Idle for {idleSeconds} s (after 15 s to settle)...");
         await settle(tables);
         await Task.Delay(TimeSpan.FromSeconds(15));
@@ -99,9 +117,38 @@ public static class TriggerBenchmark
         md.AppendLine(CultureInfo.InvariantCulture, $"| API approval (POST /api/deals/{{id}}/decision, cm.emea, 60,000 EUR deal by sam) until deal-{{id}} shows the Protection phase | {decision.Count} | {F(Percentile(decision, 50))} | {F(Percentile(decision, 99))} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| of which the API call itself | {apiCall.Count} | {F(Percentile(apiCall, 50))} | {F(Percentile(apiCall, 99))} |");
         md.AppendLine(CultureInfo.InvariantCulture, $"| floor: DealOrchestrator started directly with the client until it runs | {floor.Count} | {F(Percentile(floor, 50))} | {F(Percentile(floor, 99))} |");
+        md.AppendLine(CultureInfo.InvariantCulture, $"| floor (#17): an orchestration calling one no-op activity, scheduled until completed | {activityFloor.Count} | {F(Percentile(activityFloor, 50))} | {F(Percentile(activityFloor, 99))} |");
+        md.AppendLine();
+        md.AppendLine(CultureInfo.InvariantCulture, $"Decision to effect, median: {Percentile(decision, 50) / Percentile(activityFloor, 50):0.00}x the one-activity floor (#17's target: at most 2x); {Percentile(decision, 50) / Percentile(floor, 50):0.00}x the started-until-running floor.");
         md.AppendLine();
         md.AppendLine(CultureInfo.InvariantCulture, $"Idle, no traffic, {idleSeconds} s: the app's own storage calls {app} (≈ {PerHour(app):0} per hour); every Azure SDK request of the process {all} (≈ {PerHour(all):0} per hour), so the Durable backend's own polling ≈ {PerHour(all - app):0} per hour.");
         return md.ToString();
+    }
+
+    private const string FloorOrchestrator = nameof(BenchmarkFloorOrchestrator);
+
+    /// <summary>Registers the floor's orchestration and no-op activity with the local host's Durable worker (its registry, default name).</summary>
+    public static void RegisterFloor(Microsoft.AspNetCore.Builder.WebApplicationBuilder builder) =>
+        builder.Services.Configure<DurableTaskRegistry>(Microsoft.Extensions.Options.Options.DefaultName, registry =>
+        {
+            registry.AddOrchestrator<BenchmarkFloorOrchestrator>();
+            registry.AddActivity<BenchmarkNoOpActivity>();
+        });
+
+    /// <summary>The floor: one no-op activity, then done.</summary>
+    public sealed class BenchmarkFloorOrchestrator : TaskOrchestrator<object?, object?>
+    {
+        public override async Task<object?> RunAsync(TaskOrchestrationContext context, object? input)
+        {
+            await context.CallActivityAsync<object?>(nameof(BenchmarkNoOpActivity));
+            return null;
+        }
+    }
+
+    /// <summary>Does nothing: the floor measures the backend's dispatch, not work.</summary>
+    public sealed class BenchmarkNoOpActivity : TaskActivity<object?, object?>
+    {
+        public override Task<object?> RunAsync(TaskActivityContext context, object? input) => Task.FromResult<object?>(null);
     }
 
     private static async Task PhaseAsync(DurableTaskClient client, string instanceId, DealPhase phase, TimeSpan timeout)
