@@ -94,8 +94,13 @@ public sealed class DurableBackend : IAsyncDisposable
             })
             .Build();
         await sidecar.StartAsync(ct);
-        var address = sidecar.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault()
-            ?? throw new InvalidOperationException("The Durable sidecar started without reporting the address it listens on.");
+        var address = sidecar.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
+        if (address is null)
+        {
+            await sidecar.StopAsync(CancellationToken.None);
+            sidecar.Dispose();
+            throw new InvalidOperationException("The Durable sidecar started without reporting the address it listens on.");
+        }
         return new DurableBackend(sidecar, service, address, kind) { ownedLogs = loggerFactory };
     }
 

@@ -512,7 +512,7 @@ public sealed class LeadImportOutageTests(LeadOutageFixture fixture) : IClassFix
 
         var problem = await ApiSteps.ProblemAsync(response, 503);
         response.Headers.RetryAfter.Should().NotBeNull();
-        problem.Str("detail").Should().StartWith("Storage stopped answering during the import at line 4. The 2 rows imported before it are kept;",
+        problem.Str("detail").Should().StartWith("The import stopped at line 4. The 2 rows imported before it are kept;",
             "lines 2 and 3 were committed before line 4 failed: the answer must not claim that nothing was changed");
         problem.Str("detail").Should().NotContain("nothing was changed");
 

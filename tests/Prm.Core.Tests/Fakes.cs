@@ -87,8 +87,17 @@ internal sealed class FakePartnerStore : IPartnerStore
         return Task.FromResult(partners.TryGetValue(partnerId, out var p) ? p : null);
     }
 
-    public Task<string?> FindByDomainAsync(string domain, CancellationToken ct) =>
-        Task.FromResult(partners.Values.FirstOrDefault(p => p.Value.Domain == domain)?.Value.Id);
+    /// <summary>How many of the next domain look-ups fail (as a storage outage would).</summary>
+    public int FailFinds { get; set; }
+
+    public Task<string?> FindByDomainAsync(string domain, CancellationToken ct)
+    {
+        lock (partners)
+        {
+            if (FailFinds > 0 && FailFinds-- > 0) throw new InvalidOperationException("Storage is down.");
+        }
+        return Task.FromResult(partners.Values.FirstOrDefault(p => p.Value.Domain == domain)?.Value.Id);
+    }
 
     /// <summary>How many of the next creations fail (as a storage outage would).</summary>
     public int FailCreates { get; set; }

@@ -470,8 +470,21 @@ public class PartnerImportTests
 
         var failure = (await act.Should().ThrowAsync<OperationInterruptedException>()).Which;
         failure.InnerException.Should().BeOfType<InvalidOperationException>().Which.Message.Should().Be("Storage is down.");
-        failure.Message.Should().StartWith("Storage stopped answering during the import. At least 0 of 1 rows were imported before it did and are kept;");
+        failure.Message.Should().StartWith("The import stopped part way. At least 0 of 1 rows were imported before it did and are kept;");
         (await store.FindByDomainAsync("alpha.example.com", CancellationToken.None)).Should().BeNull();
+    }
+
+    [Fact]
+    public async Task A_storage_failure_in_a_dry_run_is_not_reported_as_a_partial_import()
+    {
+        // A dry run writes nothing: its failure stays the storage failure (the API's 503 "nothing was changed"), not "rows were kept".
+        var store = new FakePartnerStore { FailFinds = PartnerImport.GroupAttempts };
+        var real = new PartnerServices(store, new FakeStaffStore(Cm1, Cm2));
+        real.Import.RetryPause = _ => TimeSpan.Zero;
+
+        var act = () => real.Import.RunAsync(Make.Admin(), Csv(Header, "Alpha,alpha.example.com,DE,emea,,,,,,,,a1@alpha.example.com,A One,partnerAdmin"), dryRun: true, CancellationToken.None);
+
+        (await act.Should().ThrowAsync<InvalidOperationException>()).Which.Message.Should().Be("Storage is down.");
     }
 
     [Theory]

@@ -9,8 +9,11 @@ internal sealed class HostProcess : IDisposable
 {
     private readonly StringBuilder output = new();
 
+    private readonly int port;
+
     private HostProcess(Process process, int httpPort)
     {
+        port = httpPort;
         Process = process;
         Client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{httpPort}/api/"), Timeout = TimeSpan.FromSeconds(120) }; // a first request after start JITs its path: 10 s was not enough at a load average of 50
     }
@@ -108,24 +111,35 @@ internal sealed class HostProcess : IDisposable
         }
     }
 
+    /// <summary>
+    /// Waits until this host says it listens on its port (the line Program prints once Kestrel bound it; a process that lost its port
+    /// never prints it, and whatever else holds that port is never asked) and then answers /api/health. Fails with the host's output
+    /// when it exits first or the deadline passes.
+    /// </summary>
     public async Task WaitHealthyAsync()
     {
         // A deadline, not a count of polls: under load the host took 45 s to start (a poll is quick while nothing listens).
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(300);
+        var listening = $"is listening on http://localhost:{port}/api";
         while (DateTime.UtcNow < deadline && !Process.HasExited)
         {
-            try
+            if (Output.Contains(listening, StringComparison.Ordinal))
             {
-                if ((await Client.GetAsync("health")).IsSuccessStatusCode) return;
+                try
+                {
+                    if ((await Client.GetAsync("health")).IsSuccessStatusCode) return;
+                }
+                catch (HttpRequestException)
+                {
+                }
+                catch (TaskCanceledException)
+                {
+                }
             }
-            catch (HttpRequestException)
-            {
-            }
-            catch (TaskCanceledException)
-            {
-            }
-            await Task.Delay(500);
+            await Task.Delay(200);
         }
+        // An exited process's redirected output may still be in flight: waiting for the exit drains it, so the message is complete.
+        if (Process.HasExited) await Process.WaitForExitAsync();
         throw new InvalidOperationException("The local host did not become healthy: " + Output);
     }
 

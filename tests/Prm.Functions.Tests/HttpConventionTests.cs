@@ -113,7 +113,7 @@ public sealed class HttpConventionTests
     [Fact]
     public void An_operation_interrupted_by_an_outage_says_what_it_kept_and_one_interrupted_by_a_bug_is_a_500()
     {
-        var outage = new OperationInterruptedException("Storage stopped answering during the import. At least 3 of 10 rows were imported.", new Azure.RequestFailedException(503, "Server busy"));
+        var outage = new OperationInterruptedException("The import stopped part way. At least 3 of 10 rows were imported.", new Azure.RequestFailedException(503, "Server busy"));
         var problem = Problems.From(outage, new DefaultHttpContext());
         problem.Status.Should().Be(503);
         problem.Detail.Should().Be(outage.Message, "a partly done import must not claim that nothing was changed");

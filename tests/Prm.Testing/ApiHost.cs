@@ -174,8 +174,14 @@ public sealed class ApiHost : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         Anonymous.Dispose();
-        await Host.DisposeAsync();
-        if (ownAzurite is not null) await ownAzurite.DisposeAsync();
+        try
+        {
+            await Host.DisposeAsync();
+        }
+        finally
+        {
+            if (ownAzurite is not null) await ownAzurite.DisposeAsync();
+        }
     }
 }
 

@@ -88,8 +88,8 @@ public sealed class LeadImport(CaptureLead capture, ILeadStore store, Deals.Prod
                 // single request's "nothing was changed".
                 var kept = results.Count(r => r.Outcome != "rejected");
                 throw new OperationInterruptedException(
-                    $"Storage stopped answering during the import at line {line}. The {kept} rows imported before it are kept; line {line} may or may not have been " +
-                    $"imported, the rows after it were not. Send the file again from line {line} once storage answers: a row with an externalId updates its lead instead of adding one.", ex);
+                    $"The import stopped at line {line}. The {kept} rows imported before it are kept; line {line} may or may not have been imported, " +
+                    $"the rows after it were not. Send the file again from line {line}: a row with an externalId updates its lead instead of adding one.", ex);
             }
         }
         return new LeadImportReport(dryRun, rows.Count, results.Count(r => r.Outcome is "created" or "create"), results.Count(r => r.Outcome is "updated" or "update" or "merged"),

@@ -79,8 +79,8 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
             // rather than the single request's "nothing was changed": the same file again completes the import.
             var kept = results.Count(r => r is { Outcome: not "rejected" });
             throw new OperationInterruptedException(
-                $"Storage stopped answering during the import. At least {kept} of {rows.Count} rows were imported before it did and are kept; " +
-                "the others may not have been. Send the same file again once storage answers: the import is idempotent, rows already imported are reported as unchanged.", ex);
+                $"The import stopped part way. At least {kept} of {rows.Count} rows were imported before it did and are kept; the others may not " +
+                "have been. Send the same file again: the import is idempotent, rows already imported are reported as unchanged.", ex);
         }
 
         var final = results.Select(r => r!).ToList();
