@@ -96,8 +96,17 @@ internal sealed class FakePartnerStore : IPartnerStore
         {
             if (FailFinds > 0 && FailFinds-- > 0) throw new InvalidOperationException("Storage is down.");
         }
-        return Task.FromResult(partners.Values.FirstOrDefault(p => p.Value.Domain == domain)?.Value.Id);
+        return Task.FromResult(partners.Values.FirstOrDefault(p => p.Value.Domain == domain)?.Value.Id ?? (StaleDomainKeys.TryGetValue(domain, out var stale) ? stale : null));
     }
+
+    /// <summary>Whether a failed creation leaves its key rows behind, as when storage also fails the store's clean-up.</summary>
+    public bool LeaveKeysOnFailure { get; set; }
+
+    /// <summary>Domain key rows left by failed creations: domain → partner id.</summary>
+    public ConcurrentDictionary<string, string> StaleDomainKeys { get; } = new(StringComparer.Ordinal);
+
+    /// <summary>Email key rows left by failed creations: email → (user id, partner id).</summary>
+    public ConcurrentDictionary<string, (string UserId, string PartnerId)> StaleEmailKeys { get; } = new(StringComparer.Ordinal);
 
     /// <summary>How many of the next creations fail (as a storage outage would).</summary>
     public int FailCreates { get; set; }
@@ -120,7 +129,18 @@ internal sealed class FakePartnerStore : IPartnerStore
         Write();
         lock (partners)
         {
-            if (FailCreates > 0 && FailCreates-- > 0) throw new InvalidOperationException("Storage is down.");
+            // Key rows are claimed before the transaction: one held with other values is someone else's (the store's ClaimOwnAsync).
+            if (StaleDomainKeys.TryGetValue(partner.Domain, out var domainHolder) && domainHolder != partner.Id) throw new ConflictException("Domain taken.", "domain");
+            if (newUsers.Any(u => StaleEmailKeys.TryGetValue(u.Email, out var held) && held != (u.Id, partner.Id))) throw new ConflictException("Email taken.", "admin.email");
+            if (FailCreates > 0 && FailCreates-- > 0)
+            {
+                if (LeaveKeysOnFailure)
+                {
+                    StaleDomainKeys[partner.Domain] = partner.Id;
+                    foreach (var u in newUsers) StaleEmailKeys[u.Email] = (u.Id, partner.Id);
+                }
+                throw new InvalidOperationException("Storage is down.");
+            }
             if (partners.ContainsKey(partner.Id)) throw new ConflictException("The resource already exists.");
             if (partners.Values.Any(p => p.Value.Domain == partner.Domain)) throw new ConflictException("Domain taken.", "domain");
             if (Reservations.TryGetValue(partner.Domain, out var holder) && holder != partner.Id) throw new ConflictException("Domain reserved.", "domain");

@@ -475,6 +475,29 @@ public class PartnerImportTests
     }
 
     [Fact]
+    public async Task Key_rows_left_by_a_failed_attempt_are_the_next_attempts_own()
+    {
+        // The first creation fails and storage fails the store's clean-up too: its domain and email key rows stay, naming the planned
+        // partner, which does not exist. The next attempt must create it (not report it created from the key alone), with the same
+        // people's ids (the key rows are its own, not someone else's). A double run counted 7 rows unchanged of 9,000 that way.
+        var store = new FakePartnerStore { FailCreates = 1, LeaveKeysOnFailure = true };
+        var real = new PartnerServices(store, new FakeStaffStore(Cm1, Cm2));
+        real.Import.RetryPause = _ => TimeSpan.Zero;
+        var applied = await real.Import.RunAsync(Make.Admin(), Csv(TwoDomains), dryRun: false, CancellationToken.None);
+
+        store.StaleDomainKeys.Should().ContainSingle("the failed attempt left its keys behind");
+        applied.Should().BeEquivalentTo(new { Rows = 3, Created = 2, Updated = 1, Unchanged = 0, Rejected = 0 });
+        foreach (var (domain, users) in new[] { ("alpha.example.com", 2), ("beta.example.com", 1) })
+        {
+            var id = await store.FindByDomainAsync(domain, CancellationToken.None);
+            var partner = await store.GetAsync(id!, CancellationToken.None);
+            partner.Should().NotBeNull($"{domain}'s partner exists, not only its key row");
+            partner!.Value.UserCount.Should().Be(users);
+            applied.Results.Where(r => r.Domain == domain).Should().OnlyContain(r => r.PartnerId == id);
+        }
+    }
+
+    [Fact]
     public async Task A_storage_failure_in_a_dry_run_is_not_reported_as_a_partial_import()
     {
         // A dry run writes nothing: its failure stays the storage failure (the API's 503 "nothing was changed"), not "rows were kept".

@@ -72,9 +72,13 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
 
     /// <summary>Creates a partner with its first users in one transaction (the import path); <paramref name="staffList"/> saves a read per partner.</summary>
     /// <param name="partnerId">The new partner's id, chosen by the caller (the import: a retry after a lost answer recognises its own partner).</param>
+    /// <param name="userIdFor">
+    /// The id of each new user by normalized email, chosen by the caller (the import: the same in every attempt, so key rows an attempt
+    /// claimed and could not give back are its own to the next).
+    /// </param>
     internal Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers, IReadOnlyList<StaffMember>? staffList, CancellationToken ct,
-        string? partnerId = null) =>
-        CreateAsync(caller, body, moreUsers, staffList, partnerId is null ? null : (partnerId, Ids.New("usr")), [], ct);
+        string? partnerId = null, Func<string, string>? userIdFor = null) =>
+        CreateAsync(caller, body, moreUsers, staffList, partnerId is null ? null : (partnerId, Ids.New("usr")), [], ct, userIdFor: userIdFor);
 
     /// <summary>Checks a new partner as <see cref="CreateAsync(Caller, CreatePartnerRequest?, CancellationToken)"/> would (the body and its channel manager), writing nothing.</summary>
     /// <param name="staffList">The staff the channel manager is chosen from, when the caller read it already (null: read here).</param>
@@ -98,7 +102,7 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
 
     private async Task<Versioned<PartnerDto>> CreateAsync(Caller caller, CreatePartnerRequest? body, IReadOnlyList<(string Email, string DisplayName, PartnerRole Role)> moreUsers,
         IReadOnlyList<StaffMember>? staffList, (string PartnerId, string AdminUserId)? ids, IReadOnlyList<OutboxMessage> alsoSend, CancellationToken ct,
-        Task? alongside = null, bool reserved = false)
+        Task? alongside = null, bool reserved = false, Func<string, string>? userIdFor = null)
     {
         if (!caller.IsAdmin) throw new ForbiddenException("Only program admins create partners directly.");
         var request = Validate.Body(body, CreateValidator);
@@ -129,7 +133,8 @@ public sealed class PartnerDirectory(IPartnerStore store, IStaffStore staff, Tim
         if (people.Count > MaxUsersPerCreate) throw new ValidationFailedException("users", $"At most {MaxUsersPerCreate} users are created with a partner; invite the others afterwards.");
         var invited = people
             .DistinctBy(p => Text.NormalizeEmail(p.Email))
-            .Select((p, i) => NewUser(partner.Id, p.Email, p.DisplayName, p.Role, caller, now, i == 0 && request.Admin is not null ? ids?.AdminUserId : null))
+            .Select((p, i) => NewUser(partner.Id, p.Email, p.DisplayName, p.Role, caller, now,
+                i == 0 && request.Admin is not null ? ids?.AdminUserId : userIdFor?.Invoke(Text.NormalizeEmail(p.Email)!)))
             .ToList();
         var users = invited.Select(i => i.User).ToList();
         partner = partner with { UserCount = users.Count, AdminCount = users.Count(u => u.Role == PartnerRole.PartnerAdmin) };

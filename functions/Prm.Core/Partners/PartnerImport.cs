@@ -97,13 +97,17 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
             // The id a new partner of this domain gets, the same in every attempt: an attempt that finds it knows its own creation landed
             // although its answer was lost, and reports the rows as created then.
             var plannedId = Ids.New("ptn");
+            // Likewise its people's ids: an attempt whose storage failed may leave its key rows behind (its clean-up failing too); with the
+            // same ids they are this domain's own to the next attempt, not someone else's.
+            var plannedUsers = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
+            var planned = new PlannedIds(plannedId, email => plannedUsers.GetOrAdd(email, _ => Ids.New("usr")));
             for (var attempt = 1; ; attempt++)
             {
                 var open = group.Value.Where(i => results[i] is null).ToList();
                 if (open.Count == 0) return;
                 try
                 {
-                    await ImportGroupAsync(caller, new KeyValuePair<string, List<int>>(group.Key, open), rows, results, managers, staffList, dryRun, plannedId, token);
+                    await ImportGroupAsync(caller, new KeyValuePair<string, List<int>>(group.Key, open), rows, results, managers, staffList, dryRun, planned, token);
                     return;
                 }
                 catch (Exception ex) when (attempt < GroupAttempts && ex is not PrmException && !token.IsCancellationRequested)
@@ -117,6 +121,9 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         });
     }
 
+    /// <summary>The ids a domain's new partner and its people get, the same in every attempt of the import.</summary>
+    private sealed record PlannedIds(string PartnerId, Func<string, string> UserIdFor);
+
     /// <summary>Attempts per domain when storage fails (not when a row is refused: that is the row's outcome).</summary>
     public const int GroupAttempts = 3;
 
@@ -125,9 +132,13 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
 
     /// <summary>Imports (or plans) the rows of one domain whose results are still open.</summary>
     private async Task ImportGroupAsync(Caller caller, KeyValuePair<string, List<int>> group, List<(int Line, PartnerImportRow Row)> rows, ImportRowResult?[] results,
-        IReadOnlyDictionary<string, string> managers, IReadOnlyList<StaffMember> staffList, bool dryRun, string plannedId, CancellationToken token)
+        IReadOnlyDictionary<string, string> managers, IReadOnlyList<StaffMember> staffList, bool dryRun, PlannedIds planned, CancellationToken token)
     {
+        var plannedId = planned.PartnerId;
         var state = new GroupState { PartnerId = await store.FindByDomainAsync(group.Key, token) };
+        // This import's own domain key without its partner: an earlier attempt claimed it, its transaction did not commit and storage failed
+        // its clean-up too. The creation below claims its keys again (the same ids: held already) and commits.
+        if (!dryRun && state.PartnerId == plannedId && await store.GetAsync(plannedId, token) is null) state.PartnerId = null;
         if (state.PartnerId is not null)
         {
             // People already at the partner are neither planned nor invited again.
@@ -136,7 +147,7 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         IReadOnlyList<int> pending = group.Value;
         if (!dryRun && state.PartnerId is null)
         {
-            (state.PartnerId, pending) = await CreateGroupAsync(caller, group.Key, group.Value, rows, results, managers, staffList, state.SeenEmails, plannedId, token);
+            (state.PartnerId, pending) = await CreateGroupAsync(caller, group.Key, group.Value, rows, results, managers, staffList, state.SeenEmails, planned, token);
         }
         else if (!dryRun && state.PartnerId == plannedId && !group.Value.Any(i => results[i] is not null))
         {
@@ -179,8 +190,9 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
     /// </summary>
     private async Task<(string? PartnerId, IReadOnlyList<int> Pending)> CreateGroupAsync(Caller caller, string domain, List<int> group,
         List<(int Line, PartnerImportRow Row)> rows, ImportRowResult?[] results, IReadOnlyDictionary<string, string> managers,
-        IReadOnlyList<StaffMember> staffList, HashSet<string> seenEmails, string plannedId, CancellationToken ct)
+        IReadOnlyList<StaffMember> staffList, HashSet<string> seenEmails, PlannedIds planned, CancellationToken ct)
     {
+        var plannedId = planned.PartnerId;
         var (_, first) = rows[group[0]];
         var people = FirstPeople(group, rows);
         var request = new CreatePartnerRequest(first.PartnerName, domain, first.Country, first.Region, Blank(first.Tier), Blank(first.PartnerType), Blank(first.Status),
@@ -188,7 +200,7 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         try
         {
             var created = await directory.CreateAsync(caller, request,
-                people.Select(p => (p.Email!, p.Row.UserName!.Trim(), Text.ParseEnum<PartnerRole>(p.Row.UserRole) ?? PartnerRole.PartnerUser)).ToList(), staffList, ct, plannedId);
+                people.Select(p => (p.Email!, p.Row.UserName!.Trim(), Text.ParseEnum<PartnerRole>(p.Row.UserRole) ?? PartnerRole.PartnerUser)).ToList(), staffList, ct, plannedId, planned.UserIdFor);
             return (created.Value.Id, CreatedOutcomes(domain, group, rows, results, created.Value.Id, seenEmails));
         }
         catch (ConflictException ex)
