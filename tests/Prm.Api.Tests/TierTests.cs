@@ -171,8 +171,13 @@ public sealed class TierTests(ShortTierFixture fixture) : IClassFixture<ShortTie
         down.GetProperty("history")[0].Str("from").Should().Be("gold");
         (await Api.WorkflowFinishedAsync("tier-" + downgradeId)).Should().Be(Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Completed);
         var mail = await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(Demo.NorthwindAdmin)}&limit=500")).JsonAsync();
-        mail.GetProperty("items").EnumerateArray().Count(m => m.Str("subject").StartsWith("Northwind Traders: drops to registered on", StringComparison.Ordinal))
-            .Should().Be(2, "one warning 6 and one 3 days before");
+        // This downgrade's warnings (they name the certification gap; the cancelled one's named the business plan): one 6 and one 3 tier
+        // days before when the workflow started in time. A workflow that starts after the 3-day warning's time sends only that one (the
+        // late-start rule, pinned exactly in TierWorkflowTests): with a tier day of 3 s, a machine under a second suite starts it that
+        // late at times (a double run saw one). Never more than the two offsets, never none.
+        mail.GetProperty("items").EnumerateArray().Count(m => m.Str("subject").StartsWith("Northwind Traders: drops to registered on", StringComparison.Ordinal)
+                && m.Str("text").Contains("People certified in sales", StringComparison.Ordinal))
+            .Should().BeInRange(1, 2, "one warning per offset at most: 6 and 3 days before, or only the 3-day one after a late start");
         await Mailbox.MessageAsync(Api, Demo.NorthwindAdmin, "Northwind Traders: now registered (was gold)", TimeSpan.FromSeconds(180));
     }
 }

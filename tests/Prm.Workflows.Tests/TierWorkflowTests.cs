@@ -99,6 +99,18 @@ public sealed class TierWorkflowTests
     }
 
     [Fact]
+    public async Task A_workflow_that_starts_after_both_warnings_were_due_sends_only_the_later_one()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        // Both warnings passed before the workflow starts (a late start): the 30-day one goes out, once; the 60-day one is not sent late.
+        // However late the start, the steps are these: the downgrade's date only adds the apply after the warning.
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(TierDowngradeOrchestrator), Downgrade("tdg_5", 2, 10, 5));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("downgraded");
+        steps.Steps.Should().Equal((DowngradeStepKind.Warn, 30), (DowngradeStepKind.Apply, 0));
+    }
+
+    [Fact]
     public async Task The_nightly_evaluation_fans_out_over_every_partner_in_batches()
     {
         var steps = new RecordingSteps();
