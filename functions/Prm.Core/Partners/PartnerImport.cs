@@ -99,8 +99,8 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
             var plannedId = Ids.New("ptn");
             // Likewise its people's ids: an attempt whose storage failed may leave its key rows behind (its clean-up failing too); with the
             // same ids they are this domain's own to the next attempt, not someone else's.
-            var plannedUsers = new System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal);
-            var planned = new PlannedIds(plannedId, email => plannedUsers.GetOrAdd(email, _ => Ids.New("usr")));
+            var plannedUsers = new Dictionary<string, string>(StringComparer.Ordinal); // a domain's attempts run one after another
+            var planned = new PlannedIds(plannedId, email => plannedUsers.TryGetValue(email, out var id) ? id : plannedUsers[email] = Ids.New("usr"));
             for (var attempt = 1; ; attempt++)
             {
                 var open = group.Value.Where(i => results[i] is null).ToList();
@@ -138,7 +138,8 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         var state = new GroupState { PartnerId = await store.FindByDomainAsync(group.Key, token) };
         // This import's own domain key without its partner: an earlier attempt claimed it, its transaction did not commit and storage failed
         // its clean-up too. The creation below claims its keys again (the same ids: held already) and commits.
-        if (!dryRun && state.PartnerId == plannedId && await store.GetAsync(plannedId, token) is null) state.PartnerId = null;
+        // The partner read here is kept for the rows below (no second read).
+        if (!dryRun && state.PartnerId == plannedId && (state.Partner = await store.GetAsync(plannedId, token)) is null) state.PartnerId = null;
         if (state.PartnerId is not null)
         {
             // People already at the partner are neither planned nor invited again.
