@@ -108,6 +108,9 @@ internal sealed class FakePartnerStore : IPartnerStore
     /// <summary>Email key rows left by failed creations: email → (user id, partner id).</summary>
     public ConcurrentDictionary<string, (string UserId, string PartnerId)> StaleEmailKeys { get; } = new(StringComparer.Ordinal);
 
+    /// <summary>Whether stale key rows are old enough to count as abandoned: a creation then takes them over (the table store's rule).</summary>
+    public bool StaleKeysAbandoned { get; set; }
+
     /// <summary>How many of the next creations fail (as a storage outage would).</summary>
     public int FailCreates { get; set; }
 
@@ -129,7 +132,16 @@ internal sealed class FakePartnerStore : IPartnerStore
         Write();
         lock (partners)
         {
-            // Key rows are claimed before the transaction: one held with other values is someone else's (the store's ClaimOwnAsync).
+            // Key rows are claimed before the transaction: one held with other values is someone else's (the store's ClaimOwnAsync),
+            // unless it is abandoned (its partner does not exist and it is old enough): then it is taken over.
+            if (StaleKeysAbandoned)
+            {
+                if (StaleDomainKeys.TryGetValue(partner.Domain, out var orphan) && orphan != partner.Id && !partners.ContainsKey(orphan)) StaleDomainKeys.TryRemove(partner.Domain, out _);
+                foreach (var u in newUsers)
+                {
+                    if (StaleEmailKeys.TryGetValue(u.Email, out var held) && held != (u.Id, partner.Id) && !users.ContainsKey(Key(held.PartnerId, held.UserId))) StaleEmailKeys.TryRemove(u.Email, out _);
+                }
+            }
             if (StaleDomainKeys.TryGetValue(partner.Domain, out var domainHolder) && domainHolder != partner.Id) throw new ConflictException("Domain taken.", "domain");
             if (newUsers.Any(u => StaleEmailKeys.TryGetValue(u.Email, out var held) && held != (u.Id, partner.Id))) throw new ConflictException("Email taken.", "admin.email");
             if (FailCreates > 0 && FailCreates-- > 0)

@@ -497,6 +497,40 @@ public class PartnerImportTests
         }
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task A_domain_key_left_by_another_failed_creation_is_a_new_partners_once_abandoned_and_otherwise_waits(bool abandoned)
+    {
+        // Another creation (an API call, an earlier import) claimed the domain, its transaction failed and so did its clean-up: the key
+        // names a partner that does not exist (the table store's takeover of such keys, emails included, is tested in Prm.Storage.Tests). The rows are a new partner's: the dry run plans it, and the import creates
+        // it once the store counts the keys as abandoned; before that the rows wait with a reason, never "Partner not found".
+        var store = new FakePartnerStore { StaleKeysAbandoned = abandoned };
+        store.StaleDomainKeys["alpha.example.com"] = "ptn_someone_elses_failed_creation";
+        var real = new PartnerServices(store, new FakeStaffStore(Cm1, Cm2));
+        real.Import.RetryPause = _ => TimeSpan.Zero;
+
+        var planned = await real.Import.RunAsync(Make.Admin(), Csv(TwoDomains), dryRun: true, CancellationToken.None);
+        planned.Should().BeEquivalentTo(new { Rows = 3, Created = 2, Updated = 1, Unchanged = 0, Rejected = 0 }, "the found key names no partner: the rows are a new one's");
+
+        var applied = await real.Import.RunAsync(Make.Admin(), Csv(TwoDomains), dryRun: false, CancellationToken.None);
+        var alpha = applied.Results.Where(r => r.Domain == "alpha.example.com").ToList();
+        if (abandoned)
+        {
+            applied.Should().BeEquivalentTo(new { Rows = 3, Created = 2, Updated = 1, Unchanged = 0, Rejected = 0 });
+            var id = await store.FindByDomainAsync("alpha.example.com", CancellationToken.None);
+            id.Should().NotBe("ptn_someone_elses_failed_creation");
+            (await store.GetAsync(id!, CancellationToken.None))!.Value.UserCount.Should().Be(2, "both people of alpha's rows were added");
+            alpha.Should().OnlyContain(r => r.PartnerId == id);
+        }
+        else
+        {
+            applied.Should().BeEquivalentTo(new { Rows = 3, Created = 1, Updated = 0, Unchanged = 0, Rejected = 2 });
+            alpha.Should().OnlyContain(r => r.Outcome == "rejected" && r.PartnerId == null
+                && r.Reasons.SequenceEqual(new[] { PartnerImport.DomainBeingClaimed("alpha.example.com") }));
+        }
+    }
+
     [Fact]
     public async Task A_storage_failure_in_a_dry_run_is_not_reported_as_a_partial_import()
     {

@@ -138,6 +138,65 @@ public sealed class TablePartnerStoreTests
     }
 
     [Fact]
+    public async Task Key_rows_of_a_creation_that_never_committed_are_taken_over_once_abandoned_and_never_a_living_partners_or_a_reservations()
+    {
+        var s = await TestStores.CreateAsync();
+        var failed = Make.Partner("Failed");
+        var failedUser = Make.User(failed.Id);
+        await s.CreateAsync(failed, failedUser);
+        // What a creation whose transaction failed, and whose release of its keys failed too, leaves: its key rows without the partner.
+        foreach (var row in await TestStores.RowsAsync(s.Tables.Partners, failed.Id)) await s.Tables.Partners.DeleteEntityAsync(row.PartitionKey, row.RowKey);
+        var reservation = new PartnerReservation(Ids.New("ptn"), Make.Domain(), Ids.New("usr"), Make.Email());
+        await s.Store.ReserveAsync(reservation, None);
+        var next = Make.Partner("Next", domain: failed.Domain);
+        var nextUser = Make.User(next.Id, email: failedUser.Email);
+
+        var early = () => s.CreateAsync(next, nextUser);
+        (await early.Should().ThrowAsync<ConflictException>("a creation may still be between its claims and its commit")).Which.Field.Should().BeOneOf("domain", "admin.email");
+        (await s.Store.FindByDomainAsync(failed.Domain, None)).Should().Be(failed.Id, "the refused creation left the keys as they were");
+
+        s.Clock.Advance(KeyRows.AbandonedClaimAfter + TimeSpan.FromMinutes(1));
+        await s.CreateAsync(next, nextUser);
+
+        (await s.Store.FindByDomainAsync(failed.Domain, None)).Should().Be(next.Id);
+        (await s.Directory.FindEmailAsync(nextUser.Email, None)).Should().Be(new EmailRegistration(nextUser.Email, nextUser.Id, next.Id));
+        var third = Make.Partner("Third", domain: failed.Domain);
+        (await ((Func<Task>)(() => s.CreateAsync(third))).Should().ThrowAsync<ConflictException>("the keys of a partner that exists are never abandoned"))
+            .Which.Field.Should().Be("domain");
+        var onReservation = Make.Partner("On a reservation", domain: reservation.Domain);
+        (await ((Func<Task>)(() => s.CreateAsync(onReservation))).Should().ThrowAsync<ConflictException>("a reservation waits for its application, however long"))
+            .Which.Field.Should().Be("domain");
+        (await s.Store.FindByDomainAsync(reservation.Domain, None)).Should().Be(reservation.PartnerId);
+    }
+
+    [Fact]
+    public async Task An_invited_users_email_key_left_without_its_user_is_taken_over_once_abandoned()
+    {
+        var s = await TestStores.CreateAsync();
+        var partner = Make.Partner(users: 1, admins: 1);
+        await s.CreateAsync(partner, Make.User(partner.Id, role: PartnerRole.PartnerAdmin));
+        var current = (await s.Store.GetAsync(partner.Id, None))!;
+        var bob = Make.User(partner.Id, name: "Bob User");
+        await s.Store.AddUserAsync(current.Value with { UserCount = 2 }, current.ETag, bob, Make.Audited("partner.user.invited", bob.Id, Make.T0.AddHours(1)), None);
+        // The user row is gone but the email key stayed (an invitation whose commit and release both failed, or a removal whose key delete failed).
+        await s.Tables.Partners.DeleteEntityAsync(partner.Id, PartnerRows.UserPrefix + bob.Id);
+        var other = Make.Partner("Other");
+        var otherBob = Make.User(other.Id, email: bob.Email);
+
+        (await ((Func<Task>)(() => s.CreateAsync(other, otherBob))).Should().ThrowAsync<ConflictException>()).Which.Field.Should().Be("admin.email");
+        (await s.Store.FindByDomainAsync(other.Domain, None)).Should().BeNull("the refused creation released its domain");
+
+        s.Clock.Advance(KeyRows.AbandonedClaimAfter + TimeSpan.FromMinutes(1));
+        await s.CreateAsync(other, otherBob);
+
+        (await s.Directory.FindEmailAsync(bob.Email, None)).Should().Be(new EmailRegistration(bob.Email, otherBob.Id, other.Id));
+        var admin = (await s.Store.ListUsersAsync(partner.Id, new PageRequest(50, null), None)).Items.Single();
+        var again = Make.Partner("Again");
+        (await ((Func<Task>)(() => s.CreateAsync(again, Make.User(again.Id, email: admin.Email)))).Should().ThrowAsync<ConflictException>("a living user's email is never abandoned"))
+            .Which.Field.Should().Be("admin.email");
+    }
+
+    [Fact]
     public async Task Concurrent_creations_of_one_partner_chosen_in_advance_create_it_once_and_keep_its_keys()
     {
         var s = await TestStores.CreateAsync();

@@ -23,7 +23,7 @@ internal sealed class TestStores
         Pointers = new OutboxPointers(tables, Signal);
         Writer = new PartitionWriter(Pointers);
         Index = new PartnerIndex(tables);
-        Store = new TablePartnerStore(tables, Writer, Index, NullLogger<TablePartnerStore>.Instance);
+        Store = new TablePartnerStore(tables, Writer, Index, NullLogger<TablePartnerStore>.Instance, clock);
         Directory = new TableIdentityDirectory(tables, Writer, clock);
         Staff = new TableStaffStore(tables);
         Deals = new Prm.Storage.Deals.TableDealStore(tables, Writer, clock);

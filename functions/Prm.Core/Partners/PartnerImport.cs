@@ -136,10 +136,12 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
     {
         var plannedId = planned.PartnerId;
         var state = new GroupState { PartnerId = await store.FindByDomainAsync(group.Key, token) };
-        // This import's own domain key without its partner: an earlier attempt claimed it, its transaction did not commit and storage failed
-        // its clean-up too. The creation below claims its keys again (the same ids: held already) and commits.
-        // The partner read here is kept for the rows below (no second read).
-        if (!dryRun && state.PartnerId == plannedId && (state.Partner = await store.GetAsync(plannedId, token)) is null) state.PartnerId = null;
+        // A domain key without its partner: a creation claimed it and its transaction did not commit, and storage failed its clean-up too.
+        // This import's own (an earlier attempt's): the creation below claims its keys again (the same ids: held already) and commits.
+        // Another's: the creation below takes it over once it is old enough to be abandoned (the partner store's rule), and otherwise
+        // reports the domain as being claimed. Either way the rows are a new partner's, in the dry run too. The partner read here is kept
+        // for the rows below (no second read).
+        if (state.PartnerId is not null && (state.Partner = await store.GetAsync(state.PartnerId, token)) is null) state.PartnerId = null;
         if (state.PartnerId is not null)
         {
             // People already at the partner are neither planned nor invited again.
@@ -212,8 +214,15 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
             if (await store.GetAsync(plannedId, ct) is not null) return (plannedId, CreatedOutcomes(domain, group, rows, results, plannedId, seenEmails));
             // A person's email belongs to someone else: the partner is created alone and the rows applied one by one.
             if (ex.Field != "domain") return (null, group);
-            // Created meanwhile by someone else: apply the rows to it.
-            return (await store.FindByDomainAsync(domain, ct), group);
+            // Created meanwhile by someone else: apply the rows to it. A key whose partner does not exist is a creation still in progress
+            // (or one abandoned too recently to take over): the rows wait for a later run.
+            var holder = await store.FindByDomainAsync(domain, ct);
+            if (holder is not null && await store.GetAsync(holder, ct) is null)
+            {
+                foreach (var index in group) results[index] = new ImportRowResult(rows[index].Line, domain, null, "rejected", [DomainBeingClaimed(domain)]);
+                return (null, []);
+            }
+            return (holder, group);
         }
         catch (PrmException ex)
         {
@@ -309,6 +318,10 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         var changes = existing is null ? 0 : ProfileChanges(existing.Value, row, managers).Count;
         return new ImportRowResult(line, domain, state.PartnerId, changes > 0 || addsUser ? "updated" : "unchanged", reasons);
     }
+
+    /// <summary>Why a new partner's rows wait: another creation holds its domain and has not committed (yet).</summary>
+    public static string DomainBeingClaimed(string domain) =>
+        $"domain: {domain} is held by a partner creation that has not completed; import the row again later.";
 
     /// <summary>Why a row's user is not added: the email is registered to someone else in the program.</summary>
     private static string EmailTaken(string email) => $"userEmail: {email} already belongs to a user of the program (another partner's user or vendor staff).";

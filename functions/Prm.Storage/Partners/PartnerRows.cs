@@ -110,4 +110,17 @@ internal static class KeyRows
     public static string Email(string email) => "email:" + KeyEncoding.Encode(email);
 
     public static string Identity(string tenantId, string objectId) => "identity:" + KeyEncoding.Encode(tenantId) + "|" + KeyEncoding.Encode(objectId);
+
+    /// <summary>The column that says who claimed a domain or email key: a partner's creation or a user's invitation (reservations and staff leave it out).</summary>
+    public const string ClaimColumn = "Claim";
+
+    public const string ByCreation = "create";
+
+    public const string ByInvitation = "invite";
+
+    /// <summary>
+    /// How long a claimed key row naming a partner or user that does not exist is left alone before a new claim takes it over: far longer
+    /// than any creation or invitation takes between its claim and its commit (the HTTP front end ends a request after 230 s).
+    /// </summary>
+    public static readonly TimeSpan AbandonedClaimAfter = TimeSpan.FromMinutes(15);
 }

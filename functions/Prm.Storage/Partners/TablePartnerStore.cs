@@ -8,7 +8,7 @@ using Prm.Storage.Outbox;
 namespace Prm.Storage.Partners;
 
 /// <summary>Partners on Table Storage: a partition per partner, key rows for domains and emails, a list index.</summary>
-public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, PartnerIndex index, ILogger<TablePartnerStore> log) : IPartnerStore
+public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, PartnerIndex index, ILogger<TablePartnerStore> log, TimeProvider clock) : IPartnerStore
 {
     public Task<Versioned<Partner>?> GetAsync(string partnerId, CancellationToken ct) =>
         DeliveryReads.Current is { } shared ? shared.PartnerAsync(partnerId, () => ReadAsync(partnerId, ct)) : ReadAsync(partnerId, ct);
@@ -41,22 +41,28 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
 
     public async Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct, Task? alongside = null, bool reserved = false)
     {
-        var claimed = new List<string>();
+        var claimed = new List<(string Key, Azure.ETag ETag)>();
         try
         {
             // The domain and every email are claimed side by side; what was claimed is released in the finally when any claim (or the
-            // commit) fails. Reserved keys are looked at first (held already: one read) and are the caller's to give back.
-            Func<string, Dictionary<string, object?>, string, string, CancellationToken, Task<bool>> claim = reserved ? HeldOrClaimAsync : ClaimOwnAsync;
-            var claims = new List<(string Key, Task<bool> Claim)>
+            // commit) fails. Reserved keys are looked at first (held already: one read) and are the caller's to give back. A creation's
+            // own claims say so (the claim column), so one abandoned by a failure whose release failed too can be taken over later.
+            Func<string, Dictionary<string, object?>, string, string, CancellationToken, Task<Azure.ETag?>> claim = reserved ? HeldOrClaimAsync : ClaimOwnAsync;
+            Dictionary<string, object?> Claimed(Dictionary<string, object?> values)
             {
-                (KeyRows.Domain(partner.Domain), claim(KeyRows.Domain(partner.Domain), new() { ["PartnerId"] = partner.Id }, "domain", $"A partner with the domain {partner.Domain} already exists.", ct)),
+                if (!reserved) values[KeyRows.ClaimColumn] = KeyRows.ByCreation;
+                return values;
+            }
+            var claims = new List<(string Key, Task<Azure.ETag?> Claim)>
+            {
+                (KeyRows.Domain(partner.Domain), claim(KeyRows.Domain(partner.Domain), Claimed(new() { ["PartnerId"] = partner.Id }), "domain", $"A partner with the domain {partner.Domain} already exists.", ct)),
             };
             claims.AddRange(users.Select(user => (KeyRows.Email(user.Email),
-                claim(KeyRows.Email(user.Email), EmailKey(user), "admin.email", $"{user.Email} already belongs to a user of the program.", ct))));
+                claim(KeyRows.Email(user.Email), Claimed(EmailKey(user)), "admin.email", $"{user.Email} already belongs to a user of the program.", ct))));
             var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, PartnerRows.Profile(partner)) };
             actions.AddRange(users.Select(u => new TableTransactionAction(TableTransactionActionType.Add, PartnerRows.User(u))));
             // The claims (and the caller's own writes) run side by side with the outbox pointers; the transaction waits for all.
-            var claiming = AllClaimedAsync(claims, reserved ? new List<string>() : claimed);
+            var claiming = AllClaimedAsync(claims, reserved ? [] : claimed);
             var etags = await CommitAsync(partner.Id, actions, changes, ct, alongside: alongside is null ? claiming : Task.WhenAll(claiming, alongside));
             claimed.Clear();
             if (reserved)
@@ -78,16 +84,13 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         {
             // A failed create releases what it claimed, so the domain and emails stay available — unless the same partner was created
             // meanwhile (a concurrent creation of a partner whose id was chosen in advance): then the keys are that partner's.
-            if (claimed.Count > 0 && await GetAsync(partner.Id, CancellationToken.None) is null)
-            {
-                foreach (var key in claimed) await tables.Keys.DeleteEntityAsync(key, "", Azure.ETag.All, CancellationToken.None);
-            }
+            if (claimed.Count > 0 && await GetAsync(partner.Id, CancellationToken.None) is null) await ReleaseClaimsAsync(claimed);
         }
     }
 
     public async Task ReserveAsync(PartnerReservation reservation, CancellationToken ct)
     {
-        var claimed = new List<string>();
+        var claimed = new List<(string Key, Azure.ETag ETag)>();
         try
         {
             var domain = KeyRows.Domain(reservation.Domain);
@@ -103,7 +106,26 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         finally
         {
             // Both keys or neither: a reservation refused for its email gives its domain back.
-            foreach (var key in claimed) await tables.Keys.DeleteEntityAsync(key, "", Azure.ETag.All, CancellationToken.None);
+            await ReleaseClaimsAsync(claimed);
+        }
+    }
+
+    /// <summary>
+    /// Gives back key rows this call inserted, each only as it was inserted (If-Match its ETag): a row taken over meanwhile (an abandoned
+    /// claim, <see cref="ReleaseAbandonedAsync"/>) is someone else's now and stays.
+    /// </summary>
+    private async Task ReleaseClaimsAsync(IEnumerable<(string Key, Azure.ETag ETag)> claimed)
+    {
+        foreach (var (key, etag) in claimed)
+        {
+            try
+            {
+                await tables.Keys.DeleteEntityAsync(key, "", etag, CancellationToken.None);
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 412)
+            {
+                // Gone or taken over meanwhile.
+            }
         }
     }
 
@@ -150,7 +172,9 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
     public async Task<string> AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct)
     {
         // The email's key row is claimed side by side with the outbox pointers, before the transaction.
-        var claim = ClaimAsync(KeyRows.Email(user.Email), EmailKey(user), "email", $"{user.Email} already belongs to a user of the program.", ct);
+        var values = EmailKey(user);
+        values[KeyRows.ClaimColumn] = KeyRows.ByInvitation;
+        var claim = ClaimAsync(KeyRows.Email(user.Email), values, "email", $"{user.Email} already belongs to a user of the program.", ct);
         IReadOnlyList<string> etags;
         try
         {
@@ -163,7 +187,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         catch
         {
             // Only a claim this call made is released (a refused claim belongs to someone else).
-            if (claim.IsCompletedSuccessfully) await tables.Keys.DeleteEntityAsync(KeyRows.Email(user.Email), "", Azure.ETag.All, CancellationToken.None);
+            if (claim.IsCompletedSuccessfully) await ReleaseClaimsAsync([(KeyRows.Email(user.Email), claim.Result)]);
             throw;
         }
         await RefreshIndexAsync(partner, null, null, ct);
@@ -232,10 +256,10 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
     }
 
     /// <summary>
-    /// Waits for claims made side by side; every key this call newly claimed is added to <paramref name="claimed"/> (also when another
-    /// claim failed, so the caller can release it), then the first failure, if any, is thrown.
+    /// Waits for claims made side by side; every key this call newly claimed is added to <paramref name="claimed"/> with its row's ETag
+    /// (also when another claim failed, so the caller can release it), then the first failure, if any, is thrown.
     /// </summary>
-    private static async Task AllClaimedAsync(IReadOnlyList<(string Key, Task<bool> Claim)> claims, List<string> claimed)
+    private static async Task AllClaimedAsync(IReadOnlyList<(string Key, Task<Azure.ETag?> Claim)> claims, List<(string Key, Azure.ETag ETag)> claimed)
     {
         try
         {
@@ -243,55 +267,101 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         }
         finally
         {
-            claimed.AddRange(claims.Where(c => c.Claim.IsCompletedSuccessfully && c.Claim.Result).Select(c => c.Key));
+            claimed.AddRange(claims.Where(c => c.Claim.IsCompletedSuccessfully && c.Claim.Result is not null).Select(c => (c.Key, c.Claim.Result!.Value)));
         }
     }
 
-    private async Task ClaimAsync(string key, Dictionary<string, object?> values, string field, string conflict, CancellationToken ct)
+    /// <summary>Inserts a key row (its ETag returned); a conflict when someone else holds it (a row abandoned by a failed claim is taken over).</summary>
+    private async Task<Azure.ETag> ClaimAsync(string key, Dictionary<string, object?> values, string field, string conflict, CancellationToken ct)
     {
         var entity = new TableEntity(key, "");
         foreach (var (k, v) in values) entity[k] = v;
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            await tables.Keys.AddEntityAsync(entity, ct);
-        }
-        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
-        {
-            throw new ConflictException(conflict, field);
+            try
+            {
+                return (await tables.Keys.AddEntityAsync(entity, ct)).Headers.ETag ?? Azure.ETag.All;
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+            {
+                if (attempt == 0 && await ReleaseAbandonedAsync(key, ct)) continue;
+                throw new ConflictException(conflict, field);
+            }
         }
     }
 
     /// <summary>
-    /// Claims a key row; false when the row exists with exactly these values (held for this partner already: its reservation, or a
-    /// concurrent creation of the same partner), a conflict when someone else holds it.
+    /// Claims a key row (the inserted row's ETag); null when the row exists with exactly these values (held for this partner already: its
+    /// reservation, or a concurrent creation of the same partner), a conflict when someone else holds it. A row abandoned by a failed claim
+    /// is taken over (<see cref="ReleaseAbandonedAsync"/>).
     /// </summary>
-    private async Task<bool> ClaimOwnAsync(string key, Dictionary<string, object?> values, string field, string conflict, CancellationToken ct)
+    private async Task<Azure.ETag?> ClaimOwnAsync(string key, Dictionary<string, object?> values, string field, string conflict, CancellationToken ct)
     {
         var entity = new TableEntity(key, "");
         foreach (var (k, v) in values) entity[k] = v;
-        try
+        for (var attempt = 0; ; attempt++)
         {
-            await tables.Keys.AddEntityAsync(entity, ct);
-            return true;
-        }
-        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
-        {
-            var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
-            if (held.HasValue && values.All(v => Equals(held.Value!.TryGetValue(v.Key, out var actual) ? actual : null, v.Value))) return false;
-            throw new ConflictException(conflict, field);
+            try
+            {
+                return (await tables.Keys.AddEntityAsync(entity, ct)).Headers.ETag ?? Azure.ETag.All;
+            }
+            catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+            {
+                var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
+                if (!held.HasValue) { if (attempt == 0) continue; throw new ConflictException(conflict, field); }
+                if (HeldFor(held.Value!, values)) return null;
+                if (attempt == 0 && await ReleaseAbandonedAsync(held.Value!, ct)) continue;
+                throw new ConflictException(conflict, field);
+            }
         }
     }
 
     /// <summary>
-    /// A reserved key: false when it is held with exactly these values (one read), claimed (true) when it is missing (the reservation was
+    /// A reserved key: null when it is held with exactly these values (one read), claimed (its ETag) when it is missing (the reservation was
     /// given back meanwhile), a conflict when someone else holds it.
     /// </summary>
-    private async Task<bool> HeldOrClaimAsync(string key, Dictionary<string, object?> values, string field, string conflict, CancellationToken ct)
+    private async Task<Azure.ETag?> HeldOrClaimAsync(string key, Dictionary<string, object?> values, string field, string conflict, CancellationToken ct)
     {
         var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
         if (!held.HasValue) return await ClaimOwnAsync(key, values, field, conflict, ct);
-        if (values.All(v => Equals(held.Value!.TryGetValue(v.Key, out var actual) ? actual : null, v.Value))) return false;
+        if (HeldFor(held.Value!, values)) return null;
         throw new ConflictException(conflict, field);
+    }
+
+    /// <summary>Whether a key row names the same partner and user as these values (who claimed it, the claim column, does not matter).</summary>
+    private static bool HeldFor(TableEntity held, Dictionary<string, object?> values) =>
+        values.Where(v => v.Key != KeyRows.ClaimColumn).All(v => Equals(held.TryGetValue(v.Key, out var actual) ? actual : null, v.Value));
+
+    private async Task<bool> ReleaseAbandonedAsync(string key, CancellationToken ct)
+    {
+        var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
+        return !held.HasValue || await ReleaseAbandonedAsync(held.Value!, ct);
+    }
+
+    /// <summary>
+    /// Deletes a key row that stands for nothing, so the claim that met it can be made again: claimed by a partner's creation or a user's
+    /// invitation (its claim column) at least <see cref="KeyRows.AbandonedClaimAfter"/> ago, and the partner (a domain key) or the user (an
+    /// email key) it names does not exist — the claim's transaction failed and so did the release of its keys (storage failing twice), or a
+    /// removed user's key outlived its delete. Rows of reservations (an application's partner-to-be, which may wait days) and of vendor staff
+    /// carry no claim column and are never taken. The delete is If-Match the row read, so a row changed meanwhile stays.
+    /// </summary>
+    private async Task<bool> ReleaseAbandonedAsync(TableEntity held, CancellationToken ct)
+    {
+        if (held.GetString(KeyRows.ClaimColumn) is not (KeyRows.ByCreation or KeyRows.ByInvitation)) return false;
+        if (held.Timestamp is not { } at || clock.GetUtcNow() - at < KeyRows.AbandonedClaimAfter) return false;
+        if (held.GetString("PartnerId") is not { } partnerId) return false;
+        var holder = held.GetString("UserId") is { } userId ? PartnerRows.UserPrefix + userId : PartnerRows.ProfileKey;
+        if ((await tables.Partners.GetEntityIfExistsAsync<TableEntity>(partnerId, holder, ["RowKey"], ct)).HasValue) return false;
+        try
+        {
+            await tables.Keys.DeleteEntityAsync(held.PartitionKey, held.RowKey, held.ETag, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            return ex.Status == 404; // gone: claim again; changed meanwhile: it is someone's
+        }
+        log.LogWarning("Key row {Key} named {PartnerId}/{Holder}, which does not exist, since {ClaimedAt:o}: an abandoned claim, taken over", held.PartitionKey, partnerId, holder, at);
+        return true;
     }
 
     /// <summary>Inserts a key row of a committed partner unless a row with that key exists (a conflict: still held, or taken).</summary>
