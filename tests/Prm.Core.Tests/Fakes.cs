@@ -313,7 +313,8 @@ internal sealed class FakeStaffStore(params StaffMember[] members) : IStaffStore
 internal sealed class StoreEmails(FakePartnerStore store) : IIdentityDirectory
 {
     public Task<EmailRegistration?> FindEmailAsync(string email, CancellationToken ct) =>
-        Task.FromResult(store.UserByEmail(email) is { } u ? new EmailRegistration(email, u.Id, u.PartnerId) : null);
+        Task.FromResult(store.UserByEmail(email) is { } u ? new EmailRegistration(email, u.Id, u.PartnerId)
+            : store.StaleEmailKeys.TryGetValue(email, out var key) ? new EmailRegistration(email, key.UserId, key.PartnerId) : null); // a key row is a registration
 
     public Task<IdentityLink?> FindIdentityAsync(string tenantId, string objectId, CancellationToken ct) => throw new NotSupportedException();
 

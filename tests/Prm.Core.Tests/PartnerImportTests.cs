@@ -502,11 +502,12 @@ public class PartnerImportTests
     [InlineData(false)]
     public async Task A_domain_key_left_by_another_failed_creation_is_a_new_partners_once_abandoned_and_otherwise_waits(bool abandoned)
     {
-        // Another creation (an API call, an earlier import) claimed the domain, its transaction failed and so did its clean-up: the key
-        // names a partner that does not exist (the table store's takeover of such keys, emails included, is tested in Prm.Storage.Tests). The rows are a new partner's: the dry run plans it, and the import creates
+        // Another creation (an API call, an earlier import) claimed the domain and its admin's email, its transaction failed and so did its
+        // clean-up: the keys name a partner and user that do not exist (the table store's takeover of such keys is tested in Prm.Storage.Tests). The rows are a new partner's: the dry run plans it, and the import creates
         // it once the store counts the keys as abandoned; before that the rows wait with a reason, never "Partner not found".
         var store = new FakePartnerStore { StaleKeysAbandoned = abandoned };
         store.StaleDomainKeys["alpha.example.com"] = "ptn_someone_elses_failed_creation";
+        store.StaleEmailKeys["a1@alpha.example.com"] = ("usr_someone_elses", "ptn_someone_elses_failed_creation");
         var real = new PartnerServices(store, new FakeStaffStore(Cm1, Cm2));
         real.Import.RetryPause = _ => TimeSpan.Zero;
 
@@ -520,7 +521,7 @@ public class PartnerImportTests
             applied.Should().BeEquivalentTo(new { Rows = 3, Created = 2, Updated = 1, Unchanged = 0, Rejected = 0 });
             var id = await store.FindByDomainAsync("alpha.example.com", CancellationToken.None);
             id.Should().NotBe("ptn_someone_elses_failed_creation");
-            (await store.GetAsync(id!, CancellationToken.None))!.Value.UserCount.Should().Be(2, "both people of alpha's rows were added");
+            (await store.GetAsync(id!, CancellationToken.None))!.Value.UserCount.Should().Be(2, "both people of alpha's rows were added, the abandoned email's too");
             alpha.Should().OnlyContain(r => r.PartnerId == id);
         }
         else

@@ -155,7 +155,7 @@ public sealed class TablePartnerStoreTests
         (await early.Should().ThrowAsync<ConflictException>("a creation may still be between its claims and its commit")).Which.Field.Should().BeOneOf("domain", "admin.email");
         (await s.Store.FindByDomainAsync(failed.Domain, None)).Should().Be(failed.Id, "the refused creation left the keys as they were");
 
-        s.Clock.Advance(KeyRows.AbandonedClaimAfter + TimeSpan.FromMinutes(1));
+        s.Clock.Advance(KeyRows.AbandonedClaimAfter + TimeSpan.FromHours(1));
         await s.CreateAsync(next, nextUser);
 
         (await s.Store.FindByDomainAsync(failed.Domain, None)).Should().Be(next.Id);
@@ -167,6 +167,37 @@ public sealed class TablePartnerStoreTests
         (await ((Func<Task>)(() => s.CreateAsync(onReservation))).Should().ThrowAsync<ConflictException>("a reservation waits for its application, however long"))
             .Which.Field.Should().Be("domain");
         (await s.Store.FindByDomainAsync(reservation.Domain, None)).Should().Be(reservation.PartnerId);
+    }
+
+    [Fact]
+    public async Task Keys_left_by_a_creation_are_held_afresh_by_its_retry_and_for_good_by_a_reservation_of_the_same_partner()
+    {
+        var s = await TestStores.CreateAsync();
+        var retried = Make.Partner("Retried");
+        var retriedAdmin = Make.User(retried.Id);
+        var reserved = Make.Partner("Reserved");
+        var reservedAdmin = Make.User(reserved.Id);
+        await s.CreateAsync(retried, retriedAdmin);
+        await s.CreateAsync(reserved, reservedAdmin);
+        foreach (var id in new[] { retried.Id, reserved.Id })
+        {
+            foreach (var row in await TestStores.RowsAsync(s.Tables.Partners, id)) await s.Tables.Partners.DeleteEntityAsync(row.PartitionKey, row.RowKey);
+        }
+        var left = (await s.Tables.Keys.GetEntityAsync<Azure.Data.Tables.TableEntity>(KeyRows.Domain(retried.Domain), "")).Value;
+        s.Clock.Advance(KeyRows.AbandonedClaimAfter + TimeSpan.FromHours(1));
+
+        // The same partner created again long after (an approval's retry from the outbox, an import's next attempt): its keys are its own,
+        // and their age starts again, so no other creation takes them for abandoned while this one commits.
+        await s.CreateAsync(retried, retriedAdmin);
+        var kept = (await s.Tables.Keys.GetEntityAsync<Azure.Data.Tables.TableEntity>(KeyRows.Domain(retried.Domain), "")).Value;
+        kept.GetString("PartnerId").Should().Be(retried.Id);
+        kept.ETag.Should().NotBe(left.ETag, "the key was written again by this creation");
+        // A reservation of the same partner (an application's approval given back and reserved again) holds the keys as a reservation.
+        await s.Store.ReserveAsync(new PartnerReservation(reserved.Id, reserved.Domain, reservedAdmin.Id, reservedAdmin.Email), None);
+        s.Clock.Advance(KeyRows.AbandonedClaimAfter + TimeSpan.FromHours(1));
+        var other = Make.Partner("Other", domain: reserved.Domain);
+        (await ((Func<Task>)(() => s.CreateAsync(other))).Should().ThrowAsync<ConflictException>("a reservation is never abandoned")).Which.Field.Should().Be("domain");
+        (await s.Store.FindByDomainAsync(reserved.Domain, None)).Should().Be(reserved.Id);
     }
 
     [Fact]
@@ -186,7 +217,7 @@ public sealed class TablePartnerStoreTests
         (await ((Func<Task>)(() => s.CreateAsync(other, otherBob))).Should().ThrowAsync<ConflictException>()).Which.Field.Should().Be("admin.email");
         (await s.Store.FindByDomainAsync(other.Domain, None)).Should().BeNull("the refused creation released its domain");
 
-        s.Clock.Advance(KeyRows.AbandonedClaimAfter + TimeSpan.FromMinutes(1));
+        s.Clock.Advance(KeyRows.AbandonedClaimAfter + TimeSpan.FromHours(1));
         await s.CreateAsync(other, otherBob);
 
         (await s.Directory.FindEmailAsync(bob.Email, None)).Should().Be(new EmailRegistration(bob.Email, otherBob.Id, other.Id));

@@ -294,6 +294,8 @@ public sealed class PartnerImport(PartnerDirectory directory, PartnerTeam team, 
         if (userEmail is not null && !state.SeenEmails.Contains(userEmail))
         {
             var owner = await identities.FindEmailAsync(userEmail, ct);
+            // A key naming a partner's user that does not exist is another creation's left by a double failure: free, as for its domain.
+            if (owner is { PartnerId: { } holder } && await store.GetUserAsync(holder, owner.UserId, ct) is null) owner = null;
             var ownPartner = state.PartnerId is { } id && id != "(new)" ? id : null;
             if (owner is not null && (ownPartner is null || owner.PartnerId != ownPartner))
             {

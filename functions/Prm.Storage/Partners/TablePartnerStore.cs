@@ -186,8 +186,12 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         }
         catch
         {
-            // Only a claim this call made is released (a refused claim belongs to someone else).
-            if (claim.IsCompletedSuccessfully) await ReleaseClaimsAsync([(KeyRows.Email(user.Email), claim.Result)]);
+            // Only a claim this call made is released (a refused claim belongs to someone else), and only when the user is not there
+            // (a transaction whose answer was lost may have committed).
+            if (claim.IsCompletedSuccessfully && await GetUserAsync(partner.Id, user.Id, CancellationToken.None) is null)
+            {
+                await ReleaseClaimsAsync([(KeyRows.Email(user.Email), claim.Result)]);
+            }
             throw;
         }
         await RefreshIndexAsync(partner, null, null, ct);
@@ -222,7 +226,8 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             await SyncIdentityAsync(user, disabled: false, CancellationToken.None);
             throw;
         }
-        await tables.Keys.DeleteEntityAsync(KeyRows.Email(user.Email), "", Azure.ETag.All, ct);
+        // The user's own email key only (If-Match the row read): once the user row is gone, a new claim may take the key over at once.
+        await DeleteIfHeldAsync(KeyRows.Email(user.Email), partner.Id, user.Id, ct);
         if (user.TenantId is not null && user.ObjectId is not null)
         {
             await tables.Keys.DeleteEntityAsync(KeyRows.Identity(user.TenantId, user.ObjectId), "", Azure.ETag.All, ct);
@@ -309,7 +314,12 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             {
                 var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
                 if (!held.HasValue) { if (attempt == 0) continue; throw new ConflictException(conflict, field); }
-                if (HeldFor(held.Value!, values)) return null;
+                if (HeldFor(held.Value!, values))
+                {
+                    if (await KeepHeldAsync(held.Value!, entity, ct)) return null;
+                    if (attempt == 0) continue;
+                    throw new ConflictException(conflict, field);
+                }
                 if (attempt == 0 && await ReleaseAbandonedAsync(held.Value!, ct)) continue;
                 throw new ConflictException(conflict, field);
             }
@@ -324,8 +334,31 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
     {
         var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
         if (!held.HasValue) return await ClaimOwnAsync(key, values, field, conflict, ct);
-        if (HeldFor(held.Value!, values)) return null;
-        throw new ConflictException(conflict, field);
+        if (!HeldFor(held.Value!, values)) throw new ConflictException(conflict, field);
+        var entity = new TableEntity(key, "");
+        foreach (var (k, v) in values) entity[k] = v;
+        if (await KeepHeldAsync(held.Value!, entity, ct)) return null;
+        return await ClaimOwnAsync(key, values, field, conflict, ct); // changed or gone meanwhile: claimed again, or someone else's
+    }
+
+    /// <summary>
+    /// A key row held for this partner already, claimed by an earlier creation (its claim column): written again with this call's values
+    /// (If-Match), so its age starts now — a creation of the same partner retried long after (an approval's outbox retry, an import's next
+    /// attempt) is not taken for an abandoned one while it commits, and a reservation's drops the claim column (never taken). A row without
+    /// the column is left as it is. False when the row changed or went meanwhile.
+    /// </summary>
+    private async Task<bool> KeepHeldAsync(TableEntity held, TableEntity entity, CancellationToken ct)
+    {
+        if (held.GetString(KeyRows.ClaimColumn) is null) return true;
+        try
+        {
+            await tables.Keys.UpdateEntityAsync(entity, held.ETag, TableUpdateMode.Replace, ct);
+            return true;
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            return false;
+        }
     }
 
     /// <summary>Whether a key row names the same partner and user as these values (who claimed it, the claim column, does not matter).</summary>
