@@ -118,15 +118,140 @@ public sealed class DurableBackend : IAsyncDisposable
         while (!(bool)started.GetValue(service)! && DateTime.UtcNow < deadline) await Task.Delay(50, ct);
     }
 
+    /// <summary>How long disposal waits for the provider to stop (release its partition lease) before it goes on regardless.</summary>
+    public static readonly TimeSpan ProviderStopWait = TimeSpan.FromSeconds(60);
+
     public async ValueTask DisposeAsync()
     {
         // Best effort at shutdown: one part failing to stop must not keep the others (or Azurite) running.
         // Stopping the sidecar host stops the provider too (its ApplicationStopping handler); stopping it twice would throw.
         await StopQuietlyAsync(() => Channel.ShutdownAsync());
         Channel.Dispose();
+        // The sidecar stops the provider from an async-void ApplicationStopping handler. The Azure Storage provider waits up to 10 minutes
+        // to release its partition lease and then throws a TimeoutException, which an async-void method rethrows on the thread pool: the
+        // process ends (a test run was aborted that way when a host's own Azurite had stopped before the lease was released). The
+        // handlers therefore run under a context that catches and logs their failures, and disposal waits for them (bounded), so the
+        // storage they need is still there while they finish.
+        var stopping = new StopContext(ex => Log(ex));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        StopContext.Run(stopping, () => sidecar.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication());
+        if (!await stopping.WaitIdleAsync(ProviderStopWait))
+        {
+            Log(new TimeoutException($"The Durable provider had not stopped {ProviderStopWait.TotalSeconds:0} s after the host asked it to; the host goes on stopping (a later failure of that stop is logged, not thrown)."));
+        }
+        else if (watch.Elapsed > TimeSpan.FromSeconds(5))
+        {
+            ownedLogs?.CreateLogger("Prm.DevHost.Durable").LogInformation("The Durable provider stopped in {Seconds:0.0} s", watch.Elapsed.TotalSeconds);
+        }
         await StopQuietlyAsync(() => sidecar.StopAsync(TimeSpan.FromSeconds(10)));
         sidecar.Dispose();
         ownedLogs?.Dispose();
+        ownedLogs = null;
+    }
+
+    private void Log(Exception failure)
+    {
+        try
+        {
+            ownedLogs?.CreateLogger("Prm.DevHost.Durable").LogWarning(failure, "The Durable provider did not stop cleanly");
+        }
+        catch (ObjectDisposedException)
+        {
+            // Disposed already: the failure came after the host was gone (the process goes on).
+        }
+    }
+
+    /// <summary>
+    /// A synchronization context for stop handlers written as async-void methods: their continuations run on the thread pool under it,
+    /// a failure is handed to <c>failed</c> instead of being rethrown on the thread pool (which ends the process), and
+    /// <see cref="WaitIdleAsync"/> tells when every such method started under it has finished (OperationStarted/OperationCompleted,
+    /// which the async-void builder calls on the context it captured).
+    /// </summary>
+    internal sealed class StopContext(Action<Exception> onFailure) : SynchronizationContext
+    {
+        private readonly Action<Exception> failed = onFailure;
+        private int running;
+        private readonly TaskCompletionSource idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        /// <summary>Runs <paramref name="action"/> on this thread with <paramref name="context"/> current (what it starts captures it).</summary>
+        public static void Run(StopContext context, Action action)
+        {
+            var previous = Current;
+            SetSynchronizationContext(context);
+            try
+            {
+                action();
+            }
+            catch (Exception ex)
+            {
+                context.failed(ex);
+            }
+            finally
+            {
+                SetSynchronizationContext(previous);
+            }
+        }
+
+        /// <summary>True when every async-void method started under this context finished within <paramref name="timeout"/>.</summary>
+        public async Task<bool> WaitIdleAsync(TimeSpan timeout)
+        {
+            if (Volatile.Read(ref running) == 0) return true;
+            try
+            {
+                await idle.Task.WaitAsync(timeout);
+                return true;
+            }
+            catch (TimeoutException)
+            {
+                return Volatile.Read(ref running) == 0;
+            }
+        }
+
+        public override void OperationStarted() => Interlocked.Increment(ref running);
+
+        public override void OperationCompleted()
+        {
+            if (Interlocked.Decrement(ref running) == 0) idle.TrySetResult();
+        }
+
+        public override void Post(SendOrPostCallback d, object? state)
+        {
+            // A posted callback counts as running until it has run: a failure posted by a finishing method is reported before idle.
+            OperationStarted();
+            ThreadPool.UnsafeQueueUserWorkItem(_ =>
+            {
+                try
+                {
+                    Execute(d, state);
+                }
+                finally
+                {
+                    OperationCompleted();
+                }
+            }, null);
+        }
+
+        public override void Send(SendOrPostCallback d, object? state) => Execute(d, state);
+
+        public override SynchronizationContext CreateCopy() => this;
+
+        private void Execute(SendOrPostCallback d, object? state)
+        {
+            var previous = Current;
+            SetSynchronizationContext(this);
+            try
+            {
+                d(state);
+            }
+            catch (Exception ex)
+            {
+                try { failed(ex); } catch (Exception) { /* a failing logger must not end the process either */ }
+            }
+            finally
+            {
+                SetSynchronizationContext(previous);
+            }
+        }
     }
 
     private static async Task StopQuietlyAsync(Func<Task> stop)
