@@ -81,6 +81,8 @@ public sealed class DurableBackend : IAsyncDisposable
                 web.ConfigureKestrel(kestrel => kestrel.ConfigureEndpointDefaults(listen => listen.Protocols = HttpProtocols.Http2));
                 web.ConfigureServices(services =>
                 {
+                    // Stopped by its owner only (DisposeAsync, after the app's worker): not by Ctrl+C or SIGTERM beside the app.
+                    services.AddSingleton<IHostLifetime, OwnerStoppedLifetime>();
                     services.AddGrpc();
                     services.AddSingleton(service);
                     services.AddSingleton((IOrchestrationServiceClient)service);
@@ -94,6 +96,11 @@ public sealed class DurableBackend : IAsyncDisposable
             })
             .Build();
         await sidecar.StartAsync(ct);
+        // The gRPC server starts the provider from an async-void ApplicationStarted handler, which runs when the server is built (the
+        // host has started): built here, under a context that catches and logs, so a provider that fails to start (the emulator gone)
+        // does not end the process.
+        var logs = loggerFactory;
+        HandlerContext.Run(new HandlerContext(ex => LogFailure(logs, ex, "The Durable provider did not start")), () => sidecar.Services.GetRequiredService<TaskHubGrpcServer>());
         var address = sidecar.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.FirstOrDefault();
         if (address is null)
         {
@@ -119,7 +126,7 @@ public sealed class DurableBackend : IAsyncDisposable
     }
 
     /// <summary>How long disposal waits for the provider to stop (release its partition lease) before it goes on regardless.</summary>
-    public static readonly TimeSpan ProviderStopWait = TimeSpan.FromSeconds(60);
+    public static readonly TimeSpan ProviderStopWait = TimeSpan.FromSeconds(30);
 
     public async ValueTask DisposeAsync()
     {
@@ -131,34 +138,44 @@ public sealed class DurableBackend : IAsyncDisposable
         // to release its partition lease and then throws a TimeoutException, which an async-void method rethrows on the thread pool: the
         // process ends (a test run was aborted that way when a host's own Azurite had stopped before the lease was released). The
         // handlers therefore run under a context that catches and logs their failures, and disposal waits for them (bounded), so the
-        // storage they need is still there while they finish.
-        var stopping = new StopContext(ex => Log(ex));
-        var watch = System.Diagnostics.Stopwatch.StartNew();
-        StopContext.Run(stopping, () => sidecar.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication());
+        // storage they need is still there while they finish (measured: 1-4 s).
+        var logs = ownedLogs;
+        var stopping = new HandlerContext(ex => LogFailure(logs, ex, "The Durable provider did not stop cleanly"));
+        HandlerContext.Run(stopping, () => sidecar.Services.GetRequiredService<IHostApplicationLifetime>().StopApplication());
         if (!await stopping.WaitIdleAsync(ProviderStopWait))
         {
-            Log(new TimeoutException($"The Durable provider had not stopped {ProviderStopWait.TotalSeconds:0} s after the host asked it to; the host goes on stopping (a later failure of that stop is logged, not thrown)."));
-        }
-        else if (watch.Elapsed > TimeSpan.FromSeconds(5))
-        {
-            ownedLogs?.CreateLogger("Prm.DevHost.Durable").LogInformation("The Durable provider stopped in {Seconds:0.0} s", watch.Elapsed.TotalSeconds);
+            LogFailure(logs, new TimeoutException($"The Durable provider had not stopped {ProviderStopWait.TotalSeconds:0} s after the host asked it to; the host goes on stopping."),
+                "The Durable provider did not stop in time");
         }
         await StopQuietlyAsync(() => sidecar.StopAsync(TimeSpan.FromSeconds(10)));
         sidecar.Dispose();
-        ownedLogs?.Dispose();
         ownedLogs = null;
+        logs?.Dispose();
     }
 
-    private void Log(Exception failure)
+    /// <summary>Logs a failure of the sidecar's handlers; once the host's logging is gone (a failure after disposal), to standard error.</summary>
+    private static void LogFailure(ILoggerFactory? logs, Exception failure, string what)
     {
         try
         {
-            ownedLogs?.CreateLogger("Prm.DevHost.Durable").LogWarning(failure, "The Durable provider did not stop cleanly");
+            if (logs is not null)
+            {
+                logs.CreateLogger("Prm.DevHost.Durable").LogWarning(failure, "{What}", what);
+                return;
+            }
         }
         catch (ObjectDisposedException)
         {
-            // Disposed already: the failure came after the host was gone (the process goes on).
         }
+        Console.Error.WriteLine($"{what}: {failure.GetType().Name}: {failure.Message}");
+    }
+
+    /// <summary>The sidecar's host lifetime: no console signal handling (the local host's app has it and disposes the sidecar after its worker).</summary>
+    private sealed class OwnerStoppedLifetime : IHostLifetime
+    {
+        public Task WaitForStartAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     /// <summary>
@@ -167,17 +184,18 @@ public sealed class DurableBackend : IAsyncDisposable
     /// <see cref="WaitIdleAsync"/> tells when every such method started under it has finished (OperationStarted/OperationCompleted,
     /// which the async-void builder calls on the context it captured).
     /// </summary>
-    internal sealed class StopContext(Action<Exception> onFailure) : SynchronizationContext
+    internal sealed class HandlerContext(Action<Exception> onFailure) : SynchronizationContext
     {
         private readonly Action<Exception> failed = onFailure;
         private int running;
         private readonly TaskCompletionSource idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
         /// <summary>Runs <paramref name="action"/> on this thread with <paramref name="context"/> current (what it starts captures it).</summary>
-        public static void Run(StopContext context, Action action)
+        public static void Run(HandlerContext context, Action action)
         {
             var previous = Current;
             SetSynchronizationContext(context);
+            context.OperationStarted(); // the action counts as running: what it posts before a handler starts cannot make the context idle
             try
             {
                 action();
@@ -189,6 +207,7 @@ public sealed class DurableBackend : IAsyncDisposable
             finally
             {
                 SetSynchronizationContext(previous);
+                context.OperationCompleted();
             }
         }
 

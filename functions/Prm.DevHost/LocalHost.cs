@@ -239,14 +239,27 @@ public sealed class LocalHost : IAsyncDisposable
     {
         try
         {
-            await App.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+            try
+            {
+                await App.StopAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(30));
+            }
+            catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException)
+            {
+            }
+            try
+            {
+                await App.DisposeAsync();
+            }
+            finally
+            {
+                // The worker stopped with the app; the sidecar goes after it (otherwise Kestrel waits for the worker's open stream).
+                await Durable.DisposeAsync();
+            }
         }
-        catch (Exception ex) when (ex is TimeoutException or OperationCanceledException or ObjectDisposedException)
+        finally
         {
+            // The emulator this host started stops whatever failed before it.
+            if (Azurite is not null) await Azurite.DisposeAsync();
         }
-        await App.DisposeAsync();
-        // The worker stopped with the app; the sidecar goes after it (otherwise Kestrel waits for the worker's open stream).
-        await Durable.DisposeAsync();
-        if (Azurite is not null) await Azurite.DisposeAsync();
     }
 }

@@ -22,12 +22,12 @@ public sealed class DurableStopContextTests
     public async Task A_stop_handler_that_fails_later_is_waited_for_and_its_failure_is_reported_instead_of_ending_the_process()
     {
         var failures = new ConcurrentQueue<Exception>();
-        var context = new DurableBackend.StopContext(failures.Enqueue);
+        var context = new DurableBackend.HandlerContext(failures.Enqueue);
         var provider = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        using var stopping = new CancellationTokenSource();
-        stopping.Token.Register(() => StopHandler(provider.Task)); // as the sidecar registers it on ApplicationStopping
+        var lifetime = new Microsoft.Extensions.Hosting.Internal.ApplicationLifetime(Microsoft.Extensions.Logging.Abstractions.NullLogger<Microsoft.Extensions.Hosting.Internal.ApplicationLifetime>.Instance);
+        lifetime.ApplicationStopping.Register(() => StopHandler(provider.Task)); // as the sidecar registers its handler
 
-        DurableBackend.StopContext.Run(context, stopping.Cancel);
+        DurableBackend.HandlerContext.Run(context, lifetime.StopApplication); // as DisposeAsync stops the sidecar
 
         (await context.WaitIdleAsync(TimeSpan.Zero)).Should().BeFalse("the handler waits for the provider");
         failures.Should().BeEmpty();
@@ -41,9 +41,9 @@ public sealed class DurableStopContextTests
     public async Task With_no_handler_started_the_context_is_idle_at_once()
     {
         var failures = new ConcurrentQueue<Exception>();
-        var context = new DurableBackend.StopContext(failures.Enqueue);
+        var context = new DurableBackend.HandlerContext(failures.Enqueue);
 
-        DurableBackend.StopContext.Run(context, () => { });
+        DurableBackend.HandlerContext.Run(context, () => { });
 
         (await context.WaitIdleAsync(TimeSpan.Zero)).Should().BeTrue();
         failures.Should().BeEmpty();
