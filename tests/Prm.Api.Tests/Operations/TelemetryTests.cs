@@ -14,8 +14,8 @@ namespace Prm.Api.Tests.Operations;
 /// <summary>A host whose OpenTelemetry providers export to memory (the app registers its sources and meters; the test adds the exporters).</summary>
 public sealed class TelemetryHostFixture : ApiHostFixture
 {
-    public List<Activity> Activities { get; } = [];
-    public List<Metric> Metrics { get; } = [];
+    public LockedCollection<Activity> Activities { get; } = new();
+    public LockedCollection<Metric> Metrics { get; } = new();
 
     public override async Task InitializeAsync() =>
         Api = await ApiHost.StartAsync(configure: builder => builder.Services.AddOpenTelemetry()
@@ -34,7 +34,7 @@ public sealed class TelemetryTests(TelemetryHostFixture fixture) : IClassFixture
 
     private List<Activity> Spans()
     {
-        lock (fixture.Activities) return fixture.Activities.ToList();
+        return fixture.Activities.Snapshot();
     }
 
     [Fact]
@@ -89,7 +89,7 @@ public sealed class TelemetryTests(TelemetryHostFixture fixture) : IClassFixture
         IReadOnlyList<Metric> Flushed()
         {
             provider.ForceFlush();
-            lock (fixture.Metrics) return fixture.Metrics.ToList();
+            return fixture.Metrics.Snapshot();
         }
         var metrics = await Responses.EventuallyAsync(() => Task.FromResult(Flushed()),
             m => new[] { "prm.deals.registered", "prm.outbox.delivered", "prm.outbox.lag", "prm.webhook.attempts" }.All(n => m.Any(x => x.Name == n)), TimeSpan.FromSeconds(180));
@@ -130,4 +130,33 @@ public sealed class TelemetryTests(TelemetryHostFixture fixture) : IClassFixture
         TelemetryRegistration.ClientIdOf(configuration).Should().Be("11111111-2222-3333-4444-555555555555");
         TelemetryRegistration.ClientIdOf(new ConfigurationBuilder().AddInMemoryCollection(new Dictionary<string, string?> { ["Storage:ManagedIdentityClientId"] = "9" }).Build()).Should().Be("9");
     }
+}
+
+/// <summary>
+/// What the in-memory exporters add to, from their own threads while a test reads: every operation under one lock (a lock the test
+/// took on a plain list did not stop the exporter's unlocked Add, and a copy made during an Add failed).
+/// </summary>
+public sealed class LockedCollection<T> : ICollection<T>
+{
+    private readonly List<T> items = [];
+
+    public int Count { get { lock (items) return items.Count; } }
+
+    public bool IsReadOnly => false;
+
+    public List<T> Snapshot() { lock (items) return [.. items]; }
+
+    public void Add(T item) { lock (items) items.Add(item); }
+
+    public void Clear() { lock (items) items.Clear(); }
+
+    public bool Contains(T item) { lock (items) return items.Contains(item); }
+
+    public void CopyTo(T[] array, int arrayIndex) { lock (items) items.CopyTo(array, arrayIndex); }
+
+    public bool Remove(T item) { lock (items) return items.Remove(item); }
+
+    public IEnumerator<T> GetEnumerator() => Snapshot().GetEnumerator();
+
+    System.Collections.IEnumerator System.Collections.IEnumerable.GetEnumerator() => GetEnumerator();
 }
