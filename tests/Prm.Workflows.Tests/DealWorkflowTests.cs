@@ -118,6 +118,35 @@ public sealed class DealWorkflowTests
     }
 
     [Fact]
+    public async Task A_change_whose_event_was_lost_is_found_by_the_recheck_which_reads_the_state_anyway()
+    {
+        // The Durable Task libraries can lose a change raised in the moment of a continue-as-new (seen once in a double run): the
+        // registration was resubmitted but its event never arrived. The returned phase reads the state after its recheck and goes on.
+        var steps = new RecordingSteps();
+        var resubmitted = DateTimeOffset.UtcNow;
+        steps.State = new DealWorkflowState("UnderReview", resubmitted, resubmitted.AddSeconds(1), resubmitted.AddMinutes(30), null); // no event is raised
+        await using var host = await StartAsync(steps);
+        var returned = new DealWorkflow("deal_lost", DealPhase.Returned, DateTimeOffset.MinValue, null, null, TimeSpan.FromSeconds(4), TimeSpan.FromSeconds(2),
+            Recheck: TimeSpan.FromSeconds(2));
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(DealOrchestrator), returned);
+
+        await Orchestrations.UntilAsync(() => steps.Steps.Any(s => s.Step == DealStep.ReviewRemind), "the resubmission's reminder, found without its event");
+        await ChangeAsync(host, id, steps, new DealWorkflowState("Withdrawn", resubmitted, null, null, null));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Withdrawn");
+        steps.Steps.Should().Equal((DealStep.ReviewRemind, resubmitted));
+    }
+
+    [Fact]
+    public void A_generation_that_follows_a_state_rechecks_it_and_one_started_before_the_recheck_existed_does_not()
+    {
+        var state = new DealWorkflowState("Returned", null, null, null, null);
+        DealWorkflow.For("deal_r", state, TimeSpan.FromDays(14), TimeSpan.FromDays(3))!.Recheck.Should().Be(DealWorkflow.StateRecheck);
+        var old = System.Text.Json.JsonSerializer.Deserialize<DealWorkflow>(
+            """{"DealId":"deal_old","Phase":2,"Cycle":"0001-01-01T00:00:00+00:00","RemindAt":null,"EscalateAt":null,"FirstReminderBefore":"14.00:00:00","SecondReminderBefore":"3.00:00:00"}""")!;
+        old.Recheck.Should().Be(TimeSpan.Zero, "an input written before the recheck existed waits for the change alone, as it ran");
+    }
+
+    [Fact]
     public async Task An_approved_extension_moves_the_running_expiry_timer()
     {
         var steps = new RecordingSteps();

@@ -9,24 +9,34 @@ public enum DealPhase { Review, Protection, Returned }
 
 /// <summary>
 /// Input of a deal workflow generation: the phase with its deadlines. Review: the submission time (the cycle) and the reminder and
-/// escalation instants. Protection: the protection end (the cycle) and the reminder offsets before it.
+/// escalation instants. Protection: the protection end (the cycle) and the reminder offsets before it. <see cref="Recheck"/>: how long
+/// the generation waits for a change before it reads the registration's state anyway (zero: it waits for the change alone, as
+/// generations started before the recheck existed do).
 /// </summary>
 public sealed record DealWorkflow(string DealId, DealPhase Phase, DateTimeOffset Cycle, DateTimeOffset? RemindAt, DateTimeOffset? EscalateAt,
-    TimeSpan FirstReminderBefore, TimeSpan SecondReminderBefore)
+    TimeSpan FirstReminderBefore, TimeSpan SecondReminderBefore, TimeSpan Recheck = default)
 {
     public const string ChangedEvent = "changed";
+
+    /// <summary>
+    /// How long a generation waits for a change before it reads the registration's state anyway: the Durable Task libraries can lose a
+    /// change raised in the moment of a continue-as-new (microsoft/durabletask-dotnet#387, Azure/durabletask#1399), and a workflow that
+    /// only waited would then wait for good (an approved registration that never expires). Steps are idempotent per cycle, so a
+    /// generation that finds nothing changed repeats none of its emails.
+    /// </summary>
+    public static readonly TimeSpan StateRecheck = TimeSpan.FromHours(6);
 
     public static string InstanceId(string dealId) => "deal-" + dealId;
 
     /// <summary>The generation that follows a registration's state; null when it needs no workflow (decided for good, or gone).</summary>
-    public static DealWorkflow? For(string dealId, DealWorkflowState? state, TimeSpan firstReminderBefore, TimeSpan secondReminderBefore) => state switch
+    public static DealWorkflow? For(string dealId, DealWorkflowState? state, TimeSpan firstReminderBefore, TimeSpan secondReminderBefore, TimeSpan? recheck = null) => state switch
     {
         { Status: nameof(DealStatus.UnderReview), SubmittedAt: { } at, ReviewRemindAt: { } remind, ReviewEscalateAt: { } escalate } =>
-            new DealWorkflow(dealId, DealPhase.Review, at, remind, escalate, firstReminderBefore, secondReminderBefore),
+            new DealWorkflow(dealId, DealPhase.Review, at, remind, escalate, firstReminderBefore, secondReminderBefore, recheck ?? StateRecheck),
         { Status: nameof(DealStatus.Approved), ProtectedUntil: { } until } =>
-            new DealWorkflow(dealId, DealPhase.Protection, until, null, null, firstReminderBefore, secondReminderBefore),
+            new DealWorkflow(dealId, DealPhase.Protection, until, null, null, firstReminderBefore, secondReminderBefore, recheck ?? StateRecheck),
         { Status: nameof(DealStatus.Returned) } =>
-            new DealWorkflow(dealId, DealPhase.Returned, DateTimeOffset.MinValue, null, null, firstReminderBefore, secondReminderBefore),
+            new DealWorkflow(dealId, DealPhase.Returned, DateTimeOffset.MinValue, null, null, firstReminderBefore, secondReminderBefore, recheck ?? StateRecheck),
         _ => null,
     };
 }
@@ -59,7 +69,7 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
                     [(input.RemindAt!.Value, DealStep.ReviewRemind), (input.EscalateAt!.Value, DealStep.ReviewEscalate)],
                     step => Step(context, input.DealId, step, input.Cycle),
                     "waiting");
-                await changed;
+                await ChangeOrRecheckAsync(context, changed, input.Recheck);
                 break;
             case DealPhase.Protection:
             {
@@ -76,15 +86,15 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
                 deadlines.Add((end, DealStep.Expire));
                 var outcome = await DeadlineRace.RunAsync(context, StatusOf(changed), deadlines, step => Step(context, input.DealId, step, end), "expired");
                 if (outcome == "expired") return outcome;
-                await changed; // decided, or a step found the registration changed: its change event follows
+                await ChangeOrRecheckAsync(context, changed, input.Recheck); // decided, or a step found the registration changed: its change event follows
                 break;
             }
             default:
-                await changed;
+                await ChangeOrRecheckAsync(context, changed, input.Recheck);
                 break;
         }
         var state = await context.CallActivityAsync<DealWorkflowState?>(nameof(DealStateActivity), input.DealId, Retry);
-        var next = DealWorkflow.For(input.DealId, state, input.FirstReminderBefore, input.SecondReminderBefore);
+        var next = DealWorkflow.For(input.DealId, state, input.FirstReminderBefore, input.SecondReminderBefore, input.Recheck > TimeSpan.Zero ? input.Recheck : null);
         if (next is null) return state?.Status ?? "closed";
         // A change that arrives while the state is read is kept for the next generation (it wakes it, which reads the state again).
         context.ContinueAsNew(next, preserveUnprocessedEvents: true);
@@ -92,6 +102,23 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
     }
 
     private static async Task<string> StatusOf(Task<DealSignal> signal) => (await signal).Status;
+
+    /// <summary>
+    /// Waits for the change, or at most <paramref name="recheck"/> (then the state is read anyway: a change lost by the libraries is
+    /// found). The timer that lost to the change is cancelled. Zero: the change alone (generations started before the recheck existed
+    /// replay exactly as they ran).
+    /// </summary>
+    private static async Task ChangeOrRecheckAsync(TaskOrchestrationContext context, Task<DealSignal> changed, TimeSpan recheck)
+    {
+        if (recheck <= TimeSpan.Zero)
+        {
+            await changed;
+            return;
+        }
+        using var cancel = new CancellationTokenSource();
+        var timer = context.CreateTimer(context.CurrentUtcDateTime + recheck, cancel.Token);
+        if (await Task.WhenAny(changed, timer) == changed) cancel.Cancel();
+    }
 
     private static Task<StepOutcome> Step(TaskOrchestrationContext context, string dealId, DealStep step, DateTimeOffset cycle) =>
         context.CallActivityAsync<StepOutcome>(nameof(DealStepActivity), new DealWorkflowStep(dealId, step, cycle), Retry);
