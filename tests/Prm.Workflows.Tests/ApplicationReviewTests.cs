@@ -20,7 +20,13 @@ public sealed class ApplicationReviewTests
         /// <summary>What a step answers (by default that it ran).</summary>
         public Func<ReviewStep, StepOutcome> Result { get; set; } = _ => StepOutcome.Done;
 
-        public Task<ApplicationWorkflowState?> StateAsync(string applicationId, CancellationToken ct) => Task.FromResult(State);
+        /// <summary>When set, the state of the n-th read (1-based) instead of <see cref="State"/>.</summary>
+        public Func<int, ApplicationWorkflowState?>? StateOfRead { get; set; }
+
+        private int reads;
+
+        public Task<ApplicationWorkflowState?> StateAsync(string applicationId, CancellationToken ct) =>
+            Task.FromResult(StateOfRead is { } of ? of(Interlocked.Increment(ref reads)) : State);
 
         public Task<StepOutcome> RunReviewStepAsync(string applicationId, ReviewStep step, DateTimeOffset cycle, CancellationToken ct)
         {
@@ -144,6 +150,35 @@ public sealed class ApplicationReviewTests
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
         steps.Steps.Select(s => s.Step).Distinct().Should().Equal([ReviewStep.Remind, ReviewStep.Escalate, ReviewStep.Expire], "the hint did not park the review");
         steps.Steps.Should().OnlyContain(s => s.Cycle == review.ExpiresAt);
+    }
+
+    [Fact]
+    public async Task A_decision_whose_change_event_was_lost_is_found_by_the_recheck_which_reads_the_state_anyway()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var now = DateTimeOffset.UtcNow;
+        var state = UnderReview(now.AddSeconds(1), now.AddSeconds(60), now.AddSeconds(70));
+        steps.State = state;
+        // The reminder finds the application decided, but the state read still says under review (the decision's commit and its event
+        // are both on their way); then the event is lost.
+        steps.Result = step => step == ReviewStep.Remind ? StepOutcome.Closed : StepOutcome.Done;
+        // The first read (right after the reminder) still says under review; the decision's event never arrives.
+        steps.StateOfRead = n => n == 1 ? state : Decided("Approved");
+        var review = ApplicationReview.For("app_lost", state, TimeSpan.FromSeconds(2))!;
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(ApplicationReviewOrchestrator), review);
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Approved");
+        steps.Steps.Select(s => s.Step).Should().Equal(ReviewStep.Remind);
+    }
+
+    [Fact]
+    public void A_review_generation_rechecks_its_state_and_one_started_before_the_recheck_existed_does_not()
+    {
+        var now = DateTimeOffset.UnixEpoch;
+        ApplicationReview.For("app_r", UnderReview(now, now, now))!.Recheck.Should().Be(WorkflowRecheck.Interval);
+        var old = System.Text.Json.JsonSerializer.Deserialize<ApplicationReview>(
+            """{"ApplicationId":"app_old","RemindAt":"2026-12-01T00:00:00+00:00","EscalateAt":"2026-12-02T00:00:00+00:00","ExpiresAt":"2026-12-03T00:00:00+00:00","InfoDueAt":null}""")!;
+        old.Recheck.Should().Be(TimeSpan.Zero, "an input written before the recheck existed waits for the change alone, as it ran");
     }
 
     [Fact]

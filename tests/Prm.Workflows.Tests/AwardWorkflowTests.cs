@@ -19,10 +19,13 @@ public sealed class AwardWorkflowTests
 
         public Task<AwardWorkflowState?> StateAsync(string awardId, CancellationToken ct) => Task.FromResult(State);
 
+        /// <summary>A step of an expiry the award no longer has is skipped (as <c>Award.Step</c> does after a renewal).</summary>
+        public bool SkipOtherCycles { get; set; }
+
         public Task<StepOutcome> RunStepAsync(string awardId, AwardStepKind kind, int daysBefore, DateTimeOffset cycle, CancellationToken ct)
         {
             Steps.Enqueue((kind, daysBefore, cycle));
-            return Task.FromResult(StepOutcome.Done);
+            return Task.FromResult(SkipOtherCycles && State is { } s && s.ExpiresAt != cycle ? StepOutcome.Skipped : StepOutcome.Done);
         }
     }
 
@@ -68,6 +71,22 @@ public sealed class AwardWorkflowTests
         var instances = new List<OrchestrationMetadata>();
         await foreach (var instance in host.Client.GetAllInstancesAsync(new OrchestrationQuery())) instances.Add(instance);
         instances.Should().ContainSingle("renewal starts no second workflow").Which.InstanceId.Should().Be(id);
+    }
+
+    [Fact]
+    public async Task A_renewal_whose_change_event_was_lost_gets_its_own_deadlines_after_the_old_ones_ran_out()
+    {
+        var steps = new RecordingSteps { SkipOtherCycles = true };
+        await using var host = await StartAsync(steps);
+        var start = DateTimeOffset.UtcNow;
+        var first = State(start, 2, 1, "Active");
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(AwardOrchestrator), AwardWorkflow.For("crt_lost", first)!, new Microsoft.DurableTask.StartOrchestrationOptions(AwardWorkflow.InstanceId("crt_lost")));
+        await Orchestrations.RunningAsync(host.Client, id);
+        var renewed = State(start, 5, 1, "Renewed");
+        steps.State = renewed; // renewed, and its change event never arrives
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
+        steps.Steps.Select(s => (s.Kind, s.Cycle)).Should().Equal(
+            (AwardStepKind.Grace, first.ExpiresAt), (AwardStepKind.Expire, first.ExpiresAt), (AwardStepKind.Grace, renewed.ExpiresAt), (AwardStepKind.Expire, renewed.ExpiresAt));
     }
 
     [Fact]

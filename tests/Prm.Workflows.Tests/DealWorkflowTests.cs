@@ -140,7 +140,7 @@ public sealed class DealWorkflowTests
     public void A_generation_that_follows_a_state_rechecks_it_and_one_started_before_the_recheck_existed_does_not()
     {
         var state = new DealWorkflowState("Returned", null, null, null, null);
-        DealWorkflow.For("deal_r", state, TimeSpan.FromDays(14), TimeSpan.FromDays(3))!.Recheck.Should().Be(DealWorkflow.StateRecheck);
+        DealWorkflow.For("deal_r", state, TimeSpan.FromDays(14), TimeSpan.FromDays(3))!.Recheck.Should().Be(WorkflowRecheck.Interval);
         var old = System.Text.Json.JsonSerializer.Deserialize<DealWorkflow>(
             """{"DealId":"deal_old","Phase":2,"Cycle":"0001-01-01T00:00:00+00:00","RemindAt":null,"EscalateAt":null,"FirstReminderBefore":"14.00:00:00","SecondReminderBefore":"3.00:00:00"}""")!;
         old.Recheck.Should().Be(TimeSpan.Zero, "an input written before the recheck existed waits for the change alone, as it ran");

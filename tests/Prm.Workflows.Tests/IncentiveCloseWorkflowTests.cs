@@ -16,7 +16,10 @@ public sealed class IncentiveCloseWorkflowTests
         /// <summary>The answer of the n-th close step (1-based; closed unless set).</summary>
         public Func<int, CloseResult?> Answer { get; set; } = _ => null;
 
-        public Task<DateTimeOffset?> CutoffAsync(string programId, string period, CancellationToken ct) => Task.FromResult<DateTimeOffset?>(null);
+        /// <summary>What <see cref="CutoffAsync"/> answers (null: closed already).</summary>
+        public DateTimeOffset? Cutoff { get; set; }
+
+        public Task<DateTimeOffset?> CutoffAsync(string programId, string period, CancellationToken ct) => Task.FromResult(Cutoff);
 
         public Task<CloseResult> CloseAsync(string programId, string period, CancellationToken ct)
         {
@@ -67,5 +70,75 @@ public sealed class IncentiveCloseWorkflowTests
         var times = steps.Closes.Select(c => c.At).ToList();
         (times[1] - times[0]).Should().BeGreaterThan(TimeSpan.FromSeconds(2.5));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<CloseResult>()!.Closed.Should().BeTrue();
+    }
+
+    /// <summary>The close step as the service answers it: not yet (with the cutoff) while the period is open, closed once its close began.</summary>
+    private static Func<int, CloseResult?> OpenUntil(Func<bool> closing, DateTimeOffset cutoff) => _ => closing() ? null : new CloseResult(false, cutoff, 0, 0, 0);
+
+    [Fact]
+    public async Task A_generation_asks_the_period_first_so_an_input_built_before_the_admins_close_still_closes_at_once()
+    {
+        // Two deliveries (the period opened, the admin's close) can start the instance side by side, and the one that read the open period
+        // can win: its input says the cutoff is weeks away. The period's close began, and the step says so.
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var id = IncentiveClose.InstanceId("inp_4", "2026-11");
+        await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(IncentiveCloseOrchestrator),
+            new IncentiveClose("inp_4", "2026-11", DateTimeOffset.UtcNow.AddDays(40), WorkflowRecheck.Interval), new StartOrchestrationOptions(id));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<CloseResult>()!.Closed.Should().BeTrue();
+        steps.Closes.Should().ContainSingle();
+    }
+
+    [Fact]
+    public async Task An_early_close_whose_event_was_lost_is_found_by_the_recheck()
+    {
+        var closing = false;
+        var steps = new RecordingSteps();
+        steps.Answer = OpenUntil(() => Volatile.Read(ref closing), DateTimeOffset.UtcNow.AddDays(30));
+        await using var host = await StartAsync(steps);
+        var id = IncentiveClose.InstanceId("inp_5", "2026-11");
+        await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(IncentiveCloseOrchestrator),
+            new IncentiveClose("inp_5", "2026-11", DateTimeOffset.UtcNow.AddDays(30), TimeSpan.FromSeconds(2)), new StartOrchestrationOptions(id));
+        await Orchestrations.UntilAsync(() => !steps.Closes.IsEmpty, "the first generation asked the period");
+        Volatile.Write(ref closing, true); // the admin's close committed; its event never arrives
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<CloseResult>()!.Closed.Should().BeTrue();
+        steps.Closes.Count.Should().BeGreaterThan(1);
+    }
+
+    [Fact]
+    public async Task An_early_close_event_wakes_a_generation_that_asked_the_period_first()
+    {
+        var closing = false;
+        var steps = new RecordingSteps();
+        steps.Answer = OpenUntil(() => Volatile.Read(ref closing), DateTimeOffset.UtcNow.AddDays(30));
+        await using var host = await StartAsync(steps);
+        var id = IncentiveClose.InstanceId("inp_6", "2026-11");
+        await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(IncentiveCloseOrchestrator),
+            new IncentiveClose("inp_6", "2026-11", DateTimeOffset.UtcNow.AddDays(30), WorkflowRecheck.Interval), new StartOrchestrationOptions(id));
+        await Orchestrations.UntilAsync(() => !steps.Closes.IsEmpty, "the first generation asked the period");
+        Volatile.Write(ref closing, true);
+        await host.Client.RaiseEventAsync(id, IncentiveClose.CloseNowEvent, "closeNow");
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<CloseResult>()!.Closed.Should().BeTrue("the recheck is hours away: the event woke it");
+        steps.Closes.Should().HaveCount(2);
+    }
+
+    [Fact]
+    public async Task The_projection_starts_a_periods_close_with_the_recheck_and_an_input_without_one_deserializes_as_before()
+    {
+        var steps = new RecordingSteps { Cutoff = DateTimeOffset.UtcNow.AddDays(30) };
+        steps.Answer = OpenUntil(() => false, steps.Cutoff.Value);
+        await using var host = await StartAsync(steps);
+        var accessor = new DurableClientAccessor();
+        using (accessor.Use(host.Client))
+        {
+            var projection = new IncentiveWorkflowProjection(accessor, steps);
+            await projection.ApplyAsync(IncentiveEvents.Opened(new PeriodRecord("inp_7", "2026-11", "Open", steps.Cutoff.Value, "EUR"), DateTimeOffset.UtcNow), CancellationToken.None);
+        }
+        var id = IncentiveClose.InstanceId("inp_7", "2026-11");
+        var started = await host.Client.GetInstanceAsync(id, getInputsAndOutputs: true);
+        started!.ReadInputAs<IncentiveClose>()!.Should().Be(new IncentiveClose("inp_7", "2026-11", steps.Cutoff.Value, WorkflowRecheck.Interval));
+        await host.Client.TerminateInstanceAsync(id);
+        System.Text.Json.JsonSerializer.Deserialize<IncentiveClose>("""{"ProgramId":"inp_old","Period":"2026-10","CutoffAt":"2026-12-10T00:00:00+00:00"}""")!
+            .Recheck.Should().Be(TimeSpan.Zero, "an input written before the recheck existed waits for its cutoff or the event alone, as it ran");
     }
 }

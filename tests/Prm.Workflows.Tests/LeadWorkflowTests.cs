@@ -25,6 +25,9 @@ public sealed class LeadWorkflowTests
 
         public DurableTaskClient? Client { get; set; }
 
+        /// <summary>The change events of routing are lost (as the libraries can lose one in a continue-as-new).</summary>
+        public bool LoseEvents { get; set; }
+
         public Task<LeadWorkflowState?> StateAsync(string leadId, CancellationToken ct) => Task.FromResult(State);
 
         public async Task<StepOutcome> RunLeadStepAsync(string leadId, LeadStep step, string cycle, CancellationToken ct)
@@ -33,6 +36,7 @@ public sealed class LeadWorkflowTests
             if (step is LeadStep.OfferExpire or LeadStep.Recall)
             {
                 State = Routes.Dequeue()();
+                if (LoseEvents) return StepOutcome.Done;
                 await Client!.RaiseEventAsync(LeadWorkflow.InstanceId(leadId), LeadWorkflow.ChangedEvent, State.Status, ct);
             }
             return StepOutcome.Done;
@@ -75,6 +79,31 @@ public sealed class LeadWorkflowTests
         await host.Client.RaiseEventAsync(id, LeadWorkflow.ChangedEvent, "Converted");
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("Converted");
         lead.Steps.Should().BeEmpty("the partner answered before any deadline");
+    }
+
+    [Fact]
+    public async Task A_routing_whose_change_event_was_lost_is_found_by_the_recheck_which_reads_the_state_anyway()
+    {
+        var (host, lead) = await StartAsync();
+        await using var _ = host;
+        lead.LoseEvents = true;
+        lead.Routes.Enqueue(Pool);
+        var state = Offer("lof_1", 2);
+        lead.State = state;
+        var input = LeadWorkflow.For("lead_lost", state, Fractions, TimeSpan.FromSeconds(2))!;
+        input.Recheck.Should().Be(TimeSpan.FromSeconds(2));
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(LeadOrchestrator), input, new Microsoft.DurableTask.StartOrchestrationOptions(LeadWorkflow.InstanceId("lead_lost")));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be(nameof(LeadStatus.VendorPool), "the expiry's change event never came");
+        lead.Steps.Select(s => s.Step).Should().Equal(LeadStep.OfferReminder, LeadStep.OfferReminder, LeadStep.OfferExpire);
+    }
+
+    [Fact]
+    public void A_lead_generation_rechecks_its_state_and_one_started_before_the_recheck_existed_does_not()
+    {
+        LeadWorkflow.For("lead_r", Offer("lof_1", 60), Fractions)!.Recheck.Should().Be(WorkflowRecheck.Interval);
+        var old = System.Text.Json.JsonSerializer.Deserialize<LeadWorkflow>(
+            """{"LeadId":"lead_old","Phase":0,"Cycle":"lof_1","Reminders":[],"Deadline":"2026-12-01T00:00:00+00:00","Fractions":[0.5]}""")!;
+        old.Recheck.Should().Be(TimeSpan.Zero, "an input written before the recheck existed waits for the change alone, as it ran");
     }
 
     [Fact]

@@ -72,6 +72,33 @@ public sealed class MdfWorkflowTests
     private static async Task<string> OutputAsync(DurableTaskClient client, string id) => (await Orchestrations.CompletionAsync(client, id)).ReadOutputAs<string>()!;
 
     [Fact]
+    public async Task A_cancellation_whose_change_event_was_lost_is_found_by_the_recheck_which_reads_the_state_anyway()
+    {
+        // Waiting for the answer to a question has no deadline of its own: without the recheck a lost change would keep it waiting for good.
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var asked = InReview(1, DateTimeOffset.UtcNow, DateTimeOffset.UtcNow, "InfoRequested");
+        steps.State = asked;
+        var input = MdfRequestWorkflow.For("mdr_lost", asked, TimeSpan.FromSeconds(2))!;
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(MdfRequestOrchestrator), input, new StartOrchestrationOptions(MdfRequestWorkflow.InstanceId("mdr_lost")));
+        await Orchestrations.CustomStatusAsync(host.Client, id, nameof(MdfPhase.InfoRequested));
+        var reads = steps.StateReads;
+        steps.State = Ended("Cancelled"); // no event is raised
+        (await OutputAsync(host.Client, id)).Should().Be("Cancelled");
+        steps.StateReads.Should().BeGreaterThan(reads);
+        steps.Steps.Should().BeEmpty();
+    }
+
+    [Fact]
+    public void An_mdf_generation_rechecks_its_state_and_one_started_before_the_recheck_existed_does_not()
+    {
+        MdfRequestWorkflow.For("r", InReview(1, DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, "InfoRequested"))!.Recheck.Should().Be(WorkflowRecheck.Interval);
+        var old = System.Text.Json.JsonSerializer.Deserialize<MdfRequestWorkflow>(
+            """{"RequestId":"mdr_old","Phase":1,"Cycle":1,"RemindAt":null,"EscalateAt":null,"ClaimSchedule":[]}""")!;
+        old.Recheck.Should().Be(TimeSpan.Zero, "an input written before the recheck existed waits for the change alone, as it ran");
+    }
+
+    [Fact]
     public void The_phase_follows_the_state()
     {
         var at = DateTimeOffset.UnixEpoch;

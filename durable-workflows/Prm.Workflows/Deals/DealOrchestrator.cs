@@ -18,13 +18,6 @@ public sealed record DealWorkflow(string DealId, DealPhase Phase, DateTimeOffset
 {
     public const string ChangedEvent = "changed";
 
-    /// <summary>
-    /// How long a generation waits for a change before it reads the registration's state anyway: the Durable Task libraries can lose a
-    /// change raised in the moment of a continue-as-new (microsoft/durabletask-dotnet#387, Azure/durabletask#1399), and a workflow that
-    /// only waited would then wait for good (an approved registration that never expires). Steps are idempotent per cycle, so a
-    /// generation that finds nothing changed repeats none of its emails.
-    /// </summary>
-    public static readonly TimeSpan StateRecheck = TimeSpan.FromHours(6);
 
     public static string InstanceId(string dealId) => "deal-" + dealId;
 
@@ -32,11 +25,11 @@ public sealed record DealWorkflow(string DealId, DealPhase Phase, DateTimeOffset
     public static DealWorkflow? For(string dealId, DealWorkflowState? state, TimeSpan firstReminderBefore, TimeSpan secondReminderBefore, TimeSpan? recheck = null) => state switch
     {
         { Status: nameof(DealStatus.UnderReview), SubmittedAt: { } at, ReviewRemindAt: { } remind, ReviewEscalateAt: { } escalate } =>
-            new DealWorkflow(dealId, DealPhase.Review, at, remind, escalate, firstReminderBefore, secondReminderBefore, recheck ?? StateRecheck),
+            new DealWorkflow(dealId, DealPhase.Review, at, remind, escalate, firstReminderBefore, secondReminderBefore, recheck ?? WorkflowRecheck.Interval),
         { Status: nameof(DealStatus.Approved), ProtectedUntil: { } until } =>
-            new DealWorkflow(dealId, DealPhase.Protection, until, null, null, firstReminderBefore, secondReminderBefore, recheck ?? StateRecheck),
+            new DealWorkflow(dealId, DealPhase.Protection, until, null, null, firstReminderBefore, secondReminderBefore, recheck ?? WorkflowRecheck.Interval),
         { Status: nameof(DealStatus.Returned) } =>
-            new DealWorkflow(dealId, DealPhase.Returned, DateTimeOffset.MinValue, null, null, firstReminderBefore, secondReminderBefore, recheck ?? StateRecheck),
+            new DealWorkflow(dealId, DealPhase.Returned, DateTimeOffset.MinValue, null, null, firstReminderBefore, secondReminderBefore, recheck ?? WorkflowRecheck.Interval),
         _ => null,
     };
 }
@@ -69,7 +62,7 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
                     [(input.RemindAt!.Value, DealStep.ReviewRemind), (input.EscalateAt!.Value, DealStep.ReviewEscalate)],
                     step => Step(context, input.DealId, step, input.Cycle),
                     "waiting");
-                await ChangeOrRecheckAsync(context, changed, input.Recheck);
+                await WorkflowRecheck.ChangeOrRecheckAsync(context, changed, input.Recheck);
                 break;
             case DealPhase.Protection:
             {
@@ -86,15 +79,15 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
                 deadlines.Add((end, DealStep.Expire));
                 var outcome = await DeadlineRace.RunAsync(context, StatusOf(changed), deadlines, step => Step(context, input.DealId, step, end), "expired");
                 if (outcome == "expired") return outcome;
-                await ChangeOrRecheckAsync(context, changed, input.Recheck); // decided, or a step found the registration changed: its change event follows
+                await WorkflowRecheck.ChangeOrRecheckAsync(context, changed, input.Recheck); // decided, or a step found the registration changed: its change event follows
                 break;
             }
             default:
-                await ChangeOrRecheckAsync(context, changed, input.Recheck);
+                await WorkflowRecheck.ChangeOrRecheckAsync(context, changed, input.Recheck);
                 break;
         }
         var state = await context.CallActivityAsync<DealWorkflowState?>(nameof(DealStateActivity), input.DealId, Retry);
-        var next = DealWorkflow.For(input.DealId, state, input.FirstReminderBefore, input.SecondReminderBefore, input.Recheck > TimeSpan.Zero ? input.Recheck : null);
+        var next = DealWorkflow.For(input.DealId, state, input.FirstReminderBefore, input.SecondReminderBefore, WorkflowRecheck.Next(input.Recheck));
         if (next is null) return state?.Status ?? "closed";
         // A change that arrives while the state is read is kept for the next generation (it wakes it, which reads the state again).
         context.ContinueAsNew(next, preserveUnprocessedEvents: true);
@@ -103,22 +96,6 @@ public sealed class DealOrchestrator : TaskOrchestrator<DealWorkflow, string>
 
     private static async Task<string> StatusOf(Task<DealSignal> signal) => (await signal).Status;
 
-    /// <summary>
-    /// Waits for the change, or at most <paramref name="recheck"/> (then the state is read anyway: a change lost by the libraries is
-    /// found). The timer that lost to the change is cancelled. Zero: the change alone (generations started before the recheck existed
-    /// replay exactly as they ran).
-    /// </summary>
-    private static async Task ChangeOrRecheckAsync(TaskOrchestrationContext context, Task<DealSignal> changed, TimeSpan recheck)
-    {
-        if (recheck <= TimeSpan.Zero)
-        {
-            await changed;
-            return;
-        }
-        using var cancel = new CancellationTokenSource();
-        var timer = context.CreateTimer(context.CurrentUtcDateTime + recheck, cancel.Token);
-        if (await Task.WhenAny(changed, timer) == changed) cancel.Cancel();
-    }
 
     private static Task<StepOutcome> Step(TaskOrchestrationContext context, string dealId, DealStep step, DateTimeOffset cycle) =>
         context.CallActivityAsync<StepOutcome>(nameof(DealStepActivity), new DealWorkflowStep(dealId, step, cycle), Retry);

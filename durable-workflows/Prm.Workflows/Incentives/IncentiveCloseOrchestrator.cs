@@ -7,8 +7,12 @@ using Prm.Core.Outbox;
 
 namespace Prm.Workflows.Incentives;
 
-/// <summary>Input of a period's close workflow: the program, the period and when it closes by itself (end + grace).</summary>
-public sealed record IncentiveClose(string ProgramId, string Period, DateTimeOffset CutoffAt)
+/// <summary>
+/// Input of a period's close workflow: the program, the period and when it closes by itself (end + grace). <see cref="Recheck"/>: how
+/// long a generation waits before it asks the period again (<see cref="WorkflowRecheck"/>); zero for inputs written before it existed,
+/// which wait for the cutoff or the early close alone, as they ran.
+/// </summary>
+public sealed record IncentiveClose(string ProgramId, string Period, DateTimeOffset CutoffAt, TimeSpan Recheck = default)
 {
     /// <summary>An admin began the close early: the workflow closes at once.</summary>
     public const string CloseNowEvent = "closeNow";
@@ -21,9 +25,12 @@ public sealed record IncentiveClose(string ProgramId, string Period, DateTimeOff
 public sealed record IncentiveCloseStep(string ProgramId, string Period);
 
 /// <summary>
-/// One instance per program period: a durable timer until the period's cutoff (end + cutoffGraceDays), raced against an admin's early
-/// close; then the close step closes every partner's ledger of the period. When the program's grace grew meanwhile the step answers not
-/// yet with the new cutoff and the workflow waits again (continue-as-new).
+/// One instance per program period. Each generation first runs the close step, which reads the period: it closes every partner's ledger
+/// when the cutoff (end + cutoffGraceDays) has passed or an admin began the close, and otherwise answers not yet with the cutoff under the
+/// current terms. The generation then waits for that cutoff, an admin's early close (an event, a hint only) or its recheck, whichever comes
+/// first, and continues as new, whose step reads the period again. So an input built from an older state (two deliveries that started the
+/// instance side by side) or a lost early-close event cannot keep a closing period open for long. Generations without a recheck (written
+/// before it existed) wait first and run the step after, as they ran.
 /// </summary>
 public sealed class IncentiveCloseOrchestrator : TaskOrchestrator<IncentiveClose, CloseResult>
 {
@@ -32,6 +39,16 @@ public sealed class IncentiveCloseOrchestrator : TaskOrchestrator<IncentiveClose
     public override async Task<CloseResult> RunAsync(TaskOrchestrationContext context, IncentiveClose input)
     {
         var closeNow = context.WaitForExternalEvent<string>(IncentiveClose.CloseNowEvent);
+        if (input.Recheck > TimeSpan.Zero)
+        {
+            var step = await context.CallActivityAsync<CloseResult>(nameof(IncentiveCloseStepActivity), new IncentiveCloseStep(input.ProgramId, input.Period), Retry);
+            if (step.Closed || step.NotBefore is not { } cutoff) return step;
+            var recheckAt = context.CurrentUtcDateTime + input.Recheck;
+            await WorkflowRecheck.UntilAsync(context, closeNow, cutoff < recheckAt ? cutoff : recheckAt);
+            // An early close raised while this generation ends is kept for the next one (which reads the period anyway).
+            context.ContinueAsNew(input with { CutoffAt = cutoff }, preserveUnprocessedEvents: true);
+            return step;
+        }
         if (input.CutoffAt > context.CurrentUtcDateTime)
         {
             using var cancel = new CancellationTokenSource();
@@ -99,7 +116,7 @@ public sealed class IncentiveWorkflowProjection(DurableClientAccessor durable, I
         if (existing is not null) await client.PurgeInstanceAsync(instanceId, cancellation: ct); // failed or terminated: start again
         try
         {
-            await client.ScheduleNewOrchestrationInstanceAsync(nameof(IncentiveCloseOrchestrator), new IncentiveClose(programId, period, cutoff.Value), new StartOrchestrationOptions(instanceId), ct);
+            await client.ScheduleNewOrchestrationInstanceAsync(nameof(IncentiveCloseOrchestrator), new IncentiveClose(programId, period, cutoff.Value, WorkflowRecheck.Interval), new StartOrchestrationOptions(instanceId), ct);
         }
         catch (Exception) when (!ct.IsCancellationRequested)
         {

@@ -10,20 +10,23 @@ public enum LeadPhase { Offer, Conversion }
 /// <summary>
 /// Input of a lead workflow generation, with its deadlines (never literals in the orchestrator). Offer: the offer id (the cycle) and its
 /// reminder instants and expiry. Conversion: the conversion deadline (reminder) and the recall instant (the cycle is the recall's stamp).
+/// <see cref="Recheck"/>: how long a generation whose deadlines have passed waits for the change before it reads the lead's state anyway
+/// (<see cref="WorkflowRecheck"/>; zero for inputs written before it existed, which wait for the change alone, as they ran).
 /// </summary>
-public sealed record LeadWorkflow(string LeadId, LeadPhase Phase, string Cycle, IReadOnlyList<DateTimeOffset> Reminders, DateTimeOffset Deadline, IReadOnlyList<double> Fractions)
+public sealed record LeadWorkflow(string LeadId, LeadPhase Phase, string Cycle, IReadOnlyList<DateTimeOffset> Reminders, DateTimeOffset Deadline, IReadOnlyList<double> Fractions,
+    TimeSpan Recheck = default)
 {
     public const string ChangedEvent = "changed";
 
     public static string InstanceId(string leadId) => "lead-" + leadId;
 
     /// <summary>The generation a lead's state needs; null when it needs none (pooled, closed, converted, gone).</summary>
-    public static LeadWorkflow? For(string leadId, LeadWorkflowState? state, IReadOnlyList<double> reminderFractions) => state switch
+    public static LeadWorkflow? For(string leadId, LeadWorkflowState? state, IReadOnlyList<double> reminderFractions, TimeSpan? recheck = null) => state switch
     {
         { Status: nameof(LeadStatus.Offered), OfferId: { } offer, OfferedAt: { } at, ExpiresAt: { } expires } =>
-            new LeadWorkflow(leadId, LeadPhase.Offer, offer, reminderFractions.Select(f => at + (expires - at) * f).ToList(), expires, reminderFractions),
+            new LeadWorkflow(leadId, LeadPhase.Offer, offer, reminderFractions.Select(f => at + (expires - at) * f).ToList(), expires, reminderFractions, recheck ?? WorkflowRecheck.Interval),
         { ConvertBy: { } by, RecallAt: { } recall } =>
-            new LeadWorkflow(leadId, LeadPhase.Conversion, Lead.Stamp(recall), [by], recall, reminderFractions),
+            new LeadWorkflow(leadId, LeadPhase.Conversion, Lead.Stamp(recall), [by], recall, reminderFractions, recheck ?? WorkflowRecheck.Interval),
         _ => null,
     };
 }
@@ -58,9 +61,9 @@ public sealed class LeadOrchestrator : TaskOrchestrator<LeadWorkflow, string>
         context.SetCustomStatus(input.Phase.ToString());
         // The last step (expiry, recall) changes the lead: its change event follows, as after a decision.
         await DeadlineRace.RunAsync(context, changed, deadlines, step => Step(context, input.LeadId, step.Step, step.Cycle), "due");
-        await changed;
+        await WorkflowRecheck.ChangeOrRecheckAsync(context, changed, input.Recheck);
         var state = await context.CallActivityAsync<LeadWorkflowState?>(nameof(LeadStateActivity), input.LeadId, Retry);
-        var next = LeadWorkflow.For(input.LeadId, state, input.Fractions);
+        var next = LeadWorkflow.For(input.LeadId, state, input.Fractions, WorkflowRecheck.Next(input.Recheck));
         if (next is null) return state?.Status ?? "closed";
         context.ContinueAsNew(next, preserveUnprocessedEvents: true);
         return next.Phase.ToString();

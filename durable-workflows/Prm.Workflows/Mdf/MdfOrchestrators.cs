@@ -10,9 +10,11 @@ public enum MdfPhase { Review, InfoRequested, ClaimWindow, ClaimUnderReview }
 /// <summary>
 /// Input of a fund request's workflow generation: the phase with its deadlines. Review: the cycle with its reminder and escalation.
 /// ClaimWindow: the claim schedule (activity end, reminders before the claim deadline, expiry). InfoRequested and ClaimUnderReview wait.
+/// <see cref="Recheck"/>: how long a generation waits for a change before it reads the request's state anyway (<see cref="WorkflowRecheck"/>;
+/// zero for inputs written before it existed, which wait for the change alone, as they ran).
 /// </summary>
 public sealed record MdfRequestWorkflow(string RequestId, MdfPhase Phase, int Cycle, DateTimeOffset? RemindAt, DateTimeOffset? EscalateAt,
-    IReadOnlyList<MdfEvents.ScheduledStep> ClaimSchedule)
+    IReadOnlyList<MdfEvents.ScheduledStep> ClaimSchedule, TimeSpan Recheck = default)
 {
     public const string ChangedEvent = "changed";
 
@@ -23,17 +25,17 @@ public sealed record MdfRequestWorkflow(string RequestId, MdfPhase Phase, int Cy
     /// An approved request whose claim is absent, a draft or returned for information is in its claim window; with a submitted or approved
     /// claim it waits for the claim's outcome (the claim review runs on its own).
     /// </summary>
-    public static MdfRequestWorkflow? For(string requestId, MdfWorkflowState? state) => state switch
+    public static MdfRequestWorkflow? For(string requestId, MdfWorkflowState? state, TimeSpan? recheck = null) => state switch
     {
         { Status: nameof(FundRequestStatus.Submitted) or nameof(FundRequestStatus.AwaitingSecondApproval) } =>
-            new MdfRequestWorkflow(requestId, MdfPhase.Review, state.Cycle, state.RemindAt, state.EscalateAt, []),
+            new MdfRequestWorkflow(requestId, MdfPhase.Review, state.Cycle, state.RemindAt, state.EscalateAt, [], recheck ?? WorkflowRecheck.Interval),
         { Status: nameof(FundRequestStatus.InfoRequested) } =>
-            new MdfRequestWorkflow(requestId, MdfPhase.InfoRequested, state.Cycle, null, null, []),
+            new MdfRequestWorkflow(requestId, MdfPhase.InfoRequested, state.Cycle, null, null, [], recheck ?? WorkflowRecheck.Interval),
         // No schedule means no expiry: such a state is not followed (the state read always derives the schedule of an approved request).
         { Status: nameof(FundRequestStatus.Approved), ClaimStatus: null or nameof(MdfClaimStatus.Draft) or nameof(MdfClaimStatus.InfoRequested), ClaimSchedule.Count: > 0 } =>
-            new MdfRequestWorkflow(requestId, MdfPhase.ClaimWindow, state.Cycle, null, null, state.ClaimSchedule),
+            new MdfRequestWorkflow(requestId, MdfPhase.ClaimWindow, state.Cycle, null, null, state.ClaimSchedule, recheck ?? WorkflowRecheck.Interval),
         { Status: nameof(FundRequestStatus.Approved), ClaimStatus: nameof(MdfClaimStatus.Submitted) or nameof(MdfClaimStatus.Approved) } =>
-            new MdfRequestWorkflow(requestId, MdfPhase.ClaimUnderReview, state.Cycle, null, null, []),
+            new MdfRequestWorkflow(requestId, MdfPhase.ClaimUnderReview, state.Cycle, null, null, [], recheck ?? WorkflowRecheck.Interval),
         _ => null,
     };
 
@@ -70,7 +72,7 @@ public sealed class MdfRequestOrchestrator : TaskOrchestrator<MdfRequestWorkflow
                     step => Step(context, new MdfStep(input.RequestId, step, input.Cycle)),
                     "escalated");
                 // After the escalation the change itself is what is left to wait for; a step that found the request closed reads the state now.
-                if (outcome == "escalated") await changed;
+                if (outcome == "escalated") await WorkflowRecheck.ChangeOrRecheckAsync(context, changed, input.Recheck);
                 break;
             }
             case MdfPhase.ClaimWindow:
@@ -86,11 +88,11 @@ public sealed class MdfRequestOrchestrator : TaskOrchestrator<MdfRequestWorkflow
                 break;
             }
             default:
-                await changed;
+                await WorkflowRecheck.ChangeOrRecheckAsync(context, changed, input.Recheck);
                 break;
         }
         var state = await context.CallActivityAsync<MdfWorkflowState?>(nameof(MdfStateActivity), input.RequestId, Retry);
-        var next = MdfRequestWorkflow.For(input.RequestId, state);
+        var next = MdfRequestWorkflow.For(input.RequestId, state, WorkflowRecheck.Next(input.Recheck));
         if (next is null) return state?.Status ?? "closed";
         // A change that arrives while the state is read is kept for the next generation (it wakes it, which reads the state again).
         context.ContinueAsNew(next, preserveUnprocessedEvents: true);

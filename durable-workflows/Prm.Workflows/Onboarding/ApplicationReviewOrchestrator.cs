@@ -7,18 +7,21 @@ namespace Prm.Workflows.Onboarding;
 /// <summary>
 /// Input of one generation of an application's review workflow: the review deadlines of the current cycle (fixed at submission, and again
 /// when the applicant answers a request for information), and while the workflow waits for that answer, when it is due.
+/// <see cref="Recheck"/>: how long a generation that waits for a change reads the application's state anyway after
+/// (<see cref="WorkflowRecheck"/>; zero for inputs written before it existed, which wait for the change alone, as they ran).
 /// </summary>
-public sealed record ApplicationReview(string ApplicationId, DateTimeOffset RemindAt, DateTimeOffset EscalateAt, DateTimeOffset ExpiresAt, DateTimeOffset? InfoDueAt = null)
+public sealed record ApplicationReview(string ApplicationId, DateTimeOffset RemindAt, DateTimeOffset EscalateAt, DateTimeOffset ExpiresAt, DateTimeOffset? InfoDueAt = null,
+    TimeSpan Recheck = default)
 {
     public const string ChangedEvent = "changed";
 
     public static string InstanceId(string applicationId) => "application-" + applicationId;
 
     /// <summary>The generation that follows an application's state; null when it needs no workflow (decided, expired, or gone).</summary>
-    public static ApplicationReview? For(string applicationId, ApplicationWorkflowState? state) => state switch
+    public static ApplicationReview? For(string applicationId, ApplicationWorkflowState? state, TimeSpan? recheck = null) => state switch
     {
-        { Status: nameof(ApplicationStatus.UnderReview) } => new ApplicationReview(applicationId, state.RemindAt, state.EscalateAt, state.ExpiresAt),
-        { Status: nameof(ApplicationStatus.InfoRequested), InfoDueAt: { } due } => new ApplicationReview(applicationId, state.RemindAt, state.EscalateAt, state.ExpiresAt, due),
+        { Status: nameof(ApplicationStatus.UnderReview) } => new ApplicationReview(applicationId, state.RemindAt, state.EscalateAt, state.ExpiresAt, null, recheck ?? WorkflowRecheck.Interval),
+        { Status: nameof(ApplicationStatus.InfoRequested), InfoDueAt: { } due } => new ApplicationReview(applicationId, state.RemindAt, state.EscalateAt, state.ExpiresAt, due, recheck ?? WorkflowRecheck.Interval),
         _ => null,
     };
 }
@@ -54,13 +57,15 @@ public sealed class ApplicationReviewOrchestrator : TaskOrchestrator<Application
 
         // A change arrived, or a step found the application moved on: its state says what comes next.
         var state = await State(context, input.ApplicationId);
-        var next = ApplicationReview.For(input.ApplicationId, state);
-        if (next == input && !changed.IsCompleted)
+        var recheck = WorkflowRecheck.Next(input.Recheck);
+        var next = ApplicationReview.For(input.ApplicationId, state, recheck);
+        if (next is not null && next with { Recheck = input.Recheck } == input && !changed.IsCompleted)
         {
-            // A step found nothing to do while the state still asks for this generation: the change that explains it is on its way.
-            await changed;
+            // A step found nothing to do while the state still asks for this generation: the change that explains it is on its way (or
+            // was lost: the state is read again after the recheck).
+            await WorkflowRecheck.ChangeOrRecheckAsync(context, changed, input.Recheck);
             state = await State(context, input.ApplicationId);
-            next = ApplicationReview.For(input.ApplicationId, state);
+            next = ApplicationReview.For(input.ApplicationId, state, recheck);
         }
         if (next is null) return state?.Status ?? "closed";
         context.ContinueAsNew(next);

@@ -55,9 +55,12 @@ public sealed class AwardOrchestrator : TaskOrchestrator<AwardWorkflow, string>
         deadlines.Add((input.GraceEndsAt, new AwardDeadline(AwardStepKind.Expire, 0)));
         var outcome = await DeadlineRace.RunAsync(context, changed, deadlines,
             d => context.CallActivityAsync<StepOutcome>(nameof(AwardStepActivity), new AwardWorkflowStep(input.AwardId, d.Kind, d.DaysBefore, input.Cycle), Retry), "expired");
-        if (outcome is "expired" or DeadlineRace.Closed) return outcome;
+        if (outcome == DeadlineRace.Closed) return outcome;
         var state = await context.CallActivityAsync<AwardWorkflowState?>(nameof(AwardStateActivity), input.AwardId, Retry);
         var next = AwardWorkflow.For(input.AwardId, state);
+        // After the last deadline the state is read too: a renewal whose change event was lost (the libraries can drop one in a
+        // continue-as-new) left this generation's steps skipped, and the award's new expiry needs its own generation.
+        if (outcome == "expired" && (next is null || next.Cycle == input.Cycle)) return outcome;
         if (next is null) return state?.Status ?? "closed";
         // A change that arrives while the state is read is kept for the next generation (it wakes it, which reads the state again).
         context.ContinueAsNew(next, preserveUnprocessedEvents: true);
