@@ -33,6 +33,21 @@ public static class WorkflowRecheck
         return await UntilAsync(context, changed, context.CurrentUtcDateTime + recheck);
     }
 
+    /// <summary>What <see cref="ChangedOrDueAsync"/> answers when the recheck came before the change.</summary>
+    public const string Due = "recheck";
+
+    /// <summary>
+    /// The change raced against the recheck, for a workflow that races the change against deadlines of its own (months apart): the
+    /// change's value, or <see cref="Due"/> when the recheck came first. The timer is created now, before any deadline's; cancel it with
+    /// <paramref name="cancel"/> when the race is over. Zero: the change alone.
+    /// </summary>
+    public static async Task<string> ChangedOrDueAsync(TaskOrchestrationContext context, Task<string> changed, TimeSpan recheck, CancellationToken cancel)
+    {
+        if (recheck <= TimeSpan.Zero) return await changed;
+        var timer = context.CreateTimer(context.CurrentUtcDateTime + recheck, cancel);
+        return await Task.WhenAny(changed, timer) == changed ? await changed : Due;
+    }
+
     /// <summary>Waits for <paramref name="changed"/> or until <paramref name="until"/>; true when the change came (the timer is then cancelled).</summary>
     public static async Task<bool> UntilAsync(TaskOrchestrationContext context, Task changed, DateTimeOffset until)
     {

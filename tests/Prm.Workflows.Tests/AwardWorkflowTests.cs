@@ -80,13 +80,38 @@ public sealed class AwardWorkflowTests
         await using var host = await StartAsync(steps);
         var start = DateTimeOffset.UtcNow;
         var first = State(start, 2, 1, "Active");
-        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(AwardOrchestrator), AwardWorkflow.For("crt_lost", first)!, new Microsoft.DurableTask.StartOrchestrationOptions(AwardWorkflow.InstanceId("crt_lost")));
-        await Orchestrations.RunningAsync(host.Client, id);
         var renewed = State(start, 5, 1, "Renewed");
-        steps.State = renewed; // renewed, and its change event never arrives
+        steps.State = renewed; // renewed once the generation of the first expiry began, and its change event never arrives
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(AwardOrchestrator), AwardWorkflow.For("crt_lost", first)!, new Microsoft.DurableTask.StartOrchestrationOptions(AwardWorkflow.InstanceId("crt_lost")));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
         steps.Steps.Select(s => (s.Kind, s.Cycle)).Should().Equal(
             (AwardStepKind.Grace, first.ExpiresAt), (AwardStepKind.Expire, first.ExpiresAt), (AwardStepKind.Grace, renewed.ExpiresAt), (AwardStepKind.Expire, renewed.ExpiresAt));
+    }
+
+    [Fact]
+    public async Task An_invalidation_whose_change_event_was_lost_is_found_by_the_recheck_long_before_the_old_expiry()
+    {
+        var steps = new RecordingSteps();
+        await using var host = await StartAsync(steps);
+        var start = DateTimeOffset.UtcNow;
+        var first = State(start, 600, 60, "Active", (30, 300));
+        var earlier = State(start, 3, 1, "Active");
+        steps.State = earlier; // a completion it rested on was voided: the expiry moved earlier; its change event never arrives
+        var input = AwardWorkflow.For("crt_moved", first, TimeSpan.FromSeconds(2))!;
+        var id = await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(AwardOrchestrator), input, new Microsoft.DurableTask.StartOrchestrationOptions(AwardWorkflow.InstanceId("crt_moved")));
+        (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<string>().Should().Be("expired");
+        // A recheck that lands between the new deadlines continues as new with the same ones: a step may run again (the service answers
+        // DoneAlready for it); none of the old expiry's ran.
+        steps.Steps.Select(s => (s.Kind, s.Cycle)).Distinct().Should().Equal((AwardStepKind.Grace, earlier.ExpiresAt), (AwardStepKind.Expire, earlier.ExpiresAt));
+    }
+
+    [Fact]
+    public void An_award_generation_rechecks_its_state_and_one_started_before_the_recheck_existed_does_not()
+    {
+        AwardWorkflow.For("crt_r", State(DateTimeOffset.UnixEpoch, 1, 1))!.Recheck.Should().Be(WorkflowRecheck.Interval);
+        var old = System.Text.Json.JsonSerializer.Deserialize<AwardWorkflow>(
+            """{"AwardId":"crt_old","Cycle":"2027-01-01T00:00:00+00:00","Reminders":[],"GraceEndsAt":"2027-02-01T00:00:00+00:00"}""")!;
+        old.Recheck.Should().Be(TimeSpan.Zero, "an input written before the recheck existed waits for the change or its deadlines alone, as it ran");
     }
 
     [Fact]

@@ -62,18 +62,41 @@ public sealed class IncentiveCloseWorkflowTests
     public async Task A_grace_that_grew_meanwhile_makes_the_workflow_wait_for_the_new_cutoff()
     {
         var steps = new RecordingSteps();
-        steps.Answer = n => n == 1 ? new CloseResult(false, DateTimeOffset.UtcNow.AddSeconds(3), 0, 0, 0) : null;
+        var later = DateTimeOffset.UtcNow.AddSeconds(3);
+        // As the service does: not yet while the new cutoff is ahead (the first step, at the old cutoff, always is).
+        steps.Answer = n => n == 1 || DateTimeOffset.UtcNow < later ? new CloseResult(false, later, 0, 0, 0) : null;
         await using var host = await StartAsync(steps);
         var id = IncentiveClose.InstanceId("inp_3", "2026-Q3");
         await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(IncentiveCloseOrchestrator), new IncentiveClose("inp_3", "2026-Q3", DateTimeOffset.UtcNow.AddSeconds(1)), new StartOrchestrationOptions(id));
-        await Orchestrations.UntilAsync(() => steps.Closes.Count == 2, "the second close step after the new cutoff");
-        var times = steps.Closes.Select(c => c.At).ToList();
-        (times[1] - times[0]).Should().BeGreaterThan(TimeSpan.FromSeconds(2.5));
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<CloseResult>()!.Closed.Should().BeTrue();
+        steps.Closes.Should().HaveCountGreaterThan(1, "the step at the old cutoff answered not yet");
+        steps.Closes.Last().At.Should().BeOnOrAfter(later.AddMilliseconds(-50), "the period closed at the new cutoff, not before");
+        var input = (await host.Client.GetInstanceAsync(id, getInputsAndOutputs: true))!.ReadInputAs<IncentiveClose>()!;
+        input.Recheck.Should().Be(WorkflowRecheck.Interval, "a generation started before the recheck existed continues as new with one");
     }
 
-    /// <summary>The close step as the service answers it: not yet (with the cutoff) while the period is open, closed once its close began.</summary>
-    private static Func<int, CloseResult?> OpenUntil(Func<bool> closing, DateTimeOffset cutoff) => _ => closing() ? null : new CloseResult(false, cutoff, 0, 0, 0);
+    /// <summary>
+    /// The close step as the service answers it: the first step finds the period open (not yet, with the cutoff); a later one closes it
+    /// once its close began (<paramref name="closing"/>), and otherwise answers not yet again.
+    /// </summary>
+    private static Func<int, CloseResult?> OpenUntil(Func<bool> closing, DateTimeOffset cutoff) =>
+        n => n > 1 && closing() ? null : new CloseResult(false, cutoff, 0, 0, 0);
+
+    [Fact]
+    public async Task A_generation_that_asks_the_period_first_closes_it_at_its_cutoff()
+    {
+        var steps = new RecordingSteps();
+        var cutoff = DateTimeOffset.UtcNow.AddSeconds(3);
+        // As the service does: not yet while the cutoff is ahead.
+        steps.Answer = _ => DateTimeOffset.UtcNow < cutoff ? new CloseResult(false, cutoff, 0, 0, 0) : null;
+        await using var host = await StartAsync(steps);
+        var id = IncentiveClose.InstanceId("inp_8", "2026-Q4");
+        await host.Client.ScheduleNewOrchestrationInstanceAsync(nameof(IncentiveCloseOrchestrator),
+            new IncentiveClose("inp_8", "2026-Q4", cutoff, WorkflowRecheck.Interval), new StartOrchestrationOptions(id));
+        var done = await Orchestrations.CompletionAsync(host.Client, id);
+        done.ReadOutputAs<CloseResult>()!.Should().BeEquivalentTo(new { Closed = true, Partners = 3, Final = 240_000m });
+        steps.Closes.Last().At.Should().BeOnOrAfter(cutoff.AddMilliseconds(-50), "the closing step ran at the cutoff, not before");
+    }
 
     [Fact]
     public async Task A_generation_asks_the_period_first_so_an_input_built_before_the_admins_close_still_closes_at_once()
@@ -102,7 +125,7 @@ public sealed class IncentiveCloseWorkflowTests
         await Orchestrations.UntilAsync(() => !steps.Closes.IsEmpty, "the first generation asked the period");
         Volatile.Write(ref closing, true); // the admin's close committed; its event never arrives
         (await Orchestrations.CompletionAsync(host.Client, id)).ReadOutputAs<CloseResult>()!.Closed.Should().BeTrue();
-        steps.Closes.Count.Should().BeGreaterThan(1);
+        steps.Closes.Should().HaveCountGreaterThan(1, "the first step found the period open");
     }
 
     [Fact]

@@ -58,7 +58,7 @@ public sealed class IncentiveCloseOrchestrator : TaskOrchestrator<IncentiveClose
         var result = await context.CallActivityAsync<CloseResult>(nameof(IncentiveCloseStepActivity), new IncentiveCloseStep(input.ProgramId, input.Period), Retry);
         if (!result.Closed && result.NotBefore is { } later)
         {
-            context.ContinueAsNew(input with { CutoffAt = later });
+            context.ContinueAsNew(input with { CutoffAt = later, Recheck = WorkflowRecheck.Interval }); // the next generation rechecks
             return result;
         }
         return result;

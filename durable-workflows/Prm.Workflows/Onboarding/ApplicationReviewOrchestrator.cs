@@ -68,7 +68,8 @@ public sealed class ApplicationReviewOrchestrator : TaskOrchestrator<Application
             next = ApplicationReview.For(input.ApplicationId, state, recheck);
         }
         if (next is null) return state?.Status ?? "closed";
-        context.ContinueAsNew(next);
+        // A change that arrives while the state is read is kept for the next generation (it wakes it, which reads the state again).
+        context.ContinueAsNew(next, preserveUnprocessedEvents: true);
         return next.InfoDueAt is null ? "review" : "waiting for the answer";
     }
 
