@@ -10,8 +10,25 @@ public sealed class TableDecisionLinkStore(PrmTables tables) : IDecisionLinkStor
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public Task CreateAsync(DecisionLink link, CancellationToken ct) =>
-        tables.Keys.AddEntityAsync(new TableEntity(Key(link.TokenHash), "") { ["Body"] = JsonSerializer.Serialize(link, Json) }, ct);
+    /// <summary>
+    /// Adds the link's row. A link's key is the hash of a fresh random token, so a row already there with the same body is this write's
+    /// own: the storage client resends an insert whose answer was lost (a network timeout under load), and the resend meets the row the
+    /// first send wrote (409). That is success; a different body under the key is a real conflict.
+    /// </summary>
+    public async Task CreateAsync(DecisionLink link, CancellationToken ct)
+    {
+        var body = JsonSerializer.Serialize(link, Json);
+        try
+        {
+            await tables.Keys.AddEntityAsync(new TableEntity(Key(link.TokenHash), "") { ["Body"] = body }, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+            var found = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(Key(link.TokenHash), "", cancellationToken: ct);
+            if (found.HasValue && found.Value!.GetString("Body") == body) return;
+            throw new ConflictException("A decision link with this token exists already.");
+        }
+    }
 
     public async Task<Versioned<DecisionLink>?> GetAsync(string tokenHash, CancellationToken ct)
     {
