@@ -65,4 +65,26 @@ public sealed class CoalescedUpsertsTests
         (await TestStores.RowsAsync(table, "p")).Select(e => e.RowKey).Should().Equal("d");
         await table.DeleteAsync(None);
     }
+
+    [Fact]
+    public async Task A_refused_condition_in_a_batch_fails_only_its_own_write_and_the_others_are_stored_with_their_etags()
+    {
+        var tables = await TablesAsync();
+        var writes = new CoalescedUpserts(tables.PartnerIndex);
+        var partition = "p" + Guid.NewGuid().ToString("N")[..8];
+        var taken = await tables.PartnerIndex.AddEntityAsync(new TableEntity(partition, "taken") { ["Value"] = 0 }, None);
+
+        // The first write goes alone; the rest queue behind it and go in one transaction, which the insert of "taken" refuses whole.
+        var first = writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "first")), None);
+        var conflicting = writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "taken") { ["Value"] = 1 }), None);
+        var inserted = writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "new") { ["Value"] = 2 }), None);
+        var replaced = writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.UpdateReplace, new TableEntity(partition, "taken2") { ["Value"] = 3 }, taken.Headers.ETag!.Value), None);
+
+        (await FluentActions.Awaiting(() => conflicting).Should().ThrowAsync<Azure.RequestFailedException>()).Which.Status.Should().Be(409);
+        (await FluentActions.Awaiting(() => replaced).Should().ThrowAsync<Azure.RequestFailedException>()).Which.Status.Should().Be(404);
+        var stored = await TestStores.RowsAsync(tables.PartnerIndex, partition);
+        stored.Select(e => (e.RowKey, e.GetInt32("Value"))).Should().BeEquivalentTo(new[] { ("first", (int?)null), ("new", 2), ("taken", 0) });
+        (await first).Should().Be(stored.Single(e => e.RowKey == "first").ETag);
+        (await inserted).Should().Be(stored.Single(e => e.RowKey == "new").ETag, "each write answers with its own row's ETag");
+    }
 }

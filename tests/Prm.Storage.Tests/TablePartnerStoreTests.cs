@@ -21,7 +21,7 @@ public sealed class TablePartnerStoreTests
 
         etag.Should().NotBeNullOrEmpty();
         found.Should().NotBeNull();
-        found!.Value.Should().Be(partner);
+        found!.Value.Should().Be(partner with { Revision = 1 }, "a commit stores the revision after the one it was given");
         found.ETag.Should().Be(etag);
         (await s.Store.FindByDomainAsync(partner.Domain, None)).Should().Be(partner.Id);
     }
@@ -259,16 +259,16 @@ public sealed class TablePartnerStoreTests
         var s = await TestStores.CreateAsync();
         var partner = Make.Partner("Acme");
         var etag = await s.CreateAsync(partner);
-        var updated = partner with { Tier = PartnerTier.Platinum, City = "Hamburg", UpdatedAt = Make.T0.AddDays(1) };
+        var updated = (await s.Store.GetAsync(partner.Id, None))!.Value with { Tier = PartnerTier.Platinum, City = "Hamburg", UpdatedAt = Make.T0.AddDays(1) };
 
         var newEtag = await s.Store.UpdateAsync(updated, etag, Make.Audited("partner.updated", partner.Id, Make.T0.AddDays(1), new FieldChange("tier", "registered", "platinum")), None);
 
         newEtag.Should().NotBeNullOrEmpty().And.NotBe(etag);
         var found = await s.Store.GetAsync(partner.Id, None);
-        found!.Value.Should().Be(updated);
+        found!.Value.Should().Be(updated with { Revision = 2 });
         found.ETag.Should().Be(newEtag);
         var listed = await s.Store.ListAsync(new PartnerQuery(null, null, null, null, null), new PageRequest(50, null), None);
-        listed.Items.Should().ContainSingle().Which.Should().Be(updated, "the index row is refreshed with the update");
+        listed.Items.Should().ContainSingle().Which.Should().Be(updated with { Revision = 2 }, "the index row is refreshed with the update");
     }
 
     [Fact]
@@ -362,16 +362,16 @@ public sealed class TablePartnerStoreTests
         var s = await TestStores.CreateAsync();
         var partner = Make.Partner("Alpha Systems", channelManagerId: "usr_cm1");
         var etag = await s.CreateAsync(partner);
-        var renamed = partner with { Name = "Omega Systems", ChannelManagerId = "usr_cm2" };
+        var renamed = partner with { Revision = 1, Name = "Omega Systems", ChannelManagerId = "usr_cm2" };
 
         await s.Store.UpdateAsync(renamed, etag, Make.Audited("partner.updated", partner.Id, Make.T0.AddHours(1),
             new FieldChange("channelManagerId", "usr_cm1", "usr_cm2"), new FieldChange("name", "Alpha Systems", "Omega Systems")), None);
 
-        await ShouldListExactly(s, new PartnerQuery(null, null, null, null, null), renamed);
-        await ShouldListExactly(s, new PartnerQuery("usr_cm2", null, null, null, null), renamed);
+        await ShouldListExactly(s, new PartnerQuery(null, null, null, null, null), renamed with { Revision = 2 });
+        await ShouldListExactly(s, new PartnerQuery("usr_cm2", null, null, null, null), renamed with { Revision = 2 });
         await ShouldListExactly(s, new PartnerQuery("usr_cm1", null, null, null, null));
         await ShouldListExactly(s, new PartnerQuery(null, null, null, null, Text.NameKey("alpha")));
-        await ShouldListExactly(s, new PartnerQuery(null, null, null, null, Text.NameKey("omega")), renamed);
+        await ShouldListExactly(s, new PartnerQuery(null, null, null, null, Text.NameKey("omega")), renamed with { Revision = 2 });
     }
 
     [Fact]
@@ -380,14 +380,14 @@ public sealed class TablePartnerStoreTests
         var s = await TestStores.CreateAsync();
         var partner = Make.Partner("Alpha Systems", channelManagerId: "usr_cm1");
         var etag = await s.CreateAsync(partner);
-        var moved = partner with { ChannelManagerId = "usr_cm2" };
+        var moved = partner with { Revision = 1, ChannelManagerId = "usr_cm2" };
 
         await s.Store.UpdateAsync(moved, etag, Make.Audited("partner.updated", partner.Id, Make.T0.AddHours(1),
             new FieldChange("channelManagerId", "usr_cm1", "usr_cm2")), None);
 
-        await ShouldListExactly(s, new PartnerQuery(null, null, null, null, null), moved);
+        await ShouldListExactly(s, new PartnerQuery(null, null, null, null, null), moved with { Revision = 2 });
         await ShouldListExactly(s, new PartnerQuery("usr_cm1", null, null, null, null));
-        await ShouldListExactly(s, new PartnerQuery("usr_cm2", null, null, null, null), moved);
+        await ShouldListExactly(s, new PartnerQuery("usr_cm2", null, null, null, null), moved with { Revision = 2 });
     }
 
     [Fact]
@@ -396,12 +396,12 @@ public sealed class TablePartnerStoreTests
         var s = await TestStores.CreateAsync();
         var partner = Make.Partner("Alpha Systems", channelManagerId: "usr_cm1");
         var etag = await s.CreateAsync(partner);
-        var unassigned = partner with { ChannelManagerId = null };
+        var unassigned = partner with { Revision = 1, ChannelManagerId = null };
 
         await s.Store.UpdateAsync(unassigned, etag, Make.Audited("partner.updated", partner.Id, Make.T0.AddHours(1),
             new FieldChange("channelManagerId", "usr_cm1", null)), None);
 
-        await ShouldListExactly(s, new PartnerQuery(null, null, null, null, null), unassigned);
+        await ShouldListExactly(s, new PartnerQuery(null, null, null, null, null), unassigned with { Revision = 2 });
         await ShouldListExactly(s, new PartnerQuery("usr_cm1", null, null, null, null));
     }
 
@@ -411,14 +411,14 @@ public sealed class TablePartnerStoreTests
         var s = await TestStores.CreateAsync();
         var partner = Make.Partner("Alpha Systems", channelManagerId: "usr_cm1");
         var etag = await s.CreateAsync(partner);
-        var renamed = partner with { Name = "Omega Systems" };
+        var renamed = partner with { Revision = 1, Name = "Omega Systems" };
 
         // The change set exactly as PartnerDirectory.PatchAsync builds it: only the fields that changed.
         await s.Store.UpdateAsync(renamed, etag, Make.Audited("partner.updated", partner.Id, Make.T0.AddHours(1),
             Diff.Between(partner.Snapshot(), renamed.Snapshot()).ToArray()), None);
 
-        await ShouldListExactly(s, new PartnerQuery(null, null, null, null, null), renamed);
-        await ShouldListExactly(s, new PartnerQuery("usr_cm1", null, null, null, null), renamed);
+        await ShouldListExactly(s, new PartnerQuery(null, null, null, null, null), renamed with { Revision = 2 });
+        await ShouldListExactly(s, new PartnerQuery("usr_cm1", null, null, null, null), renamed with { Revision = 2 });
     }
 
     [Fact]

@@ -47,6 +47,13 @@ public sealed record Partner
     public required DateTimeOffset CreatedAt { get; init; }
     public required DateTimeOffset UpdatedAt { get; init; }
 
+    /// <summary>
+    /// How many times the record was committed: the store writes the one it read plus one with every change (a change starts from the
+    /// record read with its ETag, as every If-Match write does), so it orders the copies of the record (the list index keeps the highest)
+    /// where clocks cannot. Zero for a record never stored.
+    /// </summary>
+    public long Revision { get; init; }
+
     /// <summary>The profile a partner completes during onboarding: website, phone and city.</summary>
     public bool HasCompleteProfile => !string.IsNullOrWhiteSpace(Website) && !string.IsNullOrWhiteSpace(Phone) && !string.IsNullOrWhiteSpace(City);
 

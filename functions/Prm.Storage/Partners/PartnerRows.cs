@@ -36,6 +36,7 @@ internal static class PartnerRows
         ["ChecklistRemindersSent"] = p.ChecklistRemindersSent,
         ["CreatedAt"] = p.CreatedAt,
         ["UpdatedAt"] = p.UpdatedAt,
+        ["Revision"] = p.Revision,
     };
 
     public static TableEntity Profile(Partner p) => ToEntity(p, p.Id, ProfileKey);
@@ -66,6 +67,7 @@ internal static class PartnerRows
         FirstCertificationAt = e.GetDateTimeOffset("FirstCertificationAt"),
         CreatedAt = e.GetDateTimeOffset("CreatedAt") ?? DateTimeOffset.MinValue,
         UpdatedAt = e.GetDateTimeOffset("UpdatedAt") ?? DateTimeOffset.MinValue,
+        Revision = e.GetInt64("Revision") ?? 0,
     };
 
     public static TableEntity User(PartnerUser u) => new(u.PartnerId, UserPrefix + u.Id)

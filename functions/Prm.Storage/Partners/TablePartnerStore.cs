@@ -41,6 +41,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
 
     public async Task<string> CreateAsync(Partner partner, IReadOnlyList<PartnerUser> users, ChangeSet changes, CancellationToken ct, Task? alongside = null, bool reserved = false)
     {
+        partner = Committed(partner);
         var claimed = new List<(string Key, Azure.ETag ETag)>();
         try
         {
@@ -72,11 +73,11 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
                 // refresh (an insert each, a conflict meaning still held); the release re-claims them too when it finds the approval.
                 var keys = new List<(string Key, Dictionary<string, object?> Values)> { (KeyRows.Domain(partner.Domain), new() { ["PartnerId"] = partner.Id }) };
                 keys.AddRange(users.Select(user => (KeyRows.Email(user.Email), EmailKey(user))));
-                await Task.WhenAll(RefreshIndexAsync(partner, null, null, ct), Task.WhenAll(keys.Select(k => KeepKeyAsync(k.Key, k.Values, partner.Id, ct))));
+                await Task.WhenAll(RefreshIndexAsync(partner, null, null, ct, created: true), Task.WhenAll(keys.Select(k => KeepKeyAsync(k.Key, k.Values, partner.Id, ct))));
             }
             else
             {
-                await RefreshIndexAsync(partner, null, null, ct);
+                await RefreshIndexAsync(partner, null, null, ct, created: true);
             }
             return etags[0];
         }
@@ -144,6 +145,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
     /// </summary>
     public async Task<IReadOnlyList<string>> UpdateWithAsync(Partner partner, string etag, IReadOnlyList<TableTransactionAction> alongside, ChangeSet changes, CancellationToken ct)
     {
+        partner = Committed(partner);
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(etag)) };
         actions.AddRange(alongside);
         var etags = await CommitAsync(partner.Id, actions, changes, ct);
@@ -171,6 +173,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
 
     public async Task<string> AddUserAsync(Partner partner, string partnerETag, PartnerUser user, ChangeSet changes, CancellationToken ct)
     {
+        partner = Committed(partner);
         // The email's key row is claimed side by side with the outbox pointers, before the transaction.
         var values = EmailKey(user);
         values[KeyRows.ClaimColumn] = KeyRows.ByInvitation;
@@ -200,6 +203,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
 
     public async Task<string> UpdateUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct)
     {
+        partner = Committed(partner);
         var etags = await CommitAsync(partner.Id,
         [
             new(TableTransactionActionType.UpdateReplace, PartnerRows.User(user), new Azure.ETag(userETag)),
@@ -211,6 +215,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
 
     public async Task RemoveUserAsync(Partner partner, string partnerETag, PartnerUser user, string userETag, ChangeSet changes, CancellationToken ct)
     {
+        partner = Committed(partner);
         // Access is revoked before the user row goes: a failure in between leaves a disabled user, never an orphaned login.
         await SyncIdentityAsync(user, disabled: true, ct);
         try
@@ -247,11 +252,14 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         await tables.Keys.UpsertEntityAsync(TableIdentityDirectory.IdentityEntity(user.TenantId, user.ObjectId, user.Id, user.PartnerId, user.Role, user.Email, user.DisplayName, disabled), TableUpdateMode.Replace, ct);
     }
 
-    private async Task RefreshIndexAsync(Partner partner, string? previousName, string? previousOwner, CancellationToken ct)
+    /// <summary>The record as a commit stores it: one revision past the one it was read at (<see cref="Partner.Revision"/>).</summary>
+    private static Partner Committed(Partner partner) => partner with { Revision = partner.Revision + 1 };
+
+    private async Task RefreshIndexAsync(Partner partner, string? previousName, string? previousOwner, CancellationToken ct, bool created = false)
     {
         try
         {
-            await index.RefreshAsync(partner, previousName, previousOwner, ct);
+            await index.RefreshAsync(partner, previousName, previousOwner, ct, created);
         }
         catch (Azure.RequestFailedException ex)
         {

@@ -133,14 +133,24 @@ public sealed class KpiBucketTests
     {
         var s = await TestStores.CreateAsync();
         var store = new TableKpiStore(s.Tables);
-        var partnerId = Ids.New("ptn");
         KpiFact Fact(string metric, int day, string subject) => new(metric, new DateOnly(2026, 9, day), "cloud-backup", subject, "");
-        await store.ApplyAsync(partnerId, "deal_a", 1, [Fact(KpiMetrics.Submitted, 20, "deal_a")], CancellationToken.None, likelyChanged: true);
-
-        var box = StorageCalls.BeginScope();
-        await store.ApplyAsync(partnerId, "deal_b", 1, [Fact(KpiMetrics.Submitted, 21, "deal_b")], CancellationToken.None, likelyChanged: true);
-        box.Value.Should().Be(6, "the contribution, the day, month, year and all-time buckets, then one transaction");
-        box.CriticalPath.Should().Be(2, "the five reads go side by side: " + string.Join("; ", box.Describe()));
+        // The critical path is timed: on a loaded machine a read can end before the next one was sent, so one round may show a third
+        // step. A round per fresh partner (at most eight) until one shows two; a read that waits for another shows three in every round.
+        // The round trips are exact in every round.
+        string partnerId;
+        var paths = new List<string>();
+        do
+        {
+            partnerId = Ids.New("ptn");
+            await store.ApplyAsync(partnerId, "deal_a", 1, [Fact(KpiMetrics.Submitted, 20, "deal_a")], CancellationToken.None, likelyChanged: true);
+            var box = StorageCalls.BeginScope();
+            await store.ApplyAsync(partnerId, "deal_b", 1, [Fact(KpiMetrics.Submitted, 21, "deal_b")], CancellationToken.None, likelyChanged: true);
+            box.Value.Should().Be(6, "the contribution, the day, month, year and all-time buckets, then one transaction");
+            if (box.CriticalPath == 2) break;
+            paths.Add($"round {paths.Count + 1}: {box.CriticalPath} steps: " + string.Join("; ", box.Describe()));
+        }
+        while (paths.Count < 8);
+        paths.Should().HaveCountLessThan(8, "the five reads go side by side (critical path 2) in at least one of eight rounds");
 
         // The stored facts touch a bucket the new ones do not (the day moved): it is read after the contribution and corrected too.
         await store.ApplyAsync(partnerId, "deal_b", 2, [Fact(KpiMetrics.Submitted, 22, "deal_b")], CancellationToken.None, likelyChanged: true);
