@@ -10,8 +10,10 @@ namespace Prm.Storage;
 /// own row is stored, or fails with the error of the write that carried it.
 /// <para>
 /// Replace-upserts (<see cref="UpsertAsync"/>) fail together with their batch. Conditional writes (<see cref="SubmitAsync"/>: an insert,
-/// or a replace or delete If-Match) can fail alone: when a batch is refused for a condition (404, 409 or 412: a transaction is all or
-/// nothing, so none of it was stored), each of its writes goes again on its own, so each caller sees its own answer.
+/// or a replace or delete If-Match) can fail alone: when a batch is refused for a condition (404, 409 or 412), each of its writes goes
+/// again on its own, so each caller sees its own answer. A refused transaction stored nothing, unless the refusal answered the storage
+/// client's resend of one whose first answer was lost: then each write meets its own row, so a caller must read what it meets (the
+/// partner index compares revisions).
 /// </para>
 /// </summary>
 public sealed class CoalescedUpserts(TableClient table)

@@ -45,15 +45,36 @@ public sealed class PartitionWriter(OutboxPointers pointers)
         {
             responses = (await table.SubmitTransactionAsync(all, ct)).Value;
         }
-        catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404)
+        catch (TableTransactionFailedException ex) when (ex.Status is 412 or 404 or 409)
         {
+            // The storage client resends a transaction whose answer was lost (its network timeout under load); when the first send
+            // went through, the resend is refused by the rows it wrote. A row only this change writes says so: then it committed.
+            if (await CommittedAsync(table, partitionKey, actions, changes, ct) is { } etags) return etags;
+            if (ex.Status == 409) throw new ConflictException("The resource already exists.");
             throw new PreconditionFailedException("The resource was changed since you read it; read it again and retry.");
-        }
-        catch (TableTransactionFailedException ex) when (ex.Status == 409)
-        {
-            throw new ConflictException("The resource already exists.");
         }
         if (changes.Outbox.Count > 0) pointers.Notify(table.Name, partitionKey, changes.Outbox, responses.Skip(all.Count - changes.Outbox.Count).Select(r => r.Headers.ETag ?? default).ToList());
         return responses.Take(actions.Count).Select(r => r.Headers.ETag?.ToString() ?? "").ToList();
+    }
+
+    /// <summary>
+    /// Whether a refused transaction had committed already (a resend of one that went through): its first timeline row, whose key holds
+    /// the change's own fresh id, is stored (or, without timeline rows, its first outbox message, still undelivered). A transaction is
+    /// all or nothing, so the rest is stored too: the actions' rows are read back for their ETags (a row changed since by someone else
+    /// gives that one's; a deleted row none). Null when the marker row is not there: the refusal stands.
+    /// </summary>
+    private static async Task<IReadOnlyList<string>?> CommittedAsync(TableClient table, string partitionKey, IReadOnlyList<TableTransactionAction> actions, ChangeSet changes, CancellationToken ct)
+    {
+        var marker = changes.Audit.Count > 0 ? OutboxRows.Audit(partitionKey, changes.Audit[0]) : changes.Outbox.Count > 0 ? OutboxRows.Outbox(partitionKey, changes.Outbox[0]) : null;
+        if (marker is null) return null;
+        var stored = await table.GetEntityIfExistsAsync<TableEntity>(marker.PartitionKey, marker.RowKey, ["PartitionKey"], ct);
+        if (!stored.HasValue) return null;
+        var etags = await Task.WhenAll(actions.Select(async a =>
+        {
+            if (a.ActionType == TableTransactionActionType.Delete) return "";
+            var row = await table.GetEntityIfExistsAsync<TableEntity>(a.Entity.PartitionKey, a.Entity.RowKey, ["PartitionKey"], ct);
+            return row.HasValue ? row.Value!.ETag.ToString() : "";
+        }));
+        return etags;
     }
 }

@@ -10,10 +10,15 @@ namespace Prm.Storage;
 /// <summary>The tables of PrmFunctions, created once per process.</summary>
 public sealed class PrmTables
 {
-    public PrmTables(StorageOptions options)
+    /// <param name="transport">
+    /// A policy run on every transport attempt after the round-trip counter (tests: an answer lost after the request went through, so
+    /// the client resends it as it does on a network timeout).
+    /// </param>
+    public PrmTables(StorageOptions options, Azure.Core.Pipeline.HttpPipelinePolicy? transport = null)
     {
         var clientOptions = new TableClientOptions();
         clientOptions.AddPolicy(StorageCallCountingPolicy.Instance, HttpPipelinePosition.PerRetry);
+        if (transport is not null) clientOptions.AddPolicy(transport, HttpPipelinePosition.PerRetry);
         clientOptions.Retry.MaxRetries = 3;
         clientOptions.Retry.NetworkTimeout = TimeSpan.FromSeconds(30);
         Service = !string.IsNullOrWhiteSpace(options.ConnectionString)

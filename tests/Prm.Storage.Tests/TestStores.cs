@@ -42,10 +42,11 @@ internal sealed class TestStores
     public Prm.Storage.Deals.TableDealStore Deals { get; }
 
     /// <summary>Fresh tables (own prefix) with the clock at the real current time, so it agrees with Azurite's Timestamp.</summary>
-    public static async Task<TestStores> CreateAsync()
+    /// <param name="transport">A policy on every transport attempt (<see cref="LostAnswerPolicy"/>).</param>
+    public static async Task<TestStores> CreateAsync(Azure.Core.Pipeline.HttpPipelinePolicy? transport = null)
     {
         var options = await TestAzurite.FreshStorageAsync();
-        var tables = new PrmTables(options);
+        var tables = new PrmTables(options, transport);
         await tables.EnsureCreatedAsync(CancellationToken.None);
         return new TestStores(options, tables, new FakeTimeProvider(DateTimeOffset.UtcNow));
     }

@@ -50,17 +50,28 @@ public sealed class IdempotentCreates(PrmTables tables, TimeProvider clock)
         var bodyHash = await BodyHashAsync(context.Request);
         var partition = "idem|" + Hash(caller.UserId + "|" + function.Name + "|" + key);
         var ct = context.RequestAborted;
+        string? written = null;
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var now = clock.GetUtcNow();
-            var pending = new TableEntity(partition, "") { ["State"] = "Running", ["BodyHash"] = bodyHash, ["StartedAt"] = now, ["Function"] = function.Name };
+            var claim = Guid.NewGuid().ToString("N");
+            var pending = new TableEntity(partition, "") { ["State"] = "Running", ["BodyHash"] = bodyHash, ["StartedAt"] = now, ["Function"] = function.Name, ["Claim"] = claim };
             var found = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(partition, "", cancellationToken: ct);
+            if (found.HasValue && written is not null && found.Value!.GetString("Claim") == written && found.Value.GetString("State") == "Running")
+            {
+                // The row this request wrote in its attempt before: the storage client resent that write after its answer was lost and
+                // the resend met it. The key is this request's.
+                var mine = found.Value;
+                context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, mine.ETag, mine.GetDateTimeOffset("StartedAt") ?? now, bodyHash, function.Name, written);
+                return true;
+            }
+            written = claim;
             try
             {
                 if (!found.HasValue)
                 {
                     var added = await tables.Keys.AddEntityAsync(pending, ct);
-                    context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, added.Headers.ETag!.Value, now, bodyHash, function.Name);
+                    context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, added.Headers.ETag!.Value, now, bodyHash, function.Name, claim);
                     return true;
                 }
                 var row = found.Value!;
@@ -76,12 +87,12 @@ public sealed class IdempotentCreates(PrmTables tables, TimeProvider clock)
                 if (!expired && now - started < RunningFor)
                     throw new ConflictException("A request with this Idempotency-Key is still running; retry in a few seconds.", Header);
                 var taken = await tables.Keys.UpdateEntityAsync(pending, row.ETag, TableUpdateMode.Replace, ct);
-                context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, taken.Headers.ETag!.Value, now, bodyHash, function.Name);
+                context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, taken.Headers.ETag!.Value, now, bodyHash, function.Name, claim);
                 return true;
             }
             catch (Azure.RequestFailedException ex) when (ex.Status is 409 or 412)
             {
-                // Another retry claimed or finished the key meanwhile: look again.
+                // Another retry claimed or finished the key meanwhile, or this write's own resend met it: look again.
             }
         }
         throw new ConflictException("A request with this Idempotency-Key is still running; retry in a few seconds.", Header);
@@ -127,7 +138,7 @@ public sealed class IdempotentCreates(PrmTables tables, TimeProvider clock)
 }
 
 /// <summary>A claimed Idempotency-Key of a running create: completed with the answer, or released when the create fails.</summary>
-public sealed class IdempotencyClaim(TableClient keys, string partition, Azure.ETag etag, DateTimeOffset startedAt, string bodyHash, string function)
+public sealed class IdempotencyClaim(TableClient keys, string partition, Azure.ETag etag, DateTimeOffset startedAt, string bodyHash, string function, string claim)
 {
     /// <summary>Stores the answer (before it is written, so a retry that sees it gets exactly this answer).</summary>
     public async Task CompleteAsync(int status, string? etagHeader, string? location, string contentType, string body, CancellationToken ct)
@@ -135,10 +146,19 @@ public sealed class IdempotencyClaim(TableClient keys, string partition, Azure.E
         var row = new TableEntity(partition, "")
         {
             ["State"] = "Done", ["StartedAt"] = startedAt, ["Status"] = status, ["ETag"] = etagHeader, ["Location"] = location, ["ContentType"] = contentType,
-            ["BodyHash"] = bodyHash, ["Function"] = function,
+            ["BodyHash"] = bodyHash, ["Function"] = function, ["Claim"] = claim,
         };
         ChunkedText.Write(row, "Body", body);
-        await keys.UpdateEntityAsync(row, etag, TableUpdateMode.Replace, ct);
+        try
+        {
+            await keys.UpdateEntityAsync(row, etag, TableUpdateMode.Replace, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 412)
+        {
+            // Stored already when this is the storage client's resend of the write (its answer lost): the row is Done with this claim.
+            var stored = await keys.GetEntityIfExistsAsync<TableEntity>(partition, "", ["State", "Claim"], ct);
+            if (!(stored.HasValue && stored.Value!.GetString("State") == "Done" && stored.Value.GetString("Claim") == claim)) throw;
+        }
     }
 
     public async Task ReleaseAsync()

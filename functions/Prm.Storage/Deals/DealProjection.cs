@@ -182,9 +182,17 @@ public sealed class TableHouseAccountStore(PrmTables tables) : IHouseAccountStor
                 ? (await tables.Catalog.AddEntityAsync(entity, ct)).Headers.ETag?.ToString() ?? ""
                 : (await tables.Catalog.UpdateEntityAsync(entity, new Azure.ETag(etag), TableUpdateMode.Replace, ct)).Headers.ETag?.ToString() ?? "";
         }
-        catch (Azure.RequestFailedException ex) when (ex.Status is 412 or 404)
+        catch (Azure.RequestFailedException ex) when (ex.Status is 412 or 404 or 409)
         {
-            throw new Prm.Core.Common.PreconditionFailedException("The house account was changed since you read it; read it again and retry.");
+            // The storage client resends a write whose answer was lost; the resend meets the row the first send stored. The same body
+            // under the key is this write's own (a new account's id is fresh).
+            var stored = await tables.Catalog.GetEntityIfExistsAsync<TableEntity>(Partition, account.Id, cancellationToken: ct);
+            if (!(stored.HasValue && stored.Value!.GetString("Body") == entity.GetString("Body")))
+            {
+                if (ex.Status == 409) throw new Prm.Core.Common.ConflictException("A house account with this id exists already.");
+                throw new Prm.Core.Common.PreconditionFailedException("The house account was changed since you read it; read it again and retry.");
+            }
+            result = stored.Value.ETag.ToString();
         }
         if (before is not null) await IndexAsync(before, "Deleted", ct);
         await IndexAsync(account, "Active", ct);

@@ -75,14 +75,27 @@ public sealed class TableIdentityDirectory(PrmTables tables, PartitionWriter wri
         }
         catch (Azure.RequestFailedException ex) when (ex.Status == 409)
         {
-            // Another request registered this email first; use that registration.
+            // A key naming this fresh id is this insert's own, resent by the storage client after its answer was lost: the
+            // registration stands. Otherwise another request registered this email first; use that registration.
+            if (await KeyHeldByAsync(KeyRows.Email(email), id, ct)) return await LinkStaffAsync(tenantId, objectId, id, email, displayName, ct);
             await tables.Staff.DeleteEntityAsync(TableStaffStore.Partition, id, Azure.ETag.All, ct);
             var existing = await FindEmailAsync(email, ct);
             return await LinkAsync(tenantId, objectId, existing!, displayName, ct) ?? throw new ForbiddenException("This email belongs to a partner user.");
         }
+        return await LinkStaffAsync(tenantId, objectId, id, email, displayName, ct);
+    }
+
+    private async Task<IdentityLink> LinkStaffAsync(string tenantId, string objectId, string id, string email, string displayName, CancellationToken ct)
+    {
         var link = new IdentityLink(tenantId, objectId, id, null, null, email, displayName, false);
         await WriteLinkAsync(link, ct);
         return link;
+    }
+
+    private async Task<bool> KeyHeldByAsync(string key, string userId, CancellationToken ct)
+    {
+        var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", ["UserId"], ct);
+        return held.HasValue && held.Value!.GetString("UserId") == userId;
     }
 
     private Task WriteLinkAsync(IdentityLink link, CancellationToken ct) =>

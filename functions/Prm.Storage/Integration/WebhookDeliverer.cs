@@ -331,12 +331,20 @@ public sealed class WebhookDeliverer : BackgroundService
         var gone = status == 410;
         if (status is >= 300 and < 400) error = $"Redirects are not followed ({status}): subscribe the final URL.";
         var outcome = succeeded ? "Succeeded" : gone ? "Gone" : "Failed";
-        await tables.Webhooks.AddEntityAsync(new TableEntity(s.Id, "a|" + KeyEncoding.Inverted(now) + "|" + delivery.RowKey[2..] + "|" + attempt.ToString("D4", System.Globalization.CultureInfo.InvariantCulture))
+        try
         {
-            ["DeliveryId"] = delivery.RowKey[2..], ["EventId"] = e.Id, ["EventType"] = e.Type, ["Subject"] = e.Subject, ["Attempt"] = attempt, ["At"] = started,
-            ["StatusCode"] = status, ["LatencyMs"] = watch.ElapsedMilliseconds, ["Outcome"] = outcome, ["ResponseExcerpt"] = excerpt, ["Error"] = error,
-            ["CorrelationId"] = e.CorrelationId,
-        }, ct);
+            await tables.Webhooks.AddEntityAsync(new TableEntity(s.Id, "a|" + KeyEncoding.Inverted(now) + "|" + delivery.RowKey[2..] + "|" + attempt.ToString("D4", System.Globalization.CultureInfo.InvariantCulture))
+            {
+                ["DeliveryId"] = delivery.RowKey[2..], ["EventId"] = e.Id, ["EventType"] = e.Type, ["Subject"] = e.Subject, ["Attempt"] = attempt, ["At"] = started,
+                ["StatusCode"] = status, ["LatencyMs"] = watch.ElapsedMilliseconds, ["Outcome"] = outcome, ["ResponseExcerpt"] = excerpt, ["Error"] = error,
+                ["CorrelationId"] = e.CorrelationId,
+            }, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+            // The key is this attempt's own (its delivery, attempt number and time): the storage client's resend of this insert after its
+            // answer was lost met the row. The attempt is logged; go on and record its outcome on the delivery.
+        }
         activity?.SetTag("http.response.status_code", status);
         activity?.SetTag("prm.webhook.outcome", outcome);
         if (outcome != "Succeeded") activity?.SetStatus(ActivityStatusCode.Error, error ?? $"HTTP {status}");

@@ -30,7 +30,15 @@ public sealed class Webhooks(PrmTables tables, WebhookOptions options, WebhookQu
         var now = clock.GetUtcNow();
         var secret = WebhookRules.NewSecret();
         var s = new Subscription(Ids.New("whk"), url.ToString(), patterns, body.Description?.Trim(), "Active", null, null, now, secret, null, null, null, 0, null, null, "");
-        await tables.Webhooks.AddEntityAsync(WebhookRows.Subscription(s), ct);
+        try
+        {
+            await tables.Webhooks.AddEntityAsync(WebhookRows.Subscription(s), ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status == 409)
+        {
+            // The storage client's resend of this insert (its answer lost) met the row: the fresh secret under the fresh id is ours.
+            if (!await HoldsSecretAsync(s.Id, secret, ct)) throw;
+        }
         queue.Invalidate();
         return new WebhookCreated(s.ToDto(), secret);
     }
@@ -83,10 +91,18 @@ public sealed class Webhooks(PrmTables tables, WebhookOptions options, WebhookQu
         }
         catch (Azure.RequestFailedException e) when (e.Status == 412)
         {
-            throw new ConflictException("The subscription changed meanwhile; rotate again.");
+            // A resend of this write (its answer lost) meets the row it stored: the new secret there is this rotation's own.
+            if (!await HoldsSecretAsync(webhookId, secret, ct)) throw new ConflictException("The subscription changed meanwhile; rotate again.");
         }
         queue.Invalidate();
         return new WebhookSecret(secret, rotated.PreviousSecretExpiresAt);
+    }
+
+    /// <summary>Whether the subscription's current secret is <paramref name="secret"/> (fresh and random: only the write that made it stores it).</summary>
+    private async Task<bool> HoldsSecretAsync(string webhookId, string secret, CancellationToken ct)
+    {
+        var stored = await tables.Webhooks.GetEntityIfExistsAsync<TableEntity>(WebhookRows.SubscriptionPartition, webhookId, ["Secret"], ct);
+        return stored.HasValue && stored.Value!.GetString("Secret") == secret;
     }
 
     /// <summary>The delivery log: every attempt, newest first (attempt, status code, latency, response excerpt).</summary>
@@ -243,9 +259,16 @@ public sealed class WebhookQueue(PrmTables tables, TimeProvider clock)
         {
             await tables.Webhooks.SubmitTransactionAsync(actions, ct);
         }
-        catch (TableTransactionFailedException taken) when (taken.Status == 409 && idempotent)
+        catch (TableTransactionFailedException taken) when (taken.Status == 409)
         {
-            return null;
+            // The queue row under this fresh sequence naming this fresh delivery is this transaction's own: the storage client resent it
+            // after its answer was lost, and it committed. Otherwise (idempotent) the event was queued for the subscription before.
+            var queued = await tables.Webhooks.GetEntityIfExistsAsync<TableEntity>(s.Id, queueKey, ["DeliveryId"], ct);
+            if (!(queued.HasValue && queued.Value!.GetString("DeliveryId") == deliveryId))
+            {
+                if (idempotent) return null;
+                throw;
+            }
         }
         await WakeAsync(s.Id, lane, ct);
         return deliveryId;

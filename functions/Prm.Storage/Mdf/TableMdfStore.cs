@@ -33,13 +33,19 @@ public sealed class TableMdfStore(PrmTables tables, PartitionWriter writer, ILog
 
     public async Task CreateBudgetAsync(MdfBudget budget, BudgetBalance balance, IReadOnlyList<LedgerEntry> entries, ChangeSet changes, CancellationToken ct)
     {
+        var keyRow = new TableEntity("budgetkey:" + budget.PartnerId, budget.Period + "|" + budget.Currency) { ["BudgetId"] = budget.Id };
         try
         {
-            await tables.MdfIndex.AddEntityAsync(new TableEntity("budgetkey:" + budget.PartnerId, budget.Period + "|" + budget.Currency) { ["BudgetId"] = budget.Id }, ct);
+            await tables.MdfIndex.AddEntityAsync(keyRow, ct);
         }
         catch (Azure.RequestFailedException ex) when (ex.Status == 409)
         {
-            throw new ConflictException($"The partner already has a {budget.Period} budget in {budget.Currency}; adjust it instead.", "period");
+            // A key naming this budget's fresh id is this insert's own, resent by the storage client after its answer was lost.
+            var held = await tables.MdfIndex.GetEntityIfExistsAsync<TableEntity>(keyRow.PartitionKey, keyRow.RowKey, ["BudgetId"], ct);
+            if (!held.HasValue || held.Value!.GetString("BudgetId") != budget.Id)
+            {
+                throw new ConflictException($"The partner already has a {budget.Period} budget in {budget.Currency}; adjust it instead.", "period");
+            }
         }
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.Add, BudgetEntity(budget, balance)) };
         actions.AddRange(LedgerActions(budget.Id, entries));

@@ -1,3 +1,4 @@
+using Azure;
 using Azure.Data.Tables;
 using Prm.Core.Common;
 using Prm.Core.Partners;
@@ -36,7 +37,8 @@ public sealed class PartnerIndex(PrmTables tables)
     /// Writes the partner's index rows, unless copies of a later revision are there already, and removes older rows its previous name or
     /// owner left behind. <paramref name="created"/>: the partner was just created, so its rows are inserted without a read first.
     /// </summary>
-    public async Task RefreshAsync(Partner partner, string? previousName, string? previousChannelManagerId, CancellationToken ct, bool created = false)
+    public async Task RefreshAsync(Partner partner, string? previousName, string? previousChannelManagerId, CancellationToken ct, bool created = false,
+        IndexRead? read = null)
     {
         var rowKey = RowKey(partner.Name, partner.Id);
         var rows = new List<TableEntity> { PartnerRows.ToEntity(partner, AllPartition, rowKey) };
@@ -50,7 +52,7 @@ public sealed class PartnerIndex(PrmTables tables)
         }
         // The owner's row and the "all" row side by side (only both current prove the refresh happened, see IsCurrentAsync), and the
         // rows left behind beside them: each is a different row.
-        var writing = rows.Select(row => WriteAsync(row, partner.Revision, created, ct)).ToList();
+        var writing = rows.Select(row => WriteAsync(row, partner.Revision, created, ct, read?.Of(row))).ToList();
         await Task.WhenAll(writing.Cast<Task>().Concat(left.Select(l => DeleteOlderAsync(l.Partition, l.RowKey, partner.Revision, ct))));
         var inserted = writing.Select(w => w.Result).Where(w => w is not null).Select(w => w!.Value).ToList();
         if (created || inserted.Count == 0) return;
@@ -72,7 +74,8 @@ public sealed class PartnerIndex(PrmTables tables)
     /// Stores <paramref name="row"/> unless a copy of the same or a later revision is there. Returns the row's key when this write
     /// inserted it (the row was missing), null when it replaced an older copy or found a newer one.
     /// </summary>
-    private async Task<(string Partition, string RowKey)?> WriteAsync(TableEntity row, long revision, bool insertFirst, CancellationToken ct)
+    private async Task<(string Partition, string RowKey)?> WriteAsync(TableEntity row, long revision, bool insertFirst, CancellationToken ct,
+        Task<NullableResponse<TableEntity>>? readBefore = null)
     {
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
@@ -88,7 +91,10 @@ public sealed class PartnerIndex(PrmTables tables)
                     // There already: compare revisions.
                 }
             }
-            var stored = await tables.PartnerIndex.GetEntityIfExistsAsync<TableEntity>(row.PartitionKey, row.RowKey, ["Revision"], ct);
+            // The first attempt may use the row as read beside the commit (any older state only costs a 412 and a read again).
+            var stored = attempt == 0 && readBefore is not null && await Outcome(readBefore) is { } early
+                ? early
+                : await tables.PartnerIndex.GetEntityIfExistsAsync<TableEntity>(row.PartitionKey, row.RowKey, ["Revision"], ct);
             if (!stored.HasValue)
             {
                 insertFirst = true;
@@ -107,6 +113,46 @@ public sealed class PartnerIndex(PrmTables tables)
             insertFirst = false;
         }
         throw new Azure.RequestFailedException(412, $"The partner index row {row.PartitionKey}/{row.RowKey} kept changing during {Attempts} attempts to write revision {revision}.");
+    }
+
+    private static async Task<NullableResponse<TableEntity>?> Outcome(Task<NullableResponse<TableEntity>> read)
+    {
+        try
+        {
+            return await read;
+        }
+        catch (Azure.RequestFailedException)
+        {
+            return null; // read again
+        }
+    }
+
+    /// <summary>
+    /// Starts reading the index rows a change of <paramref name="partner"/> (as it will be committed) writes, so they are read side by side
+    /// with the commit instead of after it: the refresh's first attempt writes If-Match what this read.
+    /// </summary>
+    public IndexRead ReadRows(Partner partner)
+    {
+        var rowKey = RowKey(partner.Name, partner.Id);
+        var partitions = partner.ChannelManagerId is null ? new[] { AllPartition } : [AllPartition, OwnerPartition(partner.ChannelManagerId)];
+        return new IndexRead(rowKey, partitions.ToDictionary(p => p, p => tables.PartnerIndex.GetEntityIfExistsAsync<TableEntity>(p, rowKey, ["Revision"])));
+    }
+
+    /// <summary>Index rows read ahead of a refresh (<see cref="ReadRows"/>).</summary>
+    public sealed class IndexRead
+    {
+        private readonly string rowKey;
+        private readonly Dictionary<string, Task<NullableResponse<TableEntity>>> reads;
+
+        internal IndexRead(string rowKey, Dictionary<string, Task<NullableResponse<TableEntity>>> reads)
+        {
+            this.rowKey = rowKey;
+            this.reads = reads;
+            // A commit that fails leaves its reads unawaited: observe their faults.
+            foreach (var read in reads.Values) _ = read.ContinueWith(t => t.Exception, TaskContinuationOptions.OnlyOnFaulted | TaskContinuationOptions.ExecuteSynchronously);
+        }
+
+        internal Task<NullableResponse<TableEntity>>? Of(TableEntity row) => row.RowKey == rowKey && reads.TryGetValue(row.PartitionKey, out var read) ? read : null;
     }
 
     /// <summary>Deletes a row a move left behind, unless it holds the same or a later revision (the partner moved back meanwhile).</summary>

@@ -148,9 +148,10 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         partner = Committed(partner);
         var actions = new List<TableTransactionAction> { new(TableTransactionActionType.UpdateReplace, PartnerRows.Profile(partner), new Azure.ETag(etag)) };
         actions.AddRange(alongside);
+        var read = index.ReadRows(partner);
         var etags = await CommitAsync(partner.Id, actions, changes, ct);
         var previous = changes.Audit.SelectMany(a => a.Changes).ToList();
-        await RefreshIndexAsync(partner,
+        await RefreshIndexAsync(partner, read,
             previous.FirstOrDefault(c => c.Field == "name")?.Before,
             // With an unchanged owner the previous owner is the current one: a rename must move that row too.
             previous.FirstOrDefault(c => c.Field == "channelManagerId") is { } ownerChange ? ownerChange.Before : partner.ChannelManagerId,
@@ -179,6 +180,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         values[KeyRows.ClaimColumn] = KeyRows.ByInvitation;
         var claim = ClaimAsync(KeyRows.Email(user.Email), values, "email", $"{user.Email} already belongs to a user of the program.", ct);
         IReadOnlyList<string> etags;
+        var read = index.ReadRows(partner);
         try
         {
             etags = await CommitAsync(partner.Id,
@@ -197,7 +199,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             }
             throw;
         }
-        await RefreshIndexAsync(partner, null, null, ct);
+        await RefreshIndexAsync(partner, read, null, null, ct);
         return etags[1];
     }
 
@@ -218,6 +220,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         partner = Committed(partner);
         // Access is revoked before the user row goes: a failure in between leaves a disabled user, never an orphaned login.
         await SyncIdentityAsync(user, disabled: true, ct);
+        var read = index.ReadRows(partner);
         try
         {
             await CommitAsync(partner.Id,
@@ -237,7 +240,7 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         {
             await tables.Keys.DeleteEntityAsync(KeyRows.Identity(user.TenantId, user.ObjectId), "", Azure.ETag.All, ct);
         }
-        await RefreshIndexAsync(partner, null, null, ct);
+        await RefreshIndexAsync(partner, read, null, null, ct);
     }
 
     public Task<Prm.Core.Common.Page<AuditEntry>> TimelineAsync(string partnerId, PageRequest page, CancellationToken ct) =>
@@ -255,11 +258,15 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
     /// <summary>The record as a commit stores it: one revision past the one it was read at (<see cref="Partner.Revision"/>).</summary>
     private static Partner Committed(Partner partner) => partner with { Revision = partner.Revision + 1 };
 
-    private async Task RefreshIndexAsync(Partner partner, string? previousName, string? previousOwner, CancellationToken ct, bool created = false)
+    private Task RefreshIndexAsync(Partner partner, string? previousName, string? previousOwner, CancellationToken ct, bool created = false) =>
+        RefreshIndexAsync(partner, null, previousName, previousOwner, ct, created);
+
+    /// <param name="read">The index rows read beside the commit (<see cref="PartnerIndex.ReadRows"/>), or null to read them now.</param>
+    private async Task RefreshIndexAsync(Partner partner, PartnerIndex.IndexRead? read, string? previousName, string? previousOwner, CancellationToken ct, bool created = false)
     {
         try
         {
-            await index.RefreshAsync(partner, previousName, previousOwner, ct, created);
+            await index.RefreshAsync(partner, previousName, previousOwner, ct, created, read);
         }
         catch (Azure.RequestFailedException ex)
         {
@@ -297,7 +304,11 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
             }
             catch (Azure.RequestFailedException ex) when (ex.Status == 409)
             {
-                if (attempt == 0 && await ReleaseAbandonedAsync(key, ct)) continue;
+                // A row with exactly these values (a fresh user id among them) is this insert's own, resent by the storage client after
+                // its answer was lost.
+                var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
+                if (held.HasValue && HeldFor(held.Value!, values)) return held.Value!.ETag;
+                if (attempt == 0 && (!held.HasValue || await ReleaseAbandonedAsync(held.Value!, ct))) continue;
                 throw new ConflictException(conflict, field);
             }
         }
@@ -372,12 +383,6 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
     /// <summary>Whether a key row names the same partner and user as these values (who claimed it, the claim column, does not matter).</summary>
     private static bool HeldFor(TableEntity held, Dictionary<string, object?> values) =>
         values.Where(v => v.Key != KeyRows.ClaimColumn).All(v => Equals(held.TryGetValue(v.Key, out var actual) ? actual : null, v.Value));
-
-    private async Task<bool> ReleaseAbandonedAsync(string key, CancellationToken ct)
-    {
-        var held = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(key, "", cancellationToken: ct);
-        return !held.HasValue || await ReleaseAbandonedAsync(held.Value!, ct);
-    }
 
     /// <summary>
     /// Deletes a key row that stands for nothing, so the claim that met it can be made again: claimed by a partner's creation or a user's
