@@ -72,9 +72,36 @@ public sealed class PartitionWriter(OutboxPointers pointers)
         var etags = await Task.WhenAll(actions.Select(async a =>
         {
             if (a.ActionType == TableTransactionActionType.Delete) return "";
-            var row = await table.GetEntityIfExistsAsync<TableEntity>(a.Entity.PartitionKey, a.Entity.RowKey, ["PartitionKey"], ct);
-            return row.HasValue ? row.Value!.ETag.ToString() : "";
+            var row = await table.GetEntityIfExistsAsync<TableEntity>(a.Entity.PartitionKey, a.Entity.RowKey, cancellationToken: ct);
+            // Only a row that still holds what this transaction wrote gives its ETag: another writer may have changed it since (the
+            // resend comes up to 30 s after the first send), and its ETag would let the caller overwrite a change it never saw.
+            return row.HasValue && a.Entity is TableEntity written && Holds(row.Value!, written) ? row.Value!.ETag.ToString() : "";
         }));
         return etags;
+    }
+
+    /// <summary>Whether a stored row holds every property <paramref name="written"/> set, with the same values.</summary>
+    internal static bool Holds(TableEntity stored, TableEntity written)
+    {
+        foreach (var (key, value) in written)
+        {
+            if (key is "odata.etag" or "Timestamp" or "PartitionKey" or "RowKey") continue;
+            stored.TryGetValue(key, out var actual);
+            if (!Same(actual, value)) return false;
+        }
+        return true;
+
+        static bool Same(object? a, object? b) => (a, b) switch
+        {
+            (null, null) => true,
+            (DateTimeOffset x, DateTime y) => x.UtcTicks == new DateTimeOffset(y.ToUniversalTime()).UtcTicks,
+            (DateTimeOffset x, DateTimeOffset y) => x.UtcTicks == y.UtcTicks,
+            (byte[] x, byte[] y) => x.AsSpan().SequenceEqual(y),
+            (long x, int y) => x == y,
+            (int x, long y) => x == y,
+            (double x, decimal y) => x == (double)y,
+            (_, Enum y) => Equals(a, y.ToString()),
+            _ => Equals(a, b),
+        };
     }
 }

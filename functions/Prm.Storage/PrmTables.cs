@@ -174,7 +174,9 @@ public sealed class PrmTables
     }
 
     /// <summary>Reads one page of a query, with the opaque cursor of the next.</summary>
-    public static async Task<Page<T>> PageAsync<T>(TableClient table, string filter, PageRequest page, Func<TableEntity, T> map, CancellationToken ct)
+    /// <param name="keep">Rows the page shows (others, e.g. tombstones, are skipped: the page may then hold fewer than its limit).</param>
+    public static async Task<Page<T>> PageAsync<T>(TableClient table, string filter, PageRequest page, Func<TableEntity, T> map, CancellationToken ct,
+        Func<TableEntity, bool>? keep = null)
     {
         string? continuation = null;
         if (page.Cursor is not null)
@@ -186,7 +188,7 @@ public sealed class PrmTables
             await foreach (var result in table.QueryAsync<TableEntity>(filter, page.Limit, cancellationToken: ct).AsPages(continuation, page.Limit))
             {
                 var next = result.ContinuationToken is null ? null : PageCursor.Encode(result.ContinuationToken);
-                return new Page<T>(result.Values.Select(map).ToList(), next);
+                return new Page<T>(result.Values.Where(keep ?? (_ => true)).Select(map).ToList(), next);
             }
         }
         catch (Azure.RequestFailedException ex) when (ex.Status == 400 && page.Cursor is not null)

@@ -75,6 +75,7 @@ public sealed class CoalescedUpsertsTests
         var taken = await tables.PartnerIndex.AddEntityAsync(new TableEntity(partition, "taken") { ["Value"] = 0 }, None);
 
         // The first write goes alone; the rest queue behind it and go in one transaction, which the insert of "taken" refuses whole.
+        var box = StorageCalls.BeginScope();
         var first = writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "first")), None);
         var conflicting = writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "taken") { ["Value"] = 1 }), None);
         var inserted = writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "new") { ["Value"] = 2 }), None);
@@ -82,9 +83,12 @@ public sealed class CoalescedUpsertsTests
 
         (await FluentActions.Awaiting(() => conflicting).Should().ThrowAsync<Azure.RequestFailedException>()).Which.Status.Should().Be(409);
         (await FluentActions.Awaiting(() => replaced).Should().ThrowAsync<Azure.RequestFailedException>()).Which.Status.Should().Be(404);
+        await Task.WhenAll(first, inserted);
+        var calls = box.Value;
         var stored = await TestStores.RowsAsync(tables.PartnerIndex, partition);
         stored.Select(e => (e.RowKey, e.GetInt32("Value"))).Should().BeEquivalentTo(new[] { ("first", (int?)null), ("new", 2), ("taken", 0) });
         (await first).Should().Be(stored.Single(e => e.RowKey == "first").ETag);
         (await inserted).Should().Be(stored.Single(e => e.RowKey == "new").ETag, "each write answers with its own row's ETag");
+        calls.Should().Be(5, "the first write, the refused transaction of the three queued behind it, then each of them alone");
     }
 }

@@ -69,4 +69,20 @@ public sealed class PartitionWriterResendTests
         var unmarked = () => s.Writer.CommitAsync(s.Tables.Partners, partition, [insert], new ChangeSet([], []), None);
         await unmarked.Should().ThrowAsync<ConflictException>("with nothing of its own to look for, a refusal stands");
     }
+
+    [Fact]
+    public async Task A_resent_commit_whose_row_was_changed_since_by_another_writer_answers_no_etag_for_it()
+    {
+        var s = await TestStores.CreateAsync();
+        var partition = Ids.New("ptn");
+        var insert = new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "state") { ["Value"] = 1, ["At"] = Make.T0 });
+        var changes = Audited(partition);
+        await s.Writer.CommitAsync(s.Tables.Partners, partition, [insert], changes, None);
+        // Another writer changes the row before the resend (it comes up to 30 s after the first send).
+        await s.Tables.Partners.UpsertEntityAsync(new TableEntity(partition, "state") { ["Value"] = 2, ["At"] = Make.T0 }, TableUpdateMode.Replace, None);
+
+        var resent = await s.Writer.CommitAsync(s.Tables.Partners, partition, [insert], changes, None);
+
+        resent.Should().Equal([""], "an ETag of a row holding another writer's change would let the caller overwrite it unseen");
+    }
 }

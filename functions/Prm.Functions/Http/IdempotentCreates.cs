@@ -95,6 +95,13 @@ public sealed class IdempotentCreates(PrmTables tables, TimeProvider clock)
                 // Another retry claimed or finished the key meanwhile, or this write's own resend met it: look again.
             }
         }
+        // The last attempt's write may have gone through with its answer lost: then the key is this request's.
+        var last = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(partition, "", cancellationToken: ct);
+        if (last.HasValue && written is not null && last.Value!.GetString("Claim") == written && last.Value.GetString("State") == "Running")
+        {
+            context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, last.Value.ETag, last.Value.GetDateTimeOffset("StartedAt") ?? clock.GetUtcNow(), bodyHash, function.Name, written);
+            return true;
+        }
         throw new ConflictException("A request with this Idempotency-Key is still running; retry in a few seconds.", Header);
     }
 

@@ -11,21 +11,22 @@ namespace Prm.Storage.Partners;
 /// <para>
 /// Refreshes of one partner can land out of order: an earlier commit's refresh that was slow, an outbox repair that read the partner
 /// before a later commit, a write the storage client resent after its answer was lost. So every index write is monotonic in the
-/// partner's <see cref="Partner.Revision"/>: a row is replaced only by a copy of a higher revision, If-Match the row read, and a row a
-/// rename or owner change left behind is deleted only when it holds an older revision. A refresh that had to insert a row (a new
-/// name or owner, or a row missing) reads the partner afterwards: when a later commit moved it meanwhile, the refresh deletes the
-/// row it inserted unless the latest revision holds it now (even when another stale refresh replaced it meanwhile: whoever inserts a
-/// row answers for it), so a stale refresh cannot leave a second row behind. A creation's own rows skip that read:
-/// nobody can have moved the partner before its creation returned (the insert's answer being lost and resent 30 s later, after a
-/// rename, is the one window left; the rename's outbox repair deletes the older row again).
+/// partner's <see cref="Partner.Revision"/>: a row is replaced only by a copy of a higher revision, If-Match the row read. A row a
+/// rename or owner move leaves is not deleted but retired: replaced by a tombstone of the moving revision (<c>Gone</c>), or one
+/// inserted when the row is not there yet, so an older copy that lands later (a creation's own insert, still queued when the new
+/// partner was renamed; a stale refresh) meets the tombstone and stays out. Lists skip tombstones; a move back replaces its tombstone
+/// with the row. Tombstones stay (one per old name or owner of a partner), so no read or write can bring a retired row back.
 /// </para>
 /// </summary>
 public sealed class PartnerIndex(PrmTables tables)
 {
     public const string AllPartition = "all";
 
-    /// <summary>How many times one row's write is tried again after another writer changed the row between its read and its write.</summary>
-    private const int Attempts = 8;
+    /// <summary>
+    /// How many times one row's write is tried again after another writer changed the row between its read and its write. Each refusal
+    /// means another refresh stored a higher revision (or retired the row), so it takes as many concurrent refreshes of one partner.
+    /// </summary>
+    private const int Attempts = 16;
 
     private readonly CoalescedUpserts writes = tables.Coalesced(tables.PartnerIndex);
 
@@ -35,7 +36,8 @@ public sealed class PartnerIndex(PrmTables tables)
 
     /// <summary>
     /// Writes the partner's index rows, unless copies of a later revision are there already, and removes older rows its previous name or
-    /// owner left behind. <paramref name="created"/>: the partner was just created, so its rows are inserted without a read first.
+    /// owner left behind (<see cref="RetireAsync"/>). <paramref name="created"/>: the partner was just created, so its rows are
+    /// inserted without a read first.
     /// </summary>
     public async Task RefreshAsync(Partner partner, string? previousName, string? previousChannelManagerId, CancellationToken ct, bool created = false,
         IndexRead? read = null)
@@ -50,31 +52,15 @@ public sealed class PartnerIndex(PrmTables tables)
         {
             left.Add((OwnerPartition(previousChannelManagerId), oldKey));
         }
-        // The owner's row and the "all" row side by side (only both current prove the refresh happened, see IsCurrentAsync), and the
-        // rows left behind beside them: each is a different row.
-        var writing = rows.Select(row => WriteAsync(row, partner.Revision, created, ct, read?.Of(row))).ToList();
-        await Task.WhenAll(writing.Cast<Task>().Concat(left.Select(l => DeleteOlderAsync(l.Partition, l.RowKey, partner.Revision, ct))));
-        var inserted = writing.Select(w => w.Result).Where(w => w is not null).Select(w => w!.Value).ToList();
-        if (created || inserted.Count == 0) return;
-        // A row this refresh inserted may belong to a name or owner a later commit already moved away from (its refresh found nothing
-        // to delete then): the partner read after the insert says.
-        var source = await tables.Partners.GetEntityIfExistsAsync<TableEntity>(partner.Id, PartnerRows.ProfileKey, ["Revision", "Name", "ChannelManagerId"], ct);
-        var latest = source.HasValue ? source.Value!.GetInt64("Revision") ?? 0 : long.MaxValue;
-        if (latest <= partner.Revision) return;
-        var current = source.HasValue ? RowKey(source.Value!.GetString("Name"), partner.Id) : null;
-        var currentOwner = source.HasValue && source.Value!.GetString("ChannelManagerId") is { } owner ? OwnerPartition(owner) : null;
-        // The row this refresh inserted goes unless a copy of the latest revision holds it now, even when another stale refresh replaced
-        // it meanwhile (that one found a row, so it does not check): whoever inserts a row answers for it.
-        await Task.WhenAll(inserted
-            .Where(i => i.RowKey != current || (i.Partition != AllPartition && i.Partition != currentOwner))
-            .Select(i => DeleteOlderAsync(i.Partition, i.RowKey, latest, ct)));
+        // The owner's row and the "all" row side by side, and the rows left behind beside them: each is a different row.
+        await Task.WhenAll(rows.Select(row => WriteAsync(row, partner.Revision, created, ct, read?.Of(row)))
+            .Concat(left.Select(l => RetireAsync(l.Partition, l.RowKey, partner.Id, partner.Revision, ct))));
     }
 
     /// <summary>
-    /// Stores <paramref name="row"/> unless a copy of the same or a later revision is there. Returns the row's key when this write
-    /// inserted it (the row was missing), null when it replaced an older copy or found a newer one.
+    /// Stores <paramref name="row"/> unless a copy or tombstone of the same or a later revision is there.
     /// </summary>
-    private async Task<(string Partition, string RowKey)?> WriteAsync(TableEntity row, long revision, bool insertFirst, CancellationToken ct,
+    private async Task WriteAsync(TableEntity row, long revision, bool insertFirst, CancellationToken ct,
         Task<NullableResponse<TableEntity>>? readBefore = null)
     {
         for (var attempt = 0; attempt < Attempts; attempt++)
@@ -84,7 +70,7 @@ public sealed class PartnerIndex(PrmTables tables)
                 try
                 {
                     await writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.Add, row), ct);
-                    return (row.PartitionKey, row.RowKey);
+                    return;
                 }
                 catch (Azure.RequestFailedException ex) when (ex.Status == 409)
                 {
@@ -100,11 +86,12 @@ public sealed class PartnerIndex(PrmTables tables)
                 insertFirst = true;
                 continue;
             }
-            if ((stored.Value!.GetInt64("Revision") ?? 0) >= revision) return null;
+            // A copy (or a tombstone) of the same or a later revision: this one is older, or the same (its own resent insert).
+            if ((stored.Value!.GetInt64("Revision") ?? 0) >= revision) return;
             try
             {
                 await writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.UpdateReplace, row, stored.Value.ETag), ct);
-                return null;
+                return;
             }
             catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 412)
             {
@@ -121,7 +108,7 @@ public sealed class PartnerIndex(PrmTables tables)
         {
             return await read;
         }
-        catch (Azure.RequestFailedException)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
             return null; // read again
         }
@@ -155,41 +142,40 @@ public sealed class PartnerIndex(PrmTables tables)
         internal Task<NullableResponse<TableEntity>>? Of(TableEntity row) => row.RowKey == rowKey && reads.TryGetValue(row.PartitionKey, out var read) ? read : null;
     }
 
-    /// <summary>Deletes a row a move left behind, unless it holds the same or a later revision (the partner moved back meanwhile).</summary>
-    private async Task DeleteOlderAsync(string partition, string rowKey, long revision, CancellationToken ct)
+    /// <summary>
+    /// Retires a row a move left behind: a tombstone of <paramref name="revision"/> replaces it (If-Match), or is inserted when the row is
+    /// not there (yet), unless the row holds the same or a later revision (the partner moved back meanwhile).
+    /// </summary>
+    private async Task RetireAsync(string partition, string rowKey, string partnerId, long revision, CancellationToken ct)
     {
+        var tombstone = new TableEntity(partition, rowKey) { ["PartnerId"] = partnerId, ["Revision"] = revision, [GoneColumn] = true };
         for (var attempt = 0; attempt < Attempts; attempt++)
         {
             var stored = await tables.PartnerIndex.GetEntityIfExistsAsync<TableEntity>(partition, rowKey, ["Revision"], ct);
-            if (!stored.HasValue || (stored.Value!.GetInt64("Revision") ?? 0) >= revision) return;
             try
             {
-                await writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.Delete, new TableEntity(partition, rowKey), stored.Value.ETag), ct);
+                if (!stored.HasValue)
+                {
+                    await writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.Add, tombstone), ct);
+                    return;
+                }
+                if ((stored.Value!.GetInt64("Revision") ?? 0) >= revision) return;
+                await writes.SubmitAsync(new TableTransactionAction(TableTransactionActionType.UpdateReplace, tombstone, stored.Value.ETag), ct);
                 return;
             }
-            catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 412)
+            catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 409 or 412)
             {
-                // Changed between the read and the delete: read it again.
+                // Changed between the read and the write: read it again.
             }
         }
-        throw new Azure.RequestFailedException(412, $"The partner index row {partition}/{rowKey} kept changing during {Attempts} attempts to delete it.");
+        throw new Azure.RequestFailedException(412, $"The partner index row {partition}/{rowKey} kept changing during {Attempts} attempts to retire it.");
     }
 
-    /// <summary>
-    /// True when the partner's "all" index row and its owner's row (with an owner) exist and reflect a change at least as recent as
-    /// <paramref name="updatedAt"/> (both are read side by side: a refresh writes them side by side).
-    /// </summary>
-    public async Task<bool> IsCurrentAsync(string partnerId, string name, string? channelManagerId, DateTimeOffset updatedAt, CancellationToken ct)
-    {
-        async Task<bool> CurrentAsync(string partition)
-        {
-            var row = await tables.PartnerIndex.GetEntityIfExistsAsync<TableEntity>(partition, RowKey(name, partnerId), ["UpdatedAt"], ct);
-            return row.HasValue && row.Value!.GetDateTimeOffset("UpdatedAt") >= updatedAt;
-        }
-        var all = CurrentAsync(AllPartition);
-        var owner = channelManagerId is null ? Task.FromResult(true) : CurrentAsync(OwnerPartition(channelManagerId));
-        return await all && await owner;
-    }
+    /// <summary>The column of a tombstone (<see cref="RetireAsync"/>): true; lists skip such rows.</summary>
+    public const string GoneColumn = "Gone";
+
+    /// <summary>Whether an index row is a tombstone.</summary>
+    public static bool IsGone(TableEntity row) => row.TryGetValue(GoneColumn, out var gone) && gone is true;
 
     public Task<Prm.Core.Common.Page<Partner>> ListAsync(PartnerQuery query, PageRequest page, CancellationToken ct)
     {
@@ -202,6 +188,6 @@ public sealed class PartnerIndex(PrmTables tables)
         if (query.Status is { } status) filters.Add(TableClient.CreateQueryFilter($"Status eq {status.ToString()}"));
         if (query.Tier is { } tier) filters.Add(TableClient.CreateQueryFilter($"Tier eq {tier.ToString()}"));
         if (query.Region is { } region) filters.Add(TableClient.CreateQueryFilter($"Region eq {region}"));
-        return PrmTables.PageAsync(tables.PartnerIndex, string.Join(" and ", filters), page, PartnerRows.ReadPartner, ct);
+        return PrmTables.PageAsync(tables.PartnerIndex, string.Join(" and ", filters), page, PartnerRows.ReadPartner, ct, keep: row => !IsGone(row));
     }
 }

@@ -15,9 +15,9 @@ public sealed class PartnerProjection(TablePartnerStore store, PartnerIndex inde
             case PartnerEvents.CreatedType or PartnerEvents.UpdatedType:
             {
                 var data = e.Data.Deserialize<PartnerEvents.PartnerData>(OutboxJson.Options)!;
-                // The commit refreshed the index inline; repair only when that row is missing or older than this change.
-                var moved = (data.PreviousName is not null && data.PreviousName != data.Partner.Name) || data.PreviousChannelManagerId != data.Partner.ChannelManagerId;
-                if (!moved && await index.IsCurrentAsync(data.Partner.Id, data.Partner.Name, data.Partner.ChannelManagerId, data.Partner.UpdatedAt, ct)) break;
+                // The commit refreshed the index inline; the repair refreshes it from the partner as stored now. The index writes are
+                // monotonic in the partner's revision, so rows already as recent are left alone (two reads) and a late repair cannot
+                // bring an older copy back.
                 var current = await store.GetAsync(e.PartnerId, ct);
                 if (current is not null) await index.RefreshAsync(current.Value, data.PreviousName, data.PreviousChannelManagerId, ct);
                 break;

@@ -268,9 +268,10 @@ public sealed class TablePartnerStore(PrmTables tables, PartitionWriter writer, 
         {
             await index.RefreshAsync(partner, previousName, previousOwner, ct, created, read);
         }
-        catch (Azure.RequestFailedException ex)
+        catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            // The outbox event of this change refreshes the index again; the request itself succeeded.
+            // The outbox event of this change refreshes the index again; the request itself succeeded (a network failure past the
+            // storage client's retries included: the change is committed, so the caller must not be told otherwise).
             log.LogWarning(ex, "Partner index refresh for {PartnerId} failed; the outbox projection will repair it", partner.Id);
         }
     }
