@@ -64,14 +64,17 @@ internal static class Tiers
 }
 
 /// <summary>
-/// A host whose tier day lasts 3 seconds: the test program's 9-day grace passes in 27 s, its warnings come 6 and 3 days (18 and 9 s)
-/// before. (A 1 s day was too short for a loaded machine: a warning step that runs after the downgrade date downgrades instead of warning.)
+/// A host whose tier day lasts 10 seconds: the test program's 9-day grace passes in 90 s, its warnings come 6 and 3 days (60 and 30 s)
+/// before. A warning step that runs after the downgrade date downgrades instead of warning (a workflow started after the date has
+/// nothing left to warn about), so the grace must outlast the slowest start of the workflow: a 1 s day was too short for a loaded
+/// machine, and a 3 s day too (a double run with a third suite beside it, load average 40, started it more than 27 s late on
+/// 2026-12-02 and the partner was downgraded unwarned, as the product does after the date).
 /// </summary>
 public sealed class ShortTierFixture : ApiHostFixture
 {
     public override async Task InitializeAsync()
     {
-        Api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Tiers:DayLength"] = "00:00:03" });
+        Api = await ApiHost.StartAsync(new Dictionary<string, string?> { ["Tiers:DayLength"] = "00:00:10" });
         await Tiers.SaveProgramAsync(Api, Tiers.Program());
     }
 }
@@ -173,8 +176,8 @@ public sealed class TierTests(ShortTierFixture fixture) : IClassFixture<ShortTie
         var mail = await (await Api.Anonymous.GetAsync($"dev/mail?to={Uri.EscapeDataString(Demo.NorthwindAdmin)}&limit=500")).JsonAsync();
         // This downgrade's warnings (they name the certification gap; the cancelled one's named the business plan): one 6 and one 3 tier
         // days before when the workflow started in time. A workflow that starts after the 3-day warning's time sends only that one (the
-        // late-start rule, pinned exactly in TierWorkflowTests): with a tier day of 3 s, a machine under a second suite starts it that
-        // late at times (a double run saw one). Never more than the two offsets, never none.
+        // late-start rule, pinned exactly in TierWorkflowTests): a machine under a second suite starts it that late at times (a double
+        // run saw one with a 3 s day). Never more than the two offsets, never none.
         mail.GetProperty("items").EnumerateArray().Count(m => m.Str("subject").StartsWith("Northwind Traders: drops to registered on", StringComparison.Ordinal)
                 && m.Str("text").Contains("People certified in sales", StringComparison.Ordinal))
             .Should().BeInRange(1, 2, "one warning per offset at most: 6 and 3 days before, or only the 3-day one after a late start");
