@@ -51,20 +51,21 @@ public sealed class IdempotentCreates(PrmTables tables, TimeProvider clock)
         var partition = "idem|" + Hash(caller.UserId + "|" + function.Name + "|" + key);
         var ct = context.RequestAborted;
         string? written = null;
+        // The row this request wrote in an attempt before, met by the storage client's resend of that write after its answer was lost:
+        // the key is this request's.
+        bool TakeOwn(Azure.NullableResponse<TableEntity> row)
+        {
+            if (!(row.HasValue && written is not null && row.Value!.GetString("Claim") == written && row.Value.GetString("State") == "Running")) return false;
+            context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, row.Value.ETag, row.Value.GetDateTimeOffset("StartedAt") ?? clock.GetUtcNow(), bodyHash, function.Name, written);
+            return true;
+        }
         for (var attempt = 0; attempt < 3; attempt++)
         {
             var now = clock.GetUtcNow();
             var claim = Guid.NewGuid().ToString("N");
             var pending = new TableEntity(partition, "") { ["State"] = "Running", ["BodyHash"] = bodyHash, ["StartedAt"] = now, ["Function"] = function.Name, ["Claim"] = claim };
             var found = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(partition, "", cancellationToken: ct);
-            if (found.HasValue && written is not null && found.Value!.GetString("Claim") == written && found.Value.GetString("State") == "Running")
-            {
-                // The row this request wrote in its attempt before: the storage client resent that write after its answer was lost and
-                // the resend met it. The key is this request's.
-                var mine = found.Value;
-                context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, mine.ETag, mine.GetDateTimeOffset("StartedAt") ?? now, bodyHash, function.Name, written);
-                return true;
-            }
+            if (TakeOwn(found)) return true;
             written = claim;
             try
             {
@@ -95,13 +96,8 @@ public sealed class IdempotentCreates(PrmTables tables, TimeProvider clock)
                 // Another retry claimed or finished the key meanwhile, or this write's own resend met it: look again.
             }
         }
-        // The last attempt's write may have gone through with its answer lost: then the key is this request's.
-        var last = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(partition, "", cancellationToken: ct);
-        if (last.HasValue && written is not null && last.Value!.GetString("Claim") == written && last.Value.GetString("State") == "Running")
-        {
-            context.Items[PendingKey] = new IdempotencyClaim(tables.Keys, partition, last.Value.ETag, last.Value.GetDateTimeOffset("StartedAt") ?? clock.GetUtcNow(), bodyHash, function.Name, written);
-            return true;
-        }
+        // The last attempt's write may have gone through with its answer lost too.
+        if (TakeOwn(await tables.Keys.GetEntityIfExistsAsync<TableEntity>(partition, "", cancellationToken: ct))) return true;
         throw new ConflictException("A request with this Idempotency-Key is still running; retry in a few seconds.", Header);
     }
 
