@@ -84,4 +84,61 @@ public sealed class TierCounterTests
         facts.Awards.Should().HaveCount(20);
         facts.Awards.Values.Select(a => a.UserId).Distinct().Should().HaveCount(7);
     }
+
+    [Fact]
+    public async Task A_first_submission_on_counters_this_process_knows_reads_none_and_the_tier_evaluation_of_its_delivery_reads_what_was_committed()
+    {
+        var s = await TestStores.CreateAsync();
+        var projection = new DealProjection(s.Tables, NullLogger<DealProjection>.Instance);
+        var other = new DealProjection(s.Tables, NullLogger<DealProjection>.Instance); // another instance: it moves the counters behind the first one's back
+        var partnerId = Ids.New("ptn");
+        async Task<int> CounterReads(DealProjection on, Deal d)
+        {
+            var box = StorageCalls.BeginScope();
+            await on.ApplyAsync(Event(DealEvents.Approved, d), CancellationToken.None);
+            return box.Describe().Count(call => call.Contains("GET ", StringComparison.Ordinal) && call.Contains("/" + s.Tables.Deals.Name + "(", StringComparison.Ordinal));
+        }
+        var fourth = Deal(partnerId, DealStatus.Approved, Approved);
+
+        (await CounterReads(projection, Deal(partnerId, DealStatus.Approved, Approved))).Should().Be(2, "nothing known yet: the counters and the contribution are read");
+        (await CounterReads(projection, Deal(partnerId, DealStatus.Approved, Approved))).Should().Be(0, "the counters as this projection wrote them, the contribution inserted");
+        (await CounterReads(other, Deal(partnerId, DealStatus.Approved, Approved))).Should().Be(2);
+        (await CounterReads(projection, fourth)).Should().Be(2, "the remembered counters are stale: the transaction is refused, then they are read");
+        (await CounterReads(projection, fourth)).Should().Be(2, "a redelivery: the insert is refused, the read finds the contribution and writes nothing");
+        var stats = await s.Deals.StatsAsync(partnerId, CancellationToken.None);
+        stats.Approved.Should().Be(4);
+        stats.ApprovedByMonth.Should().Equal(new Dictionary<string, int> { ["2026-09"] = 4 });
+
+        // Within one delivery, the tier evaluation's read of the counters is what the projection committed, without a round trip.
+        DealStats noted;
+        using (Prm.Storage.Outbox.DeliveryReads.Begin())
+        {
+            await projection.ApplyAsync(Event(DealEvents.Approved, Deal(partnerId, DealStatus.Approved, Approved)), CancellationToken.None);
+            var box = StorageCalls.BeginScope();
+            noted = await s.Deals.StatsAsync(partnerId, CancellationToken.None);
+            box.Value.Should().Be(0);
+        }
+        noted.Approved.Should().Be(5);
+        noted.Should().BeEquivalentTo(await s.Deals.StatsAsync(partnerId, CancellationToken.None), "the stored counters, read outside the delivery");
+    }
+
+    [Fact]
+    public async Task The_tier_record_and_the_certification_counters_are_read_together_in_one_round_trip()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableTierStore(s.Tables, s.Writer, s.Store);
+        var partnerId = Ids.New("ptn");
+        var none = await store.GetRecordsAsync(partnerId, CancellationToken.None);
+        none.State.Should().BeNull();
+        none.Certifications.Should().BeNull();
+        await store.SaveCertificationsAsync(partnerId, new CertificationFacts(), null, CancellationToken.None);
+        await store.CommitAsync(new TierCommit(partnerId, PartnerTierState.New(partnerId), null, null, null, new Prm.Core.Partners.ChangeSet([], [])), CancellationToken.None);
+
+        var box = StorageCalls.BeginScope();
+        var (state, certs) = await store.GetRecordsAsync(partnerId, CancellationToken.None);
+        box.Value.Should().Be(1);
+        state!.Value.PartnerId.Should().Be(partnerId);
+        state.ETag.Should().Be((await store.GetStateAsync(partnerId, CancellationToken.None))!.ETag);
+        certs!.ETag.Should().Be((await store.GetCertificationsAsync(partnerId, CancellationToken.None))!.ETag);
+    }
 }

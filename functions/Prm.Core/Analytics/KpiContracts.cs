@@ -20,8 +20,12 @@ public interface IKpiStore
     /// The caller expects the facts to differ from the stored ones (a deal's submission or decision): the buckets the facts touch are then
     /// read side by side with the contribution instead of after it. Only what is read changes, never what is written.
     /// </param>
+    /// <param name="likelyNew">
+    /// The caller expects no contribution of the record stored yet (a registration's first submission): the store may then insert it
+    /// without reading it, from buckets it remembers, and reads as usual when the insert is refused. Only what is read changes.
+    /// </param>
     /// <exception cref="PreconditionFailedException">When the partner's buckets stayed contended past the retries.</exception>
-    Task ApplyAsync(string partnerId, string subjectKey, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct, bool likelyChanged = false);
+    Task ApplyAsync(string partnerId, string subjectKey, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct, bool likelyChanged = false, bool likelyNew = false);
 
     /// <summary>Point reads of bucket rows (rows that do not exist are absent).</summary>
     Task<IReadOnlyDictionary<string, KpiBucket>> ReadAsync(string partnerId, IReadOnlyCollection<string> rows, CancellationToken ct);

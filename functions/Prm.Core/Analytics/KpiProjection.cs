@@ -59,7 +59,8 @@ public sealed class KpiProjection(IKpiStore store, Partners.IPartnerStore partne
                 if (!data.Latest || data.Deal.Status == nameof(DealStatus.Draft)) return;
                 // A submission or a decision changes the deal's facts: its buckets are read beside its contribution.
                 var changes = e.Type is DealEvents.Submitted or DealEvents.Approved or DealEvents.Rejected or DealEvents.Won or DealEvents.Lost;
-                await store.ApplyAsync(data.Deal.PartnerId, SubjectKey(data.Deal.Id), data.Deal.UpdatedAt.UtcTicks, KpiFactRules.OfDeal(data.Deal, calendar), ct, likelyChanged: changes);
+                await store.ApplyAsync(data.Deal.PartnerId, SubjectKey(data.Deal.Id), data.Deal.UpdatedAt.UtcTicks, KpiFactRules.OfDeal(data.Deal, calendar), ct, likelyChanged: changes,
+                    likelyNew: data.Deal.IsFirstSubmission());
             }
             else if (LeadEvents.All.Contains(e.Type, StringComparer.Ordinal))
             {

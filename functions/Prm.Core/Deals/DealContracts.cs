@@ -46,6 +46,12 @@ public sealed record DealDto(
         d.Products, d.EstimatedValue, d.ExpectedCloseDate, d.Notes, d.MdfRequestId, d.CreatedAt, d.SubmittedAt,
         new DealConflictDto(d.Conflict.Level, d.Conflict.Score, d.Conflict.Evidence, vendorView ? d.Conflict.MatchedDealIds : null, vendorView ? d.Conflict.HouseAccount : null, d.Conflict.ClaimHeld),
         d.ApprovedAt, d.ProtectedUntil, d.Extensions, d.Outcome, d.Decisions, d.UpdatedAt, d.LeadId);
+
+    /// <summary>
+    /// Whether this state is the one its first submission made (submitted in this change, never returned): nothing counted it yet. A hint
+    /// for the counters, which may insert its contribution without reading it first and read when the insert is refused.
+    /// </summary>
+    public bool IsFirstSubmission() => SubmittedAt == UpdatedAt && Decisions.All(d => d.Decision != "return");
 }
 
 /// <summary>Dashboard counters of a partner's deal registrations.</summary>

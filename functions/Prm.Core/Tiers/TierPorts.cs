@@ -28,6 +28,9 @@ public interface ITierStore
 
     Task<Versioned<CertificationFacts>?> GetCertificationsAsync(string partnerId, CancellationToken ct);
 
+    /// <summary>The tier record and the certification counters together (one round trip): what an evaluation reads.</summary>
+    Task<(Versioned<PartnerTierState>? State, Versioned<CertificationFacts>? Certifications)> GetRecordsAsync(string partnerId, CancellationToken ct);
+
     /// <summary>Writes the counters (If-Match; null ETag adds the row); 412 on a lost race.</summary>
     Task SaveCertificationsAsync(string partnerId, CertificationFacts facts, string? etag, CancellationToken ct);
 

@@ -22,16 +22,20 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
 
     private TableClient Table => tables.Analytics;
 
-    public async Task ApplyAsync(string partnerId, string subjectKey, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct, bool likelyChanged = false)
+    /// <summary>The buckets as this process last read or wrote them (a guess checked by If-Match: see <see cref="KnownRows"/>).</summary>
+    private readonly KnownRows known = new();
+
+    public async Task ApplyAsync(string partnerId, string subjectKey, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct, bool likelyChanged = false, bool likelyNew = false)
     {
         var contributionRow = ContributionPrefix + subjectKey;
+        if (likelyNew && await TryApplyNewAsync(partnerId, contributionRow, version, facts, ct)) return;
         try
         {
             await ReadDecideCommit.RunAsync(async _ =>
             {
                 // Expected to change: the buckets of the new facts are read beside the contribution (a new registration touches exactly
                 // those); buckets only the stored facts touch are read after it.
-                var earlyRows = likelyChanged ? KpiFactRules.Delta([], facts).Keys.ToHashSet(StringComparer.Ordinal) : [];
+                var earlyRows = likelyChanged || likelyNew ? KpiFactRules.Delta([], facts).Keys.ToHashSet(StringComparer.Ordinal) : [];
                 var early = ReadEntitiesAsync(partnerId, earlyRows, ct);
                 var found = await Table.GetEntityIfExistsAsync<TableEntity>(partnerId, contributionRow, cancellationToken: ct);
                 var buckets = await early;
@@ -51,36 +55,73 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
                 }
                 var delta = KpiFactRules.Delta(before, facts);
                 foreach (var (row, entity) in await ReadEntitiesAsync(partnerId, delta.Keys.Where(row => !earlyRows.Contains(row)).ToList(), ct)) buckets[row] = entity;
-                var actions = new List<TableTransactionAction>();
-                var contribution = new TableEntity(partnerId, contributionRow) { ["Body"] = JsonSerializer.Serialize(facts, Json), ["Version"] = version };
-                actions.Add(stored is null ? new(TableTransactionActionType.Add, contribution) : new(TableTransactionActionType.UpdateReplace, contribution, stored.ETag));
-                var lastDay = facts.Count == 0 ? (DateOnly?)null : facts.Max(f => f.Day);
-                foreach (var (row, change) in delta)
-                {
-                    var current = buckets.GetValueOrDefault(row);
-                    var counters = KpiFactRules.Add(current is null ? null : Counters(current), change);
-                    var entity = Bucket(partnerId, row, counters, row == KpiRows.Total ? Max(LastDay(current), lastDay) : null);
-                    actions.Add(current is null ? new(TableTransactionActionType.Add, entity) : new(TableTransactionActionType.UpdateReplace, entity, current.ETag));
-                }
-                var afterRows = facts.ToDictionary(KpiFactRules.FactRow, f => f, StringComparer.Ordinal);
-                foreach (var old in before.Select(KpiFactRules.FactRow).Where(r => !afterRows.ContainsKey(r)).Distinct(StringComparer.Ordinal))
-                {
-                    actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partnerId, old), ETag.All));
-                }
-                var beforeSet = before.ToHashSet();
-                foreach (var (row, fact) in afterRows)
-                {
-                    if (beforeSet.Contains(fact)) continue;
-                    actions.Add(new(TableTransactionActionType.UpsertReplace, FactEntity(partnerId, row, fact)));
-                }
-                if (actions.Count > 100) throw new InvalidOperationException($"The KPI change of {subjectKey} needs {actions.Count} writes, more than one transaction holds.");
-                await Table.SubmitTransactionAsync(actions, ct);
+                await CommitAsync(partnerId, contributionRow, version, stored, before, facts, delta, buckets, ct);
             }, attempts: 10, ReadDecideCommit.Jitter(25), LostRace.IsConflict, ct);
         }
         catch (Exception ex) when (LostRace.IsConflict(ex))
         {
             throw new PreconditionFailedException("The partner's KPI buckets stayed contended.");
         }
+    }
+
+    /// <summary>
+    /// A record's first contribution, from buckets this process knows: no read, one transaction that inserts the contribution and writes
+    /// the buckets If-Match. False when a bucket is not known, or when the transaction was refused (the contribution exists: a redelivery
+    /// or a wrong hint; a bucket changed meanwhile): nothing was written, and the caller reads.
+    /// </summary>
+    private async Task<bool> TryApplyNewAsync(string partnerId, string contributionRow, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct)
+    {
+        var delta = KpiFactRules.Delta([], facts);
+        var buckets = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        foreach (var row in delta.Keys)
+        {
+            if (known.Get(partnerId, row) is not { } bucket) return false;
+            buckets[row] = bucket;
+        }
+        try
+        {
+            await CommitAsync(partnerId, contributionRow, version, null, [], facts, delta, buckets, ct);
+            return true;
+        }
+        catch (Exception ex) when (LostRace.IsConflict(ex))
+        {
+            foreach (var row in delta.Keys) known.Forget(partnerId, row);
+            return false;
+        }
+    }
+
+    /// <summary>
+    /// The change of a contribution as one transaction of the partition: the contribution (inserted, or replaced If-Match), each bucket it
+    /// moves (inserted, or replaced If-Match the bucket read), the fact rows. The buckets written are remembered with their new ETags.
+    /// </summary>
+    private async Task CommitAsync(string partnerId, string contributionRow, long version, TableEntity? stored, IReadOnlyList<KpiFact> before, IReadOnlyList<KpiFact> facts,
+        IReadOnlyDictionary<string, Dictionary<string, decimal>> delta, IReadOnlyDictionary<string, TableEntity> buckets, CancellationToken ct)
+    {
+        var actions = new List<TableTransactionAction>();
+        var contribution = new TableEntity(partnerId, contributionRow) { ["Body"] = JsonSerializer.Serialize(facts, Json), ["Version"] = version };
+        actions.Add(stored is null ? new(TableTransactionActionType.Add, contribution) : new(TableTransactionActionType.UpdateReplace, contribution, stored.ETag));
+        var lastDay = facts.Count == 0 ? (DateOnly?)null : facts.Max(f => f.Day);
+        foreach (var (row, change) in delta)
+        {
+            var current = buckets.GetValueOrDefault(row);
+            var counters = KpiFactRules.Add(current is null ? null : Counters(current), change);
+            var entity = Bucket(partnerId, row, counters, row == KpiRows.Total ? Max(LastDay(current), lastDay) : null);
+            actions.Add(current is null ? new(TableTransactionActionType.Add, entity) : new(TableTransactionActionType.UpdateReplace, entity, current.ETag));
+        }
+        var afterRows = facts.ToDictionary(KpiFactRules.FactRow, f => f, StringComparer.Ordinal);
+        foreach (var old in before.Select(KpiFactRules.FactRow).Where(r => !afterRows.ContainsKey(r)).Distinct(StringComparer.Ordinal))
+        {
+            actions.Add(new(TableTransactionActionType.Delete, new TableEntity(partnerId, old), ETag.All));
+        }
+        var beforeSet = before.ToHashSet();
+        foreach (var (row, fact) in afterRows)
+        {
+            if (beforeSet.Contains(fact)) continue;
+            actions.Add(new(TableTransactionActionType.UpsertReplace, FactEntity(partnerId, row, fact)));
+        }
+        if (actions.Count > 100) throw new InvalidOperationException($"The KPI change of {contributionRow[ContributionPrefix.Length..]} needs {actions.Count} writes, more than one transaction holds.");
+        var answers = await Table.SubmitTransactionAsync(actions, ct);
+        known.RememberCommitted(actions, answers.Value, a => delta.ContainsKey(a.Entity.RowKey));
     }
 
     public async Task<IReadOnlyDictionary<string, KpiBucket>> ReadAsync(string partnerId, IReadOnlyCollection<string> rows, CancellationToken ct)
@@ -156,10 +197,13 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
         return (stored.Count, corrected);
     }
 
+    /// <summary>Point reads of bucket rows, side by side; what is found is remembered (<see cref="known"/>).</summary>
     private async Task<Dictionary<string, TableEntity>> ReadEntitiesAsync(string partnerId, IReadOnlyCollection<string> rows, CancellationToken ct)
     {
         var reads = await Task.WhenAll(rows.Select(r => Table.GetEntityIfExistsAsync<TableEntity>(partnerId, r, cancellationToken: ct)));
-        return reads.Where(r => r.HasValue).Select(r => r.Value!).ToDictionary(e => e.RowKey, StringComparer.Ordinal);
+        var found = reads.Where(r => r.HasValue).Select(r => r.Value!).ToDictionary(e => e.RowKey, StringComparer.Ordinal);
+        foreach (var entity in found.Values) known.Remember(entity, entity.ETag);
+        return found;
     }
 
     private static TableEntity Bucket(string partnerId, string row, Dictionary<string, decimal> counters, DateOnly? lastDay)

@@ -38,8 +38,11 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
             // The home's review inbox finds pending extension requests by this column (rows written before it lack it until the deal changes).
             ["ExtensionPending"] = deal.Extensions.Any(x => x.Status == "Pending"),
         };
-        var writes = new List<Task> { tables.DealIndex.UpsertEntityAsync(IndexRow(AllPartition), TableUpdateMode.Replace, ct) };
-        if (data.ChannelManagerId is not null) writes.Add(tables.DealIndex.UpsertEntityAsync(IndexRow(ManagerPartition(data.ChannelManagerId)), TableUpdateMode.Replace, ct));
+        // The list rows go coalesced per partition: every registration of the program writes the "all" partition, so under load the
+        // writes that queue while one is in flight go together in one transaction.
+        var index = tables.Coalesced(tables.DealIndex);
+        var writes = new List<Task> { index.UpsertAsync(IndexRow(AllPartition), ct) };
+        if (data.ChannelManagerId is not null) writes.Add(index.UpsertAsync(IndexRow(ManagerPartition(data.ChannelManagerId)), ct));
         writes.Add(ConflictBuckets.PutAsync(tables.ConflictIndex, ConflictBuckets.Partitions(deal.Customer.Domain, data.BlockingKeys), ConflictBuckets.Entry(deal) with { N = data.NameKey }, ct, tables.AbsentConflictBuckets));
         writes.Add(CountAsync(deal, ct));
         await Task.WhenAll(writes);
@@ -65,11 +68,30 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
         }
     }
 
-    /// <summary>Applies the change of this deal's contribution to the counters, in one transaction with the contribution row.</summary>
+    /// <summary>The partners' counter rows as this process last read or wrote them (a guess checked by If-Match: see <see cref="KnownRows"/>).</summary>
+    private readonly KnownRows known = new();
+
+    /// <summary>
+    /// Applies the change of this deal's contribution to the counters, in one transaction with the contribution row. A first submission
+    /// whose partner's counters this process knows inserts its contribution without a read (a refused insert reads as usual). The
+    /// counters as committed or read are noted for the tier evaluation of the same delivery.
+    /// </summary>
     private async Task CountAsync(DealDto deal, CancellationToken ct)
     {
         var contributionRow = TableDealStore.ContributionPrefix + deal.Id[37..];
         var after = DealCounters.Of(deal);
+        if (deal.IsFirstSubmission() && known.Get(deal.PartnerId, TableDealStore.StatsRow) is { } knownStats)
+        {
+            try
+            {
+                await CommitCountAsync(deal, contributionRow, null, after, knownStats, ct);
+                return;
+            }
+            catch (Exception ex) when (LostRace.IsConflict(ex))
+            {
+                known.Forget(deal.PartnerId, TableDealStore.StatsRow); // counted already (a redelivery), or the counters moved: read them
+            }
+        }
         try
         {
             // Another event of this partner counting at the same moment: read again, after a short random pause.
@@ -80,23 +102,15 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
                     tables.Deals.GetEntityIfExistsAsync<TableEntity>(deal.PartnerId, contributionRow, cancellationToken: ct));
                 var stats = reads[0].HasValue ? reads[0].Value : null;
                 var contribution = reads[1].HasValue ? reads[1].Value : null;
-                if (contribution?.GetInt64("Version") is { } version && version > deal.UpdatedAt.UtcTicks) return; // an older event, delivered late
-                var before = contribution is null ? null : JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body"));
-                if (before == after) return; // redelivered
-                var current = stats is null ? new Prm.Core.Deals.DealStats(deal.PartnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>()) : DealCounters.Read(deal.PartnerId, stats);
-                var next = DealCounters.Entity(DealCounters.Apply(current, before, after));
-                var row2 = new TableEntity(deal.PartnerId, contributionRow)
+                if (stats is not null) known.Remember(stats, stats.ETag);
+                if (contribution?.GetInt64("Version") is { } version && version > deal.UpdatedAt.UtcTicks || (contribution is not null
+                    && JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body")) == after))
                 {
-                    ["Body"] = JsonSerializer.Serialize(after), ["Version"] = deal.UpdatedAt.UtcTicks, ["Status"] = after.Status, ["MdfRequestId"] = after.MdfRequestId, ["WonAt"] = after.WonAt,
-                    ["Currency"] = after.Currency, ["WonValue"] = (double)after.WonValue, ["WonValueText"] = after.WonValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                    ["ValueText"] = after.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
-                };
-                var actions = new List<TableTransactionAction>
-                {
-                    contribution is null ? new(TableTransactionActionType.Add, row2) : new(TableTransactionActionType.UpdateReplace, row2, contribution.ETag),
-                    stats is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, stats.ETag),
-                };
-                await tables.Deals.SubmitTransactionAsync(actions, ct);
+                    // An older event delivered late, or a redelivery: the counters stand as read.
+                    Outbox.DeliveryReads.Current?.Note(TableDealStore.StatsKey(deal.PartnerId), Read(deal.PartnerId, stats));
+                    return;
+                }
+                await CommitCountAsync(deal, contributionRow, contribution, after, stats, ct);
             }, attempts: 10, ReadDecideCommit.Jitter(25), LostRace.IsConflict, ct);
         }
         catch (Exception ex) when (LostRace.IsConflict(ex))
@@ -105,6 +119,31 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
             throw new TransientDeliveryException("The partner's deal counters stayed contended.", TimeSpan.FromSeconds(2));
         }
     }
+
+    /// <summary>The contribution (inserted, or replaced If-Match) and the counters moved by its change (If-Match), in one transaction.</summary>
+    private async Task CommitCountAsync(DealDto deal, string contributionRow, TableEntity? contribution, DealCounters.Contribution after, TableEntity? stats, CancellationToken ct)
+    {
+        var before = contribution is null ? null : JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body"));
+        var next = DealCounters.Entity(DealCounters.Apply(Read(deal.PartnerId, stats), before, after));
+        var row = new TableEntity(deal.PartnerId, contributionRow)
+        {
+            ["Body"] = JsonSerializer.Serialize(after), ["Version"] = deal.UpdatedAt.UtcTicks, ["Status"] = after.Status, ["MdfRequestId"] = after.MdfRequestId, ["WonAt"] = after.WonAt,
+            ["Currency"] = after.Currency, ["WonValue"] = (double)after.WonValue, ["WonValueText"] = after.WonValue.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["ValueText"] = after.Value.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        };
+        var actions = new List<TableTransactionAction>
+        {
+            contribution is null ? new(TableTransactionActionType.Add, row) : new(TableTransactionActionType.UpdateReplace, row, contribution.ETag),
+            stats is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, stats.ETag),
+        };
+        var answers = await tables.Deals.SubmitTransactionAsync(actions, ct);
+        known.RememberCommitted(actions, answers.Value, a => a.Entity.RowKey == TableDealStore.StatsRow);
+        Outbox.DeliveryReads.Current?.Note(TableDealStore.StatsKey(deal.PartnerId), DealCounters.Read(deal.PartnerId, next));
+    }
+
+    private static Prm.Core.Deals.DealStats Read(string partnerId, TableEntity? stats) => stats is null
+        ? new Prm.Core.Deals.DealStats(partnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>())
+        : DealCounters.Read(partnerId, stats);
 }
 
 /// <summary>The product line catalog (partition "productline" of the catalog table).</summary>

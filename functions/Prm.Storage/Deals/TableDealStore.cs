@@ -155,9 +155,14 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer, Tim
 
     public async Task<DealStats> StatsAsync(string partnerId, CancellationToken ct)
     {
+        // Within an outbox delivery, the counters the deal projection just committed or read (Outbox.DeliveryReads).
+        if (Outbox.DeliveryReads.Current?.Noted<DealStats>(StatsKey(partnerId)) is { } noted) return noted;
         var found = await tables.Deals.GetEntityIfExistsAsync<TableEntity>(partnerId, StatsRow, cancellationToken: ct);
         return found.HasValue ? DealCounters.Read(partnerId, found.Value!) : new DealStats(partnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>());
     }
+
+    /// <summary>The key under which a delivery notes a partner's deal counters (<see cref="Outbox.DeliveryReads.Note"/>).</summary>
+    internal static string StatsKey(string partnerId) => "dealstats|" + partnerId;
 
     /// <summary>The key row of a customer claim (row key = partition key: see <see cref="ConflictBuckets.Row"/>).</summary>
     public static string ClaimPartition(string claimKey) => "claim:" + KeyEncoding.Encode(claimKey);

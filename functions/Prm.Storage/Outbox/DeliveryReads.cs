@@ -45,6 +45,17 @@ public sealed class DeliveryReads : IDisposable
         }
     }
 
+    private readonly ConcurrentDictionary<string, object> noted = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// Notes a row a projection of this delivery just read or committed (e.g. the deal counters), for a later projection of the same
+    /// delivery that reads it (the tier evaluation): it gets exactly what was committed, without a read.
+    /// </summary>
+    public void Note(string key, object value) => noted[key] = value;
+
+    /// <summary>What <see cref="Note"/> kept under <paramref name="key"/>, or null.</summary>
+    public T? Noted<T>(string key) where T : class => noted.TryGetValue(key, out var value) ? value as T : null;
+
     /// <summary>Forgets a partner this delivery read (it is being written).</summary>
     public void Forget(string partnerId) => partners.TryRemove(partnerId, out _);
 

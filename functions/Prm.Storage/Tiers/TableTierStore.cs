@@ -13,13 +13,28 @@ namespace Prm.Storage.Tiers;
 /// </summary>
 public sealed class TableTierStore(PrmTables tables, PartitionWriter writer, TablePartnerStore partners) : ITierStore
 {
-    internal const string StateRow = "tier|state";
-    internal const string CertsRow = "tier|certs";
+    private const string RecordPrefix = "tier|";
+    internal const string StateRow = RecordPrefix + "state";
+    internal const string CertsRow = RecordPrefix + "certs";
     internal const string FxPartition = "fx";
 
     public async Task<Versioned<PartnerTierState>?> GetStateAsync(string partnerId, CancellationToken ct) => await GetAsync<PartnerTierState>(tables.Partners, partnerId, StateRow, ct);
 
     public async Task<Versioned<CertificationFacts>?> GetCertificationsAsync(string partnerId, CancellationToken ct) => await GetAsync<CertificationFacts>(tables.Partners, partnerId, CertsRow, ct);
+
+    /// <summary>Both rows by one range query of the partner's partition (only they carry the "tier|" prefix).</summary>
+    public async Task<(Versioned<PartnerTierState>? State, Versioned<CertificationFacts>? Certifications)> GetRecordsAsync(string partnerId, CancellationToken ct)
+    {
+        Versioned<PartnerTierState>? state = null;
+        Versioned<CertificationFacts>? certs = null;
+        await foreach (var row in tables.Partners.QueryAsync<TableEntity>(
+            TableClient.CreateQueryFilter($"PartitionKey eq {partnerId} and RowKey ge {RecordPrefix} and RowKey lt {KeyEncoding.PrefixEnd(RecordPrefix)}"), cancellationToken: ct))
+        {
+            if (row.RowKey == StateRow) state = new Versioned<PartnerTierState>(Training.TableTrainingStore.Read<PartnerTierState>(row), row.ETag.ToString());
+            else if (row.RowKey == CertsRow) certs = new Versioned<CertificationFacts>(Training.TableTrainingStore.Read<CertificationFacts>(row), row.ETag.ToString());
+        }
+        return (state, certs);
+    }
 
     public async Task CommitAsync(TierCommit commit, CancellationToken ct)
     {

@@ -163,6 +163,32 @@ public sealed class KpiBucketTests
     }
 
     [Fact]
+    public async Task A_first_submission_on_buckets_this_process_knows_is_one_transaction_and_a_stale_guess_or_a_redelivery_still_counts_once()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableKpiStore(s.Tables);
+        var other = new TableKpiStore(s.Tables); // another instance: it moves the buckets behind the first one's back
+        var partnerId = Ids.New("ptn");
+        KpiFact Fact(string subject) => new(KpiMetrics.Submitted, new DateOnly(2026, 9, 20), "cloud-backup", subject, "");
+        async Task<int> Apply(TableKpiStore on, string subject)
+        {
+            var box = StorageCalls.BeginScope();
+            await on.ApplyAsync(partnerId, subject, 1, [Fact(subject)], CancellationToken.None, likelyChanged: true, likelyNew: true);
+            return box.Value;
+        }
+
+        (await Apply(store, "deal_a")).Should().Be(6, "nothing known yet: the contribution and the four buckets are read, then one transaction");
+        (await Apply(store, "deal_b")).Should().Be(1, "the buckets as this store wrote them, the contribution inserted: one transaction, no read");
+        (await Apply(other, "deal_c")).Should().Be(6);
+        (await Apply(store, "deal_d")).Should().Be(1 + 6, "the remembered buckets are stale: the transaction is refused, then read and written as usual");
+        (await Apply(store, "deal_d")).Should().Be(1 + 5, "a redelivery: the insert is refused, the read finds the contribution and writes nothing");
+
+        (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 4 });
+        (await CountersAsync(store, partnerId, "d|20260920")).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 4 });
+        (await store.RecountAsync(partnerId, CancellationToken.None)).Corrected.Should().Be(0, "the buckets equal the sum of the contributions");
+    }
+
+    [Fact]
     public async Task A_registration_after_the_partners_first_one_leaves_the_funnel_contribution_untouched_and_the_first_ones_redelivery_does_not()
     {
         var s = await TestStores.CreateAsync();
