@@ -1,6 +1,5 @@
 using System.Net;
 using System.Text.Json;
-using Microsoft.Extensions.DependencyInjection;
 using Prm.Testing;
 
 namespace Prm.Api.Tests;
@@ -93,43 +92,6 @@ public sealed class DealRegistrationTests(ApiHostFixture fixture) : IClassFixtur
         // At-least-once delivery: a redelivered event keeps its id (Service Bus drops it by MessageId).
         events.GetProperty("items").EnumerateArray().Where(x => x.Str("subject") == $"deals/{id}").DistinctBy(x => x.Str("id")).Select(x => x.Str("type"))
             .Should().BeEquivalentTo(["deal.submitted", "deal.approved"]);
-    }
-
-    [Fact]
-    public async Task An_approval_publishes_its_tier_evaluation_in_its_own_delivery_and_a_redelivery_hands_over_the_same_event()
-    {
-        var (partnerId, boss) = await Deals.PartnerAsync(Api, "Evaluated Partner GmbH", "evaluated-partner.example", tier: "registered"); // the entry tier: no move follows
-        var id = (await Deals.RegisterAsync(boss, Deals.Body("Evaluated Customer AG", "evaluated-customer.example"))).Str("id");
-        var tierSubject = $"partners/{partnerId}/tier";
-        var events = await Responses.EventuallyAsync(async () => await (await Api.Anonymous.GetAsync("dev/events?limit=500")).JsonAsync(),
-            e => e.GetProperty("items").EnumerateArray().Any(x => x.Str("subject") == tierSubject));
-        var items = events.GetProperty("items").EnumerateArray().ToList();
-        var approved = items.First(x => x.Str("subject") == $"deals/{id}" && x.Str("type") == "deal.approved");
-        var evaluated = items.Where(x => x.Str("subject") == tierSubject).DistinctBy(x => x.Str("id")).Should().ContainSingle().Subject;
-        evaluated.Str("type").Should().Be("tier.evaluated");
-        evaluated.Str("id").Should().Be(Prm.Core.Tiers.TierEvaluationEvents.IdFor(partnerId, approved.Str("id")),
-            "the evaluation's event goes with the approval's delivery (its id derived from the approval's), not through the outbox");
-        evaluated.GetProperty("data").Str("trigger").Should().Be("deal.approved");
-        evaluated.GetProperty("data").GetProperty("values").GetProperty("approvedRegistrations").GetInt32().Should().Be(1);
-
-        // The approval delivered again (its publication failed, or the process stopped before it): the same event is handed over again;
-        // another event that changes nothing hands over none.
-        var projection = Api.Services.GetServices<Prm.Core.Outbox.IOutboxProjection>().OfType<Prm.Core.Tiers.TierProjection>().Single();
-        var cause = JsonSerializer.Deserialize<Prm.Core.Outbox.IntegrationEvent>(approved.GetRawText(), Prm.Core.Outbox.OutboxJson.Options)!;
-        using (var again = Prm.Core.Outbox.OutboxDelivery.Begin(cause))
-        {
-            await projection.ApplyAsync(cause, CancellationToken.None);
-            var handed = again.Delivery!.Followers.Should().ContainSingle().Subject;
-            handed.Id.Should().Be(evaluated.Str("id"));
-            handed.OccurredAt.Should().BeCloseTo(evaluated.GetProperty("occurredAt").GetDateTimeOffset(), TimeSpan.FromMilliseconds(1), "the list shows milliseconds");
-            System.Text.Json.Nodes.JsonNode.DeepEquals(System.Text.Json.Nodes.JsonNode.Parse(handed.Data.GetRawText()), System.Text.Json.Nodes.JsonNode.Parse(evaluated.GetProperty("data").GetRawText()))
-                .Should().BeTrue("the event handed over again is the one published");
-        }
-        using (var other = Prm.Core.Outbox.OutboxDelivery.Begin(cause with { Id = "evt_" + Guid.NewGuid().ToString("N") }))
-        {
-            await projection.ApplyAsync(other.Delivery!.Cause, CancellationToken.None);
-            other.Delivery.Followers.Should().BeEmpty("the outcome is unchanged and was not stored by this event");
-        }
     }
 
     [Fact]

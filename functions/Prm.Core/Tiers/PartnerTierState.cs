@@ -34,12 +34,6 @@ public sealed record PartnerTierState
     public TierOverride? Override { get; init; }
     public List<TierHistoryEntry> History { get; init; } = [];
 
-    /// <summary>
-    /// The outbox event whose delivery stored <see cref="Evaluation"/> and handed its <c>tier.evaluated</c> event to that delivery (null:
-    /// the event went through the outbox). A redelivery of that event hands the same event over again.
-    /// </summary>
-    public string? EvaluatedBy { get; init; }
-
     public static PartnerTierState New(string partnerId) => new() { PartnerId = partnerId };
 
     public bool OverrideActiveAt(DateTimeOffset now) => Override is { } o && now < o.Until;

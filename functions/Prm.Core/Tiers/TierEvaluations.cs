@@ -17,9 +17,9 @@ public sealed record TierStep(TierDecision? Decision, AuditEntry? Audit = null);
 
 /// <summary>
 /// Evaluates a partner's tier and commits what follows. An evaluation is three reads side by side (the partner, its tier record and
-/// certification counters by one query, its deal counters; the settings and FX months come from per-instance caches), then at most one
-/// transaction of the partner's partition: the tier record, the partner's tier field when it changes, the timeline entry and the events
-/// and emails. An evaluation whose outcome is the one stored writes nothing. A lost race reads again and decides again.
+/// certification counters by one query, its deal counters: within an outbox delivery, those its deal projection just committed; the
+/// settings and FX months come from per-instance caches), then at most one transaction of the partner's partition: the tier record, the
+/// partner's tier field when it changes, the timeline entry and the events and emails. An evaluation whose outcome is the one stored writes nothing. A lost race reads again and decides again.
 /// </summary>
 public sealed class TierEvaluations(ITierStore store, IPartnerStore partners, IDealStore deals, FxRates fx, ProgramSettings settings, TierNotices notices, TimeProvider clock)
 {
@@ -44,27 +44,19 @@ public sealed class TierEvaluations(ITierStore store, IPartnerStore partners, ID
     }
 
     /// <summary>Evaluates one partner (nightly, on an event, by hand) and commits the outcome. Only Active partners are evaluated; returns the decision or null.</summary>
-    /// <param name="cause">The outbox event that triggered the evaluation, when an outbox delivery runs it (<see cref="TierProjection"/>).</param>
-    public async Task<TierDecision?> EvaluateAsync(string partnerId, string trigger, CancellationToken ct, IntegrationEvent? cause = null) =>
+    public async Task<TierDecision?> EvaluateAsync(string partnerId, string trigger, CancellationToken ct) =>
         (await CommitAsync(Caller.System, partnerId, trigger, null, (snap, state, eval, now) =>
             snap.Partner.Value.Status != PartnerStatus.Active || !snap.Settings.Enabled ? new TierStep(null)
-            : new TierStep(TierTransitions.AfterEvaluation(state, snap.Partner.Value.Tier, eval, snap.Settings, now, trigger)), ct, cause)).Decision;
+            : new TierStep(TierTransitions.AfterEvaluation(state, snap.Partner.Value.Tier, eval, snap.Settings, now, trigger)), ct)).Decision;
 
     /// <summary>
     /// The read-evaluate-decide-commit loop every tier operation shares. <paramref name="prepare"/> changes the record before the
     /// evaluation (a manual criterion); <paramref name="decide"/> decides from the evaluation.
-    /// <para>
-    /// Run by the delivery of an outbox event (<paramref name="cause"/>, with <see cref="OutboxDelivery.Current"/>), an outcome that
-    /// changes nothing but the evaluation (no move, no notice, no timeline entry: a registration approved, a certification earned) is
-    /// stored with the cause's id, and its <c>tier.evaluated</c> event goes with that delivery instead of through the outbox; a
-    /// redelivery of the cause finds it stored by the cause and hands over the same event again. Any other write stores no cause.
-    /// </para>
     /// </summary>
     public Task<TierStep> CommitAsync(Caller actor, string partnerId, string trigger, Func<PartnerTierState, DateTimeOffset, PartnerTierState>? prepare,
-        Func<TierSnapshot, PartnerTierState, TierEvaluation, DateTimeOffset, TierStep> decide, CancellationToken ct, IntegrationEvent? cause = null) =>
+        Func<TierSnapshot, PartnerTierState, TierEvaluation, DateTimeOffset, TierStep> decide, CancellationToken ct) =>
         ReadDecideCommit.RunAsync(async _ =>
         {
-            var delivery = cause is null ? null : OutboxDelivery.Current;
             var now = clock.GetUtcNow();
             var snap = await ReadAsync(partnerId, now, ct) ?? throw new NotFoundException("Partner");
             var partner = snap.Partner.Value;
@@ -79,23 +71,9 @@ public sealed class TierEvaluations(ITierStore store, IPartnerStore partners, ID
             var kept = after.Tier == partner.Tier ? decision.State : decision.State with { Evaluation = TierRules.Evaluate(facts, snap.Fx, snap.Settings, after.Tier, now) };
             var outcomeChanged = Fingerprint(stored.Evaluation) != Fingerprint(kept.Evaluation);
             if (after == partner && decision.Moves.Count == 0 && step.Audit is null && Fingerprint(stored with { Evaluation = null }) == Fingerprint(kept with { Evaluation = null }) && !outcomeChanged)
-            {
-                // Nothing new: no write. A redelivery of the event that stored this outcome hands its evaluation event over again.
-                if (delivery is not null && stored.EvaluatedBy == cause!.Id && stored.Evaluation is { } storedEvaluation)
-                {
-                    delivery.Publish(TierEvaluationEvents.Create(partnerId, Text.Camel(partner.Tier), trigger, storedEvaluation, TierEvaluationEvents.IdFor(partnerId, cause.Id)));
-                }
-                return step;
-            }
+                return step; // nothing new: no write
             var outbox = await notices.OutboxAsync(partner, after, stored.Downgrade, decision, now, ct);
-            IntegrationEvent? handed = null;
-            if (outcomeChanged)
-            {
-                var evaluated = TierEvaluationEvents.Create(partnerId, Text.Camel(after.Tier), trigger, kept.Evaluation!, delivery is null ? null : TierEvaluationEvents.IdFor(partnerId, cause!.Id));
-                if (delivery is not null && outbox.Count == 0 && after == partner && step.Audit is null) handed = evaluated;
-                else outbox.Add(OutboxMessage.ForEvent(evaluated));
-            }
-            kept = kept with { EvaluatedBy = handed is null ? null : cause!.Id };
+            if (outcomeChanged) outbox.Add(OutboxMessage.ForEvent(TierEvaluationEvents.Create(partnerId, Text.Camel(after.Tier), trigger, kept.Evaluation!)));
             var audit = new List<AuditEntry>();
             if (step.Audit is not null) audit.Add(step.Audit);
             if (after.Tier != partner.Tier)
@@ -105,7 +83,6 @@ public sealed class TierEvaluations(ITierStore store, IPartnerStore partners, ID
             }
             await store.CommitAsync(new TierCommit(partnerId, kept, snap.State?.ETag, after == partner ? null : after, after == partner ? null : snap.Partner.ETag,
                 new ChangeSet(audit, outbox)), ct);
-            if (handed is not null) delivery!.Publish(handed);
             return step;
         }, attempts: 10, pause: ReadDecideCommit.Jitter(25), ct: ct);
 

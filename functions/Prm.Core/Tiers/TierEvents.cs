@@ -29,12 +29,7 @@ public static class TierEvaluationEvents
     /// <summary>Event data: the partner's tier, the tier the values qualify for, what triggered the evaluation, the values and the gaps to the next tier.</summary>
     public sealed record EvaluationData(string PartnerId, string Tier, string QualifiesFor, string Trigger, TierValues Values, IReadOnlyList<CriterionResult> GapsToNext);
 
-    /// <param name="id">The event's id; a fresh one when null.</param>
-    public static IntegrationEvent Create(string partnerId, string tier, string trigger, TierEvaluation e, string? id = null) =>
-        IntegrationEvent.Create(id ?? Ids.New("evt"), Evaluated, e.EvaluatedAt, $"partners/{partnerId}/tier", partnerId, Correlation.Id,
+    public static IntegrationEvent Create(string partnerId, string tier, string trigger, TierEvaluation e) =>
+        IntegrationEvent.Create(Ids.New("evt"), Evaluated, e.EvaluatedAt, $"partners/{partnerId}/tier", partnerId, Correlation.Id,
             new EvaluationData(partnerId, tier, e.QualifiesFor, trigger, e.Values, e.Next?.Gaps.ToList() ?? []));
-
-    /// <summary>The id of the evaluation event an outbox event caused: the same for every delivery of that event (see <see cref="OutboxDelivery"/>).</summary>
-    public static string IdFor(string partnerId, string causeId) =>
-        "evt_" + Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(Evaluated + "\n" + partnerId + "\n" + causeId)))[..32];
 }

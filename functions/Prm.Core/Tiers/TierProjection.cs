@@ -98,7 +98,7 @@ public sealed class TierProjection(ITierStore store, TierEvaluations evaluations
         try
         {
             if (change is not null) await UpdateAsync(partnerId, change, ct);
-            await evaluations.EvaluateAsync(partnerId, e.Type, ct, cause: e);
+            await evaluations.EvaluateAsync(partnerId, e.Type, ct);
         }
         catch (NotFoundException)
         {

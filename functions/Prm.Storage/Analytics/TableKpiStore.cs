@@ -83,7 +83,7 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
             await CommitAsync(partnerId, contributionRow, version, null, [], facts, delta, buckets, ct);
             return true;
         }
-        catch (Exception ex) when (LostRace.IsConflict(ex))
+        catch (Exception ex) when (LostRace.IsConflictOrGone(ex))
         {
             foreach (var row in delta.Keys) known.Forget(partnerId, row);
             return false;

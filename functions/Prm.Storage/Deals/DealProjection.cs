@@ -87,9 +87,9 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
                 await CommitCountAsync(deal, contributionRow, null, after, knownStats, ct);
                 return;
             }
-            catch (Exception ex) when (LostRace.IsConflict(ex))
+            catch (Exception ex) when (LostRace.IsConflictOrGone(ex))
             {
-                known.Forget(deal.PartnerId, TableDealStore.StatsRow); // counted already (a redelivery), or the counters moved: read them
+                known.Forget(deal.PartnerId, TableDealStore.StatsRow); // counted already (a redelivery), or the counters moved or went: read them
             }
         }
         try

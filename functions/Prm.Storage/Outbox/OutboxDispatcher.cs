@@ -192,7 +192,7 @@ public sealed class OutboxDispatcher(
                 try
                 {
                     if (message.Kind == OutboxKind.Email) await DeliverAsync(message, ct);
-                    else projected.AddRange((await ProjectAsync(message, ct)).Select(e => (message, e)));
+                    else projected.Add((message, await ProjectAsync(message, ct)));
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
@@ -531,7 +531,8 @@ public sealed class OutboxDispatcher(
     {
         if (message.Kind == OutboxKind.Event)
         {
-            await PublishAsync((await ProjectAsync(message, ct)).Select(e => (message, e)).ToList(), ct);
+            var e = await ProjectAsync(message, ct);
+            await PublishAsync([(message, e)], ct);
             return;
         }
         var previous = Prm.Core.Common.Correlation.Id;
@@ -569,11 +570,8 @@ public sealed class OutboxDispatcher(
         return activity;
     }
 
-    /// <summary>
-    /// Applies the projections to an event (each projection in registration order), then to the events they handed over to its delivery
-    /// (<see cref="OutboxDelivery"/>); returns the event and those, in order, ready to publish together.
-    /// </summary>
-    private async Task<IReadOnlyList<IntegrationEvent>> ProjectAsync(OutboxMessage message, CancellationToken ct)
+    /// <summary>Applies the projections to an event (each projection in registration order); returns the event, ready to publish.</summary>
+    private async Task<IntegrationEvent> ProjectAsync(OutboxMessage message, CancellationToken ct)
     {
         var previous = Prm.Core.Common.Correlation.Id;
         using var activity = StartDelivery(message, "event");
@@ -581,20 +579,8 @@ public sealed class OutboxDispatcher(
         {
             var e = message.ReadEvent();
             activity?.SetTag("prm.subject", e.Subject);
-            IReadOnlyList<IntegrationEvent> followers;
-            using (var delivery = OutboxDelivery.Begin(e))
-            {
-                foreach (var projection in projections) await projection.ApplyAsync(e, ct);
-                followers = delivery.Delivery!.Followers;
-            }
-            using (OutboxDelivery.None())
-            {
-                foreach (var follower in followers)
-                {
-                    foreach (var projection in projections) await projection.ApplyAsync(follower, ct);
-                }
-            }
-            return [e, .. followers];
+            foreach (var projection in projections) await projection.ApplyAsync(e, ct);
+            return e;
         }
         catch (Exception ex)
         {

@@ -186,6 +186,11 @@ public sealed class KpiBucketTests
         (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 4 });
         (await CountersAsync(store, partnerId, "d|20260920")).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 4 });
         (await store.RecountAsync(partnerId, CancellationToken.None)).Corrected.Should().Be(0, "the buckets equal the sum of the contributions");
+
+        await s.Tables.Analytics.DeleteEntityAsync(partnerId, "m|202609"); // an operator removed a bucket this store remembers
+        (await Apply(store, "deal_e")).Should().Be(1 + 6, "the remembered bucket is gone: the transaction is refused (404), then read and written as usual");
+        (await CountersAsync(store, partnerId, "m|202609")).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 1 });
+        (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(new Dictionary<string, decimal> { ["cloud-backup|registrationsSubmitted"] = 5 });
     }
 
     [Fact]
