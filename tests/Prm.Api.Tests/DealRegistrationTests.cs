@@ -205,6 +205,35 @@ public sealed class DealRegistrationTests(ApiHostFixture fixture) : IClassFixtur
     }
 
     [Fact]
+    public async Task The_claims_holder_is_not_sent_to_review_by_a_registration_that_lost_the_claim_to_it()
+    {
+        var (_, first) = await Deals.PartnerAsync(Api, "First Comer GmbH", "first-comer.example");
+        var (_, later) = await Deals.PartnerAsync(Api, "Later Comer GmbH", "later-comer.example");
+        var holder = await Deals.RegisterAsync(first, Deals.Body("Contoso Pharmaceuticals", "contoso-pharma.example", amount: 90_000m));
+        holder.Str("status").Should().Be("UnderReview", "above the auto-approval value");
+        holder.GetProperty("conflict").GetProperty("claimHeld").GetBoolean().Should().BeTrue();
+        var lost = await Deals.RegisterAsync(later, Deals.Body("Contoso Pharmaceuticals", "contoso-pharma.example"));
+        lost.GetProperty("conflict").GetProperty("claimHeld").GetBoolean().Should().BeFalse();
+        lost.GetProperty("conflict").Str("level").Should().Be("certain");
+        var admin = await Api.ClientAsync(Demo.Admin);
+        var vendorView = await (await admin.GetAsync($"deals/{lost.Str("id")}")).JsonAsync();
+        vendorView.GetProperty("conflict").GetProperty("matchedDealIds").EnumerateArray().First().GetString().Should().Be(holder.Str("id"), "the claim's holder is named first");
+        await Deals.DeliveredAsync(Api, lost.Str("id"), "deal.submitted"); // indexed: the holder's next assessment reads it
+
+        // The holder is returned (it gives up the claim), fixed and submitted again: it claims the customer again and the registration that
+        // lost the claim to it, still waiting for review, does not count against it. Before, it did: level "certain", to review.
+        (await admin.PostJsonAsync($"deals/{holder.Str("id")}/decision", new { decision = "return", reason = "Lower the value." })).StatusCode.Should().Be(HttpStatusCode.OK);
+        var returned = await first.GetAsync($"deals/{holder.Str("id")}");
+        var edit = new HttpRequestMessage(HttpMethod.Patch, $"deals/{holder.Str("id")}") { Content = Responses.Json(new { estimatedValue = new { amount = 20_000m, currency = "EUR" } }) };
+        edit.Headers.TryAddWithoutValidation("If-Match", returned.Headers.ETag!.ToString());
+        (await first.SendAsync(edit)).StatusCode.Should().Be(HttpStatusCode.OK);
+        var resubmitted = await (await first.PostJsonAsync($"deals/{holder.Str("id")}/submit", new { })).JsonAsync();
+        resubmitted.GetProperty("conflict").GetProperty("claimHeld").GetBoolean().Should().BeTrue();
+        resubmitted.GetProperty("conflict").Str("level").Should().Be("none");
+        resubmitted.Str("status").Should().Be("Approved");
+    }
+
+    [Fact]
     public async Task A_returned_registration_gives_up_its_claim_and_outcomes_follow_the_rules()
     {
         var sam = await Api.ClientAsync(Demo.NorthwindRep);

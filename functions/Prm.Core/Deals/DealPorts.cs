@@ -4,9 +4,13 @@ using Prm.Core.Partners;
 
 namespace Prm.Core.Deals;
 
-/// <summary>A customer in the conflict index: an active or past registration, or a house account, found by domain or blocking key.</summary>
+/// <summary>
+/// A customer in the conflict index: an active or past registration, or a house account, found by domain or blocking key. A registration
+/// also names the first registrations it counted as its conflicts (<see cref="MatchedDealIds"/>, the claim's holder first when it did
+/// not hold the claim): it was assessed after them.
+/// </summary>
 public sealed record IndexedCustomer(string Kind, string Id, string? PartnerId, string Status, string? Domain, string? NameKey, string? Country,
-    IReadOnlyList<string> Products, DateTimeOffset? ProtectedUntil, DateTimeOffset? WonAt);
+    IReadOnlyList<string> Products, DateTimeOffset? ProtectedUntil, DateTimeOffset? WonAt, IReadOnlyList<string>? MatchedDealIds = null);
 
 /// <summary>What a deal list asks for.</summary>
 public sealed record DealQuery(string? PartnerId, string? ChannelManagerId, string? SubmittedBy, DealStatus? Status, string? CustomerPrefix, DateTimeOffset? ExpiringBefore);
@@ -34,6 +38,9 @@ public interface IDealStore
 
     /// <summary>First come, first served: adds the claim key row for the deal; false when another active registration holds it.</summary>
     Task<bool> TryClaimAsync(string claimKey, string dealId, string partnerId, CancellationToken ct);
+
+    /// <summary>The registration that holds the customer's claim now, or null.</summary>
+    Task<string?> ClaimHolderAsync(string claimKey, CancellationToken ct);
 
     /// <summary>
     /// Takes a claim over when its holder registration ended, or was never written (after a grace for its commit); false while the holder

@@ -148,10 +148,14 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
             throw;
         }
         var indexed = await candidates;
+        var claimHeld = await claiming;
         var lookback = now.AddDays(-rules.WonLookbackDays);
         var usable = new List<(IndexedCustomer Source, ConflictCandidate Candidate)>();
         foreach (var row in indexed.Where(r => r.Id != deal.Id).DistinctBy(r => r.Kind + "|" + r.Id))
         {
+            // First come, first served: the claim's holder is not sent to review by a registration that was assessed after it and
+            // counted it as its conflict (one that lost the claim to it, indexed before this one's read came back).
+            if (claimHeld && row.MatchedDealIds?.Contains(deal.Id, StringComparer.Ordinal) == true) continue;
             ConflictCandidateKind? kind = row.Kind switch
             {
                 "house" => ConflictCandidateKind.HouseAccount,
@@ -162,18 +166,25 @@ public sealed class RegisterDeal(IDealStore store, DealPartners partners, DealCo
             if (kind is { } k) usable.Add((row, new ConflictCandidate(k, row.PartnerId, row.Domain, row.NameKey, row.Country, row.Products)));
         }
         var assessment = ConflictEngine.Assess(normalized, usable.Select(u => u.Candidate).ToList(), rules.Conflict);
-        var claimHeld = await claiming;
         var level = assessment.Level;
         var score = assessment.Score;
         var evidence = assessment.Evidence.ToList();
+        var matched = assessment.Matches.Select(m => usable[m.CandidateIndex].Source.Id).Distinct().ToList();
         if (!claimHeld)
         {
             level = ConflictLevel.Certain;
             score = 100;
             evidence.Insert(0, "Another registration claimed this customer first; this one goes to review.");
+            // The holder is named first among the matches (the reviewer sees which registration was first; the index keeps it, so the
+            // holder's own assessment does not count this one).
+            if (await store.ClaimHolderAsync(claimKey, ct) is { } holder && holder != deal.Id)
+            {
+                matched.Remove(holder);
+                matched.Insert(0, holder);
+            }
         }
         var house = assessment.Matches.Any(m => m.Kind == ConflictCandidateKind.HouseAccount && m.Level >= ConflictLevel.Likely);
-        var conflict = new DealConflict(Text.Camel(level), score, evidence, assessment.Matches.Select(m => usable[m.CandidateIndex].Source.Id).Distinct().ToList(), house, claimHeld);
+        var conflict = new DealConflict(Text.Camel(level), score, evidence, matched, house, claimHeld);
         // Read after the assessment (cached per instance): nothing is added before the conflict look-up.
         var tiers = await settings.GetAsync<Tiers.TierSettings>(Tiers.TierSettings.SectionName, ct);
         var auto = AutoApproval.Allows(rules, program.ProgramCurrency, partner.Tier, level, claimHeld, house, deal.EstimatedValue, tiers.Find(partner.Tier)?.Benefits.DealAutoApprovalLimit);

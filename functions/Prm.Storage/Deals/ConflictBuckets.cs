@@ -5,10 +5,14 @@ using Prm.Core.Deals;
 
 namespace Prm.Storage.Deals;
 
-/// <summary>One customer in a conflict bucket (short names: a bucket row holds up to <see cref="ConflictBuckets.MaxEntries"/> of them).</summary>
-public sealed record BucketEntry(string K, string Id, string? P, string S, string? D, string? N, string? C, string? Pr, DateTimeOffset? U, DateTimeOffset? W)
+/// <summary>
+/// One customer in a conflict bucket (short names: a bucket row holds up to <see cref="ConflictBuckets.MaxEntries"/> of them). <c>M</c>:
+/// the first <see cref="ConflictBuckets.MatchesKept"/> registrations a registration counted as its conflicts, comma-separated.
+/// </summary>
+public sealed record BucketEntry(string K, string Id, string? P, string S, string? D, string? N, string? C, string? Pr, DateTimeOffset? U, DateTimeOffset? W, string? M = null)
 {
-    public IndexedCustomer ToCustomer() => new(K, Id, P, S, D, N, C, (Pr ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries), U, W);
+    public IndexedCustomer ToCustomer() => new(K, Id, P, S, D, N, C, (Pr ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries), U, W,
+        M is null ? null : M.Split(',', StringSplitOptions.RemoveEmptyEntries));
 
     /// <summary>Still able to conflict: a house account, an active registration, or a won deal (the look-back is applied when scoring).</summary>
     public bool Relevant => (K == "house" && S == "Active") || (K == "deal" && S is nameof(DealStatus.UnderReview) or nameof(DealStatus.Approved) or nameof(DealStatus.Won) or nameof(DealStatus.Returned));
@@ -39,8 +43,12 @@ public static class ConflictBuckets
         return partitions.Distinct().ToList();
     }
 
+    /// <summary>How many of a registration's matched registrations its entry keeps (the claim's holder is the first of them).</summary>
+    public const int MatchesKept = 5;
+
     public static BucketEntry Entry(DealDto deal) => new("deal", deal.Id, deal.PartnerId, deal.Status, deal.Customer.Domain, null, deal.Customer.Country,
-        string.Join(",", deal.Products), deal.ProtectedUntil, deal.Status == nameof(DealStatus.Won) ? deal.Outcome?.RecordedAt : null);
+        string.Join(",", deal.Products), deal.ProtectedUntil, deal.Status == nameof(DealStatus.Won) ? deal.Outcome?.RecordedAt : null,
+        deal.Conflict.MatchedDealIds is { Count: > 0 } matched ? string.Join(",", matched.Take(MatchesKept)) : null);
 
     public static BucketEntry Entry(HouseAccount h, bool deleted) => new("house", h.Id, null, deleted ? "Deleted" : "Active", h.Domain, h.NameKey, null, null, null, null);
 

@@ -105,6 +105,12 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer, Tim
         }
     }
 
+    public async Task<string?> ClaimHolderAsync(string claimKey, CancellationToken ct)
+    {
+        var holder = await tables.Keys.GetEntityIfExistsAsync<TableEntity>(ClaimPartition(claimKey), ClaimPartition(claimKey), cancellationToken: ct);
+        return holder.HasValue ? holder.Value!.GetString("DealId") : null;
+    }
+
     /// <summary>How long a claim is taken for its holder's without reading the holder (its commit may still be running).</summary>
     public static readonly TimeSpan UncommittedClaimGrace = TimeSpan.FromSeconds(60);
 
