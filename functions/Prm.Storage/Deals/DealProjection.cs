@@ -142,7 +142,7 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
     }
 
     private static Prm.Core.Deals.DealStats Read(string partnerId, TableEntity? stats) => stats is null
-        ? new Prm.Core.Deals.DealStats(partnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>())
+        ? DealCounters.Empty(partnerId)
         : DealCounters.Read(partnerId, stats);
 }
 

@@ -164,7 +164,7 @@ public sealed class TableDealStore(PrmTables tables, PartitionWriter writer, Tim
         // Within an outbox delivery, the counters the deal projection just committed or read (Outbox.DeliveryReads).
         if (Outbox.DeliveryReads.Current?.Noted<DealStats>(StatsKey(partnerId)) is { } noted) return noted;
         var found = await tables.Deals.GetEntityIfExistsAsync<TableEntity>(partnerId, StatsRow, cancellationToken: ct);
-        return found.HasValue ? DealCounters.Read(partnerId, found.Value!) : new DealStats(partnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>());
+        return found.HasValue ? DealCounters.Read(partnerId, found.Value!) : DealCounters.Empty(partnerId);
     }
 
     /// <summary>The key under which a delivery notes a partner's deal counters (<see cref="Outbox.DeliveryReads.Note"/>).</summary>
@@ -205,6 +205,9 @@ internal static class DealCounters
         d.MdfRequestId, d.Status, d.EstimatedValue.Amount,
         d.Status == nameof(DealStatus.Won) ? Prm.Core.Tiers.TierRules.Month(d.Outcome?.CloseDate ?? DateOnly.FromDateTime((d.Outcome?.RecordedAt ?? d.UpdatedAt).UtcDateTime)) : null,
         d.ApprovedAt is { } approvedAt ? Prm.Core.Tiers.TierRules.Month(approvedAt.UtcDateTime) : null);
+
+    /// <summary>The counters of a partner that has none yet.</summary>
+    public static DealStats Empty(string partnerId) => new(partnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>());
 
     public static DealStats Read(string partnerId, TableEntity e) => new(partnerId,
         e.GetInt32("Submitted") ?? 0, e.GetInt32("Approved") ?? 0, e.GetInt32("Won") ?? 0, e.GetInt32("Lost") ?? 0, e.GetInt32("Active") ?? 0,

@@ -68,7 +68,7 @@ public sealed class TablePortalHomeStore(PrmTables tables) : IPortalHomeStore
             truncated = page.ContinuationToken is not null;
             break;
         }
-        if (withStats) stats ??= new DealStats(partnerId, 0, 0, 0, 0, 0, new Dictionary<string, decimal>(), new Dictionary<string, decimal>());
+        if (withStats) stats ??= Deals.DealCounters.Empty(partnerId);
         return new PartnerHomeDeals(list, stats, truncated);
     }
 
