@@ -28,7 +28,9 @@ public sealed class PartitionWriter(OutboxPointers pointers)
     {
         var all = new List<TableTransactionAction>(actions);
         all.AddRange(changes.Audit.Select(a => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Audit(partitionKey, a))));
-        all.AddRange(changes.Outbox.Select(m => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Outbox(partitionKey, m))));
+        // Claimed for this process's in-process delivery as they are written (no claim round trip after the commit).
+        var claimedUntil = changes.Outbox.Count > 0 ? pointers.ClaimUntil() : null;
+        all.AddRange(changes.Outbox.Select(m => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Outbox(partitionKey, m, claimedUntil))));
         if (all.Count > MaxActions) throw new InvalidOperationException($"A transaction may hold at most {MaxActions} rows; this change has {all.Count}.");
         var waited = System.Diagnostics.Stopwatch.StartNew();
         var marking = changes.Outbox.Count > 0 ? MarkedAtAsync(pointers.MarkAsync(table.Name, partitionKey, changes.Outbox, ct), waited) : Task.FromResult(TimeSpan.Zero);
@@ -49,11 +51,16 @@ public sealed class PartitionWriter(OutboxPointers pointers)
         {
             // The storage client resends a transaction whose answer was lost (its network timeout under load); when the first send
             // went through, the resend is refused by the rows it wrote. A row only this change writes says so: then it committed.
-            if (await CommittedAsync(table, partitionKey, actions, changes, ct) is { } etags) return etags;
+            if (await CommittedAsync(table, partitionKey, actions, changes, ct) is { } etags)
+            {
+                // Committed by the first send: its messages are delivered now as well (their rows' ETags are not known; the claim is).
+                if (changes.Outbox.Count > 0) pointers.Notify(table.Name, partitionKey, changes.Outbox, changes.Outbox.Select(_ => default(Azure.ETag)).ToList(), claimedUntil);
+                return etags;
+            }
             if (ex.Status == 409) throw new ConflictException("The resource already exists.");
             throw new PreconditionFailedException("The resource was changed since you read it; read it again and retry.");
         }
-        if (changes.Outbox.Count > 0) pointers.Notify(table.Name, partitionKey, changes.Outbox, responses.Skip(all.Count - changes.Outbox.Count).Select(r => r.Headers.ETag ?? default).ToList());
+        if (changes.Outbox.Count > 0) pointers.Notify(table.Name, partitionKey, changes.Outbox, responses.Skip(all.Count - changes.Outbox.Count).Select(r => r.Headers.ETag ?? default).ToList(), claimedUntil);
         return responses.Take(actions.Count).Select(r => r.Headers.ETag?.ToString() ?? "").ToList();
     }
 

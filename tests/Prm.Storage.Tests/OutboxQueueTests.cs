@@ -208,6 +208,64 @@ public sealed class OutboxQueueTests
     }
 
     [Fact]
+    public async Task What_a_commit_claimed_for_its_in_process_delivery_hands_to_the_queue_is_given_back_so_the_queue_delivers_it_at_once()
+    {
+        var f = await CreateAsync();
+        // A writer of a process whose dispatcher reads the lanes: its commits' rows are born claimed for that delivery.
+        var writer = new PartitionWriter(new OutboxPointers(f.S.Tables, f.S.Signal, null, new OutboxOptions(), f.S.Clock));
+        f.S.Signal.Consuming(true);
+        try
+        {
+            var email = f.Email();
+            var approved = f.Event("deal.approved");
+            var after = f.Event("deal.updated");
+            await writer.CommitAsync(f.Table, f.Partition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.Partition, "state|" + Guid.NewGuid().ToString("N")))],
+                new ChangeSet([], [email, approved, after]), None);
+            f.S.Signal.Reader.TryRead(out var work).Should().BeTrue();
+            work!.ClaimedUntil.Should().Be(f.S.Clock.GetUtcNow().AddSeconds(new OutboxOptions().ClaimSeconds));
+            var row = (await f.Table.GetEntityAsync<TableEntity>(f.Partition, OutboxRows.OutboxPrefix + approved.Id)).Value;
+            row.GetDateTimeOffset("ClaimedUntil").Should().Be(work.ClaimedUntil, "the commit wrote the claim with the row");
+
+            await f.Dispatcher.DeliverCommittedAsync(work, None); // no client: the workflow event and the rest go to the queue
+
+            (await f.RowExistsAsync(email)).Should().BeFalse();
+            foreach (var handed in new[] { approved, after })
+            {
+                var left = (await f.Table.GetEntityAsync<TableEntity>(f.Partition, OutboxRows.OutboxPrefix + handed.Id)).Value;
+                left.GetDateTimeOffset("ClaimedUntil").Should().BeBefore(f.S.Clock.GetUtcNow(), "the claim of what was handed off is given back");
+            }
+            var queued = (await QueuedAsync(f)).Should().ContainSingle().Subject;
+            f.Client.Available = true;
+            (await f.Dispatcher.DeliverQueuedAsync(queued, None)).Should().Be(2, "nothing holds them: the queue delivers them now, not after the claim lapses");
+            f.Workflows.Applied.Should().Equal(approved.Id);
+
+            // A later commit behind a queued one of its partition is handed off before any delivery, and given back the same way.
+            f.Client.Available = false;
+            var second = f.Event("deal.approved");
+            await writer.CommitAsync(f.Table, f.Partition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.Partition, "state|" + Guid.NewGuid().ToString("N")))],
+                new ChangeSet([], [second]), None);
+            f.S.Signal.Reader.TryRead(out var w2).Should().BeTrue();
+            await f.Dispatcher.DeliverCommittedAsync(w2!, None);
+            f.S.Clock.Advance(TimeSpan.FromMilliseconds(10));
+            var third = f.Event("deal.updated");
+            await writer.CommitAsync(f.Table, f.Partition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.Partition, "state|" + Guid.NewGuid().ToString("N")))],
+                new ChangeSet([], [third]), None);
+            f.S.Signal.Reader.TryRead(out var w3).Should().BeTrue();
+            await f.Dispatcher.DeliverCommittedAsync(w3!, None);
+            (await f.RowExistsAsync(third)).Should().BeTrue("it waits behind the queued deal.approved");
+            var later = (await QueuedAsync(f)).Should().HaveCount(3).And.Subject.Last();
+            later.MessageIds.Should().Equal(third.Id);
+            f.Client.Available = true;
+            (await f.Dispatcher.DeliverQueuedAsync(later, None)).Should().Be(2);
+            f.Workflows.Seen.TakeLast(2).Should().Equal(second.Id, third.Id);
+        }
+        finally
+        {
+            f.S.Signal.Consuming(false);
+        }
+    }
+
+    [Fact]
     public void The_queue_message_body_is_camel_case_json()
     {
         OutboxQueue.Serialize(new OutboxQueueMessage("prmdeals", "ptn_1", ["m1"])).Should().Be("""{"table":"prmdeals","partition":"ptn_1","messageIds":["m1"],"deferrals":0}""");

@@ -224,6 +224,77 @@ public sealed class OutboxTests
     }
 
     [Fact]
+    public async Task A_commit_of_a_process_whose_dispatcher_reads_the_lanes_is_born_claimed_so_its_delivery_writes_no_claim_and_no_other_deliverer_takes_it()
+    {
+        var f = await CreateAsync();
+        var options = new OutboxOptions();
+        var writer = new PartitionWriter(new OutboxPointers(f.S.Tables, f.S.Signal, null, options, f.S.Clock));
+        using var dispatcher = f.Dispatcher(graceSeconds: 3600);
+        Task Commit(params OutboxMessage[] messages) => writer.CommitAsync(f.Table, f.PartitionKey,
+            [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.PartitionKey, "state|" + Guid.NewGuid().ToString("N")))], new ChangeSet([], messages), None);
+        async Task<int> DeliverAsync(OutboxSignal.Work work)
+        {
+            var box = StorageCalls.BeginScope();
+            await dispatcher.DeliverCommittedAsync(work, None);
+            return box.Value;
+        }
+
+        // No deliverer reads the lanes: the rows are born unclaimed (the sweep's), and the delivery claims them first.
+        var unclaimed = new[] { f.Email("una@partner.example"), f.Event() };
+        await Commit(unclaimed);
+        (await f.OutboxRowAsync(unclaimed[0])).ContainsKey("ClaimedUntil").Should().BeFalse();
+        var work = f.TakeWork();
+        work.ClaimedUntil.Should().BeNull();
+        var withClaim = await DeliverAsync(work);
+
+        f.S.Signal.Consuming(true);
+        try
+        {
+            var claimed = new[] { f.Email("cleo@partner.example"), f.Event() };
+            await Commit(claimed);
+            work = f.TakeWork();
+            work.ClaimedUntil.Should().Be(f.S.Clock.GetUtcNow().AddSeconds(options.ClaimSeconds));
+            foreach (var m in claimed) (await f.OutboxRowAsync(m)).GetDateTimeOffset("ClaimedUntil").Should().Be(work.ClaimedUntil);
+
+            // Another deliverer (a sweep here, on another instance, past every grace) leaves them: they are held.
+            using (var other = f.Dispatcher(graceSeconds: 3600))
+            {
+                (await other.SweepAsync(None)).Should().Be(0);
+            }
+            (await f.OutboxRowsAsync()).Should().HaveCount(2);
+
+            var born = await DeliverAsync(work);
+            born.Should().Be(withClaim - 1, "the claim transaction is the one round trip the born claim saves");
+            (await f.Mailbox.ListAsync("cleo@partner.example", 10, None)).Should().ContainSingle();
+            (await f.Events.ListAsync(10, None)).Select(e => e.Id).Should().Contain(claimed[1].Id);
+            (await f.OutboxRowsAsync()).Should().BeEmpty();
+            (await f.PointersAsync()).Should().BeEmpty();
+
+            // A commit that waited on its lane past half its claim claims its rows again (with the commit's ETags) before sending.
+            var waited = f.Event("thing.waited");
+            await Commit(waited);
+            work = f.TakeWork();
+            f.S.Clock.Advance(TimeSpan.FromSeconds(options.ClaimSeconds / 2 + 1));
+            (await DeliverAsync(work)).Should().Be(4, "one event: its claim again, its publication, the row's and the pointer's deletes");
+            (await f.Events.ListAsync(10, None)).Select(e => e.Id).Should().Contain(waited.Id);
+            (await f.OutboxRowsAsync()).Should().BeEmpty();
+
+            // Past its claim, a commit whose process died before delivering is the sweep's.
+            var stranded = f.Event("thing.stranded");
+            await Commit(stranded);
+            f.TakeWork(); // taken off the lane, never delivered
+            (await dispatcher.SweepAsync(None)).Should().Be(0, "its claim still holds");
+            f.S.Clock.Advance(TimeSpan.FromSeconds(options.ClaimSeconds + 1));
+            (await dispatcher.SweepAsync(None)).Should().Be(1);
+            (await f.Events.ListAsync(10, None)).Select(e => e.Id).Should().Contain(stranded.Id);
+        }
+        finally
+        {
+            f.S.Signal.Consuming(false);
+        }
+    }
+
+    [Fact]
     public async Task The_running_dispatcher_delivers_a_commit_at_once_without_waiting_for_a_sweep()
     {
         var f = await CreateAsync();

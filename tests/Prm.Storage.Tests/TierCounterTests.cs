@@ -123,6 +123,40 @@ public sealed class TierCounterTests
     }
 
     [Fact]
+    public async Task A_decision_on_a_contribution_this_process_knows_reads_nothing_and_a_stale_guess_a_redelivery_or_a_late_event_counts_once()
+    {
+        var s = await TestStores.CreateAsync();
+        var projection = new DealProjection(s.Tables, NullLogger<DealProjection>.Instance);
+        var other = new DealProjection(s.Tables, NullLogger<DealProjection>.Instance); // another instance
+        var partnerId = Ids.New("ptn");
+        async Task<int> CounterReads(DealProjection on, string type, Deal d)
+        {
+            var box = StorageCalls.BeginScope();
+            await on.ApplyAsync(Event(type, d), CancellationToken.None);
+            return box.Describe().Count(call => call.Contains("GET ", StringComparison.Ordinal) && call.Contains("/" + s.Tables.Deals.Name + "(", StringComparison.Ordinal));
+        }
+        Deal Submitted(Deal d) => d with { Status = DealStatus.UnderReview, ApprovedAt = null, UpdatedAt = Approved };
+        var a = Deal(partnerId, DealStatus.Approved, Approved.AddHours(1));
+        var b = Deal(partnerId, DealStatus.Approved, Approved.AddHours(1));
+        var won = a with { Status = DealStatus.Won, UpdatedAt = Approved.AddDays(40), Outcome = new DealOutcome("won", new Money(500m, "EUR"), new DateOnly(2026, 10, 28), null, "X", Approved.AddDays(40)) };
+
+        (await CounterReads(projection, DealEvents.Submitted, Submitted(a))).Should().Be(2, "nothing known yet");
+        (await CounterReads(projection, DealEvents.Approved, a)).Should().Be(0, "the decision on a contribution this projection wrote: replaced If-Match, no read");
+        (await CounterReads(projection, DealEvents.Approved, a)).Should().Be(2, "a redelivery: the known row says nothing changes, so what is stored is read, and nothing written");
+        (await CounterReads(projection, DealEvents.Submitted, Submitted(a))).Should().Be(2, "a late older event: read, and ignored");
+        (await CounterReads(projection, DealEvents.Submitted, Submitted(b))).Should().Be(0);
+        (await CounterReads(other, DealEvents.Approved, b)).Should().Be(2, "the other instance approves b: it reads, and moves the counters");
+        (await CounterReads(projection, DealEvents.Won, won)).Should().Be(2, "the remembered counters are stale: the transaction is refused, then they are read");
+
+        var stats = await s.Deals.StatsAsync(partnerId, CancellationToken.None);
+        stats.Submitted.Should().Be(2);
+        stats.Approved.Should().Be(2);
+        stats.Won.Should().Be(1);
+        stats.ApprovedByMonth.Should().Equal(new Dictionary<string, int> { ["2026-09"] = 2 });
+        stats.WonByMonth!["2026-10"].Should().Equal(new Dictionary<string, decimal> { ["EUR"] = 500m });
+    }
+
+    [Fact]
     public async Task The_tier_record_and_the_certification_counters_are_read_together_in_one_round_trip()
     {
         var s = await TestStores.CreateAsync();

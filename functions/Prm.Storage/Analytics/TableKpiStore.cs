@@ -22,13 +22,14 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
 
     private TableClient Table => tables.Analytics;
 
-    /// <summary>The buckets as this process last read or wrote them (a guess checked by If-Match: see <see cref="KnownRows"/>).</summary>
+    /// <summary>The buckets and contributions as this process last read or wrote them (a guess checked by If-Match: see <see cref="KnownRows"/>).</summary>
     private readonly KnownRows known = new();
 
     public async Task ApplyAsync(string partnerId, string subjectKey, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct, bool likelyChanged = false, bool likelyNew = false)
     {
         var contributionRow = ContributionPrefix + subjectKey;
         if (likelyNew && await TryApplyNewAsync(partnerId, contributionRow, version, facts, ct)) return;
+        if (!likelyNew && await TryApplyKnownAsync(partnerId, contributionRow, version, facts, ct)) return;
         try
         {
             await ReadDecideCommit.RunAsync(async _ =>
@@ -40,6 +41,7 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
                 var found = await Table.GetEntityIfExistsAsync<TableEntity>(partnerId, contributionRow, cancellationToken: ct);
                 var buckets = await early;
                 var stored = found.HasValue ? found.Value : null;
+                if (stored is not null) known.Remember(stored, stored.ETag);
                 if (stored?.GetInt64("Version") is { } storedVersion && storedVersion > version) return; // an older event, delivered late
                 var before = stored is null ? [] : JsonSerializer.Deserialize<List<KpiFact>>(stored.GetString("Body"), Json)!;
                 if (before.SequenceEqual(facts))
@@ -91,6 +93,37 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
     }
 
     /// <summary>
+    /// A change of a contribution this process last wrote or read (a decision on a registration it counted), from that row and the
+    /// buckets it knows: no read, one transaction with the contribution and every bucket If-Match. False when a row is not known, when
+    /// the known row says nothing changes (a redelivery, an older event: the caller reads and decides from what is stored), or when the
+    /// transaction was refused (a row moved or went meanwhile): nothing was written, and the caller reads.
+    /// </summary>
+    private async Task<bool> TryApplyKnownAsync(string partnerId, string contributionRow, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct)
+    {
+        if (known.Get(partnerId, contributionRow) is not { } stored || stored.GetInt64("Version") is not { } storedVersion || storedVersion >= version) return false;
+        var before = JsonSerializer.Deserialize<List<KpiFact>>(stored.GetString("Body"), Json)!;
+        if (before.SequenceEqual(facts)) return false;
+        var delta = KpiFactRules.Delta(before, facts);
+        var buckets = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        foreach (var row in delta.Keys)
+        {
+            if (known.Get(partnerId, row) is not { } bucket) return false;
+            buckets[row] = bucket;
+        }
+        try
+        {
+            await CommitAsync(partnerId, contributionRow, version, stored, before, facts, delta, buckets, ct);
+            return true;
+        }
+        catch (Exception ex) when (LostRace.IsConflictOrGone(ex))
+        {
+            known.Forget(partnerId, contributionRow);
+            foreach (var row in delta.Keys) known.Forget(partnerId, row);
+            return false;
+        }
+    }
+
+    /// <summary>
     /// The change of a contribution as one transaction of the partition: the contribution (inserted, or replaced If-Match), each bucket it
     /// moves (inserted, or replaced If-Match the bucket read), the fact rows. The buckets written are remembered with their new ETags.
     /// </summary>
@@ -121,7 +154,7 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
         }
         if (actions.Count > 100) throw new InvalidOperationException($"The KPI change of {contributionRow[ContributionPrefix.Length..]} needs {actions.Count} writes, more than one transaction holds.");
         var answers = await Table.SubmitTransactionAsync(actions, ct);
-        known.RememberCommitted(actions, answers.Value, a => delta.ContainsKey(a.Entity.RowKey));
+        known.RememberCommitted(actions, answers.Value, a => a.Entity.RowKey == contributionRow || delta.ContainsKey(a.Entity.RowKey));
     }
 
     public async Task<IReadOnlyDictionary<string, KpiBucket>> ReadAsync(string partnerId, IReadOnlyCollection<string> rows, CancellationToken ct)

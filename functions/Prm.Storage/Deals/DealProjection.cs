@@ -68,28 +68,37 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
         }
     }
 
-    /// <summary>The partners' counter rows as this process last read or wrote them (a guess checked by If-Match: see <see cref="KnownRows"/>).</summary>
+    /// <summary>The partners' counter rows and the deals' contributions as this process last read or wrote them (a guess checked by If-Match: see <see cref="KnownRows"/>).</summary>
     private readonly KnownRows known = new();
 
     /// <summary>
     /// Applies the change of this deal's contribution to the counters, in one transaction with the contribution row. A first submission
-    /// whose partner's counters this process knows inserts its contribution without a read (a refused insert reads as usual). The
+    /// whose partner's counters this process knows inserts its contribution without a read, and a later change (a decision) of a
+    /// contribution it knows replaces it If-Match without a read (a refused write reads as usual). The
     /// counters as committed or read are noted for the tier evaluation of the same delivery.
     /// </summary>
     private async Task CountAsync(DealDto deal, CancellationToken ct)
     {
         var contributionRow = TableDealStore.ContributionPrefix + deal.Id[37..];
         var after = DealCounters.Of(deal);
-        if (deal.IsFirstSubmission() && known.Get(deal.PartnerId, TableDealStore.StatsRow) is { } knownStats)
+        // A first submission inserts its contribution; a later change of a contribution this process knows replaces it If-Match (when
+        // the known row says the change is new: a redelivery or an older event reads and decides from what is stored).
+        var first = deal.IsFirstSubmission();
+        var knownContribution = first ? null : known.Get(deal.PartnerId, contributionRow);
+        if ((first || knownContribution is not null && knownContribution.GetInt64("Version") < deal.UpdatedAt.UtcTicks
+                && JsonSerializer.Deserialize<DealCounters.Contribution>(knownContribution.GetString("Body")) != after)
+            && known.Get(deal.PartnerId, TableDealStore.StatsRow) is { } knownStats)
         {
             try
             {
-                await CommitCountAsync(deal, contributionRow, null, after, knownStats, ct);
+                await CommitCountAsync(deal, contributionRow, knownContribution, after, knownStats, ct);
                 return;
             }
             catch (Exception ex) when (LostRace.IsConflictOrGone(ex))
             {
-                known.Forget(deal.PartnerId, TableDealStore.StatsRow); // counted already (a redelivery), or the counters moved or went: read them
+                // Counted already (a redelivery), or the counters or the contribution moved or went: read them.
+                known.Forget(deal.PartnerId, TableDealStore.StatsRow);
+                known.Forget(deal.PartnerId, contributionRow);
             }
         }
         try
@@ -103,6 +112,7 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
                 var stats = reads[0].HasValue ? reads[0].Value : null;
                 var contribution = reads[1].HasValue ? reads[1].Value : null;
                 if (stats is not null) known.Remember(stats, stats.ETag);
+                if (contribution is not null) known.Remember(contribution, contribution.ETag);
                 if (contribution?.GetInt64("Version") is { } version && version > deal.UpdatedAt.UtcTicks || (contribution is not null
                     && JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body")) == after))
                 {
@@ -137,7 +147,7 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
             stats is null ? new(TableTransactionActionType.Add, next) : new(TableTransactionActionType.UpdateReplace, next, stats.ETag),
         };
         var answers = await tables.Deals.SubmitTransactionAsync(actions, ct);
-        known.RememberCommitted(actions, answers.Value, a => a.Entity.RowKey == TableDealStore.StatsRow);
+        known.RememberCommitted(actions, answers.Value, _ => true);
         Outbox.DeliveryReads.Current?.Note(TableDealStore.StatsKey(deal.PartnerId), DealCounters.Read(deal.PartnerId, next));
     }
 

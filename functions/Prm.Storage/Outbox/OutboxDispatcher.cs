@@ -160,13 +160,16 @@ public sealed class OutboxDispatcher(
         if (queue is not null && await HasEarlierPendingAsync(work, ct))
         {
             // An earlier commit of the partition waits (queued or failed): delivering this one now would overtake it.
+            await ReleaseAsync(work, 0, ct);
             await HandOffAsync(work, 0, ct);
             return;
         }
         var own = work.Messages.TakeWhile(m => !NeedsWorkflowClient(m)).Count();
-        // One transaction claims them all with the commit's ETags; when another deliverer (a sweep) touched one meanwhile, each is
-        // claimed on its own from a fresh read, and what the other holds is left to it.
-        var claimedAll = own > 0 && await ClaimCommittedAsync(work, own, ct);
+        // The commit claimed its rows for this process as it wrote them: while at least half of that claim is left, no other deliverer
+        // can hold them and no claim is written. Otherwise (a long wait on the lane, rows born unclaimed) one transaction claims them
+        // all with the commit's ETags; when another deliverer (a sweep) touched one meanwhile, each is claimed on its own from a fresh
+        // read, and what the other holds is left to it.
+        var claimedAll = own > 0 && (HoldsCommitClaim(work) || await ClaimCommittedAsync(work, own, ct));
         var table = tables.Service.GetTableClient(work.Table);
         // Events projected but not yet published: the commit's events go to the batch projections and the publisher together, in order.
         var projected = new List<(OutboxMessage Message, IntegrationEvent Event)>();
@@ -204,7 +207,11 @@ public sealed class OutboxDispatcher(
                 if (message.Kind == OutboxKind.Email) delivered.Add(message.Id);
             }
             if (!await PublishProjectedAsync()) return;
-            if (own < work.Messages.Count) await HandOffAsync(work, own, ct);
+            if (own < work.Messages.Count)
+            {
+                await ReleaseAsync(work, own, ct);
+                await HandOffAsync(work, own, ct);
+            }
         }
         finally
         {
@@ -448,6 +455,33 @@ public sealed class OutboxDispatcher(
         catch (Azure.RequestFailedException lost) when (lost.Status is 404 or 412)
         {
             return false;
+        }
+    }
+
+    /// <summary>Whether the claim the commit wrote into its rows for this process (<see cref="OutboxSignal.Work.ClaimedUntil"/>) still has at least half its time left.</summary>
+    private bool HoldsCommitClaim(OutboxSignal.Work work) =>
+        work.ClaimedUntil is { } until && until - clock.GetUtcNow() >= TimeSpan.FromSeconds(options.ClaimSeconds / 2.0);
+
+    /// <summary>
+    /// Gives back the claim the commit wrote into the rows of the messages from <paramref name="from"/> on, which this delivery hands to
+    /// the queue (or leaves to the sweep): their deliverer takes them at once instead of waiting for the claim to lapse. One transaction
+    /// with the commit's ETags (a row touched since is another deliverer's already); best effort, as the claim lapses anyway.
+    /// </summary>
+    private async Task ReleaseAsync(OutboxSignal.Work work, int from, CancellationToken ct)
+    {
+        if (work.ClaimedUntil is null || from >= work.Messages.Count) return;
+        var client = tables.Service.GetTableClient(work.Table);
+        var releases = work.Messages.Skip(from).Select((m, i) => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
+            new TableEntity(work.Partition, OutboxRows.OutboxPrefix + m.Id) { ["ClaimedUntil"] = DateTimeOffset.UnixEpoch },
+            work.RowETags[from + i] == default ? Azure.ETag.All : work.RowETags[from + i])).ToList();
+        try
+        {
+            if (releases.Count == 1) await client.UpdateEntityAsync((TableEntity)releases[0].Entity, releases[0].ETag, TableUpdateMode.Merge, ct);
+            else await client.SubmitTransactionAsync(releases, ct);
+        }
+        catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 412)
+        {
+            log.LogDebug("Outbox messages of {Table}/{Partition} were touched since their commit; their claim lapses", work.Table, work.Partition);
         }
     }
 

@@ -8,9 +8,19 @@ namespace Prm.Storage.Outbox;
 /// crash after the commit never strands a message; a pointer whose transaction failed is harmless and swept later.
 /// The dispatcher finds rows through pointers by point reads, never by scanning partitions.
 /// </summary>
-public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal, IWorkflowClientContext? clients = null)
+public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal, IWorkflowClientContext? clients = null, OutboxOptions? options = null, TimeProvider? clock = null)
 {
     public const int Shards = 4;
+
+    /// <summary>
+    /// Until when a commit's outbox rows are claimed for this process's in-process delivery, written with the rows themselves (so that
+    /// delivery needs no claim of its own): null, and rows are born unclaimed, when no deliverer reads the lanes of this process (their
+    /// messages are the sweep's) or the dispatcher's settings are not known (a writer wired by hand). The claim keeps the other
+    /// deliverers (the sweeps, the queue function, other instances) off, as a claim of the delivery itself did; should this process
+    /// die before delivering, the sweep takes the messages once the claim lapses (<see cref="OutboxOptions.ClaimSeconds"/>).
+    /// </summary>
+    public DateTimeOffset? ClaimUntil() =>
+        options is null || clock is null || options.ClaimSeconds <= 0 || !signal.HasConsumers ? null : clock.GetUtcNow() + TimeSpan.FromSeconds(options.ClaimSeconds);
 
     /// <summary>Records pointers to the messages about to be committed in the partition.</summary>
     public async Task MarkAsync(string table, string partitionKey, IReadOnlyList<OutboxMessage> messages, CancellationToken ct)
@@ -28,9 +38,12 @@ public sealed class OutboxPointers(PrmTables tables, OutboxSignal signal, IWorkf
         else await tables.OutboxPending.SubmitTransactionAsync(actions, ct);
     }
 
-    /// <summary>Hands committed messages to the dispatcher for delivery now, without waiting for a sweep.</summary>
-    public void Notify(string table, string partitionKey, IReadOnlyList<OutboxMessage> messages, IReadOnlyList<Azure.ETag> rowETags) =>
-        signal.Post(new OutboxSignal.Work(table, partitionKey, messages, rowETags, clients?.Capture()));
+    /// <summary>
+    /// Hands committed messages to the dispatcher for delivery now, without waiting for a sweep; <paramref name="claimedUntil"/> is the
+    /// claim the commit wrote into their rows (<see cref="ClaimUntil"/>), if any.
+    /// </summary>
+    public void Notify(string table, string partitionKey, IReadOnlyList<OutboxMessage> messages, IReadOnlyList<Azure.ETag> rowETags, DateTimeOffset? claimedUntil = null) =>
+        signal.Post(new OutboxSignal.Work(table, partitionKey, messages, rowETags, clients?.Capture(), claimedUntil));
 
     public static string Shard(string partitionKey)
     {
@@ -51,9 +64,10 @@ public sealed class OutboxSignal
 {
     /// <summary>
     /// Messages just committed in one partition, with the ETags their rows got from the commit (to claim them without a read) and the
-    /// committing invocation's workflow client, captured (null when it had none).
+    /// committing invocation's workflow client, captured (null when it had none), and the claim for this process the commit wrote into
+    /// the rows (<see cref="OutboxPointers.ClaimUntil"/>; null: the rows were born unclaimed).
     /// </summary>
-    public sealed record Work(string Table, string Partition, IReadOnlyList<OutboxMessage> Messages, IReadOnlyList<Azure.ETag> RowETags, Func<IDisposable>? ClientScope = null);
+    public sealed record Work(string Table, string Partition, IReadOnlyList<OutboxMessage> Messages, IReadOnlyList<Azure.ETag> RowETags, Func<IDisposable>? ClientScope = null, DateTimeOffset? ClaimedUntil = null);
 
     private readonly System.Threading.Channels.Channel<Work>[] lanes;
     private readonly TrackingReader[] readers;
@@ -106,6 +120,9 @@ public sealed class OutboxSignal
         var read = Volatile.Read(ref lastRead[entry.Lane]);
         return age < stall || (read != 0 && System.Diagnostics.Stopwatch.GetElapsedTime(read) < stall);
     }
+
+    /// <summary>Whether a deliverer of this process reads the lanes (work posted now will be delivered in-process).</summary>
+    public bool HasConsumers => Volatile.Read(ref consumers) > 0;
 
     /// <summary>A deliverer starts (true) or stops (false) reading the lanes.</summary>
     public void Consuming(bool started)

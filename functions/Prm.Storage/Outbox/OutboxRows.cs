@@ -11,6 +11,14 @@ public static class OutboxRows
     public const string OutboxPrefix = "outbox|";
     public const string AuditPrefix = "audit|";
 
+    /// <summary>An outbox row; <paramref name="claimedUntil"/>: born claimed for the committing process's delivery (<see cref="OutboxPointers.ClaimUntil"/>).</summary>
+    public static TableEntity Outbox(string partitionKey, OutboxMessage m, DateTimeOffset? claimedUntil = null)
+    {
+        var row = Outbox(partitionKey, m);
+        if (claimedUntil is { } until) row["ClaimedUntil"] = until;
+        return row;
+    }
+
     public static TableEntity Outbox(string partitionKey, OutboxMessage m) => new(partitionKey, OutboxPrefix + m.Id)
     {
         ["Kind"] = m.Kind.ToString(),

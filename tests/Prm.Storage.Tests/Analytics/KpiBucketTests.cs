@@ -194,6 +194,42 @@ public sealed class KpiBucketTests
     }
 
     [Fact]
+    public async Task A_decision_on_a_contribution_this_process_knows_is_one_transaction_and_a_stale_guess_a_redelivery_or_a_late_event_still_counts_once()
+    {
+        var s = await TestStores.CreateAsync();
+        var store = new TableKpiStore(s.Tables);
+        var other = new TableKpiStore(s.Tables); // another instance: it moves the buckets behind the first one's back
+        var partnerId = Ids.New("ptn");
+        var day = new DateOnly(2026, 9, 20);
+        KpiFact Sub(string subject) => new(KpiMetrics.Submitted, day, "cloud-backup", subject, "");
+        KpiFact App(string subject) => new(KpiMetrics.Approved, day, "cloud-backup", subject, "");
+        async Task<int> Apply(TableKpiStore on, string subject, long version, params KpiFact[] facts)
+        {
+            var box = StorageCalls.BeginScope();
+            await on.ApplyAsync(partnerId, subject, version, facts, CancellationToken.None, likelyChanged: true, likelyNew: version == 1);
+            return box.Value;
+        }
+        Dictionary<string, decimal> Expect(int submitted, int approved) => new() { ["cloud-backup|registrationsSubmitted"] = submitted, ["cloud-backup|registrationsApproved"] = approved };
+
+        (await Apply(store, "deal_a", 1, Sub("deal_a"))).Should().Be(6);
+        (await Apply(store, "deal_a", 2, Sub("deal_a"), App("deal_a"))).Should().Be(1, "its contribution and buckets as this store wrote them: one transaction, no read");
+        (await Apply(store, "deal_a", 2, Sub("deal_a"), App("deal_a"))).Should().Be(5, "a redelivery: the known row says nothing changes, so what is stored is read, and nothing written");
+        (await Apply(store, "deal_a", 1, Sub("deal_a"))).Should().Be(1 + 5, "a late older event: its insert is refused, then what is stored is read, and nothing written");
+        (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(Expect(1, 1));
+
+        (await Apply(store, "deal_b", 1, Sub("deal_b"))).Should().Be(1);
+        (await Apply(other, "deal_c", 1, Sub("deal_c"))).Should().Be(6);
+        (await Apply(store, "deal_b", 2, Sub("deal_b"), App("deal_b"))).Should().Be(1 + 6, "the remembered buckets are stale: the transaction is refused, then read and written as usual");
+        (await Apply(other, "deal_b", 3, Sub("deal_b"))).Should().Be(6, "the other instance does not know the contribution: read and written");
+        (await Apply(store, "deal_b", 4, Sub("deal_b"), App("deal_b"))).Should().Be(6,
+            "the contribution this store knows is stale and says nothing changes; a guess never decides to skip: read, and written");
+
+        (await CountersAsync(store, partnerId, KpiRows.Total)).Should().Equal(Expect(3, 2));
+        (await CountersAsync(store, partnerId, "d|20260920")).Should().Equal(Expect(3, 2));
+        (await store.RecountAsync(partnerId, CancellationToken.None)).Corrected.Should().Be(0, "the buckets equal the sum of the contributions");
+    }
+
+    [Fact]
     public async Task A_registration_after_the_partners_first_one_leaves_the_funnel_contribution_untouched_and_the_first_ones_redelivery_does_not()
     {
         var s = await TestStores.CreateAsync();
