@@ -28,10 +28,7 @@ public sealed class PartitionWriter(OutboxPointers pointers)
     {
         var all = new List<TableTransactionAction>(actions);
         all.AddRange(changes.Audit.Select(a => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Audit(partitionKey, a))));
-        // Claimed for this process's in-process delivery as they are written (no claim round trip after the commit).
-        var claimedUntil = changes.Outbox.Count > 0 ? pointers.ClaimUntil() : null;
-        all.AddRange(changes.Outbox.Select(m => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Outbox(partitionKey, m, claimedUntil))));
-        if (all.Count > MaxActions) throw new InvalidOperationException($"A transaction may hold at most {MaxActions} rows; this change has {all.Count}.");
+        if (all.Count + changes.Outbox.Count > MaxActions) throw new InvalidOperationException($"A transaction may hold at most {MaxActions} rows; this change has {all.Count + changes.Outbox.Count}.");
         var waited = System.Diagnostics.Stopwatch.StartNew();
         var marking = changes.Outbox.Count > 0 ? MarkedAtAsync(pointers.MarkAsync(table.Name, partitionKey, changes.Outbox, ct), waited) : Task.FromResult(TimeSpan.Zero);
         await Task.WhenAll(marking, alongside ?? Task.CompletedTask);
@@ -42,6 +39,10 @@ public sealed class PartitionWriter(OutboxPointers pointers)
         {
             await pointers.MarkAsync(table.Name, partitionKey, changes.Outbox, ct);
         }
+        // Claimed for this process's in-process delivery as they are written (no claim round trip after the commit), from the moment
+        // the transaction goes, so the delivery gets the whole claim.
+        var claimedUntil = changes.Outbox.Count > 0 ? pointers.ClaimUntil() : null;
+        all.AddRange(changes.Outbox.Select(m => new TableTransactionAction(TableTransactionActionType.Add, OutboxRows.Outbox(partitionKey, m, claimedUntil))));
         IReadOnlyList<Azure.Response> responses;
         try
         {
@@ -53,7 +54,8 @@ public sealed class PartitionWriter(OutboxPointers pointers)
             // went through, the resend is refused by the rows it wrote. A row only this change writes says so: then it committed.
             if (await CommittedAsync(table, partitionKey, actions, changes, ct) is { } etags)
             {
-                // Committed by the first send: its messages are delivered now as well (their rows' ETags are not known; the claim is).
+                // Committed by the first send: its messages are delivered now as well (their rows' ETags are not known; the delivery
+                // claims each row that still holds this commit's claim from a read).
                 if (changes.Outbox.Count > 0) pointers.Notify(table.Name, partitionKey, changes.Outbox, changes.Outbox.Select(_ => default(Azure.ETag)).ToList(), claimedUntil);
                 return etags;
             }

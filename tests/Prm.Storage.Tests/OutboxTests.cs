@@ -5,6 +5,7 @@ using Prm.Core.Common;
 using Prm.Core.Outbox;
 using Prm.Core.Partners;
 using Prm.Storage.Outbox;
+using Prm.Testing;
 
 namespace Prm.Storage.Tests;
 
@@ -287,6 +288,40 @@ public sealed class OutboxTests
             f.S.Clock.Advance(TimeSpan.FromSeconds(options.ClaimSeconds + 1));
             (await dispatcher.SweepAsync(None)).Should().Be(1);
             (await f.Events.ListAsync(10, None)).Select(e => e.Id).Should().Contain(stranded.Id);
+        }
+        finally
+        {
+            f.S.Signal.Consuming(false);
+        }
+    }
+
+    [Fact]
+    public async Task A_born_claimed_commit_whose_answer_was_lost_is_delivered_at_once_by_its_process_from_a_read_of_its_rows()
+    {
+        var lose = new LostAnswerPolicy();
+        var s = await TestStores.CreateAsync(lose);
+        var f = new Fixture { S = s, Mailbox = new DevMailbox(s.Tables, s.Clock), Events = new DevEventSink(s.Tables, s.Clock), PartitionKey = Ids.New("ptn") };
+        var writer = new PartitionWriter(new OutboxPointers(s.Tables, s.Signal, null, new OutboxOptions(), s.Clock));
+        using var dispatcher = f.Dispatcher(graceSeconds: 3600);
+        f.S.Signal.Consuming(true);
+        try
+        {
+            var e = f.Event("thing.lost"); // one message: its pointer is a single write, so the next transaction is the commit
+            lose.LoseNext(m => m.Request.Method == Azure.Core.RequestMethod.Post && m.Request.Uri.Path.EndsWith("/$batch", StringComparison.Ordinal));
+            await writer.CommitAsync(f.Table, f.PartitionKey, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.PartitionKey, "state|x"))],
+                new ChangeSet([], [e]), None);
+            lose.Lost.Should().Be(1);
+
+            var work = f.TakeWork();
+            work.RowETags.Should().AllSatisfy(etag => etag.Should().Be(default(Azure.ETag)), "the lost answer carried them");
+            work.ClaimedUntil.Should().NotBeNull();
+            // The storage client resends after its network timeout: by then less than half the born claim is left.
+            f.S.Clock.Advance(TimeSpan.FromSeconds(31));
+            await dispatcher.DeliverCommittedAsync(work, None);
+
+            (await f.Events.ListAsync(10, None)).Select(x => x.Id).Should().Equal([e.Id], "the row still holds this commit's own claim: its delivery claims it afresh");
+            (await f.OutboxRowsAsync()).Should().BeEmpty();
+            (await f.PointersAsync()).Should().BeEmpty();
         }
         finally
         {

@@ -51,7 +51,8 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
                     if (stored is not null && stored.GetInt64("Version") < version)
                     {
                         stored["Version"] = version;
-                        await Table.UpdateEntityAsync(stored, stored.ETag, TableUpdateMode.Replace, ct);
+                        var updated = await Table.UpdateEntityAsync(stored, stored.ETag, TableUpdateMode.Replace, ct);
+                        known.Remember(stored, updated.Headers.ETag ?? default);
                     }
                     return;
                 }
@@ -74,12 +75,7 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
     private async Task<bool> TryApplyNewAsync(string partnerId, string contributionRow, long version, IReadOnlyList<KpiFact> facts, CancellationToken ct)
     {
         var delta = KpiFactRules.Delta([], facts);
-        var buckets = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        foreach (var row in delta.Keys)
-        {
-            if (known.Get(partnerId, row) is not { } bucket) return false;
-            buckets[row] = bucket;
-        }
+        if (KnownBuckets(partnerId, delta.Keys) is not { } buckets) return false;
         try
         {
             await CommitAsync(partnerId, contributionRow, version, null, [], facts, delta, buckets, ct);
@@ -104,12 +100,7 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
         var before = JsonSerializer.Deserialize<List<KpiFact>>(stored.GetString("Body"), Json)!;
         if (before.SequenceEqual(facts)) return false;
         var delta = KpiFactRules.Delta(before, facts);
-        var buckets = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
-        foreach (var row in delta.Keys)
-        {
-            if (known.Get(partnerId, row) is not { } bucket) return false;
-            buckets[row] = bucket;
-        }
+        if (KnownBuckets(partnerId, delta.Keys) is not { } buckets) return false;
         try
         {
             await CommitAsync(partnerId, contributionRow, version, stored, before, facts, delta, buckets, ct);
@@ -121,6 +112,18 @@ public sealed class TableKpiStore(PrmTables tables) : IKpiStore
             foreach (var row in delta.Keys) known.Forget(partnerId, row);
             return false;
         }
+    }
+
+    /// <summary>The buckets as this process knows them, or null when it does not know one of them.</summary>
+    private Dictionary<string, TableEntity>? KnownBuckets(string partnerId, IEnumerable<string> rows)
+    {
+        var buckets = new Dictionary<string, TableEntity>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (known.Get(partnerId, row) is not { } bucket) return null;
+            buckets[row] = bucket;
+        }
+        return buckets;
     }
 
     /// <summary>

@@ -46,8 +46,9 @@ public sealed class OutboxOptions
     public int MaxAttempts { get; set; } = 10;
 
     /// <summary>
-    /// How long a deliverer's claim on a message lasts (seconds). A message is claimed with its row's ETag before it is sent, so of the
-    /// in-process delivery, the queue function and the sweeps exactly one sends it; a claim whose deliverer died lapses after this.
+    /// How long a deliverer's claim on a message lasts (seconds). A message is claimed before it is sent (born claimed by its commit for
+    /// the in-process delivery of its instance, or claimed with its row's ETag), so of the in-process delivery, the queue function and the
+    /// sweeps exactly one sends it; a claim whose deliverer died lapses after this.
     /// </summary>
     public int ClaimSeconds { get; set; } = 60;
 
@@ -110,6 +111,8 @@ public sealed class OutboxDispatcher(
                 catch (Exception ex) when (!stoppingToken.IsCancellationRequested)
                 {
                     log.LogWarning(ex, "Immediate outbox delivery failed; the sweep retries");
+                    // What the commit claimed for this delivery and it did not touch goes back to the sweep now, not when the claim lapses.
+                    await ReleaseAsync(work, 0, stoppingToken);
                 }
             }
         }
@@ -185,7 +188,7 @@ public sealed class OutboxDispatcher(
                 {
                     var found = await table.GetEntityIfExistsAsync<TableEntity>(work.Partition, OutboxRows.OutboxPrefix + message.Id, cancellationToken: ct);
                     if (!found.HasValue) continue; // delivered by the other
-                    if (!await TryClaimAsync(table, found.Value!, ct))
+                    if (!await TryClaimAsync(table, found.Value!, ct, own: work.ClaimedUntil))
                     {
                         if (message.Kind == OutboxKind.Email) continue;
                         await PublishProjectedAsync();
@@ -416,10 +419,12 @@ public sealed class OutboxDispatcher(
     /// Claims a message for this deliverer: its row is updated with its ETag (If-Match), so of concurrent deliverers exactly one wins.
     /// A claim held by another deliverer and not yet lapsed is left alone. A failed delivery gives the claim back (its row is rewritten).
     /// </summary>
-    private async Task<bool> TryClaimAsync(TableClient client, TableEntity row, CancellationToken ct)
+    /// <param name="own">The claim the commit wrote into the row for this delivery (<see cref="OutboxSignal.Work.ClaimedUntil"/>): a row that
+    /// still holds it is this delivery's to claim afresh (another deliverer's claim is written at another instant).</param>
+    private async Task<bool> TryClaimAsync(TableClient client, TableEntity row, CancellationToken ct, DateTimeOffset? own = null)
     {
         var now = clock.GetUtcNow();
-        if (row.GetDateTimeOffset("ClaimedUntil") is { } until && until > now) return false;
+        if (row.GetDateTimeOffset("ClaimedUntil") is { } until && until > now && !(own is { } mine && Math.Abs((until - mine).TotalMilliseconds) < 1)) return false;
         var claim = new TableEntity(row.PartitionKey, row.RowKey) { ["ClaimedUntil"] = now + TimeSpan.FromSeconds(options.ClaimSeconds) };
         try
         {
@@ -464,16 +469,18 @@ public sealed class OutboxDispatcher(
 
     /// <summary>
     /// Gives back the claim the commit wrote into the rows of the messages from <paramref name="from"/> on, which this delivery hands to
-    /// the queue (or leaves to the sweep): their deliverer takes them at once instead of waiting for the claim to lapse. One transaction
-    /// with the commit's ETags (a row touched since is another deliverer's already); best effort, as the claim lapses anyway.
+    /// the queue, leaves to the sweep or could not deliver: their deliverer takes them at once instead of waiting for the claim to lapse.
+    /// One transaction with the commit's ETags (a row touched since is another deliverer's already, or delivered); rows whose ETag the
+    /// commit did not learn (its answer was lost) keep the claim until it lapses. Best effort: a failure is logged, the claim lapses anyway.
     /// </summary>
     private async Task ReleaseAsync(OutboxSignal.Work work, int from, CancellationToken ct)
     {
         if (work.ClaimedUntil is null || from >= work.Messages.Count) return;
         var client = tables.Service.GetTableClient(work.Table);
-        var releases = work.Messages.Skip(from).Select((m, i) => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
-            new TableEntity(work.Partition, OutboxRows.OutboxPrefix + m.Id) { ["ClaimedUntil"] = DateTimeOffset.UnixEpoch },
-            work.RowETags[from + i] == default ? Azure.ETag.All : work.RowETags[from + i])).ToList();
+        var releases = work.Messages.Select((m, i) => (Message: m, ETag: work.RowETags[i])).Skip(from).Where(r => r.ETag != default)
+            .Select(r => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
+                new TableEntity(work.Partition, OutboxRows.OutboxPrefix + r.Message.Id) { ["ClaimedUntil"] = DateTimeOffset.UnixEpoch }, r.ETag)).ToList();
+        if (releases.Count == 0) return;
         try
         {
             if (releases.Count == 1) await client.UpdateEntityAsync((TableEntity)releases[0].Entity, releases[0].ETag, TableUpdateMode.Merge, ct);
@@ -482,6 +489,10 @@ public sealed class OutboxDispatcher(
         catch (Azure.RequestFailedException ex) when (ex.Status is 404 or 412)
         {
             log.LogDebug("Outbox messages of {Table}/{Partition} were touched since their commit; their claim lapses", work.Table, work.Partition);
+        }
+        catch (Exception ex) when (!ct.IsCancellationRequested)
+        {
+            log.LogWarning(ex, "Giving back the claim of outbox messages of {Table}/{Partition} failed; it lapses", work.Table, work.Partition);
         }
     }
 
