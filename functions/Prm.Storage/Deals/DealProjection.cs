@@ -85,9 +85,7 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
         // the known row says the change is new: a redelivery or an older event reads and decides from what is stored).
         var first = deal.IsFirstSubmission();
         var knownContribution = first ? null : known.Get(deal.PartnerId, contributionRow);
-        if ((first || knownContribution is not null && knownContribution.GetInt64("Version") < deal.UpdatedAt.UtcTicks
-                && JsonSerializer.Deserialize<DealCounters.Contribution>(knownContribution.GetString("Body")) != after)
-            && known.Get(deal.PartnerId, TableDealStore.StatsRow) is { } knownStats)
+        if ((first || knownContribution is not null && !Counted(knownContribution, deal, after)) && known.Get(deal.PartnerId, TableDealStore.StatsRow) is { } knownStats)
         {
             try
             {
@@ -113,8 +111,7 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
                 var contribution = reads[1].HasValue ? reads[1].Value : null;
                 if (stats is not null) known.Remember(stats, stats.ETag);
                 if (contribution is not null) known.Remember(contribution, contribution.ETag);
-                if (contribution?.GetInt64("Version") is { } version && version > deal.UpdatedAt.UtcTicks || (contribution is not null
-                    && JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body")) == after))
+                if (contribution is not null && Counted(contribution, deal, after))
                 {
                     // An older event delivered late, or a redelivery: the counters stand as read.
                     Outbox.DeliveryReads.Current?.Note(TableDealStore.StatsKey(deal.PartnerId), Read(deal.PartnerId, stats));
@@ -129,6 +126,10 @@ public sealed class DealProjection(PrmTables tables, ILogger<DealProjection> log
             throw new TransientDeliveryException("The partner's deal counters stayed contended.", TimeSpan.FromSeconds(2));
         }
     }
+
+    /// <summary>Whether a stored contribution already counts this event: it is of a later event (this one came late), or equal (a redelivery).</summary>
+    private static bool Counted(TableEntity contribution, DealDto deal, DealCounters.Contribution after) =>
+        contribution.GetInt64("Version") > deal.UpdatedAt.UtcTicks || JsonSerializer.Deserialize<DealCounters.Contribution>(contribution.GetString("Body")) == after;
 
     /// <summary>The contribution (inserted, or replaced If-Match) and the counters moved by its change (If-Match), in one transaction.</summary>
     private async Task CommitCountAsync(DealDto deal, string contributionRow, TableEntity? contribution, DealCounters.Contribution after, TableEntity? stats, CancellationToken ct)

@@ -14,21 +14,19 @@ public static class OutboxRows
     /// <summary>An outbox row; <paramref name="claimedUntil"/>: born claimed for the committing process's delivery (<see cref="OutboxPointers.ClaimUntil"/>).</summary>
     public static TableEntity Outbox(string partitionKey, OutboxMessage m, DateTimeOffset? claimedUntil = null)
     {
-        var row = Outbox(partitionKey, m);
+        var row = new TableEntity(partitionKey, OutboxPrefix + m.Id)
+        {
+            ["Kind"] = m.Kind.ToString(),
+            ["Type"] = m.Type,
+            ["PartnerId"] = m.PartnerId,
+            ["CorrelationId"] = m.CorrelationId,
+            ["CreatedAt"] = m.CreatedAt,
+            ["Payload"] = m.Payload,
+            ["Attempts"] = 0,
+        };
         if (claimedUntil is { } until) row["ClaimedUntil"] = until;
         return row;
     }
-
-    public static TableEntity Outbox(string partitionKey, OutboxMessage m) => new(partitionKey, OutboxPrefix + m.Id)
-    {
-        ["Kind"] = m.Kind.ToString(),
-        ["Type"] = m.Type,
-        ["PartnerId"] = m.PartnerId,
-        ["CorrelationId"] = m.CorrelationId,
-        ["CreatedAt"] = m.CreatedAt,
-        ["Payload"] = m.Payload,
-        ["Attempts"] = 0,
-    };
 
     public static OutboxMessage ReadOutbox(TableEntity e) => new(
         e.RowKey[OutboxPrefix.Length..],
