@@ -54,7 +54,7 @@ public sealed class OutboxQueueTests
         public async Task<bool> RowExistsAsync(OutboxMessage m) => (await Table.GetEntityIfExistsAsync<TableEntity>(Partition, OutboxRows.OutboxPrefix + m.Id)).HasValue;
     }
 
-    private static async Task<Setup> CreateAsync(bool fail = false)
+    private static async Task<Setup> CreateAsync(bool fail = false, Func<TestStores, OutboxOptions, IOutboxProjection>? extra = null, IEventPublisher? publisher = null)
     {
         var s = await TestStores.CreateAsync();
         var options = new OutboxOptions { QueueName = "q" + Guid.NewGuid().ToString("N")[..20], InProcessGraceSeconds = 0, PointerGraceSeconds = 60 };
@@ -62,7 +62,8 @@ public sealed class OutboxQueueTests
         var client = new WorkflowClient();
         var workflows = new RecordingWorkflows(client, fail);
         var mailbox = new DevMailbox(s.Tables, s.Clock);
-        var dispatcher = new OutboxDispatcher(s.Tables, s.Signal, new DevEventSink(s.Tables, s.Clock), mailbox, [workflows], options, s.Clock,
+        IOutboxProjection[] projections = extra is null ? [workflows] : [workflows, extra(s, options)];
+        var dispatcher = new OutboxDispatcher(s.Tables, s.Signal, publisher ?? new DevEventSink(s.Tables, s.Clock), mailbox, projections, options, s.Clock,
             NullLogger<OutboxDispatcher>.Instance, new OutboxQueue(queues, NullLogger<OutboxQueue>.Instance), client);
         return new Setup(s, dispatcher, client, workflows, mailbox, queues.Outbox, Ids.New("ptn"));
     }
@@ -298,5 +299,208 @@ public sealed class OutboxQueueTests
         (await f.Dispatcher.DeliverQueuedAsync(new OutboxQueueMessage(f.Table.Name, f.Partition, [approved.Id], Deferrals: 1), None)).Should().Be(2);
         f.Workflows.Seen.Should().Equal(earlier.Id, approved.Id);
         f.Workflows.Applied.Should().Equal(approved.Id);
+    }
+
+    /// <summary>Publishes nothing: keeps each call's events, in order.</summary>
+    private sealed class RecordingPublisher : IEventPublisher
+    {
+        public List<List<string>> Batches { get; } = [];
+
+        public bool Fail { get; set; }
+
+        /// <summary>Refuses every batch that holds an event of this type (a poison event).</summary>
+        public string? Refuse { get; set; }
+
+        public Task PublishAsync(IntegrationEvent e, CancellationToken ct) => PublishAllAsync([e], ct);
+
+        public Task PublishAllAsync(IReadOnlyList<IntegrationEvent> events, CancellationToken ct)
+        {
+            if (Fail || events.Any(e => e.Type == Refuse)) throw new InvalidOperationException("broker down");
+            lock (Batches) Batches.Add(events.Select(e => e.Type).ToList());
+            return Task.CompletedTask;
+        }
+    }
+
+    /// <summary>
+    /// A projection that commits, like the tier evaluation an approval causes: on "thing.caused" it writes a state row of its own partition
+    /// with a "thing.followed" event, through a writer whose rows are born claimed for this process's delivery.
+    /// </summary>
+    private sealed class CommittingProjection(TestStores s, OutboxOptions options, Func<string> partitionOf, int times = 1) : IOutboxProjection
+    {
+        private readonly PartitionWriter writer = new(new OutboxPointers(s.Tables, s.Signal, null, options, s.Clock));
+
+        public List<string> Followed { get; } = [];
+
+        public async Task ApplyAsync(IntegrationEvent e, CancellationToken ct)
+        {
+            if (e.Type == "thing.followed") Followed.Add(e.Id);
+            if (e.Type != "thing.caused") return;
+            var partition = partitionOf();
+            for (var i = 0; i < times; i++)
+            {
+                var followed = OutboxMessage.ForEvent(IntegrationEvent.Create(Ids.New("evt"), "thing.followed", s.Clock.GetUtcNow(), $"things/{partition}", partition, "corr", new { cause = e.Id }));
+                await writer.CommitAsync(s.Tables.Partners, partition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(partition, "state|" + Guid.NewGuid().ToString("N")))],
+                    new ChangeSet([], [followed]), ct);
+                s.Clock.Advance(TimeSpan.FromMilliseconds(1));
+            }
+        }
+    }
+
+    /// <summary>A partition other than <paramref name="partition"/> whose pointers share its shard.</summary>
+    private static string SameShard(string partition)
+    {
+        while (true)
+        {
+            var other = Ids.New("ptn");
+            if (OutboxPointers.Shard(other) == OutboxPointers.Shard(partition)) return other;
+        }
+    }
+
+    private static async Task<int> RowCountAsync(TableClient table, string partition)
+    {
+        var n = 0;
+        await foreach (var _ in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {OutboxRows.OutboxPrefix} and RowKey lt {OutboxRows.OutboxPrefix + "~"}"))) n++;
+        return n;
+    }
+
+    [Fact]
+    public async Task What_a_projection_commits_during_an_in_process_delivery_is_delivered_with_it_in_one_publication_and_one_pointer_transaction()
+    {
+        var publisher = new RecordingPublisher();
+        CommittingProjection? projection = null;
+        string? followPartition = null;
+        var f = await CreateAsync(extra: (s, options) => projection = new CommittingProjection(s, options, () => followPartition!), publisher: publisher);
+        followPartition = SameShard(f.Partition);
+        var writer = new PartitionWriter(new OutboxPointers(f.S.Tables, f.S.Signal, null, new OutboxOptions(), f.S.Clock));
+        f.S.Signal.Consuming(true);
+        try
+        {
+            var caused = f.Event("thing.caused");
+            await writer.CommitAsync(f.Table, f.Partition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.Partition, "state|cause"))], new ChangeSet([], [caused]), None);
+            f.S.Signal.Reader.TryRead(out var work).Should().BeTrue();
+            var calls = StorageCalls.BeginScope();
+            await f.Dispatcher.DeliverCommittedAsync(work!, None);
+            var (count, trace) = (calls.Value, string.Join(" | ", calls.Describe()));
+
+            publisher.Batches.Should().ContainSingle().Which.Should().Equal(["thing.caused", "thing.followed"], "the follow-on is published in its cause's batch, after it");
+            projection!.Followed.Should().ContainSingle("the follow-on's event went through the projections");
+            f.S.Signal.Lanes.Should().AllSatisfy(l => l.TryRead(out _).Should().BeFalse("the delivery took its follow-on instead of queueing it on a lane"));
+            (await RowCountAsync(f.Table, f.Partition)).Should().Be(0);
+            (await RowCountAsync(f.Table, followPartition)).Should().Be(0);
+            var pointers = new List<TableEntity>();
+            await foreach (var p in f.S.Tables.OutboxPending.QueryAsync<TableEntity>()) pointers.Add(p);
+            pointers.Should().BeEmpty();
+            (await QueuedAsync(f)).Should().BeEmpty();
+            // The cause's earlier-pending query; the projection's pointer and transaction; the follow-on's earlier-pending query; each
+            // partition's row delete, side by side; both pointers in one transaction (one shard). On its own lane the follow-on cost its
+            // own publication and a pointer delete more.
+            count.Should().Be(7, trace);
+        }
+        finally
+        {
+            f.S.Signal.Consuming(false);
+        }
+    }
+
+    [Fact]
+    public async Task A_follow_on_whose_partition_has_an_earlier_message_pending_waits_for_it_and_one_whose_batch_fails_goes_to_its_own_lane()
+    {
+        var publisher = new RecordingPublisher();
+        string? followPartition = null;
+        var f = await CreateAsync(extra: (s, options) => new CommittingProjection(s, options, () => followPartition!), publisher: publisher);
+        followPartition = Ids.New("ptn");
+        var writer = new PartitionWriter(new OutboxPointers(f.S.Tables, f.S.Signal, null, new OutboxOptions(), f.S.Clock));
+        f.S.Signal.Consuming(true);
+        try
+        {
+            // An earlier event of the follow-on's partition is still pending (another instance holds it, say).
+            var earlier = OutboxMessage.ForEvent(IntegrationEvent.Create(Ids.New("evt"), "thing.earlier", f.S.Clock.GetUtcNow(), $"things/{followPartition}", followPartition, "corr", new { }));
+            await writer.CommitAsync(f.Table, followPartition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(followPartition, "state|earlier"))], new ChangeSet([], [earlier]), None);
+            f.S.Signal.Reader.TryRead(out _).Should().BeTrue(); // taken, never delivered here
+            f.S.Clock.Advance(TimeSpan.FromMilliseconds(5));
+
+            var caused = f.Event("thing.caused");
+            await writer.CommitAsync(f.Table, f.Partition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.Partition, "state|cause"))], new ChangeSet([], [caused]), None);
+            f.S.Signal.Reader.TryRead(out var work).Should().BeTrue();
+            await f.Dispatcher.DeliverCommittedAsync(work!, None);
+
+            publisher.Batches.Should().ContainSingle().Which.Should().Equal(["thing.caused"], "the follow-on would overtake the earlier event of its partition");
+            (await RowCountAsync(f.Table, followPartition)).Should().Be(2, "both wait");
+            var queued = (await QueuedAsync(f)).Should().ContainSingle().Subject;
+            queued.Partition.Should().Be(followPartition, "the follow-on goes to the queue, given back, as any commit behind an earlier one");
+            var followRows = new List<TableEntity>();
+            await foreach (var r in f.Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {followPartition} and RowKey ge {OutboxRows.OutboxPrefix} and RowKey lt {OutboxRows.OutboxPrefix + "~"}"))) followRows.Add(r);
+            followRows.Single(r => r.RowKey == OutboxRows.OutboxPrefix + queued.MessageIds.Single()).GetDateTimeOffset("ClaimedUntil").Should().BeBefore(f.S.Clock.GetUtcNow(), "its claim was given back");
+
+            // Once the earlier one's claim lapses, the queue delivers both, in commit order.
+            f.S.Clock.Advance(TimeSpan.FromSeconds(new OutboxOptions().ClaimSeconds + 1));
+            (await f.Dispatcher.DeliverQueuedAsync(queued, None)).Should().Be(2);
+            publisher.Batches.Skip(1).SelectMany(b => b).Should().Equal("thing.earlier", "thing.followed");
+
+            // A publication that fails records the failure on the cause; its follow-on goes to its own lane, still claimed, so its own
+            // delivery is not charged to the cause (nor waits for the claim to lapse).
+            publisher.Fail = true;
+            var again = f.Event("thing.caused");
+            await writer.CommitAsync(f.Table, f.Partition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.Partition, "state|again"))], new ChangeSet([], [again]), None);
+            f.S.Signal.Reader.TryRead(out work).Should().BeTrue();
+            await f.Dispatcher.DeliverCommittedAsync(work!, None);
+            var causeRow = (await f.Table.GetEntityAsync<TableEntity>(f.Partition, OutboxRows.OutboxPrefix + again.Id)).Value;
+            causeRow.GetInt32("Attempts").Should().Be(1);
+            var lane = f.S.Signal.Lanes.Select(l => l.TryRead(out var w) ? w : null).Where(w => w is not null).Should().ContainSingle().Subject!;
+            lane.Partition.Should().Be(followPartition);
+            (await RowCountAsync(f.Table, followPartition)).Should().Be(1);
+            publisher.Fail = false;
+            await f.Dispatcher.DeliverCommittedAsync(lane, None);
+            (await RowCountAsync(f.Table, followPartition)).Should().Be(0, "its lane delivered it on its claim");
+            publisher.Batches.Last().Should().Equal("thing.followed");
+            f.S.Clock.Advance(TimeSpan.FromHours(2)); // past the cause's back-off
+            (await f.Dispatcher.SweepAsync(None)).Should().Be(1, "the sweep delivers the cause");
+            (await RowCountAsync(f.Table, f.Partition)).Should().Be(0);
+        }
+        finally
+        {
+            f.S.Signal.Consuming(false);
+        }
+    }
+
+    [Fact]
+    public async Task Follow_ons_of_one_partition_go_together_in_order_and_a_poison_follow_on_is_not_charged_to_its_cause()
+    {
+        var publisher = new RecordingPublisher();
+        string? followPartition = null;
+        var f = await CreateAsync(extra: (s, options) => new CommittingProjection(s, options, () => followPartition!, times: 2), publisher: publisher);
+        followPartition = Ids.New("ptn");
+        var writer = new PartitionWriter(new OutboxPointers(f.S.Tables, f.S.Signal, null, new OutboxOptions(), f.S.Clock));
+        f.S.Signal.Consuming(true);
+        try
+        {
+            async Task<OutboxMessage> CauseAsync()
+            {
+                var caused = f.Event("thing.caused");
+                await writer.CommitAsync(f.Table, f.Partition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.Partition, "state|" + Guid.NewGuid().ToString("N")))], new ChangeSet([], [caused]), None);
+                f.S.Signal.Reader.TryRead(out var work).Should().BeTrue();
+                await f.Dispatcher.DeliverCommittedAsync(work!, None);
+                return caused;
+            }
+
+            // Two commits of one partition: the second is not held back by the first, which this batch publishes before it.
+            await CauseAsync();
+            publisher.Batches.Should().ContainSingle().Which.Should().Equal("thing.caused", "thing.followed", "thing.followed");
+            (await RowCountAsync(f.Table, followPartition)).Should().Be(0);
+            (await QueuedAsync(f)).Should().BeEmpty();
+
+            // A follow-on the broker refuses: the cause is published alone and done; the follow-ons go to their lanes, in order.
+            publisher.Refuse = "thing.followed";
+            var caused = await CauseAsync();
+            (await f.Table.GetEntityIfExistsAsync<TableEntity>(f.Partition, OutboxRows.OutboxPrefix + caused.Id)).HasValue.Should().BeFalse("the cause was published alone and removed");
+            publisher.Batches.Last().Should().Equal("thing.caused");
+            var lanes = f.S.Signal.Lanes.SelectMany(l => { var taken = new List<OutboxSignal.Work>(); while (l.TryRead(out var w)) taken.Add(w); return taken; }).ToList();
+            lanes.Should().HaveCount(2).And.AllSatisfy(w => w.Partition.Should().Be(followPartition));
+            (await RowCountAsync(f.Table, followPartition)).Should().Be(2);
+        }
+        finally
+        {
+            f.S.Signal.Consuming(false);
+        }
     }
 }

@@ -155,6 +155,7 @@ public sealed class OutboxDispatcher(
     /// <summary>
     /// Delivers messages just committed, in order; the first failure leaves it and the rest to the sweep. The first message that needs a
     /// workflow client this call lacks goes, with the rest of the commit, to the outbox queue (after the transaction, best effort).
+    /// What the projections commit meanwhile (a tier evaluation an approval causes) is delivered with it: see <see cref="FollowOnsAsync"/>.
     /// </summary>
     public async Task DeliverCommittedAsync(OutboxSignal.Work work, CancellationToken ct)
     {
@@ -174,8 +175,13 @@ public sealed class OutboxDispatcher(
         // read, and what the other holds is left to it.
         var claimedAll = own > 0 && (HoldsCommitClaim(work) || await ClaimCommittedAsync(work, own, ct));
         var table = tables.Service.GetTableClient(work.Table);
-        // Events projected but not yet published: the commit's events go to the batch projections and the publisher together, in order.
+        // Events projected but not yet published: the commit's events go to the batch projections and the publisher together, in order,
+        // followed by the events of the follow-ons (each counted here: how many of the batch are this commit's).
         var projected = new List<(OutboxMessage Message, IntegrationEvent Event)>();
+        var projectedOwn = 0;
+        var followOns = signal.CaptureFollowOns();
+        var followed = new List<(OutboxSignal.Work Work, int Count)>();
+        var followedDone = new List<(OutboxSignal.Work Work, int Count)>();
         try
         {
             // Events first, in commit order (a workflow waiting on one hears of it without waiting for emails), then the emails, which
@@ -198,7 +204,11 @@ public sealed class OutboxDispatcher(
                 try
                 {
                     if (message.Kind == OutboxKind.Email) await DeliverAsync(message, ct);
-                    else projected.Add((message, await ProjectAsync(message, ct)));
+                    else
+                    {
+                        projected.Add((message, await ProjectAsync(message, ct)));
+                        projectedOwn++;
+                    }
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
@@ -218,12 +228,17 @@ public sealed class OutboxDispatcher(
         }
         finally
         {
-            if (delivered.Count > 0) await RemoveAsync(work.Table, work.Partition, delivered, CancellationToken.None);
+            // What the projections committed and this delivery did not take goes to its lane, as any commit's work.
+            foreach (var left in followOns.Close()) signal.Post(left);
+            var removed = followedDone.Select(f => (f.Work.Table, f.Work.Partition, (IReadOnlyList<string>)f.Work.Messages.Take(f.Count).Select(m => m.Id).ToList())).ToList();
+            if (delivered.Count > 0) removed.Insert(0, (work.Table, work.Partition, delivered));
+            if (removed.Count > 0) await RemoveAsync(removed, CancellationToken.None);
         }
 
         // Publishes the projected events as one batch; a failure is recorded on the first of them (the sweep retries them all, in order).
         async Task<bool> PublishProjectedAsync()
         {
+            await FollowOnsAsync(work, followOns, projected, followed, ct);
             if (projected.Count == 0) return true;
             try
             {
@@ -231,13 +246,131 @@ public sealed class OutboxDispatcher(
             }
             catch (Exception ex) when (!ct.IsCancellationRequested)
             {
-                await RecordFailureAsync(work.Table, work.Partition, projected[0].Message, ex, ct);
+                // The batch failed. Its follow-ons go to be delivered on their own (their lanes; the claim their commits wrote still
+                // holds), so that a follow-on's failure is never charged to its cause nor holds the cause's partition back, and the
+                // cause's events are published alone.
+                var cause = projected.Take(projectedOwn).ToList();
+                var hadFollowOns = followed.Count > 0;
+                foreach (var (followOn, count) in followed)
+                {
+                    if (count == followOn.Messages.Count) signal.Post(followOn);
+                    else await ReleaseAsync(followOn, 0, ct, upTo: count); // the rest failed or went back already: the sweep's
+                }
                 projected.Clear();
+                followed.Clear();
+                projectedOwn = 0;
+                if (cause.Count == 0) return true;
+                if (hadFollowOns)
+                {
+                    try
+                    {
+                        await PublishAsync(cause, ct);
+                        delivered.AddRange(cause.Select(p => p.Message.Id));
+                        return true;
+                    }
+                    catch (Exception again) when (!ct.IsCancellationRequested)
+                    {
+                        ex = again;
+                    }
+                }
+                await RecordFailureAsync(work.Table, work.Partition, cause[0].Message, ex, ct);
                 return false;
             }
-            delivered.AddRange(projected.Select(p => p.Message.Id));
+            delivered.AddRange(projected.Take(projectedOwn).Select(p => p.Message.Id));
+            followedDone.AddRange(followed);
             projected.Clear();
+            followed.Clear();
+            projectedOwn = 0;
             return true;
+        }
+    }
+
+    /// <summary>
+    /// Takes what the delivery's projections committed (<see cref="OutboxSignal.CaptureFollowOns"/>) and projects it here, so its events
+    /// are published in the delivery's batch (event log, publisher) and its rows and pointers leave with the delivery's: one delivery of
+    /// the commit and its consequences, instead of a second one on another lane with its own publish and deletes (#17). A follow-on is
+    /// taken only when nothing of its partition is pending before it (the same check as every in-process delivery: the pointers of its
+    /// partition, those of messages this batch publishes first excepted), its rows are still this process's (the claim the commit wrote),
+    /// it is of another partition than the cause (one of the cause's own goes to the cause's lane, right behind it), and it has only
+    /// events this call can deliver. One behind an earlier pending message goes to the queue, given back, like any commit; anything else
+    /// goes to its lane. Its own projections' commits go to their lanes (one level). A follow-on whose projection fails records the
+    /// failure on its row and gives the rest back; what it had put in the batch is published (its events before the failed one).
+    /// </summary>
+    private async Task FollowOnsAsync(OutboxSignal.Work cause, OutboxSignal.FollowOns capture, List<(OutboxMessage Message, IntegrationEvent Event)> projected,
+        List<(OutboxSignal.Work Work, int Count)> followed, CancellationToken ct)
+    {
+        var works = capture.Close();
+        if (works.Count == 0) return;
+        var publishing = projected.Select(p => p.Message.Id).ToHashSet(StringComparer.Ordinal);
+        var blocked = new HashSet<string>(StringComparer.Ordinal);
+        for (var next = 0; next < works.Count; next++)
+        {
+            var work = works[next];
+            var start = projected.Count;
+            try
+            {
+                await FollowOnAsync(work);
+            }
+            catch (Exception ex)
+            {
+                // Storage failed us (a projection's failure is recorded on its row instead), or the host stops: what this follow-on put
+                // in the batch comes out, and it and the rest go to their lanes.
+                foreach (var (message, _) in projected.Skip(start)) publishing.Remove(message.Id);
+                projected.RemoveRange(start, projected.Count - start);
+                foreach (var rest in works.Skip(next)) signal.Post(rest);
+                if (ct.IsCancellationRequested) throw;
+                log.LogWarning(ex, "Delivering the follow-ons of {Table}/{Partition} failed; their lanes deliver them", cause.Table, cause.Partition);
+                return;
+            }
+        }
+
+        async Task FollowOnAsync(OutboxSignal.Work work)
+        {
+            var key = work.Table + "|" + work.Partition;
+            // Of the cause's own partition: its lane (the cause's) delivers it right after the cause, as before.
+            var eligible = work.Messages.Count > 0 && HoldsCommitClaim(work) && !(work.Table == cause.Table && work.Partition == cause.Partition)
+                && work.Messages.All(m => m.Kind == OutboxKind.Event && !NeedsWorkflowClient(m));
+            if (!eligible || blocked.Contains(key))
+            {
+                blocked.Add(key); // later follow-ons of the partition keep their order behind it
+                signal.Post(work);
+                return;
+            }
+            if (await HasEarlierPendingAsync(work, ct, publishing))
+            {
+                // Behind an earlier message of its partition, like any commit: to the queue, given back (or, without a queue, to its
+                // lane, whose order and the sweep keep it behind).
+                blocked.Add(key);
+                if (queue is null)
+                {
+                    signal.Post(work);
+                    return;
+                }
+                await ReleaseAsync(work, 0, ct);
+                await HandOffAsync(work, 0, ct);
+                return;
+            }
+            var count = 0;
+            using (DeliveryReads.Begin()) // what the cause's projections read is not this commit's
+            {
+                foreach (var message in work.Messages)
+                {
+                    try
+                    {
+                        projected.Add((message, await ProjectAsync(message, ct)));
+                    }
+                    catch (Exception ex) when (!ct.IsCancellationRequested)
+                    {
+                        blocked.Add(key);
+                        await RecordFailureAsync(work.Table, work.Partition, message, ex, ct);
+                        await ReleaseAsync(work, count + 1, ct);
+                        break;
+                    }
+                    publishing.Add(message.Id);
+                    count++;
+                }
+            }
+            if (count > 0) followed.Add((work, count));
         }
     }
 
@@ -359,9 +492,11 @@ public sealed class OutboxDispatcher(
         return pointers.OrderBy(p => p.GetDateTimeOffset("CreatedAt")).ThenBy(p => p.GetInt32("Sequence") ?? 0).ThenBy(p => p.RowKey, StringComparer.Ordinal).ToList();
     }
 
-    private async Task<bool> HasEarlierPendingAsync(OutboxSignal.Work work, CancellationToken ct)
+    /// <param name="before">Messages delivered before this commit's in the same batch (a follow-on's cause): not waiting.</param>
+    private async Task<bool> HasEarlierPendingAsync(OutboxSignal.Work work, CancellationToken ct, IReadOnlySet<string>? before = null)
     {
         var own = work.Messages.Select(m => m.Id).ToHashSet(StringComparer.Ordinal);
+        if (before is not null) own.UnionWith(before);
         var first = work.Messages.Count == 0 ? DateTimeOffset.MaxValue : work.Messages.Min(m => m.CreatedAt);
         return (await PendingAsync(work.Table, work.Partition, ct)).Any(p => !own.Contains(p.GetString("MessageId") ?? "") && p.GetDateTimeOffset("CreatedAt") <= first);
     }
@@ -473,11 +608,13 @@ public sealed class OutboxDispatcher(
     /// One transaction with the commit's ETags (a row touched since is another deliverer's already, or delivered); rows whose ETag the
     /// commit did not learn (its answer was lost) keep the claim until it lapses. Best effort: a failure is logged, the claim lapses anyway.
     /// </summary>
-    private async Task ReleaseAsync(OutboxSignal.Work work, int from, CancellationToken ct)
+    /// <param name="upTo">The end of the messages given back (exclusive); all the rest when null.</param>
+    private async Task ReleaseAsync(OutboxSignal.Work work, int from, CancellationToken ct, int? upTo = null)
     {
-        if (work.ClaimedUntil is null || from >= work.Messages.Count) return;
+        var end = Math.Min(upTo ?? work.Messages.Count, work.Messages.Count);
+        if (work.ClaimedUntil is null || from >= end) return;
         var client = tables.Service.GetTableClient(work.Table);
-        var releases = work.Messages.Select((m, i) => (Message: m, ETag: work.RowETags[i])).Skip(from).Where(r => r.ETag != default)
+        var releases = work.Messages.Select((m, i) => (Message: m, ETag: work.RowETags[i])).Take(end).Skip(from).Where(r => r.ETag != default)
             .Select(r => new TableTransactionAction(TableTransactionActionType.UpdateMerge,
                 new TableEntity(work.Partition, OutboxRows.OutboxPrefix + r.Message.Id) { ["ClaimedUntil"] = DateTimeOffset.UnixEpoch }, r.ETag)).ToList();
         if (releases.Count == 0) return;
@@ -510,10 +647,19 @@ public sealed class OutboxDispatcher(
     }
 
     /// <summary>Deletes delivered rows (one transaction per partition) and their pointers (one per shard).</summary>
-    private async Task RemoveAsync(string table, string partition, IReadOnlyList<string> messageIds, CancellationToken ct)
+    private Task RemoveAsync(string table, string partition, IReadOnlyList<string> messageIds, CancellationToken ct) =>
+        RemoveAsync([(table, partition, messageIds)], ct);
+
+    /// <summary>
+    /// Deletes the delivered rows of one delivery and its follow-ons: each partition's rows in one transaction, side by side, then the
+    /// pointers, one transaction per shard (a pointer outlives its row, never the other way round).
+    /// </summary>
+    private async Task RemoveAsync(IReadOnlyList<(string Table, string Partition, IReadOnlyList<string> MessageIds)> groups, CancellationToken ct)
     {
-        await DeleteAsync(tables.Service.GetTableClient(table), partition, messageIds.Select(id => OutboxRows.OutboxPrefix + id).ToList(), ct);
-        await DeleteAsync(tables.OutboxPending, OutboxPointers.Shard(partition), messageIds.Select(id => OutboxPointers.RowKey(table, partition, id)).ToList(), ct);
+        await Task.WhenAll(groups.Select(g => DeleteAsync(tables.Service.GetTableClient(g.Table), g.Partition, g.MessageIds.Select(id => OutboxRows.OutboxPrefix + id).ToList(), ct)));
+        await Task.WhenAll(groups.SelectMany(g => g.MessageIds.Select(id => (Shard: OutboxPointers.Shard(g.Partition), Key: OutboxPointers.RowKey(g.Table, g.Partition, id))))
+            .GroupBy(p => p.Shard, StringComparer.Ordinal)
+            .Select(shard => DeleteAsync(tables.OutboxPending, shard.Key, shard.Select(p => p.Key).ToList(), ct)));
     }
 
     private static async Task DeleteAsync(TableClient client, string partition, IReadOnlyList<string> rowKeys, CancellationToken ct)
@@ -639,7 +785,7 @@ public sealed class OutboxDispatcher(
     }
 
     /// <summary>
-    /// Publishes projected events of one partition, in commit order: the batch projections take them together (the webhook event log),
+    /// Publishes the projected events of one delivery (a commit's, then its follow-ons'), each partition's in commit order: the batch projections take them together (the webhook event log),
     /// then the publisher in one call (a Service Bus message batch). Ids stay those of the events, so publishing them again adds nothing.
     /// </summary>
     private async Task PublishAsync(IReadOnlyList<(OutboxMessage Message, IntegrationEvent Event)> events, CancellationToken ct)

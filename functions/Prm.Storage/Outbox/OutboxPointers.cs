@@ -93,10 +93,59 @@ public sealed class OutboxSignal
         lastRead = new long[lanes];
     }
 
-    /// <summary>Queues work on its partition's lane; when the lane is full its oldest is dropped and left to the sweep (its pointers remain).</summary>
+    private static readonly AsyncLocal<FollowOns?> Capturing = new();
+
+    /// <summary>
+    /// Starts taking, for the rest of the calling method's flow, the work that commits made in it post (a projection's commit during an
+    /// outbox delivery: the tier evaluation an approval causes), instead of queueing it on its lane: the delivery sends it with its own
+    /// events (<see cref="OutboxDispatcher"/>). Once <see cref="FollowOns.Close"/>d, later posts of the flow go to their lanes as always.
+    /// </summary>
+    public FollowOns CaptureFollowOns()
+    {
+        var capture = new FollowOns(this);
+        Capturing.Value = capture;
+        return capture;
+    }
+
+    /// <summary>Work committed during a delivery, taken by it (see <see cref="CaptureFollowOns"/>).</summary>
+    public sealed class FollowOns(OutboxSignal signal)
+    {
+        private readonly List<Work> works = [];
+
+        internal OutboxSignal Signal => signal;
+        private bool closed;
+
+        internal bool TryAdd(Work work)
+        {
+            lock (works)
+            {
+                if (closed) return false;
+                works.Add(work);
+                return true;
+            }
+        }
+
+        /// <summary>Stops taking work and returns what was taken, in the order it was committed.</summary>
+        public IReadOnlyList<Work> Close()
+        {
+            lock (works)
+            {
+                closed = true;
+                var taken = works.ToList();
+                works.Clear();
+                return taken;
+            }
+        }
+    }
+
+    /// <summary>
+    /// Queues work on its partition's lane; when the lane is full its oldest is dropped and left to the sweep (its pointers remain). Work
+    /// committed in the flow of a delivery that takes its follow-ons goes to that delivery instead.
+    /// </summary>
     public void Post(Work work)
     {
         ArgumentNullException.ThrowIfNull(work);
+        if (Capturing.Value is { } capture && capture.Signal == this && capture.TryAdd(work)) return;
         var now = System.Diagnostics.Stopwatch.GetTimestamp();
         uint hash = 2166136261;
         foreach (var c in work.Partition) hash = (hash ^ c) * 16777619;
