@@ -54,7 +54,8 @@ public sealed class OutboxQueueTests
         public async Task<bool> RowExistsAsync(OutboxMessage m) => (await Table.GetEntityIfExistsAsync<TableEntity>(Partition, OutboxRows.OutboxPrefix + m.Id)).HasValue;
     }
 
-    private static async Task<Setup> CreateAsync(bool fail = false, Func<TestStores, OutboxOptions, IOutboxProjection>? extra = null, IEventPublisher? publisher = null)
+    private static async Task<Setup> CreateAsync(bool fail = false, Func<TestStores, OutboxOptions, IOutboxProjection>? extra = null, IEventPublisher? publisher = null,
+        Func<DevMailbox, IEmailSender>? sender = null)
     {
         var s = await TestStores.CreateAsync();
         var options = new OutboxOptions { QueueName = "q" + Guid.NewGuid().ToString("N")[..20], InProcessGraceSeconds = 0, PointerGraceSeconds = 60 };
@@ -63,7 +64,7 @@ public sealed class OutboxQueueTests
         var workflows = new RecordingWorkflows(client, fail);
         var mailbox = new DevMailbox(s.Tables, s.Clock);
         IOutboxProjection[] projections = extra is null ? [workflows] : [workflows, extra(s, options)];
-        var dispatcher = new OutboxDispatcher(s.Tables, s.Signal, publisher ?? new DevEventSink(s.Tables, s.Clock), mailbox, projections, options, s.Clock,
+        var dispatcher = new OutboxDispatcher(s.Tables, s.Signal, publisher ?? new DevEventSink(s.Tables, s.Clock), sender?.Invoke(mailbox) ?? mailbox, projections, options, s.Clock,
             NullLogger<OutboxDispatcher>.Instance, new OutboxQueue(queues, NullLogger<OutboxQueue>.Instance), client);
         return new Setup(s, dispatcher, client, workflows, mailbox, queues.Outbox, Ids.New("ptn"));
     }
@@ -497,6 +498,46 @@ public sealed class OutboxQueueTests
             var lanes = f.S.Signal.Lanes.SelectMany(l => { var taken = new List<OutboxSignal.Work>(); while (l.TryRead(out var w)) taken.Add(w); return taken; }).ToList();
             lanes.Should().HaveCount(2).And.AllSatisfy(w => w.Partition.Should().Be(followPartition));
             (await RowCountAsync(f.Table, followPartition)).Should().Be(2);
+        }
+        finally
+        {
+            f.S.Signal.Consuming(false);
+        }
+    }
+
+    /// <summary>Sends through the mailbox after running a check (what the outbox looks like while an email is being sent).</summary>
+    private sealed class CheckingSender(DevMailbox inner, Func<Task> check) : IEmailSender
+    {
+        public async Task SendAsync(string messageId, EmailMessage email, CancellationToken ct)
+        {
+            await check();
+            await inner.SendAsync(messageId, email, ct);
+        }
+    }
+
+    [Fact]
+    public async Task Published_follow_ons_leave_before_the_causes_emails_are_sent()
+    {
+        string? followPartition = null;
+        Setup? setup = null;
+        var followRowsWhileSending = new List<int>();
+        var f = setup = await CreateAsync(extra: (s, options) => new CommittingProjection(s, options, () => followPartition!),
+            sender: mailbox => new CheckingSender(mailbox, async () => followRowsWhileSending.Add(await RowCountAsync(setup!.Table, followPartition!))));
+        followPartition = Ids.New("ptn");
+        var writer = new PartitionWriter(new OutboxPointers(f.S.Tables, f.S.Signal, null, new OutboxOptions(), f.S.Clock));
+        f.S.Signal.Consuming(true);
+        try
+        {
+            var caused = f.Event("thing.caused");
+            await writer.CommitAsync(f.Table, f.Partition, [new TableTransactionAction(TableTransactionActionType.Add, new TableEntity(f.Partition, "state|x"))], new ChangeSet([], [caused, f.Email()]), None);
+            f.S.Signal.Reader.TryRead(out var work).Should().BeTrue();
+            await f.Dispatcher.DeliverCommittedAsync(work!, None);
+            followRowsWhileSending.Should().Equal([0], "the follow-on was published with the cause's events and removed before the email went");
+            (await f.Mailbox.ListAsync("bob@partner.example", 10, None)).Should().ContainSingle();
+            (await RowCountAsync(f.Table, f.Partition)).Should().Be(0);
+            var pointers = new List<TableEntity>();
+            await foreach (var p in f.S.Tables.OutboxPending.QueryAsync<TableEntity>()) pointers.Add(p);
+            pointers.Should().BeEmpty();
         }
         finally
         {

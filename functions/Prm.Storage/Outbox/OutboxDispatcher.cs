@@ -189,7 +189,7 @@ public sealed class OutboxDispatcher(
             foreach (var i in Enumerable.Range(0, own).OrderBy(i => work.Messages[i].Kind == OutboxKind.Email ? 1 : 0))
             {
                 var message = work.Messages[i];
-                if (message.Kind == OutboxKind.Email && !await PublishProjectedAsync()) return;
+                if (message.Kind == OutboxKind.Email && !await PublishProjectedAsync(emailsFollow: true)) return;
                 if (!claimedAll)
                 {
                     var found = await table.GetEntityIfExistsAsync<TableEntity>(work.Partition, OutboxRows.OutboxPrefix + message.Id, cancellationToken: ct);
@@ -235,8 +235,11 @@ public sealed class OutboxDispatcher(
             if (removed.Count > 0) await RemoveAsync(removed, CancellationToken.None);
         }
 
-        // Publishes the projected events as one batch; a failure is recorded on the first of them (the sweep retries them all, in order).
-        async Task<bool> PublishProjectedAsync()
+        // Publishes the projected events (the cause's, then its follow-ons') as one batch. On a failure the follow-ons go their own way and
+        // the cause's events are published alone; a failure of those is recorded on the first of them (the sweep retries them, in order).
+        // When the cause's emails are still to be sent, the published follow-ons leave at once (a later commit of their partition does
+        // not wait behind the cause's emails); otherwise with the cause's rows, their pointers in one transaction.
+        async Task<bool> PublishProjectedAsync(bool emailsFollow = false)
         {
             await FollowOnsAsync(work, followOns, projected, followed, ct);
             if (projected.Count == 0) return true;
@@ -277,7 +280,19 @@ public sealed class OutboxDispatcher(
                 return false;
             }
             delivered.AddRange(projected.Take(projectedOwn).Select(p => p.Message.Id));
-            followedDone.AddRange(followed);
+            if (emailsFollow && followed.Count > 0)
+            {
+                try
+                {
+                    await RemoveAsync(followed.Select(f => (f.Work.Table, f.Work.Partition, (IReadOnlyList<string>)f.Work.Messages.Take(f.Count).Select(m => m.Id).ToList())).ToList(), CancellationToken.None);
+                }
+                catch (Exception ex) when (!ct.IsCancellationRequested)
+                {
+                    // Published: what is left is sent again by the sweep once its claim lapses (the ids make that harmless).
+                    log.LogWarning(ex, "Removing the delivered follow-ons of {Table}/{Partition} failed", work.Table, work.Partition);
+                }
+            }
+            else followedDone.AddRange(followed);
             projected.Clear();
             followed.Clear();
             projectedOwn = 0;
@@ -291,8 +306,8 @@ public sealed class OutboxDispatcher(
     /// the commit and its consequences, instead of a second one on another lane with its own publish and deletes (#17). A follow-on is
     /// taken only when nothing of its partition is pending before it (the same check as every in-process delivery: the pointers of its
     /// partition, those of messages this batch publishes first excepted), its rows are still this process's (the claim the commit wrote),
-    /// it is of another partition than the cause (one of the cause's own goes to the cause's lane, right behind it), and it has only
-    /// events this call can deliver. One behind an earlier pending message goes to the queue, given back, like any commit; anything else
+    /// it is of another partition than the cause (one of the cause's own goes to the cause's lane, right behind it), it has only
+    /// events this call can deliver, and the dispatcher has the outbox queue (a dispatcher wired by hand without it takes none). One behind an earlier pending message goes to the queue, given back, like any commit; anything else
     /// goes to its lane. Its own projections' commits go to their lanes (one level). A follow-on whose projection fails records the
     /// failure on its row and gives the rest back; what it had put in the batch is published (its events before the failed one).
     /// </summary>
@@ -303,6 +318,7 @@ public sealed class OutboxDispatcher(
         if (works.Count == 0) return;
         var publishing = projected.Select(p => p.Message.Id).ToHashSet(StringComparer.Ordinal);
         var blocked = new HashSet<string>(StringComparer.Ordinal);
+        var handedOff = new HashSet<OutboxSignal.Work>(ReferenceEqualityComparer.Instance);
         for (var next = 0; next < works.Count; next++)
         {
             var work = works[next];
@@ -317,7 +333,7 @@ public sealed class OutboxDispatcher(
                 // in the batch comes out, and it and the rest go to their lanes.
                 foreach (var (message, _) in projected.Skip(start)) publishing.Remove(message.Id);
                 projected.RemoveRange(start, projected.Count - start);
-                foreach (var rest in works.Skip(next)) signal.Post(rest);
+                foreach (var rest in works.Skip(next).Where(w => !handedOff.Contains(w))) signal.Post(rest); // given back: the queue's or the sweep's
                 if (ct.IsCancellationRequested) throw;
                 log.LogWarning(ex, "Delivering the follow-ons of {Table}/{Partition} failed; their lanes deliver them", cause.Table, cause.Partition);
                 return;
@@ -327,8 +343,9 @@ public sealed class OutboxDispatcher(
         async Task FollowOnAsync(OutboxSignal.Work work)
         {
             var key = work.Table + "|" + work.Partition;
-            // Of the cause's own partition: its lane (the cause's) delivers it right after the cause, as before.
-            var eligible = work.Messages.Count > 0 && HoldsCommitClaim(work) && !(work.Table == cause.Table && work.Partition == cause.Partition)
+            // Of the cause's own partition: its lane (the cause's) delivers it right after the cause, as before. Without a queue (a
+            // dispatcher wired by hand) the lanes' order is the only order kept in process: every follow-on goes to its lane.
+            var eligible = queue is not null && work.Messages.Count > 0 && HoldsCommitClaim(work) && !(work.Table == cause.Table && work.Partition == cause.Partition)
                 && work.Messages.All(m => m.Kind == OutboxKind.Event && !NeedsWorkflowClient(m));
             if (!eligible || blocked.Contains(key))
             {
@@ -338,14 +355,9 @@ public sealed class OutboxDispatcher(
             }
             if (await HasEarlierPendingAsync(work, ct, publishing))
             {
-                // Behind an earlier message of its partition, like any commit: to the queue, given back (or, without a queue, to its
-                // lane, whose order and the sweep keep it behind).
+                // Behind an earlier message of its partition, like any commit: to the queue, given back.
                 blocked.Add(key);
-                if (queue is null)
-                {
-                    signal.Post(work);
-                    return;
-                }
+                handedOff.Add(work);
                 await ReleaseAsync(work, 0, ct);
                 await HandOffAsync(work, 0, ct);
                 return;
