@@ -357,12 +357,14 @@ public sealed class OutboxQueueTests
         }
     }
 
-    private static async Task<int> RowCountAsync(TableClient table, string partition)
+    private static async Task<List<TableEntity>> OutboxRowsAsync(TableClient table, string partition)
     {
-        var n = 0;
-        await foreach (var _ in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {OutboxRows.OutboxPrefix} and RowKey lt {OutboxRows.OutboxPrefix + "~"}"))) n++;
-        return n;
+        var rows = new List<TableEntity>();
+        await foreach (var row in table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {partition} and RowKey ge {OutboxRows.OutboxPrefix} and RowKey lt {OutboxRows.OutboxPrefix + "~"}"))) rows.Add(row);
+        return rows;
     }
+
+    private static async Task<int> RowCountAsync(TableClient table, string partition) => (await OutboxRowsAsync(table, partition)).Count;
 
     [Fact]
     public async Task What_a_projection_commits_during_an_in_process_delivery_is_delivered_with_it_in_one_publication_and_one_pointer_transaction()
@@ -429,8 +431,7 @@ public sealed class OutboxQueueTests
             (await RowCountAsync(f.Table, followPartition)).Should().Be(2, "both wait");
             var queued = (await QueuedAsync(f)).Should().ContainSingle().Subject;
             queued.Partition.Should().Be(followPartition, "the follow-on goes to the queue, given back, as any commit behind an earlier one");
-            var followRows = new List<TableEntity>();
-            await foreach (var r in f.Table.QueryAsync<TableEntity>(TableClient.CreateQueryFilter($"PartitionKey eq {followPartition} and RowKey ge {OutboxRows.OutboxPrefix} and RowKey lt {OutboxRows.OutboxPrefix + "~"}"))) followRows.Add(r);
+            var followRows = await OutboxRowsAsync(f.Table, followPartition);
             followRows.Single(r => r.RowKey == OutboxRows.OutboxPrefix + queued.MessageIds.Single()).GetDateTimeOffset("ClaimedUntil").Should().BeBefore(f.S.Clock.GetUtcNow(), "its claim was given back");
 
             // Once the earlier one's claim lapses, the queue delivers both, in commit order.

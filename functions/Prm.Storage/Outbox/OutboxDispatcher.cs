@@ -164,7 +164,6 @@ public sealed class OutboxDispatcher(
         if (queue is not null && await HasEarlierPendingAsync(work, ct))
         {
             // An earlier commit of the partition waits (queued or failed): delivering this one now would overtake it.
-            await ReleaseAsync(work, 0, ct);
             await HandOffAsync(work, 0, ct);
             return;
         }
@@ -222,7 +221,6 @@ public sealed class OutboxDispatcher(
             if (!await PublishProjectedAsync()) return;
             if (own < work.Messages.Count)
             {
-                await ReleaseAsync(work, own, ct);
                 await HandOffAsync(work, own, ct);
             }
         }
@@ -230,7 +228,7 @@ public sealed class OutboxDispatcher(
         {
             // What the projections committed and this delivery did not take goes to its lane, as any commit's work.
             foreach (var left in followOns.Close()) signal.Post(left);
-            var removed = followedDone.Select(f => (f.Work.Table, f.Work.Partition, (IReadOnlyList<string>)f.Work.Messages.Take(f.Count).Select(m => m.Id).ToList())).ToList();
+            var removed = Published(followedDone);
             if (delivered.Count > 0) removed.Insert(0, (work.Table, work.Partition, delivered));
             if (removed.Count > 0) await RemoveAsync(removed, CancellationToken.None);
         }
@@ -284,7 +282,7 @@ public sealed class OutboxDispatcher(
             {
                 try
                 {
-                    await RemoveAsync(followed.Select(f => (f.Work.Table, f.Work.Partition, (IReadOnlyList<string>)f.Work.Messages.Take(f.Count).Select(m => m.Id).ToList())).ToList(), CancellationToken.None);
+                    await RemoveAsync(Published(followed), CancellationToken.None);
                 }
                 catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
@@ -299,6 +297,10 @@ public sealed class OutboxDispatcher(
             return true;
         }
     }
+
+    /// <summary>The rows of follow-ons whose first messages (the count) were published, as groups for the removal of a delivery's rows and pointers.</summary>
+    private static List<(string Table, string Partition, IReadOnlyList<string> MessageIds)> Published(IEnumerable<(OutboxSignal.Work Work, int Count)> followOns) =>
+        followOns.Select(f => (f.Work.Table, f.Work.Partition, (IReadOnlyList<string>)f.Work.Messages.Take(f.Count).Select(m => m.Id).ToList())).ToList();
 
     /// <summary>
     /// Takes what the delivery's projections committed (<see cref="OutboxSignal.CaptureFollowOns"/>) and projects it here, so its events
@@ -358,7 +360,6 @@ public sealed class OutboxDispatcher(
                 // Behind an earlier message of its partition, like any commit: to the queue, given back.
                 blocked.Add(key);
                 handedOff.Add(work);
-                await ReleaseAsync(work, 0, ct);
                 await HandOffAsync(work, 0, ct);
                 return;
             }
@@ -488,8 +489,13 @@ public sealed class OutboxDispatcher(
         return SweepOutcome.Delivered; // removed with the partition's others (its claim keeps other deliverers off meanwhile)
     }
 
+    /// <summary>
+    /// Hands the messages of a commit from <paramref name="from"/> on to the outbox queue, their claim given back first (see
+    /// <see cref="ReleaseAsync"/>), so the queue function delivers them at once instead of waiting for the claim to lapse.
+    /// </summary>
     private async Task HandOffAsync(OutboxSignal.Work work, int from, CancellationToken ct)
     {
+        await ReleaseAsync(work, from, ct);
         if (queue is null) return; // the sweep delivers it
         await queue.SendAsync(new OutboxQueueMessage(work.Table, work.Partition, work.Messages.Skip(from).Select(m => m.Id).ToList()), ct);
     }
