@@ -517,4 +517,18 @@ public sealed class DealExtensionTests(ApiHostFixture fixture) : IClassFixture<A
         var stats = await Responses.EventuallyAsync(async () => await (await anna.GetAsync($"partners/{partnerId}/deal-stats")).JsonAsync(), s => s.GetProperty("won").GetInt32() >= 1);
         stats.GetProperty("wonValue").GetProperty("EUR").GetDecimal().Should().BeGreaterThanOrEqualTo(18_500.50m);
     }
+
+    [Fact]
+    public async Task A_workflow_wait_that_times_out_says_where_the_workflow_stands()
+    {
+        var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
+        var deal = await Deals.RegisterAsync(anna, Deals.Body("Diagnosed Customer AG", "diagnosed-customer.example"));
+        var instance = "deal-" + deal.Str("id");
+        await Api.WorkflowInputAsync(instance, _ => true);
+
+        var act = () => Api.WorkflowInputAsync(instance, _ => false, TimeSpan.FromMilliseconds(1));
+        var failure = (await act.Should().ThrowAsync<TimeoutException>()).Which.Message;
+        failure.Should().Contain($"Workflow {instance}:").And.Contain("status: Running").And.Contain("ExecutionStarted(DealOrchestrator)@")
+            .And.Contain("control queue: ").And.Contain("outbox pending: ").And.NotContain("not read");
+    }
 }

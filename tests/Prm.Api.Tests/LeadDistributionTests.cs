@@ -400,7 +400,10 @@ public sealed class LeadPauseTests(ShortLeadPauseFixture fixture) : IClassFixtur
             var domain = Leads.Unique("pause" + i) + ".example";
             ids.Add((await Leads.CreateAsync(admin, Leads.Body("Pause Corp " + i, domain, "p@" + domain))).GetProperty("lead").Str("id"));
         }
-        foreach (var id in ids) await Responses.EventuallyAsync(() => Leads.GetAsync(admin, id), l => l.Str("status") == "VendorPool", TimeSpan.FromSeconds(90));
+        foreach (var id in ids)
+        {
+            await Api.WithWorkflowDiagnosticsAsync("lead-" + id, () => Responses.EventuallyAsync(() => Leads.GetAsync(admin, id), l => l.Str("status") == "VendorPool", TimeSpan.FromSeconds(90)));
+        }
         var stats = await Responses.EventuallyAsync(async () => await (await admin.GetAsync($"partners/{northwind}/lead-stats")).JsonAsync(),
             s => s.GetProperty("pausedUntil").ValueKind == System.Text.Json.JsonValueKind.String);
         stats.GetProperty("expired").GetInt32().Should().Be(2);

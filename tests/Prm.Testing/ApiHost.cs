@@ -58,8 +58,8 @@ public sealed class ApiHost : IAsyncDisposable
     public async Task<Microsoft.DurableTask.Client.OrchestrationRuntimeStatus> WorkflowFinishedAsync(string instanceId, TimeSpan? timeout = null)
     {
         var client = Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
-        var state = await Responses.EventuallyAsync(() => client.GetInstanceAsync(instanceId, getInputsAndOutputs: false),
-            s => s is { IsCompleted: true }, timeout ?? TimeSpan.FromSeconds(120));
+        var state = await WithWorkflowDiagnosticsAsync(instanceId, () => Responses.EventuallyAsync(() => client.GetInstanceAsync(instanceId, getInputsAndOutputs: false),
+            s => s is { IsCompleted: true }, timeout ?? TimeSpan.FromSeconds(120)));
         return state!.RuntimeStatus;
     }
 
@@ -70,14 +70,89 @@ public sealed class ApiHost : IAsyncDisposable
     public async Task<System.Text.Json.JsonElement> WorkflowInputAsync(string instanceId, Func<System.Text.Json.JsonElement, bool> done, TimeSpan? timeout = null)
     {
         var client = Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
-        var input = await Responses.EventuallyAsync(async () =>
+        var input = await WithWorkflowDiagnosticsAsync(instanceId, () => Responses.EventuallyAsync(async () =>
             {
                 var state = await client.GetInstanceAsync(instanceId, getInputsAndOutputs: true);
                 return state is { RuntimeStatus: Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Running or Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Pending, SerializedInput: { } json }
                     ? System.Text.Json.JsonDocument.Parse(json).RootElement.Clone() : default;
             },
-            i => i.ValueKind == System.Text.Json.JsonValueKind.Object && done(i), timeout ?? TimeSpan.FromSeconds(300)); // 120 s passed once, at a load average of 29
+            i => i.ValueKind == System.Text.Json.JsonValueKind.Object && done(i), timeout ?? TimeSpan.FromSeconds(300))); // 120 s passed once, at a load average of 29
         return input;
+    }
+
+    /// <summary>A wait on what a workflow does that times out fails with where the workflow stands (<see cref="WorkflowDiagnosticsAsync"/>).</summary>
+    public async Task<T> WithWorkflowDiagnosticsAsync<T>(string instanceId, Func<Task<T>> wait)
+    {
+        try
+        {
+            return await wait();
+        }
+        catch (TimeoutException ex)
+        {
+            throw new TimeoutException(ex.Message + Environment.NewLine + await WorkflowDiagnosticsAsync(instanceId), ex);
+        }
+    }
+
+    /// <summary>
+    /// Where a workflow stands, for a test that waited on it in vain: its status, the event types of its stored history (an external
+    /// event it was raised and took shows as EventRaised), the messages waiting on the task hub's control queue (one it was raised and
+    /// has not taken yet) and the outbox messages still pending (one no delivery has sent yet). Read straight from storage; a part that
+    /// cannot be read says why instead.
+    /// </summary>
+    public async Task<string> WorkflowDiagnosticsAsync(string instanceId)
+    {
+        var text = new System.Text.StringBuilder($"Workflow {instanceId}:");
+        var config = Services.GetRequiredService<IConfiguration>();
+        var connection = config["Storage:ConnectionString"];
+        var hub = config["LocalHost:TaskHub"] ?? "PrmLocalHub";
+        async Task Part(string name, Func<Task<string>> read)
+        {
+            try
+            {
+                text.Append(Environment.NewLine).Append("  ").Append(name).Append(": ").Append(await read());
+            }
+            catch (Exception ex)
+            {
+                text.Append(Environment.NewLine).Append("  ").Append(name).Append(": not read (").Append(ex.GetType().Name).Append(": ").Append(ex.Message).Append(')');
+            }
+        }
+        await Part("status", async () =>
+        {
+            var state = await Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>().GetInstanceAsync(instanceId, getInputsAndOutputs: false);
+            return state is null ? "none" : $"{state.RuntimeStatus}, last updated {state.LastUpdatedAt:O}";
+        });
+        await Part("history", async () =>
+        {
+            var history = new Azure.Data.Tables.TableClient(connection, hub + "History");
+            var events = new List<string>();
+            await foreach (var row in history.QueryAsync<Azure.Data.Tables.TableEntity>(Azure.Data.Tables.TableClient.CreateQueryFilter($"PartitionKey eq {instanceId}"),
+                select: ["EventType", "Name", "ExecutionId", "Timestamp"]))
+            {
+                if (string.IsNullOrEmpty(row.GetString("EventType"))) continue; // the instance's sentinel row
+                var name = row.GetString("Name");
+                events.Add($"{row.GetString("EventType")}{(string.IsNullOrEmpty(name) ? "" : "(" + name + ")")}@{row.GetString("ExecutionId")?[..Math.Min(8, row.GetString("ExecutionId")!.Length)]} {row.Timestamp:HH:mm:ss.fff}");
+            }
+            return events.Count == 0 ? "no rows" : string.Join(", ", events.TakeLast(40));
+        });
+        await Part("control queue", async () =>
+        {
+            var queue = new Azure.Storage.Queues.QueueClient(connection, hub.ToLowerInvariant() + "-control-00");
+            var peeked = (await queue.PeekMessagesAsync(32)).Value;
+            var mine = peeked.Select(m => m.Body.ToString()).Where(b => b.Contains(instanceId, StringComparison.Ordinal))
+                .Select(b => System.Text.RegularExpressions.Regex.Match(b, @"History\.(\w+)").Groups[1].Value).ToList();
+            return $"{peeked.Length} visible (32 read at most), {mine.Count} for this instance: {string.Join(", ", mine)}";
+        });
+        await Part("outbox pending", async () =>
+        {
+            var pending = new List<string>();
+            await foreach (var row in Services.GetRequiredService<PrmTables>().OutboxPending.QueryAsync<Azure.Data.Tables.TableEntity>(maxPerPage: 50))
+            {
+                pending.Add($"{row.GetString("Table")}/{row.GetString("Partition")}/{row.GetString("MessageId")} created {row.GetDateTimeOffset("CreatedAt"):HH:mm:ss.fff}");
+                if (pending.Count == 20) break;
+            }
+            return pending.Count == 0 ? "none" : string.Join("; ", pending);
+        });
+        return text.ToString();
     }
 
     public IServiceProvider Services => Host.Services;
