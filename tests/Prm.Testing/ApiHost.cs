@@ -140,7 +140,8 @@ public sealed class ApiHost : IAsyncDisposable
             var peeked = (await queue.PeekMessagesAsync(32)).Value;
             var mine = peeked.Select(m => m.Body.ToString()).Where(b => b.Contains(instanceId, StringComparison.Ordinal))
                 .Select(b => System.Text.RegularExpressions.Regex.Match(b, @"History\.(\w+)").Groups[1].Value).ToList();
-            return $"{peeked.Length} visible (32 read at most), {mine.Count} for this instance: {string.Join(", ", mine)}";
+            var all = (await queue.GetPropertiesAsync()).Value.ApproximateMessagesCount; // with those taken and not yet finished
+            return $"{all} messages, {peeked.Length} visible (32 read at most), {mine.Count} of them for this instance: {string.Join(", ", mine)}";
         });
         await Part("outbox pending", async () =>
         {
