@@ -72,6 +72,18 @@ public sealed class LocalHost : IAsyncDisposable
     /// <summary>The Durable Task backend the app's worker and client use.</summary>
     public DurableBackend Durable { get; }
 
+    /// <summary>
+    /// The worker's stream to the sidecar of this process is never recycled for silence. The worker (Microsoft.DurableTask.Worker.Grpc
+    /// 1.28) treats a work-item stream with no message for 120 s as silently disconnected and reconnects; the backend is expected to send
+    /// health pings, but the in-process sidecar (Microsoft.DurableTask.InProcessTestHost) sends none, so every idle spell of two minutes
+    /// recycled the stream. A work item the sidecar writes while the stream is recycled is lost, and the sidecar waits for its answer
+    /// without a timeout (its own TODO in <c>TaskHubGrpcServer.ExecuteOrchestrator</c>): that orchestration instance stays locked and
+    /// takes no event again. A local host left idle for a few minutes recycled its stream every two minutes. The channel is a loopback
+    /// one inside this process, so there is no silent disconnect to detect.
+    /// </summary>
+    internal static void WithoutSilentDisconnect(Microsoft.DurableTask.Worker.Grpc.GrpcDurableTaskWorkerOptions grpc) =>
+        Microsoft.DurableTask.Worker.Grpc.Internal.InternalOptionsExtensions.SetSilentDisconnectTimeout(grpc, TimeSpan.Zero);
+
     /// <summary>Builds and starts the host. <paramref name="configure"/> lets tests override configuration before services are built.</summary>
     public static async Task<LocalHost> StartAsync(string[] args, Action<WebApplicationBuilder>? configure = null, Action<string>? log = null, string? environment = null, CancellationToken ct = default)
     {
@@ -131,7 +143,11 @@ public sealed class LocalHost : IAsyncDisposable
         var durableReady = phases.Elapsed;
         builder.Services.AddDurableTaskWorker(worker =>
         {
-            worker.UseGrpc(durable.Channel);
+            worker.UseGrpc(grpc =>
+            {
+                grpc.Channel = durable.Channel;
+                WithoutSilentDisconnect(grpc);
+            });
             worker.AddTasks(WorkflowRegistry.Register);
         });
         builder.Services.AddDurableTaskClient(client =>

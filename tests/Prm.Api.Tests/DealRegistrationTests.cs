@@ -1,6 +1,7 @@
 using System.Net;
 using System.Text.Json;
 using Prm.Testing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Prm.Api.Tests;
 
@@ -524,11 +525,14 @@ public sealed class DealExtensionTests(ApiHostFixture fixture) : IClassFixture<A
         var anna = await Api.ClientAsync(Demo.NorthwindAdmin);
         var deal = await Deals.RegisterAsync(anna, Deals.Body("Diagnosed Customer AG", "diagnosed-customer.example"));
         var instance = "deal-" + deal.Str("id");
-        await Api.WorkflowInputAsync(instance, _ => true);
+        // Running: its first episode has run, so its history is stored (a scheduled instance is Pending and has none yet).
+        var client = Api.Services.GetRequiredService<Microsoft.DurableTask.Client.DurableTaskClient>();
+        await Responses.EventuallyAsync(() => client.GetInstanceAsync(instance, getInputsAndOutputs: false),
+            s => s is { RuntimeStatus: Microsoft.DurableTask.Client.OrchestrationRuntimeStatus.Running });
 
         var act = () => Api.WorkflowInputAsync(instance, _ => false, TimeSpan.FromMilliseconds(1));
         var failure = (await act.Should().ThrowAsync<TimeoutException>()).Which.Message;
         failure.Should().Contain($"Workflow {instance}:").And.Contain("status: Running").And.Contain("ExecutionStarted(DealOrchestrator)@")
-            .And.Contain("control queue: ").And.Contain("outbox pending: ").And.NotContain("not read");
+            .And.Contain("control queue: ").And.Contain("outbox pending: ").And.Contain("Durable worker warnings: ").And.NotContain("not read");
     }
 }

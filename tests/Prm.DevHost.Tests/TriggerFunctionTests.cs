@@ -46,6 +46,20 @@ public sealed class TriggerFunctionTests(ApiHostFixture fixture) : IClassFixture
     }
 
     [Fact]
+    public void The_worker_never_recycles_its_stream_to_the_in_process_sidecar_for_silence()
+    {
+        // The sidecar sends no health pings: a stream recycled after 120 s of silence loses a work item written meanwhile, and the
+        // sidecar then waits for it forever (LocalHost.WithoutSilentDisconnect).
+        var options = fixture.Api.Services.GetRequiredService<Microsoft.Extensions.Options.IOptionsMonitor<Microsoft.DurableTask.Worker.Grpc.GrpcDurableTaskWorkerOptions>>()
+            .Get(Microsoft.Extensions.Options.Options.DefaultName);
+        options.Channel.Should().NotBeNull("these are the options of the host's worker");
+        var internals = typeof(Microsoft.DurableTask.Worker.Grpc.GrpcDurableTaskWorkerOptions)
+            .GetProperty("Internal", System.Reflection.BindingFlags.NonPublic | System.Reflection.BindingFlags.Instance)!.GetValue(options)!;
+        var timeout = (TimeSpan)internals.GetType().GetProperty("SilentDisconnectTimeout")!.GetValue(internals)!;
+        timeout.Should().BeLessThanOrEqualTo(TimeSpan.Zero, "a non-positive timeout turns the silent-disconnect check off");
+    }
+
+    [Fact]
     public void The_host_lends_no_durable_client_outside_an_invocation()
     {
         fixture.Api.Services.GetRequiredService<DurableClientAccessor>().Available.Should().BeFalse();

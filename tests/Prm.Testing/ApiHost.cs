@@ -153,6 +153,7 @@ public sealed class ApiHost : IAsyncDisposable
             }
             return pending.Count == 0 ? "none" : string.Join("; ", pending);
         });
+        await Part("Durable worker warnings", () => Task.FromResult(Errors.DurableWarnings() is { Count: > 0 } warnings ? string.Join(" | ", warnings) : "none"));
         return text.ToString();
     }
 

@@ -12,6 +12,12 @@ public sealed class ServerErrors : ILoggerProvider
 {
     private readonly ConcurrentDictionary<string, ConcurrentQueue<string>> byTrace = new(StringComparer.Ordinal);
     private readonly ConcurrentQueue<string> recent = new();
+    private readonly ConcurrentQueue<string> durable = new();
+
+    /// <summary>The Durable Task worker's latest warnings and errors (a stream it reconnected, a work item it abandoned), newest last.</summary>
+    public IReadOnlyList<string> DurableWarnings() => durable.ToArray();
+
+    private static bool IsDurable(string category) => category.StartsWith("Microsoft.DurableTask", StringComparison.Ordinal) || category.StartsWith("DurableTask", StringComparison.Ordinal);
 
     public ILogger CreateLogger(string categoryName) => new Capture(this, categoryName);
 
@@ -37,12 +43,17 @@ public sealed class ServerErrors : ILoggerProvider
     {
         public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Error || logLevel == LogLevel.Warning && IsDurable(category);
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {
             if (!IsEnabled(logLevel)) return;
-            owner.Add($"[{logLevel}] {category}: {formatter(state, exception)}{(exception is null ? "" : "\n" + exception)}");
+            if (IsDurable(category))
+            {
+                owner.durable.Enqueue($"{DateTime.UtcNow:HH:mm:ss.fff} [{logLevel}] {category}: {formatter(state, exception)}{(exception is null ? "" : " (" + exception.GetType().Name + ": " + exception.Message + ")")}");
+                while (owner.durable.Count > 30) owner.durable.TryDequeue(out _);
+            }
+            if (logLevel >= LogLevel.Error) owner.Add($"[{logLevel}] {category}: {formatter(state, exception)}{(exception is null ? "" : "\n" + exception)}");
         }
     }
 }
