@@ -78,8 +78,7 @@ public sealed class LocalHost : IAsyncDisposable
     /// health pings, but the in-process sidecar (Microsoft.DurableTask.InProcessTestHost) sends none, so every idle spell of two minutes
     /// recycled the stream. A work item the sidecar writes while the stream is recycled is lost, and the sidecar waits for its answer
     /// without a timeout (its own TODO in <c>TaskHubGrpcServer.ExecuteOrchestrator</c>): that orchestration instance stays locked and
-    /// takes no event again. A local host left idle for a few minutes recycled its stream every two minutes. The channel is a loopback
-    /// one inside this process, so there is no silent disconnect to detect.
+    /// takes no event again. The channel is a loopback one inside this process, so there is no silent disconnect to detect.
     /// </summary>
     internal static void WithoutSilentDisconnect(Microsoft.DurableTask.Worker.Grpc.GrpcDurableTaskWorkerOptions grpc) =>
         Microsoft.DurableTask.Worker.Grpc.Internal.InternalOptionsExtensions.SetSilentDisconnectTimeout(grpc, TimeSpan.Zero);

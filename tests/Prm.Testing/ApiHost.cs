@@ -130,7 +130,8 @@ public sealed class ApiHost : IAsyncDisposable
             {
                 if (string.IsNullOrEmpty(row.GetString("EventType"))) continue; // the instance's sentinel row
                 var name = row.GetString("Name");
-                events.Add($"{row.GetString("EventType")}{(string.IsNullOrEmpty(name) ? "" : "(" + name + ")")}@{row.GetString("ExecutionId")?[..Math.Min(8, row.GetString("ExecutionId")!.Length)]} {row.Timestamp:HH:mm:ss.fff}");
+                var execution = row.GetString("ExecutionId") ?? "";
+                events.Add($"{row.GetString("EventType")}{(string.IsNullOrEmpty(name) ? "" : "(" + name + ")")}@{execution[..Math.Min(8, execution.Length)]} {row.Timestamp:HH:mm:ss.fff}");
             }
             return events.Count == 0 ? "no rows" : string.Join(", ", events.TakeLast(40));
         });
